@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`. Each installs what it needs.
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DEV_ENV := GROUPEMENT_ENV=development
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: install run test test-unit lint browser clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(DEV_ENV) $(BIN)/groupement db upgrade
+	$(DEV_ENV) $(BIN)/groupement demo
+	@echo "Application : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
+	$(DEV_ENV) $(BIN)/groupement run --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests; without root or network they are skipped, with the reason.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installation de Chromium (Debian) pour les tests navigateur…"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés."; \
+	fi
+
+test: install browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check groupement tests
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -1,0 +1,71 @@
+"""Settings read from the environment; nothing here is specific to one server process."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: SQLite under instance/ by default, psycopg 3 for PostgreSQL."""
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "groupement.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "oui", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    overrides = overrides or {}
+    env = overrides.get("ENV_NAME") or os.environ.get("GROUPEMENT_ENV", "production")
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"GROUPEMENT_ENV={env!r} inconnu : valeurs possibles {', '.join(ENVIRONMENTS)}."
+        )
+    secret_key = os.environ.get("SECRET_KEY")
+    if not secret_key and "SECRET_KEY" not in overrides:
+        if env == "production":
+            raise ConfigurationError(
+                "SECRET_KEY n'est pas définie : en production, l'application refuse de démarrer "
+                "sans clé secrète (exportez SECRET_KEY, ou GROUPEMENT_ENV=development en local)."
+            )
+        secret_key = "dev-only-not-secret"
+    production = env == "production"
+    config = {
+        "ENV_NAME": env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TESTING": env == "testing",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "groupement@localhost"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PAGE_SIZE": 25,
+    }
+    config.update(overrides)
+    return config

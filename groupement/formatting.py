@@ -1,0 +1,47 @@
+"""French display formats: 1 234,56 €, 28/11/2026, 14:05. Used by pages, exports and the CLI."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
+
+from groupement.timeutil import to_paris
+
+LOCALE = "fr_FR"
+
+
+def euros(amount: Decimal | int | None) -> str:
+    if amount is None:
+        return "—"
+    return format_currency(amount, "EUR", locale=LOCALE)
+
+
+def number(value: Decimal | int | None, decimals: int | None = None) -> str:
+    if value is None:
+        return "—"
+    if decimals is None:
+        return format_decimal(value, locale=LOCALE)
+    pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def percent(rate: Decimal | None) -> str:
+    """A rate stored as 20.00 (per cent) -> '20 %'."""
+    if rate is None:
+        return "—"
+    return format_decimal(rate, format="#,##0.##", locale=LOCALE) + "\u00a0%"
+
+
+def date_fr(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = to_paris(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def datetime_fr(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return to_paris(value).strftime("%d/%m/%Y à %H:%M")

@@ -1,0 +1,1 @@
+"""Files to plain data and back. Nothing here touches the database session."""

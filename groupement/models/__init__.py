@@ -1,0 +1,7 @@
+"""SQLAlchemy 2 typed models, one module per aggregate."""
+from groupement.models.audit import AuditEvent
+from groupement.models.catalog import CatalogItem
+from groupement.models.organisations import Groupement, Membership, Organisation
+from groupement.models.users import User
+
+__all__ = ["AuditEvent", "CatalogItem", "Groupement", "Membership", "Organisation", "User"]

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from groupement.domain.access import OrganisationKind
+from groupement.domain.families import Family
+from groupement.extensions import db
+from groupement.models.types import FamilySet, enum_column
+
+
+class ExecutionMode(StrEnum):
+    DROIT_COMMUN = "droit_commun"
+    INTEGRE = "integre"
+
+    @property
+    def label(self) -> str:
+        return {"droit_commun": "Droit commun", "integre": "Intégré"}[self.value]
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind))
+    name: Mapped[str] = mapped_column(String(200))
+    insee_code: Mapped[str | None] = mapped_column(String(5), unique=True)
+    siren: Mapped[str] = mapped_column(String(9), unique=True)
+    siret: Mapped[str | None] = mapped_column(String(14))
+    population: Mapped[int | None]
+    address: Mapped[str] = mapped_column(String(300), default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="commune", foreign_keys="Membership.commune_id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name}>"
+
+
+class Groupement(db.Model):
+    __tablename__ = "groupement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    families: Mapped[frozenset[Family]] = mapped_column(FamilySet)
+    convention_signed_on: Mapped[date | None]
+    execution_mode: Mapped[ExecutionMode] = mapped_column(enum_column(ExecutionMode))
+
+    coordinator: Mapped[Organisation] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(back_populates="groupement")
+
+
+class Membership(db.Model):
+    """A commune's adhesion to a groupement, for some of its families (convention constitutive)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("groupement_id", "commune_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    groupement_id: Mapped[int] = mapped_column(ForeignKey("groupement.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    families: Mapped[frozenset[Family]] = mapped_column(FamilySet)
+    signed_on: Mapped[date]
+    left_on: Mapped[date | None]
+
+    groupement: Mapped[Groupement] = relationship(back_populates="memberships")
+    commune: Mapped[Organisation] = relationship(
+        back_populates="memberships", foreign_keys=[commune_id]
+    )
+
+    def is_active(self, on: date) -> bool:
+        return self.signed_on <= on and (self.left_on is None or on < self.left_on)

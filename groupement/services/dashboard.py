@@ -1,0 +1,49 @@
+"""What each role sees first."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from groupement.domain.access import COMMUNE_ROLES, Actor
+from groupement.domain.families import Family
+from groupement.extensions import db
+from groupement.models import CatalogItem, Groupement, Membership, Organisation, User
+from groupement.services import scope
+
+
+@dataclass
+class HomeSummary:
+    organisation: Organisation
+    items_by_family: dict[Family, int]
+    groupements: list[Groupement] = field(default_factory=list)
+    memberships: list[Membership] = field(default_factory=list)
+    member_count: int = 0
+    user_count: int = 0
+
+
+def home_summary(actor: Actor) -> HomeSummary:
+    counts = dict(
+        db.session.execute(
+            select(CatalogItem.family, func.count())
+            .where(CatalogItem.active.is_(True))
+            .group_by(CatalogItem.family)
+        ).all()
+    )
+    summary = HomeSummary(
+        organisation=db.session.get(Organisation, actor.organisation_id),
+        items_by_family={family: counts.get(family, 0) for family in Family},
+    )
+    if actor.role in COMMUNE_ROLES:
+        summary.memberships = list(
+            db.session.scalars(select(Membership).where(Membership.commune_id == actor.organisation_id))
+        )
+    else:
+        summary.groupements = list(
+            db.session.scalars(select(Groupement).where(Groupement.coordinator_id == actor.organisation_id))
+        )
+        summary.member_count = len(scope.coordinated_member_ids(actor))
+        summary.user_count = db.session.scalar(
+            select(func.count()).select_from(scope.users(actor).subquery())
+        )
+    return summary

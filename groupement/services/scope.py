@@ -1,0 +1,48 @@
+"""The one place where scope (DESIGN.md §3.4) becomes SQL. Every query of commune data uses it."""
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from groupement.domain.access import COMMUNE_ROLES, Actor, reachable_organisation_ids
+from groupement.extensions import db
+from groupement.models import Groupement, Membership, Organisation, User
+from groupement.services.errors import NotFound
+
+
+def coordinated_member_ids(actor: Actor) -> list[int]:
+    if actor.role in COMMUNE_ROLES:
+        return []
+    return list(
+        db.session.scalars(
+            select(Membership.commune_id)
+            .join(Groupement, Groupement.id == Membership.groupement_id)
+            .where(Groupement.coordinator_id == actor.organisation_id)
+        )
+    )
+
+
+def reachable_organisations(actor: Actor) -> frozenset[int]:
+    return reachable_organisation_ids(actor, coordinated_member_ids(actor))
+
+
+def restrict(statement: Select, organisation_column, actor: Actor) -> Select:
+    """Narrow a SELECT to the rows whose organisation the actor may reach."""
+    return statement.where(organisation_column.in_(reachable_organisations(actor)))
+
+
+def organisations(actor: Actor) -> Select:
+    return restrict(select(Organisation), Organisation.id, actor)
+
+
+def users(actor: Actor) -> Select:
+    return restrict(select(User), User.organisation_id, actor)
+
+
+def get_scoped(model, object_id: int, organisation_column, actor: Actor):
+    """One row by id if the actor may reach it; NotFound otherwise (404, never 403)."""
+    row = db.session.scalar(
+        restrict(select(model).where(model.id == object_id), organisation_column, actor)
+    )
+    if row is None:
+        raise NotFound()
+    return row

@@ -1,0 +1,16 @@
+"""Clock and time zone: stored times are UTC, shown times are Europe/Paris."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the one form stored in every database column."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_paris(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC).astimezone(PARIS)

@@ -1,0 +1,92 @@
+"""Blueprints, error pages, template helpers and response headers."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from groupement import formatting
+from groupement.domain.access import Role
+from groupement.domain.families import Family
+from groupement.extensions import db, login_manager
+from groupement.models import User
+from groupement.services.errors import Forbidden, NotFound
+
+
+def register_web(app: Flask) -> None:
+    from groupement.web.admin.routes import bp as admin_bp
+    from groupement.web.auth.routes import bp as auth_bp
+    from groupement.web.catalog.routes import bp as catalog_bp
+    from groupement.web.dashboard.routes import bp as dashboard_bp
+    from groupement.web.organisations.routes import bp as organisations_bp
+
+    for blueprint in (auth_bp, dashboard_bp, catalog_bp, organisations_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+    app.jinja_env.filters.update(
+        euros=formatting.euros,
+        nombre=formatting.number,
+        pourcent=formatting.percent,
+        date_fr=formatting.date_fr,
+        datetime_fr=formatting.datetime_fr,
+    )
+    app.jinja_env.globals.update(Role=Role, Family=Family)
+
+    def error_page(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(403)
+    @app.errorhandler(Forbidden)
+    def forbidden(error):
+        return error_page(403, "Accès refusé", "Votre rôle ne permet pas d'ouvrir cette page.")
+
+    @app.errorhandler(404)
+    @app.errorhandler(NotFound)
+    def not_found(error):
+        return error_page(404, "Page introuvable", "Cette page n'existe pas ou ne vous est pas accessible.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return error_page(405, "Action non permise", "Cette adresse n'accepte pas cette action.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return error_page(413, "Fichier trop volumineux", f"La taille maximale d'un envoi est de {limit} Mo.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error):
+        return error_page(
+            400,
+            "Formulaire expiré",
+            "Le jeton de sécurité du formulaire est absent ou invalide. Rechargez la page et recommencez.",
+        )
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return error_page(
+            500,
+            "Erreur interne",
+            "Une erreur inattendue s'est produite ; rien n'a été enregistré. Réessayez ou contactez l'administrateur.",
+        )
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

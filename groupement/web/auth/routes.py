@@ -1,0 +1,41 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from groupement.services.users import authenticate
+from groupement.web.access import roles_required
+from groupement.web.auth.forms import LoginForm, LogoutForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("dashboard.home")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            flash(f"Bienvenue, {user.name}.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Adresse électronique ou mot de passe incorrect.", "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@roles_required()
+def logout():
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))

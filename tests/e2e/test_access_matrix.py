@@ -1,0 +1,111 @@
+"""Every route of the url_map × every principal, with the status each must get.
+
+A route added without a line in RULES fails test_every_route_has_a_rule: access is decided
+when the route is written, not discovered later.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token_of
+from tests.e2e.conftest import PRINCIPALS
+
+COMMUNE_USERS = {"agent_a", "agent_b", "signatory_a"}
+COORDINATION = {"coordinator", "accountant", "admin"}
+EVERYONE = COMMUNE_USERS | COORDINATION
+LOGIN = "login"  # anonymous visitors are sent to the login page
+
+
+def statuses(allowed: set[str], ok: int = 200, **special: int) -> dict[str, int | str]:
+    expected: dict[str, int | str] = {"anonymous": LOGIN}
+    for principal in EVERYONE:
+        expected[principal] = ok if principal in allowed else 403
+    expected.update(special)
+    return expected
+
+
+# (endpoint, method): (path builder from world ids, expected status per principal)
+RULES = {
+    ("auth.login", "GET"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
+    ("auth.logout", "POST"): (lambda ids: "/deconnexion", statuses(EVERYONE, ok=302)),
+    ("dashboard.home", "GET"): (lambda ids: "/", statuses(EVERYONE)),
+    ("catalog.index", "GET"): (lambda ids: "/catalogue", statuses(EVERYONE)),
+    ("catalog.export", "GET"): (lambda ids: "/catalogue/export.xlsx", statuses(EVERYONE)),
+    ("organisations.index", "GET"): (lambda ids: "/organisations", statuses(EVERYONE)),
+    ("organisations.export", "GET"): (lambda ids: "/organisations/export.xlsx", statuses(EVERYONE)),
+    ("organisations.show", "GET"): (
+        lambda ids: f"/organisations/{ids['commune_a']}",
+        statuses(EVERYONE, agent_b=404),
+    ),
+    ("admin.users", "GET"): (lambda ids: "/admin/utilisateurs", statuses({"admin"})),
+    ("admin.new_user", "GET"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
+}
+# POSTs that are also listed with a valid token and an empty form (the view's own answer).
+POST_RULES = {
+    ("auth.login", "POST"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
+    ("admin.new_user", "POST"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
+}
+ALL_RULES = {**RULES, **POST_RULES}
+# Object-level checks: ids of another commune are not found, whatever the route.
+OUT_OF_SCOPE = {
+    ("organisations.show", "GET"): (lambda ids: f"/organisations/{ids['commune_b']}", {"agent_a": 404, "signatory_a": 404, "agent_b": 200}),
+    ("organisations.show (coordinateur)", "GET"): (lambda ids: f"/organisations/{ids['capi']}", {"agent_a": 404, "coordinator": 200}),
+    ("organisations.show (inexistant)", "GET"): (lambda ids: "/organisations/999999", {"coordinator": 404, "admin": 404}),
+}
+
+
+def routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_has_a_rule(app):
+    assert routes(app) - set(ALL_RULES) == set(), "route sans règle d'accès dans RULES"
+    assert set(ALL_RULES) - routes(app) == set(), "règle pour une route qui n'existe plus"
+
+
+def _request(client, method: str, path: str):
+    if method == "GET":
+        return client.get(path)
+    page = client.get("/")
+    if page.status_code != 200:  # anonymous: the login page carries a token too
+        page = client.get("/connexion")
+    token = csrf_token_of(page.get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token})
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_access_matrix(principal, client_as, world):
+    client = client_as(principal)
+    failures = []
+    for (endpoint, method), (path_of, expected) in {**ALL_RULES, **OUT_OF_SCOPE}.items():
+        if principal not in expected:
+            continue
+        path = path_of(world.ids)
+        response = _request(client, method, path)
+        want = expected[principal]
+        if want == LOGIN:
+            ok = response.status_code == 302 and "/connexion" in response.location
+        else:
+            ok = response.status_code == want
+        if not ok:
+            failures.append(f"{method} {path} ({endpoint}) : {response.status_code}, attendu {want}")
+        if endpoint == "auth.logout" and response.status_code == 302 and principal != "anonymous":
+            client = client_as(principal)  # logged out: log in again for the next routes
+    assert failures == []
+
+
+@pytest.mark.parametrize("principal", ["anonymous", "agent_a", "admin"])
+def test_every_post_without_a_csrf_token_is_refused(app, principal, client_as):
+    client = client_as(principal)
+    posts = sorted(endpoint_method for endpoint_method in ALL_RULES if endpoint_method[1] == "POST")
+    assert {e for e, m in posts} == {e for e, m in routes(app) if m == "POST"}
+    for endpoint, method in posts:
+        path = ALL_RULES[(endpoint, method)][0]({})
+        response = client.post(path, data={"email": "x@y.fr", "password": "x"})
+        assert response.status_code == 400, f"{path} accepté sans jeton CSRF"
+        assert "jeton de sécurité" in response.get_data(as_text=True)

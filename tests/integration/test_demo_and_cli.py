@@ -1,0 +1,59 @@
+from sqlalchemy import func, select
+
+from groupement.domain.access import Role
+from groupement.domain.families import Family
+from groupement.models import AuditEvent, CatalogItem, Groupement, Membership, Organisation, User
+from groupement.services.demo import DEMO_PASSWORD, load_demo
+from groupement.services.users import authenticate
+
+
+def totals(db):
+    return [db.session.scalar(select(func.count()).select_from(m))
+            for m in (Organisation, Groupement, Membership, User, CatalogItem, AuditEvent)]
+
+
+def test_the_demo_loads_the_capi_its_22_communes_and_is_idempotent(database):
+    logins = load_demo()
+    first = totals(database)
+    assert first[:2] == [23, 1] and first[2] == 22
+    capi = database.session.scalar(select(Organisation).where(Organisation.siren == "243800604"))
+    assert capi.siret == "24380060400346" and "L'Isle-d'Abeau" in capi.city
+    population = database.session.scalar(select(func.sum(Organisation.population)))
+    assert population == 111450
+    without_vehicles = [m for m in database.session.scalars(select(Membership))
+                        if Family.VEHICULES not in m.families]
+    assert 0 < len(without_vehicles) < 22
+    assert {login.role for login in logins} == set(Role)
+    for login in logins:
+        assert authenticate(login.email, DEMO_PASSWORD) is not None
+    load_demo()
+    assert totals(database) == first
+
+
+def test_cli_catalog_import_reports_counts_then_refuses_a_bad_file_with_exit_code_1(app, database, tmp_path):
+    runner = app.test_cli_runner()
+    good = tmp_path / "bon.csv"
+    good.write_text(
+        "ref;designation;famille;code_cpv;unite;prix_unitaire_ht;taux_tva;eco_participation;compte_m57\n"
+        "FOU-A;Ramette A4;fournitures;30197630-1;ramette;4,20;20,00;0,00;6064\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["catalog", "import", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "1 créé(s), 0 mis à jour, 0 inchangé(s)" in result.output
+    bad = tmp_path / "mauvais.csv"
+    bad.write_text(good.read_text(encoding="utf-8").replace("30197630-1", "30197630-2"), encoding="utf-8")
+    result = runner.invoke(args=["catalog", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "mauvais.csv, ligne 2, colonne « code_cpv »" in result.output
+    assert "Erreur : Import refusé : 1 erreur, rien n'a été enregistré." in result.output
+    missing = runner.invoke(args=["catalog", "import", str(tmp_path / "absent.csv")])
+    assert missing.exit_code == 1 and "impossible de lire" in missing.output
+
+
+def test_cli_demo_prints_one_login_per_role(app, database):
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD in result.output
+    for label in ("Coordonnateur", "Administrateur", "Comptable", "Agent communal", "Signataire communal"):
+        assert label in result.output

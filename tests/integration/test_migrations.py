@@ -1,0 +1,26 @@
+import flask_migrate
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from groupement.extensions import db
+
+
+def pending_differences():
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        return compare_metadata(context, db.metadata)
+
+
+def test_the_migrated_database_has_exactly_the_models_schema(database):
+    assert pending_differences() == []
+
+
+def test_migrations_go_down_to_nothing_and_back_up_to_the_same_schema(database):
+    flask_migrate.downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    flask_migrate.upgrade()
+    assert pending_differences() == []
+    assert "catalog_item" in inspect(db.engine).get_table_names()

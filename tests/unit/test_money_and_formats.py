@@ -1,0 +1,47 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from groupement.domain.money import parse_decimal, to_cents
+from groupement.formatting import date_fr, datetime_fr, euros, number
+from groupement.io.xlsx import escape_text
+
+NNBSP = "\u202f"
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("1 234,56", "1234.56"), ("1234.56", "1234.56"), ("12,5 €", "12.5"), (3, "3"), (0.1, "0.1"),
+     ("1\u202f234,5", "1234.5")],
+)
+def test_decimals_written_by_people_parse_exactly(raw, value):
+    assert parse_decimal(raw) == Decimal(value)
+
+
+@pytest.mark.parametrize("raw", ["1.234,56", "abc", "NaN", "inf", True])
+def test_ambiguous_or_non_numbers_are_refused(raw):
+    with pytest.raises(ValueError):
+        parse_decimal(raw)
+
+
+def test_cents_round_half_up():
+    assert to_cents(Decimal("0.125")) == Decimal("0.13")
+    assert to_cents(Decimal("-0.125")) == Decimal("-0.13")
+
+
+def test_french_formats():
+    assert euros(Decimal("1234.56")) == f"1{NNBSP}234,56\u00a0€"
+    assert number(Decimal("111450")) == f"111{NNBSP}450"
+    assert date_fr(date(2026, 11, 28)) == "28/11/2026"
+    # Stored in UTC, shown in Paris time (UTC+1 in winter).
+    assert datetime_fr(datetime(2026, 11, 28, 23, 30)) == "29/11/2026 à 00:30"
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+33", "-2", "@SUM(A1)", "\tx"])
+def test_text_a_spreadsheet_would_run_is_escaped(text):
+    assert escape_text(text) == "'" + text
+
+
+def test_ordinary_text_is_left_alone():
+    assert escape_text("Ramette A4 - 80 g") == "Ramette A4 - 80 g"
