@@ -1,4 +1,5 @@
 """groupement: the web application of a groupement de commandes publiques."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The `groupement` command: Flask's own (run, db, routes, shell) plus the product's."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,8 +44,7 @@ def demo_command() -> None:
     from groupement.services.demo import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
-    click.echo("Données de démonstration chargées. Comptes (mot de passe commun : "
-               f"{DEMO_PASSWORD}) :")
+    click.echo(f"Données de démonstration chargées. Comptes (mot de passe commun : {DEMO_PASSWORD}) :")
     for login in logins:
         click.echo(f"  {login.role.label:<26} {login.email:<48} {login.organisation}")
 
@@ -73,6 +73,5 @@ def catalog_import(files: tuple[Path, ...]) -> None:
             click.echo(f"  {issue}", err=True)
         raise FrenchError(str(rejected)) from rejected
     click.echo(
-        f"Catalogue importé : {report.created} créé(s), {report.updated} mis à jour, "
-        f"{report.unchanged} inchangé(s)."
+        f"Catalogue importé : {report.created} créé(s), {report.updated} mis à jour, {report.unchanged} inchangé(s)."
     )

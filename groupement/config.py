@@ -1,4 +1,5 @@
 """Settings read from the environment; nothing here is specific to one server process."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,7 @@ def database_url(raw: str | None, instance_path: str) -> str:
         return "sqlite:///" + str(Path(instance_path) / "groupement.db")
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw[len(prefix):]
+            return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
 
 
@@ -32,9 +33,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("ENV_NAME") or os.environ.get("GROUPEMENT_ENV", "production")
     if env not in ENVIRONMENTS:
-        raise ConfigurationError(
-            f"GROUPEMENT_ENV={env!r} inconnu : valeurs possibles {', '.join(ENVIRONMENTS)}."
-        )
+        raise ConfigurationError(f"GROUPEMENT_ENV={env!r} inconnu : valeurs possibles {', '.join(ENVIRONMENTS)}.")
     secret_key = os.environ.get("SECRET_KEY")
     if not secret_key and "SECRET_KEY" not in overrides:
         if env == "production":

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound so that any module may import them without cycles."""
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy

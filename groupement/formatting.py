@@ -1,4 +1,5 @@
 """French display formats: 1 234,56 €, 28/11/2026, 14:05. Used by pages, exports and the CLI."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

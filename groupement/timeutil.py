@@ -1,4 +1,5 @@
 """Clock and time zone: stored times are UTC, shown times are Europe/Paris."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,5 +1,6 @@
 """Shared fixtures. The database is SQLite in a temporary folder, or DATABASE_URL when set
 (CI runs the suite a second time on PostgreSQL); its schema comes from the migrations only."""
+
 from __future__ import annotations
 
 import os
@@ -93,8 +94,6 @@ def csrf_token_of(html: str) -> str:
 
 def log_in(client, email: str, password: str = factories.PASSWORD):
     token = csrf_token_of(client.get("/connexion").get_data(as_text=True))
-    response = client.post(
-        "/connexion", data={"csrf_token": token, "email": email, "password": password}
-    )
+    response = client.post("/connexion", data={"csrf_token": token, "email": email, "password": password})
     assert response.status_code == 302, f"connexion refusée pour {email}"
     return response

@@ -1,20 +1,34 @@
 """Test data builders: sensible defaults, any field overridable."""
+
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from stdnum import luhn
 
 from groupement.domain.access import OrganisationKind, Role
+from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
 from groupement.domain.families import Family
 from groupement.extensions import db
-from groupement.models import CatalogItem, Groupement, Membership, Organisation, User
+from groupement.models import (
+    Campaign,
+    CampaignItem,
+    CatalogItem,
+    Groupement,
+    Membership,
+    NeedLine,
+    Organisation,
+    Submission,
+    User,
+)
 from groupement.models.organisations import ExecutionMode
+from groupement.timeutil import utcnow
 
 PASSWORD = "Mot-de-passe-2026"
 _sequence = itertools.count(1)
+
 
 def valid_siren(n: int) -> str:
     """A SIREN with a correct Luhn key, distinct for every n."""
@@ -101,5 +115,51 @@ def item(**values) -> CatalogItem:
     defaults.update(values)
     row = CatalogItem(**defaults)
     db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def campaign(group: Groupement, items: list[CatalogItem], **values) -> Campaign:
+    """Open since yesterday, closing in 30 days, unless told otherwise."""
+    now = utcnow()
+    defaults = {
+        "title": f"Recensement {next(_sequence)}",
+        "year": 2027,
+        "instructions": "Indiquez vos besoins pour l'année.",
+        "opens_at": now - timedelta(days=1),
+        "closes_at": now + timedelta(days=30),
+        "status": CampaignStatus.OPEN,
+    }
+    defaults.update(values)
+    row = Campaign(groupement_id=group.id, items=[CampaignItem(item_id=i.id) for i in items], **defaults)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def submission(
+    for_campaign: Campaign,
+    commune: Organisation,
+    quantities: dict[CatalogItem, int],
+    status: SubmissionStatus = SubmissionStatus.DRAFT,
+    updated_by: User | None = None,
+) -> Submission:
+    row = Submission(
+        campaign_id=for_campaign.id,
+        commune_id=commune.id,
+        status=status,
+        updated_by_id=updated_by.id if updated_by else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    for catalog_item, quantity in quantities.items():
+        db.session.add(
+            NeedLine(
+                submission_id=row.id,
+                item_id=catalog_item.id,
+                quantity=quantity,
+                updated_by_id=updated_by.id if updated_by else None,
+            )
+        )
     db.session.flush()
     return row

@@ -2,6 +2,7 @@
 
 The query helper in services/scope.py applies these to SELECT statements; routes only ask it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -56,9 +57,7 @@ def role_fits_organisation(role: Role, kind: OrganisationKind) -> bool:
     return role in ROLES_BY_KIND[kind]
 
 
-def reachable_organisation_ids(
-    actor: Actor, coordinated_member_ids: Iterable[int]
-) -> frozenset[int]:
+def reachable_organisation_ids(actor: Actor, coordinated_member_ids: Iterable[int]) -> frozenset[int]:
     """The organisations whose data the actor may see.
 
     A commune's users reach their commune only. The coordinator's users reach their own

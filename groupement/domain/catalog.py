@@ -1,4 +1,5 @@
 """Catalog rows: validation of what a catalog file says, and the diff against the database."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -48,9 +49,7 @@ class RawRow:
     values: Mapping[str, str]
 
 
-def validate_entries(
-    rows: Iterable[RawRow], cpv: CpvNomenclature
-) -> tuple[list[CatalogEntry], list[ImportIssue]]:
+def validate_entries(rows: Iterable[RawRow], cpv: CpvNomenclature) -> tuple[list[CatalogEntry], list[ImportIssue]]:
     """Every problem of every row, and the entries when there are none."""
     entries: list[CatalogEntry] = []
     issues: list[ImportIssue] = []

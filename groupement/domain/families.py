@@ -1,4 +1,5 @@
 """Purchasing families: the scopes a groupement covers and a commune joins."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,4 +1,5 @@
 """Validation of the public identifiers the product relies on: SIREN, SIRET, INSEE, CPV."""
+
 from __future__ import annotations
 
 import re
@@ -70,8 +71,7 @@ class CpvNomenclature:
         code = code.strip()
         if not CPV_SHAPE.match(code):
             raise InvalidIdentifier(
-                f"Code CPV « {code} » mal formé : 8 chiffres, un tiret et la clé attendus "
-                "(ex. 30213100-6)."
+                f"Code CPV « {code} » mal formé : 8 chiffres, un tiret et la clé attendus (ex. 30213100-6)."
             )
         if code not in self._labels:
             root = code[:8]

@@ -1,4 +1,5 @@
 """The shared shape of an import problem: which file, which row, which column, why."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Money as Decimal: parsing at the boundary, quantizing at named points, exact splits."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation

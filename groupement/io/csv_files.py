@@ -1,4 +1,5 @@
 """Reading the CSV files people send: UTF-8 (with or without BOM), ';' or ',' separated."""
+
 from __future__ import annotations
 
 import csv

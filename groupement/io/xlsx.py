@@ -1,4 +1,5 @@
 """Spreadsheet output: streamed with openpyxl's write-only mode, French formats, safe text."""
+
 from __future__ import annotations
 
 import io

@@ -1,7 +1,21 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
+
 from groupement.models.audit import AuditEvent
+from groupement.models.campaigns import Campaign, CampaignItem, NeedLine, PendingUpload, Submission
 from groupement.models.catalog import CatalogItem
 from groupement.models.organisations import Groupement, Membership, Organisation
 from groupement.models.users import User
 
-__all__ = ["AuditEvent", "CatalogItem", "Groupement", "Membership", "Organisation", "User"]
+__all__ = [
+    "AuditEvent",
+    "Campaign",
+    "CampaignItem",
+    "NeedLine",
+    "PendingUpload",
+    "Submission",
+    "CatalogItem",
+    "Groupement",
+    "Membership",
+    "Organisation",
+    "User",
+]

@@ -35,9 +35,7 @@ class Organisation(db.Model):
     postcode: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
 
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="commune", foreign_keys="Membership.commune_id"
-    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="commune", foreign_keys="Membership.commune_id")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name}>"
@@ -71,9 +69,7 @@ class Membership(db.Model):
     left_on: Mapped[date | None]
 
     groupement: Mapped[Groupement] = relationship(back_populates="memberships")
-    commune: Mapped[Organisation] = relationship(
-        back_populates="memberships", foreign_keys=[commune_id]
-    )
+    commune: Mapped[Organisation] = relationship(back_populates="memberships", foreign_keys=[commune_id])
 
     def is_active(self, on: date) -> bool:
         return self.signed_on <= on and (self.left_on is None or on < self.left_on)

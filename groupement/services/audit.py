@@ -1,4 +1,5 @@
 """Appending to the audit trail: within the caller's transaction, never committed alone."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Catalog use cases: import (all or nothing), search, export."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -51,9 +52,7 @@ def import_catalog(files: Sequence[tuple[str, bytes]], actor_id: int | None) -> 
 
     existing = {
         item.ref: item
-        for item in db.session.scalars(
-            select(CatalogItem).where(CatalogItem.ref.in_([e.ref for e in entries]))
-        )
+        for item in db.session.scalars(select(CatalogItem).where(CatalogItem.ref.in_([e.ref for e in entries])))
     }
     diff = diff_catalog(entries, {ref: _entry_of(item) for ref, item in existing.items()})
     for entry in diff.created:

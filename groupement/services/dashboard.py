@@ -1,4 +1,5 @@
 """What each role sees first."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 from groupement.domain.access import COMMUNE_ROLES, Actor
 from groupement.domain.families import Family
 from groupement.extensions import db
-from groupement.models import CatalogItem, Groupement, Membership, Organisation, User
+from groupement.models import CatalogItem, Groupement, Membership, Organisation
 from groupement.services import scope
 
 
@@ -25,9 +26,7 @@ class HomeSummary:
 def home_summary(actor: Actor) -> HomeSummary:
     counts = dict(
         db.session.execute(
-            select(CatalogItem.family, func.count())
-            .where(CatalogItem.active.is_(True))
-            .group_by(CatalogItem.family)
+            select(CatalogItem.family, func.count()).where(CatalogItem.active.is_(True)).group_by(CatalogItem.family)
         ).all()
     )
     summary = HomeSummary(
@@ -43,7 +42,5 @@ def home_summary(actor: Actor) -> HomeSummary:
             db.session.scalars(select(Groupement).where(Groupement.coordinator_id == actor.organisation_id))
         )
         summary.member_count = len(scope.coordinated_member_ids(actor))
-        summary.user_count = db.session.scalar(
-            select(func.count()).select_from(scope.users(actor).subquery())
-        )
+        summary.user_count = db.session.scalar(select(func.count()).select_from(scope.users(actor).subquery()))
     return summary

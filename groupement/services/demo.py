@@ -1,4 +1,5 @@
 """The demonstration data set: the CAPI, its 22 communes, the catalogs and one user per role."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,7 +83,13 @@ def load_demo() -> list[DemoLogin]:
         )
         db.session.add(membership)
         db.session.flush()
-        audit.record(None, "membership.create", "membership", membership.id, after={"commune": commune.name, "families": families})
+        audit.record(
+            None,
+            "membership.create",
+            "membership",
+            membership.id,
+            after={"commune": commune.name, "families": families},
+        )
     db.session.commit()
 
     import_catalog([(path.name, path.read_bytes()) for path in catalog_paths()], actor_id=None)
@@ -112,5 +119,11 @@ def _upsert_organisation(kind: OrganisationKind, **values) -> Organisation:
         organisation = Organisation(kind=kind, **values)
         db.session.add(organisation)
         db.session.flush()
-        audit.record(None, "organisation.create", "organisation", organisation.id, after={"name": organisation.name, "siren": siren})
+        audit.record(
+            None,
+            "organisation.create",
+            "organisation",
+            organisation.id,
+            after={"name": organisation.name, "siren": siren},
+        )
     return organisation

@@ -24,6 +24,4 @@ class ImportRejected(ServiceError):
     def __init__(self, issues: Sequence[ImportIssue]):
         self.issues = sorted(issues, key=lambda i: (i.file, i.row or 0, i.column or ""))
         count = len(self.issues)
-        super().__init__(
-            f"Import refusé : {count} erreur{'s' if count > 1 else ''}, rien n'a été enregistré."
-        )
+        super().__init__(f"Import refusé : {count} erreur{'s' if count > 1 else ''}, rien n'a été enregistré.")

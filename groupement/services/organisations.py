@@ -1,4 +1,5 @@
 """Organisations and memberships as each actor may see them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,9 +32,7 @@ def organisations_overview(actor: Actor) -> list[OrganisationRow]:
         .options(selectinload(Organisation.memberships))
         .order_by(Organisation.kind.desc(), Organisation.population.desc(), Organisation.name)
     ).all()
-    return [
-        OrganisationRow(o, o.memberships[0] if o.memberships else None) for o in organisations
-    ]
+    return [OrganisationRow(o, o.memberships[0] if o.memberships else None) for o in organisations]
 
 
 def organisation_detail(actor: Actor, organisation_id: int) -> OrganisationDetail:
@@ -46,8 +45,6 @@ def organisation_detail(actor: Actor, organisation_id: int) -> OrganisationDetai
         )
     )
     users = list(
-        db.session.scalars(
-            scope.users(actor).where(User.organisation_id == organisation.id).order_by(User.name)
-        )
+        db.session.scalars(scope.users(actor).where(User.organisation_id == organisation.id).order_by(User.name))
     )
     return OrganisationDetail(organisation, memberships, users)

@@ -1,4 +1,5 @@
 """Reference data versioned with the code under catalogs/: read-only, the same on every server."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """The one place where scope (DESIGN.md §3.4) becomes SQL. Every query of commune data uses it."""
+
 from __future__ import annotations
 
 from sqlalchemy import Select, select
@@ -40,9 +41,29 @@ def users(actor: Actor) -> Select:
 
 def get_scoped(model, object_id: int, organisation_column, actor: Actor):
     """One row by id if the actor may reach it; NotFound otherwise (404, never 403)."""
-    row = db.session.scalar(
-        restrict(select(model).where(model.id == object_id), organisation_column, actor)
-    )
+    row = db.session.scalar(restrict(select(model).where(model.id == object_id), organisation_column, actor))
     if row is None:
         raise NotFound()
     return row
+
+
+def campaigns(actor: Actor) -> Select:
+    """Coordinator side: the campaigns of the groupements it coordinates, drafts included.
+    Commune side: the non-draft campaigns of the groupements the commune belongs to."""
+    from groupement.domain.campaigns import CampaignStatus
+    from groupement.models import Campaign
+
+    statement = select(Campaign).join(Groupement, Groupement.id == Campaign.groupement_id)
+    if actor.role in COMMUNE_ROLES:
+        member_of = select(Membership.groupement_id).where(Membership.commune_id == actor.organisation_id)
+        return statement.where(Campaign.groupement_id.in_(member_of), Campaign.status != CampaignStatus.DRAFT)
+    return statement.where(Groupement.coordinator_id == actor.organisation_id)
+
+
+def get_campaign(actor: Actor, campaign_id: int):
+    from groupement.models import Campaign
+
+    campaign = db.session.scalar(campaigns(actor).where(Campaign.id == campaign_id))
+    if campaign is None:
+        raise NotFound("Campagne introuvable.")
+    return campaign

@@ -1,4 +1,5 @@
 """Accounts: authentication and creation by the administrator."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -32,16 +33,12 @@ def authenticate(email: str, password: str) -> User | None:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(
-            f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+        raise ServiceError(f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères.")
     if password.isalpha() or password.isdigit():
         raise ServiceError("Le mot de passe doit mêler lettres et chiffres ou symboles.")
 
 
-def create_user(
-    actor: Actor | None, email: str, name: str, role: Role, organisation_id: int, password: str
-) -> User:
+def create_user(actor: Actor | None, email: str, name: str, role: Role, organisation_id: int, password: str) -> User:
     """actor None is the command line (installation, demo): it acts as the system."""
     if actor is not None and not can_manage_users(actor):
         raise Forbidden("Seul un administrateur peut créer des comptes.")
@@ -49,9 +46,7 @@ def create_user(
     if organisation is None:
         raise NotFound("Organisation introuvable.")
     if not role_fits_organisation(role, organisation.kind):
-        raise ServiceError(
-            f"Le rôle « {role.label} » ne convient pas à l'organisation « {organisation.name} »."
-        )
+        raise ServiceError(f"Le rôle « {role.label} » ne convient pas à l'organisation « {organisation.name} ».")
     email = normalise_email(email)
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise ServiceError(f"Un compte existe déjà pour l'adresse {email}.")
@@ -74,8 +69,4 @@ def create_user(
 def users_by_organisation(actor: Actor) -> list[User]:
     from groupement.services import scope
 
-    return list(
-        db.session.scalars(
-            scope.users(actor).join(Organisation).order_by(Organisation.name, User.name)
-        )
-    )
+    return list(db.session.scalars(scope.users(actor).join(Organisation).order_by(Organisation.name, User.name)))

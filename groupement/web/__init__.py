@@ -1,4 +1,5 @@
 """Blueprints, error pages, template helpers and response headers."""
+
 from __future__ import annotations
 
 from flask import Flask, render_template
@@ -15,11 +16,14 @@ from groupement.services.errors import Forbidden, NotFound
 def register_web(app: Flask) -> None:
     from groupement.web.admin.routes import bp as admin_bp
     from groupement.web.auth.routes import bp as auth_bp
+    from groupement.web.campaigns.routes import bp as campaigns_bp
     from groupement.web.catalog.routes import bp as catalog_bp
     from groupement.web.dashboard.routes import bp as dashboard_bp
+    from groupement.web.needs import bp as needs_bp
     from groupement.web.organisations.routes import bp as organisations_bp
 
-    for blueprint in (auth_bp, dashboard_bp, catalog_bp, organisations_bp, admin_bp):
+    blueprints = (auth_bp, dashboard_bp, catalog_bp, organisations_bp, admin_bp, campaigns_bp, needs_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

@@ -1,4 +1,5 @@
 """Route guards. Each view declares the roles it admits; the access-matrix test holds them to it."""
+
 from __future__ import annotations
 
 from functools import wraps

@@ -1,4 +1,5 @@
 """Sending generated files."""
+
 from __future__ import annotations
 
 from flask import Response

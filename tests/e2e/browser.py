@@ -1,4 +1,5 @@
 """Playwright on Debian's Chromium against the app served from a thread on loopback."""
+
 from __future__ import annotations
 
 import os
@@ -13,14 +14,22 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 # Without these, Chromium keeps trying to reach Google's hosts, which this network refuses.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
 def chromium_missing_reason() -> str | None:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        return f"Chromium absent ({CHROMIUM}) : `make test` l'installe quand il tourne en root (apt-get install chromium)."
+        return (
+            f"Chromium absent ({CHROMIUM}) : `make test` l'installe quand il tourne en root (apt-get install chromium)."
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from groupement.domain.access import Role
+from groupement.domain.campaigns import CampaignStatus
 from groupement.extensions import db
 from tests import factories
 from tests.conftest import log_in
@@ -43,10 +44,19 @@ def _build_world() -> World:
         "accountant": make.user(Role.ACCOUNTANT, capi),
         "admin": make.user(Role.ADMIN, capi),
     }
-    make.item()
+    item = make.item()
+    campaign = make.campaign(group, [item], status=CampaignStatus.OPEN)
+    submission_a = make.submission(campaign, commune_a, {item: 3}, updated_by=users["agent_a"])
     db.session.commit()
     return World(
-        ids={"capi": capi.id, "commune_a": commune_a.id, "commune_b": commune_b.id},
+        ids={
+            "capi": capi.id,
+            "commune_a": commune_a.id,
+            "commune_b": commune_b.id,
+            "campaign": campaign.id,
+            "item": item.id,
+            "submission_a": submission_a.id,
+        },
         emails={name: user.email for name, user in users.items()},
     )
 

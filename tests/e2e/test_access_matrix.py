@@ -3,6 +3,7 @@
 A route added without a line in RULES fails test_every_route_has_a_rule: access is decided
 when the route is written, not discovered later.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -37,6 +38,7 @@ RULES = {
         lambda ids: f"/organisations/{ids['commune_a']}",
         statuses(EVERYONE, agent_b=404),
     ),
+    ("campaigns.index", "GET"): (lambda ids: "/campagnes", statuses(EVERYONE)),
     ("admin.users", "GET"): (lambda ids: "/admin/utilisateurs", statuses({"admin"})),
     ("admin.new_user", "GET"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
 }
@@ -48,9 +50,18 @@ POST_RULES = {
 ALL_RULES = {**RULES, **POST_RULES}
 # Object-level checks: ids of another commune are not found, whatever the route.
 OUT_OF_SCOPE = {
-    ("organisations.show", "GET"): (lambda ids: f"/organisations/{ids['commune_b']}", {"agent_a": 404, "signatory_a": 404, "agent_b": 200}),
-    ("organisations.show (coordinateur)", "GET"): (lambda ids: f"/organisations/{ids['capi']}", {"agent_a": 404, "coordinator": 200}),
-    ("organisations.show (inexistant)", "GET"): (lambda ids: "/organisations/999999", {"coordinator": 404, "admin": 404}),
+    ("organisations.show", "GET"): (
+        lambda ids: f"/organisations/{ids['commune_b']}",
+        {"agent_a": 404, "signatory_a": 404, "agent_b": 200},
+    ),
+    ("organisations.show (coordinateur)", "GET"): (
+        lambda ids: f"/organisations/{ids['capi']}",
+        {"agent_a": 404, "coordinator": 200},
+    ),
+    ("organisations.show (inexistant)", "GET"): (
+        lambda ids: "/organisations/999999",
+        {"coordinator": 404, "admin": 404},
+    ),
 }
 
 

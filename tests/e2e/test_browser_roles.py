@@ -1,4 +1,5 @@
 """Each demo role logs in through a real Chromium and lands on its own home page."""
+
 from __future__ import annotations
 
 import pytest

@@ -41,9 +41,7 @@ def test_reimport_upserts_by_ref_and_audits_the_price_change(database):
     assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
     laptop = database.session.scalar(select(CatalogItem).where(CatalogItem.ref == "INF-A"))
     assert laptop.unit_price_ht == Decimal("799.9000")
-    event = database.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "catalog_item.update")
-    ).one()
+    event = database.session.scalars(select(AuditEvent).where(AuditEvent.action == "catalog_item.update")).one()
     assert event.before == {"unit_price_ht": "849.0000"} and event.after == {"unit_price_ht": "799.9000"}
 
 
@@ -72,8 +70,10 @@ def test_one_bad_row_rejects_every_file_lists_every_error_and_writes_nothing(dat
 
 
 def test_a_missing_column_or_a_latin1_file_is_refused_before_any_row(database):
-    no_vat = ("ref;designation;famille;code_cpv;unite;prix_unitaire_ht;eco_participation;compte_m57\n"
-              "A;b;informatique;30213100-6;u;1;0;2183\n").encode()
+    no_vat = (
+        b"ref;designation;famille;code_cpv;unite;prix_unitaire_ht;eco_participation;compte_m57\n"
+        b"A;b;informatique;30213100-6;u;1;0;2183\n"
+    )
     latin1 = csv(LAPTOP.replace("unité", "unit\xe9")).decode().encode("latin-1")
     with pytest.raises(ImportRejected) as rejected:
         import_catalog([("sans_tva.csv", no_vat), ("latin1.csv", latin1)], actor_id=None)

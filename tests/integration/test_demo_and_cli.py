@@ -8,8 +8,10 @@ from groupement.services.users import authenticate
 
 
 def totals(db):
-    return [db.session.scalar(select(func.count()).select_from(m))
-            for m in (Organisation, Groupement, Membership, User, CatalogItem, AuditEvent)]
+    return [
+        db.session.scalar(select(func.count()).select_from(m))
+        for m in (Organisation, Groupement, Membership, User, CatalogItem, AuditEvent)
+    ]
 
 
 def test_the_demo_loads_the_capi_its_22_communes_and_is_idempotent(database):
@@ -20,8 +22,7 @@ def test_the_demo_loads_the_capi_its_22_communes_and_is_idempotent(database):
     assert capi.siret == "24380060400346" and "L'Isle-d'Abeau" in capi.city
     population = database.session.scalar(select(func.sum(Organisation.population)))
     assert population == 111450
-    without_vehicles = [m for m in database.session.scalars(select(Membership))
-                        if Family.VEHICULES not in m.families]
+    without_vehicles = [m for m in database.session.scalars(select(Membership)) if Family.VEHICULES not in m.families]
     assert 0 < len(without_vehicles) < 22
     assert {login.role for login in logins} == set(Role)
     for login in logins:

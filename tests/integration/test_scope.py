@@ -16,8 +16,14 @@ def world(make):
     make.membership(group, a)
     make.membership(group, b)
     make.membership(make.groupement(other_coordinator), outsider)
-    return {"capi": capi, "a": a, "b": b, "outsider": outsider,
-            "agent_a": make.user(Role.AGENT, a), "coordinator": make.user(Role.COORDINATOR, capi)}
+    return {
+        "capi": capi,
+        "a": a,
+        "b": b,
+        "outsider": outsider,
+        "agent_a": make.user(Role.AGENT, a),
+        "coordinator": make.user(Role.COORDINATOR, capi),
+    }
 
 
 def names(statement):
@@ -45,6 +51,7 @@ def test_an_id_outside_scope_is_not_found(world):
 
 
 def test_scope_restricts_any_statement_by_its_organisation_column(world):
-    statement = scope.restrict(select(Organisation).where(Organisation.name != "A"), Organisation.id,
-                               world["agent_a"].actor)
+    statement = scope.restrict(
+        select(Organisation).where(Organisation.name != "A"), Organisation.id, world["agent_a"].actor
+    )
     assert names(statement) == []

@@ -2,7 +2,13 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.catalog import CATALOG_COLUMNS, CatalogEntry, RawRow, diff_catalog, validate_entries
+from groupement.domain.catalog import (
+    CATALOG_COLUMNS,
+    CatalogEntry,
+    RawRow,
+    diff_catalog,
+    validate_entries,
+)
 from groupement.domain.families import Family
 from groupement.domain.identifiers import CpvNomenclature
 from groupement.io.csv_files import read_table
@@ -29,8 +35,17 @@ def test_a_good_row_becomes_an_entry_with_exact_decimals_and_an_uppercase_ref():
     entries, issues = validate_entries([row()], CPV)
     assert issues == []
     assert entries == [
-        CatalogEntry("INF-PORT-14", "Ordinateur portable 14 pouces", Family.INFORMATIQUE, "30213100-6",
-                     "unité", Decimal("849.0000"), Decimal("20.00"), Decimal("1.5000"), "2183")
+        CatalogEntry(
+            "INF-PORT-14",
+            "Ordinateur portable 14 pouces",
+            Family.INFORMATIQUE,
+            "30213100-6",
+            "unité",
+            Decimal("849.0000"),
+            Decimal("20.00"),
+            Decimal("1.5000"),
+            "2183",
+        )
     ]
 
 
@@ -61,9 +76,7 @@ def test_each_bad_value_is_named_with_its_line_and_column(column, value, reason)
 def test_every_problem_of_every_row_is_listed_not_only_the_first():
     rows = [row(2, code_cpv="1"), row(3, ref="B", prix_unitaire_ht="-1", famille="x"), row(4, ref="C")]
     _, issues = validate_entries(rows, CPV)
-    assert [(i.row, i.column) for i in issues] == [
-        (2, "code_cpv"), (3, "famille"), (3, "prix_unitaire_ht")
-    ]
+    assert [(i.row, i.column) for i in issues] == [(2, "code_cpv"), (3, "famille"), (3, "prix_unitaire_ht")]
 
 
 def test_a_ref_repeated_across_files_is_refused_with_the_first_place_named():
@@ -102,9 +115,16 @@ def test_missing_and_unexpected_columns_are_each_reported():
 
 
 def test_a_utf8_bom_and_comma_separator_are_accepted_and_ragged_rows_reported():
-    content = "\ufeff".encode() + header_line().replace(b";", b",") + b"a,b\n" + b",".join(
-        v.encode() for v in GOOD.values()
-    ).replace(b"849,00", b"849.00").replace(b"20,00", b"20").replace(b"1,50", b"1.5") + b"\n"
+    content = (
+        "\ufeff".encode()
+        + header_line().replace(b";", b",")
+        + b"a,b\n"
+        + b",".join(v.encode() for v in GOOD.values())
+        .replace(b"849,00", b"849.00")
+        .replace(b"20,00", b"20")
+        .replace(b"1,50", b"1.5")
+        + b"\n"
+    )
     rows, issues = read_table(content, "cat.csv", CATALOG_COLUMNS)
     assert [i.row for i in issues] == [2]
     assert rows[0].values["ref"] == "inf-port-14" and rows[0].line == 3

@@ -2,8 +2,17 @@ import ast
 from pathlib import Path
 
 DOMAIN = Path(__file__).resolve().parents[2] / "groupement" / "domain"
-FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "flask_login", "werkzeug", "groupement.models",
-             "groupement.services", "groupement.web", "groupement.extensions")
+FORBIDDEN = (
+    "flask",
+    "sqlalchemy",
+    "flask_sqlalchemy",
+    "flask_login",
+    "werkzeug",
+    "groupement.models",
+    "groupement.services",
+    "groupement.web",
+    "groupement.extensions",
+)
 
 
 def imported_modules(path: Path):

@@ -9,9 +9,7 @@ from groupement.domain.identifiers import (
     siren_of_siret,
 )
 
-CPV = CpvNomenclature(
-    [("30213100-6", "Ordinateurs portables"), ("30213300-8", "Ordinateur de bureau")]
-)
+CPV = CpvNomenclature([("30213100-6", "Ordinateurs portables"), ("30213300-8", "Ordinateur de bureau")])
 
 
 def test_a_cpv_code_in_the_nomenclature_is_accepted():
@@ -39,9 +37,19 @@ def test_the_shipped_nomenclature_knows_the_codes_of_domain_facts():
 
     nomenclature = cpv_nomenclature()
     assert len(nomenclature) == 9454
-    for code in ["30213300-8", "30213100-6", "30231300-0", "30232110-8", "32420000-3",
-                 "30197630-1", "30192000-1", "30125100-2", "34110000-1", "34136000-9",
-                 "34144900-7"]:
+    for code in [
+        "30213300-8",
+        "30213100-6",
+        "30231300-0",
+        "30232110-8",
+        "32420000-3",
+        "30197630-1",
+        "30192000-1",
+        "30125100-2",
+        "34110000-1",
+        "34136000-9",
+        "34144900-7",
+    ]:
         assert code in nomenclature
 
 

@@ -12,8 +12,14 @@ NNBSP = "\u202f"
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("1 234,56", "1234.56"), ("1234.56", "1234.56"), ("12,5 €", "12.5"), (3, "3"), (0.1, "0.1"),
-     ("1\u202f234,5", "1234.5")],
+    [
+        ("1 234,56", "1234.56"),
+        ("1234.56", "1234.56"),
+        ("12,5 €", "12.5"),
+        (3, "3"),
+        (0.1, "0.1"),
+        ("1\u202f234,5", "1234.5"),
+    ],
 )
 def test_decimals_written_by_people_parse_exactly(raw, value):
     assert parse_decimal(raw) == Decimal(value)

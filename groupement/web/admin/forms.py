@@ -19,7 +19,10 @@ class UserForm(FlaskForm):
     role = SelectField("Rôle", choices=[SelectChoice(r.value, r.label) for r in Role])
     password = PasswordField(
         "Mot de passe provisoire",
-        validators=[InputRequired("Le mot de passe est obligatoire."), Length(min=12, max=200, message="12 caractères au moins.")],
+        validators=[
+            InputRequired("Le mot de passe est obligatoire."),
+            Length(min=12, max=200, message="12 caractères au moins."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

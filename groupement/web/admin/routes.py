@@ -2,13 +2,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from wtforms import SelectChoice
 
 from groupement.domain.access import Role
+from groupement.extensions import db
+from groupement.models import Organisation
 from groupement.services import scope
 from groupement.services.errors import ServiceError
 from groupement.services.users import create_user, users_by_organisation
 from groupement.web.access import current_actor, roles_required
 from groupement.web.admin.forms import UserForm
-from groupement.extensions import db
-from groupement.models import Organisation
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

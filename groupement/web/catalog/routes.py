@@ -42,7 +42,17 @@ def index():
 def export():
     form = _filters()
     rows = (
-        (i.ref, i.designation, i.family.label, i.cpv_code, i.unit, i.unit_price_ht, i.vat_rate, i.eco_participation, i.account)
+        (
+            i.ref,
+            i.designation,
+            i.family.label,
+            i.cpv_code,
+            i.unit,
+            i.unit_price_ht,
+            i.vat_rate,
+            i.eco_participation,
+            i.account,
+        )
         for i in catalog_rows(form.q.data or "", form.family)
     )
     return xlsx_response(table_bytes("Catalogue", EXPORT_COLUMNS, rows), "catalogue.xlsx")

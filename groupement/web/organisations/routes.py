@@ -1,6 +1,6 @@
 from flask import Blueprint, render_template
 
-from groupement.io.xlsx import Column, INTEGER_FORMAT, table_bytes
+from groupement.io.xlsx import INTEGER_FORMAT, Column, table_bytes
 from groupement.services.organisations import organisation_detail, organisations_overview
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
@@ -45,6 +45,4 @@ def export():
 @bp.route("/<int:organisation_id>")
 @roles_required()
 def show(organisation_id: int):
-    return render_template(
-        "organisations/show.html", detail=organisation_detail(current_actor(), organisation_id)
-    )
+    return render_template("organisations/show.html", detail=organisation_detail(current_actor(), organisation_id))

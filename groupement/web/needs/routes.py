@@ -1,0 +1,1 @@
+"""The needs grid and the submission workflow."""

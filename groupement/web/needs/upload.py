@@ -1,0 +1,1 @@
+"""Excel round trip of the needs grid: download, upload, preview, confirm."""
