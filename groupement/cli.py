@@ -36,6 +36,7 @@ main = FlaskGroup(
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(catalog_group)
+    app.cli.add_command(campaign_group)
 
 
 @click.command("demo", help="Charge les données de démonstration (idempotent) et affiche les comptes.")
@@ -75,3 +76,45 @@ def catalog_import(files: tuple[Path, ...]) -> None:
     click.echo(
         f"Catalogue importé : {report.created} créé(s), {report.updated} mis à jour, {report.unchanged} inchangé(s)."
     )
+
+
+@click.group("campaign", help="Campagnes de recensement des besoins (commandes pour cron).")
+def campaign_group() -> None:
+    pass
+
+
+@campaign_group.command("remind", help="Relance par courriel les communes dont les besoins ne sont pas validés.")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def campaign_remind(campaign_id: int) -> None:
+    from groupement.services.errors import ServiceError
+    from groupement.services.reminders import remind_late_communes
+
+    try:
+        report = remind_late_communes(None, campaign_id)
+    except ServiceError as error:
+        raise FrenchError(str(error)) from error
+    if not report.communes:
+        click.echo("Aucune commune à relancer : tous les besoins sont validés.")
+        return
+    click.echo(
+        f"Relance de la campagne n° {campaign_id} : {len(report.communes)} commune(s) en retard, "
+        f"{report.messages_sent} courriel(s) envoyé(s)."
+    )
+    for name in report.communes:
+        note = " (aucun destinataire actif : non relancée)" if name in report.communes_without_recipient else ""
+        click.echo(f"  {name}{note}")
+
+
+@campaign_group.command("close-expired", help="Clôture les campagnes ouvertes dont la date limite est passée.")
+@with_appcontext
+def campaign_close_expired() -> None:
+    from groupement.services.campaigns import close_expired_campaigns
+
+    closed = close_expired_campaigns()
+    if not closed:
+        click.echo("Aucune campagne à clôturer.")
+        return
+    click.echo(f"{len(closed)} campagne(s) clôturée(s) :")
+    for campaign in closed:
+        click.echo(f"  n° {campaign.id} « {campaign.title} »")

@@ -145,8 +145,8 @@ CAMPAIGN_TRANSITIONS = {
 def check_campaign_transition(action: str, stored: CampaignStatus) -> CampaignStatus:
     sources, target = CAMPAIGN_TRANSITIONS[action]
     if stored not in sources:
-        verb = {"open": "ouvrir", "close": "clôturer"}[action]
-        raise TransitionRefused(f"Impossible de {verb} une campagne {stored.label}.")
+        verb = {"open": "d'ouvrir", "close": "de clôturer"}[action]
+        raise TransitionRefused(f"Impossible {verb} une campagne {stored.label}.")
     return target
 
 

@@ -49,77 +49,87 @@ class RawRow:
     values: Mapping[str, str]
 
 
+class _RowCheck:
+    """Reads one raw row's fields, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, row: RawRow):
+        self.row = row
+        self.issues: list[ImportIssue] = []
+
+    def fail(self, column: str, reason: str) -> None:
+        self.issues.append(ImportIssue(self.row.file, self.row.line, column, reason))
+
+    def text(self, column: str, max_length: int) -> str:
+        value = (self.row.values.get(column) or "").strip()
+        if not value:
+            self.fail(column, "valeur obligatoire manquante")
+        elif len(value) > max_length:
+            self.fail(column, f"texte trop long ({len(value)} caractères, {max_length} au plus)")
+        return value
+
+    def amount(self, column: str, upper: Decimal) -> Decimal:
+        raw = (self.row.values.get(column) or "").strip()
+        if not raw:
+            self.fail(column, "valeur obligatoire manquante")
+            return Decimal(0)
+        try:
+            value = parse_decimal(raw)
+        except ValueError as error:
+            self.fail(column, str(error))
+            return Decimal(0)
+        if value < 0:
+            self.fail(column, f"montant négatif ({raw})")
+        elif value > upper:
+            self.fail(column, f"valeur invraisemblable ({raw})")
+        elif value != to_unit_price(value):
+            self.fail(column, f"au plus 4 décimales ({raw})")
+        return value
+
+    def failed(self, column: str) -> bool:
+        return any(issue.column == column for issue in self.issues)
+
+
 def validate_entries(rows: Iterable[RawRow], cpv: CpvNomenclature) -> tuple[list[CatalogEntry], list[ImportIssue]]:
     """Every problem of every row, and the entries when there are none."""
     entries: list[CatalogEntry] = []
     issues: list[ImportIssue] = []
     first_seen: dict[str, tuple[str, int]] = {}
     for row in rows:
-        row_issues: list[ImportIssue] = []
-
-        def fail(column: str, reason: str, row=row, row_issues=row_issues) -> None:
-            row_issues.append(ImportIssue(row.file, row.line, column, reason))
-
-        def text(column: str, max_length: int) -> str:
-            value = (row.values.get(column) or "").strip()
-            if not value:
-                fail(column, "valeur obligatoire manquante")
-            elif len(value) > max_length:
-                fail(column, f"texte trop long ({len(value)} caractères, {max_length} au plus)")
-            return value
-
-        def amount(column: str, upper: Decimal) -> Decimal:
-            raw = (row.values.get(column) or "").strip()
-            if not raw:
-                fail(column, "valeur obligatoire manquante")
-                return Decimal(0)
-            try:
-                value = parse_decimal(raw)
-            except ValueError as error:
-                fail(column, str(error))
-                return Decimal(0)
-            if value < 0:
-                fail(column, f"montant négatif ({raw})")
-            elif value > upper:
-                fail(column, f"valeur invraisemblable ({raw})")
-            elif value != to_unit_price(value):
-                fail(column, f"au plus 4 décimales ({raw})")
-            return value
-
-        ref = text("ref", 40).upper()
-        designation = text("designation", 300)
-        unit = text("unite", 40)
-        account = text("compte_m57", 10)
-        family_raw = text("famille", 20).lower()
+        check = _RowCheck(row)
+        ref = check.text("ref", 40).upper()
+        designation = check.text("designation", 300)
+        unit = check.text("unite", 40)
+        account = check.text("compte_m57", 10)
+        family_raw = check.text("famille", 20).lower()
         family = None
         if family_raw:
             try:
                 family = Family(family_raw)
             except ValueError:
                 allowed = ", ".join(f.value for f in Family)
-                fail("famille", f"famille « {family_raw} » inconnue (attendu : {allowed})")
-        cpv_code = text("code_cpv", 10)
+                check.fail("famille", f"famille « {family_raw} » inconnue (attendu : {allowed})")
+        cpv_code = check.text("code_cpv", 10)
         if cpv_code:
             try:
                 cpv.validate(cpv_code)
             except InvalidIdentifier as error:
-                fail("code_cpv", str(error))
-        price = amount("prix_unitaire_ht", MAX_UNIT_PRICE)
-        if price == 0 and not any(i.column == "prix_unitaire_ht" for i in row_issues):
-            fail("prix_unitaire_ht", "le prix unitaire estimé doit être strictement positif")
-        vat_rate = amount("taux_tva", Decimal("99.99"))
-        eco = amount("eco_participation", MAX_UNIT_PRICE)
+                check.fail("code_cpv", str(error))
+        price = check.amount("prix_unitaire_ht", MAX_UNIT_PRICE)
+        if price == 0 and not check.failed("prix_unitaire_ht"):
+            check.fail("prix_unitaire_ht", "le prix unitaire estimé doit être strictement positif")
+        vat_rate = check.amount("taux_tva", Decimal("99.99"))
+        eco = check.amount("eco_participation", MAX_UNIT_PRICE)
         if account and account not in KNOWN_ACCOUNTS:
-            fail("compte_m57", f"compte M57 « {account} » inattendu pour un achat du groupement")
+            check.fail("compte_m57", f"compte M57 « {account} » inattendu pour un achat du groupement")
         if ref:
             if ref in first_seen:
                 other_file, other_line = first_seen[ref]
-                fail("ref", f"référence « {ref} » en double (déjà en {other_file}, ligne {other_line})")
+                check.fail("ref", f"référence « {ref} » en double (déjà en {other_file}, ligne {other_line})")
             else:
                 first_seen[ref] = (row.file, row.line)
 
-        if row_issues:
-            issues.extend(row_issues)
+        if check.issues:
+            issues.extend(check.issues)
             continue
         entries.append(
             CatalogEntry(

@@ -623,3 +623,32 @@ def list_campaigns(actor: Actor) -> list[Campaign]:
 
 def users_of(commune_id: int) -> list[User]:
     return list(db.session.scalars(select(User).where(User.organisation_id == commune_id, User.active.is_(True))))
+
+
+def participating_communes(campaign: Campaign) -> list[Organisation]:
+    """The members of the campaign's groupement with at least one family of the campaign
+    (the same rule as _participant), by name."""
+    memberships = db.session.scalars(
+        select(Membership)
+        .options(joinedload(Membership.commune))
+        .where(Membership.groupement_id == campaign.groupement_id)
+    ).all()
+    if not memberships:
+        return []
+    campaign_families = set(
+        db.session.scalars(
+            select(CatalogItem.family)
+            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
+            .where(CampaignItem.campaign_id == campaign.id)
+            .distinct()
+        )
+    )
+    communes = [m.commune for m in memberships if set(m.families) & campaign_families]
+    return sorted(communes, key=lambda commune: (_sort_key(commune.name), commune.id))
+
+
+def _sort_key(name: str) -> str:
+    """Alphabetical order as a French reader expects it: Écharlière between Eaux and Eybens."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c)).casefold()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+import random
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -11,7 +12,19 @@ from groupement.domain.access import OrganisationKind, Role
 from groupement.domain.families import Family
 from groupement.domain.identifiers import clean_insee, clean_siren, clean_siret
 from groupement.extensions import db
-from groupement.models import Groupement, Membership, Organisation, User
+from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
+from groupement.models import (
+    Campaign,
+    CampaignItem,
+    CatalogItem,
+    Groupement,
+    Membership,
+    NeedLine,
+    Organisation,
+    Submission,
+    User,
+)
+from groupement.timeutil import utcnow
 from groupement.models.organisations import ExecutionMode
 from groupement.services import audit
 from groupement.services.catalog import import_catalog
@@ -107,7 +120,101 @@ def load_demo() -> list[DemoLogin]:
     for email, name, role, organisation in wanted:
         if email not in existing:
             create_user(None, email, name, role, organisation.id, DEMO_PASSWORD)
+    _load_campaigns(groupement, communes)
     return [DemoLogin(email, role, organisation.name) for email, _, role, organisation in wanted]
+
+
+# Where each commune stands in the open 2027 campaign; the others have validated.
+CAMPAIGN_STAGE = {
+    "38136": None,  # Crachier: not started
+    "38498": None,  # Succieu: not started
+    "38053": SubmissionStatus.DRAFT,  # Bourgoin-Jallieu
+    "38102": SubmissionStatus.DRAFT,  # Chèzeneuve
+    "38553": SubmissionStatus.SUBMITTED,  # Villefontaine
+    "38223": SubmissionStatus.SUBMITTED,  # Maubec
+}
+# Per family: chance that a commune needs an item, and yearly quantity per 1 000 inhabitants.
+NEED_PROFILE = {Family.INFORMATIQUE: (0.35, 0.8), Family.FOURNITURES: (0.55, 9.0), Family.VEHICULES: (0.1, 0.04)}
+
+
+def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -> None:
+    """Last year's campaign, archived, and this year's, open: most communes have validated."""
+    if db.session.scalar(select(Campaign.id).where(Campaign.groupement_id == groupement.id)):
+        return
+    items = db.session.scalars(select(CatalogItem).where(CatalogItem.active.is_(True))).all()
+    coordinator = db.session.scalar(select(User).where(User.email == f"coordinateur@{DEMO_DOMAIN}"))
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    previous = _campaign(
+        groupement,
+        items,
+        coordinator,
+        "Recensement des besoins 2026",
+        2026,
+        now - timedelta(days=390),
+        now - timedelta(days=320),
+        CampaignStatus.ARCHIVED,
+    )
+    current = _campaign(
+        groupement,
+        items,
+        coordinator,
+        "Recensement des besoins 2027",
+        2027,
+        now - timedelta(days=26),
+        now + timedelta(days=48),
+        CampaignStatus.OPEN,
+    )
+    for insee, commune in communes.items():
+        membership = next(m for m in groupement.memberships if m.commune_id == commune.id)
+        joined = [item for item in items if item.family in membership.families]
+        _demo_submission(previous, commune, joined, SubmissionStatus.VALIDATED, seed=2026)
+        stage = CAMPAIGN_STAGE.get(insee, SubmissionStatus.VALIDATED)
+        if stage is not None:
+            _demo_submission(current, commune, joined, stage, seed=2027)
+    db.session.commit()
+
+
+def _campaign(groupement, items, coordinator, title, year, opens_at, closes_at, status) -> Campaign:
+    campaign = Campaign(
+        groupement_id=groupement.id,
+        title=title,
+        year=year,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        status=status,
+        created_by_id=coordinator.id if coordinator else None,
+        instructions="Indiquez les quantités nécessaires pour l'année, écoles et services compris. "
+        "Précisez en commentaire toute contrainte (accessibilité, livraison, couleur).",
+        items=[CampaignItem(item_id=item.id) for item in items],
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record(None, "campaign.create", "campaign", campaign.id, after={"title": title, "demo": True})
+    return campaign
+
+
+def _demo_submission(campaign, commune, items, status, seed: int) -> None:
+    rng = random.Random(f"{seed}-{commune.insee_code}")
+    submission = Submission(
+        campaign_id=campaign.id,
+        commune_id=commune.id,
+        status=status,
+        submitted_at=campaign.opens_at + timedelta(days=rng.randint(3, 20))
+        if status is not SubmissionStatus.DRAFT
+        else None,
+    )
+    if status is SubmissionStatus.VALIDATED:
+        submission.validated_at = submission.submitted_at + timedelta(days=rng.randint(1, 4))
+    db.session.add(submission)
+    db.session.flush()
+    thousands = (commune.population or 1000) / 1000
+    for item in items:
+        chance, rate = NEED_PROFILE[item.family]
+        if rng.random() > chance:
+            continue
+        quantity = max(1, round(thousands * rate * rng.uniform(0.5, 1.5)))
+        db.session.add(NeedLine(submission_id=submission.id, item_id=item.id, quantity=quantity))
+    audit.record(None, "submission.demo", "submission", submission.id, after={"status": status})
 
 
 def _upsert_organisation(kind: OrganisationKind, **values) -> Organisation:

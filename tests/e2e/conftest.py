@@ -7,6 +7,7 @@ import pytest
 from groupement.domain.access import Role
 from groupement.domain.campaigns import CampaignStatus
 from groupement.extensions import db
+from groupement.models import PendingUpload
 from tests import factories
 from tests.conftest import log_in
 
@@ -47,6 +48,13 @@ def _build_world() -> World:
     item = make.item()
     campaign = make.campaign(group, [item], status=CampaignStatus.OPEN)
     submission_a = make.submission(campaign, commune_a, {item: 3}, updated_by=users["agent_a"])
+    # Two checked Excel uploads of commune A awaiting confirmation (one to confirm, one to cancel).
+    change = {"item_id": item.id, "ref": item.ref, "quantity": 5, "comment": "", "version": 1}
+    uploads = [
+        PendingUpload(submission_id=submission_a.id, created_by_id=users["agent_a"].id, file_name=n, changes=[change])
+        for n in ("besoins.xlsx", "besoins-bis.xlsx")
+    ]
+    db.session.add_all(uploads)
     db.session.commit()
     return World(
         ids={
@@ -56,6 +64,8 @@ def _build_world() -> World:
             "campaign": campaign.id,
             "item": item.id,
             "submission_a": submission_a.id,
+            "upload_a": uploads[0].id,
+            "upload_a_spare": uploads[1].id,
         },
         emails={name: user.email for name, user in users.items()},
     )

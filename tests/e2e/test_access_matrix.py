@@ -39,12 +39,80 @@ RULES = {
         statuses(EVERYONE, agent_b=404),
     ),
     ("campaigns.index", "GET"): (lambda ids: "/campagnes", statuses(EVERYONE)),
+    # The coordinator's side: the coordinator acts; accountant and admin (same organisation) may read.
+    ("campaigns.new", "GET"): (lambda ids: "/campagnes/nouvelle", statuses({"coordinator"})),
+    ("campaigns.board", "GET"): (lambda ids: f"/campagnes/{ids['campaign']}", statuses(COORDINATION)),
+    ("campaigns.board_export", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/tableau.xlsx",
+        statuses(COORDINATION),
+    ),
+    ("campaigns.commune_needs", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['commune_a']}",
+        statuses(COORDINATION),
+    ),
+    ("needs.grid", "GET"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins", statuses(COMMUNE_USERS)),
+    ("needs.history", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/historique/{ids['item']}",
+        statuses(COMMUNE_USERS, agent_b=404),
+    ),
+    # Excel round trip: commune users download their own commune's file (agent_b gets B's, the
+    # ?commune= argument is the coordinator's); only agents import; A's checked upload is A's.
+    ("needs.export_xlsx", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/export.xlsx?commune={ids['commune_a']}",
+        statuses({"agent_a", "agent_b", "signatory_a", "coordinator"}),
+    ),
+    ("needs.upload", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/import",
+        statuses({"agent_a", "agent_b"}),
+    ),
+    ("needs.preview", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/import/{ids['upload_a']}",
+        statuses({"agent_a", "agent_b"}, agent_b=404),
+    ),
     ("admin.users", "GET"): (lambda ids: "/admin/utilisateurs", statuses({"admin"})),
     ("admin.new_user", "GET"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
 }
 # POSTs that are also listed with a valid token and an empty form (the view's own answer).
 POST_RULES = {
     ("auth.login", "POST"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
+    # Commune steps answer a refused step with a message and a redirect (302), other roles 403.
+    ("needs.grid", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins", statuses({"agent_a", "agent_b"}, ok=302)),
+    ("needs.validate", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins/valider", statuses(COMMUNE_USERS, ok=302)),
+    ("needs.send_back", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins/renvoyer", statuses(COMMUNE_USERS, ok=302)),
+    ("needs.submit", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins/soumettre", statuses(COMMUNE_USERS, ok=302)),
+    # Coordinator actions: an empty form is refused with a message and a redirect to the board
+    # (open: the campaign is already open; close: not confirmed; reopen: no reason); remind
+    # reminds communes A and B. Other roles 403. The new campaign form comes back with errors (422).
+    ("campaigns.new", "POST"): (lambda ids: "/campagnes/nouvelle", statuses({"coordinator"}, ok=422)),
+    ("campaigns.open", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/ouvrir",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("campaigns.close", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/cloturer",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("campaigns.remind", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/relancer",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("campaigns.reopen", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['commune_a']}/rouvrir",
+        statuses({"coordinator"}, ok=302),
+    ),
+    # Import: an empty form comes back with its error (200); confirm and cancel redirect to the grid.
+    ("needs.upload", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/import",
+        statuses({"agent_a", "agent_b"}),
+    ),
+    ("needs.confirm_upload", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/import/{ids['upload_a']}/confirmer",
+        statuses({"agent_a", "agent_b"}, ok=302, agent_b=404),
+    ),
+    ("needs.cancel_upload", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/import/{ids['upload_a_spare']}/annuler",
+        statuses({"agent_a", "agent_b"}, ok=302, agent_b=404),
+    ),
     ("admin.new_user", "POST"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
 }
 ALL_RULES = {**RULES, **POST_RULES}
@@ -57,6 +125,32 @@ OUT_OF_SCOPE = {
     ("organisations.show (coordinateur)", "GET"): (
         lambda ids: f"/organisations/{ids['capi']}",
         {"agent_a": 404, "coordinator": 200},
+    ),
+    ("needs.grid (campagne inexistante)", "GET"): (lambda ids: "/campagnes/999999/besoins", {"agent_a": 404, "signatory_a": 404}),
+    ("campaigns.board (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999",
+        {"coordinator": 404, "accountant": 404, "admin": 404},
+    ),
+    ("campaigns.board_export (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999/tableau.xlsx",
+        {"coordinator": 404},
+    ),
+    ("campaigns.commune_needs (non membre)", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['capi']}",
+        {"coordinator": 404, "admin": 404},
+    ),
+    ("needs.export_xlsx (commune non membre)", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/export.xlsx?commune={ids['capi']}",
+        {"coordinator": 404},
+    ),
+    ("needs.export_xlsx (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999/besoins/export.xlsx",
+        {"agent_a": 404, "signatory_a": 404},
+    ),
+    ("needs.preview (inexistant)", "GET"): (lambda ids: "/campagnes/999999/besoins/import/1", {"agent_a": 404}),
+    ("needs.confirm_upload (import d'une autre commune)", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/import/{ids['upload_a_spare']}/confirmer",
+        {"agent_b": 404},
     ),
     ("organisations.show (inexistant)", "GET"): (
         lambda ids: "/organisations/999999",
@@ -111,12 +205,12 @@ def test_access_matrix(principal, client_as, world):
 
 
 @pytest.mark.parametrize("principal", ["anonymous", "agent_a", "admin"])
-def test_every_post_without_a_csrf_token_is_refused(app, principal, client_as):
+def test_every_post_without_a_csrf_token_is_refused(app, principal, client_as, world):
     client = client_as(principal)
     posts = sorted(endpoint_method for endpoint_method in ALL_RULES if endpoint_method[1] == "POST")
     assert {e for e, m in posts} == {e for e, m in routes(app) if m == "POST"}
     for endpoint, method in posts:
-        path = ALL_RULES[(endpoint, method)][0]({})
+        path = ALL_RULES[(endpoint, method)][0](world.ids)
         response = client.post(path, data={"email": "x@y.fr", "password": "x"})
         assert response.status_code == 400, f"{path} accepté sans jeton CSRF"
         assert "jeton de sécurité" in response.get_data(as_text=True)

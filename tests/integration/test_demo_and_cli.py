@@ -58,3 +58,18 @@ def test_cli_demo_prints_one_login_per_role(app, database):
     assert DEMO_PASSWORD in result.output
     for label in ("Coordonnateur", "Administrateur", "Comptable", "Agent communal", "Signataire communal"):
         assert label in result.output
+
+
+def test_the_demo_campaign_2027_is_open_with_most_communes_validated_and_two_not_started(database):
+    from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
+    from groupement.models import Campaign, Submission
+
+    load_demo()
+    current = database.session.scalar(select(Campaign).where(Campaign.year == 2027))
+    assert current.status is CampaignStatus.OPEN
+    statuses = [s.status for s in database.session.scalars(select(Submission).where(Submission.campaign_id == current.id))]
+    assert len(statuses) == 20  # 22 communes, two not started
+    assert statuses.count(SubmissionStatus.VALIDATED) == 16
+    assert statuses.count(SubmissionStatus.SUBMITTED) == 2 and statuses.count(SubmissionStatus.DRAFT) == 2
+    previous = database.session.scalar(select(Campaign).where(Campaign.year == 2026))
+    assert previous.status is CampaignStatus.ARCHIVED
