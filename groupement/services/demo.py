@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import random
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from groupement.domain.access import OrganisationKind, Role
+from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
 from groupement.domain.families import Family
 from groupement.domain.identifiers import clean_insee, clean_siren, clean_siret
 from groupement.extensions import db
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
 from groupement.models import (
     Campaign,
     CampaignItem,
@@ -24,12 +24,12 @@ from groupement.models import (
     Submission,
     User,
 )
-from groupement.timeutil import utcnow
 from groupement.models.organisations import ExecutionMode
 from groupement.services import audit
 from groupement.services.catalog import import_catalog
 from groupement.services.reference_data import capi_communes, catalog_paths
 from groupement.services.users import create_user
+from groupement.timeutil import PARIS
 
 DEMO_PASSWORD = "Demo-groupement-2026"
 DEMO_DOMAIN = "demo-groupement.fr"
@@ -143,15 +143,15 @@ def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -
         return
     items = db.session.scalars(select(CatalogItem).where(CatalogItem.active.is_(True))).all()
     coordinator = db.session.scalar(select(User).where(User.email == f"coordinateur@{DEMO_DOMAIN}"))
-    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    today = date.today()
     previous = _campaign(
         groupement,
         items,
         coordinator,
         "Recensement des besoins 2026",
         2026,
-        now - timedelta(days=390),
-        now - timedelta(days=320),
+        _paris(today - timedelta(days=390), 9),
+        _paris(today - timedelta(days=320), 12),
         CampaignStatus.ARCHIVED,
     )
     current = _campaign(
@@ -160,8 +160,8 @@ def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -
         coordinator,
         "Recensement des besoins 2027",
         2027,
-        now - timedelta(days=26),
-        now + timedelta(days=48),
+        _paris(today - timedelta(days=26), 9),
+        _paris(today + timedelta(days=48), 12),
         CampaignStatus.OPEN,
     )
     for insee, commune in communes.items():
@@ -172,6 +172,11 @@ def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -
         if stage is not None:
             _demo_submission(current, commune, joined, stage, seed=2027)
     db.session.commit()
+
+
+def _paris(day: date, hour: int) -> datetime:
+    """A Paris wall-clock time on that day, as the naive UTC the database stores."""
+    return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC).replace(tzinfo=None)
 
 
 def _campaign(groupement, items, coordinator, title, year, opens_at, closes_at, status) -> Campaign:
@@ -205,6 +210,7 @@ def _demo_submission(campaign, commune, items, status, seed: int) -> None:
     )
     if status is SubmissionStatus.VALIDATED:
         submission.validated_at = submission.submitted_at + timedelta(days=rng.randint(1, 4))
+    submission.updated_at = submission.validated_at or submission.submitted_at or campaign.opens_at + timedelta(days=2)
     db.session.add(submission)
     db.session.flush()
     thousands = (commune.population or 1000) / 1000

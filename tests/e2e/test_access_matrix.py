@@ -76,10 +76,22 @@ RULES = {
 POST_RULES = {
     ("auth.login", "POST"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
     # Commune steps answer a refused step with a message and a redirect (302), other roles 403.
-    ("needs.grid", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins", statuses({"agent_a", "agent_b"}, ok=302)),
-    ("needs.validate", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins/valider", statuses(COMMUNE_USERS, ok=302)),
-    ("needs.send_back", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins/renvoyer", statuses(COMMUNE_USERS, ok=302)),
-    ("needs.submit", "POST"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins/soumettre", statuses(COMMUNE_USERS, ok=302)),
+    ("needs.grid", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins",
+        statuses({"agent_a", "agent_b"}, ok=302),
+    ),
+    ("needs.validate", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/valider",
+        statuses(COMMUNE_USERS, ok=302),
+    ),
+    ("needs.send_back", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/renvoyer",
+        statuses(COMMUNE_USERS, ok=302),
+    ),
+    ("needs.submit", "POST"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/soumettre",
+        statuses(COMMUNE_USERS, ok=302),
+    ),
     # Coordinator actions: an empty form is refused with a message and a redirect to the board
     # (open: the campaign is already open; close: not confirmed; reopen: no reason); remind
     # reminds communes A and B. Other roles 403. The new campaign form comes back with errors (422).
@@ -126,7 +138,10 @@ OUT_OF_SCOPE = {
         lambda ids: f"/organisations/{ids['capi']}",
         {"agent_a": 404, "coordinator": 200},
     ),
-    ("needs.grid (campagne inexistante)", "GET"): (lambda ids: "/campagnes/999999/besoins", {"agent_a": 404, "signatory_a": 404}),
+    ("needs.grid (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999/besoins",
+        {"agent_a": 404, "signatory_a": 404},
+    ),
     ("campaigns.board (campagne inexistante)", "GET"): (
         lambda ids: "/campagnes/999999",
         {"coordinator": 404, "accountant": 404, "admin": 404},

@@ -1,4 +1,5 @@
 """The needs grid over HTTP: what the agent types survives every refusal."""
+
 from __future__ import annotations
 
 import re

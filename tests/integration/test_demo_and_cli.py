@@ -67,7 +67,9 @@ def test_the_demo_campaign_2027_is_open_with_most_communes_validated_and_two_not
     load_demo()
     current = database.session.scalar(select(Campaign).where(Campaign.year == 2027))
     assert current.status is CampaignStatus.OPEN
-    statuses = [s.status for s in database.session.scalars(select(Submission).where(Submission.campaign_id == current.id))]
+    statuses = [
+        s.status for s in database.session.scalars(select(Submission).where(Submission.campaign_id == current.id))
+    ]
     assert len(statuses) == 20  # 22 communes, two not started
     assert statuses.count(SubmissionStatus.VALIDATED) == 16
     assert statuses.count(SubmissionStatus.SUBMITTED) == 2 and statuses.count(SubmissionStatus.DRAFT) == 2

@@ -41,19 +41,33 @@ def setup(make, database):
     campaign = make.campaign(group, [laptop, paper, car])
     database.session.commit()
     users = {
-        "agent_a": make.user(Role.AGENT, a), "agent_a2": make.user(Role.AGENT, a),
-        "signatory_a": make.user(Role.SIGNATORY, a), "agent_b": make.user(Role.AGENT, b),
-        "agent_small": make.user(Role.AGENT, small), "coordinator": make.user(Role.COORDINATOR, capi),
+        "agent_a": make.user(Role.AGENT, a),
+        "agent_a2": make.user(Role.AGENT, a),
+        "signatory_a": make.user(Role.SIGNATORY, a),
+        "agent_b": make.user(Role.AGENT, b),
+        "agent_small": make.user(Role.AGENT, small),
+        "coordinator": make.user(Role.COORDINATOR, capi),
     }
     database.session.commit()
-    return {"campaign": campaign, "group": group, "a": a, "b": b, "small": small, "laptop": laptop,
-            "paper": paper, "car": car, **{k: u.actor for k, u in users.items()}}
+    return {
+        "campaign": campaign,
+        "group": group,
+        "a": a,
+        "b": b,
+        "small": small,
+        "laptop": laptop,
+        "paper": paper,
+        "car": car,
+        **{k: u.actor for k, u in users.items()},
+    }
 
 
 def lines_of(database, commune) -> dict[int, int]:
-    return dict(database.session.execute(
-        select(NeedLine.item_id, NeedLine.quantity).join(Submission).where(Submission.commune_id == commune.id)
-    ).all())
+    return dict(
+        database.session.execute(
+            select(NeedLine.item_id, NeedLine.quantity).join(Submission).where(Submission.commune_id == commune.id)
+        ).all()
+    )
 
 
 def count(database, model) -> int:
@@ -62,8 +76,16 @@ def count(database, model) -> int:
 
 def test_the_coordinator_creates_a_campaign_over_the_chosen_families_only(setup, database):
     now = utcnow()
-    campaign = create_campaign(setup["coordinator"], setup["group"].id, "Recensement 2028", 2028,
-                               [Family.FOURNITURES], now, now + timedelta(days=10), "Consignes")
+    campaign = create_campaign(
+        setup["coordinator"],
+        setup["group"].id,
+        "Recensement 2028",
+        2028,
+        [Family.FOURNITURES],
+        now,
+        now + timedelta(days=10),
+        "Consignes",
+    )
     assert [i.item.ref for i in campaign.items] == ["FOU-PAP"]
     assert campaign.status is CampaignStatus.DRAFT
     opened = change_campaign_status(setup["coordinator"], campaign.id, "open")
@@ -88,7 +110,9 @@ def test_only_the_coordinator_of_the_groupement_creates_campaigns(setup, make, d
 
 def test_an_agent_saves_quantities_that_are_versioned_and_audited(setup, database):
     campaign, laptop, paper = setup["campaign"], setup["laptop"], setup["paper"]
-    changed = save_needs(setup["agent_a"], campaign.id, [NeedEntry(laptop.id, "12", "écoles"), NeedEntry(paper.id, "0")])
+    changed = save_needs(
+        setup["agent_a"], campaign.id, [NeedEntry(laptop.id, "12", "écoles"), NeedEntry(paper.id, "0")]
+    )
     assert changed == 1 and lines_of(database, setup["a"]) == {laptop.id: 12}
     grid = needs_grid(setup["agent_a"], campaign.id)
     line = next(line for line in grid.lines if line.item.id == laptop.id)
@@ -189,8 +213,14 @@ def test_commune_users_reach_only_campaigns_of_their_groupements_and_their_own_g
 
 
 def test_the_grid_shows_last_campaigns_quantities(setup, make, database):
-    previous = make.campaign(setup["group"], [setup["laptop"]], year=2026, status=CampaignStatus.ARCHIVED,
-                             opens_at=datetime(2025, 11, 1), closes_at=datetime(2026, 1, 15))
+    previous = make.campaign(
+        setup["group"],
+        [setup["laptop"]],
+        year=2026,
+        status=CampaignStatus.ARCHIVED,
+        opens_at=datetime(2025, 11, 1),
+        closes_at=datetime(2026, 1, 15),
+    )
     make.submission(previous, setup["a"], {setup["laptop"]: 17}, status=SubmissionStatus.VALIDATED)
     database.session.commit()
     grid = needs_grid(setup["agent_a"], setup["campaign"].id)
@@ -198,8 +228,9 @@ def test_the_grid_shows_last_campaigns_quantities(setup, make, database):
 
 
 def test_expired_campaigns_are_closed_by_the_cron_task(setup, make, database):
-    expired = make.campaign(setup["group"], [setup["laptop"]], year=2026, opens_at=datetime(2025, 1, 1),
-                            closes_at=datetime(2025, 2, 1))
+    expired = make.campaign(
+        setup["group"], [setup["laptop"]], year=2026, opens_at=datetime(2025, 1, 1), closes_at=datetime(2025, 2, 1)
+    )
     database.session.commit()
     closed = close_expired_campaigns()
     assert [c.id for c in closed] == [expired.id]

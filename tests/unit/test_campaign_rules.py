@@ -108,15 +108,26 @@ def test_campaigns_open_from_draft_and_close_from_open_only():
         check_campaign_transition("open", CampaignStatus.CLOSED)
 
 
-@pytest.mark.parametrize(("raw", "value"), [("12", 12), (" 1 000 ", 1000), ("", 0), (None, 0), (7.0, 7), (1_000_000, 1_000_000), (Decimal("3"), 3)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("12", 12), (" 1 000 ", 1000), ("", 0), (None, 0), (7.0, 7), (1_000_000, 1_000_000), (Decimal("3"), 3)],
+)
 def test_quantities_are_whole_numbers_from_zero_to_a_million(raw, value):
     assert parse_quantity(raw) == value
 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [("2,5", "pas un nombre entier"), (2.5, "pas un nombre entier"), ("-1", "négative"), (-3, "négative"),
-     ("1000001", "invraisemblable"), ("douze", "pas un nombre entier"), (True, "entier"), ("1e3", "entier")],
+    [
+        ("2,5", "pas un nombre entier"),
+        (2.5, "pas un nombre entier"),
+        ("-1", "négative"),
+        (-3, "négative"),
+        ("1000001", "invraisemblable"),
+        ("douze", "pas un nombre entier"),
+        (True, "entier"),
+        ("1e3", "entier"),
+    ],
 )
 def test_bad_quantities_are_refused_in_french(raw, message):
     with pytest.raises(ValueError, match=message):
@@ -125,8 +136,14 @@ def test_bad_quantities_are_refused_in_french(raw, message):
 
 def test_an_upload_diff_counts_modified_added_and_zeroed_lines():
     current = {"A": NeedValue(5), "B": NeedValue(2), "C": NeedValue(1, "écoles"), "D": NeedValue(4)}
-    uploaded = {"A": NeedValue(6), "B": NeedValue(0), "C": NeedValue(1, "mairie"), "E": NeedValue(3),
-                "F": NeedValue(0), "D": NeedValue(4)}
+    uploaded = {
+        "A": NeedValue(6),
+        "B": NeedValue(0),
+        "C": NeedValue(1, "mairie"),
+        "E": NeedValue(3),
+        "F": NeedValue(0),
+        "D": NeedValue(4),
+    }
     diff = diff_needs(current, uploaded)
     assert set(diff.modified) == {"A", "C"}
     assert set(diff.added) == {"E"}

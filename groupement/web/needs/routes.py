@@ -1,4 +1,5 @@
 """The needs grid and the submission workflow."""
+
 from flask import flash, redirect, render_template, request, url_for
 
 from groupement.domain.access import Role
