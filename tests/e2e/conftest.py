@@ -10,6 +10,7 @@ from groupement.extensions import db
 from groupement.models import PendingUpload
 from tests import factories
 from tests.conftest import log_in
+from tests.e2e.browser import browser, live_server, page  # noqa: F401  (shared fixtures, defined once)
 
 
 @dataclass

@@ -8,19 +8,19 @@ import openpyxl
 import pytest
 
 from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
-from tests.e2e.browser import browser, live_server, page, screenshot  # noqa: F401  (fixtures)
+from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def demo(app, live_server):  # noqa: F811
+def demo(app, live_server):
     with app.app_context():
         load_demo()
     return live_server
 
 
-def log_in(page, server, login):  # noqa: F811
+def log_in(page, server, login):
     page.goto(server.url + "/connexion")
     page.get_by_label("Adresse électronique").fill(f"{login}@{DEMO_DOMAIN}")
     page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
@@ -28,13 +28,13 @@ def log_in(page, server, login):  # noqa: F811
     page.wait_for_url(server.url + "/")
 
 
-def open_grid(page, server):  # noqa: F811
+def open_grid(page, server):
     page.goto(server.url + "/campagnes")
     page.get_by_role("link", name="Recensement des besoins 2027").first.click()
     page.wait_for_url(re.compile(r".*/besoins$"))
 
 
-def test_an_agent_types_five_quantities_with_the_keyboard_saves_and_finds_them_after_reload(demo, page):  # noqa: F811
+def test_an_agent_types_five_quantities_with_the_keyboard_saves_and_finds_them_after_reload(demo, page):
     log_in(page, demo, "agent.bourgoin-jallieu")
     open_grid(page, demo)
     quantities = page.locator("input.qty")
@@ -55,7 +55,7 @@ def test_an_agent_types_five_quantities_with_the_keyboard_saves_and_finds_them_a
     assert [page.locator(f"input[name='{n}']").input_value() for n in names] == typed
 
 
-def test_an_agent_uploads_a_modified_workbook_confirms_the_preview_then_submits(demo, page, tmp_path):  # noqa: F811
+def test_an_agent_uploads_a_modified_workbook_confirms_the_preview_then_submits(demo, page, tmp_path):
     log_in(page, demo, "agent.bourgoin-jallieu")
     open_grid(page, demo)
     with page.expect_download() as download:
@@ -88,7 +88,7 @@ def test_an_agent_uploads_a_modified_workbook_confirms_the_preview_then_submits(
     assert "soumis" in page.locator(".flash-success").inner_text()
 
 
-def test_the_signatory_validates_and_the_coordinator_board_shows_it(demo, browser):  # noqa: F811
+def test_the_signatory_validates_and_the_coordinator_board_shows_it(demo, browser):
     signatory = browser.new_context(locale="fr-FR").new_page()
     log_in(signatory, demo, "signataire.villefontaine")  # Villefontaine's needs are submitted
     open_grid(signatory, demo)

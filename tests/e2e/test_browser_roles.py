@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
-from tests.e2e.browser import browser, live_server, page, screenshot  # noqa: F401  (fixtures)
+from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -19,14 +19,14 @@ HOMES = [
 
 
 @pytest.fixture
-def demo(app, live_server):  # noqa: F811
+def demo(app, live_server):
     with app.app_context():
         load_demo()
     return live_server
 
 
 @pytest.mark.parametrize(("login", "role_label", "section", "detail"), HOMES)
-def test_each_role_logs_in_and_sees_its_home_page(demo, page, login, role_label, section, detail):  # noqa: F811
+def test_each_role_logs_in_and_sees_its_home_page(demo, page, login, role_label, section, detail):
     page.goto(demo.url + "/")
     assert page.url.endswith("/connexion?next=%2F")
     page.get_by_label("Adresse électronique").fill(f"{login}@{DEMO_DOMAIN}")
@@ -40,7 +40,7 @@ def test_each_role_logs_in_and_sees_its_home_page(demo, page, login, role_label,
     screenshot(page, f"accueil-{login}")
 
 
-def test_a_wrong_password_gets_a_french_message_that_does_not_say_whether_the_email_exists(demo, page):  # noqa: F811
+def test_a_wrong_password_gets_a_french_message_that_does_not_say_whether_the_email_exists(demo, page):
     messages = []
     for email in (f"coordinateur@{DEMO_DOMAIN}", f"personne@{DEMO_DOMAIN}"):
         page.goto(demo.url + "/connexion")
@@ -51,7 +51,7 @@ def test_a_wrong_password_gets_a_french_message_that_does_not_say_whether_the_em
     assert messages == ["Adresse électronique ou mot de passe incorrect."] * 2
 
 
-def test_the_coordinator_searches_the_catalog_and_exports_it(demo, page):  # noqa: F811
+def test_the_coordinator_searches_the_catalog_and_exports_it(demo, page):
     page.goto(demo.url + "/connexion")
     page.get_by_label("Adresse électronique").fill(f"coordinateur@{DEMO_DOMAIN}")
     page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
