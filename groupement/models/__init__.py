@@ -4,6 +4,7 @@ from groupement.models.audit import AuditEvent
 from groupement.models.campaigns import Campaign, CampaignItem, NeedLine, PendingUpload, Submission
 from groupement.models.catalog import CatalogItem
 from groupement.models.organisations import Groupement, Membership, Organisation
+from groupement.models.tenders import Lot, LotLine, LotLineShare
 from groupement.models.users import User
 
 __all__ = [
@@ -14,6 +15,9 @@ __all__ = [
     "PendingUpload",
     "Submission",
     "CatalogItem",
+    "Lot",
+    "LotLine",
+    "LotLineShare",
     "Groupement",
     "Membership",
     "Organisation",
