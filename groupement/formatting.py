@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -46,3 +47,10 @@ def datetime_fr(value: datetime | None) -> str:
     if value is None:
         return "—"
     return to_paris(value).strftime("%d/%m/%Y à %H:%M")
+
+
+def name_key(name: str) -> str:
+    """Alphabetical order as a French reader expects it, the same on every database:
+    accents and case ignored (Écharlière between Eaux and Eybens)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

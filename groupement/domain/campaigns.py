@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -230,3 +230,15 @@ def diff_needs(current: Mapping[str, NeedValue], uploaded: Mapping[str, NeedValu
 def estimated_amount(lines: Iterable[tuple[int, Decimal]]) -> Decimal:
     """Σ quantity × estimated unit price HT, to the cent."""
     return to_cents(sum((Decimal(q) * price for q, price in lines), Decimal(0)))
+
+
+def joined_families(
+    membership_families: Iterable[str],
+    left_on: date | None,
+    campaign_families: Iterable[str],
+    campaign_opens_on: date,
+) -> frozenset:
+    """The campaign's families a member takes part in: none once it has left the groupement."""
+    if left_on is not None and left_on <= campaign_opens_on:
+        return frozenset()
+    return frozenset(membership_families) & frozenset(campaign_families)

@@ -87,14 +87,30 @@ class Threshold:
 # Keys: "formalised", "no_competition", "notice", "decp", "small_lot" (€ HT), "small_lots_share"
 # (per cent of the group total, stored as 20 for 20 %).
 THRESHOLDS: tuple[Threshold, ...] = (
-    Threshold("formalised", Decimal("221000"), date(2024, 1, 1), date(2025, 12, 31),
-              "règlement délégué (UE) 2023/2497 (seuils 2024-2025)"),
-    Threshold("formalised", Decimal("216000"), date(2026, 1, 1), None,
-              "règlement délégué (UE) 2025/2152 (seuils 2026-2027)"),
-    Threshold("no_competition", Decimal("40000"), date(2023, 1, 1), date(2026, 3, 31),
-              "art. R2122-8 (décret 2022-1683 du 28/12/2022)"),
-    Threshold("no_competition", Decimal("60000"), date(2026, 4, 1), None,
-              "art. R2122-8 (décret 2025-1386 du 29/12/2025, consultations engagées à partir du 01/04/2026)"),
+    Threshold(
+        "formalised",
+        Decimal("221000"),
+        date(2024, 1, 1),
+        date(2025, 12, 31),
+        "règlement délégué (UE) 2023/2497 (seuils 2024-2025)",
+    ),
+    Threshold(
+        "formalised", Decimal("216000"), date(2026, 1, 1), None, "règlement délégué (UE) 2025/2152 (seuils 2026-2027)"
+    ),
+    Threshold(
+        "no_competition",
+        Decimal("40000"),
+        date(2023, 1, 1),
+        date(2026, 3, 31),
+        "art. R2122-8 (décret 2022-1683 du 28/12/2022)",
+    ),
+    Threshold(
+        "no_competition",
+        Decimal("60000"),
+        date(2026, 4, 1),
+        None,
+        "art. R2122-8 (décret 2025-1386 du 29/12/2025, consultations engagées à partir du 01/04/2026)",
+    ),
     Threshold("notice", Decimal("90000"), None, None, "art. R2131-12"),
     Threshold("decp", Decimal("40000"), None, None, "art. R2196-1 ; arrêté du 22/12/2022"),
     Threshold("small_lot", Decimal("80000"), None, None, "art. R2123-1 2° a)"),

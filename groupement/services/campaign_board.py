@@ -5,10 +5,9 @@ Set-based: a handful of queries whatever the number of communes (no query per ro
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -21,9 +20,11 @@ from groupement.domain.campaigns import (
     SubmissionStatus,
     effective_status,
     estimated_amount,
+    joined_families,
 )
 from groupement.domain.families import Family
 from groupement.extensions import db
+from groupement.formatting import name_key
 from groupement.io.xlsx import DATETIME_FORMAT, EURO_FORMAT, Column, table_bytes
 from groupement.models import (
     Campaign,
@@ -111,7 +112,7 @@ def campaign_board(actor: Actor, campaign_id: int, now: datetime | None = None) 
         raise Forbidden("Tableau de suivi réservé au coordonnateur.")
     campaign = scope.get_campaign(actor, campaign_id)
     families = _campaign_families([campaign.id])[campaign.id]
-    participants = _participants(campaign.groupement_id, families)
+    participants = _participants(campaign.groupement_id, families, campaign.opens_at.date())
 
     submissions = {
         submission.commune_id: (submission, name)
@@ -330,25 +331,20 @@ def _campaign_families(campaign_ids: list[int]) -> dict[int, list[Family]]:
     return {campaign_id: sorted(families, key=order.index) for campaign_id, families in found.items()}
 
 
-def _participants(groupement_id: int, families: list[Family]) -> list[tuple[Organisation, frozenset[Family]]]:
+def _participants(
+    groupement_id: int, families: list[Family], opens_on: date
+) -> list[tuple[Organisation, frozenset[Family]]]:
     """Members of the groupement that joined at least one of the families, by name, with the
     families of the campaign they joined."""
-    wanted = frozenset(families)
     result = [
-        (commune, frozenset(joined & wanted))
-        for commune, joined in db.session.execute(
-            select(Organisation, Membership.families)
+        (commune, taking_part)
+        for commune, joined, left_on in db.session.execute(
+            select(Organisation, Membership.families, Membership.left_on)
             .join(Membership, Membership.commune_id == Organisation.id)
             .where(Membership.groupement_id == groupement_id)
         )
-        if joined & wanted
+        if (taking_part := joined_families(joined, left_on, families, opens_on))
     ]
     # Sorted here, not in SQL: the database's collation would order "Échirolles" differently
     # on SQLite and PostgreSQL.
     return sorted(result, key=lambda pair: (name_key(pair[0].name), pair[0].id))
-
-
-def name_key(name: str) -> str:
-    """Alphabetical order as a French reader expects it: accents and case ignored."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

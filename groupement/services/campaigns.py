@@ -25,10 +25,12 @@ from groupement.domain.campaigns import (
     check_validate,
     effective_status,
     estimated_amount,
+    joined_families,
     parse_quantity,
 )
 from groupement.domain.families import Family
 from groupement.extensions import db
+from groupement.formatting import name_key
 from groupement.models import (
     AuditEvent,
     Campaign,
@@ -544,7 +546,13 @@ def _families_of(campaign: Campaign, commune_id: int, membership: Membership | N
     )
     if membership is None:
         return set()
-    campaign_families = set(
+    return set(
+        joined_families(membership.families, membership.left_on, _campaign_families(campaign), campaign.opens_at.date())
+    )
+
+
+def _campaign_families(campaign: Campaign) -> set[Family]:
+    return set(
         db.session.scalars(
             select(CatalogItem.family)
             .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
@@ -552,7 +560,6 @@ def _families_of(campaign: Campaign, commune_id: int, membership: Membership | N
             .distinct()
         )
     )
-    return set(membership.families) & campaign_families
 
 
 def _campaign_items(campaign_id: int, families: set[Family]) -> list[CatalogItem]:
@@ -626,29 +633,15 @@ def users_of(commune_id: int) -> list[User]:
 
 
 def participating_communes(campaign: Campaign) -> list[Organisation]:
-    """The members of the campaign's groupement with at least one family of the campaign
+    """The members of the campaign's groupement taking part in at least one of its families
     (the same rule as _participant), by name."""
     memberships = db.session.scalars(
         select(Membership)
         .options(joinedload(Membership.commune))
         .where(Membership.groupement_id == campaign.groupement_id)
     ).all()
-    if not memberships:
-        return []
-    campaign_families = set(
-        db.session.scalars(
-            select(CatalogItem.family)
-            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
-            .where(CampaignItem.campaign_id == campaign.id)
-            .distinct()
-        )
-    )
-    communes = [m.commune for m in memberships if set(m.families) & campaign_families]
-    return sorted(communes, key=lambda commune: (_sort_key(commune.name), commune.id))
-
-
-def _sort_key(name: str) -> str:
-    """Alphabetical order as a French reader expects it: Écharlière between Eaux and Eybens."""
-    import unicodedata
-
-    return "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c)).casefold()
+    families = _campaign_families(campaign)
+    communes = [
+        m.commune for m in memberships if joined_families(m.families, m.left_on, families, campaign.opens_at.date())
+    ]
+    return sorted(communes, key=lambda commune: (name_key(commune.name), commune.id))

@@ -380,7 +380,11 @@ def _view(lot: Lot) -> LotView:
 def campaign_lots(actor: Actor, campaign_id: int, today: date | None = None) -> LotsOverview:
     if actor.role is Role.AGENT or actor.role is Role.SIGNATORY:
         raise Forbidden("Les lots sont construits par le coordonnateur.")
-    campaign = scope.get_campaign(actor, campaign_id)
+    return overview_of(scope.get_campaign(actor, campaign_id), today)
+
+
+def overview_of(campaign: Campaign, today: date | None = None) -> LotsOverview:
+    """The lots of a campaign already checked against the actor's scope (or loaded by the CLI)."""
     lots = db.session.scalars(
         select(Lot).where(Lot.campaign_id == campaign.id).order_by(Lot.number).options(selectinload(Lot.lines))
     ).all()
@@ -515,4 +519,3 @@ def _drop_empty_lots_and_renumber(campaign_id: int, actor: Actor) -> None:
             )
         lot.number = number
     db.session.flush()
-

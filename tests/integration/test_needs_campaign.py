@@ -235,3 +235,18 @@ def test_expired_campaigns_are_closed_by_the_cron_task(setup, make, database):
     closed = close_expired_campaigns()
     assert [c.id for c in closed] == [expired.id]
     assert database.session.get(Campaign, setup["campaign"].id).status is CampaignStatus.OPEN
+
+
+def test_a_commune_that_left_the_groupement_before_the_campaign_takes_no_part(setup, database):
+    from groupement.models import Membership
+    from groupement.services.campaign_board import campaign_board
+    from groupement.services.campaigns import participating_communes
+
+    membership = database.session.scalar(select(Membership).where(Membership.commune_id == setup["b"].id))
+    membership.left_on = setup["campaign"].opens_at.date()
+    database.session.commit()
+    with pytest.raises(NotFound):
+        needs_grid(setup["agent_b"], setup["campaign"].id)
+    assert "B" not in [c.name for c in participating_communes(setup["campaign"])]
+    board = campaign_board(setup["coordinator"], setup["campaign"].id)
+    assert "B" not in [row.commune_name for row in board.rows]

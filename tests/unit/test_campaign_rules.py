@@ -155,3 +155,14 @@ def test_an_upload_diff_counts_modified_added_and_zeroed_lines():
 def test_estimated_amounts_are_exact_decimals_rounded_once():
     assert estimated_amount([(3, Decimal("0.3333")), (1, Decimal("849.00"))]) == Decimal("850.00")
     assert estimated_amount([]) == Decimal("0.00")
+
+
+def test_a_member_takes_part_in_the_families_it_joined_until_it_leaves():
+    from datetime import date
+
+    from groupement.domain.campaigns import joined_families
+
+    opens = date(2026, 11, 2)
+    assert joined_families({"informatique", "vehicules"}, None, {"informatique", "fournitures"}, opens) == {"informatique"}
+    assert joined_families({"informatique"}, date(2026, 11, 3), {"informatique"}, opens) == {"informatique"}
+    assert joined_families({"informatique"}, opens, {"informatique"}, opens) == frozenset()
