@@ -247,8 +247,8 @@ def campaign_overview(actor: Actor, now: datetime | None = None) -> CampaignOver
     families = _campaign_families([c.id for c in campaigns])
     summaries = []
     if actor.role in COMMUNE_ROLES:
-        joined_by_groupement = {
-            m.groupement_id: m.families
+        membership_of = {
+            m.groupement_id: m
             for m in db.session.scalars(select(Membership).where(Membership.commune_id == actor.organisation_id))
         }
         own = dict(
@@ -260,7 +260,10 @@ def campaign_overview(actor: Actor, now: datetime | None = None) -> CampaignOver
             ).all()
         )
         for campaign in campaigns:
-            if not joined_by_groupement.get(campaign.groupement_id, frozenset()) & set(families[campaign.id]):
+            membership = membership_of.get(campaign.groupement_id)
+            if membership is None or not joined_families(
+                membership.families, membership.left_on, families[campaign.id], campaign.opens_at.date()
+            ):
                 continue  # member of the groupement, but not for this campaign's families
             summaries.append(
                 CampaignSummary(
@@ -271,12 +274,12 @@ def campaign_overview(actor: Actor, now: datetime | None = None) -> CampaignOver
             )
     else:
         memberships = defaultdict(list)
-        for groupement_id, joined in db.session.execute(
-            select(Membership.groupement_id, Membership.families).where(
+        for groupement_id, joined, left_on in db.session.execute(
+            select(Membership.groupement_id, Membership.families, Membership.left_on).where(
                 Membership.groupement_id.in_({c.groupement_id for c in campaigns})
             )
         ):
-            memberships[groupement_id].append(joined)
+            memberships[groupement_id].append((joined, left_on))
         validated = dict(
             db.session.execute(
                 select(Submission.campaign_id, func.count())
@@ -288,12 +291,16 @@ def campaign_overview(actor: Actor, now: datetime | None = None) -> CampaignOver
             ).all()
         )
         for campaign in campaigns:
-            wanted = set(families[campaign.id])
+            opens_on = campaign.opens_at.date()
             summaries.append(
                 CampaignSummary(
                     campaign,
                     effective_status(campaign.status, campaign.closes_at, now),
-                    participants=sum(1 for joined in memberships[campaign.groupement_id] if joined & wanted),
+                    participants=sum(
+                        1
+                        for joined, left_on in memberships[campaign.groupement_id]
+                        if joined_families(joined, left_on, families[campaign.id], opens_on)
+                    ),
                     validated=validated.get(campaign.id, 0),
                 )
             )

@@ -11,6 +11,7 @@ from groupement.domain.families import Family
 from groupement.extensions import db
 from groupement.models import CatalogItem, Groupement, Membership, Organisation
 from groupement.services import scope
+from groupement.services.campaign_board import campaign_overview
 
 
 @dataclass
@@ -21,6 +22,7 @@ class HomeSummary:
     memberships: list[Membership] = field(default_factory=list)
     member_count: int = 0
     user_count: int = 0
+    campaigns: list = field(default_factory=list)  # current campaigns (CampaignSummary)
 
 
 def home_summary(actor: Actor) -> HomeSummary:
@@ -32,6 +34,7 @@ def home_summary(actor: Actor) -> HomeSummary:
     summary = HomeSummary(
         organisation=db.session.get(Organisation, actor.organisation_id),
         items_by_family={family: counts.get(family, 0) for family in Family},
+        campaigns=campaign_overview(actor).current,
     )
     if actor.role in COMMUNE_ROLES:
         summary.memberships = list(
