@@ -118,3 +118,45 @@ def campaign_close_expired() -> None:
     click.echo(f"{len(closed)} campagne(s) clôturée(s) :")
     for campaign in closed:
         click.echo(f"  n° {campaign.id} « {campaign.title} »")
+
+
+@campaign_group.command("aggregate", help="Agrège les besoins validés d'une campagne clôturée en lots.")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def campaign_aggregate(campaign_id: int) -> None:
+    from groupement.services.errors import ServiceError
+    from groupement.services.lots import aggregate_campaign
+
+    try:
+        report = aggregate_campaign(None, campaign_id)
+    except ServiceError as error:
+        raise FrenchError(str(error)) from error
+    click.echo(
+        f"Campagne n° {campaign_id} agrégée : {report.lots} lot(s), {report.lines} ligne(s), "
+        f"{report.communes} commune(s), {report.shares} part(s) de commune."
+    )
+
+
+@campaign_group.command("export", help="Écrit les pièces du marché (DQE, BPU, récapitulatifs, annexes, zip).")
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dossier de destination (créé au besoin).",
+)
+@with_appcontext
+def campaign_export(campaign_id: int, out_dir: Path) -> None:
+    from groupement.services.errors import ServiceError
+    from groupement.services.tender_exports import export_campaign
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = export_campaign(campaign_id, out_dir)
+    except ServiceError as error:
+        raise FrenchError(str(error)) from error
+    except OSError as error:
+        raise FrenchError(f"impossible d'écrire dans {out_dir} ({error.strerror}).") from error
+    for path in paths:
+        click.echo(str(path))
