@@ -7,7 +7,7 @@ DEV_ENV := GROUPEMENT_ENV=development
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install run test test-unit lint browser clean
+.PHONY: install run test test-unit lint system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,15 +23,19 @@ run: install
 	@echo "Application : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
 	$(DEV_ENV) $(BIN)/groupement run --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests; without root or network they are skipped, with the reason.
-browser:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installation de Chromium (Debian) pour les tests navigateur…"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-			|| echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés."; \
+# Debian's Chromium (browser tests) and LibreOffice Calc (recalculation of the exported
+# spreadsheets): installed when root and missing; otherwise those tests are skipped, with the reason.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installation des paquets Debian :$$missing…"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+			|| echo "Installation impossible :$$missing ; les tests correspondants seront ignorés."; \
 	fi
 
-test: install browser
+test: install system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: install
