@@ -3,11 +3,33 @@
 from groupement.models.audit import AuditEvent
 from groupement.models.campaigns import Campaign, CampaignItem, NeedLine, PendingUpload, Submission
 from groupement.models.catalog import CatalogItem
+from groupement.models.contracts import (
+    Award,
+    AwardCriteria,
+    Contract,
+    ContractPrice,
+    Delivery,
+    Offer,
+    OfferLine,
+    Order,
+    OrderLine,
+    Supplier,
+)
 from groupement.models.organisations import Groupement, Membership, Organisation
 from groupement.models.tenders import Lot, LotLine, LotLineShare
 from groupement.models.users import User
 
 __all__ = [
+    "Award",
+    "AwardCriteria",
+    "Contract",
+    "ContractPrice",
+    "Delivery",
+    "Offer",
+    "OfferLine",
+    "Order",
+    "OrderLine",
+    "Supplier",
     "AuditEvent",
     "Campaign",
     "CampaignItem",

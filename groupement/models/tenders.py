@@ -34,6 +34,12 @@ class Lot(db.Model):
     # None until the officer sets it: the default maximum (estimate + margin) applies.
     maximum_amount: Mapped[Decimal | None] = mapped_column(Money)
     launch_date: Mapped[date | None]  # planned launch of the consultation: selects the thresholds
+    # Recorded for the open data (DECP): the considerations of the consultation, as DECP names them.
+    social_considerations: Mapped[str] = mapped_column(String(300), default="Pas de considération sociale")
+    environmental_considerations: Mapped[str] = mapped_column(
+        String(300), default="Pas de considération environnementale"
+    )
+    ccag: Mapped[str] = mapped_column(String(60), default="Fournitures courantes et services")
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
