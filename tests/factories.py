@@ -10,17 +10,27 @@ from stdnum import luhn
 
 from groupement.domain.access import OrganisationKind, Role
 from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
+from groupement.domain.contracts import AwardDecision, OfferSource
 from groupement.domain.families import Family
+from groupement.domain.lots import LotStatus
 from groupement.extensions import db
 from groupement.models import (
+    Award,
     Campaign,
     CampaignItem,
     CatalogItem,
+    Contract,
+    ContractPrice,
     Groupement,
+    Lot,
+    LotLine,
     Membership,
     NeedLine,
+    Offer,
+    OfferLine,
     Organisation,
     Submission,
+    Supplier,
     User,
 )
 from groupement.models.organisations import ExecutionMode
@@ -161,5 +171,85 @@ def submission(
                 updated_by_id=updated_by.id if updated_by else None,
             )
         )
+    db.session.flush()
+    return row
+
+
+def supplier(**values) -> Supplier:
+    n = next(_sequence)
+    body = f"4{n:07d}"  # a SIREN with its Luhn key, then a SIRET of the head office
+    siren = body + luhn.calc_check_digit(body)
+    siret_body = siren + "0001"
+    defaults = {
+        "name": f"Fournisseur {n}",
+        "siret": siret_body + luhn.calc_check_digit(siret_body),
+        "vat_number": "",
+        "address": "1 rue de l'Industrie",
+        "postcode": "69001",
+        "city": "Lyon",
+        "contact_name": "Service marchés publics",
+        "contact_email": f"marches{n}@fournisseur.fr",
+    }
+    defaults.update(values)
+    row = Supplier(**defaults)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def offer(lot: Lot, bidder: Supplier, prices: dict[LotLine, Decimal] | None = None, **values) -> Offer:
+    """An offer pricing every counted line of the lot (default: the estimate less 10 %)."""
+    prices = prices or {
+        line: (line.estimated_unit_price * Decimal("0.9")).quantize(Decimal("0.01"))
+        for line in lot.lines
+        if not line.excluded_reason
+    }
+    lines = [
+        OfferLine(
+            lot_line_id=line.id,
+            unit_price=price,
+            eco_participation=line.eco_participation,
+            line_total_ht=(line.total_quantity * (price + line.eco_participation)).quantize(Decimal("0.01")),
+        )
+        for line, price in prices.items()
+    ]
+    defaults = {"is_variant": False, "source": OfferSource.KEYED, "total_ht": sum(x.line_total_ht for x in lines)}
+    defaults.update(values)
+    row = Offer(lot_id=lot.id, supplier_id=bidder.id, lines=lines, **defaults)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def contract(chosen: Offer, **values) -> Contract:
+    """Award the offer's lot to it and create the framework contract with its prices."""
+    lot = chosen.lot
+    award = Award(lot_id=lot.id, decision=AwardDecision.AWARDED, offer_id=chosen.id)
+    db.session.add(award)
+    db.session.flush()
+    lot.status = LotStatus.AWARDED
+    n = next(_sequence)
+    defaults = {
+        "number": f"2027-L{lot.number:02d}-{n}",
+        "maximum_amount": lot.maximum_amount or Decimal("100000"),
+        "start_date": date(2027, 3, 1),
+        "duration_months": lot.duration_months,
+        "notified_on": date(2027, 2, 15),
+        "procedure": "Appel d'offres ouvert",
+        "offers_received": 1,
+    }
+    defaults.update(values)
+    row = Contract(lot_id=lot.id, award_id=award.id, supplier_id=chosen.supplier_id, **defaults)
+    row.prices = [
+        ContractPrice(
+            lot_line_id=offer_line.lot_line_id,
+            item_id=offer_line.lot_line.item_id,
+            unit_price=offer_line.unit_price,
+            eco_participation=offer_line.eco_participation,
+            vat_rate=offer_line.lot_line.vat_rate,
+        )
+        for offer_line in chosen.lines
+    ]
+    db.session.add(row)
     db.session.flush()
     return row
