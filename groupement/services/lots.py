@@ -19,6 +19,7 @@ from groupement.domain.lots import MAX_DURATION_MONTHS, LotAmounts, LotStatus, l
 from groupement.domain.money import to_cents
 from groupement.domain.procedures import LotAdvice, LotValue, advise
 from groupement.extensions import db
+from groupement.formatting import name_key
 from groupement.models import (
     Campaign,
     CatalogItem,
@@ -360,7 +361,7 @@ class LotsOverview:
     campaign: Campaign
     lots: list[LotView]
     launch_date: date
-    communes: dict[int, str] = field(default_factory=dict)
+    communes: dict[int, str] = field(default_factory=dict)  # with a retained share, by name
 
     @property
     def total_yearly(self) -> Decimal:
@@ -395,7 +396,15 @@ def overview_of(campaign: Campaign, today: date | None = None) -> LotsOverview:
     )
     for view in views:
         view.advice = advice.get(str(view.lot.id))
-    return LotsOverview(campaign, views, launch)
+    communes = db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .join(LotLineShare, LotLineShare.commune_id == Organisation.id)
+        .join(LotLine, LotLine.id == LotLineShare.lot_line_id)
+        .where(LotLine.campaign_id == campaign.id, LotLine.excluded_reason.is_(None))
+        .distinct()
+    ).all()
+    by_name = sorted(communes, key=lambda row: (name_key(row.name), row.id))
+    return LotsOverview(campaign, views, launch, {row.id: row.name for row in by_name})
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ def register_web(app: Flask) -> None:
     from groupement.web.campaigns.routes import bp as campaigns_bp
     from groupement.web.catalog.routes import bp as catalog_bp
     from groupement.web.dashboard.routes import bp as dashboard_bp
+    from groupement.web.lots import bp as lots_bp
     from groupement.web.needs import bp as needs_bp
     from groupement.web.organisations.routes import bp as organisations_bp
 
-    blueprints = (auth_bp, dashboard_bp, catalog_bp, organisations_bp, admin_bp, campaigns_bp, needs_bp)
+    blueprints = (auth_bp, dashboard_bp, catalog_bp, organisations_bp, admin_bp, campaigns_bp, needs_bp, lots_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

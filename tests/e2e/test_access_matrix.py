@@ -50,6 +50,21 @@ RULES = {
         lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['commune_a']}",
         statuses(COORDINATION),
     ),
+    # Lots: the coordinator builds them; accountant and admin read them and download the tender files.
+    ("lots.index", "GET"): (lambda ids: f"/campagnes/{ids['lots_campaign']}/lots", statuses(COORDINATION)),
+    ("lots.show", "GET"): (lambda ids: f"/lots/{ids['lot']}", statuses(COORDINATION)),
+    ("lots.export_dqe", "GET"): (lambda ids: f"/lots/{ids['lot']}/dqe.xlsx", statuses(COORDINATION)),
+    ("lots.export_bpu", "GET"): (lambda ids: f"/lots/{ids['lot']}/bpu.xlsx", statuses(COORDINATION)),
+    ("lots.export_recap", "GET"): (lambda ids: f"/lots/{ids['lot']}/recapitulatif.xlsx", statuses(COORDINATION)),
+    ("lots.export_all", "GET"): (lambda ids: f"/campagnes/{ids['lots_campaign']}/lots.xlsx", statuses(COORDINATION)),
+    ("lots.export_zip", "GET"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/dossier.zip",
+        statuses(COORDINATION),
+    ),
+    ("lots.export_annex", "GET"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/annexes/{ids['commune_a']}.xlsx",
+        statuses(COORDINATION),
+    ),
     ("needs.grid", "GET"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins", statuses(COMMUNE_USERS)),
     ("needs.history", "GET"): (
         lambda ids: f"/campagnes/{ids['campaign']}/besoins/historique/{ids['item']}",
@@ -112,6 +127,29 @@ POST_RULES = {
         lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['commune_a']}/rouvrir",
         statuses({"coordinator"}, ok=302),
     ),
+    # Lots: an empty form is refused with a message and a redirect (aggregate and publish: not
+    # confirmed; move, merge: nothing chosen; rename, exclude: no title or reason; parameters:
+    # no duration); include brings back a line that was not excluded. Other roles 403.
+    ("lots.aggregate", "POST"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/agreger",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("lots.move", "POST"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/deplacer",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("lots.merge", "POST"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/fusionner",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("lots.rename", "POST"): (lambda ids: f"/lots/{ids['lot']}/renommer", statuses({"coordinator"}, ok=302)),
+    ("lots.parameters", "POST"): (lambda ids: f"/lots/{ids['lot']}/parametres", statuses({"coordinator"}, ok=302)),
+    ("lots.publish", "POST"): (lambda ids: f"/lots/{ids['lot']}/publier", statuses({"coordinator"}, ok=302)),
+    ("lots.exclude", "POST"): (lambda ids: f"/lignes/{ids['lot_line']}/exclure", statuses({"coordinator"}, ok=302)),
+    ("lots.include", "POST"): (
+        lambda ids: f"/lignes/{ids['lot_line']}/reintegrer",
+        statuses({"coordinator"}, ok=302),
+    ),
     # Import: an empty form comes back with its error (200); confirm and cancel redirect to the grid.
     ("needs.upload", "POST"): (
         lambda ids: f"/campagnes/{ids['campaign']}/besoins/import",
@@ -171,6 +209,27 @@ OUT_OF_SCOPE = {
         lambda ids: "/organisations/999999",
         {"coordinator": 404, "admin": 404},
     ),
+    ("lots.index (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999/lots",
+        {"coordinator": 404, "accountant": 404, "admin": 404},
+    ),
+    ("lots.show (lot inexistant)", "GET"): (lambda ids: "/lots/999999", {"coordinator": 404, "admin": 404}),
+    ("lots.export_dqe (lot inexistant)", "GET"): (lambda ids: "/lots/999999/dqe.xlsx", {"coordinator": 404}),
+    ("lots.export_bpu (lot inexistant)", "GET"): (lambda ids: "/lots/999999/bpu.xlsx", {"accountant": 404}),
+    ("lots.export_recap (lot inexistant)", "GET"): (lambda ids: "/lots/999999/recapitulatif.xlsx", {"admin": 404}),
+    ("lots.export_all (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999/lots.xlsx",
+        {"coordinator": 404},
+    ),
+    ("lots.export_zip (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999/dossier.zip",
+        {"coordinator": 404},
+    ),
+    ("lots.export_annex (commune sans besoin dans les lots)", "GET"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/annexes/{ids['capi']}.xlsx",
+        {"coordinator": 404, "accountant": 404},
+    ),
+    ("lots.include (ligne inexistante)", "POST"): (lambda ids: "/lignes/999999/reintegrer", {"coordinator": 404}),
 }
 
 

@@ -1,5 +1,6 @@
 """The needs campaign in a real Chromium, on the demo: keyboard entry, Excel round trip,
 validation by the signatory, the coordinator's board."""
+
 from __future__ import annotations
 
 import re

@@ -34,20 +34,38 @@ def closed(make, database):
     for commune in communes:
         make.membership(group, commune)
     laptop = make.item(ref="INF-PORT", unit_price_ht=Decimal("849.00"), eco_participation=Decimal("1.50"))
-    printer = make.item(ref="INF-IMP", cpv_code="30232110-8", unit_price_ht=Decimal("310.00"), eco_participation=Decimal("0"))
-    paper = make.item(ref="FOU-PAP", family=Family.FOURNITURES, cpv_code="30197630-1", unit_price_ht=Decimal("4.2000"),
-                      eco_participation=Decimal("0"), account="6064")
+    printer = make.item(
+        ref="INF-IMP", cpv_code="30232110-8", unit_price_ht=Decimal("310.00"), eco_participation=Decimal("0")
+    )
+    paper = make.item(
+        ref="FOU-PAP",
+        family=Family.FOURNITURES,
+        cpv_code="30197630-1",
+        unit_price_ht=Decimal("4.2000"),
+        eco_participation=Decimal("0"),
+        account="6064",
+    )
     now = utcnow()
-    campaign = make.campaign(group, [laptop, printer, paper], opens_at=now - timedelta(days=40),
-                             closes_at=now - timedelta(days=1))
+    campaign = make.campaign(
+        group, [laptop, printer, paper], opens_at=now - timedelta(days=40), closes_at=now - timedelta(days=1)
+    )
     a, b, c = communes
     make.submission(campaign, a, {laptop: 10, paper: 100}, status=SubmissionStatus.VALIDATED)
     make.submission(campaign, b, {laptop: 5, printer: 2}, status=SubmissionStatus.VALIDATED)
     make.submission(campaign, c, {laptop: 99}, status=SubmissionStatus.SUBMITTED)
     coordinator = make.user(Role.COORDINATOR, capi)
     database.session.commit()
-    return {"campaign": campaign, "a": a, "b": b, "c": c, "laptop": laptop, "printer": printer, "paper": paper,
-            "coordinator": coordinator.actor, "agent": make.user(Role.AGENT, a).actor}
+    return {
+        "campaign": campaign,
+        "a": a,
+        "b": b,
+        "c": c,
+        "laptop": laptop,
+        "printer": printer,
+        "paper": paper,
+        "coordinator": coordinator.actor,
+        "agent": make.user(Role.AGENT, a).actor,
+    }
 
 
 def lots_by_title(database, campaign_id):
@@ -64,9 +82,16 @@ def test_aggregation_sums_only_validated_needs_into_lots_by_family_and_cpv_group
         "Papier et enveloppes": {"FOU-PAP": 100},
     }
     shares = database.session.execute(
-        select(LotLine.ref, LotLineShare.commune_id, LotLineShare.quantity).join(LotLine).order_by(LotLine.ref, LotLineShare.commune_id)
+        select(LotLine.ref, LotLineShare.commune_id, LotLineShare.quantity)
+        .join(LotLine)
+        .order_by(LotLine.ref, LotLineShare.commune_id)
     ).all()
-    assert [(ref, qty) for ref, _, qty in shares] == [("FOU-PAP", 100), ("INF-IMP", 2), ("INF-PORT", 10), ("INF-PORT", 5)]
+    assert [(ref, qty) for ref, _, qty in shares] == [
+        ("FOU-PAP", 100),
+        ("INF-IMP", 2),
+        ("INF-PORT", 10),
+        ("INF-PORT", 5),
+    ]
     assert database.session.get(Campaign, closed["campaign"].id).status is CampaignStatus.AGGREGATED
 
 

@@ -9,9 +9,7 @@ from groupement.domain.allotment import default_lot
 from groupement.domain.families import Family
 from groupement.domain.lots import lot_amounts
 
-needs = st.lists(
-    st.builds(NeedRow, st.integers(1, 22), st.integers(1, 40), st.integers(0, 1_000_000)), max_size=300
-)
+needs = st.lists(st.builds(NeedRow, st.integers(1, 22), st.integers(1, 40), st.integers(0, 1_000_000)), max_size=300)
 
 
 @given(needs)

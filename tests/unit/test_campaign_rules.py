@@ -163,6 +163,8 @@ def test_a_member_takes_part_in_the_families_it_joined_until_it_leaves():
     from groupement.domain.campaigns import joined_families
 
     opens = date(2026, 11, 2)
-    assert joined_families({"informatique", "vehicules"}, None, {"informatique", "fournitures"}, opens) == {"informatique"}
+    assert joined_families({"informatique", "vehicules"}, None, {"informatique", "fournitures"}, opens) == {
+        "informatique"
+    }
     assert joined_families({"informatique"}, date(2026, 11, 3), {"informatique"}, opens) == {"informatique"}
     assert joined_families({"informatique"}, opens, {"informatique"}, opens) == frozenset()

@@ -164,7 +164,11 @@ def test_two_groups_are_computed_independently():
     ]
     advice = advise(lots, MAY)
     assert [advice[str(n)].group_total for n in range(1, 6)] == [
-        D("250000"), D("250000"), D("95000"), D("95000"), D("30000"),
+        D("250000"),
+        D("250000"),
+        D("95000"),
+        D("95000"),
+        D("30000"),
     ]
     assert [advice[str(n)].procedure for n in range(1, 6)] == [
         Procedure.FORMALISED,

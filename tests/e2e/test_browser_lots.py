@@ -1,0 +1,92 @@
+"""The purchasing officer's journey in a real Chromium, on the demo: close the 2027 campaign,
+aggregate it, move an item between two lots, publish a lot, download the tender file."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
+from tests.e2e.browser import SCREENSHOTS, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo(app, live_server):
+    with app.app_context():
+        load_demo()
+    return live_server
+
+
+def log_in(page, server, login):
+    page.goto(server.url + "/connexion")
+    page.get_by_label("Adresse électronique").fill(f"{login}@{DEMO_DOMAIN}")
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(server.url + "/")
+
+
+def test_the_coordinator_closes_aggregates_moves_an_item_publishes_a_lot_and_downloads_the_tender_file(
+    demo, page, tmp_path
+):
+    log_in(page, demo, "coordinateur")
+    page.goto(demo.url + "/campagnes")
+    page.get_by_role("link", name="Recensement des besoins 2027").first.click()
+    page.wait_for_url(re.compile(r".*/campagnes/\d+$"))
+
+    page.get_by_label("Je confirme la clôture").check()
+    page.get_by_role("button", name="Clôturer la campagne").click()
+    assert "Campagne clôturée" in page.locator(".flash-success").inner_text()
+
+    page.get_by_label("Je confirme l'agrégation").check()
+    page.get_by_role("button", name="Agréger les besoins validés").click()
+    page.wait_for_url(re.compile(r".*/campagnes/\d+/lots$"))
+    assert "Besoins validés agrégés" in page.locator(".flash-success").inner_text()
+    assert page.locator("svg.chart").count() == 1
+    screenshot(page, "lots-apres-agregation")
+
+    # Move the first item of lot 1 into lot 2 (both are IT equipment).
+    first_lot, second_lot = page.locator("section.lot-block").nth(0), page.locator("section.lot-block").nth(1)
+    assert first_lot.locator("tbody tr").count() > 1  # lot 1 keeps lines: the move leaves both lots in place
+    ref = first_lot.locator("tbody tr code").first.inner_text()
+    second_title = second_lot.locator("h3 a").inner_text()
+    first_lot.get_by_role("checkbox").first.check()
+    page.get_by_label("Déplacer vers").select_option(label=f"Lot 2 — {second_title}")
+    page.get_by_role("button", name="Déplacer les lignes cochées").click()
+    assert f"1 ligne déplacée vers le lot n° 2 « {second_title} »." in page.locator(".flash-success").inner_text()
+    second_lot = page.locator("section.lot-block").nth(1)
+    assert ref in second_lot.locator("tbody code").all_inner_texts()
+    assert ref not in page.locator("section.lot-block").nth(0).locator("tbody code").all_inner_texts()
+    screenshot(page, "lots-apres-deplacement")
+    second_lot.scroll_into_view_if_needed()
+    assert page.get_by_role("button", name="Déplacer les lignes cochées").is_visible()  # the bar follows the list
+    page.screenshot(path=str(SCREENSHOTS / "lots-barre-de-deplacement.png"))
+
+    # Publish lot 1 from its page.
+    page.locator("table.lots-summary tbody tr").first.get_by_role("link").click()
+    page.wait_for_url(re.compile(r".*/lots/\d+$"))
+    assert page.locator(".advice-explanation li").count() >= 3
+    screenshot(page, "lot-detail-avant-publication")
+    page.get_by_label("Je confirme la publication").check()
+    page.get_by_role("button", name="Publier le lot").click()
+    assert "publié" in page.locator(".flash-success").inner_text()
+    assert page.get_by_role("button", name="Publier le lot").count() == 0
+    assert page.get_by_role("button", name="Enregistrer les paramètres").count() == 0
+    screenshot(page, "lot-detail-publie")
+
+    # The whole tender file.
+    page.get_by_role("link", name="Lots", exact=True).click()
+    page.wait_for_url(re.compile(r".*/campagnes/\d+/lots$"))
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le dossier de consultation (zip)").click()
+    path = tmp_path / "dossier.zip"
+    download.value.save_as(path)
+    assert download.value.suggested_filename.endswith(".zip")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert names and all(name.endswith(".xlsx") for name in names)
+    assert any(name.endswith("/DQE.xlsx") for name in names)
+    assert any(name.startswith("annexes-communes/") for name in names)
