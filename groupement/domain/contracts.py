@@ -21,3 +21,43 @@ class OfferSource(StrEnum):
     @property
     def label(self) -> str:
         return {"file": "fichier importé", "keyed": "saisie manuelle"}[self.value]
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"  # 380
+    CREDIT_NOTE = "credit_note"  # 381: imported as negative amounts
+    CORRECTIVE = "corrective"  # 384
+
+    @property
+    def label(self) -> str:
+        return {"invoice": "facture", "credit_note": "avoir", "corrective": "facture rectificative"}[self.value]
+
+
+class InvoiceStatus(StrEnum):
+    IMPORTED = "imported"
+    CHECKED = "checked"
+    DISPUTED = "disputed"
+    SPLIT = "split"
+    RECOVERED = "recovered"
+    SETTLED = "settled"
+
+    @property
+    def label(self) -> str:
+        return {
+            "imported": "importée",
+            "checked": "contrôlée",
+            "disputed": "en litige",
+            "split": "répartie",
+            "recovered": "titres émis",
+            "settled": "soldée",
+        }[self.value]
+
+
+class CheckResolution(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"  # the accountant accepts the mismatch, with a comment
+    DISPUTED = "disputed"  # a dispute with the supplier: blocks the split
+
+    @property
+    def label(self) -> str:
+        return {"open": "à traiter", "accepted": "acceptée", "disputed": "contestée"}[self.value]

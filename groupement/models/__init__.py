@@ -15,11 +15,33 @@ from groupement.models.contracts import (
     OrderLine,
     Supplier,
 )
+from groupement.models.invoices import (
+    Allocation,
+    AllocationLine,
+    AllocationVat,
+    Invoice,
+    InvoiceAllowanceCharge,
+    InvoiceCheck,
+    InvoiceLine,
+    InvoiceVat,
+    Payment,
+    RecoveryTitle,
+)
 from groupement.models.organisations import Groupement, Membership, Organisation
 from groupement.models.tenders import Lot, LotLine, LotLineShare
 from groupement.models.users import User
 
 __all__ = [
+    "Allocation",
+    "AllocationLine",
+    "AllocationVat",
+    "Invoice",
+    "InvoiceAllowanceCharge",
+    "InvoiceCheck",
+    "InvoiceLine",
+    "InvoiceVat",
+    "Payment",
+    "RecoveryTitle",
     "Award",
     "AwardCriteria",
     "Contract",
