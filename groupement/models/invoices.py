@@ -55,11 +55,14 @@ class Invoice(db.Model):
 
 
 class InvoiceVat(db.Model):
+    """The VAT breakdown (BG-23): one row per category and rate (0 % exists as E, K, Z...)."""
+
     __tablename__ = "invoice_vat"
-    __table_args__ = (UniqueConstraint("invoice_id", "rate"),)
+    __table_args__ = (UniqueConstraint("invoice_id", "category", "rate"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    category: Mapped[str] = mapped_column(String(4), default="S")
     rate: Mapped[Decimal] = mapped_column(Rate)
     base: Mapped[Decimal] = mapped_column(Money)
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -100,6 +103,7 @@ class InvoiceAllowanceCharge(db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     is_charge: Mapped[bool]
     amount: Mapped[Decimal] = mapped_column(Money)
+    vat_category: Mapped[str] = mapped_column(String(4), default="S")
     vat_rate: Mapped[Decimal] = mapped_column(Rate)
     reason: Mapped[str] = mapped_column(String(200), default="")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-28 21:09:33.762890
+Create Date: 2026-11-28 21:19:25.538561
 
 """
 
@@ -115,6 +115,7 @@ def upgrade():
         sa.Column("invoice_id", sa.Integer(), nullable=False),
         sa.Column("is_charge", sa.Boolean(), nullable=False),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("vat_category", sa.String(length=4), nullable=False),
         sa.Column("vat_rate", sa.Numeric(precision=5, scale=2), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
@@ -129,12 +130,13 @@ def upgrade():
         "invoice_vat",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=4), nullable=False),
         sa.Column("rate", sa.Numeric(precision=5, scale=2), nullable=False),
         sa.Column("base", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.ForeignKeyConstraint(["invoice_id"], ["invoice.id"], name=op.f("fk_invoice_vat_invoice_id_invoice")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_vat")),
-        sa.UniqueConstraint("invoice_id", "rate", name=op.f("uq_invoice_vat_invoice_id_rate")),
+        sa.UniqueConstraint("invoice_id", "category", "rate", name=op.f("uq_invoice_vat_invoice_id_category_rate")),
     )
     with op.batch_alter_table("invoice_vat", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invoice_vat_invoice_id"), ["invoice_id"], unique=False)
