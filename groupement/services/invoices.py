@@ -4,28 +4,39 @@ against the contracts and orders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from groupement.domain.access import Actor, Role
+from groupement.domain.access import COMMUNE_ROLES, Actor, Role
+from groupement.domain.allocation import AllocationKey, CommuneInfo, InvoiceSplit, SplitLine
+from groupement.domain.allocation import split_invoice as allocate
 from groupement.domain.contracts import CheckResolution, InvoiceKind, InvoiceStatus
 from groupement.domain.invoicing import CheckResult, InvoiceData, InvoiceRefused, check_invoice
+from groupement.domain.money import to_cents
 from groupement.extensions import db
 from groupement.formatting import euros
 from groupement.io.einvoice import parse_invoice
 from groupement.models import (
+    Allocation,
+    AllocationLine,
+    AllocationVat,
     CatalogItem,
+    Contract,
     Delivery,
     Invoice,
     InvoiceAllowanceCharge,
     InvoiceCheck,
     InvoiceLine,
     InvoiceVat,
+    Membership,
     Order,
     OrderLine,
     Organisation,
+    Payment,
+    RecoveryTitle,
     Supplier,
 )
 from groupement.services import audit
@@ -367,3 +378,387 @@ def _invoice_for_update(actor: Actor, invoice_id: int) -> Invoice:
     if invoice is None:
         raise NotFound("Facture introuvable.")
     return invoice
+
+
+# --- split back to the communes --------------------------------------------------------------
+
+
+def split_invoice(
+    actor: Actor | None,
+    invoice_id: int,
+    key: AllocationKey,
+    communes: list[str] | None = None,
+    manual_percents: dict[str, Decimal] | None = None,
+) -> InvoiceSplit:
+    """Share the invoice among the communes to the cent and record each commune's allocation.
+
+    Lines tied to an order go to its commune; the others, and document charges and allowances,
+    are shared among `communes` (INSEE codes; None: every member commune) by the key.
+    """
+    if actor is not None and actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Action réservée à la comptabilité.")
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+    if invoice is None:
+        raise NotFound("Facture introuvable.")
+    if invoice.status not in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED):
+        raise ServiceError(f"La facture est {invoice.status.label} : elle ne peut pas être répartie.")
+    if blocking := blocking_checks(invoice):
+        raise ServiceError(
+            f"{len(blocking)} écart(s) avec le marché à traiter avant la répartition (accepter ou contester) : "
+            + " ; ".join(c.message for c in blocking[:3])
+        )
+    members = _member_communes()
+    by_id = {c.id: c for c in members}
+    shared = communes if communes is not None else [c.insee_code for c in members]
+    unknown = sorted(set(shared) - {c.insee_code for c in members})
+    if unknown:
+        raise ServiceError(f"Code(s) INSEE inconnu(s) parmi les communes membres : {', '.join(unknown)}.")
+    lines = [
+        SplitLine(
+            key=f"L{line.position}",
+            net_amount=line.net_amount,
+            vat_rate=line.vat_rate,
+            quantity=line.quantity,
+            commune=by_id[line.commune_id].insee_code if line.commune_id in by_id else None,
+            account=line.account,
+        )
+        for line in invoice.lines
+    ] + [
+        SplitLine(key=f"R{index}", net_amount=ac.amount, vat_rate=ac.vat_rate, quantity=Decimal(0), commune=None)
+        for index, ac in enumerate(invoice.allowances_charges, start=1)
+    ]
+    tied = {line.commune for line in lines if line.commune}
+    involved = [c for c in members if c.insee_code in tied or c.insee_code in shared]
+    try:
+        result = allocate(
+            lines,
+            [CommuneInfo(c.insee_code, c.name, c.population or 0) for c in involved],
+            key,
+            shared_among=[code for code in shared if code],
+            manual_percents=manual_percents,
+        )
+    except ValueError as error:
+        raise ServiceError(str(error)) from error
+    expected_vat = {}
+    for row in invoice.vat:
+        expected_vat[row.rate] = expected_vat.get(row.rate, Decimal(0)) + row.amount
+    if (result.total_ht, result.total_ttc) != (invoice.total_ht, invoice.total_ttc) or any(
+        result.vat.get(rate, Decimal(0)) != amount for rate, amount in expected_vat.items()
+    ):
+        raise ServiceError(
+            "La répartition ne retrouve pas les totaux de la facture "
+            f"(HT {euros(result.total_ht)} pour {euros(invoice.total_ht)}, TTC {euros(result.total_ttc)} pour "
+            f"{euros(invoice.total_ttc)}) : vérifiez les arrondis déclarés par le fournisseur."
+        )
+    descriptions = {f"L{line.position}": line.description for line in invoice.lines} | {
+        f"R{index}": ac.reason or ("Frais" if ac.is_charge else "Remise")
+        for index, ac in enumerate(invoice.allowances_charges, start=1)
+    }
+    accounts = {line.key: line.account for line in lines}
+    rates = {line.key: line.vat_rate for line in lines}
+    commune_ids = {c.insee_code: c.id for c in involved}
+    for share in result.communes:
+        if not share.ht and not share.total_vat:
+            continue
+        allocation = Allocation(
+            invoice_id=invoice.id,
+            commune_id=commune_ids[share.insee],
+            allocation_key=key.value,
+            ht=share.ht,
+            vat=share.total_vat,
+            ttc=share.ttc,
+            created_by_id=actor.user_id if actor else None,
+        )
+        bases: dict[Decimal, Decimal] = {}
+        for line_key, amount in share.lines.items():
+            bases[rates[line_key]] = bases.get(rates[line_key], Decimal(0)) + amount
+        allocation.vat_lines = [
+            AllocationVat(rate=rate, base=bases.get(rate, Decimal(0)), amount=amount)
+            for rate, amount in share.vat.items()
+            if amount or bases.get(rate)
+        ]
+        allocation.lines = [
+            AllocationLine(
+                line_key=line_key,
+                description=descriptions[line_key][:500],
+                account=accounts[line_key],
+                vat_rate=rates[line_key],
+                ht=amount,
+            )
+            for line_key, amount in share.lines.items()
+            if amount
+        ]
+        db.session.add(allocation)
+    before = invoice.status
+    invoice.status = InvoiceStatus.SPLIT
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError("Cette facture vient d'être répartie par quelqu'un d'autre.") from None
+    audit.record(
+        actor.user_id if actor else None,
+        "invoice.split",
+        "invoice",
+        invoice.id,
+        before={"status": before},
+        after={
+            "status": invoice.status,
+            "key": key.value,
+            "communes": {s.insee: {"ht": s.ht, "ttc": s.ttc} for s in result.communes if s.ht or s.total_vat},
+        },
+    )
+    db.session.commit()
+    return result
+
+
+def _member_communes() -> list[Organisation]:
+    """Every commune member of a groupement, once (the coordinator of this instance)."""
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.id.in_(select(Membership.commune_id)))
+            .order_by(Organisation.insee_code)
+        )
+    )
+
+
+# --- recovery titles, payments, ledger ---------------------------------------------------------
+
+
+def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list[RecoveryTitle]:
+    """One titre de recettes per commune for its TTC share (no VAT on the re-invoice between
+    public bodies: the coordinator recovers the TTC, domain-facts §7)."""
+    invoice = _invoice_for_update(actor, invoice_id)
+    if invoice.status is not InvoiceStatus.SPLIT:
+        raise ServiceError("Les titres de recettes s'émettent sur une facture répartie, une seule fois.")
+    allocations = db.session.scalars(
+        select(Allocation).where(Allocation.invoice_id == invoice.id).order_by(Allocation.commune_id)
+    ).all()
+    year = invoice.issue_date.year
+    last = db.session.scalar(
+        select(func.count()).select_from(RecoveryTitle).where(RecoveryTitle.number.like(f"TR-{year}-%"))
+    )
+    titles = []
+    for sequence, allocation in enumerate(allocations, start=last + 1):
+        account = max(allocation.lines, key=lambda line: abs(line.ht)).account if allocation.lines else None
+        title = RecoveryTitle(
+            number=f"TR-{year}-{sequence:05d}",
+            invoice_id=invoice.id,
+            commune_id=allocation.commune_id,
+            object=f"Remboursement de la facture {invoice.number} de {invoice.seller_name} "
+            f"({invoice.kind.label}, groupement de commandes)"[:300],
+            amount_ttc=allocation.ttc,
+            account=account or "",
+            due_date=due_date,
+            issued_by_id=actor.user_id,
+        )
+        db.session.add(title)
+        titles.append(title)
+    invoice.status = InvoiceStatus.RECOVERED
+    db.session.flush()
+    audit.record(
+        actor.user_id,
+        "invoice.titles",
+        "invoice",
+        invoice.id,
+        after={"titles": [t.number for t in titles], "total": sum(t.amount_ttc for t in titles)},
+    )
+    db.session.commit()
+    return titles
+
+
+def record_payment(actor: Actor, title_id: int, paid_on: date, amount: Decimal, reference: str = "") -> Payment:
+    if actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Action réservée à la comptabilité.")
+    title = db.session.get(RecoveryTitle, title_id)
+    if title is None:
+        raise NotFound("Titre introuvable.")
+    amount = to_cents(amount)
+    paid = sum((p.amount for p in title.payments), Decimal(0))
+    if amount == 0 or abs(paid + amount) > abs(title.amount_ttc) or (amount < 0) != (title.amount_ttc < 0):
+        raise ServiceError(
+            f"Montant invalide : reste à encaisser {euros(title.amount_ttc - paid)} sur le titre {title.number}."
+        )
+    payment = Payment(paid_on=paid_on, amount=amount, reference=reference.strip()[:100], recorded_by_id=actor.user_id)
+    title.payments.append(payment)  # through the relationship, so the settlement check below sees it
+    db.session.flush()
+    invoice = title.invoice
+    titles = db.session.scalars(select(RecoveryTitle).where(RecoveryTitle.invoice_id == invoice.id)).all()
+    if all(sum((p.amount for p in t.payments), Decimal(0)) == t.amount_ttc for t in titles):
+        invoice.status = InvoiceStatus.SETTLED
+    audit.record(
+        actor.user_id,
+        "payment.record",
+        "recovery_title",
+        title.id,
+        after={"amount": amount, "paid_on": paid_on, "reference": payment.reference},
+    )
+    db.session.commit()
+    return payment
+
+
+def list_invoices(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> list[Invoice]:
+    if actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Action réservée à la comptabilité.")
+    statement = select(Invoice).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    if status is not None:
+        statement = statement.where(Invoice.status == status)
+    for word in search.split():
+        pattern = f"%{word.lower()}%"
+        statement = statement.where(
+            func.lower(Invoice.number).like(pattern) | func.lower(Invoice.seller_name).like(pattern)
+        )
+    return list(db.session.scalars(statement))
+
+
+def invoice_detail(actor: Actor, invoice_id: int) -> Invoice:
+    if actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Action réservée à la comptabilité.")
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound("Facture introuvable.")
+    return invoice
+
+
+@dataclass(frozen=True)
+class Statement:
+    invoice: Invoice
+    commune: Organisation
+    allocation: Allocation
+    lines: list[AllocationLine]
+    key_label: str
+
+
+def commune_statement(actor: Actor, invoice_id: int, commune_id: int) -> Statement:
+    """A commune's état de répartition: its own commune only, for commune users."""
+    if actor.role in COMMUNE_ROLES and actor.organisation_id != commune_id:
+        raise NotFound("État de répartition introuvable.")
+    allocation = db.session.scalar(
+        select(Allocation).where(Allocation.invoice_id == invoice_id, Allocation.commune_id == commune_id)
+    )
+    if allocation is None:
+        raise NotFound("État de répartition introuvable.")
+    return Statement(
+        allocation.invoice,
+        allocation.commune,
+        allocation,
+        sorted(allocation.lines, key=lambda line: line.line_key),
+        AllocationKey(allocation.allocation_key).label,
+    )
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    invoice_id: int
+    invoice_number: str
+    invoice_date: date
+    supplier: str
+    ttc_allocated: Decimal
+    titled: Decimal
+    paid: Decimal
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.titled - self.paid
+
+
+@dataclass(frozen=True)
+class Ledger:
+    commune: Organisation
+    rows: list[LedgerRow]
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        return {
+            name: sum((getattr(row, name) for row in self.rows), Decimal(0))
+            for name in ("ttc_allocated", "titled", "paid", "outstanding")
+        }
+
+
+def commune_ledger(actor: Actor, commune_id: int) -> Ledger:
+    """Invoiced, titled, paid and outstanding for one commune, invoice by invoice."""
+    if actor.role in COMMUNE_ROLES and actor.organisation_id != commune_id:
+        raise NotFound("Commune introuvable.")
+    commune = db.session.get(Organisation, commune_id)
+    if commune is None:
+        raise NotFound("Commune introuvable.")
+    titled = (
+        select(RecoveryTitle.invoice_id, RecoveryTitle.amount_ttc, RecoveryTitle.id)
+        .where(RecoveryTitle.commune_id == commune_id)
+        .subquery()
+    )
+    paid = select(Payment.title_id, func.sum(Payment.amount).label("paid")).group_by(Payment.title_id).subquery()
+    rows = db.session.execute(
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.issue_date,
+            Invoice.seller_name,
+            Allocation.ttc,
+            titled.c.amount_ttc,
+            paid.c.paid,
+        )
+        .join(Allocation, Allocation.invoice_id == Invoice.id)
+        .outerjoin(titled, titled.c.invoice_id == Invoice.id)
+        .outerjoin(paid, paid.c.title_id == titled.c.id)
+        .where(Allocation.commune_id == commune_id)
+        .order_by(Invoice.issue_date, Invoice.id)
+    ).all()
+    return Ledger(
+        commune,
+        [
+            LedgerRow(i, number, issued, seller, ttc, title or Decimal(0), Decimal(str(p)) if p else Decimal(0))
+            for i, number, issued, seller, ttc, title, p in rows
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ContractReconciliation:
+    contract: Contract
+    ordered: Decimal
+    delivered: Decimal
+    invoiced: Decimal
+    paid: Decimal
+
+
+def contract_reconciliation(actor: Actor, contract_id: int) -> ContractReconciliation:
+    """Ordered vs delivered vs invoiced vs paid, HT except paid (TTC recovered from the communes)."""
+    if actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Action réservée à la comptabilité.")
+    contract = db.session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound("Marché introuvable.")
+    ordered_lines = db.session.execute(
+        select(OrderLine.id, OrderLine.amount_ht, OrderLine.quantity, OrderLine.unit_price, OrderLine.eco_participation)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.contract_id == contract.id)
+    ).all()
+    delivered_qty = dict(
+        db.session.execute(
+            select(Delivery.order_line_id, func.sum(Delivery.quantity))
+            .where(Delivery.order_line_id.in_([row.id for row in ordered_lines]))
+            .group_by(Delivery.order_line_id)
+        ).all()
+    )
+    invoiced = db.session.scalars(select(Invoice.total_ht).where(Invoice.contract_id == contract.id)).all()
+    paid = db.session.scalars(
+        select(Payment.amount)
+        .join(RecoveryTitle, RecoveryTitle.id == Payment.title_id)
+        .join(Invoice, Invoice.id == RecoveryTitle.invoice_id)
+        .where(Invoice.contract_id == contract.id)
+    ).all()
+    return ContractReconciliation(
+        contract,
+        ordered=sum((row.amount_ht for row in ordered_lines), Decimal(0)),
+        delivered=sum(
+            (
+                to_cents(delivered_qty.get(row.id, 0) * (row.unit_price + row.eco_participation))
+                for row in ordered_lines
+            ),
+            Decimal(0),
+        ),
+        invoiced=sum(invoiced, Decimal(0)),
+        paid=sum(paid, Decimal(0)),
+    )
