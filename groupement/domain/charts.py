@@ -15,7 +15,7 @@ BAR_FILL = "#000091"
 TEXT_FILL = "#161616"
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 FONT_SIZE = 13
-CHAR_WIDTH = 7.5  # average advance of a character at FONT_SIZE, to reserve room for text
+CHAR_WIDTH = 8.5  # generous advance of a character at FONT_SIZE: capitals and wide fonts must fit
 ROW_HEIGHT = 26
 BAR_HEIGHT = 18
 MARGIN = 8
@@ -99,7 +99,7 @@ def _shorten(label: str) -> str:
 
 
 def _text_width(chars: int) -> int:
-    return int(chars * CHAR_WIDTH) + 4
+    return int(chars * CHAR_WIDTH) + 10
 
 
 def _id(value: str) -> str:

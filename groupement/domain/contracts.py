@@ -61,3 +61,15 @@ class CheckResolution(StrEnum):
     @property
     def label(self) -> str:
         return {"open": "à traiter", "accepted": "acceptée", "disputed": "contestée"}[self.value]
+
+
+# The coordinator's side of the re-invoice (domain-facts §7, to confirm with the paymaster):
+# equipment bought on behalf of the members goes through the mandate account 4582; other
+# costs are recovered as "remboursements de frais par les communes membres du GFP" (70875).
+MANDATE_ACCOUNT = "4582"
+COST_RECOVERY_ACCOUNT = "70875"
+
+
+def recovery_account(member_account: str | None) -> str:
+    """The coordinator's account for a title, from the member's M57 account of the main line."""
+    return MANDATE_ACCOUNT if member_account and member_account.startswith("21") else COST_RECOVERY_ACCOUNT

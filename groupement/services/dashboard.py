@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from groupement.domain.access import COMMUNE_ROLES, Actor
+from groupement.domain.charts import bar_chart_svg
 from groupement.domain.families import Family
 from groupement.extensions import db
+from groupement.formatting import euros
 from groupement.models import CatalogItem, Groupement, Membership, Organisation
 from groupement.services import scope
 from groupement.services.campaign_board import campaign_overview
+from groupement.services.savings import CampaignSavings, savings_overview
+
+SAVINGS_CHART_CAMPAIGNS = 3
 
 
 @dataclass
@@ -23,6 +29,8 @@ class HomeSummary:
     member_count: int = 0
     user_count: int = 0
     campaigns: list = field(default_factory=list)  # current campaigns (CampaignSummary)
+    savings: list = field(default_factory=list)  # coordinator's side: CampaignSavings, latest first
+    savings_chart: str = ""  # SVG: estimated and awarded amounts of the latest campaigns
 
 
 def home_summary(actor: Actor) -> HomeSummary:
@@ -46,4 +54,19 @@ def home_summary(actor: Actor) -> HomeSummary:
         )
         summary.member_count = len(scope.coordinated_member_ids(actor))
         summary.user_count = db.session.scalar(select(func.count()).select_from(scope.users(actor).subquery()))
+        summary.savings = savings_overview(actor)
+        summary.savings_chart = _savings_chart(summary.savings[:SAVINGS_CHART_CAMPAIGNS])
     return summary
+
+
+def _savings_chart(savings: list[CampaignSavings]) -> str:
+    if not savings:
+        return ""
+    bars = []
+    for campaign in savings:
+        bars += [
+            (f"{campaign.title} — estimé", campaign.estimate.reference),
+            (f"{campaign.title} — attribué", campaign.estimate.awarded),
+        ]
+    title = "Montants HT annuels estimés et attribués"
+    return Markup(bar_chart_svg(bars, title, euros, chart_id="graphique-economies"))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from groupement.domain.access import COMMUNE_ROLES, Actor, Role
 from groupement.domain.allocation import AllocationKey, CommuneInfo, InvoiceSplit, SplitLine
 from groupement.domain.allocation import split_invoice as allocate
-from groupement.domain.contracts import CheckResolution, InvoiceKind, InvoiceStatus
+from groupement.domain.contracts import CheckResolution, InvoiceKind, InvoiceStatus, recovery_account
 from groupement.domain.invoicing import CheckResult, InvoiceData, InvoiceRefused, check_invoice
 from groupement.domain.money import to_cents
 from groupement.extensions import db
@@ -108,6 +108,15 @@ def import_invoice(actor: Actor | None, file_name: str, content: bytes) -> Invoi
         imported_by_id=actor.user_id if actor else None,
     )
     invoice.lines = [_line(position, line, sign) for position, line in enumerate(data.lines, start=1)]
+    catalog = {
+        item.ref: item
+        for item in db.session.scalars(
+            select(CatalogItem).where(CatalogItem.ref.in_({line.item_ref for line in invoice.lines if line.item_ref}))
+        )
+    }
+    for line in invoice.lines:
+        if item := catalog.get(line.item_ref or ""):
+            line.item_id, line.account = item.id, item.account
     invoice.vat = [
         InvoiceVat(category=v.category, rate=v.rate, base=sign * v.taxable_amount, amount=sign * v.tax_amount)
         for v in data.vat_breakdown
@@ -541,7 +550,8 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
     )
     titles = []
     for sequence, allocation in enumerate(allocations, start=last + 1):
-        account = max(allocation.lines, key=lambda line: abs(line.ht)).account if allocation.lines else None
+        main_line = max(allocation.lines, key=lambda line: abs(line.ht)) if allocation.lines else None
+        account = recovery_account(main_line.account if main_line else None)
         title = RecoveryTitle(
             number=f"TR-{year}-{sequence:05d}",
             invoice_id=invoice.id,
@@ -549,7 +559,7 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
             object=f"Remboursement de la facture {invoice.number} de {invoice.seller_name} "
             f"({invoice.kind.label}, groupement de commandes)"[:300],
             amount_ttc=allocation.ttc,
-            account=account or "",
+            account=account,
             due_date=due_date,
             issued_by_id=actor.user_id,
         )

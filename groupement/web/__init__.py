@@ -18,12 +18,22 @@ def register_web(app: Flask) -> None:
     from groupement.web.auth.routes import bp as auth_bp
     from groupement.web.campaigns.routes import bp as campaigns_bp
     from groupement.web.catalog.routes import bp as catalog_bp
+    from groupement.web.contracts import bp as contracts_bp
     from groupement.web.dashboard.routes import bp as dashboard_bp
+    from groupement.web.invoices import bp as invoices_bp
     from groupement.web.lots import bp as lots_bp
     from groupement.web.needs import bp as needs_bp
+    from groupement.web.offers import bp as offers_bp
+    from groupement.web.opendata import bp as opendata_bp
+    from groupement.web.orders import bp as orders_bp
     from groupement.web.organisations.routes import bp as organisations_bp
 
     blueprints = (auth_bp, dashboard_bp, catalog_bp, organisations_bp, admin_bp, campaigns_bp, needs_bp, lots_bp)
+    blueprints = (*blueprints, opendata_bp)
+    blueprints = (*blueprints, orders_bp)
+    blueprints = (*blueprints, contracts_bp)
+    blueprints = (*blueprints, offers_bp)
+    blueprints = (*blueprints, invoices_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

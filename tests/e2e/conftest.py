@@ -64,6 +64,7 @@ def _build_world() -> World:
     db.session.add_all(uploads)
     db.session.commit()
     lots_ids = _aggregated_campaign(group, commune_a, commune_b, item, users)
+    contract_ids = _awarded_contract(group, commune_a, commune_b, item, users)
     return World(
         ids={
             "capi": capi.id,
@@ -75,6 +76,8 @@ def _build_world() -> World:
             "upload_a": uploads[0].id,
             "upload_a_spare": uploads[1].id,
             **lots_ids,
+            **contract_ids,
+            **_recovered_invoice(commune_a, commune_b, users),
         },
         emails={name: user.email for name, user in users.items()},
     )
@@ -135,6 +138,82 @@ def _aggregated_campaign(group, commune_a, commune_b, laptop, users) -> dict[str
         "lot_2": lots[1].id,
         "lot_3": lots[2].id,
         "lot_line": lots[0].lines[0].id,
+    }
+
+
+def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, int]:
+    """A third campaign (laptops and screens; A: 4 + 6, B: 6 laptops), aggregated into one lot
+    awarded to a supplier: the framework contract the communes order from (its own campaign, so
+    that the lots pages keep the draft lots above). Commune A placed one order: 2 laptops, 3 screens."""
+    from groupement.domain.access import Actor
+    from groupement.models import CatalogItem
+    from groupement.services.orders import place_order
+
+    make = factories
+    screen = db.session.scalar(select(CatalogItem).where(CatalogItem.ref == "INF-ECRAN"))
+    now = utcnow()
+    campaign = make.campaign(
+        group,
+        [laptop, screen],
+        title="Recensement attribué",
+        year=2026,
+        opens_at=now - timedelta(days=120),
+        closes_at=now - timedelta(days=90),
+    )
+    make.submission(
+        campaign, commune_a, {laptop: 4, screen: 6}, status=SubmissionStatus.VALIDATED, updated_by=users["signatory_a"]
+    )
+    make.submission(campaign, commune_b, {laptop: 6}, status=SubmissionStatus.VALIDATED, updated_by=users["agent_b"])
+    db.session.commit()
+    aggregate_campaign(None, campaign.id)
+    lot = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
+    supplier = make.supplier(name="Informatique Dauphiné")
+    offer = make.offer(lot, supplier)  # the estimate less 10 %: laptop 764,10 €, screen 116,10 €
+    today = now.date()
+    notified_on, start_date = today - timedelta(days=60), today - timedelta(days=50)
+    contract = make.contract(offer, maximum_amount=Decimal("20000"), notified_on=notified_on, start_date=start_date)
+    db.session.commit()
+    prices = {price.item_id: price for price in contract.prices}
+    agent_a = Actor(users["agent_a"].id, Role.AGENT, commune_a.id)
+    order = place_order(
+        agent_a, contract.id, [(prices[laptop.id].id, 2), (prices[screen.id].id, 3)], "Mairie de Commune A"
+    )
+    return {
+        "contract_campaign": campaign.id,
+        "contract_lot": lot.id,
+        "supplier": supplier.id,
+        "offer": offer.id,
+        "contract": contract.id,
+        "contract_price": prices[laptop.id].id,
+        "contract_price_2": prices[screen.id].id,
+        "order_a": order.id,
+        "order_line_a": order.lines[0].id,
+    }
+
+
+def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
+    """The UBL sample invoice (273,00 € HT, 308,03 € TTC, no order), split equally between A and B,
+    its recovery titles issued by the accountant."""
+    from pathlib import Path
+
+    from groupement.domain.access import Actor
+    from groupement.domain.allocation import AllocationKey
+    from groupement.models import Allocation
+    from groupement.services.invoices import import_invoice, issue_recovery_titles, split_invoice
+
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
+    invoice = import_invoice(None, sample.name, sample.read_bytes())
+    split_invoice(None, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
+    accountant = Actor(users["accountant"].id, Role.ACCOUNTANT, users["accountant"].organisation_id)
+    titles = {t.commune_id: t for t in issue_recovery_titles(accountant, invoice.id, utcnow().date() + timedelta(30))}
+    allocations = {a.commune_id: a for a in db.session.scalars(select(Allocation))}
+    return {
+        "invoice": invoice.id,
+        "invoice_check": next(c.id for c in invoice.checks if not c.ok),
+        "allocation_a": allocations[commune_a.id].id,
+        "allocation_b": allocations[commune_b.id].id,
+        "title_a": titles[commune_a.id].id,
+        "title_b": titles[commune_b.id].id,
     }
 
 

@@ -84,6 +84,78 @@ RULES = {
         lambda ids: f"/campagnes/{ids['campaign']}/besoins/import/{ids['upload_a']}",
         statuses({"agent_a", "agent_b"}, agent_b=404),
     ),
+    # Open data (DECP): the coordinator publishes; accountant and admin read and download.
+    ("opendata.index", "GET"): (lambda ids: "/donnees-essentielles", statuses(COORDINATION)),
+    ("opendata.download", "GET"): (lambda ids: "/donnees-essentielles/decp.json", statuses(COORDINATION)),
+    # Orders: every role lists the orders it reaches (a commune its own) and the contracts; only
+    # agents order (B is a member too); A's order is A's; consumption is the coordinator's side.
+    ("orders.index", "GET"): (lambda ids: "/commandes", statuses(EVERYONE)),
+    ("orders.contracts", "GET"): (lambda ids: "/commandes/marches", statuses(EVERYONE)),
+    ("orders.new", "GET"): (lambda ids: f"/commandes/nouvelle/{ids['contract']}", statuses({"agent_a", "agent_b"})),
+    ("orders.show", "GET"): (lambda ids: f"/commandes/{ids['order_a']}", statuses(EVERYONE, agent_b=404)),
+    ("orders.pdf", "GET"): (lambda ids: f"/commandes/{ids['order_a']}/bon.pdf", statuses(EVERYONE, agent_b=404)),
+    ("orders.consumption", "GET"): (
+        lambda ids: f"/contrats/{ids['contract']}/consommation",
+        statuses(COORDINATION),
+    ),
+    # Award and contracts: the coordinator decides, accountant and admin read the award page and the
+    # savings; every role reads the contracts (a member commune orders under them).
+    ("contracts.award_form", "GET"): (lambda ids: f"/lots/{ids['lot']}/attribution", statuses(COORDINATION)),
+    ("contracts.index", "GET"): (lambda ids: "/contrats", statuses(EVERYONE)),
+    ("contracts.show", "GET"): (lambda ids: f"/contrats/{ids['contract']}", statuses(EVERYONE)),
+    ("contracts.export_prices", "GET"): (lambda ids: f"/contrats/{ids['contract']}/prix.xlsx", statuses(EVERYONE)),
+    ("contracts.savings", "GET"): (
+        lambda ids: f"/campagnes/{ids['contract_campaign']}/economies",
+        statuses(COORDINATION),
+    ),
+    ("contracts.savings_export", "GET"): (
+        lambda ids: f"/campagnes/{ids['contract_campaign']}/economies.xlsx",
+        statuses(COORDINATION),
+    ),
+    # Suppliers, offers and their analysis: the coordinator records and scores; accountant and admin
+    # read; commune users never see offers. The world's offer is on its awarded lot.
+    ("offers.suppliers", "GET"): (lambda ids: "/fournisseurs", statuses(COORDINATION)),
+    ("offers.new_supplier", "GET"): (lambda ids: "/fournisseurs/nouveau", statuses({"coordinator"})),
+    ("offers.edit_supplier", "GET"): (
+        lambda ids: f"/fournisseurs/{ids['supplier']}/modifier",
+        statuses({"coordinator"}),
+    ),
+    ("offers.index", "GET"): (lambda ids: f"/lots/{ids['contract_lot']}/offres", statuses(COORDINATION)),
+    ("offers.key_in", "GET"): (lambda ids: f"/lots/{ids['lot']}/offres/saisie", statuses({"coordinator"})),
+    ("offers.show", "GET"): (lambda ids: f"/offres/{ids['offer']}", statuses(COORDINATION)),
+    ("offers.analysis", "GET"): (lambda ids: f"/lots/{ids['contract_lot']}/analyse", statuses(COORDINATION)),
+    ("offers.analysis_export", "GET"): (
+        lambda ids: f"/lots/{ids['contract_lot']}/analyse.xlsx",
+        statuses(COORDINATION),
+    ),
+    # Invoices: the accounting side (accountant, coordinator, admin) works on them; a commune's users
+    # reach only their own commune's statements (A's statement: 404 for B) and their own ledger page.
+    ("invoices.board", "GET"): (lambda ids: "/factures", statuses(COORDINATION)),
+    ("invoices.board_export", "GET"): (lambda ids: "/factures/export.xlsx?statut=recovered", statuses(COORDINATION)),
+    ("invoices.show", "GET"): (lambda ids: f"/factures/{ids['invoice']}", statuses(COORDINATION)),
+    ("invoices.statement", "GET"): (
+        lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}",
+        statuses(EVERYONE, agent_b=404),
+    ),
+    ("invoices.statement_xlsx_file", "GET"): (
+        lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}/etat.xlsx",
+        statuses(EVERYONE, agent_b=404),
+    ),
+    ("invoices.statement_pdf_file", "GET"): (
+        lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}/etat.pdf",
+        statuses(EVERYONE, agent_b=404),
+    ),
+    ("invoices.titles_export_csv", "GET"): (lambda ids: "/factures/titres.csv", statuses(COORDINATION)),
+    ("invoices.titles_export_xlsx", "GET"): (
+        lambda ids: f"/factures/titres.xlsx?facture={ids['invoice']}",
+        statuses(COORDINATION),
+    ),
+    ("invoices.contract", "GET"): (lambda ids: f"/factures/contrats/{ids['contract']}", statuses(COORDINATION)),
+    ("invoices.ledger", "GET"): (
+        lambda ids: f"/communes/{ids['commune_a']}/grand-livre",
+        statuses(COORDINATION),
+    ),
+    ("invoices.my_commune", "GET"): (lambda ids: "/ma-commune/factures", statuses(COMMUNE_USERS)),
     ("admin.users", "GET"): (lambda ids: "/admin/utilisateurs", statuses({"admin"})),
     ("admin.new_user", "GET"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
 }
@@ -163,6 +235,62 @@ POST_RULES = {
         lambda ids: f"/campagnes/{ids['campaign']}/besoins/import/{ids['upload_a_spare']}/annuler",
         statuses({"agent_a", "agent_b"}, ok=302, agent_b=404),
     ),
+    # Orders: an empty order form comes back with its errors (422); an empty delivery form is
+    # refused with a message and a redirect to the order, for the users of A only.
+    ("orders.new", "POST"): (
+        lambda ids: f"/commandes/nouvelle/{ids['contract']}",
+        statuses({"agent_a", "agent_b"}, ok=422),
+    ),
+    ("orders.deliver", "POST"): (
+        lambda ids: f"/commandes/lignes/{ids['order_line_a']}/livraison",
+        statuses(COMMUNE_USERS, ok=302, agent_b=404),
+    ),
+    # Award: an empty award form comes back with its errors (422); an empty "unsuccessful" form is
+    # refused with a message and a redirect to the award page. Other roles 403.
+    ("contracts.award", "POST"): (lambda ids: f"/lots/{ids['lot']}/attribution", statuses({"coordinator"}, ok=422)),
+    ("contracts.unsuccessful", "POST"): (
+        lambda ids: f"/lots/{ids['lot']}/infructueux",
+        statuses({"coordinator"}, ok=302),
+    ),
+    # Offers: an empty supplier, import, key-in or score form comes back with its errors (422; the
+    # score form: the lot is awarded, its scores no longer change); empty criteria are refused with
+    # a message and a redirect. Other roles 403.
+    ("offers.new_supplier", "POST"): (lambda ids: "/fournisseurs/nouveau", statuses({"coordinator"}, ok=422)),
+    ("offers.edit_supplier", "POST"): (
+        lambda ids: f"/fournisseurs/{ids['supplier']}/modifier",
+        statuses({"coordinator"}, ok=422),
+    ),
+    ("offers.import_file", "POST"): (
+        lambda ids: f"/lots/{ids['lot']}/offres/import",
+        statuses({"coordinator"}, ok=422),
+    ),
+    ("offers.key_in", "POST"): (lambda ids: f"/lots/{ids['lot']}/offres/saisie", statuses({"coordinator"}, ok=422)),
+    ("offers.criteria", "POST"): (lambda ids: f"/lots/{ids['lot']}/criteres", statuses({"coordinator"}, ok=302)),
+    ("offers.score", "POST"): (lambda ids: f"/offres/{ids['offer']}/notes", statuses({"coordinator"}, ok=422)),
+    # Invoices (the world's is split and its titles issued): an empty upload comes back with its error
+    # (422); match and split are refused with a message and a redirect (the invoice is recovered);
+    # an empty resolution, titles or payment form is refused with a message and a redirect.
+    ("invoices.upload", "POST"): (lambda ids: "/factures/import", statuses(COORDINATION, ok=422)),
+    ("invoices.match", "POST"): (
+        lambda ids: f"/factures/{ids['invoice']}/rapprocher",
+        statuses(COORDINATION, ok=302),
+    ),
+    ("invoices.resolve", "POST"): (
+        lambda ids: f"/factures/controles/{ids['invoice_check']}",
+        statuses(COORDINATION, ok=302),
+    ),
+    ("invoices.split", "POST"): (
+        lambda ids: f"/factures/{ids['invoice']}/repartir",
+        statuses(COORDINATION, ok=302),
+    ),
+    ("invoices.issue_titles", "POST"): (
+        lambda ids: f"/factures/{ids['invoice']}/titres",
+        statuses(COORDINATION, ok=302),
+    ),
+    ("invoices.record_payment", "POST"): (
+        lambda ids: f"/factures/titres/{ids['title_a']}/encaissement",
+        statuses(COORDINATION, ok=302),
+    ),
     ("admin.new_user", "POST"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
 }
 ALL_RULES = {**RULES, **POST_RULES}
@@ -230,6 +358,63 @@ OUT_OF_SCOPE = {
         {"coordinator": 404, "accountant": 404},
     ),
     ("lots.include (ligne inexistante)", "POST"): (lambda ids: "/lignes/999999/reintegrer", {"coordinator": 404}),
+    ("offers.edit_supplier (inexistant)", "GET"): (lambda ids: "/fournisseurs/999999/modifier", {"coordinator": 404}),
+    ("offers.index (lot inexistant)", "GET"): (lambda ids: "/lots/999999/offres", {"coordinator": 404, "admin": 404}),
+    ("offers.show (offre inexistante)", "GET"): (lambda ids: "/offres/999999", {"accountant": 404}),
+    ("offers.analysis (lot inexistant)", "GET"): (lambda ids: "/lots/999999/analyse", {"coordinator": 404}),
+    ("offers.score (offre inexistante)", "POST"): (lambda ids: "/offres/999999/notes", {"coordinator": 404}),
+    ("offers.import_file (lot inexistant)", "POST"): (lambda ids: "/lots/999999/offres/import", {"coordinator": 404}),
+    ("orders.show (inexistant)", "GET"): (lambda ids: "/commandes/999999", {"agent_a": 404, "coordinator": 404}),
+    ("orders.pdf (inexistant)", "GET"): (lambda ids: "/commandes/999999/bon.pdf", {"accountant": 404}),
+    ("orders.new (marché inexistant)", "GET"): (lambda ids: "/commandes/nouvelle/999999", {"agent_a": 404}),
+    ("orders.consumption (marché inexistant)", "GET"): (
+        lambda ids: "/contrats/999999/consommation",
+        {"coordinator": 404, "admin": 404},
+    ),
+    ("contracts.show (inexistant)", "GET"): (lambda ids: "/contrats/999999", {"agent_a": 404, "coordinator": 404}),
+    ("contracts.export_prices (inexistant)", "GET"): (lambda ids: "/contrats/999999/prix.xlsx", {"signatory_a": 404}),
+    ("contracts.award_form (lot inexistant)", "GET"): (lambda ids: "/lots/999999/attribution", {"coordinator": 404}),
+    ("contracts.award (lot inexistant)", "POST"): (lambda ids: "/lots/999999/attribution", {"coordinator": 404}),
+    ("contracts.savings (campagne inexistante)", "GET"): (
+        lambda ids: "/campagnes/999999/economies",
+        {"coordinator": 404, "accountant": 404},
+    ),
+    ("orders.deliver (ligne inexistante)", "POST"): (
+        lambda ids: "/commandes/lignes/999999/livraison",
+        {"agent_a": 404, "signatory_a": 404},
+    ),
+    ("invoices.statement (commune B)", "GET"): (
+        lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_b']}",
+        {"agent_a": 404, "signatory_a": 404, "agent_b": 200, "accountant": 200},
+    ),
+    ("invoices.statement_pdf_file (commune B)", "GET"): (
+        lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_b']}/etat.pdf",
+        {"agent_a": 404, "agent_b": 200},
+    ),
+    ("invoices.statement_xlsx_file (commune sans part)", "GET"): (
+        lambda ids: f"/factures/{ids['invoice']}/communes/{ids['capi']}/etat.xlsx",
+        {"coordinator": 404, "accountant": 404},
+    ),
+    ("invoices.show (inexistante)", "GET"): (lambda ids: "/factures/999999", {"accountant": 404, "admin": 404}),
+    ("invoices.statement (facture inexistante)", "GET"): (
+        lambda ids: f"/factures/999999/communes/{ids['commune_a']}",
+        {"agent_a": 404, "accountant": 404},
+    ),
+    ("invoices.contract (inexistant)", "GET"): (lambda ids: "/factures/contrats/999999", {"accountant": 404}),
+    ("invoices.ledger (inexistante)", "GET"): (lambda ids: "/communes/999999/grand-livre", {"coordinator": 404}),
+    ("invoices.titles_export_csv (facture inexistante)", "GET"): (
+        lambda ids: "/factures/titres.csv?facture=999999",
+        {"accountant": 404},
+    ),
+    ("invoices.match (inexistante)", "POST"): (lambda ids: "/factures/999999/rapprocher", {"accountant": 404}),
+    ("invoices.resolve (contrôle inexistant)", "POST"): (
+        lambda ids: "/factures/controles/999999",
+        {"accountant": 404},
+    ),
+    ("invoices.record_payment (titre inexistant)", "POST"): (
+        lambda ids: "/factures/titres/999999/encaissement",
+        {"accountant": 404},
+    ),
 }
 
 

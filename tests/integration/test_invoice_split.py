@@ -74,6 +74,7 @@ def test_titles_payments_and_the_ledger_follow_the_split(members, database):
     titles = issue_recovery_titles(members["accountant"], invoice.id, date(2027, 1, 31))
     assert len(titles) == 4 and sum(t.amount_ttc for t in titles) == Decimal("104.90")
     assert titles[0].number.startswith("TR-2026-")
+    assert {t.account for t in titles} == {"70875"}  # no equipment account known: cost recovery
     four = members["communes"]["38172"]
     four_title = database.session.scalar(select(RecoveryTitle).where(RecoveryTitle.commune_id == four.id))
     record_payment(members["accountant"], four_title.id, date(2027, 2, 3), Decimal("10.00"), "mandat 42")

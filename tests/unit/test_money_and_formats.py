@@ -51,3 +51,10 @@ def test_text_a_spreadsheet_would_run_is_escaped(text):
 
 def test_ordinary_text_is_left_alone():
     assert escape_text("Ramette A4 - 80 g") == "Ramette A4 - 80 g"
+
+
+def test_titles_for_equipment_go_through_the_mandate_account_and_other_costs_through_70875():
+    from groupement.domain.contracts import recovery_account
+
+    assert recovery_account("2183") == recovery_account("2182") == "4582"
+    assert recovery_account("6064") == recovery_account(None) == "70875"

@@ -1,0 +1,29 @@
+"""The DECP page and download: the coordinator publishes; accountant and admin may read."""
+
+from __future__ import annotations
+
+from flask import Response, render_template
+
+from groupement.domain.access import Role
+from groupement.services.decp import decp_json, decp_report, paris_today
+from groupement.web.access import current_actor, roles_required
+from groupement.web.opendata import bp
+
+COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
+
+
+@bp.route("/donnees-essentielles")
+@roles_required(*COORDINATION)
+def index():
+    report = decp_report(paris_today(), current_actor())
+    return render_template("opendata/index.html", report=report)
+
+
+@bp.route("/donnees-essentielles/decp.json")
+@roles_required(*COORDINATION)
+def download():
+    report = decp_report(paris_today(), current_actor())
+    response = Response(decp_json(report), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

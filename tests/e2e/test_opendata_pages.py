@@ -1,0 +1,85 @@
+"""The open-data page over HTTP: the contracts published in the DECP file, the incomplete ones with
+what they lack, and the JSON download (valid against the official schema)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft7Validator
+
+from groupement.extensions import db
+from groupement.models import Lot
+from groupement.services.decp import paris_today
+from tests import factories
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
+VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+NOTIFIED = date(2026, 10, 1)
+
+
+@pytest.fixture
+def contracts(app, world):
+    """Lot 1 awarded for 125 000 € (complete), lot 3 for 60 000 € with a social consideration that
+    is not a DECP value (incomplete), lot 2 for 30 000 € (below the threshold)."""
+    with app.app_context():
+        make = factories
+        paper = db.session.get(Lot, world.ids["lot_3"])
+        paper.social_considerations = "Clause d'insertion maison"
+        numbers = {}
+        for key, amount in (("lot", "125000"), ("lot_3", "60000"), ("lot_2", "30000")):
+            lot = db.session.get(Lot, world.ids[key])
+            supplier = make.supplier(name=f"Titulaire {key}")
+            contract = make.contract(
+                make.offer(lot, supplier), maximum_amount=Decimal(amount), notified_on=NOTIFIED, number=f"2026-{key}"
+            )
+            numbers[key] = contract.number
+        db.session.commit()
+        return numbers
+
+
+def test_the_page_lists_published_and_incomplete_contracts_in_french(client_as, contracts):
+    page = client_as("coordinator").get("/donnees-essentielles").get_data(as_text=True)
+    assert "Marchés exportés (1)" in page
+    assert "2026-lot" in page and "Titulaire lot" in page
+    assert "125\u202f000,00\xa0€" in page and "01/10/2026" in page
+    assert "Marchés incomplets, non exportés (1)" in page
+    assert "2026-lot_3" in page
+    assert (
+        "considerationsSociales : « Clause d&#39;insertion maison » n&#39;est pas une valeur de la liste DECP" in page
+    )
+    assert "2026-lot_2" not in page  # 30 000 € : below the threshold
+    assert 'href="/donnees-essentielles/decp.json"' in page
+    assert " style=" not in page
+
+
+def test_the_download_is_a_json_attachment_valid_against_the_official_schema(client_as, contracts):
+    response = client_as("accountant").get("/donnees-essentielles/decp.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    today = paris_today()
+    assert response.headers["Content-Disposition"] == f'attachment; filename="decp-{today:%Y-%m-%d}.json"'
+    document = json.loads(response.get_data(as_text=True))
+    assert list(VALIDATOR.iter_errors(document)) == []
+    [entry] = document["marches"]["marche"]
+    assert entry["id"] == "2026-lot" and entry["acheteur"] == {"id": "24380060400346"}
+    assert entry["datePublicationDonnees"] == f"{today:%Y-%m-%d}" and entry["dateNotification"] == "2026-10-01"
+    assert '"montant": 125000.00' in response.get_data(as_text=True)
+
+
+def test_without_contracts_the_page_says_so_and_the_file_is_an_empty_valid_document(client_as, world):
+    client = client_as("admin")
+    page = client.get("/donnees-essentielles").get_data(as_text=True)
+    assert "Aucun marché notifié n&#39;atteint le seuil de publication pour le moment." in page
+    assert "Marchés incomplets" not in page
+    document = json.loads(client.get("/donnees-essentielles/decp.json").get_data(as_text=True))
+    assert document == {"marches": {"marche": []}}
+    assert list(VALIDATOR.iter_errors(document)) == []
+
+
+def test_the_navigation_links_the_page_for_the_coordinator_side_only(client_as, world):
+    assert 'href="/donnees-essentielles"' in client_as("coordinator").get("/").get_data(as_text=True)
+    assert 'href="/donnees-essentielles"' not in client_as("agent_a").get("/").get_data(as_text=True)

@@ -1,0 +1,187 @@
+"""Invoice outputs: the commune's statement (xlsx, PDF), the recovery titles for the accounting
+software (CSV, xlsx) and the board export. Plain data in, bytes out."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from groupement.io.statements import (
+    BoardRow,
+    StatementDocument,
+    StatementLine,
+    TitleRow,
+    invoices_board_xlsx,
+    statement_pdf,
+    statement_xlsx,
+    titles_csv,
+    titles_xlsx,
+)
+
+
+def statement(**changes) -> StatementDocument:
+    values = {
+        "invoice_number": "F2027-0042",
+        "invoice_kind": "facture",
+        "invoice_date": date(2027, 3, 10),
+        "supplier": "Informatique Dauphiné",
+        "invoice_total_ttc": Decimal("12345.67"),
+        "commune_name": "Bourgoin-Jallieu",
+        "commune_insee": "38053",
+        "commune_siren": "213800534",
+        "key_label": "au prorata de la population",
+        "lines": [
+            StatementLine("L1", "Ordinateur portable 14 pouces", "2183", Decimal("20.00"), Decimal("1528.20"), False),
+            StatementLine("L2", "Ramettes A4 (lot commun)", "6064", Decimal("5.50"), Decimal("63.45"), True),
+            StatementLine("R1", '=HYPERLINK("http://x")', None, Decimal("20.00"), Decimal("-10.00"), True),
+        ],
+        "vat": [
+            (Decimal("5.50"), Decimal("63.45"), Decimal("3.49")),
+            (Decimal("20.00"), Decimal("1518.20"), Decimal("303.64")),
+        ],
+        "total_ht": Decimal("1581.65"),
+        "total_vat": Decimal("307.13"),
+        "total_ttc": Decimal("1888.78"),
+        "issued_on": date(2027, 4, 1),
+    }
+    values.update(changes)
+    return StatementDocument(**values)
+
+
+def cells(content: bytes) -> list[tuple]:
+    """The sheet's values, numbers read back as Decimal from their shortest repr (exactly what was written)."""
+    sheet = load_workbook(io.BytesIO(content)).active
+    return [
+        tuple(Decimal(repr(v)) if isinstance(v, float | int) and not isinstance(v, bool) else v for v in row)
+        for row in sheet.iter_rows(values_only=True)
+    ]
+
+
+def test_the_statement_workbook_names_the_invoice_the_key_and_each_line_with_its_m57_account():
+    rows = cells(statement_xlsx(statement()))
+    assert rows[0][0] == "État de répartition — facture n° F2027-0042 — Bourgoin-Jallieu"
+    facts = {row[0]: row[1] for row in rows[1:7]}
+    assert facts["Facture"] == "Facture n° F2027-0042 du 10/03/2027"
+    assert facts["Clé de répartition"] == "au prorata de la population"
+    assert facts["Commune"] == "Bourgoin-Jallieu (INSEE 38053, SIREN 213800534)"
+    header = rows.index(("Ligne", "Désignation", "Origine", "Compte M57", "TVA", "Montant HT"))
+    lines = rows[header + 1 : header + 4]
+    assert [(r[0], r[2], r[3], r[5]) for r in lines] == [
+        ("L1", "ligne entière", "2183", Decimal("1528.20")),
+        ("L2", "quote-part", "6064", Decimal("63.45")),
+        ("R1", "quote-part", None, Decimal("-10.00")),
+    ]
+    assert lines[2][1] == '\'=HYPERLINK("http://x")'  # never run as a formula
+
+
+def test_the_statement_workbook_totals_ht_vat_per_rate_and_ttc_as_exact_numbers():
+    rows = cells(statement_xlsx(statement()))
+    totals = {row[4]: row[5] for row in rows if row[4] and isinstance(row[5], Decimal) and row[0] is None}
+    assert totals["Total HT"] == Decimal("1581.65")
+    assert totals["TVA 5,5\u00a0% sur 63,45\u00a0€"] == Decimal("3.49")
+    assert totals["TVA 20\u00a0% sur 1\u202f518,20\u00a0€"] == Decimal("303.64")
+    assert totals["Total TTC"] == Decimal("1888.78")
+    sheet = load_workbook(io.BytesIO(statement_xlsx(statement()))).active
+    ttc = next(row for row in sheet.iter_rows() if row[4].value == "Total TTC")
+    assert ttc[5].number_format == '#,##0.00\\ "€"'
+
+
+def test_the_statement_pdf_is_french_titled_and_carries_the_figures():
+    content = statement_pdf(statement())
+    assert content.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(content))
+    assert reader.metadata.title == "État de répartition — facture n° F2027-0042 — Bourgoin-Jallieu"
+    text = " ".join(page.extract_text() for page in reader.pages)
+    flat = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+    for expected in ("ÉTAT DE RÉPARTITION", "Bourgoin-Jallieu", "au prorata de la population", "2183", "6064"):
+        assert expected in flat
+    assert "1 888,78 €" in flat and "quote-part" in flat
+
+
+def test_a_long_statement_runs_over_several_pages():
+    many = [StatementLine(f"L{i}", "Ramette A4", "6064", Decimal("20.00"), Decimal("4.20"), True) for i in range(120)]
+    reader = PdfReader(io.BytesIO(statement_pdf(statement(lines=many))))
+    assert len(reader.pages) >= 3
+    assert "page 3/" in reader.pages[2].extract_text()
+
+
+def titles() -> list[TitleRow]:
+    return [
+        TitleRow(
+            "TR-2027-00001",
+            "Bourgoin-Jallieu",
+            "213800534",
+            "Remboursement de la facture F2027-0042",
+            Decimal("1888.78"),
+            "2183",
+            "F2027-0042",
+            date(2027, 5, 1),
+            Decimal("1000.00"),
+        ),
+        TitleRow(
+            "TR-2027-00002",
+            "Crachier",
+            "213801367",
+            "-avoir; « régularisation »",
+            Decimal("-12.50"),
+            "6064",
+            "AV-7",
+            date(2027, 5, 1),
+        ),
+    ]
+
+
+def test_the_titles_csv_is_utf8_with_bom_semicolons_point_decimals_and_iso_dates():
+    content = titles_csv(titles())
+    assert content.startswith("\ufeff".encode())
+    lines = content.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "siren_commune;objet;montant_ttc;compte;reference_facture;date_echeance"
+    assert lines[1] == "213800534;Remboursement de la facture F2027-0042;1888.78;2183;F2027-0042;2027-05-01"
+    assert lines[2] == '213801367;"\'-avoir; « régularisation »";-12.50;6064;AV-7;2027-05-01'
+    assert lines[3:] == [""]
+
+
+def test_the_titles_workbook_adds_the_number_the_commune_and_what_is_left_to_collect():
+    rows = cells(titles_xlsx(titles()))
+    assert rows[0][:3] == ("N° de titre", "Commune", "SIREN de la commune")
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["Montant TTC"] == Decimal("1888.78")
+    assert first["Encaissé"] == Decimal("1000.00") and first["Reste à encaisser"] == Decimal("888.78")
+    assert first["Date d'échéance"].date() == date(2027, 5, 1)
+    assert rows[2][3] == "'-avoir; « régularisation »"
+
+
+def test_the_board_export_ends_with_a_totals_row():
+    row = BoardRow(
+        "F1",
+        "facture",
+        date(2027, 1, 5),
+        "Informatique Dauphiné",
+        "répartie",
+        Decimal("100.00"),
+        Decimal("20.00"),
+        Decimal("120.00"),
+        "2027-L01-7",
+        "f1.xml",
+    )
+    credit = BoardRow(
+        "AV1",
+        "avoir",
+        date(2027, 1, 6),
+        "Informatique Dauphiné",
+        "importée",
+        Decimal("-10.00"),
+        Decimal("-2.00"),
+        Decimal("-12.00"),
+        "",
+        "av1.pdf",
+    )
+    rows = cells(invoices_board_xlsx([row, credit]))
+    assert rows[0][0] == "N° de facture"
+    assert rows[1][:2] == ("F1", "facture") and rows[2][0] == "AV1"
+    assert rows[3][0] == "Total (2 factures)"
+    assert rows[3][5:8] == (Decimal("90.00"), Decimal("18.00"), Decimal("108.00"))
