@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -152,7 +153,7 @@ def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -
         2026,
         _paris(today - timedelta(days=390), 9),
         _paris(today - timedelta(days=320), 12),
-        CampaignStatus.ARCHIVED,
+        CampaignStatus.CLOSED,
     )
     current = _campaign(
         groupement,
@@ -172,6 +173,136 @@ def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -
         if stage is not None:
             _demo_submission(current, commune, joined, stage, seed=2027)
     db.session.commit()
+    _carry_through(previous, today)
+
+
+# Fictional bidders (valid SIRET keys) and how their prices compare to the estimate.
+DEMO_SUPPLIERS = (
+    ("Alpes Bureautique Services", "38", "0.87", 22, 8),
+    ("Dauphiné Équipement Public", "69", "0.93", 26, 7),
+    ("Rhône Fournitures Collectivités", "42", "1.04", 24, 9),
+)
+DEMO_ORDERS = {"38053": 6, "38553": 4, "38172": 2}  # commune: quantity of each ordered line
+
+
+def _carry_through(campaign: Campaign, today: date) -> None:
+    """Last year's campaign taken to the end: lots published, three offers each, awarded; a few
+    orders and deliveries; one supplier invoice imported, matched and split."""
+    from groupement.domain.allocation import AllocationKey
+    from groupement.domain.identifiers import clean_siret
+    from groupement.services import awards, invoices, lots, offers, orders, suppliers
+
+    coordinator = db.session.scalar(select(User).where(User.email == f"coordinateur@{DEMO_DOMAIN}")).actor
+    lots.aggregate_campaign(coordinator, campaign.id)
+    bidders = []
+    for index, (name, department, _, _, _) in enumerate(DEMO_SUPPLIERS, start=1):
+        siret = _demo_siret(f"8{department}{index:05d}")
+        bidders.append(
+            suppliers.create_supplier(
+                coordinator,
+                suppliers.SupplierData(
+                    name=name,
+                    siret=clean_siret(siret),
+                    address=f"{index} rue des Entrepreneurs",
+                    postcode=f"{department}000",
+                    city="Lyon" if department == "69" else "Grenoble",
+                    contact_name="Service marchés publics",
+                    contact_email=f"marches{index}@exemple.fr",
+                ),
+            )
+        )
+    launch = today - timedelta(days=270)
+    contracts = []
+    for view in lots.overview_of(campaign).lots:
+        lot = view.lot
+        lots.set_lot_parameters(coordinator, lot.id, 48, Decimal("20"), None, launch)
+        lots.publish_lot(coordinator, lot.id, today=launch)
+        offers.set_criteria(coordinator, lot.id, Decimal(60), Decimal(30), Decimal(10))
+        for bidder, (_, _, factor, technical, environmental) in zip(bidders, DEMO_SUPPLIERS, strict=True):
+            recorded = offers.key_in_offer(
+                coordinator,
+                lot.id,
+                bidder.id,
+                {
+                    line.id: (
+                        (line.estimated_unit_price * Decimal(factor)).quantize(Decimal("0.01")),
+                        line.eco_participation,
+                    )
+                    for line in view.counted_lines
+                },
+            )
+            offers.score_offer(
+                coordinator,
+                recorded.offer.id,
+                Decimal(technical),
+                "Mémoire technique : délais, garanties, SAV sur site.",
+                Decimal(environmental),
+                "Reprise des emballages, livraisons groupées, matériel labellisé.",
+            )
+        best = offers.analysis(coordinator, lot.id).ranking[0]
+        vehicles = lot.family.value == "vehicules"
+        contracts.append(
+            awards.award_lot(
+                coordinator,
+                lot.id,
+                best.offer_id,
+                start_date=launch + timedelta(days=75),
+                notified_on=launch + timedelta(days=70),
+                origin_eu_percent=Decimal(80) if vehicles else None,
+                origin_france_percent=Decimal(35) if vehicles else None,
+            )
+        )
+    communes = {
+        c.insee_code: c
+        for c in db.session.scalars(select(Organisation).where(Organisation.insee_code.in_(DEMO_ORDERS)))
+    }
+    ordered = []
+    for insee, quantity in DEMO_ORDERS.items():
+        agent = db.session.scalar(
+            select(User).where(User.organisation_id == communes[insee].id, User.email.like("agent.%"))
+        ).actor
+        for contract in contracts[:2]:
+            prices = sorted(contract.prices, key=lambda price: price.id)[:2]
+            order = orders.place_order(
+                agent,
+                contract.id,
+                [(price.id, quantity) for price in prices],
+                f"Mairie de {communes[insee].name}, services techniques, {communes[insee].postcode}",
+            )
+            first = order.lines[0]
+            orders.record_delivery(agent, first.id, today, quantity // 2 or 1)
+            ordered.append((communes[insee], order))
+    _demo_invoice(contracts[0], ordered, today, AllocationKey.AMOUNT, invoices)
+
+
+def _demo_invoice(contract, ordered, today: date, key, invoices) -> None:
+    """A spreadsheet invoice of the first contract's supplier for what was delivered."""
+    rows = [
+        "numero_facture;date_facture;fournisseur_siret;numero_commande;code_insee;ref_article;designation;"
+        "quantite;prix_unitaire_ht;taux_tva"
+    ]
+    for commune, order in ordered:
+        if order.contract_id != contract.id:
+            continue
+        line = order.lines[0]
+        delivered = sum(d.quantity for d in line.deliveries)
+        rows.append(
+            f"FA-{today.year}-0042;{today.isoformat()};{contract.supplier.siret};{order.number};{commune.insee_code};"
+            f"{line.contract_price.lot_line.ref};{line.contract_price.lot_line.designation[:80]};{delivered};"
+            f"{line.unit_price + line.eco_participation};{line.vat_rate}"
+        )
+    accountant = db.session.scalar(select(User).where(User.email == f"comptable@{DEMO_DOMAIN}")).actor
+    invoice = invoices.import_invoice(accountant, "facture-demo.csv", ("\n".join(rows) + "\n").encode())
+    invoices.match_invoice(accountant, invoice.id)
+    invoices.split_invoice(accountant, invoice.id, key)
+
+
+def _demo_siret(body: str) -> str:
+    """A SIRET with correct keys: SIREN (8 digits + key), then establishment 0001 + key."""
+    from stdnum import luhn
+
+    siren = body[:8] + luhn.calc_check_digit(body[:8])
+    return siren + "0001" + luhn.calc_check_digit(siren + "0001")
 
 
 def _paris(day: date, hour: int) -> datetime:

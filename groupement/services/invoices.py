@@ -265,7 +265,8 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
         line.order_line_id, line.commune_id, line.item_id = order_line.id, order.commune_id, order_line.item_id
         line.account = db.session.scalar(select(CatalogItem.account).where(CatalogItem.id == order_line.item_id))
         price = order_line.unit_price
-        if line.unit_price != price:
+        # Suppliers write the eco-participation either on its own or inside the unit price.
+        if line.unit_price not in (price, price + order_line.eco_participation):
             mismatches += 1
             invoice.checks.append(
                 InvoiceCheck(

@@ -74,4 +74,19 @@ def test_the_demo_campaign_2027_is_open_with_most_communes_validated_and_two_not
     assert statuses.count(SubmissionStatus.VALIDATED) == 16
     assert statuses.count(SubmissionStatus.SUBMITTED) == 2 and statuses.count(SubmissionStatus.DRAFT) == 2
     previous = database.session.scalar(select(Campaign).where(Campaign.year == 2026))
-    assert previous.status is CampaignStatus.ARCHIVED
+    assert previous.status is CampaignStatus.AGGREGATED
+
+
+def test_the_demo_carries_last_years_campaign_through_to_a_split_invoice(database):
+    from groupement.domain.contracts import InvoiceStatus
+    from groupement.domain.lots import LotStatus
+    from groupement.models import Allocation, Contract, Delivery, Invoice, Lot, Offer, Order
+
+    load_demo()
+    lots = database.session.scalars(select(Lot)).all()
+    assert lots and all(lot.status is LotStatus.AWARDED for lot in lots)
+    counts = [database.session.scalar(select(func.count()).select_from(m)) for m in (Offer, Contract, Order, Delivery)]
+    assert counts == [3 * len(lots), len(lots), 6, 6]
+    invoice = database.session.scalars(select(Invoice)).one()
+    assert invoice.status is InvoiceStatus.SPLIT
+    assert database.session.scalar(select(func.sum(Allocation.ttc))) == invoice.total_ttc
