@@ -7,7 +7,7 @@ DEV_ENV := GROUPEMENT_ENV=development
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install run test test-unit lint system-deps clean
+.PHONY: install run test test-unit lint system-deps clean bench bench-s
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ test: install system-deps
 
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# Benchmarks (not part of `make test`): every scenario against its baseline, same data, same run.
+bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks --sizes S,M,L $(BENCH_ARGS)
+
+bench-s: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks --sizes S $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check groupement tests

@@ -7,7 +7,7 @@ import os
 from flask import Flask
 
 from groupement.config import load_config
-from groupement.extensions import csrf, db, login_manager, migrate
+from groupement.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from groupement.web import register_web
 

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from groupement.formatting import os_reason
 from groupement.services.errors import ImportRejected
 
 
@@ -39,6 +40,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(campaign_group)
     app.cli.add_command(decp_group)
     app.cli.add_command(invoice_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("demo", help="Charge les données de démonstration (idempotent) et affiche les comptes.")
@@ -50,6 +53,47 @@ def demo_command() -> None:
     click.echo(f"Données de démonstration chargées. Comptes (mot de passe commun : {DEMO_PASSWORD}) :")
     for login in logins:
         click.echo(f"  {login.role.label:<26} {login.email:<48} {login.organisation}")
+
+
+# --- backup and restore of the whole database ----------------------------------------------
+
+
+@click.command(
+    "backup",
+    help="Sauvegarde toute la base dans FILE (SQLite : copie en ligne ; PostgreSQL : pg_dump au format personnalisé).",
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    from groupement.formatting import number
+    from groupement.services.backup import backup_database
+    from groupement.services.errors import ServiceError
+
+    try:
+        report = backup_database(file)
+    except ServiceError as error:
+        raise FrenchError(str(error)) from error
+    click.echo(f"Base {report.engine} sauvegardée dans {report.path} ({number(report.size)} octets).")
+
+
+@click.command(
+    "restore",
+    help="Remplace TOUTES les données de la base par celles de la sauvegarde FILE (faite par `groupement backup`).",
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", "confirmed", is_flag=True, help="Ne pas demander de confirmation.")
+@with_appcontext
+def restore_command(file: Path, confirmed: bool) -> None:
+    from groupement.services.backup import restore_database
+    from groupement.services.errors import ServiceError
+
+    if not confirmed and not click.confirm(f"Toutes les données actuelles seront remplacées par {file}. Continuer ?"):
+        raise FrenchError("restauration abandonnée : rien n'a été modifié.")
+    try:
+        engine = restore_database(file)
+    except ServiceError as error:
+        raise FrenchError(str(error)) from error
+    click.echo(f"Base {engine} restaurée depuis {file}.")
 
 
 # --- invoices: amounts in JSON are decimal strings with two decimals (never floats) ------------
@@ -105,7 +149,7 @@ def invoice_import(file: Path, as_json: bool) -> None:
     try:
         content = file.read_bytes()
     except OSError as error:
-        refuse(f"impossible de lire {file} ({error.strerror}).", [])
+        refuse(f"impossible de lire {file} ({os_reason(error)}).", [])
     try:
         invoice = import_invoice(None, file.name, content)
     except InvoiceRejected as rejected:
@@ -225,7 +269,7 @@ def catalog_import(files: tuple[Path, ...]) -> None:
         try:
             contents.append((path.name, path.read_bytes()))
         except OSError as error:
-            raise FrenchError(f"impossible de lire {path} ({error.strerror}).") from error
+            raise FrenchError(f"impossible de lire {path} ({os_reason(error)}).") from error
     try:
         report = import_catalog(contents, actor_id=None)
     except ImportRejected as rejected:
@@ -316,7 +360,7 @@ def campaign_export(campaign_id: int, out_dir: Path) -> None:
     except ServiceError as error:
         raise FrenchError(str(error)) from error
     except OSError as error:
-        raise FrenchError(f"impossible d'écrire dans {out_dir} ({error.strerror}).") from error
+        raise FrenchError(f"impossible d'écrire dans {out_dir} ({os_reason(error)}).") from error
     for path in paths:
         click.echo(str(path))
 
@@ -364,7 +408,7 @@ def decp_export(out_file: Path, published_on) -> None:
     except OSError as error:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
-        raise FrenchError(f"impossible d'écrire {out_file} ({error.strerror}).") from error
+        raise FrenchError(f"impossible d'écrire {out_file} ({os_reason(error)}).") from error
     count = len(report.exported)
     click.echo(
         f"Données essentielles du {date_fr(today)} écrites dans {out_file} : "

@@ -65,6 +65,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "groupement@localhost"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PAGE_SIZE": 25,
+        # Login rate limiting (Flask-Limiter). "memory://" counts per server process: enough for one
+        # process in development; production with several processes or servers MUST set a shared
+        # storage, e.g. RATELIMIT_STORAGE_URI=redis://localhost:6379/0 (the client library is then needed).
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     }
     config.update(overrides)
     return config

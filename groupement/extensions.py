@@ -1,5 +1,7 @@
 """Flask extensions, created unbound so that any module may import them without cycles."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -36,3 +38,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_column_type)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# No default limit: only the routes that name one (the login form) are limited. Storage and switch
+# come from RATELIMIT_STORAGE_URI / RATELIMIT_ENABLED (groupement/config.py).
+limiter = Limiter(key_func=get_remote_address)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,3 +55,18 @@ def name_key(name: str) -> str:
     accents and case ignored (Écharlière between Eaux and Eybens)."""
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+OS_REASONS = {
+    errno.ENOSPC: "disque plein",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EISDIR: "c'est un dossier",
+    errno.EROFS: "système de fichiers en lecture seule",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """The system's reason for a failed read or write, in French."""
+    return OS_REASONS.get(error.errno, error.strerror or "erreur du système")

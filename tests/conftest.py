@@ -29,6 +29,8 @@ def app(tmp_path_factory):
             "SECRET_KEY": "clef-de-test",
             "SQLALCHEMY_DATABASE_URI": uri,
             "MAIL_SERVER": "",
+            # Tests log in many times: only tests/e2e/test_security.py turns the limiter on.
+            "RATELIMIT_ENABLED": False,
         }
     )
     with application.app_context():

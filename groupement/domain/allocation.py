@@ -390,14 +390,14 @@ def _key_weights(
         if percents is None:
             raise ValueError("répartition par pourcentages saisis : saisissez les pourcentages des communes")
         return dict(percents)
+    # One pass over the lines whatever the number of communes (1 000 members × 50 000 lines).
+    signed = dict.fromkeys(sharing, ZERO)
+    for line in lines:
+        if line.commune in signed:
+            signed[line.commune] += line.net_amount if key is AllocationKey.AMOUNT else Decimal(line.quantity)
     if key is AllocationKey.AMOUNT:
-        signed = {insee: sum((line.net_amount for line in lines if line.commune == insee), ZERO) for insee in sharing}
         nothing, what, show = "aucun montant HT n'est rattaché", "montants HT rattachés", euros
     else:
-        signed = {
-            insee: sum((Decimal(line.quantity) for line in lines if line.commune == insee), Decimal(0))
-            for insee in sharing
-        }
         nothing, what, show = "aucune quantité n'est rattachée", "quantités rattachées", number
     if not any(signed.values()):
         raise ValueError(

@@ -368,36 +368,25 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
         raise NeedsConflict(conflicts)
 
     changed = 0
+    created: list[NeedLine] = []
     for item_id, (quantity, comment, _) in parsed.items():
         line = current.get(item_id)
         if line is None:
             if quantity == 0 and not comment:
                 continue
-            line = NeedLine(
-                submission_id=submission.id,
-                item_id=item_id,
-                quantity=quantity,
-                comment=comment,
-                version=1,
-                updated_by_id=actor.user_id,
-                updated_at=utcnow(),
+            created.append(
+                NeedLine(
+                    submission_id=submission.id,
+                    item_id=item_id,
+                    quantity=quantity,
+                    comment=comment,
+                    version=1,
+                    updated_by_id=actor.user_id,
+                    updated_at=utcnow(),
+                )
             )
-            db.session.add(line)
-            db.session.flush()
-            audit.record(
-                actor.user_id,
-                "need_line.create",
-                "need_line",
-                line.id,
-                after={
-                    "item": allowed_items[item_id].ref,
-                    "quantity": quantity,
-                    "comment": comment,
-                    "campaign_id": campaign.id,
-                    "commune_id": commune.id,
-                },
-            )
-        elif (line.quantity, line.comment) != (quantity, comment):
+            continue
+        if (line.quantity, line.comment) != (quantity, comment):
             before = {"quantity": line.quantity, "comment": line.comment}
             line.quantity, line.comment = quantity, comment
             line.version += 1
@@ -413,6 +402,29 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
         else:
             continue
         changed += 1
+    if created:
+        db.session.add_all(created)
+        try:
+            db.session.flush()  # one round trip for every new line, then their audit events
+        except IntegrityError:
+            # Another save created one of these lines between our read and our insert.
+            db.session.rollback()
+            raise NeedsConflict([]) from None
+        for line in created:
+            audit.record(
+                actor.user_id,
+                "need_line.create",
+                "need_line",
+                line.id,
+                after={
+                    "item": allowed_items[line.item_id].ref,
+                    "quantity": line.quantity,
+                    "comment": line.comment,
+                    "campaign_id": campaign.id,
+                    "commune_id": commune.id,
+                },
+            )
+        changed += len(created)
     if changed:
         _touch(submission, actor)
     try:

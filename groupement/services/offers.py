@@ -36,11 +36,12 @@ from groupement.formatting import date_fr, euros
 from groupement.io import offer_xlsx
 from groupement.io.needs_xlsx import MAX_UPLOAD_BYTES
 from groupement.io.offer_xlsx import MAX_PRICE, AnalysisSheet, read_offer_workbook
-from groupement.io.tender_xlsx import ECO, UNIT_PRICE, TenderLine, TenderLot, dqe_line_total
+from groupement.io.tender_xlsx import ECO, UNIT_PRICE, dqe_line_total
 from groupement.models import AwardCriteria, Lot, LotLine, Offer, OfferLine, Supplier
 from groupement.services import audit, scope
 from groupement.services.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.services.lots import line_amount
+from groupement.services.tender_exports import tender_lot
 from groupement.timeutil import utcnow
 
 KEYED_IN = "Saisie manuelle"
@@ -154,7 +155,7 @@ def import_offer(
     _ensure_accepts_offers(lot)
     supplier = _supplier(supplier_id)
     lines = _counted(lot)
-    read = read_offer_workbook(content, file_name or "offre.xlsx", _tender_lot(lot, lines), max_bytes)
+    read = read_offer_workbook(content, file_name or "offre.xlsx", tender_lot(lot, lines), max_bytes)
     if read.issues:
         raise ImportRejected(read.issues)
     by_key = {line.line_key: line for line in lines}
@@ -545,32 +546,6 @@ def _estimate(lines: list[LotLine]) -> Decimal:
 
 def _criteria_of(lot_id: int) -> AwardCriteria | None:
     return db.session.scalar(select(AwardCriteria).where(AwardCriteria.lot_id == lot_id))
-
-
-def _tender_lot(lot: Lot, lines: list[LotLine]) -> TenderLot:
-    """The lot as its DQE was written (services/tender_exports.py maps it the same way)."""
-    campaign = lot.campaign
-    return TenderLot(
-        key=str(lot.id),
-        number=lot.number,
-        title=lot.title,
-        groupement=campaign.groupement.name,
-        campaign=campaign.title,
-        lines=tuple(
-            TenderLine(
-                line_key=line.line_key,
-                number=number,
-                ref=line.ref,
-                designation=line.designation,
-                unit=line.unit,
-                cpv=line.cpv_code,
-                quantity=line.total_quantity,
-                vat_rate=line.vat_rate,
-                estimated_unit_price=line.estimated_unit_price,
-            )
-            for number, line in enumerate(lines, start=1)
-        ),
-    )
 
 
 def _date(value: date | None) -> str:

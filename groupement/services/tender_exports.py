@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -119,7 +120,9 @@ def _lot_in_scope(actor: Actor, lot_id: int) -> tuple[LotsOverview, LotView]:
     return overview, next(view for view in overview.lots if view.lot.id == lot_id)
 
 
-def _tender_lot(overview: LotsOverview, view: LotView) -> TenderLot:
+def tender_lot(lot: Lot, counted_lines: Sequence[LotLine]) -> TenderLot:
+    """The lot as its DQE is written; the offers reader maps a bidder's file back through it."""
+    campaign = lot.campaign
     lines = tuple(
         TenderLine(
             line_key=line.line_key,
@@ -132,10 +135,13 @@ def _tender_lot(overview: LotsOverview, view: LotView) -> TenderLot:
             vat_rate=line.vat_rate,
             estimated_unit_price=line.estimated_unit_price,
         )
-        for number, line in enumerate(view.counted_lines, start=1)
+        for number, line in enumerate(counted_lines, start=1)
     )
-    campaign = overview.campaign
-    return TenderLot(str(view.lot.id), view.lot.number, view.lot.title, campaign.groupement.name, campaign.title, lines)
+    return TenderLot(str(lot.id), lot.number, lot.title, campaign.groupement.name, campaign.title, lines)
+
+
+def _tender_lot(overview: LotsOverview, view: LotView) -> TenderLot:
+    return tender_lot(view.lot, view.counted_lines)
 
 
 def _tender_lots(overview: LotsOverview) -> list[TenderLot]:

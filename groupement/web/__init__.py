@@ -77,6 +77,15 @@ def register_web(app: Flask) -> None:
         limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
         return error_page(413, "Fichier trop volumineux", f"La taille maximale d'un envoi est de {limit} Mo.")
 
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        # Only the login form is rate limited (groupement/web/auth/routes.py).
+        return error_page(
+            429,
+            "Trop de tentatives",
+            "Trop de tentatives de connexion. Patientez quelques minutes avant de réessayer.",
+        )
+
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
         return error_page(

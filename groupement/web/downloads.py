@@ -7,15 +7,17 @@ from flask import Response
 from groupement.io.xlsx import XLSX_MIMETYPE
 
 
-def xlsx_response(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype=XLSX_MIMETYPE)
+def file_response(content: bytes, filename: str, mimetype: str) -> Response:
+    """An attachment nobody caches: these files hold a commune's or a tender's figures."""
+    response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def xlsx_response(content: bytes, filename: str) -> Response:
+    return file_response(content, filename, XLSX_MIMETYPE)
 
 
 def zip_response(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(content, filename, "application/zip")

@@ -3,11 +3,21 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from groupement.extensions import limiter
 from groupement.services.users import authenticate
 from groupement.web.access import roles_required
 from groupement.web.auth.forms import LoginForm, LogoutForm
 
 bp = Blueprint("auth", __name__)
+
+
+def _submitted_email() -> str:
+    """The rate-limit key of one account: the typed address, normalised as the login does."""
+    return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
 
 
 def _safe_next(target: str | None) -> str:
@@ -18,6 +28,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+# Password guessing: per client address, and per account whatever the address (failures only).
+@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"], key_func=_submitted_email, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))

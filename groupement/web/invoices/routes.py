@@ -3,11 +3,10 @@ split and recover; a commune's users read their own statements and ledger, nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from groupement import formatting
 from groupement.domain.access import Role
@@ -18,7 +17,8 @@ from groupement.services import invoice_pages as pages
 from groupement.services import invoices as service
 from groupement.services.errors import Forbidden, NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
-from groupement.web.downloads import xlsx_response
+from groupement.web.actions import attempt
+from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.invoices import bp
 from groupement.web.invoices.forms import (
     ActionForm,
@@ -138,7 +138,7 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
 @roles_required(*ACCOUNTING)
 def match(invoice_id: int):
     if ActionForm().validate_on_submit():
-        report = _attempt(lambda: service.match_invoice(current_actor(), invoice_id))
+        report = attempt(lambda: service.match_invoice(current_actor(), invoice_id))
         if report is not None:
             flash(
                 f"Rapprochement fait : {report.matched} ligne(s) rattachée(s) à une commande, "
@@ -157,7 +157,7 @@ def resolve(check_id: int):
         _flash_errors(form)
     else:
         resolution = CheckResolution.DISPUTED if form.dispute.data else CheckResolution.ACCEPTED
-        resolved = _attempt(lambda: service.resolve_check(current_actor(), check_id, resolution, form.comment.data))
+        resolved = attempt(lambda: service.resolve_check(current_actor(), check_id, resolution, form.comment.data))
         if resolved is not None:
             flash(
                 f"Écart {resolved.rule} : {'litige ouvert' if resolution is CheckResolution.DISPUTED else 'accepté'}.",
@@ -175,7 +175,7 @@ def split(invoice_id: int):
         _flash_errors(form)
         return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
     key = AllocationKey(form.key.data)
-    result = _attempt(
+    result = attempt(
         lambda: service.split_invoice(actor, invoice_id, key, list(form.communes.data), form.manual_percents())
     )
     if result is not None:
@@ -194,7 +194,7 @@ def issue_titles(invoice_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
     else:
-        titles = _attempt(lambda: service.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
+        titles = attempt(lambda: service.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
         if titles is not None:
             total = sum((t.amount_ttc for t in titles), Decimal(0))
             flash(
@@ -214,7 +214,7 @@ def record_payment(title_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
     else:
-        payment = _attempt(
+        payment = attempt(
             lambda: service.record_payment(
                 actor, title_id, form.paid_on.data, form.amount.data, form.reference.data or ""
             )
@@ -249,7 +249,7 @@ def statement_xlsx_file(invoice_id: int, commune_id: int):
 @roles_required()
 def statement_pdf_file(invoice_id: int, commune_id: int):
     document, stem = pages.statement_document(current_actor(), invoice_id, commune_id)
-    return _download(statement_pdf(document), f"{stem}.pdf", "application/pdf")
+    return file_response(statement_pdf(document), f"{stem}.pdf", "application/pdf")
 
 
 # --- titles export -------------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def statement_pdf_file(invoice_id: int, commune_id: int):
 @roles_required(*ACCOUNTING)
 def titles_export_csv():
     rows = pages.title_rows(current_actor(), _invoice_filter())
-    return _download(titles_csv(rows), "titres-de-recettes.csv", "text/csv; charset=utf-8")
+    return file_response(titles_csv(rows), "titres-de-recettes.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/factures/titres.xlsx")
@@ -319,24 +319,6 @@ def my_commune():
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def _download(content: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _attempt(action: Callable):
-    """Run one service call; a refusal becomes an error flash and None. 403/404 stay errors."""
-    try:
-        return action()
-    except (NotFound, Forbidden):
-        raise
-    except ServiceError as error:
-        flash(str(error), "error")
-        return None
 
 
 def _flash_errors(form) -> None:

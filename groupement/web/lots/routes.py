@@ -28,6 +28,7 @@ from groupement.services.lots import (
 )
 from groupement.services.tender_exports import campaign_file, commune_annex, lot_file
 from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
 from groupement.web.downloads import xlsx_response, zip_response
 from groupement.web.lots import bp
 from groupement.web.lots.forms import (
@@ -56,7 +57,7 @@ def aggregate(campaign_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
         return redirect(url_for("campaigns.board", campaign_id=campaign_id))
-    report = _attempt(lambda: aggregate_campaign(current_actor(), campaign_id))
+    report = attempt(lambda: aggregate_campaign(current_actor(), campaign_id))
     if report is None:
         return redirect(url_for("campaigns.board", campaign_id=campaign_id))
     flash(
@@ -105,7 +106,7 @@ def move(campaign_id: int):
         _flash_errors(form)
         return redirect(url_for("lots.index", campaign_id=campaign_id))
     title = (form.new_title.data or "").strip() if form.target_lot_id is None else ""
-    target = _attempt(lambda: move_lines(current_actor(), campaign_id, form.line_ids.data, form.target_lot_id, title))
+    target = attempt(lambda: move_lines(current_actor(), campaign_id, form.line_ids.data, form.target_lot_id, title))
     if target is not None:
         count = len(set(form.line_ids.data))
         moved = f"{plural(count, 'ligne')} déplacée{'s' if count > 1 else ''}"
@@ -124,7 +125,7 @@ def merge(campaign_id: int):
         _flash_errors(form)
     else:
         actor = current_actor()
-        target = _attempt(lambda: merge_lots(actor, campaign_id, form.source_lot_id.data, form.target_lot_id.data))
+        target = attempt(lambda: merge_lots(actor, campaign_id, form.source_lot_id.data, form.target_lot_id.data))
         if target is not None:
             flash(
                 f"Lots fusionnés dans le lot n° {target.number} « {target.title} » "
@@ -180,7 +181,7 @@ def rename(lot_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
     else:
-        lot = _attempt(lambda: rename_lot(current_actor(), lot_id, form.title.data))
+        lot = attempt(lambda: rename_lot(current_actor(), lot_id, form.title.data))
         if lot is not None:
             flash(f"Lot n° {lot.number} renommé « {lot.title} ».", "success")
     return redirect(url_for("lots.show", lot_id=lot_id))
@@ -193,7 +194,7 @@ def parameters(lot_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
     else:
-        lot = _attempt(
+        lot = attempt(
             lambda: set_lot_parameters(
                 current_actor(),
                 lot_id,
@@ -216,7 +217,7 @@ def publish(lot_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
     else:
-        lot = _attempt(lambda: publish_lot(current_actor(), lot_id))
+        lot = attempt(lambda: publish_lot(current_actor(), lot_id))
         if lot is not None:
             flash(
                 f"Lot n° {lot.number} publié le {formatting.date_fr(lot.published_at)} : lignes, quantités, "
@@ -233,7 +234,7 @@ def exclude(line_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
         return _back_to_lot(form.lot_id.data)
-    line = _attempt(lambda: exclude_line(current_actor(), line_id, form.reason.data))
+    line = attempt(lambda: exclude_line(current_actor(), line_id, form.reason.data))
     if line is not None:
         flash(f"Ligne {line.ref} exclue du lot (motif : {line.excluded_reason}).", "success")
         return _back_to_lot(line.lot_id)
@@ -245,7 +246,7 @@ def exclude(line_id: int):
 def include(line_id: int):
     form = IncludeForm()
     form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; lot_id only says where to go back
-    line = _attempt(lambda: exclude_line(current_actor(), line_id, None))
+    line = attempt(lambda: exclude_line(current_actor(), line_id, None))
     if line is not None:
         flash(f"Ligne {line.ref} réintégrée dans le lot.", "success")
         return _back_to_lot(line.lot_id)
@@ -308,17 +309,6 @@ def commune_bars(rows: Sequence[CommuneShareRow], limit: int = LARGEST_COMMUNES)
     if rest:
         bars.append((f"Autres communes ({len(rest)})", sum((row.amount for row in rest), Decimal(0))))
     return bars
-
-
-def _attempt(action: Callable):
-    """Run one service call; a refusal becomes an error flash and None. 403/404 stay errors."""
-    try:
-        return action()
-    except (NotFound, Forbidden):
-        raise
-    except ServiceError as error:
-        flash(str(error), "error")
-        return None
 
 
 def _campaign_download(respond: Callable, campaign_id: int):

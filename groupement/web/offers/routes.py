@@ -3,8 +3,6 @@ analysis report. The coordinator writes; accountant and admin read; commune user
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
@@ -24,6 +22,7 @@ from groupement.services.suppliers import (
     update_supplier,
 )
 from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
 from groupement.web.downloads import xlsx_response
 from groupement.web.offers import bp
 from groupement.web.offers.forms import CriteriaForm, KeyInForm, OfferImportForm, ScoreForm, SupplierForm
@@ -45,7 +44,7 @@ def suppliers():
 def new_supplier():
     form = SupplierForm()
     if form.validate_on_submit():
-        supplier = _attempt(lambda: create_supplier(current_actor(), _supplier_data(form)))
+        supplier = attempt(lambda: create_supplier(current_actor(), _supplier_data(form)))
         if supplier is not None:
             flash(f"Fournisseur « {supplier.name} » créé (SIRET {supplier.siret}).", "success")
             return redirect(url_for("offers.suppliers"))
@@ -59,7 +58,7 @@ def edit_supplier(supplier_id: int):
     supplier = get_supplier(current_actor(), supplier_id)
     form = SupplierForm(obj=supplier)
     if form.validate_on_submit():
-        saved = _attempt(lambda: update_supplier(current_actor(), supplier_id, _supplier_data(form)))
+        saved = attempt(lambda: update_supplier(current_actor(), supplier_id, _supplier_data(form)))
         if saved is not None:
             flash(f"Fournisseur « {saved.name} » enregistré.", "success")
             return redirect(url_for("offers.suppliers"))
@@ -213,7 +212,7 @@ def criteria(lot_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
     else:
-        saved = _attempt(
+        saved = attempt(
             lambda: offer_service.set_criteria(
                 current_actor(),
                 lot_id,
@@ -246,7 +245,7 @@ def score(offer_id: int):
     offer, data = offer_service.offer_detail(current_actor(), offer_id)
     form = ScoreForm()
     if form.validate_on_submit():
-        saved = _attempt(
+        saved = attempt(
             lambda: offer_service.score_offer(
                 current_actor(),
                 offer_id,
@@ -282,17 +281,6 @@ def analysis_export(lot_id: int):
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _attempt(action: Callable):
-    """Run one service call; a refusal becomes an error flash and None. 403/404 stay errors."""
-    try:
-        return action()
-    except (NotFound, Forbidden):
-        raise
-    except ServiceError as error:
-        flash(str(error), "error")
-        return None
 
 
 def _flash_errors(form) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import render_template
 
 from groupement.domain.access import Role
 from groupement.services.decp import decp_json, decp_report, paris_today
 from groupement.web.access import current_actor, roles_required
+from groupement.web.downloads import file_response
 from groupement.web.opendata import bp
 
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
@@ -23,7 +24,4 @@ def index():
 @roles_required(*COORDINATION)
 def download():
     report = decp_report(paris_today(), current_actor())
-    response = Response(decp_json(report), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{report.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(decp_json(report), report.filename, "application/json")

@@ -3,10 +3,9 @@ follows every order and each contract's consumption."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 
 from groupement import formatting
 from groupement.domain.access import Role
@@ -26,6 +25,8 @@ from groupement.services.orders import (
     submit_order,
 )
 from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
+from groupement.web.downloads import file_response
 from groupement.web.orders import bp
 from groupement.web.orders.forms import DeliveryForm, order_form
 
@@ -110,10 +111,7 @@ def show(order_id: int):
 @roles_required()
 def pdf(order_id: int):
     content, filename = order_pdf_file(current_actor(), order_id)
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(content, filename, "application/pdf")
 
 
 @bp.route("/commandes/lignes/<int:line_id>/livraison", methods=["POST"])
@@ -125,7 +123,7 @@ def deliver(line_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
     else:
-        delivery = _attempt(lambda: record_delivery(actor, line_id, form.delivered_on.data, form.quantity.data))
+        delivery = attempt(lambda: record_delivery(actor, line_id, form.delivered_on.data, form.quantity.data))
         if delivery is not None:
             flash(
                 f"Livraison enregistrée : {formatting.number(delivery.quantity)} reçu"
@@ -141,17 +139,6 @@ def consumption(contract_id: int):
     report = consumption_report(current_actor(), contract_id)
     orders = list_orders(current_actor(), contract_id=contract_id)
     return render_template("orders/consumption.html", report=report, contract=report.contract, orders=orders)
-
-
-def _attempt(action: Callable):
-    """Run one service call; a refusal becomes an error flash and None. 403/404 stay errors."""
-    try:
-        return action()
-    except (NotFound, Forbidden):
-        raise
-    except ServiceError as error:
-        flash(str(error), "error")
-        return None
 
 
 def _flash_errors(form) -> None:

@@ -1,0 +1,203 @@
+"""`python -m benchmarks [--sizes S,M,L] [--only import,aggregate,exports,split]`
+
+Runs every scenario variant (the application and its baselines) side by side, on the same data,
+in the same run, each in its own subprocess; writes benchmarks/results/latest.json and latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import generate
+from benchmarks.scenarios import SCENARIOS
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# (scenario, baseline variant) -> (target ratio, extra condition or None, label)
+TARGETS = {
+    ("import", "pandas"): (1.0, "ratio < 1"),
+    ("import", "calamine"): (1.5, "ratio ≤ 1,5"),
+    ("aggregate", "sql"): (1.5, "ratio ≤ 1,5"),
+    ("exports", "writeonly"): (1.5, "ratio ≤ 1,5 ; pic < 400 Mo à L"),
+    ("split", "numpy"): (2.0, "ratio ≤ 2 ; < 2 s"),
+}
+
+
+def run_variant(scenario: str, variant: str, size: str) -> dict:
+    started = time.perf_counter()
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scenarios", scenario, variant, size],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    if process.returncode != 0:
+        sys.stderr.write(process.stderr[-3000:])
+        raise SystemExit(f"échec : {scenario}/{variant}/{size}")
+    result = json.loads(process.stdout.strip().splitlines()[-1])
+    print(
+        f"  {scenario:<10} {size} {variant:<10} {result['seconds']:9.3f} s  "
+        f"{result['peak_rss_mb']:7.1f} Mo  (sous-processus {time.perf_counter() - started:.0f} s)",
+        flush=True,
+    )
+    return result
+
+
+def machine() -> dict:
+    import sqlite3
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "sqlite": sqlite3.sqlite_version,
+        "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument("--output", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in generate.SIZES] + [o for o in only if o not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"inconnu : {', '.join(unknown)}")
+
+    scenarios: list[dict] = []
+    for size in sizes:
+        started = time.perf_counter()
+        generate.ensure(size)
+        print(f"Taille {size} : données prêtes ({time.perf_counter() - started:.0f} s)", flush=True)
+        for scenario in (s for s in SCENARIOS if s in only):
+            variants = list(SCENARIOS[scenario])
+            results = {variant: run_variant(scenario, variant, size) for variant in variants}
+            app = results["app"]
+            for baseline in variants[1:]:
+                limit, label = TARGETS[(scenario, baseline)]
+                base = results[baseline]
+                ratio = app["seconds"] / base["seconds"] if base["seconds"] else math.inf
+                met = ratio < limit if limit == 1.0 else ratio <= limit
+                if scenario == "exports" and size == "L":
+                    met = met and app["peak_rss_mb"] < 400
+                if scenario == "split":
+                    met = met and app["seconds"] < 2
+                scenarios.append(
+                    {
+                        "name": scenario,
+                        "size": size,
+                        "seconds": round(app["seconds"], 4),
+                        "baseline": baseline,
+                        "baseline_seconds": round(base["seconds"], 4),
+                        "ratio": round(ratio, 2),
+                        "target": label,
+                        "met": met,
+                        "peak_rss_mb": app["peak_rss_mb"],
+                        "baseline_peak_rss_mb": base["peak_rss_mb"],
+                        "rows": app["rows"],
+                        "rows_per_second": round(app["rows"] / app["seconds"]) if app["seconds"] else None,
+                    }
+                )
+    # Scenario 5 (HTTP under gunicorn, 20 clients) is not written yet: see README « Performances ».
+    scenarios += growth(scenarios)
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    document = {"machine": machine(), "sizes": sizes, "scenarios": scenarios}
+    (out / "latest.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    (out / "latest.md").write_text(markdown(document))
+    print((out / "latest.md").read_text())
+
+
+def growth(scenarios: list[dict]) -> list[dict]:
+    """Scenario 6: the exponent k of seconds ∝ rows^k between the smallest and largest size run."""
+    rows = []
+    order = list(generate.SIZES)
+    for name in SCENARIOS:
+        points = {}
+        for entry in scenarios:
+            if entry["name"] == name and entry["size"] in order:
+                points[entry["size"]] = (entry["rows"], entry["seconds"])
+        if len(points) < 2:
+            continue
+        first, last = min(points, key=order.index), max(points, key=order.index)
+        (r0, t0), (r1, t1) = points[first], points[last]
+        if r1 == r0 or not t0 or not t1:
+            continue
+        exponent = math.log(t1 / t0) / math.log(r1 / r0)
+        rows.append(
+            {
+                "name": f"growth-{name}",
+                "size": f"{first}→{last}",
+                "seconds": round(t1, 4),
+                "baseline": f"{name} at {first}",
+                "baseline_seconds": round(t0, 4),
+                "ratio": round(exponent, 2),
+                "target": "exposant ≤ 1,2",
+                "met": exponent <= 1.2,
+                "peak_rss_mb": None,
+                "rows": r1,
+            }
+        )
+    return rows
+
+
+def _fr(value, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f")
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def markdown(document: dict) -> str:
+    m = document["machine"]
+    lines = [
+        f"Mesuré le {m['date']} : Python {m['python']}, SQLite {m['sqlite']}, {m['cpus']} cœurs, {m['platform']}.",
+        "",
+        "| Scénario | Taille | Temps (s) | Référence | Réf. (s) | Rapport | Lignes/s | Pic mémoire (Mo) "
+        "| Objectif | Atteint |",
+        "|---|---|---:|---|---:|---:|---:|---:|---|---|",
+    ]
+    for s in document["scenarios"]:
+        if "p95_ms" in s:
+            continue
+        lines.append(
+            f"| {s['name']} | {s['size']} | {_fr(s['seconds'], 3)} | {s['baseline']} | {_fr(s['baseline_seconds'], 3)} "
+            f"| {_fr(s['ratio'])} | {_fr(s.get('rows_per_second'))} | {_fr(s['peak_rss_mb'], 1)} | {s['target']} "
+            f"| {'✅ oui' if s['met'] else '❌ non'} |"
+        )
+    http_rows = [s for s in document["scenarios"] if "p95_ms" in s]
+    if http_rows:
+        lines += [
+            "",
+            "| HTTP | Base | Requêtes/s | p50 (ms) | p95 (ms) | p99 (ms) | Erreurs | Réf. req/s | Rapport | Atteint |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for s in http_rows:
+            lines.append(
+                f"| {s['name']} | {s['size']} | {_fr(s['throughput'], 1)} | {_fr(s['p50_ms'], 1)} "
+                f"| {_fr(s['p95_ms'], 1)} "
+                f"| {_fr(s['p99_ms'], 1)} | {s['errors']} | {_fr(s['baseline_throughput'], 1)} | {_fr(s['ratio'])} "
+                f"| {'✅ oui' if s['met'] else '❌ non'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""The measured scenarios: each variant (the application's code path, or a baseline) runs in its
+own subprocess (`python -m benchmarks.scenarios <scenario> <variant> <size>`), so its peak RSS is
+its own; it prints one JSON line {"seconds", "rows", "peak_rss_mb"}.
+
+Only the work named in each function is timed; setup (copying the database, loading the files
+into memory, the aggregation an export needs) is not.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks import generate
+
+# scenario -> {variant: description}; the first variant is the application, the others baselines.
+SCENARIOS = {
+    "import": {
+        "app": "preview_upload + confirm_upload of every file (read_needs_rows, save_needs)",
+        "pandas": "pandas.read_excel(engine='openpyxl') of the same files + concat",
+        "calamine": "python-calamine read of the same files",
+    },
+    "aggregate": {
+        "app": "services.lots.aggregate_campaign (lots, lines, shares, commit)",
+        "sql": "one SQL GROUP BY item over the same need lines",
+    },
+    "exports": {
+        "app": "overview_of + tender_files (all-lots, DQE, BPU, recap per lot, annex per commune)",
+        "writeonly": "the same cells loaded by 2 SQL queries and dumped with openpyxl write-only, no styles",
+    },
+    "split": {
+        "app": "domain.allocation.split_invoice (key: amount)",
+        "numpy": "vectorised numpy largest-remainder split of the same amounts",
+    },
+}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+@contextmanager
+def app_on_copy(data: Path):
+    """An application context on a private copy of the size's database."""
+    from groupement import create_app
+
+    work = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    try:
+        shutil.copyfile(data / "base.db", work / "bench.db")
+        app = create_app(generate._config(work / "bench.db", work / "instance"))
+        with app.app_context():
+            yield app
+            from groupement.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _files(data: Path, meta: dict) -> list[tuple[int, str, bytes]]:
+    files = []
+    for name in meta["import_files"]:
+        commune = int(name.removeprefix("besoins-").removesuffix(".xlsx"))
+        files.append((commune, name, (data / "needs" / name).read_bytes()))
+    return files
+
+
+# --- 1. needs import --------------------------------------------------------------------------
+
+
+def run_import(variant: str, data: Path, meta: dict) -> tuple[float, int]:
+    files = _files(data, meta)
+    rows = len(files) * meta["items"]
+    if variant == "pandas":
+        import pandas as pd
+
+        start = time.perf_counter()
+        frames = [
+            pd.read_excel(io.BytesIO(content), engine="openpyxl", sheet_name=0, header=6) for _, _, content in files
+        ]
+        pd.concat(frames, ignore_index=True)
+        return time.perf_counter() - start, rows
+    if variant == "calamine":
+        from python_calamine import CalamineWorkbook
+
+        start = time.perf_counter()
+        out = []
+        for _, _, content in files:
+            out.extend(CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python())
+        return time.perf_counter() - start, rows
+
+    from groupement.domain.access import Actor, Role
+    from groupement.services.needs_upload import confirm_upload, preview_upload
+
+    with app_on_copy(data):
+        start = time.perf_counter()
+        for commune, name, content in files:
+            actor = Actor(user_id=meta["agent_user_of"][str(commune)], role=Role.AGENT, organisation_id=commune)
+            pending = preview_upload(actor, meta["open_campaign"], name, content)
+            confirm_upload(actor, meta["open_campaign"], pending.id)
+        return time.perf_counter() - start, rows
+
+
+# --- 2. aggregation ---------------------------------------------------------------------------
+
+
+def run_aggregate(variant: str, data: Path, meta: dict) -> tuple[float, int]:
+    from sqlalchemy import text
+
+    from groupement.extensions import db
+
+    rows = meta["need_lines"]
+    with app_on_copy(data):
+        # Warm the page cache the same way for both variants.
+        db.session.execute(text("SELECT count(*) FROM need_line")).scalar()
+        if variant == "sql":
+            start = time.perf_counter()
+            db.session.execute(
+                text(
+                    "SELECT n.item_id, SUM(n.quantity), COUNT(*) FROM need_line n "
+                    "JOIN submission s ON s.id = n.submission_id "
+                    "WHERE s.campaign_id = :c AND s.status = 'validated' AND n.quantity > 0 GROUP BY n.item_id"
+                ),
+                {"c": meta["closed_campaign"]},
+            ).all()
+            return time.perf_counter() - start, rows
+        from groupement.services.lots import aggregate_campaign
+
+        start = time.perf_counter()
+        aggregate_campaign(None, meta["closed_campaign"])
+        return time.perf_counter() - start, rows
+
+
+# --- 3. exports -------------------------------------------------------------------------------
+
+
+def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
+    from sqlalchemy import text
+
+    from groupement.extensions import db
+    from groupement.models import Campaign
+    from groupement.services.lots import aggregate_campaign, overview_of
+    from groupement.services.tender_exports import tender_files
+
+    with app_on_copy(data):
+        aggregate_campaign(None, meta["closed_campaign"])
+        shares = db.session.execute(text("SELECT count(*) FROM lot_line_share")).scalar()
+        if variant == "writeonly":
+            start = time.perf_counter()
+            _write_only_dump(db, meta["closed_campaign"])
+            return time.perf_counter() - start, shares
+        start = time.perf_counter()
+        campaign = db.session.get(Campaign, meta["closed_campaign"])
+        files = tender_files(overview_of(campaign))
+        seconds = time.perf_counter() - start
+        print(f"exports: {len(files)} files, {sum(map(len, files.values())) // 1024} Ko", file=sys.stderr)
+        return seconds, shares
+
+
+def _write_only_dump(db, campaign_id: int) -> None:
+    """The cells of tender_files, unstyled: the all-lots book, per lot DQE/BPU/recap, per commune
+    annex; the data loaded by two queries."""
+    from collections import defaultdict
+
+    from openpyxl import Workbook
+    from sqlalchemy import text
+
+    lines = db.session.execute(
+        text(
+            "SELECT l.number, l.title, ll.id, ll.line_key, c.ref, c.designation, c.unit, c.cpv_code, "
+            "ll.total_quantity, c.vat_rate, c.unit_price_ht FROM lot_line ll JOIN lot l ON l.id = ll.lot_id "
+            "JOIN catalog_item c ON c.id = ll.item_id WHERE l.campaign_id = :c ORDER BY l.number, ll.position"
+        ),
+        {"c": campaign_id},
+    ).all()
+    shares = db.session.execute(
+        text(
+            "SELECT s.lot_line_id, o.insee_code, o.name, s.quantity FROM lot_line_share s "
+            "JOIN organisation o ON o.id = s.commune_id JOIN lot_line ll ON ll.id = s.lot_line_id "
+            "JOIN lot l ON l.id = ll.lot_id WHERE l.campaign_id = :c"
+        ),
+        {"c": campaign_id},
+    ).all()
+    by_line: dict[int, dict[str, int]] = defaultdict(dict)
+    by_commune: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for line_id, insee, name, quantity in shares:
+        by_line[line_id][insee] = quantity
+        by_commune[(insee, name)][line_id] = quantity
+    lots: dict[int, list] = defaultdict(list)
+    for row in lines:
+        lots[row[0]].append(row)
+
+    def save(workbook) -> bytes:
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    def book(rows_of_sheets) -> bytes:
+        workbook = Workbook(write_only=True)
+        for title, rows in rows_of_sheets:
+            sheet = workbook.create_sheet(title[:31])
+            for row in rows:
+                sheet.append(row)
+        return save(workbook)
+
+    def dqe_rows(rows):
+        yield ("N°", "Réf.", "Désignation", "Unité", "CPV", "Quantité", "TVA", "Prix")
+        for n, r in enumerate(rows, 1):
+            yield (n, r[4], r[5], r[6], r[7], r[8], float(r[9]), float(r[10]))
+
+    book([(f"Lot {number}", dqe_rows(rows)) for number, rows in lots.items()])
+    for rows in lots.values():
+        book([("DQE", dqe_rows(rows))])
+        book([("BPU", ((n, r[4], r[5], r[6], r[7], None) for n, r in enumerate(rows, 1)))])
+        communes = sorted({insee for r in rows for insee in by_line[r[2]]})
+        recap = [("Réf.", "Désignation", "Unité", "Total", *communes)]
+        recap += [(r[4], r[5], r[6], r[8], *(by_line[r[2]].get(c, 0) for c in communes)) for r in rows]
+        book([("Récapitulatif", recap)])
+    line_of = {r[2]: r for r in lines}
+    for (insee, name), quantities in sorted(by_commune.items(), key=lambda kv: kv[0][1]):
+        annex = [(name, insee), ("Lot", "Réf.", "Désignation", "Unité", "Quantité")]
+        annex += [(line_of[i][0], line_of[i][4], line_of[i][5], line_of[i][6], q) for i, q in quantities.items()]
+        book([("Annexe", annex)])
+
+
+# --- 4. invoice split -------------------------------------------------------------------------
+
+
+def invoice(meta: dict):
+    """50 000 lines (L) tied to 1 000 communes, three VAT rates, two charges and an allowance shared."""
+    from groupement.domain.allocation import CommuneInfo, SplitLine
+
+    rng = random.Random(generate.SEED + 4)
+    n_communes = meta["invoice_communes"]
+    communes = [
+        CommuneInfo(f"{38000 + i:05d}", f"Commune {i:04d}", rng.randint(300, 30_000)) for i in range(n_communes)
+    ]
+    rates = (Decimal("20.00"), Decimal("10.00"), Decimal("5.50"))
+    lines = [
+        SplitLine(
+            key=f"L{i}",
+            net_amount=Decimal(rng.randint(100, 500_000)) / 100,
+            vat_rate=rates[i % 3],
+            quantity=Decimal(rng.randint(1, 50)),
+            commune=communes[i % n_communes].insee,
+        )
+        for i in range(meta["invoice_lines"])
+    ]
+    lines += [
+        SplitLine("charge-1", Decimal("1234.56"), rates[0], Decimal(0), None),
+        SplitLine("charge-2", Decimal("89.01"), rates[2], Decimal(0), None),
+        SplitLine("allowance-1", Decimal("-2500.03"), rates[0], Decimal(0), None),
+    ]
+    return lines, communes
+
+
+def run_split(variant: str, data: Path, meta: dict) -> tuple[float, int]:
+    lines, communes = invoice(meta)
+    rows = len(lines)
+    if variant == "numpy":
+        import numpy as np
+
+        index = {c.insee: i for i, c in enumerate(communes)}
+        rate_values = sorted({line.vat_rate for line in lines})
+        # Conversion to arrays is part of the baseline (the application gets Decimals too).
+        start = time.perf_counter()
+        cents = np.array([int(line.net_amount * 100) for line in lines], dtype=np.int64)
+        rate = np.array([rate_values.index(line.vat_rate) for line in lines], dtype=np.int64)
+        owner = np.array([index[line.commune] if line.commune else -1 for line in lines], dtype=np.int64)
+        n = len(communes)
+        tied = owner >= 0
+        bases = np.zeros((len(rate_values), n), dtype=np.int64)
+        np.add.at(bases, (rate[tied], owner[tied]), cents[tied])
+        weights = np.bincount(owner[tied], weights=cents[tied], minlength=n).astype(np.int64)
+
+        def split(total: int, w: np.ndarray) -> np.ndarray:
+            w = np.abs(w)
+            exact = total * w
+            part = exact // w.sum()
+            remainder = exact - part * w.sum()
+            missing = total - part.sum()
+            order = np.lexsort((np.arange(n), -w, -remainder))
+            part[order[:missing]] += 1
+            return part
+
+        for i in np.nonzero(~tied)[0]:
+            bases[rate[i]] += split(int(cents[i]), weights)
+        for r, value in enumerate(rate_values):
+            base = int(bases[r].sum())
+            vat = int((Decimal(base) * value / 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+            if base:
+                split(vat, bases[r])
+        return time.perf_counter() - start, rows
+    from groupement.domain.allocation import AllocationKey, split_invoice
+
+    start = time.perf_counter()
+    split_invoice(lines, communes, AllocationKey.AMOUNT)
+    return time.perf_counter() - start, rows
+
+
+RUNNERS = {"import": run_import, "aggregate": run_aggregate, "exports": run_exports, "split": run_split}
+
+
+def main(argv: list[str]) -> None:
+    scenario, variant, size = argv
+    data = generate.ensure(size)
+    meta = json.loads((data / "meta.json").read_text())
+    seconds, rows = RUNNERS[scenario](variant, data, meta)
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": round(peak_rss_mb(), 1)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,20 @@
+"""What every route does with a service's refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import flash
+
+from groupement.services.errors import Forbidden, NotFound, ServiceError
+
+
+def attempt(action: Callable):
+    """Run one service call; a refusal becomes an error flash and None. 403/404 stay errors."""
+    try:
+        return action()
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as error:
+        flash(str(error), "error")
+        return None

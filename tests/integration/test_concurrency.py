@@ -1,0 +1,203 @@
+"""Concurrent writers against the real PostgreSQL (row locks, unique constraints, deadlocks):
+SQLite serialises every writer, so these scenarios only mean something there. Each thread has
+its own app context, hence its own session and connection; a Barrier starts them together."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from groupement.domain.access import Role
+from groupement.domain.allocation import AllocationKey
+from groupement.domain.campaigns import SubmissionStatus
+from groupement.extensions import db
+from groupement.models import Allocation, AuditEvent, Invoice, LotLineShare, NeedLine, Submission
+from groupement.services.campaigns import NeedEntry, NeedsConflict, needs_grid, save_needs
+from groupement.services.errors import ServiceError
+from groupement.services.invoices import InvoiceRejected, import_invoice, split_invoice
+from groupement.services.lots import aggregate_campaign
+from groupement.timeutil import utcnow
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")),
+    reason="concurrence vérifiée sur PostgreSQL seulement (DATABASE_URL) : SQLite sérialise les écritures",
+)
+
+JOIN_TIMEOUT = 120
+UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
+
+
+def run_together(app, jobs: list[Callable[[], object]]) -> list[tuple[str, object]]:
+    """Run every job in its own thread and app context, all released at once; ("ok", value) or
+    ("error", exception) per job, in order. Fails if a thread is still running after the timeout."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[tuple[str, object] | None] = [None] * len(jobs)
+
+    def worker(index: int, job: Callable[[], object]) -> None:
+        with app.app_context():
+            try:
+                prepare = getattr(job, "prepare", None)
+                argument = prepare() if prepare else None
+                db.session.rollback()  # what was read before the start holds no lock
+                barrier.wait(timeout=JOIN_TIMEOUT)
+                outcomes[index] = ("ok", job(argument) if prepare else job())
+            except Exception as error:  # noqa: BLE001  (reported to the test)
+                outcomes[index] = ("error", error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i, job), daemon=True) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "des fils d'exécution n'ont pas fini (blocage ?)"
+    assert all(outcome is not None for outcome in outcomes)
+    return outcomes
+
+
+class Save:
+    """An agent's save of one line, with the version read on the grid just before the start."""
+
+    def __init__(self, actor, campaign_id: int, item_id: int, quantity: int):
+        self.actor, self.campaign_id, self.item_id, self.quantity = actor, campaign_id, item_id, quantity
+
+    def prepare(self) -> int:
+        grid = needs_grid(self.actor, self.campaign_id)
+        return next(line.version for line in grid.lines if line.item.id == self.item_id)
+
+    def __call__(self, version: int) -> int:
+        return save_needs(self.actor, self.campaign_id, [NeedEntry(self.item_id, self.quantity, "", version)])
+
+
+@pytest.fixture
+def twenty_two_communes(make, database):
+    """22 member communes with 2 agents each, an OPEN campaign (laptop already at 1 everywhere,
+    screen and printer not yet entered), and a CLOSED campaign whose needs are all validated."""
+    capi = make.coordinator()
+    group = make.groupement(capi)
+    laptop, screen, printer = make.item(), make.item(cpv_code="30231300-0"), make.item(cpv_code="30232110-8")
+    open_campaign = make.campaign(group, [laptop, screen, printer])
+    now = utcnow()
+    closed = make.campaign(
+        group, [laptop, screen], title="Recensement clos", opens_at=now - timedelta(days=20), closes_at=now
+    )
+    communes = []
+    for n in range(22):
+        commune = make.organisation(name=f"Commune {n + 1:02d}")
+        make.membership(group, commune)
+        agents = (make.user(Role.AGENT, commune), make.user(Role.AGENT, commune))
+        make.submission(open_campaign, commune, {laptop: 1}, updated_by=agents[0])
+        make.submission(closed, commune, {laptop: n + 1, screen: 2}, status=SubmissionStatus.VALIDATED)
+        communes.append((commune, [a.actor for a in agents]))
+    coordinator = make.user(Role.COORDINATOR, capi).actor
+    database.session.commit()
+    return {
+        "communes": communes,
+        "open": open_campaign.id,
+        "closed": closed.id,
+        "laptop": laptop.id,
+        "screen": screen.id,
+        "printer": printer.id,
+        "coordinator": coordinator,
+    }
+
+
+def test_44_agents_saving_while_the_coordinator_aggregates_lose_nothing_and_never_deadlock(
+    app, database, twenty_two_communes
+):
+    world = twenty_two_communes
+    jobs: list[Callable] = [lambda: aggregate_campaign(world["coordinator"], world["closed"])]
+    plan = []  # (commune index, agent index, item, quantity) per save job
+    for index, (_, (first, second)) in enumerate(world["communes"]):
+        # the same existing line, the same new line (two different values each), then each agent's own line
+        for item, quantities in ((world["laptop"], (10 + index, 50 + index)), (world["printer"], (3, 4))):
+            for agent_index, (actor, quantity) in enumerate(zip((first, second), quantities, strict=True)):
+                jobs.append(Save(actor, world["open"], item, quantity))
+                plan.append((index, agent_index, item, quantity))
+        jobs.append(Save(first, world["open"], world["screen"], 100 + index))
+        plan.append((index, 0, world["screen"], 100 + index))
+
+    outcomes = run_together(app, jobs)
+
+    kind, report = outcomes[0]
+    assert kind == "ok", report
+    assert (report.communes, report.lines) == (22, 2)
+    unexpected = [o for o in outcomes[1:] if o[0] == "error" and not isinstance(o[1], NeedsConflict)]
+    assert unexpected == [], unexpected
+    database.session.expire_all()
+    applied_changes = 0
+    for index, (commune, _) in enumerate(world["communes"]):
+        lines = {
+            line.item_id: line
+            for line in database.session.scalars(
+                select(NeedLine)
+                .join(Submission)
+                .where(Submission.commune_id == commune.id, Submission.campaign_id == world["open"])
+            )
+        }
+        for item, initial_version in ((world["laptop"], 1), (world["printer"], 0)):
+            results = [(o, q) for o, (i, _, it, q) in zip(outcomes[1:], plan, strict=True) if i == index and it == item]
+            applied = [q for (kind, _), q in results if kind == "ok"]
+            conflicts = [o for (kind, o), _ in results if kind == "error"]
+            # Both read the same version: exactly one applies, the other is told, nothing silently lost.
+            assert len(applied) == 1 and len(conflicts) == 1, (commune.name, item, results)
+            assert lines[item].quantity == applied[0]
+            assert lines[item].version == initial_version + 1
+            applied_changes += 1
+        assert lines[world["screen"]].quantity == 100 + index  # no contention: always applied
+        applied_changes += 1
+    events = database.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action.in_(["need_line.create", "need_line.update"]))
+    )
+    assert events == applied_changes == 22 * 3
+    shares = database.session.scalar(select(func.sum(LotLineShare.quantity)))
+    assert shares == sum(range(1, 23)) + 22 * 2  # the aggregation saw every validated need once
+
+
+def test_the_same_invoice_split_twice_at_once_gives_one_split(app, make, database):
+    capi = make.coordinator()
+    group = make.groupement(capi)
+    codes = []
+    for insee, population in (("38053", 29816), ("38553", 19018), ("38172", 1672), ("38136", 590)):
+        make.membership(group, make.organisation(insee_code=insee, population=population))
+        codes.append(insee)
+    database.session.commit()
+    invoice_id = import_invoice(None, UBL.name, UBL.read_bytes()).id
+
+    outcomes = run_together(
+        app, [lambda: split_invoice(None, invoice_id, AllocationKey.POPULATION, codes) for _ in range(2)]
+    )
+
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
+    error = next(value for kind, value in outcomes if kind == "error")
+    assert isinstance(error, ServiceError) and "répartie" in str(error)
+    database.session.expire_all()
+    assert database.session.scalar(select(func.count()).select_from(Allocation)) == 4
+    assert (
+        database.session.scalar(select(func.sum(Allocation.ttc))) == database.session.get(Invoice, invoice_id).total_ttc
+    )
+    splits = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "invoice.split")
+    assert database.session.scalar(splits) == 1
+
+
+def test_two_imports_of_the_same_invoice_at_once_give_one_invoice(app, database):
+    content = UBL.read_bytes()
+
+    outcomes = run_together(app, [lambda: import_invoice(None, UBL.name, content).id for _ in range(2)])
+
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
+    error = next(value for kind, value in outcomes if kind == "error")
+    assert isinstance(error, InvoiceRejected) and "doublon" in " ".join(error.reasons)
+    database.session.expire_all()
+    assert database.session.scalar(select(func.count()).select_from(Invoice)) == 1
+    imports = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "invoice.import")
+    assert database.session.scalar(imports) == 1
