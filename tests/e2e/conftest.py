@@ -228,3 +228,13 @@ def client_as(app, world):
         return client
 
     return build
+
+
+@pytest.fixture
+def demo(app, live_server):  # noqa: F811  (the shared fixture imported above)
+    """The demo data set behind a live server, for the browser tests."""
+    from groupement.services.demo import load_demo
+
+    with app.app_context():
+        load_demo()
+    return live_server

@@ -10,20 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
+from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "facturx_en16931_fr.pdf"
 COMMUNES = ("Bourgoin-Jallieu", "Villefontaine", "Four", "Crachier")
-
-
-@pytest.fixture
-def demo(app, live_server):
-    with app.app_context():
-        load_demo()
-    return live_server
 
 
 def amount(text: str) -> Decimal:

@@ -8,25 +8,15 @@ import zipfile
 
 import pytest
 
-from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
+from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.e2e.browser import SCREENSHOTS, screenshot
+from tests.e2e.browser import log_in as browser_log_in
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def demo(app, live_server):
-    with app.app_context():
-        load_demo()
-    return live_server
-
-
 def log_in(page, server, login):
-    page.goto(server.url + "/connexion")
-    page.get_by_label("Adresse électronique").fill(f"{login}@{DEMO_DOMAIN}")
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(server.url + "/")
+    browser_log_in(page, server, f"{login}@{DEMO_DOMAIN}", DEMO_PASSWORD)
 
 
 def test_the_coordinator_closes_aggregates_moves_an_item_publishes_a_lot_and_downloads_the_tender_file(

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.e2e.browser import log_in as browser_log_in
 from tests.e2e.browser import screenshot
 from tests.factories import PASSWORD
 
@@ -14,11 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def log_in(page, server, email):
-    page.goto(server.url + "/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(server.url + "/")
+    browser_log_in(page, server, email, PASSWORD)
 
 
 def test_an_agent_orders_two_lines_and_confirms_a_partial_delivery(world, live_server, page):

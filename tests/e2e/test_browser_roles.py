@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
+from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser
@@ -16,13 +16,6 @@ HOMES = [
     ("agent.bourgoin-jallieu", "Agent communal", "Ma commune dans le groupement", "Bourgoin-Jallieu"),
     ("signataire.crachier", "Signataire communal", "Ma commune dans le groupement", "Crachier"),
 ]
-
-
-@pytest.fixture
-def demo(app, live_server):
-    with app.app_context():
-        load_demo()
-    return live_server
 
 
 @pytest.mark.parametrize(("login", "role_label", "section", "detail"), HOMES)
