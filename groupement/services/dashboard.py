@@ -59,14 +59,26 @@ def home_summary(actor: Actor) -> HomeSummary:
     return summary
 
 
+def _tail_words(text: str, limit: int) -> str:
+    """The last whole words of text within limit characters: 'Recensement des besoins 2026' -> 'besoins 2026'."""
+    words: list[str] = []
+    for word in reversed(text.split()):
+        if words and len(" ".join([word, *words])) > limit:
+            break
+        words.insert(0, word)
+    return " ".join(words)
+
+
 def _savings_chart(savings: list[CampaignSavings]) -> str:
     if not savings:
         return ""
     bars = []
     for campaign in savings:
+        # Short labels: the chart cuts long ones, and both bars of a campaign must stay apart.
+        name = _tail_words(campaign.title, 18)
         bars += [
-            (f"{campaign.title} — estimé", campaign.estimate.reference),
-            (f"{campaign.title} — attribué", campaign.estimate.awarded),
+            (f"Estimé · {name}", campaign.estimate.reference),
+            (f"Attribué · {name}", campaign.estimate.awarded),
         ]
     title = "Montants HT annuels estimés et attribués"
     return Markup(bar_chart_svg(bars, title, euros, chart_id="graphique-economies"))
