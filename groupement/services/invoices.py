@@ -243,73 +243,80 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     matched = unmatched = mismatches = 0
     contracts = set()
     sign = Decimal(-1) if invoice.kind is InvoiceKind.CREDIT_NOTE else Decimal(1)
-    for line in invoice.lines:
-        order_line = _order_line_for(line, orders)
+    pairs = [(line, _order_line_for(line, orders)) for line in invoice.lines]
+    order_line_ids = [order_line.id for _, order_line in pairs if order_line is not None]
+    # Three grouped queries for the whole invoice, not three per line.
+    delivered = dict(
+        db.session.execute(
+            select(Delivery.order_line_id, func.sum(Delivery.quantity))
+            .where(Delivery.order_line_id.in_(order_line_ids))
+            .group_by(Delivery.order_line_id)
+        ).all()
+    )
+    invoiced_before = dict(
+        db.session.execute(
+            select(InvoiceLine.order_line_id, func.sum(InvoiceLine.quantity))
+            .where(InvoiceLine.order_line_id.in_(order_line_ids), InvoiceLine.invoice_id != invoice.id)
+            .group_by(InvoiceLine.order_line_id)
+        ).all()
+    )
+    accounts = dict(
+        db.session.execute(
+            select(CatalogItem.id, CatalogItem.account).where(
+                CatalogItem.id.in_({order_line.item_id for _, order_line in pairs if order_line is not None})
+            )
+        ).all()
+    )
+
+    def mismatch(line: InvoiceLine, rule: str, message: str) -> None:
+        invoice.checks.append(
+            InvoiceCheck(kind="contract", rule=rule, ok=False, invoice_line_id=line.id, message=message)
+        )
+
+    for line, order_line in pairs:
         if order_line is None:
             unmatched += 1
             line.order_line_id = None
-            invoice.checks.append(
-                InvoiceCheck(
-                    kind="contract",
-                    rule="COMMANDE",
-                    ok=False,
-                    invoice_line_id=line.id,
-                    message=f"Ligne {line.line_id} ({line.description[:60]}) : aucune ligne de commande "
-                    "correspondante ; elle sera répartie par clé entre les communes.",
-                )
+            mismatch(
+                line,
+                "COMMANDE",
+                f"Ligne {line.line_id} ({line.description[:60]}) : aucune ligne de commande "
+                "correspondante ; elle sera répartie par clé entre les communes.",
             )
             continue
         matched += 1
         order = order_line.order
         contracts.add(order.contract_id)
         line.order_line_id, line.commune_id, line.item_id = order_line.id, order.commune_id, order_line.item_id
-        line.account = db.session.scalar(select(CatalogItem.account).where(CatalogItem.id == order_line.item_id))
+        line.account = accounts.get(order_line.item_id)
         price = order_line.unit_price
         # Suppliers write the eco-participation either on its own or inside the unit price.
         if line.unit_price not in (price, price + order_line.eco_participation):
             mismatches += 1
-            invoice.checks.append(
-                InvoiceCheck(
-                    kind="contract",
-                    rule="PRIX",
-                    ok=False,
-                    invoice_line_id=line.id,
-                    message=f"Ligne {line.line_id} : prix unitaire facturé {euros(line.unit_price)} ≠ prix du "
-                    f"marché {euros(price)} (commande {order.number}).",
-                )
+            mismatch(
+                line,
+                "PRIX",
+                f"Ligne {line.line_id} : prix unitaire facturé {euros(line.unit_price)} ≠ prix du "
+                f"marché {euros(price)} (commande {order.number}).",
             )
-        delivered = db.session.scalar(
-            select(func.coalesce(func.sum(Delivery.quantity), 0)).where(Delivery.order_line_id == order_line.id)
-        )
-        invoiced_before = db.session.scalar(
-            select(func.coalesce(func.sum(InvoiceLine.quantity), 0)).where(
-                InvoiceLine.order_line_id == order_line.id, InvoiceLine.invoice_id != invoice.id
-            )
-        )
+        before = Decimal(invoiced_before.get(order_line.id) or 0)
+        received = Decimal(delivered.get(order_line.id) or 0)
         quantity = sign * line.quantity
-        if Decimal(invoiced_before) + quantity > Decimal(order_line.quantity):
+        if before + quantity > Decimal(order_line.quantity):
             mismatches += 1
-            invoice.checks.append(
-                InvoiceCheck(
-                    kind="contract",
-                    rule="QUANTITE",
-                    ok=False,
-                    invoice_line_id=line.id,
-                    message=f"Ligne {line.line_id} : {quantity} facturé(s) en plus de {invoiced_before} déjà "
-                    f"facturé(s), pour {order_line.quantity} commandé(s) (commande {order.number}).",
-                )
+            mismatch(
+                line,
+                "QUANTITE",
+                f"Ligne {line.line_id} : {quantity} facturé(s) en plus de {before} déjà "
+                f"facturé(s), pour {order_line.quantity} commandé(s) (commande {order.number}).",
             )
-        elif Decimal(invoiced_before) + quantity > Decimal(delivered):
+        elif before + quantity > received:
             mismatches += 1
-            invoice.checks.append(
-                InvoiceCheck(
-                    kind="contract",
-                    rule="SERVICE-FAIT",
-                    ok=False,
-                    invoice_line_id=line.id,
-                    message=f"Ligne {line.line_id} : {quantity} facturé(s), {delivered} livré(s) "
-                    f"seulement selon le service fait (commande {order.number}).",
-                )
+            mismatch(
+                line,
+                "SERVICE-FAIT",
+                f"Ligne {line.line_id} : {quantity} facturé(s), {received} livré(s) "
+                f"seulement selon le service fait (commande {order.number}).",
             )
     if len(contracts) == 1:
         invoice.contract_id = contracts.pop()

@@ -1,0 +1,52 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from groupement.domain.access import Role
+from groupement.domain.campaigns import SubmissionStatus
+from groupement.models import Lot
+from groupement.services.invoices import import_invoice, match_invoice
+from groupement.services.lots import aggregate_campaign
+from groupement.services.orders import place_order, record_delivery
+from groupement.timeutil import utcnow
+
+
+def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivered(make, database):
+    capi = make.coordinator()
+    group = make.groupement(capi)
+    commune = make.organisation(insee_code="38172", name="Four")
+    make.membership(group, commune)
+    laptop = make.item(ref="INF-PORT", unit_price_ht=Decimal("849.00"), eco_participation=Decimal("0"))
+    now = utcnow()
+    campaign = make.campaign(group, [laptop], opens_at=now - timedelta(days=9), closes_at=now - timedelta(days=1))
+    make.submission(campaign, commune, {laptop: 10}, status=SubmissionStatus.VALIDATED)
+    agent = make.user(Role.AGENT, commune).actor
+    accountant = make.user(Role.ACCOUNTANT, capi).actor
+    database.session.commit()
+    aggregate_campaign(None, campaign.id)
+    lot = database.session.scalars(select(Lot)).one()
+    lot.maximum_amount = Decimal("100000")
+    contract = make.contract(
+        make.offer(lot, make.supplier()),
+        start_date=date.today() - timedelta(days=5),
+        notified_on=date.today() - timedelta(days=6),
+    )
+    database.session.commit()
+    order = place_order(agent, contract.id, [(contract.prices[0].id, 5)], "Mairie de Four")
+    record_delivery(agent, order.lines[0].id, date.today(), 2)
+    price = contract.prices[0].unit_price
+
+    def invoice(number: str, quantity: int):
+        csv = (
+            "numero_facture;date_facture;fournisseur_siret;numero_commande;code_insee;ref_article;designation;"
+            f"quantite;prix_unitaire_ht;taux_tva\n{number};{date.today().isoformat()};{contract.supplier.siret};"
+            f"{order.number};38172;INF-PORT;Portable;{quantity};{price};20\n"
+        )
+        imported = import_invoice(accountant, f"{number}.csv", csv.encode())
+        match_invoice(accountant, imported.id)
+        return {c.rule for c in imported.checks if c.kind == "contract" and not c.ok}
+
+    assert invoice("F-1", 2) == set()  # ordered 5, delivered 2
+    assert invoice("F-2", 1) == {"SERVICE-FAIT"}  # 3 invoiced, 2 delivered
+    assert invoice("F-3", 4) == {"QUANTITE"}  # 3 + 4 invoiced, 5 ordered
