@@ -51,7 +51,8 @@ bench-s: install
 	$(BIN)/python -m benchmarks --sizes S $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check groupement tests
+	$(BIN)/ruff check groupement tests benchmarks
+	$(BIN)/ruff format --check groupement tests benchmarks
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -396,7 +396,8 @@ def decp_export(out_file: Path, published_on) -> None:
     import os
 
     from groupement.formatting import date_fr
-    from groupement.services.decp import decp_json, decp_report, paris_today
+    from groupement.services.decp import decp_json, decp_report
+    from groupement.timeutil import paris_today
 
     today = published_on.date() if published_on else paris_today()
     report = decp_report(today)

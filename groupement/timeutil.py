@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -15,3 +15,8 @@ def utcnow() -> datetime:
 
 def to_paris(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(PARIS)
+
+
+def paris_today() -> date:
+    """Today's date where the users are: at 00:30 in Paris it is already tomorrow, not yesterday's UTC date."""
+    return to_paris(utcnow()).date()

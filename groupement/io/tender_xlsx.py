@@ -66,7 +66,7 @@ from groupement.domain.money import to_cents
 from groupement.formatting import date_fr
 from groupement.io.needs_xlsx import BLUE, BOX, EDITABLE_FILL, HEADER_FILL, HEADER_FONT, UNLOCKED
 from groupement.io.xlsx import EURO_FORMAT, INTEGER_FORMAT, UNIT_PRICE_FORMAT, escape_text
-from groupement.timeutil import to_paris, utcnow
+from groupement.timeutil import paris_today
 
 # --- input ------------------------------------------------------------------------------------
 
@@ -366,7 +366,7 @@ def commune_annex_workbook(
         raise ValueError("aucun lot pour l'annexe de la commune")
     for lot in lots:
         _check_quantities(commune, lot)
-    edited_on = edited_on or to_paris(utcnow()).date()
+    edited_on = edited_on or paris_today()
     campaigns = _distinct(lot.campaign for lot in lots)
     workbook = _workbook(f"Annexe {commune.name} : {campaigns}")
     sheet = _sheet(workbook, ANNEX_SHEET, ANNEX_WIDTHS, hidden=(), freeze=f"A{FIRST_LINE_ROW}")

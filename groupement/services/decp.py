@@ -27,7 +27,6 @@ from groupement.io import decp as decp_io
 from groupement.models import Campaign, Contract, Groupement, Lot, LotLine, Organisation, Supplier
 from groupement.services import scope
 from groupement.services.lots import line_amount
-from groupement.timeutil import to_paris, utcnow
 
 # The lowest DECP threshold ever in force: the SQL pre-filter; the exact one is chosen per date.
 DECP_FLOOR = min(item.value for item in THRESHOLDS if item.key == "decp")
@@ -63,10 +62,6 @@ class DecpReport:
     @property
     def filename(self) -> str:
         return f"decp-{self.published_on:%Y-%m-%d}.json"
-
-
-def paris_today() -> date:
-    return to_paris(utcnow()).date()
 
 
 def decp_document(today: date, actor: Actor | None = None) -> tuple[dict[str, Any], list[ContractProblem]]:

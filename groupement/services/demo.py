@@ -30,7 +30,7 @@ from groupement.services import audit
 from groupement.services.catalog import import_catalog
 from groupement.services.reference_data import capi_communes, catalog_paths
 from groupement.services.users import create_user
-from groupement.timeutil import PARIS
+from groupement.timeutil import PARIS, paris_today
 
 DEMO_PASSWORD = "Demo-groupement-2026"
 DEMO_DOMAIN = "demo-groupement.fr"
@@ -144,7 +144,7 @@ def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -
         return
     items = db.session.scalars(select(CatalogItem).where(CatalogItem.active.is_(True))).all()
     coordinator = db.session.scalar(select(User).where(User.email == f"coordinateur@{DEMO_DOMAIN}"))
-    today = date.today()
+    today = paris_today()
     previous = _campaign(
         groupement,
         items,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -39,13 +38,9 @@ from groupement.services.invoices import (
     invoice_detail,
     list_invoices,
 )
-from groupement.timeutil import to_paris, utcnow
+from groupement.timeutil import paris_today
 
 ZERO = Decimal("0.00")
-
-
-def paris_today() -> date:
-    return to_paris(utcnow()).date()
 
 
 def _require_accounting(actor: Actor) -> None:

@@ -32,7 +32,7 @@ from groupement.models import (
 )
 from groupement.services import audit, scope
 from groupement.services.errors import Forbidden, NotFound, ServiceError
-from groupement.timeutil import utcnow
+from groupement.timeutil import paris_today, utcnow
 
 
 @dataclass(frozen=True)
@@ -316,7 +316,7 @@ def publish_lot(actor: Actor, lot_id: int, today: date | None = None) -> Lot:
     if not view.counted_lines:
         raise ServiceError(f"Le lot n° {lot.number} n'a aucune ligne retenue : rien à publier.")
     lot.maximum_amount = view.maximum
-    lot.launch_date = lot.launch_date or today or date.today()
+    lot.launch_date = lot.launch_date or today or paris_today()
     lot.status = LotStatus.PUBLISHED
     lot.published_at, lot.published_by_id = utcnow(), actor.user_id
     audit.record(
@@ -390,7 +390,7 @@ def overview_of(campaign: Campaign, today: date | None = None) -> LotsOverview:
         select(Lot).where(Lot.campaign_id == campaign.id).order_by(Lot.number).options(selectinload(Lot.lines))
     ).all()
     views = [_view(lot) for lot in lots]
-    launch = min((lot.launch_date for lot in lots if lot.launch_date), default=today or date.today())
+    launch = min((lot.launch_date for lot in lots if lot.launch_date), default=today or paris_today())
     advice = advise(
         [LotValue(str(v.lot.id), v.lot.number, v.lot.title, v.lot.family.value, v.maximum) for v in views], launch
     )

@@ -42,7 +42,7 @@ from groupement.services import audit, scope
 from groupement.services.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.services.lots import line_amount
 from groupement.services.tender_exports import tender_lot
-from groupement.timeutil import utcnow
+from groupement.timeutil import paris_today, utcnow
 
 KEYED_IN = "Saisie manuelle"
 
@@ -82,7 +82,7 @@ class LotOffers:
     @property
     def environmental_required(self) -> bool:
         """An environmental criterion is required (art. L2152-7) for the lot's launch date."""
-        return environmental_criterion_required(self.lot.launch_date or date.today())
+        return environmental_criterion_required(self.lot.launch_date or paris_today())
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class LotAnalysis:
 
     @property
     def environmental_required(self) -> bool:
-        return environmental_criterion_required(self.lot.launch_date or date.today())
+        return environmental_criterion_required(self.lot.launch_date or paris_today())
 
 
 # --- offers ---------------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def set_criteria(
     if lot.status not in (LotStatus.DRAFT, LotStatus.PUBLISHED):
         raise ServiceError(_refusal(lot))
     wanted = Criteria(price, technical, environmental, abnormally_low_percent)
-    problems = criteria_problems(wanted, lot.launch_date or today or date.today())
+    problems = criteria_problems(wanted, lot.launch_date or today or paris_today())
     if problems:
         raise ServiceError(" ".join(problems))
     criteria = _criteria_of(lot.id)

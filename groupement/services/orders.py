@@ -59,13 +59,9 @@ from groupement.models import (
 )
 from groupement.services import audit, scope
 from groupement.services.errors import Forbidden, NotFound, ServiceError
-from groupement.timeutil import to_paris, utcnow
+from groupement.timeutil import paris_today, to_paris
 
 MAX_ADDRESS_LENGTH = 500
-
-
-def paris_today() -> date:
-    return to_paris(utcnow()).date()
 
 
 # --- consumption --------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from groupement.io.xlsx import EURO_FORMAT, INTEGER_FORMAT, UNIT_PRICE_FORMAT, C
 from groupement.models import Campaign, Contract, ContractPrice, Lot, LotLine, LotLineShare, Organisation, Supplier
 from groupement.services import scope
 from groupement.services.errors import Forbidden
+from groupement.timeutil import paris_today
 
 PERCENT_FORMAT = "0.00\\ %"
 METHOD = (
@@ -106,7 +107,7 @@ class SavingsReport:
     communes: list[CommuneRow]
     commune_lots: list[tuple[CommuneRow, LotRow, Totals]]
     lines: list[LineRow]
-    generated_on: date = field(default_factory=date.today)
+    generated_on: date = field(default_factory=paris_today)
 
     @property
     def empty(self) -> bool:
@@ -243,7 +244,7 @@ def _report(campaign, previous_campaign, lots, lines, inputs, communes, result: 
         commune_rows,
         commune_lots,
         line_rows,
-        today or date.today(),
+        today or paris_today(),
     )
 
 

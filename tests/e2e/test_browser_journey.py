@@ -25,6 +25,7 @@ from groupement.models.organisations import ExecutionMode
 from groupement.services.catalog import import_catalog
 from groupement.services.reference_data import catalog_paths
 from groupement.services.users import create_user
+from groupement.timeutil import paris_today
 from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser
@@ -365,7 +366,7 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     coordinator.get_by_role("link", name="Attribuer le lot").click()
     journey.audit(coordinator)
     coordinator.get_by_role("radio").first.check()
-    today = date.today()
+    today = paris_today()
     coordinator.get_by_label("Date de notification").fill(today.isoformat())
     coordinator.get_by_label("Début d'exécution").fill(today.isoformat())
     journey.shot(coordinator, "attribution-saisie")

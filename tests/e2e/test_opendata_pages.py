@@ -13,7 +13,7 @@ from jsonschema import Draft7Validator
 
 from groupement.extensions import db
 from groupement.models import Lot
-from groupement.services.decp import paris_today
+from groupement.timeutil import paris_today
 from tests import factories
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from groupement.extensions import db
 from groupement.models import Delivery, Order, OrderLine
-from groupement.services.orders import paris_today
+from groupement.timeutil import paris_today
 from tests.conftest import csrf_token_of
 
 

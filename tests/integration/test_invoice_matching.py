@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from groupement.models import Lot
 from groupement.services.invoices import import_invoice, match_invoice
 from groupement.services.lots import aggregate_campaign
 from groupement.services.orders import place_order, record_delivery
-from groupement.timeutil import utcnow
+from groupement.timeutil import paris_today, utcnow
 
 
 def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivered(make, database):
@@ -29,18 +29,18 @@ def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivere
     lot.maximum_amount = Decimal("100000")
     contract = make.contract(
         make.offer(lot, make.supplier()),
-        start_date=date.today() - timedelta(days=5),
-        notified_on=date.today() - timedelta(days=6),
+        start_date=paris_today() - timedelta(days=5),
+        notified_on=paris_today() - timedelta(days=6),
     )
     database.session.commit()
     order = place_order(agent, contract.id, [(contract.prices[0].id, 5)], "Mairie de Four")
-    record_delivery(agent, order.lines[0].id, date.today(), 2)
+    record_delivery(agent, order.lines[0].id, paris_today(), 2)
     price = contract.prices[0].unit_price
 
     def invoice(number: str, quantity: int):
         csv = (
             "numero_facture;date_facture;fournisseur_siret;numero_commande;code_insee;ref_article;designation;"
-            f"quantite;prix_unitaire_ht;taux_tva\n{number};{date.today().isoformat()};{contract.supplier.siret};"
+            f"quantite;prix_unitaire_ht;taux_tva\n{number};{paris_today().isoformat()};{contract.supplier.siret};"
             f"{order.number};38172;INF-PORT;Portable;{quantity};{price};20\n"
         )
         imported = import_invoice(accountant, f"{number}.csv", csv.encode())

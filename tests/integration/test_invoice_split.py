@@ -21,8 +21,12 @@ from groupement.services.invoices import (
 )
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
-CAPI_FOUR = {"38053": ("Bourgoin-Jallieu", 29816), "38553": ("Villefontaine", 19018), "38172": ("Four", 1672),
-             "38136": ("Crachier", 590)}
+CAPI_FOUR = {
+    "38053": ("Bourgoin-Jallieu", 29816),
+    "38553": ("Villefontaine", 19018),
+    "38172": ("Four", 1672),
+    "38136": ("Crachier", 590),
+}
 
 
 @pytest.fixture
@@ -35,8 +39,11 @@ def members(make, database):
         make.membership(group, communes[insee])
     accountant = make.user(Role.ACCOUNTANT, capi).actor
     database.session.commit()
-    return {"communes": communes, "accountant": accountant,
-            "agent_four": make.user(Role.AGENT, communes["38172"]).actor}
+    return {
+        "communes": communes,
+        "accountant": accountant,
+        "agent_four": make.user(Role.AGENT, communes["38172"]).actor,
+    }
 
 
 def facturx(accountant):

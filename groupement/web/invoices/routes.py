@@ -16,6 +16,7 @@ from groupement.io.statements import invoices_board_xlsx, statement_pdf, stateme
 from groupement.services import invoice_pages as pages
 from groupement.services import invoices as service
 from groupement.services.errors import Forbidden, NotFound, ServiceError
+from groupement.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
@@ -116,7 +117,7 @@ def show(invoice_id: int):
 
 
 def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
-    today = pages.paris_today()
+    today = paris_today()
     return (
         render_template(
             "invoices/show.html",

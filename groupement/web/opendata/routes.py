@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import render_template
 
 from groupement.domain.access import Role
-from groupement.services.decp import decp_json, decp_report, paris_today
+from groupement.services.decp import decp_json, decp_report
+from groupement.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import file_response
 from groupement.web.opendata import bp

@@ -20,10 +20,10 @@ from groupement.services.orders import (
     order_of_line,
     order_pdf_file,
     order_sheet,
-    paris_today,
     record_delivery,
     submit_order,
 )
+from groupement.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response
