@@ -9,16 +9,21 @@ reports every problem with the file name, the real Excel row number and the colu
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import NamedTuple
 
-from openpyxl import Workbook, load_workbook
+from lxml import etree
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from python_calamine import CalamineWorkbook
 
 from groupement.domain.campaigns import MAX_QUANTITY, NeedValue, parse_quantity
 from groupement.domain.imports import ImportIssue
@@ -30,6 +35,7 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # a 10 Mo zip that inflates beyond t
 MAX_DATA_ROWS = 20_000
 MAX_COMMENT_LENGTH = 500
 HEADER_SEARCH_ROWS = 40
+MAX_COLUMNS = 100  # nine are written; a few notes typed beside the table are tolerated
 
 REF = "Référence"
 DESIGNATION = "Désignation"
@@ -272,38 +278,118 @@ def read_needs_rows(
         return [], [issue(_zip_kind(archive, names))]
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds (KeyError, XML errors, ValueError...)
+        sheet_name, part = _sheet_part(archive, SHEET_TITLE)
+        sheet_xml = archive.read(part)
+    except (KeyError, IndexError, StopIteration, etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError):
         return [], [issue(_CORRUPT)]
+    last_row, last_column = _extent(sheet_xml)
+    if last_row > HEADER_SEARCH_ROWS + MAX_DATA_ROWS:
+        return [], [issue(f"trop de lignes ({MAX_DATA_ROWS} au plus) : partez du fichier téléchargé", last_row)]
+    if last_column > MAX_COLUMNS:
+        return [], [
+            issue(
+                f"cellules remplies ou mises en forme jusqu'à la colonne {get_column_letter(last_column)} : "
+                "n'ajoutez pas de colonne, partez du fichier téléchargé"
+            )
+        ]
     try:
-        sheet = workbook[SHEET_TITLE] if SHEET_TITLE in workbook.sheetnames else workbook.worksheets[0]
-        sheet.reset_dimensions()  # the <dimension> tag may be wrong (some tools): read what is there
-        return _read_sheet(sheet.iter_rows(), issue)
-    except Exception:
+        formulas = _formula_cells(sheet_xml)
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        values = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except Exception:  # calamine raises its own errors, and ValueError or OSError from the archive
         return [], [issue(_CORRUPT)]
-    finally:
-        workbook.close()
+    return _read_sheet(values, formulas, issue)
 
 
-def _read_sheet(rows, issue) -> tuple[list[UploadedNeed], list[ImportIssue]]:
-    """Find the header by its titles, then read every data row below it."""
+def _sheet_part(archive: zipfile.ZipFile, title: str) -> tuple[str, str]:
+    """The sheet titled `title` (else the first one) as calamine will pick it, and its XML part's path."""
+    sheets = _xml(archive.read("xl/workbook.xml")).findall("{*}sheets/{*}sheet")
+    sheet = next((candidate for candidate in sheets if candidate.get("name") == title), sheets[0])
+    relation = next(value for key, value in sheet.attrib.items() if key.endswith("}id"))
+    target = next(
+        rel.get("Target", "") for rel in _xml(archive.read("xl/_rels/workbook.xml.rels")) if rel.get("Id") == relation
+    )
+    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return sheet.get("name", ""), path
+
+
+def _xml(content: bytes):
+    """A small package part (workbook, relations), parsed without DTD, entities or network."""
+    if b"<!DOCTYPE" in content:
+        raise ValueError("DTD refusée")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(content, parser)
+
+
+# Cell and row references (r="B12", r="12"). calamine builds a dense grid from the first to the last
+# cell, so one stray cell at XFD1048576 would ask for billions of cells: the extent is checked first.
+_REFERENCE = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})([0-9]{1,7})["']""")
+# A formula: the schema puts <f> first in its <c>, right after the cell's start tag.
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _extent(sheet_xml: bytes) -> tuple[int, int]:
+    """(last row, last column or Z) that a reference in the sheet names; a byte scan, no parsing."""
+    references = _REFERENCE.findall(sheet_xml)
+    if not references:
+        return 0, 0
+    last_row = max(map(int, map(itemgetter(1), references)))
+    wide = {letters.decode() for letters, _ in references if len(letters) > 1}
+    return last_row, max(map(column_index_from_string, wide), default=26)  # one letter: column Z at most
+
+
+def _formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
+    """(row, column index from 0) of every cell holding a formula.
+
+    python-calamine reads the cached values only; the start tag just before each <f> names the cell.
+    A formula cell without a reference (allowed, never written by spreadsheets) is read with lxml.
+    """
+    cells: set[tuple[int, int]] = set()
+    for match in _FORMULA.finditer(sheet_xml):
+        start = sheet_xml.rfind(b"<", 0, match.start())
+        reference = _REFERENCE.search(sheet_xml, start, match.start())
+        if reference is None or not reference.group(1):
+            return _formula_cells_parsed(sheet_xml)
+        letters, row = reference.groups()
+        cells.add((int(row), column_index_from_string(letters.decode()) - 1))
+    return cells
+
+
+def _formula_cells_parsed(sheet_xml: bytes) -> set[tuple[int, int]]:
+    """As _formula_cells, positions counted the way spreadsheets do when references are left out."""
+    cells: set[tuple[int, int]] = set()
+    row_number = 0
+    for row in _xml(sheet_xml).iterfind("{*}sheetData/{*}row"):
+        row_number = int(row.get("r", row_number + 1))
+        column = -1
+        for cell in row.iterfind("{*}c"):
+            reference = cell.get("r")
+            column = column_index_from_string(reference.rstrip("0123456789")) - 1 if reference else column + 1
+            if cell.find("{*}f") is not None:
+                cells.add((row_number, column))
+    return cells
+
+
+def _read_sheet(
+    rows: list[list], formulas: set[tuple[int, int]], issue
+) -> tuple[list[UploadedNeed], list[ImportIssue]]:
+    """Find the header by its titles, then read every data row below it (rows[0] is Excel's row 1)."""
     issues: list[ImportIssue] = []
     needs: list[UploadedNeed] = []
     seen: dict[str, int] = {}
     positions: dict[str, int] | None = None
     header_row = 0
-    for row_number, cells in enumerate(rows, start=1):  # read-only mode yields gaps as empty rows
+    for row_number, values in enumerate(rows, start=1):
         if positions is None:
             if row_number > HEADER_SEARCH_ROWS:
                 break
-            titles = [_value(cell) for cell in cells]
-            if _normal(REF) in map(_title, titles):
+            if _normal(REF) in map(_title, values):
                 header_row = row_number
-                positions, header_issues = _check_header(titles, row_number, issue)
+                positions, header_issues = _check_header(values, row_number, issue)
                 if header_issues:
                     return [], header_issues
             continue
-        need, row_issues = _read_row(row_number, cells, positions, issue)
+        need, row_issues = _read_row(row_number, values, positions, formulas, issue)
         if need is None and not row_issues:
             continue  # a blank row
         if row_number - header_row > MAX_DATA_ROWS:
@@ -351,22 +437,23 @@ def _check_header(titles: list, row: int, issue) -> tuple[dict[str, int], list[I
     return positions, issues
 
 
-def _read_row(row: int, cells, positions: dict[str, int], issue) -> tuple[UploadedNeed | None, list[ImportIssue]]:
-    def cell_of(title: str):
+def _read_row(
+    row: int, values: list, positions: dict[str, int], formulas: set[tuple[int, int]], issue
+) -> tuple[UploadedNeed | None, list[ImportIssue]]:
+    def value_of(title: str):
         index = positions[title]
-        return cells[index] if index < len(cells) else None
+        return values[index] if index < len(values) else None
 
-    ref_cell, quantity_cell, comment_cell = cell_of(REF), cell_of(QUANTITY), cell_of(COMMENT)
+    ref, raw_quantity, comment = value_of(REF), value_of(QUANTITY), value_of(COMMENT)
     issues = []
-    for title, cell in ((REF, ref_cell), (QUANTITY, quantity_cell), (COMMENT, comment_cell)):
-        if _is_formula(cell, text_too=title == QUANTITY):
+    for title, value in ((REF, ref), (QUANTITY, raw_quantity), (COMMENT, comment)):
+        typed_formula = title == QUANTITY and isinstance(value, str) and value.startswith("=")
+        if (row, positions[title]) in formulas or typed_formula:
             issues.append(issue("formule interdite : saisissez directement la valeur", row, title))
     if issues:
         return None, issues
 
-    ref = _text(_value(ref_cell))
-    raw_quantity = _value(quantity_cell)
-    comment = _text(_value(comment_cell))
+    ref, comment = _text(ref), _text(comment)
     if not ref:
         if _blank(raw_quantity) and not comment:
             return None, []
@@ -382,20 +469,6 @@ def _read_row(row: int, cells, positions: dict[str, int], issue) -> tuple[Upload
     if issues:
         return None, issues
     return UploadedNeed(row, ref, NeedValue(quantity, comment)), []
-
-
-def _value(cell):
-    return None if cell is None else getattr(cell, "value", None)
-
-
-def _is_formula(cell, text_too: bool) -> bool:
-    """A formula cell; with text_too, also a text that reads as one (never a valid quantity)."""
-    if cell is None:
-        return False
-    if getattr(cell, "data_type", None) == "f":
-        return True
-    value = getattr(cell, "value", None)
-    return text_too and isinstance(value, str) and value.startswith("=")
 
 
 def _blank(value) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import insert
+
 from groupement.extensions import db
 from groupement.models import AuditEvent
+from groupement.timeutil import utcnow
 
 
 def _jsonable(value: Any) -> Any:
@@ -45,3 +49,32 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    events: Iterable[tuple[object, dict | None, dict | None]],
+) -> int:
+    """As record, for many objects of one action at once: (object id, before, after) each.
+
+    One multi-row INSERT instead of one ORM object per event: an import of 5 000 lines writes
+    5 000 events. Returns how many were written.
+    """
+    occurred_at = utcnow()
+    rows = [
+        {
+            "occurred_at": occurred_at,
+            "actor_id": actor_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "before": _jsonable(before),
+            "after": _jsonable(after),
+        }
+        for object_id, before, after in events
+    ]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)
+    return len(rows)

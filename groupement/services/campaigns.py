@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -308,7 +308,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
     _require(actor, Role.AGENT, "Seul un agent de la commune saisit les besoins.")
     campaign = scope.get_campaign(actor, campaign_id)
     commune = _participant(campaign, actor.organisation_id)
-    allowed_items = {item.id: item for item in _campaign_items(campaign.id, _families_of(campaign, commune.id))}
+    allowed_items = _campaign_item_labels(campaign.id, _families_of(campaign, commune.id))
 
     errors: dict[int, str] = {}
     parsed: dict[int, tuple[int, str, int]] = {}
@@ -368,62 +368,68 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
         raise NeedsConflict(conflicts)
 
     changed = 0
-    created: list[NeedLine] = []
+    created: list[dict] = []
+    updates: list[tuple[int, dict, dict]] = []
+    moment = utcnow()
     for item_id, (quantity, comment, _) in parsed.items():
         line = current.get(item_id)
         if line is None:
-            if quantity == 0 and not comment:
-                continue
-            created.append(
-                NeedLine(
-                    submission_id=submission.id,
-                    item_id=item_id,
-                    quantity=quantity,
-                    comment=comment,
-                    version=1,
-                    updated_by_id=actor.user_id,
-                    updated_at=utcnow(),
-                )
-            )
+            if quantity or comment:
+                created.append({"item_id": item_id, "quantity": quantity, "comment": comment})
             continue
         if (line.quantity, line.comment) != (quantity, comment):
-            before = {"quantity": line.quantity, "comment": line.comment}
+            updates.append(
+                (
+                    line.id,
+                    {"quantity": line.quantity, "comment": line.comment},
+                    {"quantity": quantity, "comment": comment},
+                )
+            )
             line.quantity, line.comment = quantity, comment
             line.version += 1
-            line.updated_by_id, line.updated_at = actor.user_id, utcnow()
-            audit.record(
-                actor.user_id,
-                "need_line.update",
-                "need_line",
-                line.id,
-                before=before,
-                after={"quantity": quantity, "comment": comment},
-            )
-        else:
-            continue
-        changed += 1
+            line.updated_by_id, line.updated_at = actor.user_id, moment
+    audit.record_many(actor.user_id, "need_line.update", "need_line", updates)
+    changed += len(updates)
     if created:
-        db.session.add_all(created)
+        # One multi-row INSERT, then the audit events: an upload may add thousands of lines.
         try:
-            db.session.flush()  # one round trip for every new line, then their audit events
+            inserted = db.session.execute(
+                insert(NeedLine).returning(NeedLine.id, NeedLine.item_id),
+                [
+                    {
+                        **values,
+                        "submission_id": submission.id,
+                        "version": 1,
+                        "updated_by_id": actor.user_id,
+                        "updated_at": moment,
+                    }
+                    for values in created
+                ],
+            ).all()
         except IntegrityError:
             # Another save created one of these lines between our read and our insert.
             db.session.rollback()
             raise NeedsConflict([]) from None
-        for line in created:
-            audit.record(
-                actor.user_id,
-                "need_line.create",
-                "need_line",
-                line.id,
-                after={
-                    "item": allowed_items[line.item_id].ref,
-                    "quantity": line.quantity,
-                    "comment": line.comment,
-                    "campaign_id": campaign.id,
-                    "commune_id": commune.id,
-                },
-            )
+        values_of = {values["item_id"]: values for values in created}
+        audit.record_many(
+            actor.user_id,
+            "need_line.create",
+            "need_line",
+            (
+                (
+                    line_id,
+                    None,
+                    {
+                        "item": allowed_items[item_id].ref,
+                        "quantity": values_of[item_id]["quantity"],
+                        "comment": values_of[item_id]["comment"],
+                        "campaign_id": campaign.id,
+                        "commune_id": commune.id,
+                    },
+                )
+                for line_id, item_id in inserted
+            ),
+        )
         changed += len(created)
     if changed:
         _touch(submission, actor)
@@ -583,6 +589,18 @@ def _campaign_items(campaign_id: int, families: set[Family]) -> list[CatalogItem
             .order_by(CatalogItem.family, CatalogItem.ref)
         )
     )
+
+
+def _campaign_item_labels(campaign_id: int, families: set[Family]) -> dict[int, Row]:
+    """id -> (id, ref, designation) of the campaign's items: what a save checks and names, without ORM objects."""
+    return {
+        row.id: row
+        for row in db.session.execute(
+            select(CatalogItem.id, CatalogItem.ref, CatalogItem.designation)
+            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
+            .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(families))
+        )
+    }
 
 
 def _previous_quantities(campaign: Campaign, commune_id: int) -> dict[int, int]:

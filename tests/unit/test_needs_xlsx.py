@@ -374,3 +374,56 @@ def test_a_zip_bomb_is_refused_without_being_inflated(monkeypatch):
     monkeypatch.setattr("groupement.io.needs_xlsx.MAX_UNCOMPRESSED_BYTES", 1000)
     _, issues = read_needs_workbook(workbook_bytes(), FILE)
     assert len(issues) == 1 and issues[0].reason.startswith("contenu décompressé trop volumineux")
+
+
+# --- the sheet as stored: read by python-calamine, formulas and extent found in its XML ---------
+
+
+def rewritten_sheet(content: bytes, rewrite) -> bytes:
+    """The workbook with its sheet's XML passed through `rewrite`, as another tool might store it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = rewrite(data)
+            target.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_a_stray_cell_at_the_end_of_the_sheet_is_refused_before_any_grid_is_built():
+    # A dense grid up to XFD1048576 would be 17 billion cells: the reader must look at the extent first.
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    content = rewritten_sheet(workbook_bytes(), lambda xml: xml.replace(b"</sheetData>", far))
+    _, issues = read_needs_workbook(content, FILE)
+    assert [(issue.row, issue.reason) for issue in issues] == [
+        (1048576, f"trop de lignes ({MAX_DATA_ROWS} au plus) : partez du fichier téléchargé")
+    ]
+
+
+def test_a_cell_far_to_the_right_of_the_table_is_refused_with_its_column():
+    note = b'<c r="ZZ1" t="inlineStr"><is><t>note</t></is></c></row>'
+    content = rewritten_sheet(workbook_bytes(), lambda xml: xml.replace(b"</row>", note, 1))
+    _, issues = read_needs_workbook(content, FILE)
+    assert reasons(issues) == [
+        "cellules remplies ou mises en forme jusqu'à la colonne ZZ : n'ajoutez pas de colonne, "
+        "partez du fichier téléchargé"
+    ]
+
+
+def test_a_formula_is_found_in_a_sheet_whose_cells_carry_no_reference():
+    content = edited(workbook_bytes(), {(1, "Quantité"): "=2*6"})
+    stripped = rewritten_sheet(content, lambda xml: re.sub(rb'(<c) r="[A-Z]+[0-9]+"', rb"\1", xml))
+    assert b'<c r="' not in zipfile.ZipFile(io.BytesIO(stripped)).read("xl/worksheets/sheet1.xml")
+    _, issues = read_needs_workbook(stripped, FILE)
+    assert [(issue.row, issue.column, issue.reason) for issue in issues] == [
+        (header_row(load(content)[SHEET_TITLE]) + 2, "Quantité", "formule interdite : saisissez directement la valeur")
+    ]
+
+
+def test_the_needs_sheet_is_read_even_after_a_sheet_of_notes_with_formulas_put_first():
+    workbook = load(edited(workbook_bytes(), {(0, "Quantité"): 7}))
+    notes = workbook.create_sheet("Notes", 0)
+    notes["G9"], notes["A1"] = "=1+1", "Référence"
+    values, issues = read_needs_workbook(save(workbook), FILE)
+    assert issues == [] and values["INF-PC-01"].quantity == 7
