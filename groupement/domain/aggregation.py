@@ -22,7 +22,11 @@ class AggregatedLine:
 
 
 def aggregate(needs: Iterable[NeedRow]) -> list[AggregatedLine]:
-    """One line per item with a positive total; its shares sum exactly to the total by construction."""
+    """One line per item with a positive total; its shares sum exactly to the total by construction.
+
+    The specification of aggregation: services.lots does the same in SQL (GROUP BY, INSERT ... SELECT)
+    so that a million need lines never come into Python, and its tests hold it to this function.
+    """
     by_item: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for need in needs:
         if need.quantity < 0:

@@ -12,7 +12,6 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from groupement.domain.access import Actor, Role
-from groupement.domain.aggregation import NeedRow, aggregate
 from groupement.domain.allotment import default_lot
 from groupement.domain.campaigns import CampaignStatus, SubmissionStatus, effective_status
 from groupement.domain.lots import MAX_DURATION_MONTHS, LotAmounts, LotStatus, lot_amounts
@@ -72,7 +71,10 @@ def aggregate_campaign(actor: Actor | None, campaign_id: int, now: datetime | No
         raise ServiceError("Des lots de cette campagne sont déjà publiés : l'agrégation ne peut plus être refaite.")
     _delete_draft_lots(campaign.id)
 
-    needs = db.session.execute(
+    # Set-based: the totals by one GROUP BY, the shares by one INSERT ... SELECT. At a thousand
+    # communes the needs are a million rows, never brought into Python (domain.aggregation.aggregate
+    # is the reference the tests hold these statements to).
+    validated_needs = (
         select(Submission.commune_id, NeedLine.item_id, NeedLine.quantity)
         .join(NeedLine, NeedLine.submission_id == Submission.id)
         .where(
@@ -80,36 +82,29 @@ def aggregate_campaign(actor: Actor | None, campaign_id: int, now: datetime | No
             Submission.status == SubmissionStatus.VALIDATED,
             NeedLine.quantity > 0,
         )
-    ).all()
-    lines = aggregate(NeedRow(*row) for row in needs)
-    if not lines:
+        .subquery()
+    )
+    totals = dict(
+        db.session.execute(
+            select(validated_needs.c.item_id, func.sum(validated_needs.c.quantity)).group_by(validated_needs.c.item_id)
+        ).all()
+    )
+    if not totals:
         raise ServiceError("Aucun besoin validé dans cette campagne : rien à agréger.")
-    items = {
-        item.id: item
-        for item in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_([line.item_id for line in lines])))
-    }
-    grouped: dict[tuple[int, str], list] = defaultdict(list)
-    for line in lines:
-        item = items[line.item_id]
-        grouped[default_lot(item.family, item.cpv_code, item.ref)].append(line)
+    items = {item.id: item for item in db.session.scalars(select(CatalogItem).where(CatalogItem.id.in_(totals)))}
+    grouped: dict[tuple[int, str], list[CatalogItem]] = defaultdict(list)
+    for item in items.values():
+        grouped[default_lot(item.family, item.cpv_code, item.ref)].append(item)
 
-    share_rows = []
-    for number, ((_, title), lot_lines) in enumerate(sorted(grouped.items()), start=1):
-        first_item = items[lot_lines[0].item_id]
-        lot = Lot(campaign_id=campaign.id, number=number, title=title, family=first_item.family)
+    for number, ((_, title), lot_items) in enumerate(sorted(grouped.items()), start=1):
+        lot = Lot(campaign_id=campaign.id, number=number, title=title, family=lot_items[0].family)
         db.session.add(lot)
         db.session.flush()
         line_rows = [
-            _line_row(campaign.id, lot.id, position, items[line.item_id], line.total_quantity)
-            for position, line in enumerate(sorted(lot_lines, key=lambda x: items[x.item_id].ref), start=1)
+            _line_row(campaign.id, lot.id, position, item, totals[item.id])
+            for position, item in enumerate(sorted(lot_items, key=lambda item: item.ref), start=1)
         ]
-        ids = db.session.scalars(insert(LotLine).returning(LotLine.id, sort_by_parameter_order=True), line_rows).all()
-        by_item = {row["item_id"]: line_id for row, line_id in zip(line_rows, ids, strict=True)}
-        share_rows += [
-            {"lot_line_id": by_item[line.item_id], "commune_id": commune_id, "quantity": quantity}
-            for line in lot_lines
-            for commune_id, quantity in line.shares
-        ]
+        db.session.execute(insert(LotLine), line_rows)
         audit.record(
             actor.user_id if actor else None,
             "lot.create",
@@ -117,16 +112,26 @@ def aggregate_campaign(actor: Actor | None, campaign_id: int, now: datetime | No
             lot.id,
             after={"number": number, "title": title, "lines": len(line_rows)},
         )
-    if share_rows:
-        db.session.execute(insert(LotLineShare), share_rows)
+    shares = db.session.execute(
+        insert(LotLineShare).from_select(
+            ["lot_line_id", "commune_id", "quantity"],
+            select(LotLine.id, validated_needs.c.commune_id, validated_needs.c.quantity).join(
+                LotLine, (LotLine.campaign_id == campaign.id) & (LotLine.item_id == validated_needs.c.item_id)
+            ),
+        )
+    ).rowcount
+    communes = db.session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.campaign_id == campaign.id,
+            Submission.status == SubmissionStatus.VALIDATED,
+            select(NeedLine.id).where(NeedLine.submission_id == Submission.id, NeedLine.quantity > 0).exists(),
+        )
+    )
     before = campaign.status
     campaign.status = CampaignStatus.AGGREGATED
-    report = AggregationReport(
-        lots=len(grouped),
-        lines=len(lines),
-        shares=len(share_rows),
-        communes=len({commune for line in lines for commune, _ in line.shares}),
-    )
+    report = AggregationReport(lots=len(grouped), lines=len(totals), shares=shares, communes=communes)
     audit.record(
         actor.user_id if actor else None,
         "campaign.aggregate",

@@ -170,3 +170,46 @@ def test_reaggregating_replaces_draft_lots(closed, database):
     report = aggregate_campaign(coordinator, campaign_id)
     assert report.lots == 3 and set(database.session.scalars(select(LotLine.line_key))) == first_keys
     assert database.session.scalar(select(func.count()).select_from(Lot)) == 3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_set_based_aggregation_agrees_with_the_pure_reference_on_random_needs(make, database, seed):
+    """services.lots sums with GROUP BY and INSERT ... SELECT; domain.aggregation.aggregate is the
+    specification: on random needs (zeros, drafts, communes without needs) both give the same lines."""
+    import random
+
+    from groupement.domain.aggregation import NeedRow, aggregate
+
+    rng = random.Random(seed)
+    capi = make.coordinator()
+    group = make.groupement(capi)
+    communes = [make.organisation(name=f"Commune {n}") for n in range(8)]
+    for commune in communes:
+        make.membership(group, commune)
+    items = [make.item(ref=f"INF-{n:03d}") for n in range(12)]
+    now = utcnow()
+    campaign = make.campaign(group, items, opens_at=now - timedelta(days=40), closes_at=now - timedelta(days=1))
+    reference = []
+    for commune in communes:
+        quantities = {item: rng.choice([0, 0, 1, 3, 250]) for item in items if rng.random() < 0.6}
+        status = rng.choice([SubmissionStatus.VALIDATED, SubmissionStatus.VALIDATED, SubmissionStatus.DRAFT])
+        make.submission(campaign, commune, quantities, status=status)
+        if status is SubmissionStatus.VALIDATED:
+            reference += [NeedRow(commune.id, item.id, quantity) for item, quantity in quantities.items()]
+    database.session.commit()
+
+    expected = aggregate(reference)
+    report = aggregate_campaign(None, campaign.id)
+
+    shares = database.session.execute(
+        select(LotLine.item_id, LotLine.total_quantity, LotLineShare.commune_id, LotLineShare.quantity)
+        .join(LotLineShare)
+        .where(LotLine.campaign_id == campaign.id)
+        .order_by(LotLine.item_id, LotLineShare.commune_id)
+    ).all()
+    got: dict[int, tuple[int, list]] = {}
+    for item_id, total, commune_id, quantity in shares:
+        got.setdefault(item_id, (total, []))[1].append((commune_id, quantity))
+    assert got == {line.item_id: (line.total_quantity, list(line.shares)) for line in expected}
+    assert (report.lines, report.shares) == (len(expected), sum(len(line.shares) for line in expected))
+    assert report.communes == len({commune for line in expected for commune, _ in line.shares})
