@@ -50,10 +50,12 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from math import ceil
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -671,8 +673,18 @@ def _cell(sheet, value, style: str) -> WriteOnlyCell:
     if isinstance(value, str) and not isinstance(value, _Formula):
         value = escape_text(_clean(value))
     cell = WriteOnlyCell(sheet, value=value)
-    cell.style = style
+    # Naming the style looks it up in the workbook on every cell; its resolved array is copied instead
+    # (a recap at a thousand communes has millions of cells).
+    resolved = _STYLE_ARRAYS.setdefault(sheet.parent, {})
+    if style in resolved:
+        cell._style = copy(resolved[style])
+    else:
+        cell.style = style
+        resolved[style] = copy(cell._style)
     return cell
+
+
+_STYLE_ARRAYS: WeakKeyDictionary[Workbook, dict[str, object]] = WeakKeyDictionary()
 
 
 def _protect(sheet) -> None:
