@@ -268,31 +268,28 @@ def split_invoice(
     used = sorted({overrides.get(line.key, key) for line in shared})
     weights = {used_key: _key_weights(used_key, lines, infos, sharing, percents) for used_key in used}
 
+    # One pass over the lines: each line's parts, and the bases per rate of the invoice and of each
+    # commune (50 000 lines at the largest size benchmarked).
+    rates = sorted({line.vat_rate for line in lines})
     allocated: dict[str, dict[str, Decimal]] = {insee: {} for insee in sorted(infos)}
+    invoice_bases = dict.fromkeys(rates, ZERO)
+    commune_bases = {rate: dict.fromkeys(allocated, ZERO) for rate in rates}
     for line in lines:
+        invoice_bases[line.vat_rate] += line.net_amount
+        bases = commune_bases[line.vat_rate]
         if line.commune is not None:
             allocated[line.commune][line.key] = line.net_amount + ZERO
+            bases[line.commune] += line.net_amount
             continue
-        parts = largest_remainder(line.net_amount, weights[overrides.get(line.key, key)])
-        for insee, part in parts.items():
+        for insee, part in largest_remainder(line.net_amount, weights[overrides.get(line.key, key)]).items():
             allocated[insee][line.key] = part
-
-    rates = sorted({line.vat_rate for line in lines})
-    rate_of = {line.key: line.vat_rate for line in lines}
-    invoice_bases = {rate: sum((line.net_amount for line in lines if line.vat_rate == rate), ZERO) for rate in rates}
+            bases[insee] += part
     invoice_vat = {rate: vat_for_rate(invoice_bases[rate], rate) for rate in rates}
-    commune_bases = {
-        rate: {
-            insee: sum((amount for line_key, amount in parts.items() if rate_of[line_key] == rate), ZERO)
-            for insee, parts in allocated.items()
-        }
-        for rate in rates
-    }
     commune_vat = {rate: _split_vat(invoice_vat[rate], rate, commune_bases[rate]) for rate in rates}
 
     shares = []
     for insee in sorted(infos):
-        ht = sum(allocated[insee].values(), ZERO)
+        ht = sum((commune_bases[rate][insee] for rate in rates), ZERO)
         vat = {rate: commune_vat[rate][insee] for rate in rates}
         shares.append(
             CommuneShare(
