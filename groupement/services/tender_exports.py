@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -52,7 +52,7 @@ def campaign_file(actor: Actor, campaign_id: int, kind: str) -> tuple[bytes, str
     base = f"{slug(overview.campaign.title, 40)}"
     if kind == "lots":
         return tender_xlsx.all_lots_workbook(_tender_lots(overview)), f"lots-{base}.xlsx"
-    return tender_xlsx.tender_zip(tender_files(overview)), f"dossier-{base}.zip"
+    return tender_xlsx.zip_in_order(tender_files(overview)), f"dossier-{base}.zip"
 
 
 def commune_annex(actor: Actor, campaign_id: int, commune_id: int) -> tuple[bytes, str]:
@@ -63,40 +63,46 @@ def commune_annex(actor: Actor, campaign_id: int, commune_id: int) -> tuple[byte
     return tender_xlsx.commune_annex_workbook(column, _tender_lots(overview)), f"annexe-{slug(column.name, 40)}.xlsx"
 
 
-def tender_files(overview: LotsOverview) -> dict[str, bytes]:
-    """Every file of the tender, by its path in the zip."""
+def tender_files(overview: LotsOverview) -> Iterator[tuple[str, bytes]]:
+    """Every file of the tender with its path in the zip, one at a time and always in the same order:
+    at a thousand communes they weigh hundreds of Mo together, so none is kept once handed over."""
     views = [view for view in overview.lots if view.counted_lines]
     tenders = [_tender_lot(overview, view) for view in views]
     # The bidders' copy: the buyer's estimates stay out of it.
-    files: dict[str, bytes] = {"00-tous-les-lots.xlsx": tender_xlsx.all_lots_workbook(tenders, with_estimate=False)}
+    yield "00-tous-les-lots.xlsx", tender_xlsx.all_lots_workbook(tenders, with_estimate=False)
     for view, tender in zip(views, tenders, strict=True):
         folder = f"lot-{view.lot.number:02d}-{slug(view.lot.title, 40)}"
-        files[f"{folder}/DQE.xlsx"] = tender_xlsx.dqe_workbook(tender)
-        files[f"{folder}/BPU.xlsx"] = tender_xlsx.bpu_workbook(tender)
-        files[f"{folder}/recapitulatif-communes.xlsx"] = tender_xlsx.recap_workbook(tender, _commune_columns(view))
+        yield f"{folder}/DQE.xlsx", tender_xlsx.dqe_workbook(tender)
+        yield f"{folder}/BPU.xlsx", tender_xlsx.bpu_workbook(tender)
+        yield f"{folder}/recapitulatif-communes.xlsx", tender_xlsx.recap_workbook(tender, _commune_columns(view))
     for column in _campaign_columns(overview):
-        files[f"annexes-communes/annexe-{slug(column.name, 40)}.xlsx"] = tender_xlsx.commune_annex_workbook(
-            column, tenders
+        yield (
+            f"annexes-communes/annexe-{slug(column.name, 40)}.xlsx",
+            tender_xlsx.commune_annex_workbook(column, tenders),
         )
-    return files
 
 
 def export_campaign(campaign_id: int, out_dir: Path) -> list[Path]:
-    """For the command line: write every tender file under out_dir and return their paths."""
+    """For the command line: write every tender file under out_dir, and the zip of them all, in one
+    pass; return their paths."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound("Campagne introuvable.")
     overview = overview_of(campaign)
     if not overview.lots:
         raise ServiceError("Cette campagne n'a pas encore de lots : agrégez-la d'abord.")
-    written = []
-    for relative, content in tender_files(overview).items():
-        path = out_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        written.append(path)
+    written: list[Path] = []
+
+    def written_as_they_come() -> Iterator[tuple[str, bytes]]:
+        for relative, content in tender_files(overview):
+            path = out_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            written.append(path)
+            yield relative, content
+
     archive = out_dir / f"dossier-{slug(campaign.title, 40)}.zip"
-    archive.write_bytes(tender_xlsx.tender_zip(tender_files(overview)))
+    archive.write_bytes(tender_xlsx.zip_in_order(written_as_they_come()))
     return [*written, archive]
 
 
@@ -149,29 +155,34 @@ def _tender_lots(overview: LotsOverview) -> list[TenderLot]:
     return [_tender_lot(overview, view) for view in overview.lots if view.counted_lines]
 
 
-def _shares(line_ids: list[int]) -> list[tuple[str, str, str, int]]:
-    """(line_key, insee, commune name, quantity) of the given lines, in one query."""
-    return db.session.execute(
-        select(LotLine.line_key, Organisation.insee_code, Organisation.name, LotLineShare.quantity)
-        .join(LotLine, LotLine.id == LotLineShare.lot_line_id)
-        .join(Organisation, Organisation.id == LotLineShare.commune_id)
-        .where(LotLineShare.lot_line_id.in_(line_ids))
+def _columns(line_ids: list[int]) -> list[CommuneColumn]:
+    """Each commune's quantities on the given lines, sorted by name. The shares (a million at a thousand
+    communes) are read as ids and streamed into the columns, never held as rows."""
+    keys = dict(db.session.execute(select(LotLine.id, LotLine.line_key).where(LotLine.id.in_(line_ids))).all())
+    quantities: dict[int, dict[str, int]] = defaultdict(dict)
+    shares = db.session.execute(
+        select(LotLineShare.commune_id, LotLineShare.lot_line_id, LotLineShare.quantity).where(
+            LotLineShare.lot_line_id.in_(line_ids)
+        ),
+        execution_options={"yield_per": 50_000},
+    )
+    for commune_id, line_id, quantity in shares:
+        quantities[commune_id][keys[line_id]] = quantity
+    names = db.session.execute(
+        select(Organisation.id, Organisation.insee_code, Organisation.name).where(Organisation.id.in_(quantities))
     ).all()
-
-
-def _columns(rows) -> list[CommuneColumn]:
-    quantities: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for line_key, insee, name, quantity in rows:
-        quantities[(insee or "", name)][line_key] = quantity
-    return [CommuneColumn(insee, name, q) for (insee, name), q in sorted(quantities.items(), key=lambda kv: kv[0][1])]
+    return [
+        CommuneColumn(insee or "", name, quantities[commune_id])
+        for commune_id, insee, name in sorted(names, key=lambda row: (row.name, row.insee_code or ""))
+    ]
 
 
 def _commune_columns(view: LotView) -> list[CommuneColumn]:
-    return _columns(_shares([line.id for line in view.counted_lines]))
+    return _columns([line.id for line in view.counted_lines])
 
 
 def _campaign_columns(overview: LotsOverview) -> list[CommuneColumn]:
-    return _columns(_shares([line.id for view in overview.lots for line in view.counted_lines]))
+    return _columns([line.id for view in overview.lots for line in view.counted_lines])
 
 
 def _insee_of(commune_id: int) -> str | None:

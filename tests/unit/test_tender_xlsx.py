@@ -431,6 +431,10 @@ def test_the_recap_has_a_column_per_commune_and_totals_both_ways():
     assert sheet.freeze_panes == f"E{FIRST_LINE_ROW}"
     assert sheet.protection.sheet is True
     assert sheet.page_setup.orientation == "landscape"
+    # A zero is no cell at all (not a styled blank): gridlines are printed instead of borders.
+    stored = zipfile.ZipFile(io.BytesIO(recap_workbook(LOT, COMMUNES))).read("xl/worksheets/sheet1.xml")
+    assert f'r="F{FIRST_LINE_ROW}"'.encode() in stored and f'r="G{FIRST_LINE_ROW}"'.encode() not in stored
+    assert sheet.print_options.gridLines is True
 
 
 def test_calamine_reads_the_recap_quantities():
