@@ -1,7 +1,8 @@
-"""`python -m benchmarks [--sizes S,M,L] [--only import,aggregate,exports,split]`
+"""`python -m benchmarks [--sizes S,M,L] [--only import,aggregate,exports,split,http]`
 
 Runs every scenario variant (the application and its baselines) side by side, on the same data,
 in the same run, each in its own subprocess; writes benchmarks/results/latest.json and latest.md.
+Scenario "http" (benchmarks/http.py) runs once whatever the sizes: it has its own data set.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from benchmarks import generate
 from benchmarks.scenarios import SCENARIOS
 
 RESULTS = Path(__file__).resolve().parent / "results"
+HTTP = "http"  # scenario 5, not per size: see benchmarks/http.py
 
 # (scenario, baseline variant) -> (target ratio, extra condition or None, label)
 TARGETS = {
@@ -52,6 +54,24 @@ def run_variant(scenario: str, variant: str, size: str) -> dict:
     return result
 
 
+def run_http() -> list[dict]:
+    """Scenario 5 in its own subprocess: its progress goes straight to the console (stderr), its
+    entries come back as the last line of its stdout."""
+    started = time.perf_counter()
+    print("HTTP : gunicorn, 2 workers, grille de 2 000 articles (SQLite puis PostgreSQL)", flush=True)
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.http"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    if process.returncode != 0:
+        raise SystemExit("échec : http")
+    entries = json.loads(process.stdout.strip().splitlines()[-1])
+    print(f"  http terminé ({time.perf_counter() - started:.0f} s)", flush=True)
+    return entries
+
+
 def machine() -> dict:
     import sqlite3
 
@@ -68,17 +88,17 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--sizes", default="S,M,L")
-    parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument("--only", default=",".join([*SCENARIOS, HTTP]))
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args(argv)
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     only = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = [s for s in sizes if s not in generate.SIZES] + [o for o in only if o not in SCENARIOS]
+    unknown = [s for s in sizes if s not in generate.SIZES] + [o for o in only if o not in [*SCENARIOS, HTTP]]
     if unknown:
         raise SystemExit(f"inconnu : {', '.join(unknown)}")
 
     scenarios: list[dict] = []
-    for size in sizes:
+    for size in sizes if any(s in only for s in SCENARIOS) else []:
         started = time.perf_counter()
         generate.ensure(size)
         print(f"Taille {size} : données prêtes ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -111,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
                         "rows_per_second": round(app["rows"] / app["seconds"]) if app["seconds"] else None,
                     }
                 )
-    # Scenario 5 (HTTP under gunicorn, 20 clients) is not written yet: see README « Performances ».
+    if HTTP in only:
+        scenarios += run_http()
     scenarios += growth(scenarios)
 
     out = Path(args.output)
@@ -169,14 +190,16 @@ def markdown(document: dict) -> str:
     m = document["machine"]
     lines = [
         f"Mesuré le {m['date']} : Python {m['python']}, SQLite {m['sqlite']}, {m['cpus']} cœurs, {m['platform']}.",
-        "",
-        "| Scénario | Taille | Temps (s) | Référence | Réf. (s) | Rapport | Lignes/s | Pic mémoire (Mo) "
-        "| Objectif | Atteint |",
-        "|---|---|---:|---|---:|---:|---:|---:|---|---|",
     ]
-    for s in document["scenarios"]:
-        if "p95_ms" in s:
-            continue
+    timed_rows = [s for s in document["scenarios"] if "p95_ms" not in s]
+    if timed_rows:
+        lines += [
+            "",
+            "| Scénario | Taille | Temps (s) | Référence | Réf. (s) | Rapport | Lignes/s | Pic mémoire (Mo) "
+            "| Objectif | Atteint |",
+            "|---|---|---:|---|---:|---:|---:|---:|---|---|",
+        ]
+    for s in timed_rows:
         lines.append(
             f"| {s['name']} | {s['size']} | {_fr(s['seconds'], 3)} | {s['baseline']} | {_fr(s['baseline_seconds'], 3)} "
             f"| {_fr(s['ratio'])} | {_fr(s.get('rows_per_second'))} | {_fr(s['peak_rss_mb'], 1)} | {s['target']} "
@@ -186,15 +209,15 @@ def markdown(document: dict) -> str:
     if http_rows:
         lines += [
             "",
-            "| HTTP | Base | Requêtes/s | p50 (ms) | p95 (ms) | p99 (ms) | Erreurs | Réf. req/s | Rapport | Atteint |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| HTTP | Base | Requêtes/s | p50 (ms) | p95 (ms) | p99 (ms) | Erreurs | Conflits | Réf. req/s | Rapport "
+            "| Atteint |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for s in http_rows:
             lines.append(
                 f"| {s['name']} | {s['size']} | {_fr(s['throughput'], 1)} | {_fr(s['p50_ms'], 1)} "
-                f"| {_fr(s['p95_ms'], 1)} "
-                f"| {_fr(s['p99_ms'], 1)} | {s['errors']} | {_fr(s['baseline_throughput'], 1)} | {_fr(s['ratio'])} "
-                f"| {'✅ oui' if s['met'] else '❌ non'} |"
+                f"| {_fr(s['p95_ms'], 1)} | {_fr(s['p99_ms'], 1)} | {s['errors']} | {_fr(s.get('conflicts'))} "
+                f"| {_fr(s['baseline_throughput'], 1)} | {_fr(s['ratio'])} | {'✅ oui' if s['met'] else '❌ non'} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent
 DATA_ROOT = Path(os.environ.get("BENCH_DATA_DIR", ROOT / ".data"))
-VERSION = 1
+VERSION = 2
 SEED = 20261128
 DENSITY = 0.20
 
@@ -50,6 +50,10 @@ SIZES = {
     "L": Size("L", 1_000, 5_000, 50_000, 1_000, 100),
 }
 
+# Scenario 5 (HTTP, benchmarks/http.py): one commune's grid of 2 000 items among 22 communes; no
+# invoices, no workbooks. Kept out of SIZES, so `--sizes` and the growth exponent never pick it.
+HTTP_SIZE = Size("H", 22, 2_000, 0, 0, 0)
+
 FAMILY_CPV = {
     "informatique": ["30213100", "30232110", "32420000", "30237000", "48000000"],
     "fournitures": ["30197630", "30125100", "30192000", "30199230"],
@@ -64,13 +68,13 @@ def data_dir(size: str, seed: int = SEED) -> Path:
 
 
 def ensure(size: str, seed: int = SEED) -> Path:
-    """The data set of a size, generated if missing; returns its directory."""
+    """The data set of a size (or of HTTP_SIZE, "H"), generated if missing; returns its directory."""
     target = data_dir(size, seed)
     if (target / "meta.json").exists():
         return target
     build = Path(tempfile.mkdtemp(prefix=f"bench-{size}-", dir=DATA_ROOT.parent if DATA_ROOT.exists() else None))
     try:
-        _generate(SIZES[size], seed, build)
+        _generate(HTTP_SIZE if size == HTTP_SIZE.name else SIZES[size], seed, build)
         if target.exists():
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +85,9 @@ def ensure(size: str, seed: int = SEED) -> Path:
     return target
 
 
-def _generate(size: Size, seed: int, out: Path) -> None:
+def _generate(size: Size, seed: int, out: Path, database_url: str | None = None) -> None:
+    """The data set into out/ (base.db, needs/, meta.json); `database_url` loads another database
+    instead of out/base.db (the HTTP scenario's PostgreSQL run), with the same rows."""
     from flask_migrate import upgrade
     from sqlalchemy import insert
 
@@ -106,7 +112,7 @@ def _generate(size: Size, seed: int, out: Path) -> None:
 
     rng = random.Random(seed)
     db_path = out / "base.db"
-    app = create_app(_config(db_path, out / "instance"))
+    app = create_app(_config(db_path, out / "instance", database_url))
     now = utcnow().replace(microsecond=0)
     with app.app_context():
         upgrade()
@@ -288,6 +294,8 @@ def _generate(size: Size, seed: int, out: Path) -> None:
         if batch:
             conn.execute(insert(NeedLine), batch)
             need_count += len(batch)
+        if conn.dialect.name == "postgresql":
+            _advance_sequences(conn)
         db.session.commit()
         db.engine.dispose()
 
@@ -328,13 +336,35 @@ def _generate(size: Size, seed: int, out: Path) -> None:
     (out / "meta.json").write_text(json.dumps(meta))
 
 
-def _config(db_path: Path, instance: Path) -> dict:
+def _config(db_path: Path, instance: Path, database_url: str | None = None) -> dict:
     instance.mkdir(parents=True, exist_ok=True)
     return {
         "ENV_NAME": "development",
         "SECRET_KEY": "bench-not-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{db_path}",
     }
+
+
+def _advance_sequences(conn) -> None:
+    """PostgreSQL: the rows above carry explicit ids, which do not move the id sequences; set each
+    past its table's largest id, or the application's first insert would collide with them."""
+    from sqlalchemy import text
+
+    tables = conn.execute(
+        text(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND column_name = 'id' "
+            "AND pg_get_serial_sequence(quote_ident(table_name), 'id') IS NOT NULL"
+        )
+    ).scalars()
+    for table in list(tables):
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
+            ),
+            {"table": f'"{table}"'},
+        )
 
 
 # --- the filled workbooks -------------------------------------------------------------------
@@ -370,6 +400,8 @@ def needs_file(commune: str, rows: list[tuple]) -> bytes:
     out.append(f'<row r="2">{text("A2", "Commune : " + commune)}</row>')
     out.append(f'<row r="3">{text("A3", "Date limite de saisie : 31/12/2026")}</row>')
     out.append(f'<row r="4">{text("A4", "Mode d" + chr(39) + "emploi : saisissez les quantités.")}</row>')
+    total = f"<f>SUM(I8:I{len(rows) + 7})</f><v>{sum(round(r[4] * (r[6] or 0), 2) for r in rows)}</v>"
+    out.append(f'<row r="5">{text("A5", "Total estimé HT")}<c r="I5">{total}</c></row>')
     out.append('<row r="7">' + "".join(text(f"{chr(65 + i)}7", title) for i, title in enumerate(HEADER)) + "</row>")
     for number, row in enumerate(rows, start=8):
         ref, designation, family, unit, price, previous, quantity, comment = row
@@ -380,9 +412,10 @@ def needs_file(commune: str, rows: list[tuple]) -> bytes:
             cells.append(f'<c r="F{number}"><v>{previous}</v></c>')
         if quantity is not None:
             cells.append(f'<c r="G{number}"><v>{quantity}</v></c>')
-            cells.append(f'<c r="I{number}"><v>{round(price * quantity, 2)}</v></c>')
         if comment:
             cells.append(text(f"H{number}", comment))
+        # The amount stays a formula, with the value Excel cached when it saved the file.
+        cells.append(f'<c r="I{number}"><f>E{number}*G{number}</f><v>{round(price * (quantity or 0), 2)}</v></c>')
         out.append(f'<row r="{number}">{"".join(cells)}</row>')
     out.append("</sheetData></worksheet>")
     sheet = "".join(out)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -232,7 +233,7 @@ class GridLine:
     updated_by: str | None = None
     updated_at: datetime | None = None
 
-    @property
+    @cached_property  # read three times a render (the line, its family's total, the grid's); never changed
     def amount(self) -> Decimal:
         return estimated_amount([(self.quantity, self.item.unit_price_ht)])
 

@@ -44,6 +44,26 @@ def test_french_formats():
     assert datetime_fr(datetime(2026, 11, 28, 23, 30)) == "29/11/2026 à 00:30"
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        (Decimal("0"), Decimal("-0"), 0, 0.0, -0.0, Decimal("0.00")),
+        (Decimal("1.005"), Decimal("1.0050"), Decimal("1.015"), 1.005),
+        (Decimal("2"), 2, 2.0, Decimal("2.000")),
+    ],
+)
+def test_remembered_formats_are_babels_whatever_came_first(values):
+    """euros() and number() remember babel's answers: values equal as numbers but written
+    differently (-0 and 0, an int and a float) must still each get babel's own text."""
+    from babel.numbers import format_currency, format_decimal
+
+    for _ in range(2):  # the second pass reads what the first remembered
+        for value in values:
+            assert euros(value) == format_currency(value, "EUR", locale="fr_FR")
+            assert number(value) == format_decimal(value, locale="fr_FR")
+            assert number(value, 2) == format_decimal(value, format="#,##0.00", locale="fr_FR")
+
+
 @pytest.mark.parametrize("text", ["=1+1", "+33", "-2", "@SUM(A1)", "\tx"])
 def test_text_a_spreadsheet_would_run_is_escaped(text):
     assert escape_text(text) == "'" + text
