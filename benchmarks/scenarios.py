@@ -173,7 +173,8 @@ def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
 
 def _write_only_dump(db, campaign_id: int) -> None:
     """The cells of tender_files, unstyled: the all-lots book, per lot DQE/BPU/recap, per commune
-    annex; the data loaded by two queries."""
+    annex (the recap and annex cells as the application writes them, the bulk at L); the data loaded
+    by two queries."""
     from collections import defaultdict
 
     from openpyxl import Workbook
@@ -227,13 +228,21 @@ def _write_only_dump(db, campaign_id: int) -> None:
         book([("DQE", dqe_rows(rows))])
         book([("BPU", ((n, r[4], r[5], r[6], r[7], None) for n, r in enumerate(rows, 1)))])
         communes = sorted({insee for r in rows for insee in by_line[r[2]]})
-        recap = [("Réf.", "Désignation", "Unité", "Total", *communes)]
-        recap += [(r[4], r[5], r[6], r[8], *(by_line[r[2]].get(c, 0) for c in communes)) for r in rows]
+        # As the application's recap: no cell for a zero, a row total and the lot's quantity.
+        recap = [("N°", "Réf.", "Désignation", "Unité", *communes, "Total", "Lot")]
+        recap += [
+            (n, r[4], r[5], r[6], *(by_line[r[2]].get(c) for c in communes), f"=SUM(E{n + 7}:E{n + 7})", r[8])
+            for n, r in enumerate(rows, 1)
+        ]
         book([("Récapitulatif", recap)])
     line_of = {r[2]: r for r in lines}
     for (insee, name), quantities in sorted(by_commune.items(), key=lambda kv: kv[0][1]):
-        annex = [(name, insee), ("Lot", "Réf.", "Désignation", "Unité", "Quantité")]
-        annex += [(line_of[i][0], line_of[i][4], line_of[i][5], line_of[i][6], q) for i, q in quantities.items()]
+        # As the application's annex: per line its quantity, estimated unit price and amount formula.
+        annex = [(name, insee), ("Lot", "Réf.", "Désignation", "Unité", "Quantité", "Prix", "Montant")]
+        annex += [
+            (line_of[i][0], line_of[i][4], line_of[i][5], line_of[i][6], q, line_of[i][10], f"=E{n}*F{n}")
+            for n, (i, q) in enumerate(quantities.items(), 3)
+        ]
         book([("Annexe", annex)])
 
 
