@@ -45,7 +45,15 @@ SCENARIOS = {
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    """This process's own peak resident set (VmHWM). Not getrusage's ru_maxrss: on Linux it carries
+    over the parent's peak through fork and exec, so every scenario would report at least the runner's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux, elsewhere an upper bound
 
 
 @contextmanager
