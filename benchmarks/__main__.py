@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"inconnu : {', '.join(unknown)}")
 
+    run_started = time.perf_counter()
     scenarios: list[dict] = []
     for size in sizes if any(s in only for s in SCENARIOS) else []:
         started = time.perf_counter()
@@ -137,7 +138,12 @@ def main(argv: list[str] | None = None) -> None:
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    document = {"machine": machine(), "sizes": sizes, "scenarios": scenarios}
+    document = {
+        "machine": machine(),
+        "sizes": sizes,
+        "run_seconds": round(time.perf_counter() - run_started),  # data generation included
+        "scenarios": scenarios,
+    }
     (out / "latest.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     (out / "latest.md").write_text(markdown(document))
     print((out / "latest.md").read_text())
@@ -189,7 +195,9 @@ def _fr(value, digits: int = 2) -> str:
 def markdown(document: dict) -> str:
     m = document["machine"]
     lines = [
-        f"Mesuré le {m['date']} : Python {m['python']}, SQLite {m['sqlite']}, {m['cpus']} cœurs, {m['platform']}.",
+        f"Mesuré le {m['date']} : Python {m['python']}, SQLite {m['sqlite']}, {m['cpus']} cœurs, {m['platform']} ; "
+        f"exécution complète en {document['run_seconds'] // 60} min {document['run_seconds'] % 60:02d} s "
+        "(génération des données comprise).",
     ]
     timed_rows = [s for s in document["scenarios"] if "p95_ms" not in s]
     if timed_rows:
