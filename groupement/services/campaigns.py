@@ -223,9 +223,13 @@ class InvalidQuantities(ServiceError):
         )
 
 
+# A catalog item as the grid shows it: a row with id, ref, designation, family, unit, unit_price_ht.
+GridItem = Row
+
+
 @dataclass
 class GridLine:
-    item: CatalogItem
+    item: GridItem
     quantity: int = 0
     comment: str = ""
     version: int = 0
@@ -508,7 +512,7 @@ class LineChange:
 
 def line_history(
     actor: Actor, campaign_id: int, item_id: int, commune_id: int | None = None
-) -> tuple[CatalogItem, list[LineChange]]:
+) -> tuple[GridItem, list[LineChange]]:
     grid = needs_grid(actor, campaign_id, commune_id)
     item = next((line.item for line in grid.lines if line.item.id == item_id), None)
     if item is None or grid.submission is None:
@@ -581,10 +585,19 @@ def _campaign_families(campaign: Campaign) -> set[Family]:
     )
 
 
-def _campaign_items(campaign_id: int, families: set[Family]) -> list[CatalogItem]:
+def _campaign_items(campaign_id: int, families: set[Family]) -> list[GridItem]:
+    """The grid's items as rows of the columns it shows: a 2 000-item grid is read on every page
+    load, and ORM objects cost several times as much to build."""
     return list(
-        db.session.scalars(
-            select(CatalogItem)
+        db.session.execute(
+            select(
+                CatalogItem.id,
+                CatalogItem.ref,
+                CatalogItem.designation,
+                CatalogItem.family,
+                CatalogItem.unit,
+                CatalogItem.unit_price_ht,
+            )
             .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
             .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(families))
             .order_by(CatalogItem.family, CatalogItem.ref)
