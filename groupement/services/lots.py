@@ -118,7 +118,9 @@ def aggregate_campaign(actor: Actor | None, campaign_id: int, now: datetime | No
             select(LotLine.id, validated_needs.c.commune_id, validated_needs.c.quantity).join(
                 LotLine, (LotLine.campaign_id == campaign.id) & (LotLine.item_id == validated_needs.c.item_id)
             ),
-        )
+        ),
+        # SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg reports -1 otherwise).
+        execution_options={"preserve_rowcount": True},
     ).rowcount
     communes = db.session.scalar(
         select(func.count())
