@@ -313,7 +313,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
     _require(actor, Role.AGENT, "Seul un agent de la commune saisit les besoins.")
     campaign = scope.get_campaign(actor, campaign_id)
     commune = _participant(campaign, actor.organisation_id)
-    allowed_items = _campaign_item_labels(campaign.id, _families_of(campaign, commune.id))
+    allowed_items = {item.id: item for item in _campaign_items(campaign.id, _families_of(campaign, commune.id))}
 
     errors: dict[int, str] = {}
     parsed: dict[int, tuple[int, str, int]] = {}
@@ -372,7 +372,6 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
         db.session.rollback()
         raise NeedsConflict(conflicts)
 
-    changed = 0
     created: list[dict] = []
     updates: list[tuple[int, dict, dict]] = []
     moment = utcnow()
@@ -394,7 +393,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
             line.version += 1
             line.updated_by_id, line.updated_at = actor.user_id, moment
     audit.record_many(actor.user_id, "need_line.update", "need_line", updates)
-    changed += len(updates)
+    changed = len(updates)
     if created:
         # One multi-row INSERT, then the audit events: an upload may add thousands of lines.
         try:
@@ -603,18 +602,6 @@ def _campaign_items(campaign_id: int, families: set[Family]) -> list[GridItem]:
             .order_by(CatalogItem.family, CatalogItem.ref)
         )
     )
-
-
-def _campaign_item_labels(campaign_id: int, families: set[Family]) -> dict[int, Row]:
-    """id -> (id, ref, designation) of the campaign's items: what a save checks and names, without ORM objects."""
-    return {
-        row.id: row
-        for row in db.session.execute(
-            select(CatalogItem.id, CatalogItem.ref, CatalogItem.designation)
-            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
-            .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(families))
-        )
-    }
 
 
 def _previous_quantities(campaign: Campaign, commune_id: int) -> dict[int, int]:
