@@ -92,7 +92,9 @@ def test_the_coordinator_creates_a_campaign_over_the_chosen_families_only(setup,
     assert opened.status is CampaignStatus.OPEN
     with pytest.raises(ServiceError, match="Impossible d'ouvrir"):
         change_campaign_status(setup["coordinator"], campaign.id, "open")
-    actions = database.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "campaign")).all()
+    actions = database.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "campaign").order_by(AuditEvent.id)
+    ).all()
     assert actions == ["campaign.create", "campaign.open"]
 
 
