@@ -92,23 +92,15 @@ def _generate(size: Size, seed: int, out: Path, database_url: str | None = None)
     from sqlalchemy import insert
 
     from groupement import create_app
-    from groupement.domain.access import OrganisationKind, Role
-    from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-    from groupement.domain.families import Family
+    from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submission
+    from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+    from groupement.catalog.models import CatalogItem
+    from groupement.core.access import OrganisationKind, Role
+    from groupement.core.timeutil import utcnow
     from groupement.extensions import db
-    from groupement.models import (
-        Campaign,
-        CampaignItem,
-        CatalogItem,
-        Groupement,
-        Membership,
-        NeedLine,
-        Organisation,
-        Submission,
-        User,
-    )
-    from groupement.models.organisations import ExecutionMode
-    from groupement.timeutil import utcnow
+    from groupement.organisations.families import Family
+    from groupement.organisations.models import ExecutionMode, Groupement, Membership, Organisation
+    from groupement.organisations.user_models import User
 
     rng = random.Random(seed)
     db_path = out / "base.db"

@@ -86,11 +86,12 @@ def _prepare(database_url: str, meta: dict) -> tuple[int, list[str]]:
     from werkzeug.security import generate_password_hash
 
     from groupement import create_app
-    from groupement.domain.access import Role
-    from groupement.domain.campaigns import SubmissionStatus
+    from groupement.campaigns.models import NeedLine, Submission
+    from groupement.campaigns.rules import SubmissionStatus
+    from groupement.core.access import Role
+    from groupement.core.timeutil import utcnow
     from groupement.extensions import db
-    from groupement.models import NeedLine, Submission, User
-    from groupement.timeutil import utcnow
+    from groupement.organisations.user_models import User
 
     commune = meta["communes"][0]
     campaign = meta["open_campaign"]

@@ -30,7 +30,7 @@ SCENARIOS = {
         "calamine": "python-calamine read of the same files",
     },
     "aggregate": {
-        "app": "services.lots.aggregate_campaign (lots, lines, shares, commit)",
+        "app": "lots.service.aggregate_campaign (lots, lines, shares, commit)",
         "sql": "one SQL GROUP BY item over the same need lines",
     },
     "exports": {
@@ -38,7 +38,7 @@ SCENARIOS = {
         "writeonly": "the same cells loaded by 2 SQL queries and dumped with openpyxl write-only, no styles",
     },
     "split": {
-        "app": "domain.allocation.split_invoice (key: amount)",
+        "app": "invoices.allocation.split_invoice (key: amount)",
         "numpy": "vectorised numpy largest-remainder split of the same amounts",
     },
 }
@@ -107,8 +107,8 @@ def run_import(variant: str, data: Path, meta: dict) -> tuple[float, int]:
             out.extend(CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python())
         return time.perf_counter() - start, rows
 
-    from groupement.domain.access import Actor, Role
-    from groupement.services.needs_upload import confirm_upload, preview_upload
+    from groupement.campaigns.needs_upload import confirm_upload, preview_upload
+    from groupement.core.access import Actor, Role
 
     with app_on_copy(data):
         start = time.perf_counter()
@@ -144,7 +144,7 @@ def run_aggregate(variant: str, data: Path, meta: dict) -> tuple[float, int]:
                 {"c": meta["closed_campaign"]},
             ).all()
             return time.perf_counter() - start, rows
-        from groupement.services.lots import aggregate_campaign
+        from groupement.lots.service import aggregate_campaign
 
         start = time.perf_counter()
         aggregate_campaign(None, meta["closed_campaign"])
@@ -157,10 +157,10 @@ def run_aggregate(variant: str, data: Path, meta: dict) -> tuple[float, int]:
 def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
     from sqlalchemy import text
 
+    from groupement.campaigns.models import Campaign
     from groupement.extensions import db
-    from groupement.models import Campaign
-    from groupement.services.lots import aggregate_campaign, overview_of
-    from groupement.services.tender_exports import tender_files
+    from groupement.lots.service import aggregate_campaign, overview_of
+    from groupement.tenders.exports import tender_files
 
     with app_on_copy(data):
         aggregate_campaign(None, meta["closed_campaign"])
@@ -259,7 +259,7 @@ def _write_only_dump(db, campaign_id: int) -> None:
 
 def invoice(meta: dict):
     """50 000 lines (L) tied to 1 000 communes, three VAT rates, two charges and an allowance shared."""
-    from groupement.domain.allocation import CommuneInfo, SplitLine
+    from groupement.invoices.allocation import CommuneInfo, SplitLine
 
     rng = random.Random(generate.SEED + 4)
     n_communes = meta["invoice_communes"]
@@ -330,7 +330,7 @@ def _split_once(variant: str, lines, communes) -> float:
             if base:
                 split(vat, bases[r])
         return time.perf_counter() - start
-    from groupement.domain.allocation import AllocationKey, split_invoice
+    from groupement.invoices.allocation import AllocationKey, split_invoice
 
     start = time.perf_counter()
     split_invoice(lines, communes, AllocationKey.AMOUNT)

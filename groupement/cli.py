@@ -8,8 +8,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from groupement.formatting import os_reason
-from groupement.services.errors import ImportRejected
+from groupement.core.errors import ImportRejected
+from groupement.core.formatting import os_reason
 
 
 class FrenchError(click.ClickException):
@@ -47,7 +47,7 @@ def register_commands(app: Flask) -> None:
 @click.command("demo", help="Charge les données de démonstration (idempotent) et affiche les comptes.")
 @with_appcontext
 def demo_command() -> None:
-    from groupement.services.demo import DEMO_PASSWORD, load_demo
+    from groupement.demo.dataset import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
     click.echo(f"Données de démonstration chargées. Comptes (mot de passe commun : {DEMO_PASSWORD}) :")
@@ -65,9 +65,9 @@ def demo_command() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(file: Path) -> None:
-    from groupement.formatting import number
-    from groupement.services.backup import backup_database
-    from groupement.services.errors import ServiceError
+    from groupement.core.backup import backup_database
+    from groupement.core.errors import ServiceError
+    from groupement.core.formatting import number
 
     try:
         report = backup_database(file)
@@ -84,8 +84,8 @@ def backup_command(file: Path) -> None:
 @click.option("--yes", "confirmed", is_flag=True, help="Ne pas demander de confirmation.")
 @with_appcontext
 def restore_command(file: Path, confirmed: bool) -> None:
-    from groupement.services.backup import restore_database
-    from groupement.services.errors import ServiceError
+    from groupement.core.backup import restore_database
+    from groupement.core.errors import ServiceError
 
     if not confirmed and not click.confirm(f"Toutes les données actuelles seront remplacées par {file}. Continuer ?"):
         raise FrenchError("restauration abandonnée : rien n'a été modifié.")
@@ -133,10 +133,10 @@ def invoice_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @with_appcontext
 def invoice_import(file: Path, as_json: bool) -> None:
-    from groupement.formatting import euros, percent
-    from groupement.services.errors import ServiceError
-    from groupement.services.invoice_pages import vat_by_rate
-    from groupement.services.invoices import InvoiceRejected, import_invoice
+    from groupement.core.errors import ServiceError
+    from groupement.core.formatting import euros, percent
+    from groupement.invoices.pages import vat_by_rate
+    from groupement.invoices.service import InvoiceRejected, import_invoice
 
     def refuse(message: str, reasons: list[str]):
         if as_json:
@@ -208,10 +208,10 @@ def invoice_import(file: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @with_appcontext
 def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool) -> None:
-    from groupement.domain.allocation import AllocationKey
-    from groupement.formatting import euros, percent
-    from groupement.services.errors import ServiceError
-    from groupement.services.invoices import split_invoice
+    from groupement.core.errors import ServiceError
+    from groupement.core.formatting import euros, percent
+    from groupement.invoices.allocation import AllocationKey
+    from groupement.invoices.service import split_invoice
 
     codes = None
     if communes is not None:
@@ -262,7 +262,7 @@ def catalog_group() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def catalog_import(files: tuple[Path, ...]) -> None:
-    from groupement.services.catalog import import_catalog
+    from groupement.catalog.items import import_catalog
 
     contents = []
     for path in files:
@@ -290,8 +290,8 @@ def campaign_group() -> None:
 @click.argument("campaign_id", type=int)
 @with_appcontext
 def campaign_remind(campaign_id: int) -> None:
-    from groupement.services.errors import ServiceError
-    from groupement.services.reminders import remind_late_communes
+    from groupement.campaigns.reminders import remind_late_communes
+    from groupement.core.errors import ServiceError
 
     try:
         report = remind_late_communes(None, campaign_id)
@@ -312,7 +312,7 @@ def campaign_remind(campaign_id: int) -> None:
 @campaign_group.command("close-expired", help="Clôture les campagnes ouvertes dont la date limite est passée.")
 @with_appcontext
 def campaign_close_expired() -> None:
-    from groupement.services.campaigns import close_expired_campaigns
+    from groupement.campaigns.needs import close_expired_campaigns
 
     closed = close_expired_campaigns()
     if not closed:
@@ -327,8 +327,8 @@ def campaign_close_expired() -> None:
 @click.argument("campaign_id", type=int)
 @with_appcontext
 def campaign_aggregate(campaign_id: int) -> None:
-    from groupement.services.errors import ServiceError
-    from groupement.services.lots import aggregate_campaign
+    from groupement.core.errors import ServiceError
+    from groupement.lots.service import aggregate_campaign
 
     try:
         report = aggregate_campaign(None, campaign_id)
@@ -351,8 +351,8 @@ def campaign_aggregate(campaign_id: int) -> None:
 )
 @with_appcontext
 def campaign_export(campaign_id: int, out_dir: Path) -> None:
-    from groupement.services.errors import ServiceError
-    from groupement.services.tender_exports import export_campaign
+    from groupement.core.errors import ServiceError
+    from groupement.tenders.exports import export_campaign
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -395,9 +395,9 @@ def decp_export(out_file: Path, published_on) -> None:
     import contextlib
     import os
 
-    from groupement.formatting import date_fr
-    from groupement.services.decp import decp_json, decp_report
-    from groupement.timeutil import paris_today
+    from groupement.contracts.decp import decp_json, decp_report
+    from groupement.core.formatting import date_fr
+    from groupement.core.timeutil import paris_today
 
     today = published_on.date() if published_on else paris_today()
     report = decp_report(today)

@@ -8,33 +8,21 @@ from decimal import Decimal
 
 from stdnum import luhn
 
-from groupement.domain.access import OrganisationKind, Role
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-from groupement.domain.contracts import AwardDecision, OfferSource
-from groupement.domain.families import Family
-from groupement.domain.lots import LotStatus
+from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submission
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.catalog.models import CatalogItem
+from groupement.contracts.models import Award, Contract, ContractPrice
+from groupement.contracts.rules import AwardDecision
+from groupement.core.access import OrganisationKind, Role
+from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.models import (
-    Award,
-    Campaign,
-    CampaignItem,
-    CatalogItem,
-    Contract,
-    ContractPrice,
-    Groupement,
-    Lot,
-    LotLine,
-    Membership,
-    NeedLine,
-    Offer,
-    OfferLine,
-    Organisation,
-    Submission,
-    Supplier,
-    User,
-)
-from groupement.models.organisations import ExecutionMode
-from groupement.timeutil import utcnow
+from groupement.lots.models import Lot, LotLine
+from groupement.lots.rules import LotStatus
+from groupement.organisations.families import Family
+from groupement.organisations.models import ExecutionMode, Groupement, Membership, Organisation
+from groupement.organisations.user_models import User
+from groupement.tenders.models import Offer, OfferLine, Supplier
+from groupement.tenders.rules import OfferSource
 
 PASSWORD = "Mot-de-passe-2026"
 _sequence = itertools.count(1)

@@ -1,21 +1,10 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
-from groupement.models.audit import AuditEvent
-from groupement.models.campaigns import Campaign, CampaignItem, NeedLine, PendingUpload, Submission
-from groupement.models.catalog import CatalogItem
-from groupement.models.contracts import (
-    Award,
-    AwardCriteria,
-    Contract,
-    ContractPrice,
-    Delivery,
-    Offer,
-    OfferLine,
-    Order,
-    OrderLine,
-    Supplier,
-)
-from groupement.models.invoices import (
+from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, PendingUpload, Submission
+from groupement.catalog.models import CatalogItem
+from groupement.contracts.models import Award, Contract, ContractPrice, Delivery, Order, OrderLine
+from groupement.core.audit_log import AuditEvent
+from groupement.invoices.models import (
     Allocation,
     AllocationLine,
     AllocationVat,
@@ -27,9 +16,10 @@ from groupement.models.invoices import (
     Payment,
     RecoveryTitle,
 )
-from groupement.models.organisations import Groupement, Membership, Organisation
-from groupement.models.tenders import Lot, LotLine, LotLineShare
-from groupement.models.users import User
+from groupement.lots.models import Lot, LotLine, LotLineShare
+from groupement.organisations.models import Groupement, Membership, Organisation
+from groupement.organisations.user_models import User
+from groupement.tenders.models import AwardCriteria, Offer, OfferLine, Supplier
 
 __all__ = [
     "Allocation",

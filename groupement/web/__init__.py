@@ -5,38 +5,15 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
-from groupement import formatting
-from groupement.domain.access import Role
-from groupement.domain.families import Family
+from groupement.core import formatting
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db, login_manager
-from groupement.models import User
-from groupement.services.errors import Forbidden, NotFound
+from groupement.organisations.families import Family
+from groupement.organisations.user_models import User
 
 
 def register_web(app: Flask) -> None:
-    from groupement.web.admin.routes import bp as admin_bp
-    from groupement.web.auth.routes import bp as auth_bp
-    from groupement.web.campaigns.routes import bp as campaigns_bp
-    from groupement.web.catalog.routes import bp as catalog_bp
-    from groupement.web.contracts import bp as contracts_bp
-    from groupement.web.dashboard.routes import bp as dashboard_bp
-    from groupement.web.invoices import bp as invoices_bp
-    from groupement.web.lots import bp as lots_bp
-    from groupement.web.needs import bp as needs_bp
-    from groupement.web.offers import bp as offers_bp
-    from groupement.web.opendata import bp as opendata_bp
-    from groupement.web.orders import bp as orders_bp
-    from groupement.web.organisations.routes import bp as organisations_bp
-
-    blueprints = (auth_bp, dashboard_bp, catalog_bp, organisations_bp, admin_bp, campaigns_bp, needs_bp, lots_bp)
-    blueprints = (*blueprints, opendata_bp)
-    blueprints = (*blueprints, orders_bp)
-    blueprints = (*blueprints, contracts_bp)
-    blueprints = (*blueprints, offers_bp)
-    blueprints = (*blueprints, invoices_bp)
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
-
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
@@ -79,7 +56,7 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many_requests(error):
-        # Only the login form is rate limited (groupement/web/auth/routes.py).
+        # Only the login form is rate limited (groupement/organisations/web/auth.py).
         return error_page(
             429,
             "Trop de tentatives",

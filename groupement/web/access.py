@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from groupement.domain.access import Actor, Role
+from groupement.core.access import Actor, Role
 
 ALL_ROLES = frozenset(Role)
 

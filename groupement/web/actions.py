@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import flash
 
-from groupement.services.errors import Forbidden, NotFound, ServiceError
+from groupement.core.errors import Forbidden, NotFound, ServiceError
 
 
 def attempt(action: Callable):

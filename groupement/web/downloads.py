@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from groupement.io.xlsx import XLSX_MIMETYPE
+from groupement.core.files.xlsx import XLSX_MIMETYPE
 
 
 def file_response(content: bytes, filename: str, mimetype: str) -> Response:

@@ -7,13 +7,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-from groupement.domain.families import Family
+from groupement.campaigns.models import PendingUpload
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.models import Lot, PendingUpload
-from groupement.services.lots import aggregate_campaign
-from groupement.timeutil import utcnow
+from groupement.lots.models import Lot
+from groupement.lots.service import aggregate_campaign
+from groupement.organisations.families import Family
 from tests import factories
 from tests.conftest import log_in
 from tests.e2e.browser import browser, live_server, page  # noqa: F401  (shared fixtures, defined once)
@@ -145,9 +146,9 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     """A third campaign (laptops and screens; A: 4 + 6, B: 6 laptops), aggregated into one lot
     awarded to a supplier: the framework contract the communes order from (its own campaign, so
     that the lots pages keep the draft lots above). Commune A placed one order: 2 laptops, 3 screens."""
-    from groupement.domain.access import Actor
-    from groupement.models import CatalogItem
-    from groupement.services.orders import place_order
+    from groupement.catalog.models import CatalogItem
+    from groupement.contracts.orders import place_order
+    from groupement.core.access import Actor
 
     make = factories
     screen = db.session.scalar(select(CatalogItem).where(CatalogItem.ref == "INF-ECRAN"))
@@ -196,10 +197,10 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
     its recovery titles issued by the accountant."""
     from pathlib import Path
 
-    from groupement.domain.access import Actor
-    from groupement.domain.allocation import AllocationKey
-    from groupement.models import Allocation
-    from groupement.services.invoices import import_invoice, issue_recovery_titles, split_invoice
+    from groupement.core.access import Actor
+    from groupement.invoices.allocation import AllocationKey
+    from groupement.invoices.models import Allocation
+    from groupement.invoices.service import import_invoice, issue_recovery_titles, split_invoice
 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
     invoice = import_invoice(None, sample.name, sample.read_bytes())
@@ -233,7 +234,7 @@ def client_as(app, world):
 @pytest.fixture
 def demo(app, live_server):  # noqa: F811  (the shared fixture imported above)
     """The demo data set behind a live server, for the browser tests."""
-    from groupement.services.demo import load_demo
+    from groupement.demo.dataset import load_demo
 
     with app.app_context():
         load_demo()

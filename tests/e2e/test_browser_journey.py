@@ -16,16 +16,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from groupement.domain.access import OrganisationKind, Role
-from groupement.domain.families import Family
+from groupement.catalog.items import import_catalog
+from groupement.catalog.reference_data import catalog_paths
+from groupement.core.access import OrganisationKind, Role
+from groupement.core.timeutil import paris_today
 from groupement.extensions import db
-from groupement.io.tender_xlsx import ECO, REF, UNIT_PRICE
-from groupement.models import Groupement, Membership, Organisation
-from groupement.models.organisations import ExecutionMode
-from groupement.services.catalog import import_catalog
-from groupement.services.reference_data import catalog_paths
-from groupement.services.users import create_user
-from groupement.timeutil import paris_today
+from groupement.organisations.families import Family
+from groupement.organisations.models import ExecutionMode, Groupement, Membership, Organisation
+from groupement.organisations.users import create_user
+from groupement.tenders.tender_xlsx import ECO, REF, UNIT_PRICE
 from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser
@@ -447,7 +446,7 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
 
 def datetime_local(hours_from_now: int) -> str:
     """A value for an <input type=datetime-local>, in Paris time (the browser's and the form's zone)."""
-    from groupement.timeutil import to_paris, utcnow
+    from groupement.core.timeutil import to_paris, utcnow
 
     moment = to_paris(utcnow() + timedelta(hours=hours_from_now))
     return moment.strftime("%Y-%m-%dT%H:%M")

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
+from groupement.demo.dataset import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.e2e.browser import SCREENSHOTS, screenshot
 from tests.e2e.browser import log_in as browser_log_in
 

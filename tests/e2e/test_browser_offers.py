@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from groupement.extensions import db
-from groupement.io.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, UNIT_PRICE
-from groupement.models import User
-from groupement.services.lots import publish_lot
-from groupement.services.tender_exports import lot_file
+from groupement.lots.service import publish_lot
+from groupement.organisations.user_models import User
+from groupement.tenders.exports import lot_file
+from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, UNIT_PRICE
 from tests import factories
 from tests.e2e.browser import screenshot
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from groupement.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
+from groupement.demo.dataset import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
+from groupement.campaigns.models import Campaign, Submission
+from groupement.campaigns.reminders import ReminderReport
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.campaigns.web.routes import reminder_messages
+from groupement.core.audit_log import AuditEvent
+from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.models import AuditEvent, Campaign, Submission
-from groupement.services.reminders import ReminderReport
-from groupement.timeutil import utcnow
-from groupement.web.campaigns.routes import reminder_messages
 from tests.conftest import csrf_token_of
 
 

@@ -12,12 +12,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from groupement import formatting
-from groupement.domain.lots import LotStatus
+from groupement.contracts.models import Contract
+from groupement.core import formatting
+from groupement.core.files.xlsx import XLSX_MIMETYPE
 from groupement.extensions import db
-from groupement.io.xlsx import XLSX_MIMETYPE
-from groupement.models import AwardCriteria, Contract, Lot, User
-from groupement.services.lots import publish_lot
+from groupement.lots.models import Lot
+from groupement.lots.rules import LotStatus
+from groupement.lots.service import publish_lot
+from groupement.organisations.user_models import User
+from groupement.tenders.models import AwardCriteria
 from tests import factories
 from tests.conftest import csrf_token_of
 
@@ -244,9 +247,9 @@ def test_the_savings_page_compares_to_the_previous_campaign_prices(client_as, of
 
 
 def test_the_commune_chart_shows_savings_or_pairs_when_a_commune_pays_more():
-    from groupement.domain.savings import Comparison, Totals
-    from groupement.services.savings import CommuneRow
-    from groupement.web.contracts.routes import commune_bars
+    from groupement.contracts.web.routes import commune_bars
+    from groupement.savings.report import CommuneRow
+    from groupement.savings.rules import Comparison, Totals
 
     def row(n: int, estimated: str, awarded: str) -> CommuneRow:
         return CommuneRow(n, f"Commune {n}", None, Totals(estimate=Comparison(D(estimated), D(awarded))))

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from groupement.campaigns import needs as campaign_service
+from groupement.campaigns.models import NeedLine
+from groupement.core.audit_log import AuditEvent
 from groupement.extensions import db
-from groupement.models import AuditEvent, NeedLine
-from groupement.services import campaigns as campaign_service
 from tests.conftest import csrf_token_of
 
 LOST = OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
@@ -76,7 +77,7 @@ def test_the_database_dropping_while_reading_a_page_shows_the_french_500_page(
     def connection_lost(*args, **kwargs):
         raise LOST
 
-    monkeypatch.setattr("groupement.web.needs.routes.needs_grid", connection_lost)
+    monkeypatch.setattr("groupement.campaigns.web.needs.routes.needs_grid", connection_lost)
     response = client.get(f"/campagnes/{world.ids['campaign']}/besoins")
     assert response.status_code == 500
     assert "Erreur interne" in response.get_data(as_text=True)

@@ -17,18 +17,13 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from groupement.catalog.models import CatalogItem
+from groupement.contracts.models import Order
+from groupement.core.audit_log import AuditEvent
 from groupement.extensions import db
-from groupement.models import (
-    AuditEvent,
-    CatalogItem,
-    Invoice,
-    InvoiceLine,
-    Order,
-    Organisation,
-    Payment,
-    RecoveryTitle,
-    Supplier,
-)
+from groupement.invoices.models import Invoice, InvoiceLine, Payment, RecoveryTitle
+from groupement.organisations.models import Organisation
+from groupement.tenders.models import Supplier
 from tests.conftest import csrf_token_of
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"

@@ -11,15 +11,15 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.lots import LotStatus
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.files.xlsx import XLSX_MIMETYPE
+from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.io.xlsx import XLSX_MIMETYPE
-from groupement.models import Lot, LotLine
-from groupement.services.lots import CommuneShareRow, aggregate_campaign
-from groupement.timeutil import utcnow
-from groupement.web.lots.routes import commune_bars
+from groupement.lots.models import Lot, LotLine
+from groupement.lots.rules import LotStatus
+from groupement.lots.service import CommuneShareRow, aggregate_campaign
+from groupement.lots.web.routes import commune_bars
 from tests import factories
 from tests.conftest import csrf_token_of
 

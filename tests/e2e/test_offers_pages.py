@@ -12,11 +12,13 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from groupement.core.files.xlsx import XLSX_MIMETYPE
 from groupement.extensions import db
-from groupement.io.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_TOTAL, REF, UNIT_PRICE
-from groupement.io.xlsx import XLSX_MIMETYPE
-from groupement.models import LotLine, Offer, Supplier, User
-from groupement.services.lots import publish_lot
+from groupement.lots.models import LotLine
+from groupement.lots.service import publish_lot
+from groupement.organisations.user_models import User
+from groupement.tenders.models import Offer, Supplier
+from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_TOTAL, REF, UNIT_PRICE
 from tests.conftest import csrf_token_of
 
 COLUMN = {title: index for index, title in enumerate(DQE_COLUMNS, start=1)}

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+from groupement.core.timeutil import paris_today
 from groupement.extensions import db
-from groupement.models import Lot
-from groupement.timeutil import paris_today
+from groupement.lots.models import Lot
 from tests import factories
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"

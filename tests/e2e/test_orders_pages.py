@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from groupement.contracts.models import Delivery, Order, OrderLine
+from groupement.core.timeutil import paris_today
 from groupement.extensions import db
-from groupement.models import Delivery, Order, OrderLine
-from groupement.timeutil import paris_today
 from tests.conftest import csrf_token_of
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from groupement import create_app
-from groupement.domain.access import Role
+from groupement.core.access import Role
 from groupement.extensions import db, limiter
 from tests import factories
 from tests.conftest import csrf_token_of

@@ -11,28 +11,22 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Actor, Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.contracts import AwardDecision
-from groupement.domain.families import Family
-from groupement.domain.lots import LotStatus
-from groupement.models import (
-    AuditEvent,
-    Award,
-    AwardCriteria,
-    Campaign,
-    CatalogItem,
-    Contract,
-    ContractPrice,
-    Lot,
-    LotLine,
-    Offer,
-    Organisation,
-)
-from groupement.services.awards import award_lot, award_page, contract_detail, declare_unsuccessful, list_contracts
-from groupement.services.errors import Forbidden, NotFound, ServiceError
-from groupement.services.lots import aggregate_campaign, publish_lot, set_lot_parameters
-from groupement.timeutil import utcnow
+from groupement.campaigns.models import Campaign
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.catalog.models import CatalogItem
+from groupement.contracts.awards import award_lot, award_page, contract_detail, declare_unsuccessful, list_contracts
+from groupement.contracts.models import Award, Contract, ContractPrice
+from groupement.contracts.rules import AwardDecision
+from groupement.core.access import Actor, Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.timeutil import utcnow
+from groupement.lots.models import Lot, LotLine
+from groupement.lots.rules import LotStatus
+from groupement.lots.service import aggregate_campaign, publish_lot, set_lot_parameters
+from groupement.organisations.families import Family
+from groupement.organisations.models import Organisation
+from groupement.tenders.models import AwardCriteria, Offer
 
 NOTIFIED = date(2027, 2, 15)
 _builds = itertools.count(1)

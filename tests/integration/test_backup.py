@@ -8,7 +8,8 @@ import shutil
 import pytest
 from sqlalchemy import delete, func, select
 
-from groupement.models import CatalogItem, Organisation
+from groupement.catalog.models import CatalogItem
+from groupement.organisations.models import Organisation
 
 
 def _needs_tools(database) -> None:
@@ -79,7 +80,7 @@ def test_a_backup_into_a_missing_folder_is_a_clean_french_error(app, database, t
 def test_missing_postgresql_tools_give_a_french_message(monkeypatch, database, tmp_path):
     from sqlalchemy.engine import make_url
 
-    from groupement.services import backup
+    from groupement.core import backup
 
     monkeypatch.setattr(backup.shutil, "which", lambda tool: None)
     with pytest.raises(backup.BackupError, match="pg_dump est introuvable"):

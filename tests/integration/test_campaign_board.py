@@ -8,12 +8,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-from groupement.domain.families import Family
-from groupement.services.campaign_board import board_xlsx, campaign_board, campaign_overview
-from groupement.services.errors import Forbidden, NotFound
-from groupement.timeutil import to_paris
+from groupement.campaigns.board import board_xlsx, campaign_board, campaign_overview
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, NotFound
+from groupement.core.timeutil import to_paris
+from groupement.organisations.families import Family
 
 INF, FOU = Family.INFORMATIQUE, Family.FOURNITURES
 

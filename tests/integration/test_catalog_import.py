@@ -3,11 +3,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.catalog import CATALOG_COLUMNS
-from groupement.models import AuditEvent, CatalogItem
-from groupement.services.catalog import import_catalog
-from groupement.services.errors import ImportRejected
-from groupement.services.reference_data import catalog_paths
+from groupement.catalog.items import import_catalog
+from groupement.catalog.models import CatalogItem
+from groupement.catalog.reference_data import catalog_paths
+from groupement.catalog.rules import CATALOG_COLUMNS
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import ImportRejected
 
 HEADER = ";".join(CATALOG_COLUMNS)
 LAPTOP = "INF-A;Ordinateur portable 14 pouces;informatique;30213100-6;unité;849,00;20,00;1,50;2183"

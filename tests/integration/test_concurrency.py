@@ -13,16 +13,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.allocation import AllocationKey
-from groupement.domain.campaigns import SubmissionStatus
+from groupement.campaigns.models import NeedLine, Submission
+from groupement.campaigns.needs import NeedEntry, NeedsConflict, needs_grid, save_needs
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import ServiceError
+from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.models import Allocation, AuditEvent, Invoice, LotLineShare, NeedLine, Submission
-from groupement.services.campaigns import NeedEntry, NeedsConflict, needs_grid, save_needs
-from groupement.services.errors import ServiceError
-from groupement.services.invoices import InvoiceRejected, import_invoice, split_invoice
-from groupement.services.lots import aggregate_campaign
-from groupement.timeutil import utcnow
+from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.models import Allocation, Invoice
+from groupement.invoices.service import InvoiceRejected, import_invoice, split_invoice
+from groupement.lots.models import LotLineShare
+from groupement.lots.service import aggregate_campaign
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")),

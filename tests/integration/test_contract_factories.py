@@ -5,12 +5,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.lots import LotStatus
-from groupement.models import Lot
-from groupement.services.lots import aggregate_campaign
-from groupement.timeutil import utcnow
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.timeutil import utcnow
+from groupement.lots.models import Lot
+from groupement.lots.rules import LotStatus
+from groupement.lots.service import aggregate_campaign
 
 
 def test_an_awarded_lot_has_a_contract_priced_from_its_offer(make, database):

@@ -12,13 +12,13 @@ import pytest
 from jsonschema import Draft7Validator
 from sqlalchemy import event, select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.families import Family
-from groupement.models import Lot
-from groupement.services.decp import ContractProblem, decp_document
-from groupement.services.lots import aggregate_campaign, publish_lot
-from groupement.timeutil import utcnow
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.contracts.decp import ContractProblem, decp_document
+from groupement.core.access import Role
+from groupement.core.timeutil import utcnow
+from groupement.lots.models import Lot
+from groupement.lots.service import aggregate_campaign, publish_lot
+from groupement.organisations.families import Family
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
 VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))

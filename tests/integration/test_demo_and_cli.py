@@ -1,10 +1,13 @@
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.families import Family
-from groupement.models import AuditEvent, CatalogItem, Groupement, Membership, Organisation, User
-from groupement.services.demo import DEMO_PASSWORD, load_demo
-from groupement.services.users import authenticate
+from groupement.catalog.models import CatalogItem
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.demo.dataset import DEMO_PASSWORD, load_demo
+from groupement.organisations.families import Family
+from groupement.organisations.models import Groupement, Membership, Organisation
+from groupement.organisations.user_models import User
+from groupement.organisations.users import authenticate
 
 
 def totals(db):
@@ -61,8 +64,8 @@ def test_cli_demo_prints_one_login_per_role(app, database):
 
 
 def test_the_demo_campaign_2027_is_open_with_most_communes_validated_and_two_not_started(database):
-    from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-    from groupement.models import Campaign, Submission
+    from groupement.campaigns.models import Campaign, Submission
+    from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
 
     load_demo()
     current = database.session.scalar(select(Campaign).where(Campaign.year == 2027))
@@ -78,9 +81,12 @@ def test_the_demo_campaign_2027_is_open_with_most_communes_validated_and_two_not
 
 
 def test_the_demo_carries_last_years_campaign_through_to_a_split_invoice(database):
-    from groupement.domain.contracts import InvoiceStatus
-    from groupement.domain.lots import LotStatus
-    from groupement.models import Allocation, Contract, Delivery, Invoice, Lot, Offer, Order
+    from groupement.contracts.models import Contract, Delivery, Order
+    from groupement.invoices.models import Allocation, Invoice
+    from groupement.invoices.states import InvoiceStatus
+    from groupement.lots.models import Lot
+    from groupement.lots.rules import LotStatus
+    from groupement.tenders.models import Offer
 
     load_demo()
     lots = database.session.scalars(select(Lot)).all()

@@ -11,14 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.catalog import CATALOG_COLUMNS
-from groupement.models import AuditEvent, CatalogItem, Invoice, InvoiceLine
-from groupement.services import catalog as catalog_service
-from groupement.services import invoices as invoice_service
-from groupement.services.catalog import import_catalog
-from groupement.services.invoices import import_invoice
-from groupement.timeutil import utcnow
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.catalog import items as catalog_service
+from groupement.catalog.items import import_catalog
+from groupement.catalog.models import CatalogItem
+from groupement.catalog.rules import CATALOG_COLUMNS
+from groupement.core.audit_log import AuditEvent
+from groupement.core.timeutil import utcnow
+from groupement.invoices import service as invoice_service
+from groupement.invoices.models import Invoice, InvoiceLine
+from groupement.invoices.service import import_invoice
 
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
 ROWS = [f"INF-PANNE-{n};Ordinateur portable {n};informatique;30213100-6;unité;849,00;20,00;1,50;2183" for n in range(3)]
@@ -99,7 +101,7 @@ def test_a_full_disk_while_exporting_gives_a_french_error_and_exit_code_1(app, m
 
 
 def test_a_full_disk_during_a_backup_leaves_no_partial_file(app, database, tmp_path, monkeypatch):
-    from groupement.services import backup
+    from groupement.core import backup
 
     if database.engine.dialect.name != "sqlite":
         pytest.skip("le disque plein est simulé sur la copie SQLite")

@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import MergedCell
 from sqlalchemy import func, select
 
-from groupement.domain.catalog import CATALOG_COLUMNS
+from groupement.campaigns.needs_upload import preview_upload
+from groupement.catalog.items import import_catalog
+from groupement.catalog.reference_data import catalog_paths
+from groupement.catalog.rules import CATALOG_COLUMNS
+from groupement.core.errors import ServiceError
 from groupement.extensions import db
-from groupement.services.catalog import import_catalog
-from groupement.services.errors import ServiceError
-from groupement.services.invoices import import_invoice
-from groupement.services.needs_upload import preview_upload
-from groupement.services.offers import import_offer
-from groupement.services.reference_data import catalog_paths
+from groupement.invoices.service import import_invoice
+from groupement.tenders.offers import import_offer
 from tests.integration.test_needs_upload import exported, setting  # noqa: F401  (fixture)
 from tests.integration.test_offers import priced_dqe, tender  # noqa: F401  (fixture)
 

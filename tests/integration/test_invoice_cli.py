@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from groupement.models import Allocation, AuditEvent, Invoice, InvoiceLine
+from groupement.core.audit_log import AuditEvent
+from groupement.invoices.models import Allocation, Invoice, InvoiceLine
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 COMMUNES = [("Bourgoin-Jallieu", "38053", 29_000), ("Villefontaine", "38553", 19_000), ("Four", "38172", 1_500)]

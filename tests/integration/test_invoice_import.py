@@ -4,11 +4,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.contracts import InvoiceKind, InvoiceStatus
-from groupement.models import AuditEvent, Invoice, InvoiceLine
-from groupement.services.errors import Forbidden
-from groupement.services.invoices import InvoiceRejected, import_invoice
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden
+from groupement.invoices.models import Invoice, InvoiceLine
+from groupement.invoices.service import InvoiceRejected, import_invoice
+from groupement.invoices.states import InvoiceKind, InvoiceStatus
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 

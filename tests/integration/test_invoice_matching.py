@@ -3,13 +3,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.models import Lot
-from groupement.services.invoices import import_invoice, match_invoice
-from groupement.services.lots import aggregate_campaign
-from groupement.services.orders import place_order, record_delivery
-from groupement.timeutil import paris_today, utcnow
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.contracts.orders import place_order, record_delivery
+from groupement.core.access import Role
+from groupement.core.timeutil import paris_today, utcnow
+from groupement.invoices.service import import_invoice, match_invoice
+from groupement.lots.models import Lot
+from groupement.lots.service import aggregate_campaign
 
 
 def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivered(make, database):

@@ -5,12 +5,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.allocation import AllocationKey
-from groupement.domain.contracts import CheckResolution, InvoiceStatus
-from groupement.models import Allocation, AllocationVat, RecoveryTitle
-from groupement.services.errors import NotFound, ServiceError
-from groupement.services.invoices import (
+from groupement.core.access import Role
+from groupement.core.errors import NotFound, ServiceError
+from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.models import Allocation, AllocationVat, RecoveryTitle
+from groupement.invoices.service import (
     commune_ledger,
     commune_statement,
     import_invoice,
@@ -19,6 +18,7 @@ from groupement.services.invoices import (
     resolve_check,
     split_invoice,
 )
+from groupement.invoices.states import CheckResolution, InvoiceStatus
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 CAPI_FOUR = {

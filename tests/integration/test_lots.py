@@ -4,14 +4,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-from groupement.domain.families import Family
-from groupement.domain.lots import LotStatus
-from groupement.domain.procedures import Procedure
-from groupement.models import AuditEvent, Campaign, Lot, LotLine, LotLineShare, NeedLine
-from groupement.services.errors import Forbidden, ServiceError
-from groupement.services.lots import (
+from groupement.campaigns.models import Campaign, NeedLine
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden, ServiceError
+from groupement.core.timeutil import utcnow
+from groupement.lots.models import Lot, LotLine, LotLineShare
+from groupement.lots.procedures import Procedure
+from groupement.lots.rules import LotStatus
+from groupement.lots.service import (
     aggregate_campaign,
     campaign_lots,
     exclude_line,
@@ -22,7 +24,7 @@ from groupement.services.lots import (
     rename_lot,
     set_lot_parameters,
 )
-from groupement.timeutil import utcnow
+from groupement.organisations.families import Family
 
 
 @pytest.fixture
@@ -174,11 +176,11 @@ def test_reaggregating_replaces_draft_lots(closed, database):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_set_based_aggregation_agrees_with_the_pure_reference_on_random_needs(make, database, seed):
-    """services.lots sums with GROUP BY and INSERT ... SELECT; domain.aggregation.aggregate is the
+    """lots.service sums with GROUP BY and INSERT ... SELECT; lots.aggregation.aggregate is the
     specification: on random needs (zeros, drafts, communes without needs) both give the same lines."""
     import random
 
-    from groupement.domain.aggregation import NeedRow, aggregate
+    from groupement.lots.aggregation import NeedRow, aggregate
 
     rng = random.Random(seed)
     capi = make.coordinator()

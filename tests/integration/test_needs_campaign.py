@@ -4,11 +4,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-from groupement.domain.families import Family
-from groupement.models import AuditEvent, Campaign, NeedLine, Submission
-from groupement.services.campaigns import (
+from groupement.campaigns.models import Campaign, NeedLine, Submission
+from groupement.campaigns.needs import (
     InvalidQuantities,
     NeedEntry,
     NeedsConflict,
@@ -23,8 +20,12 @@ from groupement.services.campaigns import (
     submit_needs,
     validate_needs,
 )
-from groupement.services.errors import Forbidden, NotFound, ServiceError
-from groupement.timeutil import utcnow
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.timeutil import utcnow
+from groupement.organisations.families import Family
 
 
 @pytest.fixture
@@ -240,9 +241,9 @@ def test_expired_campaigns_are_closed_by_the_cron_task(setup, make, database):
 
 
 def test_a_commune_that_left_the_groupement_before_the_campaign_takes_no_part(setup, database):
-    from groupement.models import Membership
-    from groupement.services.campaign_board import campaign_board
-    from groupement.services.campaigns import participating_communes
+    from groupement.campaigns.board import campaign_board
+    from groupement.campaigns.needs import participating_communes
+    from groupement.organisations.models import Membership
 
     membership = database.session.scalar(select(Membership).where(Membership.commune_id == setup["b"].id))
     membership.left_on = setup["campaign"].opens_at.date()

@@ -11,14 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import NeedValue
-from groupement.domain.families import Family
-from groupement.io.needs_xlsx import SHEET_TITLE, read_needs_workbook
-from groupement.models import AuditEvent, NeedLine, PendingUpload, Submission
-from groupement.services.campaigns import NeedEntry, NeedsConflict, save_needs
-from groupement.services.errors import Forbidden, ImportRejected, NotFound, ServiceError
-from groupement.services.needs_upload import (
+from groupement.campaigns.models import NeedLine, PendingUpload, Submission
+from groupement.campaigns.needs import NeedEntry, NeedsConflict, save_needs
+from groupement.campaigns.needs_upload import (
     NoChanges,
     cancel_upload,
     confirm_upload,
@@ -26,6 +21,12 @@ from groupement.services.needs_upload import (
     pending_preview,
     preview_upload,
 )
+from groupement.campaigns.needs_xlsx import SHEET_TITLE, read_needs_workbook
+from groupement.campaigns.rules import NeedValue
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
+from groupement.organisations.families import Family
 
 
 @dataclass

@@ -9,15 +9,17 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.contracts import OfferSource
-from groupement.domain.lots import LotStatus
-from groupement.io.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_KEY, LINE_TOTAL, UNIT_PRICE
-from groupement.models import AuditEvent, Lot, Offer, OfferLine
-from groupement.services.errors import Forbidden, ImportRejected, NotFound, ServiceError
-from groupement.services.lots import aggregate_campaign, publish_lot
-from groupement.services.offers import (
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
+from groupement.core.timeutil import utcnow
+from groupement.lots.models import Lot
+from groupement.lots.rules import LotStatus
+from groupement.lots.service import aggregate_campaign, publish_lot
+from groupement.tenders.exports import lot_file
+from groupement.tenders.models import Offer, OfferLine
+from groupement.tenders.offers import (
     PricesRejected,
     analysis,
     analysis_xlsx,
@@ -27,9 +29,9 @@ from groupement.services.offers import (
     score_offer,
     set_criteria,
 )
-from groupement.services.suppliers import FIELDS, SupplierData, create_supplier, list_suppliers, update_supplier
-from groupement.services.tender_exports import lot_file
-from groupement.timeutil import utcnow
+from groupement.tenders.rules import OfferSource
+from groupement.tenders.suppliers import FIELDS, SupplierData, create_supplier, list_suppliers, update_supplier
+from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_KEY, LINE_TOTAL, UNIT_PRICE
 
 D = Decimal
 COLUMN = {title: index for index, title in enumerate(DQE_COLUMNS, start=1)}

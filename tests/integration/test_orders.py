@@ -10,13 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from groupement.domain.access import Actor, OrganisationKind, Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.families import Family
-from groupement.models import AuditEvent, Contract, ContractPrice, Delivery, Lot, Order, OrderLine
-from groupement.services.errors import Forbidden, NotFound, ServiceError
-from groupement.services.lots import aggregate_campaign
-from groupement.services.orders import (
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.contracts.models import Contract, ContractPrice, Delivery, Order, OrderLine
+from groupement.contracts.orders import (
     InvalidOrder,
     commune_consumption,
     consumption_report,
@@ -29,7 +25,13 @@ from groupement.services.orders import (
     record_delivery,
     submit_order,
 )
-from groupement.timeutil import to_paris, utcnow
+from groupement.core.access import Actor, OrganisationKind, Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.timeutil import to_paris, utcnow
+from groupement.lots.models import Lot
+from groupement.lots.service import aggregate_campaign
+from groupement.organisations.families import Family
 
 ADDRESS = "Mairie\n1 place de la Mairie\n38300 Bourgoin-Jallieu"
 
@@ -364,7 +366,7 @@ def test_only_the_ordering_communes_users_record_deliveries(setting, database):
 def test_a_number_taken_meanwhile_by_another_order_is_retried_once(setting, database, monkeypatch):
     """Two orders of a commune at the same instant compute the same sequence: the unique
     (commune, year, sequence) constraint refuses the second, which is retried with the next number."""
-    from groupement.services import orders
+    from groupement.contracts import orders
 
     s = setting
     place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS)

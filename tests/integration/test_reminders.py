@@ -15,14 +15,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import func, select
 
-from groupement.domain.access import Actor, Role
-from groupement.domain.campaigns import CampaignStatus, SubmissionStatus
-from groupement.domain.families import Family
-from groupement.models import AuditEvent, Campaign
-from groupement.services.errors import Forbidden, NotFound, ServiceError
-from groupement.services.mail import send_mail
-from groupement.services.reminders import ReminderReport, remind_late_communes
-from groupement.timeutil import utcnow
+from groupement.campaigns.models import Campaign
+from groupement.campaigns.reminders import ReminderReport, remind_late_communes
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.core.access import Actor, Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.mail import send_mail
+from groupement.core.timeutil import utcnow
+from groupement.organisations.families import Family
 
 DEADLINE = datetime(2099, 1, 15, 11, 0)  # UTC: 12:00 in Paris (winter time)
 DEADLINE_FR = "15/01/2099 à 12:00"

@@ -11,15 +11,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.savings import Comparison
-from groupement.models import LotLine
-from groupement.services.awards import award_lot
-from groupement.services.errors import Forbidden, NotFound
-from groupement.services.lots import aggregate_campaign
-from groupement.services.savings import savings_overview, savings_report, savings_xlsx
-from groupement.timeutil import utcnow
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.contracts.awards import award_lot
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, NotFound
+from groupement.core.timeutil import utcnow
+from groupement.lots.models import LotLine
+from groupement.lots.service import aggregate_campaign
+from groupement.savings.report import savings_overview, savings_report, savings_xlsx
+from groupement.savings.rules import Comparison
 from tests.integration.test_awards import NOTIFIED, START, build_tender
 
 D = Decimal

@@ -1,10 +1,10 @@
 import pytest
 from sqlalchemy import select
 
-from groupement.domain.access import Role
-from groupement.models import Organisation
-from groupement.services import scope
-from groupement.services.errors import NotFound
+from groupement.core.access import Role
+from groupement.core.errors import NotFound
+from groupement.organisations import scope
+from groupement.organisations.models import Organisation
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import SubmissionStatus
-from groupement.domain.families import Family
-from groupement.models import Lot
-from groupement.services.errors import Forbidden, ServiceError
-from groupement.services.lots import aggregate_campaign, exclude_line
-from groupement.services.tender_exports import campaign_file, commune_annex, lot_file
-from groupement.timeutil import utcnow
+from groupement.campaigns.rules import SubmissionStatus
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, ServiceError
+from groupement.core.timeutil import utcnow
+from groupement.lots.models import Lot
+from groupement.lots.service import aggregate_campaign, exclude_line
+from groupement.organisations.families import Family
+from groupement.tenders.exports import campaign_file, commune_annex, lot_file
 
 
 @pytest.fixture

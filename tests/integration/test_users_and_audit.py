@@ -1,11 +1,11 @@
 import pytest
 from sqlalchemy import select
 
-from groupement.domain.access import Role
-from groupement.models import AuditEvent, User
-from groupement.models.audit import AuditTrailIsAppendOnly
-from groupement.services.errors import Forbidden, ServiceError
-from groupement.services.users import authenticate, create_user
+from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent, AuditTrailIsAppendOnly
+from groupement.core.errors import Forbidden, ServiceError
+from groupement.organisations.user_models import User
+from groupement.organisations.users import authenticate, create_user
 
 
 def test_the_admin_creates_a_user_who_can_then_log_in_and_it_is_audited(database, make):

@@ -1,6 +1,6 @@
 import pytest
 
-from groupement.domain.access import (
+from groupement.core.access import (
     Actor,
     OrganisationKind,
     Role,

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from groupement.domain.aggregation import NeedRow, aggregate
-from groupement.domain.allotment import default_lot
-from groupement.domain.families import Family
-from groupement.domain.lots import lot_amounts
+from groupement.lots.aggregation import NeedRow, aggregate
+from groupement.lots.allotment import default_lot
+from groupement.lots.rules import lot_amounts
+from groupement.organisations.families import Family
 
 needs = st.lists(st.builds(NeedRow, st.integers(1, 22), st.integers(1, 40), st.integers(0, 1_000_000)), max_size=300)
 

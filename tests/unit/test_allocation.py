@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from groupement.domain.allocation import (
+from groupement.invoices.allocation import (
     AllocationKey,
     CommuneInfo,
     SplitLine,

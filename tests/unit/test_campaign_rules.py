@@ -3,8 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.access import Role
-from groupement.domain.campaigns import (
+from groupement.campaigns.rules import (
     CampaignStatus,
     EntryWindow,
     NeedValue,
@@ -20,6 +19,7 @@ from groupement.domain.campaigns import (
     estimated_amount,
     parse_quantity,
 )
+from groupement.core.access import Role
 
 OPENS = datetime(2026, 11, 1, 8, 0)
 CLOSES = datetime(2027, 1, 15, 11, 0)
@@ -160,7 +160,7 @@ def test_estimated_amounts_are_exact_decimals_rounded_once():
 def test_a_member_takes_part_in_the_families_it_joined_until_it_leaves():
     from datetime import date
 
-    from groupement.domain.campaigns import joined_families
+    from groupement.campaigns.rules import joined_families
 
     opens = date(2026, 11, 2)
     assert joined_families({"informatique", "vehicules"}, None, {"informatique", "fournitures"}, opens) == {

@@ -2,16 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.catalog import (
-    CATALOG_COLUMNS,
-    CatalogEntry,
-    RawRow,
-    diff_catalog,
-    validate_entries,
-)
-from groupement.domain.families import Family
-from groupement.domain.identifiers import CpvNomenclature
-from groupement.io.csv_files import read_table
+from groupement.catalog.rules import CATALOG_COLUMNS, CatalogEntry, RawRow, diff_catalog, validate_entries
+from groupement.core.files.csv_files import read_table
+from groupement.core.identifiers import CpvNomenclature
+from groupement.organisations.families import Family
 
 CPV = CpvNomenclature([("30213100-6", "Ordinateurs portables"), ("30197630-1", "Papier")])
 GOOD = {

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.charts import BAR_AREA, MAX_LABEL_CHARS, bar_chart_svg
+from groupement.core.charts import BAR_AREA, MAX_LABEL_CHARS, bar_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,4 +1,4 @@
-"""The DECP mapping (groupement/io/decp.py) against the official schema 2.0.3 and its examples.
+"""The DECP mapping (groupement/contracts/decp_json.py) against the official schema 2.0.3 and its examples.
 
 tests/data/decp/ holds copies of the official schema and examples (shared/data/decp/).
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
-from groupement.domain.families import Family
-from groupement.io.decp import DecpContract, DecpLine, contract_entry, document, dumps, main_cpv
+from groupement.contracts.decp_json import DecpContract, DecpLine, contract_entry, document, dumps, main_cpv
+from groupement.organisations.families import Family
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "decp"
 SCHEMA = json.loads((DATA / "schema_decp_v2.0.3.json").read_text(encoding="utf-8"))

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from groupement.domain.invoicing import InvoiceRefused, check_invoice, failures
-from groupement.io import einvoice
-from groupement.io.einvoice import parse_invoice
+from groupement.invoices import einvoice
+from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.rules import InvoiceRefused, check_invoice, failures
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 CII = "cii_en16931_example1.xml"

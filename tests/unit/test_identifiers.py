@@ -1,6 +1,6 @@
 import pytest
 
-from groupement.domain.identifiers import (
+from groupement.core.identifiers import (
     CpvNomenclature,
     InvalidIdentifier,
     clean_insee,
@@ -33,7 +33,7 @@ def test_a_well_shaped_cpv_code_absent_from_the_list_is_refused():
 
 
 def test_the_shipped_nomenclature_knows_the_codes_of_domain_facts():
-    from groupement.services.reference_data import cpv_nomenclature
+    from groupement.catalog.reference_data import cpv_nomenclature
 
     nomenclature = cpv_nomenclature()
     assert len(nomenclature) == 9454

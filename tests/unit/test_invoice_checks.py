@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from groupement.domain.imports import ImportIssue
-from groupement.domain.invoicing import (
+from groupement.core.imports import ImportIssue
+from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.rules import (
     AllowanceCharge,
     CheckResult,
     InvoiceData,
@@ -23,7 +24,6 @@ from groupement.domain.invoicing import (
     vat_amount,
     vat_rule,
 )
-from groupement.io.einvoice import parse_invoice
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 D = Decimal

@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.money import parse_decimal, to_cents
-from groupement.formatting import date_fr, datetime_fr, euros, number
-from groupement.io.xlsx import escape_text
+from groupement.core.files.xlsx import escape_text
+from groupement.core.formatting import date_fr, datetime_fr, euros, number
+from groupement.core.money import parse_decimal, to_cents
 
 NNBSP = "\u202f"
 
@@ -74,7 +74,7 @@ def test_ordinary_text_is_left_alone():
 
 
 def test_titles_for_equipment_go_through_the_mandate_account_and_other_costs_through_70875():
-    from groupement.domain.contracts import recovery_account
+    from groupement.invoices.states import recovery_account
 
     assert recovery_account("2183") == recovery_account("2182") == "4582"
     assert recovery_account("6064") == recovery_account(None) == "70875"

@@ -11,8 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
-from groupement.domain.campaigns import NeedValue
-from groupement.io.needs_xlsx import (
+from groupement.campaigns.needs_xlsx import (
     COLUMNS,
     MAX_DATA_ROWS,
     SHEET_TITLE,
@@ -21,6 +20,7 @@ from groupement.io.needs_xlsx import (
     read_needs_workbook,
     write_needs_workbook,
 )
+from groupement.campaigns.rules import NeedValue
 
 FILE = "besoins-crachier.xlsx"
 ROWS = [
@@ -371,7 +371,7 @@ def test_a_file_over_the_size_limit_is_refused_before_being_opened():
 
 
 def test_a_zip_bomb_is_refused_without_being_inflated(monkeypatch):
-    monkeypatch.setattr("groupement.io.needs_xlsx.MAX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr("groupement.campaigns.needs_xlsx.MAX_UNCOMPRESSED_BYTES", 1000)
     _, issues = read_needs_workbook(workbook_bytes(), FILE)
     assert len(issues) == 1 and issues[0].reason.startswith("contenu décompressé trop volumineux")
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from groupement.io.offer_xlsx import AnalysisSheet, analysis_workbook, read_offer_workbook
-from groupement.io.tender_xlsx import (
+from groupement.tenders.offer_xlsx import AnalysisSheet, analysis_workbook, read_offer_workbook
+from groupement.tenders.tender_xlsx import (
     DESIGNATION,
     DQE_COLUMNS,
     ECO,

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from groupement.io.order_pdf import FONTS, OrderDocument, OrderDocumentLine, order_pdf
+from groupement.contracts.order_pdf import FONTS, OrderDocument, OrderDocumentLine, order_pdf
 
 
 def document(lines: int = 2) -> OrderDocument:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.orders import (
+from groupement.contracts.order_rules import (
     ConsumptionLevel,
     DeliveryRefused,
     DeliveryStatus,

@@ -5,15 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groupement.domain.procedures import (
-    THRESHOLDS,
-    LotValue,
-    NoThreshold,
-    Procedure,
-    advise,
-    euros_ht,
-    threshold,
-)
+from groupement.lots.procedures import THRESHOLDS, LotValue, NoThreshold, Procedure, advise, euros_ht, threshold
 
 D = Decimal
 BEFORE_2026 = date(2025, 12, 31)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.savings import Comparison, SavingsLine, Share, compute_savings, split_by_weight
+from groupement.savings.rules import Comparison, SavingsLine, Share, compute_savings, split_by_weight
 
 D = Decimal
 A, B, C = 1, 2, 3  # commune ids; INSEE codes below break ties

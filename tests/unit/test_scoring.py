@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.domain.scoring import (
+from groupement.tenders.scoring import (
     Candidate,
     Criteria,
     criteria_problems,

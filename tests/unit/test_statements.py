@@ -10,7 +10,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from groupement.io.statements import (
+from groupement.invoices.statements import (
     BoardRow,
     StatementDocument,
     StatementLine,

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from groupement.io.tender_xlsx import (
+from groupement.tenders.tender_xlsx import (
     DQE_COLUMNS,
     ECO,
     FIRST_LINE_ROW,

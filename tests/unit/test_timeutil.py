@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from groupement import timeutil
+from groupement.core import timeutil
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ import zipfile
 
 import pytest
 
-from groupement.domain.invoicing import InvoiceRefused
-from groupement.io.einvoice import parse_invoice
-from groupement.io.needs_xlsx import MAX_UNCOMPRESSED_BYTES, read_needs_rows
-from groupement.io.offer_xlsx import read_offer_workbook
-from groupement.io.tender_xlsx import TenderLot
+from groupement.campaigns.needs_xlsx import MAX_UNCOMPRESSED_BYTES, read_needs_rows
+from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.rules import InvoiceRefused
+from groupement.tenders.offer_xlsx import read_offer_workbook
+from groupement.tenders.tender_xlsx import TenderLot
 
 SHEET_MEGABYTES = 200
 

@@ -1,0 +1,276 @@
+"""The Excel round trip of a commune's needs: download the grid, upload it filled in, preview
+the changes, confirm (or cancel).
+
+The upload is all or nothing: the whole file is checked before anything is kept, every problem
+is listed (file, row, column, reason). A checked file becomes a PendingUpload row (in the
+database, so any app server can confirm it) holding the lines it changes and the versions the
+agent saw; confirming hands them to save_needs, which refuses the lot if one of those lines
+changed in between (NeedsConflict).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
+from groupement.campaigns.needs import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
+from groupement.campaigns.needs_xlsx import MAX_UPLOAD_BYTES, REF, NeedsSheetRow, read_needs_rows, write_needs_workbook
+from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs
+from groupement.catalog.models import CatalogItem
+from groupement.core import audit
+from groupement.core.access import Actor, Role
+from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
+from groupement.core.formatting import datetime_fr
+from groupement.core.imports import ImportIssue
+from groupement.extensions import db
+from groupement.organisations import scope
+from groupement.organisations.families import Family
+
+DOWNLOADERS = frozenset({Role.AGENT, Role.SIGNATORY, Role.COORDINATOR})
+
+
+class NoChanges(ServiceError):
+    """The file repeats the needs already saved: there is nothing to confirm."""
+
+    def __init__(self) -> None:
+        super().__init__("Le fichier ne change aucune quantité ni aucun commentaire : rien à enregistrer.")
+
+
+def export_needs(actor: Actor, campaign_id: int, commune_id: int | None = None) -> tuple[bytes, str]:
+    """The commune's grid as a pre-filled workbook, and its file name. Commune users get their
+    own commune's; the coordinator names the commune."""
+    if actor.role not in DOWNLOADERS:
+        raise Forbidden("Téléchargement réservé aux communes et au coordonnateur.")
+    grid = needs_grid(actor, campaign_id, commune_id)
+    rows = [
+        NeedsSheetRow(
+            ref=line.item.ref,
+            designation=line.item.designation,
+            family=line.item.family.label,
+            unit=line.item.unit,
+            unit_price=line.item.unit_price_ht,
+            previous_quantity=line.previous_quantity,
+            quantity=line.quantity,
+            comment=line.comment,
+        )
+        for line in grid.lines
+    ]
+    content = write_needs_workbook(
+        campaign_title=grid.campaign.title,
+        commune_name=grid.commune.name,
+        deadline=f"{datetime_fr(grid.campaign.closes_at)} (heure de Paris)",
+        instructions=grid.campaign.instructions,
+        rows=rows,
+    )
+    return content, f"besoins-{_slug(grid.commune.name)}-{_slug(grid.campaign.title)}.xlsx"
+
+
+def preview_upload(
+    actor: Actor,
+    campaign_id: int,
+    file_name: str,
+    content: bytes,
+    now: datetime | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> PendingUpload:
+    """Check the whole file and keep what it would change, awaiting confirmation.
+
+    Raises ImportRejected (every issue), NoChanges, or ServiceError (entry closed); on any of
+    them nothing is written.
+    """
+    _require_agent(actor)
+    file_name = _clean_file_name(file_name)
+    grid = needs_grid(actor, campaign_id, now=now)
+    if reason := grid.window.refusal():
+        raise ServiceError(reason)
+    uploaded, issues = read_needs_rows(content, file_name, max_bytes)
+    by_ref = {line.item.ref: line for line in grid.lines}
+    unknown = [need for need in uploaded if need.ref not in by_ref]
+    if unknown:
+        issues += _unknown_ref_issues(grid, file_name, unknown)
+    if issues:
+        raise ImportRejected(issues)
+
+    current = {ref: NeedValue(line.quantity, line.comment) for ref, line in by_ref.items()}
+    diff = diff_needs(current, {need.ref: need.value for need in uploaded})
+    if diff.empty:
+        raise NoChanges()
+    changed_refs = {*diff.modified, *diff.added, *diff.zeroed}
+    changes = [
+        {
+            "item_id": by_ref[need.ref].item.id,
+            "ref": need.ref,
+            "quantity": need.value.quantity,
+            "comment": need.value.comment,
+            "version": by_ref[need.ref].version,
+        }
+        for need in uploaded
+        if need.ref in changed_refs
+    ]
+    submission = grid.submission or _new_submission(grid)
+    # A new preview replaces the agent's earlier unconfirmed ones for this commune.
+    db.session.execute(
+        delete(PendingUpload).where(
+            PendingUpload.submission_id == submission.id, PendingUpload.created_by_id == actor.user_id
+        )
+    )
+    pending = PendingUpload(
+        submission_id=submission.id, created_by_id=actor.user_id, file_name=file_name, changes=changes
+    )
+    db.session.add(pending)
+    db.session.commit()
+    return pending
+
+
+def pending_preview(
+    actor: Actor, campaign_id: int, upload_id: int
+) -> tuple[PendingUpload, NeedsDiff, dict[str, GridLine]]:
+    """The upload awaiting confirmation, what it changes compared with the needs as they are
+    now, and the commune's grid lines by ref (designation, unit, current value and version:
+    a line whose version moved since the upload was checked was changed by someone else)."""
+    _require_agent(actor)
+    grid = needs_grid(actor, campaign_id)
+    if grid.submission is None:
+        raise NotFound("Import introuvable.")
+    pending = _pending(grid.submission.id, upload_id)
+    lines = {line.item.ref: line for line in grid.lines}
+    current = {ref: NeedValue(line.quantity, line.comment) for ref, line in lines.items()}
+    uploaded = {change["ref"]: NeedValue(change["quantity"], change["comment"]) for change in pending.changes}
+    return pending, diff_needs(current, uploaded), lines
+
+
+def confirm_upload(actor: Actor, campaign_id: int, upload_id: int, now: datetime | None = None) -> int:
+    """Apply the checked upload in one transaction: the changed lines, their audit events, the
+    import event and the removal of the PendingUpload. Returns the number of lines changed.
+
+    NeedsConflict (a line changed since the preview), or a closed entry window: nothing is
+    written and the PendingUpload stays.
+    """
+    _require_agent(actor)
+    campaign = scope.get_campaign(actor, campaign_id)
+    pending = db.session.scalar(
+        select(PendingUpload)
+        .join(Submission, Submission.id == PendingUpload.submission_id)
+        .where(
+            PendingUpload.id == upload_id,
+            Submission.campaign_id == campaign.id,
+            Submission.commune_id == actor.organisation_id,
+        )
+    )
+    if pending is None:
+        raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
+    entries = [
+        NeedEntry(change["item_id"], change["quantity"], change["comment"], change["version"])
+        for change in pending.changes
+    ]
+    submission_id, file_name = pending.submission_id, pending.file_name
+    # Deleted first, in the transaction that save_needs commits: applied and removed together.
+    # A second confirmation of the same upload (double click, two tabs) deletes nothing.
+    removed = db.session.execute(delete(PendingUpload).where(PendingUpload.id == pending.id))
+    if removed.rowcount != 1:
+        db.session.rollback()
+        raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
+    audit.record(
+        actor.user_id,
+        "needs.import",
+        "submission",
+        submission_id,
+        after={"file": file_name, "lines": len(entries), "campaign_id": campaign.id},
+    )
+    try:
+        return save_needs(actor, campaign_id, entries, now=now)
+    except Exception:
+        db.session.rollback()  # save_needs may refuse before its own rollback: undo the delete too
+        raise
+
+
+def cancel_upload(actor: Actor, campaign_id: int, upload_id: int) -> None:
+    """Drop the checked upload; the needs stay as they are."""
+    _require_agent(actor)
+    grid_submission = _own_submission(actor, campaign_id)
+    pending = _pending(grid_submission.id, upload_id)
+    db.session.delete(pending)
+    db.session.commit()
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _require_agent(actor: Actor) -> None:
+    if actor.role is not Role.AGENT:
+        raise Forbidden("Seul un agent de la commune importe des besoins.")
+
+
+def _own_submission(actor: Actor, campaign_id: int) -> Submission:
+    campaign = scope.get_campaign(actor, campaign_id)
+    submission = db.session.scalar(
+        select(Submission).where(Submission.campaign_id == campaign.id, Submission.commune_id == actor.organisation_id)
+    )
+    if submission is None:
+        raise NotFound("Import introuvable.")
+    return submission
+
+
+def _pending(submission_id: int, upload_id: int) -> PendingUpload:
+    pending = db.session.scalar(
+        select(PendingUpload).where(PendingUpload.id == upload_id, PendingUpload.submission_id == submission_id)
+    )
+    if pending is None:
+        raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
+    return pending
+
+
+def _new_submission(grid: NeedsGrid) -> Submission:
+    """The commune's first contact with the campaign is an upload: its draft answer begins."""
+    submission = Submission(campaign_id=grid.campaign.id, commune_id=grid.commune.id, status=SubmissionStatus.DRAFT)
+    db.session.add(submission)
+    try:
+        db.session.flush()
+    except IntegrityError:  # created meanwhile by a colleague's save
+        db.session.rollback()
+        message = "Vos besoins viennent d'être modifiés par ailleurs : déposez à nouveau le fichier."
+        raise ServiceError(message) from None
+    return submission
+
+
+def _unknown_ref_issues(grid: NeedsGrid, file_name: str, unknown) -> list[ImportIssue]:
+    """Why each ref is not in the commune's grid: not in the catalog, not in this campaign,
+    or of a family the commune did not join."""
+    refs = {need.ref for need in unknown}
+    catalog = {item.ref: item for item in db.session.scalars(select(CatalogItem).where(CatalogItem.ref.in_(refs)))}
+    in_campaign = set(
+        db.session.scalars(
+            select(CatalogItem.ref)
+            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
+            .where(CampaignItem.campaign_id == grid.campaign.id, CatalogItem.ref.in_(refs))
+        )
+    )
+    issues = []
+    for need in unknown:
+        item = catalog.get(need.ref)
+        if item is None:
+            reason = f"référence « {need.ref} » inconnue du catalogue"
+        elif need.ref not in in_campaign:
+            reason = f"l'article « {need.ref} » ne fait pas partie de cette campagne"
+        else:
+            reason = (
+                f"l'article « {need.ref} » relève de la famille « {Family(item.family).label} », "
+                "à laquelle votre commune n'a pas adhéré"
+            )
+        issues.append(ImportIssue(file_name, need.row, REF, reason))
+    return issues
+
+
+def _clean_file_name(file_name: str) -> str:
+    name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:255] or "fichier.xlsx"
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "besoins"

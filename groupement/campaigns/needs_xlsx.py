@@ -1,0 +1,564 @@
+"""A commune's needs as an Excel workbook and back: the file the agent fills in offline.
+
+Plain data in, plain data out: no database here. The writer locks everything but the
+« Quantité » and « Commentaire » cells; the reader trusts nothing of what comes back (a file
+may be a renamed CSV, an image, a zip bomb, or a sheet whose protection was removed) and
+reports every problem with the file name, the real Excel row number and the column.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from operator import itemgetter
+from typing import NamedTuple
+
+from lxml import etree
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from python_calamine import CalamineWorkbook
+
+from groupement.campaigns.rules import MAX_QUANTITY, NeedValue, parse_quantity
+from groupement.core.files.xlsx import EURO_FORMAT, FORMULA_TRIGGERS, INTEGER_FORMAT, UNIT_PRICE_FORMAT, escape_text
+from groupement.core.imports import ImportIssue
+
+SHEET_TITLE = "Besoins"
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # a 10 Mo zip that inflates beyond this is a bomb
+MAX_DATA_ROWS = 20_000
+MAX_COMMENT_LENGTH = 500
+HEADER_SEARCH_ROWS = 40
+MAX_COLUMNS = 100  # nine are written; a few notes typed beside the table are tolerated
+
+REF = "Référence"
+DESIGNATION = "Désignation"
+FAMILY = "Famille"
+UNIT = "Unité"
+UNIT_PRICE = "Prix unitaire HT estimé"
+PREVIOUS = "Quantité N-1"
+QUANTITY = "Quantité"
+COMMENT = "Commentaire"
+AMOUNT = "Montant estimé HT"
+COLUMNS = (REF, DESIGNATION, FAMILY, UNIT, UNIT_PRICE, PREVIOUS, QUANTITY, COMMENT, AMOUNT)
+EDITABLE = (QUANTITY, COMMENT)
+WIDTHS = dict(zip(COLUMNS, (18, 55, 20, 12, 16, 12, 12, 40, 18), strict=True))
+
+HOW_TO = (
+    "Mode d'emploi : saisissez dans la colonne « Quantité » un nombre entier de 0 à 1 000 000 pour chaque "
+    "article dont votre commune a besoin (laisser vide ou 0 : aucun besoin), et si besoin un commentaire "
+    "(500 caractères au plus). Les autres colonnes et l'en-tête du tableau sont protégés : ne les modifiez "
+    "pas, n'ajoutez ni ne supprimez de colonne. Enregistrez au format « Classeur Excel (.xlsx) », puis "
+    "déposez le fichier dans l'application : un aperçu des modifications vous sera présenté avant tout "
+    "enregistrement."
+)
+
+BLUE = "000091"
+EDITABLE_FILL = PatternFill("solid", fgColor="FFF4C2")
+HEADER_FILL = PatternFill("solid", fgColor=BLUE)
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+THIN = Side(style="thin", color="BBBBBB")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+LOCKED = Protection(locked=True)
+UNLOCKED = Protection(locked=False)
+
+
+class NeedsSheetRow(NamedTuple):
+    """One catalog item of the commune's grid, as written to the workbook."""
+
+    ref: str
+    designation: str
+    family: str
+    unit: str
+    unit_price: Decimal
+    previous_quantity: int | None
+    quantity: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class UploadedNeed:
+    """One data row read back: its real Excel row number, its ref and its value."""
+
+    row: int
+    ref: str
+    value: NeedValue
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def write_needs_workbook(
+    campaign_title: str,
+    commune_name: str,
+    deadline: str,
+    instructions: str,
+    rows: Sequence[NeedsSheetRow | tuple],
+) -> bytes:
+    """The pre-filled workbook: a header block with the instructions, then the protected table."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    last_column = get_column_letter(len(COLUMNS))
+    for index, title in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[title]
+
+    block = [
+        (f"Recensement des besoins : {campaign_title}", Font(bold=True, size=14, color=BLUE)),
+        (f"Commune : {commune_name}", Font(bold=True)),
+        (f"Date limite de saisie : {deadline}", Font(bold=True)),
+        (HOW_TO, None),
+    ]
+    if instructions.strip():
+        block.append((f"Consignes du coordonnateur : {instructions.strip()}", Font(italic=True)))
+    for row_number, (text, font) in enumerate(block, start=1):
+        cell = sheet.cell(row=row_number, column=1, value=escape_text(text))
+        if font:
+            cell.font = font
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(f"A{row_number}:{last_column}{row_number}")
+        if len(text) > 120:
+            sheet.row_dimensions[row_number].height = 15 * (len(text) // 150 + 2)
+
+    header_row = len(block) + 3  # a blank row, the total, then the header
+    first_row = header_row + 1
+    last_row = first_row + max(len(rows), 1) - 1
+    col = {title: get_column_letter(index) for index, title in enumerate(COLUMNS, start=1)}
+
+    total_row = header_row - 1
+    label = sheet.cell(row=total_row, column=len(COLUMNS) - 1, value="Total estimé HT")
+    label.font = Font(bold=True)
+    label.alignment = Alignment(horizontal="right")
+    total = sheet.cell(
+        row=total_row,
+        column=len(COLUMNS),
+        value=f"=SUM({col[AMOUNT]}{first_row}:{col[AMOUNT]}{last_row})",
+    )
+    total.font = Font(bold=True)
+    total.number_format = EURO_FORMAT
+
+    for index, title in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=header_row, column=index, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.border = BOX
+    sheet.row_dimensions[header_row].height = 32
+
+    for row_number, values in enumerate(rows, start=first_row):
+        row = NeedsSheetRow(*values)
+        cells = {
+            REF: (escape_text(row.ref), None),
+            DESIGNATION: (escape_text(row.designation), None),
+            FAMILY: (escape_text(row.family), None),
+            UNIT: (escape_text(row.unit), None),
+            UNIT_PRICE: (row.unit_price, UNIT_PRICE_FORMAT),
+            PREVIOUS: (row.previous_quantity, INTEGER_FORMAT),
+            QUANTITY: (row.quantity or None, INTEGER_FORMAT),  # 0 is shown blank: easier to read
+            COMMENT: (escape_text(row.comment) if row.comment else None, None),
+            AMOUNT: (f"={col[UNIT_PRICE]}{row_number}*{col[QUANTITY]}{row_number}", EURO_FORMAT),
+        }
+        for index, title in enumerate(COLUMNS, start=1):
+            value, number_format = cells[title]
+            cell = sheet.cell(row=row_number, column=index, value=value)
+            cell.border = BOX
+            if number_format:
+                cell.number_format = number_format
+            if title in EDITABLE:
+                cell.protection = UNLOCKED
+                cell.fill = EDITABLE_FILL
+            else:
+                cell.protection = LOCKED
+            if title in (DESIGNATION, COMMENT):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    quantities = DataValidation(
+        type="whole",
+        operator="between",
+        formula1="0",
+        formula2=str(MAX_QUANTITY),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Quantité invalide",
+        error="Saisissez un nombre entier de 0 à 1 000 000 (laisser vide : aucun besoin).",
+        showInputMessage=True,
+        promptTitle="Quantité",
+        prompt="Nombre entier de 0 à 1 000 000.",
+    )
+    quantities.add(f"{col[QUANTITY]}{first_row}:{col[QUANTITY]}{last_row}")
+    comments = DataValidation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1=str(MAX_COMMENT_LENGTH),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Commentaire trop long",
+        error="Le commentaire ne doit pas dépasser 500 caractères.",
+    )
+    comments.add(f"{col[COMMENT]}{first_row}:{col[COMMENT]}{last_row}")
+    sheet.add_data_validation(quantities)
+    sheet.add_data_validation(comments)
+
+    sheet.freeze_panes = f"C{first_row}"
+    sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_row}"
+    # No password: the protection prevents mistakes, it is not a security boundary (the reader
+    # checks everything again). Resizing, filtering and sorting stay possible.
+    sheet.protection.sheet = True
+    sheet.protection.formatColumns = False
+    sheet.protection.formatRows = False
+    sheet.protection.autoFilter = False
+    sheet.protection.sort = False
+    sheet.protection.selectLockedCells = False
+    sheet.protection.selectUnlockedCells = False
+
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.gridLines = False
+    sheet.oddFooter.center.text = "Page &P / &N"
+    sheet.oddHeader.center.text = escape_text(f"{commune_name} : {campaign_title}")[:200]
+
+    workbook.properties.title = escape_text(f"Besoins {commune_name} : {campaign_title}")[:200]
+    workbook.properties.creator = "groupement"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def read_needs_workbook(
+    content: bytes, file_name: str, max_bytes: int = MAX_UPLOAD_BYTES
+) -> tuple[dict[str, NeedValue], list[ImportIssue]]:
+    """The quantities and comments of an uploaded workbook, by ref, and every problem found.
+
+    When there is any issue the values must not be used: the import is all or nothing.
+    """
+    rows, issues = read_needs_rows(content, file_name, max_bytes)
+    return {row.ref: row.value for row in rows}, issues
+
+
+def read_needs_rows(
+    content: bytes, file_name: str, max_bytes: int = MAX_UPLOAD_BYTES
+) -> tuple[list[UploadedNeed], list[ImportIssue]]:
+    """As read_needs_workbook, keeping each row's Excel row number (to name it in later checks)."""
+
+    def issue(reason: str, row: int | None = None, column: str | None = None) -> ImportIssue:
+        return ImportIssue(file_name, row, column, reason)
+
+    if len(content) > max_bytes:
+        return [], [issue(f"fichier trop volumineux ({_megabytes(len(content))} ; {_megabytes(max_bytes)} au plus)")]
+    if not content.strip():
+        return [], [issue("le fichier est vide")]
+    if not content.startswith(b"PK"):
+        return [], [issue(_not_a_zip(content))]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        names = set(archive.namelist())
+        inflated = sum(info.file_size for info in archive.infolist())
+        if inflated > MAX_UNCOMPRESSED_BYTES:
+            return [], [issue("contenu décompressé trop volumineux : ce fichier n'est pas un export de l'application")]
+        broken = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        return [], [issue(_CORRUPT)]
+    if broken is not None:
+        return [], [issue(_CORRUPT)]
+    if "xl/workbook.xml" not in names:
+        return [], [issue(_zip_kind(archive, names))]
+
+    try:
+        sheet_name, part = _sheet_part(archive, SHEET_TITLE)
+        sheet_xml = archive.read(part)
+    except (KeyError, IndexError, StopIteration, etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError):
+        return [], [issue(_CORRUPT)]
+    last_row, last_column = _extent(sheet_xml)
+    if last_row > HEADER_SEARCH_ROWS + MAX_DATA_ROWS:
+        return [], [issue(f"trop de lignes ({MAX_DATA_ROWS} au plus) : partez du fichier téléchargé", last_row)]
+    if last_column > MAX_COLUMNS:
+        return [], [
+            issue(
+                f"cellules remplies ou mises en forme jusqu'à la colonne {get_column_letter(last_column)} : "
+                "n'ajoutez pas de colonne, partez du fichier téléchargé"
+            )
+        ]
+    try:
+        formulas = _formula_cells(sheet_xml)
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        values = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except Exception:  # calamine raises its own errors, and ValueError or OSError from the archive
+        return [], [issue(_CORRUPT)]
+    return _read_sheet(values, formulas, issue)
+
+
+def _sheet_part(archive: zipfile.ZipFile, title: str) -> tuple[str, str]:
+    """The sheet titled `title` (else the first one) as calamine will pick it, and its XML part's path."""
+    sheets = _xml(archive.read("xl/workbook.xml")).findall("{*}sheets/{*}sheet")
+    sheet = next((candidate for candidate in sheets if candidate.get("name") == title), sheets[0])
+    relation = next(value for key, value in sheet.attrib.items() if key.endswith("}id"))
+    target = next(
+        rel.get("Target", "") for rel in _xml(archive.read("xl/_rels/workbook.xml.rels")) if rel.get("Id") == relation
+    )
+    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return sheet.get("name", ""), path
+
+
+def _xml(content: bytes):
+    """A small package part (workbook, relations), parsed without DTD, entities or network."""
+    if b"<!DOCTYPE" in content:
+        raise ValueError("DTD refusée")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(content, parser)
+
+
+# Cell and row references (r="B12", r="12"). calamine builds a dense grid from the first to the last
+# cell, so one stray cell at XFD1048576 would ask for billions of cells: the extent is checked first.
+_REFERENCE = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})([0-9]{1,7})["']""")
+# A formula: the schema puts <f> first in its <c>, right after the cell's start tag.
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _extent(sheet_xml: bytes) -> tuple[int, int]:
+    """(last row, last column or Z) that a reference in the sheet names; a byte scan, no parsing."""
+    references = _REFERENCE.findall(sheet_xml)
+    if not references:
+        return 0, 0
+    last_row = max(map(int, map(itemgetter(1), references)))
+    wide = {letters.decode() for letters, _ in references if len(letters) > 1}
+    return last_row, max(map(column_index_from_string, wide), default=26)  # one letter: column Z at most
+
+
+def _formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
+    """(row, column index from 0) of every cell holding a formula.
+
+    python-calamine reads the cached values only; the start tag just before each <f> names the cell.
+    A formula cell without a reference (allowed, never written by spreadsheets) is read with lxml.
+    """
+    cells: set[tuple[int, int]] = set()
+    for match in _FORMULA.finditer(sheet_xml):
+        start = sheet_xml.rfind(b"<", 0, match.start())
+        reference = _REFERENCE.search(sheet_xml, start, match.start())
+        if reference is None or not reference.group(1):
+            return _formula_cells_parsed(sheet_xml)
+        letters, row = reference.groups()
+        cells.add((int(row), column_index_from_string(letters.decode()) - 1))
+    return cells
+
+
+def _formula_cells_parsed(sheet_xml: bytes) -> set[tuple[int, int]]:
+    """As _formula_cells, positions counted the way spreadsheets do when references are left out."""
+    cells: set[tuple[int, int]] = set()
+    row_number = 0
+    for row in _xml(sheet_xml).iterfind("{*}sheetData/{*}row"):
+        row_number = int(row.get("r", row_number + 1))
+        column = -1
+        for cell in row.iterfind("{*}c"):
+            reference = cell.get("r")
+            column = column_index_from_string(reference.rstrip("0123456789")) - 1 if reference else column + 1
+            if cell.find("{*}f") is not None:
+                cells.add((row_number, column))
+    return cells
+
+
+def _read_sheet(
+    rows: list[list], formulas: set[tuple[int, int]], issue
+) -> tuple[list[UploadedNeed], list[ImportIssue]]:
+    """Find the header by its titles, then read every data row below it (rows[0] is Excel's row 1)."""
+    issues: list[ImportIssue] = []
+    needs: list[UploadedNeed] = []
+    seen: dict[str, int] = {}
+    positions: dict[str, int] | None = None
+    header_row = 0
+    for row_number, values in enumerate(rows, start=1):
+        if positions is None:
+            if row_number > HEADER_SEARCH_ROWS:
+                break
+            if _normal(REF) in map(_title, values):
+                header_row = row_number
+                positions, header_issues = _check_header(values, row_number, issue)
+                if header_issues:
+                    return [], header_issues
+            continue
+        need, row_issues = _read_row(row_number, values, positions, formulas, issue)
+        if need is None and not row_issues:
+            continue  # a blank row
+        if row_number - header_row > MAX_DATA_ROWS:
+            return [], [issue(f"trop de lignes ({MAX_DATA_ROWS} au plus) : partez du fichier téléchargé", row_number)]
+        issues += row_issues
+        if need is None:
+            continue
+        if need.ref in seen:
+            issues.append(issue(f"référence « {need.ref} » en double (déjà ligne {seen[need.ref]})", row_number, REF))
+            continue
+        seen[need.ref] = row_number
+        needs.append(need)
+    if positions is None:
+        return [], [
+            issue(
+                "en-tête du tableau introuvable (une ligne avec les colonnes « Référence » et « Quantité » est "
+                "attendue) : partez du fichier téléchargé depuis l'application"
+            )
+        ]
+    if not needs and not issues:
+        issues.append(issue("aucune ligne de besoin sous l'en-tête du tableau"))
+    return needs, issues
+
+
+def _check_header(titles: list, row: int, issue) -> tuple[dict[str, int], list[ImportIssue]]:
+    expected = {_normal(title): title for title in COLUMNS}
+    positions: dict[str, int] = {}
+    issues = []
+    for index, title in enumerate(titles):
+        if _blank(title):
+            continue
+        column = expected.get(_title(title))
+        if column is None:
+            written = " ".join(str(title).split())[:60]
+            issues.append(issue("colonne inattendue : n'ajoutez pas de colonne au tableau", row, written))
+        elif column in positions:
+            issues.append(issue("colonne en double dans l'en-tête", row, column))
+        else:
+            positions[column] = index
+    issues += [
+        issue("colonne absente de l'en-tête : ne supprimez ni ne renommez de colonne", row, title)
+        for title in COLUMNS
+        if title not in positions
+    ]
+    return positions, issues
+
+
+def _read_row(
+    row: int, values: list, positions: dict[str, int], formulas: set[tuple[int, int]], issue
+) -> tuple[UploadedNeed | None, list[ImportIssue]]:
+    def value_of(title: str):
+        index = positions[title]
+        return values[index] if index < len(values) else None
+
+    ref, raw_quantity, comment = value_of(REF), value_of(QUANTITY), value_of(COMMENT)
+    issues = []
+    for title, value in ((REF, ref), (QUANTITY, raw_quantity), (COMMENT, comment)):
+        typed_formula = title == QUANTITY and isinstance(value, str) and value.startswith("=")
+        if (row, positions[title]) in formulas or typed_formula:
+            issues.append(issue("formule interdite : saisissez directement la valeur", row, title))
+    if issues:
+        return None, issues
+
+    ref, comment = _text(ref), _text(comment)
+    if not ref:
+        if _blank(raw_quantity) and not comment:
+            return None, []
+        return None, [issue("référence absente : une quantité ou un commentaire sans article", row, REF)]
+    try:
+        quantity = parse_quantity(raw_quantity)
+    except ValueError as error:
+        issues.append(issue(str(error), row, QUANTITY))
+        quantity = 0
+    if len(comment) > MAX_COMMENT_LENGTH:
+        reason = f"commentaire trop long ({len(comment)} caractères, {MAX_COMMENT_LENGTH} au plus)"
+        issues.append(issue(reason, row, COMMENT))
+    if issues:
+        return None, issues
+    return UploadedNeed(row, ref, NeedValue(quantity, comment)), []
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value) -> str:
+    """A cell as text, without the apostrophe that escape_text added on the way out."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        text = text[1:]
+    return text
+
+
+def _title(value) -> str:
+    return _normal(value) if isinstance(value, str) else ""
+
+
+def _normal(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def _megabytes(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} Ko"
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",").replace(",0 Mo", " Mo")
+
+
+_CORRUPT = (
+    "fichier .xlsx endommagé ou illisible : rouvrez-le dans Excel, enregistrez-le au format "
+    "« Classeur Excel (.xlsx) » et déposez-le à nouveau"
+)
+
+_SIGNATURES = (
+    (b"\x89PNG", "une image PNG"),
+    (b"\xff\xd8\xff", "une image JPEG"),
+    (b"GIF8", "une image GIF"),
+    (b"BM", "une image BMP"),
+    (b"II*\x00", "une image TIFF"),
+    (b"MM\x00*", "une image TIFF"),
+    (b"RIFF", "une image ou un média (RIFF)"),
+    (b"%PDF", "un document PDF"),
+)
+
+
+def _not_a_zip(content: bytes) -> str:
+    """Why bytes that are not a zip archive are not an .xlsx, in words the agent understands."""
+    for signature, kind in _SIGNATURES:
+        if content.startswith(signature):
+            return f"ce fichier est {kind}, pas un classeur Excel .xlsx"
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        return (
+            "ancien format Excel (.xls) ou classeur protégé par un mot de passe : enregistrez-le au format "
+            "« Classeur Excel (.xlsx) » sans mot de passe"
+        )
+    head = content[:4096]
+    if _looks_like_text(head):
+        if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
+            return "ce fichier est une page web ou un fichier XML renommé en .xlsx, pas un classeur Excel"
+        return (
+            "ce fichier est un texte (CSV ?) renommé en .xlsx, pas un classeur Excel : ouvrez-le dans Excel "
+            "puis enregistrez-le au format « Classeur Excel (.xlsx) »"
+        )
+    return "ce fichier n'est pas un classeur Excel .xlsx"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            text = head.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+        return printable >= 0.95 * len(text)
+    return False
+
+
+def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
+    if "mimetype" in names:
+        mimetype = archive.read("mimetype")[:100]
+        if b"opendocument.spreadsheet" in mimetype:
+            return (
+                "classeur OpenDocument (.ods) : dans LibreOffice, enregistrez-le au format « Excel 2007-365 (.xlsx) »"
+            )
+    if "word/document.xml" in names:
+        return "ce fichier est un document Word, pas un classeur Excel .xlsx"
+    return "archive ZIP qui n'est pas un classeur Excel .xlsx"

@@ -1,0 +1,111 @@
+"""The needs grid and the submission workflow."""
+
+from flask import flash, redirect, render_template, request, url_for
+
+from groupement.campaigns.needs import (
+    InvalidQuantities,
+    NeedsConflict,
+    line_history,
+    needs_grid,
+    save_needs,
+    send_back_needs,
+    submit_needs,
+    validate_needs,
+)
+from groupement.campaigns.web.needs import bp
+from groupement.campaigns.web.needs.forms import GridForm, SendBackForm, StepForm, entries_from_form
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.web.access import current_actor, roles_required
+
+COMMUNE = (Role.AGENT, Role.SIGNATORY)
+
+
+def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
+    grid = needs_grid(current_actor(), campaign_id)
+    return render_template(
+        "needs/grid.html",
+        grid=grid,
+        form=GridForm(),
+        step_form=StepForm(),
+        send_back_form=SendBackForm(),
+        typed=typed or {},
+        errors=errors or {},
+        conflicts={c.item_id: c for c in conflicts or []},
+        search=request.args.get("q", "").strip().lower(),
+        family_filter=request.args.get("famille", ""),
+    ), status
+
+
+@bp.route("", methods=["GET", "POST"])
+@roles_required(*COMMUNE)
+def grid(campaign_id: int):
+    if request.method == "GET":
+        return _render_grid(campaign_id)
+    form = GridForm()
+    if not form.validate_on_submit():
+        flash("Formulaire invalide : rechargez la page.", "error")
+        return redirect(url_for("needs.grid", campaign_id=campaign_id))
+    entries, typed = entries_from_form(request.form)
+    try:
+        changed = save_needs(current_actor(), campaign_id, entries)
+    except InvalidQuantities as invalid:
+        flash(str(invalid), "error")
+        return _render_grid(campaign_id, 422, typed=typed, errors=invalid.errors)
+    except NeedsConflict as conflict:
+        flash(str(conflict), "error")
+        return _render_grid(campaign_id, 409, typed=typed, conflicts=conflict.conflicts)
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as refused:
+        flash(str(refused), "error")
+        return _render_grid(campaign_id, 422, typed=typed)
+    if changed:
+        flash(f"{changed} ligne{'s' if changed > 1 else ''} enregistrée{'s' if changed > 1 else ''}.", "success")
+    else:
+        flash("Aucune modification à enregistrer.", "info")
+    return redirect(url_for("needs.grid", campaign_id=campaign_id, **request.args))
+
+
+def _step(campaign_id: int, action, success: str, *args):
+    try:
+        action(current_actor(), campaign_id, *args)
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as refused:
+        flash(str(refused), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("needs.grid", campaign_id=campaign_id))
+
+
+@bp.route("/soumettre", methods=["POST"])
+@roles_required(*COMMUNE)
+def submit(campaign_id: int):
+    StepForm().validate_on_submit()
+    return _step(campaign_id, submit_needs, "Besoins soumis au signataire de la commune.")
+
+
+@bp.route("/valider", methods=["POST"])
+@roles_required(*COMMUNE)
+def validate(campaign_id: int):
+    StepForm().validate_on_submit()
+    return _step(campaign_id, validate_needs, "Besoins validés : ils seront pris en compte dans l'agrégation.")
+
+
+@bp.route("/renvoyer", methods=["POST"])
+@roles_required(*COMMUNE)
+def send_back(campaign_id: int):
+    form = SendBackForm()
+    if not form.validate_on_submit():
+        for message in form.comment.errors:
+            flash(message, "error")
+        return redirect(url_for("needs.grid", campaign_id=campaign_id))
+    return _step(campaign_id, send_back_needs, "Besoins renvoyés à l'agent pour modification.", form.comment.data)
+
+
+@bp.route("/historique/<int:item_id>")
+@roles_required(*COMMUNE)
+def history(campaign_id: int, item_id: int):
+    item, changes = line_history(current_actor(), campaign_id, item_id)
+    return render_template("needs/history.html", campaign_id=campaign_id, item=item, changes=changes)

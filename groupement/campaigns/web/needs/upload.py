@@ -1,0 +1,109 @@
+"""Excel round trip of the needs grid: download, upload, preview, confirm."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from groupement.campaigns import needs_upload
+from groupement.campaigns.needs import NeedsConflict, needs_grid
+from groupement.campaigns.needs_upload import NoChanges, export_needs, pending_preview, preview_upload
+from groupement.campaigns.web.needs import bp
+from groupement.campaigns.web.needs.upload_forms import NeedsUploadForm, UploadDecisionForm
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
+from groupement.core.formatting import datetime_fr
+from groupement.web.access import current_actor, roles_required
+from groupement.web.downloads import xlsx_response
+
+
+@bp.route("/export.xlsx")
+@roles_required(Role.AGENT, Role.SIGNATORY, Role.COORDINATOR)
+def export_xlsx(campaign_id: int):
+    """Commune users get their commune's file; the coordinator adds ?commune=<id>."""
+    content, filename = export_needs(current_actor(), campaign_id, request.args.get("commune", type=int))
+    return xlsx_response(content, filename)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(Role.AGENT)
+def upload(campaign_id: int):
+    form = NeedsUploadForm()
+    issues, status = [], 200
+    if form.validate_on_submit():
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        storage = form.file.data
+        try:
+            pending = preview_upload(
+                current_actor(), campaign_id, storage.filename or "", storage.read(limit + 1), max_bytes=limit
+            )
+        except ImportRejected as rejected:
+            flash(str(rejected), "error")
+            issues, status = rejected.issues, 422
+        except NoChanges as nothing:
+            flash(str(nothing), "info")
+            return redirect(url_for("needs.grid", campaign_id=campaign_id))
+        except (NotFound, Forbidden):
+            raise
+        except ServiceError as refused:
+            flash(str(refused), "error")
+            status = 422
+        else:
+            return redirect(url_for("needs.preview", campaign_id=campaign_id, upload_id=pending.id))
+    grid = needs_grid(current_actor(), campaign_id)
+    return render_template("needs/upload.html", grid=grid, form=form, issues=issues), status
+
+
+@bp.route("/import/<int:upload_id>")
+@roles_required(Role.AGENT)
+def preview(campaign_id: int, upload_id: int):
+    pending, diff, lines = pending_preview(current_actor(), campaign_id, upload_id)
+    return render_template(
+        "needs/upload_preview.html",
+        campaign_id=campaign_id,
+        pending=pending,
+        diff=diff,
+        lines=lines,
+    )
+
+
+@bp.route("/import/<int:upload_id>/confirmer", methods=["POST"])
+@roles_required(Role.AGENT)
+def confirm_upload(campaign_id: int, upload_id: int):
+    UploadDecisionForm().validate_on_submit()  # CSRF is checked for every POST by CSRFProtect
+    try:
+        changed = needs_upload.confirm_upload(current_actor(), campaign_id, upload_id)
+    except NeedsConflict as conflict:
+        flash(_conflict_message(conflict), "error")
+        return redirect(url_for("needs.preview", campaign_id=campaign_id, upload_id=upload_id))
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as refused:
+        flash(f"{refused} Rien n'a été enregistré.", "error")
+        return redirect(url_for("needs.grid", campaign_id=campaign_id))
+    plural = "s" if changed > 1 else ""
+    flash(f"Import confirmé : {changed} ligne{plural} enregistrée{plural}.", "success")
+    return redirect(url_for("needs.grid", campaign_id=campaign_id))
+
+
+@bp.route("/import/<int:upload_id>/annuler", methods=["POST"])
+@roles_required(Role.AGENT)
+def cancel_upload(campaign_id: int, upload_id: int):
+    UploadDecisionForm().validate_on_submit()
+    needs_upload.cancel_upload(current_actor(), campaign_id, upload_id)
+    flash("Import annulé : vos besoins n'ont pas été modifiés.", "info")
+    return redirect(url_for("needs.grid", campaign_id=campaign_id))
+
+
+def _conflict_message(conflict: NeedsConflict) -> str:
+    details = "; ".join(
+        f"{c.ref} : {c.their_quantity} saisi par {c.by} le {datetime_fr(c.at)}" for c in conflict.conflicts
+    )
+    count = len(conflict.conflicts)
+    plural = "s" if count > 1 else ""
+    head = (
+        f"{count} ligne{plural} modifiée{plural} entre-temps par une autre personne ({details})"
+        if count
+        else "Vos besoins ont été modifiés entre-temps par une autre personne"
+    )
+    return (
+        f"{head} : rien n'a été enregistré. Téléchargez à nouveau le fichier, reportez-y vos quantités "
+        "et importez-le de nouveau."
+    )

@@ -1,0 +1,212 @@
+"""The coordinator's side of the needs campaigns, and the campaign list every role sees."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from markupsafe import Markup
+from wtforms import SelectChoice
+
+from groupement.campaigns.board import board_xlsx, campaign_board, campaign_overview, coordinated_groupements
+from groupement.campaigns.needs import change_campaign_status, create_campaign, needs_grid, reopen_submission
+from groupement.campaigns.reminders import ReminderReport, remind_late_communes
+from groupement.campaigns.web.forms import ActionForm, CampaignForm, CloseForm, ReopenForm
+from groupement.core import formatting
+from groupement.core.access import COMMUNE_ROLES, Role
+from groupement.core.charts import bar_chart_svg
+from groupement.core.errors import NotFound, ServiceError
+from groupement.web.access import current_actor, roles_required
+from groupement.web.downloads import xlsx_response
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
+
+# The coordinator acts; the other users of the coordinating organisation may read the board.
+COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
+
+
+@bp.route("")
+@roles_required()
+def index():
+    actor = current_actor()
+    return render_template(
+        "campaigns/index.html",
+        overview=campaign_overview(actor),
+        commune_side=actor.role in COMMUNE_ROLES,
+    )
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def new():
+    actor = current_actor()
+    form = CampaignForm()
+    groupements = coordinated_groupements(actor)
+    if not groupements:
+        flash("Aucun groupement coordonné : impossible de créer une campagne.", "error")
+        return redirect(url_for("campaigns.index"))
+    form.groupement_id.choices = [SelectChoice(g.id, g.name) for g in groupements]
+    if not form.is_submitted():
+        form.with_defaults()
+    elif form.validate():
+        try:
+            campaign = create_campaign(
+                actor,
+                form.groupement_id.data,
+                form.title.data,
+                form.year.data,
+                form.chosen_families,
+                form.opens_at_utc,
+                form.closes_at_utc,
+                form.instructions.data or "",
+            )
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(
+                f"Campagne « {campaign.title} » créée en préparation ({len(campaign.items)} articles). "
+                "Vérifiez-la puis ouvrez-la aux communes.",
+                "success",
+            )
+            return redirect(url_for("campaigns.board", campaign_id=campaign.id))
+    # Refused (invalid form or service refusal): the form again, with what was typed.
+    return render_template("campaigns/new.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/<int:campaign_id>")
+@roles_required(*COORDINATION)
+def board(campaign_id: int):
+    board = campaign_board(current_actor(), campaign_id)
+    chart = Markup(
+        bar_chart_svg(
+            board.chart_bars(),
+            f"Montant estimé HT des besoins par commune — {board.campaign.title}",
+            formatting.euros,
+            chart_id=f"graphique-campagne-{board.campaign.id}",
+        )
+    )
+    return render_template(
+        "campaigns/board.html",
+        board=board,
+        chart=chart,
+        action_form=ActionForm(),
+        close_form=CloseForm(),
+        reopen_form=ReopenForm(),
+    )
+
+
+@bp.route("/<int:campaign_id>/tableau.xlsx")
+@roles_required(*COORDINATION)
+def board_export(campaign_id: int):
+    board = campaign_board(current_actor(), campaign_id)
+    return xlsx_response(board_xlsx(board), f"suivi-campagne-{board.campaign.id}.xlsx")
+
+
+@bp.route("/<int:campaign_id>/ouvrir", methods=["POST"], endpoint="open")
+@roles_required(Role.COORDINATOR)
+def open_campaign(campaign_id: int):
+    ActionForm().validate_on_submit()  # CSRF is checked for every POST by CSRFProtect
+    return _status_change(campaign_id, "open", "Campagne ouverte : les communes peuvent saisir leurs besoins.")
+
+
+@bp.route("/<int:campaign_id>/cloturer", methods=["POST"], endpoint="close")
+@roles_required(Role.COORDINATOR)
+def close_campaign(campaign_id: int):
+    form = CloseForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("campaigns.board", campaign_id=campaign_id))
+    return _status_change(campaign_id, "close", "Campagne clôturée : la saisie est fermée pour toutes les communes.")
+
+
+@bp.route("/<int:campaign_id>/relancer", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def remind(campaign_id: int):
+    ActionForm().validate_on_submit()
+    try:
+        report = remind_late_communes(current_actor(), campaign_id)
+    except NotFound:
+        raise
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        for category, message in reminder_messages(report):
+            flash(message, category)
+    return redirect(url_for("campaigns.board", campaign_id=campaign_id))
+
+
+@bp.route("/<int:campaign_id>/communes/<int:commune_id>/rouvrir", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def reopen(campaign_id: int, commune_id: int):
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        try:
+            submission = reopen_submission(current_actor(), campaign_id, commune_id, form.reason.data)
+        except NotFound:
+            raise
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(
+                f"Saisie rouverte pour {submission.commune.name} : la commune peut de nouveau modifier "
+                "et soumettre ses besoins.",
+                "success",
+            )
+    return redirect(url_for("campaigns.board", campaign_id=campaign_id, _anchor=f"commune-{commune_id}"))
+
+
+@bp.route("/<int:campaign_id>/communes/<int:commune_id>")
+@roles_required(*COORDINATION)
+def commune_needs(campaign_id: int, commune_id: int):
+    grid = needs_grid(current_actor(), campaign_id, commune_id)
+    return render_template("campaigns/commune_needs.html", grid=grid)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _status_change(campaign_id: int, action: str, success: str):
+    try:
+        change_campaign_status(current_actor(), campaign_id, action)
+    except NotFound:
+        raise
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("campaigns.board", campaign_id=campaign_id))
+
+
+def _flash_errors(form) -> None:
+    for field in form:
+        for message in field.errors:
+            flash(message, "error")
+
+
+def reminder_messages(report: ReminderReport) -> list[tuple[str, str]]:
+    """The French summary of a reminder round, as (category, message) flashes."""
+    if not report.communes:
+        return [("info", "Aucune commune en retard : toutes ont validé leurs besoins, personne n'a été relancé.")]
+    reminded = [name for name in report.communes if name not in set(report.communes_without_recipient)]
+    messages = []
+    if reminded:
+        count, sent = len(reminded), report.messages_sent
+        messages.append(
+            (
+                "success",
+                f"{count} commune{'s' if count > 1 else ''} relancée{'s' if count > 1 else ''} "
+                f"({sent} message{'s' if sent > 1 else ''} envoyé{'s' if sent > 1 else ''}) : "
+                f"{', '.join(reminded)}.",
+            )
+        )
+    if report.communes_without_recipient:
+        count = len(report.communes_without_recipient)
+        messages.append(
+            (
+                "error",
+                f"{count} commune{'s' if count > 1 else ''} en retard sans destinataire (aucun agent ni "
+                f"signataire actif), non relancée{'s' if count > 1 else ''} : "
+                f"{', '.join(report.communes_without_recipient)}.",
+            )
+        )
+    return messages

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from groupement.core.timeutil import utcnow
+from groupement.core.types import Rate, UnitPrice, enum_column
+from groupement.extensions import db
+from groupement.organisations.families import Family
+
+
+class CatalogItem(db.Model):
+    __tablename__ = "catalog_item"
+    __table_args__ = (
+        CheckConstraint("unit_price_ht >= 0", name="unit_price_not_negative"),
+        CheckConstraint("eco_participation >= 0", name="eco_participation_not_negative"),
+        CheckConstraint("vat_rate >= 0 AND vat_rate < 100", name="vat_rate_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    designation: Mapped[str] = mapped_column(String(300))
+    family: Mapped[Family] = mapped_column(enum_column(Family), index=True)
+    cpv_code: Mapped[str] = mapped_column(String(10))
+    unit: Mapped[str] = mapped_column(String(40))
+    unit_price_ht: Mapped[Decimal] = mapped_column(UnitPrice)
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    eco_participation: Mapped[Decimal] = mapped_column(UnitPrice, default=Decimal("0"))
+    account: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

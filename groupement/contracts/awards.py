@@ -1,0 +1,415 @@
+"""Award of a published lot: to an offer (creating the framework contract), or unsuccessful.
+
+Rules (decided here, shown on the award page):
+
+- Only the coordinator decides; the lot must be published (not draft, not already decided).
+- "Best ranked" is tenders.offers.analysis(actor, lot_id).ranking[0]. Choosing another offer
+  requires a written justification (kept on the Award, and in the audit trail).
+- Incomplete scoring BLOCKS the award: while the lot has no award criteria, or any offer lacks
+  a score of a weighted criterion (RankedOffer.complete is False), the ranking is not final, so
+  neither "best ranked" nor the need for a justification can be known. Fix the criteria and
+  score every offer first (the analysis report must rate them all anyway).
+- The chosen offer must price every retained line of the lot (its lines become the contract's
+  prices: an unpriced line could never be ordered).
+- Vehicles: the shares of EU and French origin (DECP "origineUE" / "origineFrance", in %) are
+  required, 0 to 100, the French share at most the EU share (France is in the EU). Other
+  families do not record them.
+- Contract number (also the DECP id, at most 16 characters, letters, digits, - and _): by
+  default "<year of the needs>-<campaign id>-L<lot number on 2 digits>", e.g. "2027-12-L03":
+  stable (a published lot keeps its number) and unique (one contract per lot, one campaign id).
+- Maximum = the lot's frozen maximum; duration = the lot's; procedure = the DECP wording of the
+  procedure advised for the lot; offers received = every offer of the lot, variants included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from groupement.campaigns.models import Campaign
+from groupement.contracts.models import Award, Contract, ContractPrice
+from groupement.contracts.rules import AwardDecision
+from groupement.core import audit
+from groupement.core.access import Actor, Role
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.extensions import db
+from groupement.lots.models import Lot
+from groupement.lots.procedures import Procedure
+from groupement.lots.rules import LotStatus
+from groupement.lots.service import LotView, overview_of
+from groupement.organisations import scope
+from groupement.organisations.families import Family
+from groupement.tenders.models import Offer, OfferLine
+from groupement.tenders.offers import LotAnalysis, RankedOffer, analysis
+
+MAX_NUMBER_LENGTH = 16
+NUMBER_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+DECP_PROCEDURES = {
+    Procedure.FORMALISED: "Appel d'offres ouvert",
+    Procedure.MAPA_NOTICE: "Procédure adaptée",
+    Procedure.MAPA_FREE: "Procédure adaptée",
+    Procedure.NO_COMPETITION: "Marché passé sans publicité ni mise en concurrence préalable",
+}
+COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
+
+
+# --- the decisions ----------------------------------------------------------------------------
+
+
+def award_lot(
+    actor: Actor,
+    lot_id: int,
+    offer_id: int,
+    justification: str = "",
+    start_date: date | None = None,
+    notified_on: date | None = None,
+    number: str | None = None,
+    *,
+    origin_eu_percent: Decimal | None = None,
+    origin_france_percent: Decimal | None = None,
+) -> Contract:
+    """Award the lot to the offer and create its framework contract with the offer's prices."""
+    lot = _decidable_lot(actor, lot_id)
+    offer = db.session.scalar(
+        select(Offer)
+        .where(Offer.id == offer_id, Offer.lot_id == lot.id)
+        .options(selectinload(Offer.lines).selectinload(OfferLine.lot_line), selectinload(Offer.supplier))
+    )
+    if offer is None:
+        raise ServiceError("Choisissez une offre de ce lot.")
+    justification = (justification or "").strip()
+    report = analysis(actor, lot.id)
+    if report.criteria is None:
+        raise ServiceError(
+            "Les critères d'attribution du lot ne sont pas fixés : fixez-les et notez les offres avant d'attribuer."
+        )
+    incomplete = [row for row in report.ranking if not row.complete]
+    if incomplete:
+        names = ", ".join(_offer_name(row.supplier_name, row.is_variant) for row in incomplete)
+        raise ServiceError(
+            f"La notation n'est pas terminée ({names}) : saisissez les notes technique et environnementale "
+            "de toutes les offres avant d'attribuer le lot."
+        )
+    best = report.ranking[0].offer_id
+    if offer.id != best and not justification:
+        raise ServiceError("Cette offre n'est pas la mieux classée : la justification du choix est obligatoire.")
+    if start_date is None or notified_on is None:
+        raise ServiceError("Les dates de notification et de début d'exécution sont obligatoires.")
+    if start_date < notified_on:
+        raise ServiceError("L'exécution ne peut pas commencer avant la notification du marché.")
+    origins = _origins(lot.family, origin_eu_percent, origin_france_percent)
+    view = _lot_view(lot)
+    counted = {line.id: line for line in view.counted_lines}
+    priced = {line.lot_line_id: line for line in offer.lines if line.lot_line_id in counted}
+    unpriced = [line.ref for line_id, line in counted.items() if line_id not in priced]
+    if unpriced:
+        raise ServiceError(
+            f"L'offre de {offer.supplier.name} ne chiffre pas toutes les lignes du lot (manquantes : "
+            f"{', '.join(unpriced)}) : elle ne peut pas être retenue."
+        )
+    number = _contract_number(lot, number)
+    offers_received = db.session.scalar(select(func.count()).select_from(Offer).where(Offer.lot_id == lot.id))
+
+    award = Award(
+        lot_id=lot.id,
+        decision=AwardDecision.AWARDED,
+        offer_id=offer.id,
+        justification=justification,
+        decided_by_id=actor.user_id,
+    )
+    db.session.add(award)
+    db.session.flush()
+    contract = Contract(
+        number=number,
+        lot_id=lot.id,
+        award_id=award.id,
+        supplier_id=offer.supplier_id,
+        maximum_amount=lot.maximum_amount if lot.maximum_amount is not None else view.maximum,
+        start_date=start_date,
+        duration_months=lot.duration_months,
+        notified_on=notified_on,
+        procedure=decp_procedure(view),
+        offers_received=offers_received,
+        origin_eu_percent=origins[0],
+        origin_france_percent=origins[1],
+    )
+    contract.prices = [
+        ContractPrice(
+            lot_line_id=line_id,
+            item_id=counted[line_id].item_id,
+            unit_price=priced[line_id].unit_price,
+            eco_participation=priced[line_id].eco_participation,
+            vat_rate=counted[line_id].vat_rate,
+        )
+        for line_id in counted
+    ]
+    db.session.add(contract)
+    before = lot.status
+    lot.status = LotStatus.AWARDED
+    db.session.flush()
+    audit.record(
+        actor.user_id,
+        "award.create",
+        "award",
+        award.id,
+        before={"lot_status": before},
+        after={
+            "lot": lot.id,
+            "lot_status": LotStatus.AWARDED,
+            "decision": AwardDecision.AWARDED,
+            "offer": offer.id,
+            "supplier": offer.supplier.name,
+            "best_ranked_offer": best,
+            "justification": justification,
+        },
+    )
+    audit.record(
+        actor.user_id,
+        "contract.create",
+        "contract",
+        contract.id,
+        after={
+            "number": contract.number,
+            "lot": lot.id,
+            "supplier": offer.supplier_id,
+            "maximum_amount": contract.maximum_amount,
+            "start_date": start_date,
+            "duration_months": contract.duration_months,
+            "notified_on": notified_on,
+            "procedure": contract.procedure,
+            "offers_received": offers_received,
+            "origin_eu_percent": contract.origin_eu_percent,
+            "origin_france_percent": contract.origin_france_percent,
+            "prices": len(contract.prices),
+        },
+    )
+    db.session.commit()
+    return contract
+
+
+def declare_unsuccessful(actor: Actor, lot_id: int, justification: str) -> Award:
+    """Close the lot without a contract (no offer, or none acceptable); the reason is mandatory."""
+    lot = _decidable_lot(actor, lot_id)
+    justification = (justification or "").strip()
+    if not justification:
+        raise ServiceError("Le motif de l'infructuosité est obligatoire.")
+    award = Award(
+        lot_id=lot.id,
+        decision=AwardDecision.UNSUCCESSFUL,
+        offer_id=None,
+        justification=justification,
+        decided_by_id=actor.user_id,
+    )
+    db.session.add(award)
+    before = lot.status
+    lot.status = LotStatus.UNSUCCESSFUL
+    db.session.flush()
+    audit.record(
+        actor.user_id,
+        "award.create",
+        "award",
+        award.id,
+        before={"lot_status": before},
+        after={
+            "lot": lot.id,
+            "lot_status": LotStatus.UNSUCCESSFUL,
+            "decision": AwardDecision.UNSUCCESSFUL,
+            "justification": justification,
+        },
+    )
+    db.session.commit()
+    return award
+
+
+def decp_procedure(view: LotView) -> str:
+    """The procedure as DECP names it, from the procedure advised for the lot."""
+    if view.advice is None:
+        return DECP_PROCEDURES[Procedure.MAPA_NOTICE]
+    return DECP_PROCEDURES[view.advice.procedure]
+
+
+def default_number(lot: Lot) -> str:
+    campaign = lot.campaign
+    number = f"{campaign.year}-{campaign.id}-L{lot.number:02d}"
+    if len(number) > MAX_NUMBER_LENGTH:
+        number = f"C{campaign.id}-L{lot.number:02d}"[-MAX_NUMBER_LENGTH:]
+    return number
+
+
+# --- the award page -------------------------------------------------------------------------------
+
+
+@dataclass
+class AwardPage:
+    lot: Lot
+    view: LotView
+    analysis: LotAnalysis
+    award: Award | None
+    contract: Contract | None
+    default_number: str
+    procedure: str
+
+    @property
+    def ranking(self) -> list[RankedOffer]:
+        return self.analysis.ranking
+
+    @property
+    def best_offer_id(self) -> int | None:
+        return self.ranking[0].offer_id if self.ranking else None
+
+    @property
+    def decidable(self) -> bool:
+        return self.lot.status is LotStatus.PUBLISHED and self.award is None
+
+    @property
+    def incomplete(self) -> list[RankedOffer]:
+        return [row for row in self.ranking if not row.complete]
+
+    @property
+    def ready(self) -> bool:
+        """Every offer is scored on the lot's criteria: an award may be decided."""
+        return self.analysis.criteria is not None and bool(self.ranking) and not self.incomplete
+
+    @property
+    def needs_origins(self) -> bool:
+        return self.lot.family is Family.VEHICULES
+
+
+def award_page(actor: Actor, lot_id: int) -> AwardPage:
+    if actor.role not in COORDINATION:
+        raise Forbidden("L'attribution est décidée par le coordonnateur.")
+    lot = _scoped_lot(actor, lot_id)
+    view = _lot_view(lot)
+    award = db.session.scalar(select(Award).where(Award.lot_id == lot.id))
+    contract = db.session.scalar(select(Contract).where(Contract.lot_id == lot.id))
+    return AwardPage(lot, view, analysis(actor, lot.id), award, contract, default_number(lot), decp_procedure(view))
+
+
+# --- contracts --------------------------------------------------------------------------------------
+
+
+def list_contracts(actor: Actor) -> list[Contract]:
+    """The contracts of the campaigns the actor may see (a commune: of its groupements)."""
+    campaign_ids = scope.campaigns(actor).with_only_columns(Campaign.id)
+    return list(
+        db.session.scalars(
+            select(Contract)
+            .join(Lot, Lot.id == Contract.lot_id)
+            .where(Lot.campaign_id.in_(campaign_ids))
+            .options(
+                selectinload(Contract.supplier),
+                selectinload(Contract.lot).selectinload(Lot.campaign),
+            )
+            .order_by(Contract.notified_on.desc(), Contract.number)
+        )
+    )
+
+
+@dataclass
+class ContractDetail:
+    contract: Contract
+    lot: Lot
+    award: Award
+    offer: Offer | None
+    prices: list[ContractPrice]  # in the lot's line order
+
+
+def contract_detail(actor: Actor, contract_id: int) -> ContractDetail:
+    contract = db.session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound("Contrat introuvable.")
+    scope.get_campaign(actor, contract.lot.campaign_id)
+    prices = db.session.scalars(
+        select(ContractPrice)
+        .where(ContractPrice.contract_id == contract.id)
+        .options(selectinload(ContractPrice.lot_line))
+    ).all()
+    prices = sorted(prices, key=lambda price: price.lot_line.position)
+    return ContractDetail(contract, contract.lot, contract.award, contract.award.offer, prices)
+
+
+def contract_prices_table(detail: ContractDetail) -> tuple[list[str], list[tuple]]:
+    """Header and rows of the contract's price list (page and Excel)."""
+    header = ["Référence", "Désignation", "Unité", "Prix unitaire HT", "Éco-participation HT", "TVA (%)"]
+    rows = [
+        (
+            price.lot_line.ref,
+            price.lot_line.designation,
+            price.lot_line.unit,
+            price.unit_price,
+            price.eco_participation,
+            price.vat_rate,
+        )
+        for price in detail.prices
+    ]
+    return header, rows
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _scoped_lot(actor: Actor, lot_id: int) -> Lot:
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound("Lot introuvable.")
+    scope.get_campaign(actor, lot.campaign_id)
+    return lot
+
+
+def _decidable_lot(actor: Actor, lot_id: int) -> Lot:
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden("Seul le coordonnateur attribue un lot.")
+    lot = _scoped_lot(actor, lot_id)
+    if lot.status is LotStatus.DRAFT:
+        raise ServiceError(f"Le lot n° {lot.number} est en préparation : publiez-le avant de l'attribuer.")
+    if lot.status is not LotStatus.PUBLISHED or db.session.scalar(
+        select(func.count()).select_from(Award).where(Award.lot_id == lot.id)
+    ):
+        raise ServiceError(f"Le lot n° {lot.number} est déjà {lot.status.label} : la décision est prise.")
+    return lot
+
+
+def _lot_view(lot: Lot) -> LotView:
+    overview = overview_of(lot.campaign)
+    return next(view for view in overview.lots if view.lot.id == lot.id)
+
+
+def _origins(
+    family: Family, eu_percent: Decimal | None, france_percent: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
+    if family is not Family.VEHICULES:
+        return None, None
+    if eu_percent is None or france_percent is None:
+        raise ServiceError(
+            "Pour un lot de véhicules, indiquez la part d'origine UE et la part d'origine France (en %) : "
+            "les données essentielles (DECP) les demandent."
+        )
+    for value in (eu_percent, france_percent):
+        if not 0 <= value <= 100:
+            raise ServiceError("Les parts d'origine sont des pourcentages entre 0 et 100.")
+    if france_percent > eu_percent:
+        raise ServiceError(
+            "La part d'origine France ne peut pas dépasser la part d'origine UE (la France en fait partie)."
+        )
+    return eu_percent.quantize(Decimal("0.01")), france_percent.quantize(Decimal("0.01"))
+
+
+def _contract_number(lot: Lot, number: str | None) -> str:
+    chosen = (number or "").strip() or default_number(lot)
+    if not NUMBER_SHAPE.match(chosen):
+        raise ServiceError(
+            f"Numéro de contrat invalide « {chosen} » : {MAX_NUMBER_LENGTH} caractères au plus, "
+            "lettres sans accent, chiffres, tirets ou soulignés (c'est aussi l'identifiant DECP)."
+        )
+    if db.session.scalar(select(func.count()).select_from(Contract).where(Contract.number == chosen)):
+        raise ServiceError(f"Le numéro de contrat « {chosen} » est déjà utilisé : choisissez-en un autre.")
+    return chosen
+
+
+def _offer_name(supplier_name: str, is_variant: bool) -> str:
+    return f"{supplier_name} (variante)" if is_variant else supplier_name

@@ -1,0 +1,159 @@
+"""The DECP open data: the essential data of the framework contracts to publish (CCP R2196-1).
+
+A contract is due when its maximum amount HT is at or above the DECP threshold in force on its
+notification date (``lots.procedures.threshold("decp", notified_on)``) and it is notified
+(notification date on or before the export day: a date still to come is not published yet).
+Each due contract becomes an entry of the document (groupement/contracts/decp_json.py does the mapping), or,
+when data is missing, a ``ContractProblem`` that says what to fill in: never an entry half-empty.
+
+Read only: nothing is written, no audit event (the download is not a change of state).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from groupement.campaigns.models import Campaign
+from groupement.contracts import decp_json as decp_io
+from groupement.contracts.models import Contract
+from groupement.core.access import Actor
+from groupement.extensions import db
+from groupement.lots.models import Lot, LotLine
+from groupement.lots.procedures import THRESHOLDS, NoThreshold, threshold
+from groupement.lots.service import line_amount
+from groupement.organisations import scope
+from groupement.organisations.models import Groupement, Organisation
+from groupement.tenders.models import Supplier
+
+# The lowest DECP threshold ever in force: the SQL pre-filter; the exact one is chosen per date.
+DECP_FLOOR = min(item.value for item in THRESHOLDS if item.key == "decp")
+
+
+@dataclass(frozen=True)
+class ContractProblem:
+    """A due contract left out of the document, with what is missing (French, "field : reason")."""
+
+    contract_number: str
+    missing: list[str]
+    label: str = ""  # "<lot title> — <campaign title>", for the page
+
+
+@dataclass(frozen=True)
+class ExportedContract:
+    """A contract written in the document, as the page lists it."""
+
+    number: str
+    label: str
+    supplier_name: str
+    notified_on: date
+    maximum_amount: Decimal
+
+
+@dataclass
+class DecpReport:
+    document: dict[str, Any]
+    exported: list[ExportedContract] = field(default_factory=list)
+    problems: list[ContractProblem] = field(default_factory=list)
+    published_on: date | None = None
+
+    @property
+    def filename(self) -> str:
+        return f"decp-{self.published_on:%Y-%m-%d}.json"
+
+
+def decp_document(today: date, actor: Actor | None = None) -> tuple[dict[str, Any], list[ContractProblem]]:
+    """The DECP document of the due contracts, published on ``today``, and the contracts left out.
+
+    ``actor`` None (the CLI): every groupement; otherwise the groupements the actor coordinates.
+    """
+    report = decp_report(today, actor)
+    return report.document, report.problems
+
+
+def decp_report(today: date, actor: Actor | None = None) -> DecpReport:
+    coordinator = aliased(Organisation)
+    statement = (
+        select(Contract, Lot, Campaign, coordinator, Supplier)
+        .join(Lot, Lot.id == Contract.lot_id)
+        .join(Campaign, Campaign.id == Lot.campaign_id)
+        .join(Groupement, Groupement.id == Campaign.groupement_id)
+        .join(coordinator, coordinator.id == Groupement.coordinator_id)
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .where(Contract.maximum_amount >= DECP_FLOOR, Contract.notified_on <= today)
+        .order_by(Contract.notified_on, Contract.number)
+    )
+    if actor is not None:
+        statement = statement.where(Campaign.id.in_(scope.campaigns(actor).with_only_columns(Campaign.id)))
+    rows = [row for row in db.session.execute(statement).all() if _due(row[0])]
+    lines = _counted_lines([lot.id for _, lot, _, _, _ in rows])
+
+    report = DecpReport(document={}, published_on=today)
+    entries = []
+    for contract, lot, campaign, buyer, supplier in rows:
+        mapped = decp_io.contract_entry(
+            decp_io.DecpContract(
+                number=contract.number,
+                lot_title=lot.title,
+                campaign_title=campaign.title,
+                family=lot.family,
+                lines=tuple(lines[lot.id]),
+                buyer_siret=buyer.siret,
+                buyer_postcode=buyer.postcode,
+                supplier_siret=supplier.siret,
+                procedure=contract.procedure,
+                ccag=lot.ccag,
+                offers_received=contract.offers_received,
+                duration_months=contract.duration_months,
+                notified_on=contract.notified_on,
+                maximum_amount=contract.maximum_amount,
+                social_considerations=lot.social_considerations,
+                environmental_considerations=lot.environmental_considerations,
+                origin_eu_percent=contract.origin_eu_percent,
+                origin_france_percent=contract.origin_france_percent,
+            ),
+            published_on=today,
+        )
+        label = f"{lot.title} — {campaign.title}"
+        if mapped.entry is None:
+            report.problems.append(ContractProblem(contract.number, list(mapped.missing), label))
+            continue
+        entries.append(mapped.entry)
+        report.exported.append(
+            ExportedContract(contract.number, label, supplier.name, contract.notified_on, contract.maximum_amount)
+        )
+    report.document = decp_io.document(entries)
+    return report
+
+
+def decp_json(report: DecpReport) -> str:
+    return decp_io.dumps(report.document)
+
+
+def _due(contract: Contract) -> bool:
+    try:
+        limit = threshold("decp", contract.notified_on)
+    except NoThreshold:
+        limit = DECP_FLOOR  # no threshold known on that date: publishing is never wrong
+    return contract.maximum_amount >= limit
+
+
+def _counted_lines(lot_ids: list[int]) -> dict[int, list[decp_io.DecpLine]]:
+    """The lines of the lots that are part of the tender (not excluded), in one query."""
+    lines: dict[int, list[decp_io.DecpLine]] = defaultdict(list)
+    if not lot_ids:
+        return lines
+    statement = (
+        select(LotLine)
+        .where(LotLine.lot_id.in_(set(lot_ids)), LotLine.excluded_reason.is_(None))
+        .order_by(LotLine.lot_id, LotLine.position)
+    )
+    for line in db.session.scalars(statement):
+        lines[line.lot_id].append(decp_io.DecpLine(line.cpv_code, line_amount(line)))
+    return lines

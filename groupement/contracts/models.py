@@ -1,0 +1,143 @@
+"""Awards, framework contracts and their prices, purchase orders and deliveries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from groupement.contracts.rules import AwardDecision
+from groupement.core.timeutil import utcnow
+from groupement.core.types import Money, Rate, UnitPrice, enum_column
+from groupement.extensions import db
+from groupement.lots.models import Lot, LotLine
+from groupement.organisations.models import Organisation
+from groupement.organisations.user_models import User
+from groupement.tenders.models import Offer, Supplier
+
+
+class Award(db.Model):
+    """The decision on a lot: awarded to an offer, or unsuccessful."""
+
+    __tablename__ = "award"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), unique=True)
+    decision: Mapped[AwardDecision] = mapped_column(enum_column(AwardDecision))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id"))
+    # Mandatory when the chosen offer is not the best ranked, or when unsuccessful.
+    justification: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    lot: Mapped[Lot] = relationship()
+    offer: Mapped[Offer | None] = relationship()
+
+
+class Contract(db.Model):
+    """The framework agreement with purchase orders (accord-cadre à bons de commande)."""
+
+    __tablename__ = "contract"
+    __table_args__ = (
+        CheckConstraint("maximum_amount > 0", name="maximum_positive"),
+        CheckConstraint("duration_months BETWEEN 1 AND 48", name="duration_at_most_four_years"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # also the DECP id
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), unique=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id"), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"), index=True)
+    maximum_amount: Mapped[Decimal] = mapped_column(Money)
+    start_date: Mapped[date]
+    duration_months: Mapped[int]
+    notified_on: Mapped[date]
+    procedure: Mapped[str] = mapped_column(String(80))  # as named by DECP
+    offers_received: Mapped[int]
+    # For vehicles (DECP): share of the value of EU and French origin, in per cent.
+    origin_eu_percent: Mapped[Decimal | None] = mapped_column(Rate)
+    origin_france_percent: Mapped[Decimal | None] = mapped_column(Rate)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lot: Mapped[Lot] = relationship()
+    award: Mapped[Award] = relationship()
+    supplier: Mapped[Supplier] = relationship()
+    prices: Mapped[list[ContractPrice]] = relationship(back_populates="contract")
+
+
+class ContractPrice(db.Model):
+    """A unit price of the contract, from the awarded offer; orders can only use these."""
+
+    __tablename__ = "contract_price"
+    __table_args__ = (UniqueConstraint("contract_id", "lot_line_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    lot_line_id: Mapped[int] = mapped_column(ForeignKey("lot_line.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"), index=True)
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice)
+    eco_participation: Mapped[Decimal] = mapped_column(UnitPrice)
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+
+    contract: Mapped[Contract] = relationship(back_populates="prices")
+    lot_line: Mapped[LotLine] = relationship()
+
+
+class Order(db.Model):
+    """A purchase order (bon de commande) of a commune under a contract."""
+
+    __tablename__ = "purchase_order"
+    __table_args__ = (UniqueConstraint("commune_id", "year", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    year: Mapped[int]
+    sequence: Mapped[int]
+    delivery_address: Mapped[str] = mapped_column(Text)
+    total_ht: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    contract: Mapped[Contract] = relationship()
+    commune: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", cascade="all, delete-orphan")
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_line"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"), index=True)
+    contract_price_id: Mapped[int] = mapped_column(ForeignKey("contract_price.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"), index=True)
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice)  # copied from the contract
+    eco_participation: Mapped[Decimal] = mapped_column(UnitPrice)
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    amount_ht: Mapped[Decimal] = mapped_column(Money)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    contract_price: Mapped[ContractPrice] = relationship()
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="order_line")
+
+
+class Delivery(db.Model):
+    """Service fait: a quantity received on a date; partial deliveries add up."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"), index=True)
+    delivered_on: Mapped[date]
+    quantity: Mapped[int]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    order_line: Mapped[OrderLine] = relationship(back_populates="deliveries")

@@ -1,0 +1,58 @@
+"""Forms of the award pages. The offer's lot, the ranking and the dates' consistency are checked
+by contracts/awards.py: the forms only parse."""
+
+from __future__ import annotations
+
+from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from groupement.campaigns.web.forms import FrenchForm
+from groupement.lots.web.forms import FrenchDecimalField, within
+
+
+class AwardForm(FrenchForm):
+    offer_id = RadioField(
+        "Offre retenue",
+        coerce=int,
+        validate_choice=False,
+        invalid_value_message="Choisissez l'offre retenue.",
+        validators=[InputRequired("Choisissez l'offre retenue.")],
+    )
+    justification = TextAreaField(
+        "Justification du choix",
+        validators=[Optional(), Length(max=5000, message="5 000 caractères au plus.")],
+    )
+    notified_on = DateField(
+        "Date de notification",
+        validators=[InputRequired("La date de notification est obligatoire.")],
+        invalid_value_message="Date attendue (jj/mm/aaaa).",
+    )
+    start_date = DateField(
+        "Début d'exécution",
+        validators=[InputRequired("La date de début d'exécution est obligatoire.")],
+        invalid_value_message="Date attendue (jj/mm/aaaa).",
+    )
+    number = StringField(
+        "Numéro du contrat",
+        validators=[Optional(), Length(max=16, message="16 caractères au plus (identifiant DECP).")],
+    )
+    origin_eu_percent = FrenchDecimalField(
+        "Part d'origine UE (%)",
+        validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
+        render_kw={"inputmode": "decimal"},
+    )
+    origin_france_percent = FrenchDecimalField(
+        "Part d'origine France (%)",
+        validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
+        render_kw={"inputmode": "decimal"},
+    )
+
+
+class UnsuccessfulForm(FrenchForm):
+    reason = TextAreaField(
+        "Motif de l'infructuosité",
+        validators=[
+            InputRequired("Le motif de l'infructuosité est obligatoire."),
+            Length(max=5000, message="5 000 caractères au plus."),
+        ],
+    )

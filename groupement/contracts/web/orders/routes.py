@@ -1,0 +1,147 @@
+"""Orders pages: the commune orders under its contracts and records deliveries; the coordinator
+follows every order and each contract's consumption."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, url_for
+
+from groupement.contracts.orders import (
+    InvalidOrder,
+    consumption_report,
+    contracts_for,
+    list_orders,
+    order_detail,
+    order_of_line,
+    order_pdf_file,
+    order_sheet,
+    record_delivery,
+    submit_order,
+)
+from groupement.contracts.web.orders import bp
+from groupement.contracts.web.orders.forms import DeliveryForm, order_form
+from groupement.core import formatting
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.money import to_cents
+from groupement.core.timeutil import paris_today
+from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
+from groupement.web.downloads import file_response
+
+COMMUNE = (Role.AGENT, Role.SIGNATORY)
+COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
+
+
+def unit_euros(price: Decimal | None) -> str:
+    """A unit price: 764,10 €, but 4,215 € when the contract priced it to the tenth of a cent."""
+    if price is None:
+        return "—"
+    if to_cents(price) == price:
+        return formatting.euros(price)
+    decimals = min(max(-price.normalize().as_tuple().exponent, 2), 4)
+    return f"{formatting.number(price, decimals)}\u00a0€"
+
+
+@bp.context_processor
+def order_helpers():
+    return {"unit_euros": unit_euros}
+
+
+@bp.route("/commandes")
+@roles_required()
+def index():
+    return render_template("orders/index.html", rows=list_orders(current_actor()))
+
+
+@bp.route("/commandes/marches")
+@roles_required()
+def contracts():
+    return render_template("orders/contracts.html", rows=contracts_for(current_actor()))
+
+
+@bp.route("/commandes/nouvelle/<int:contract_id>", methods=["GET", "POST"])
+@roles_required(Role.AGENT)
+def new(contract_id: int):
+    actor = current_actor()
+    sheet = order_sheet(actor, contract_id)
+    form = order_form([line.price.id for line in sheet.lines], data={"delivery_address": sheet.default_address})
+    if form.validate_on_submit():
+        try:
+            placed = submit_order(actor, contract_id, form.ordered(), form.delivery_address.data)
+        except (NotFound, Forbidden):
+            raise
+        except InvalidOrder as refused:
+            for price_id, message in refused.errors.items():
+                form.quantity_field(price_id).errors = [message]
+            flash(str(refused), "error")
+        except ServiceError as refused:
+            flash(str(refused), "error")
+        else:
+            order = placed.order
+            flash(
+                f"Bon de commande {order.number} enregistré : {formatting.euros(order.total_ht)} HT. "
+                "Imprimez-le ou téléchargez-le en PDF pour le transmettre au titulaire.",
+                "success",
+            )
+            for warning in placed.warnings:
+                flash(warning, "warning")
+            return redirect(url_for("orders.show", order_id=order.id))
+        return render_template("orders/new.html", sheet=sheet, form=form), 422
+    status = 422 if form.is_submitted() else 200
+    return render_template("orders/new.html", sheet=sheet, form=form), status
+
+
+@bp.route("/commandes/<int:order_id>")
+@roles_required()
+def show(order_id: int):
+    detail = order_detail(current_actor(), order_id)
+    today = paris_today()
+    return render_template(
+        "orders/show.html",
+        detail=detail,
+        order=detail.order,
+        delivery_form=DeliveryForm(data={"delivered_on": today}),
+        today_iso=today.isoformat(),
+    )
+
+
+@bp.route("/commandes/<int:order_id>/bon.pdf")
+@roles_required()
+def pdf(order_id: int):
+    content, filename = order_pdf_file(current_actor(), order_id)
+    return file_response(content, filename, "application/pdf")
+
+
+@bp.route("/commandes/lignes/<int:line_id>/livraison", methods=["POST"])
+@roles_required(*COMMUNE)
+def deliver(line_id: int):
+    actor = current_actor()
+    order = order_of_line(actor, line_id)  # 404 outside the actor's scope, before anything else
+    form = DeliveryForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        delivery = attempt(lambda: record_delivery(actor, line_id, form.delivered_on.data, form.quantity.data))
+        if delivery is not None:
+            flash(
+                f"Livraison enregistrée : {formatting.number(delivery.quantity)} reçu"
+                f"{'s' if delivery.quantity > 1 else ''} le {formatting.date_fr(delivery.delivered_on)}.",
+                "success",
+            )
+    return redirect(url_for("orders.show", order_id=order.id))
+
+
+@bp.route("/contrats/<int:contract_id>/consommation")
+@roles_required(*COORDINATION)
+def consumption(contract_id: int):
+    report = consumption_report(current_actor(), contract_id)
+    orders = list_orders(current_actor(), contract_id=contract_id)
+    return render_template("orders/consumption.html", report=report, contract=report.contract, orders=orders)
+
+
+def _flash_errors(form) -> None:
+    for field in form:
+        for message in field.errors:
+            flash(f"{field.label.text} : {message}", "error")

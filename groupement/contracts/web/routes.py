@@ -1,0 +1,238 @@
+"""Award pages (the coordinator decides; accountant and admin read), the framework contracts
+(every role, within scope: a member commune orders under them), the savings of a campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from flask import flash, redirect, render_template, url_for
+from markupsafe import Markup
+from wtforms import SelectChoice
+
+from groupement.contracts.awards import (
+    AwardPage,
+    award_lot,
+    award_page,
+    contract_detail,
+    contract_prices_table,
+    declare_unsuccessful,
+    list_contracts,
+)
+from groupement.contracts.web import bp
+from groupement.contracts.web.forms import AwardForm, UnsuccessfulForm
+from groupement.core import formatting
+from groupement.core.access import Role
+from groupement.core.charts import bar_chart_svg
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.files.xlsx import UNIT_PRICE_FORMAT, Column, table_bytes
+from groupement.savings.report import CommuneRow, savings_filename, savings_report, savings_xlsx
+from groupement.web.access import current_actor, roles_required
+from groupement.web.downloads import xlsx_response
+
+COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
+LARGEST_COMMUNES = 10
+
+
+# --- award ------------------------------------------------------------------------------------------
+
+
+@bp.route("/lots/<int:lot_id>/attribution")
+@roles_required(*COORDINATION)
+def award_form(lot_id: int):
+    page = award_page(current_actor(), lot_id)
+    form = AwardForm(data={"offer_id": page.best_offer_id})
+    return _render_award(page, form)
+
+
+@bp.route("/lots/<int:lot_id>/attribution", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def award(lot_id: int):
+    actor = current_actor()
+    page = award_page(actor, lot_id)
+    form = AwardForm()
+    _offer_choices(form, page)
+    if not form.validate_on_submit():
+        return _render_award(page, form), 422
+    try:
+        contract = award_lot(
+            actor,
+            lot_id,
+            form.offer_id.data,
+            form.justification.data or "",
+            form.start_date.data,
+            form.notified_on.data,
+            form.number.data,
+            origin_eu_percent=form.origin_eu_percent.data,
+            origin_france_percent=form.origin_france_percent.data,
+        )
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as error:
+        flash(str(error), "error")
+        return _render_award(award_page(actor, lot_id), form), 422
+    flash(
+        f"Lot n° {page.lot.number} attribué à {contract.supplier.name} : accord-cadre n° {contract.number}, "
+        f"notifié le {formatting.date_fr(contract.notified_on)}, "
+        f"montant maximum {formatting.euros(contract.maximum_amount)} HT.",
+        "success",
+    )
+    return redirect(url_for("contracts.show", contract_id=contract.id))
+
+
+@bp.route("/lots/<int:lot_id>/infructueux", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def unsuccessful(lot_id: int):
+    form = UnsuccessfulForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("contracts.award_form", lot_id=lot_id))
+    try:
+        decision = declare_unsuccessful(current_actor(), lot_id, form.reason.data)
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Lot n° {decision.lot.number} déclaré infructueux.", "success")
+    return redirect(url_for("contracts.award_form", lot_id=lot_id))
+
+
+def _offer_choices(form: AwardForm, page: AwardPage) -> None:
+    form.offer_id.choices = [
+        SelectChoice(
+            row.offer_id,
+            f"{row.supplier_name}{' (variante)' if row.is_variant else ''} — {formatting.euros(row.total_ht)} HT",
+        )
+        for row in page.ranking
+    ]
+
+
+def _render_award(page: AwardPage, form: AwardForm):
+    _offer_choices(form, page)
+    if not form.number.data:
+        form.number.render_kw = {"placeholder": page.default_number}
+    return render_template(
+        "contracts/award.html",
+        page=page,
+        lot=page.lot,
+        form=form,
+        unsuccessful_form=UnsuccessfulForm(formdata=None),
+    )
+
+
+# --- contracts ----------------------------------------------------------------------------------------
+
+
+@bp.route("/contrats")
+@roles_required()
+def index():
+    return render_template("contracts/index.html", contracts=list_contracts(current_actor()))
+
+
+@bp.route("/contrats/<int:contract_id>")
+@roles_required()
+def show(contract_id: int):
+    detail = contract_detail(current_actor(), contract_id)
+    return render_template(
+        "contracts/show.html",
+        detail=detail,
+        contract=detail.contract,
+        unit_euros=unit_euros,
+    )
+
+
+@bp.route("/contrats/<int:contract_id>/prix.xlsx")
+@roles_required()
+def export_prices(contract_id: int):
+    detail = contract_detail(current_actor(), contract_id)
+    header, rows = contract_prices_table(detail)
+    widths = (16, 48, 12, 16, 16, 10)
+    formats = (None, None, None, UNIT_PRICE_FORMAT, UNIT_PRICE_FORMAT, "0.00")
+    columns = [Column(title, width, fmt) for title, width, fmt in zip(header, widths, formats, strict=True)]
+    content = table_bytes(f"Prix {detail.contract.number}", columns, rows)
+    return xlsx_response(content, f"prix-contrat-{detail.contract.number}.xlsx")
+
+
+# --- savings -------------------------------------------------------------------------------------------
+
+
+@bp.route("/campagnes/<int:campaign_id>/economies")
+@roles_required(*COORDINATION)
+def savings(campaign_id: int):
+    report = savings_report(current_actor(), campaign_id)
+    lot_chart = Markup(
+        bar_chart_svg(
+            pair_bars([(f"Lot {row.number}", row.totals.estimate) for row in report.lots]),
+            f"Montant HT annuel estimé et attribué par lot — {report.campaign.title}",
+            formatting.euros,
+            chart_id=f"graphique-economies-lots-{report.campaign.id}",
+        )
+    )
+    bars, title = commune_bars(report.communes)
+    commune_chart = Markup(
+        bar_chart_svg(
+            bars,
+            f"{title} — {report.campaign.title}",
+            formatting.euros,
+            chart_id=f"graphique-economies-communes-{report.campaign.id}",
+        )
+    )
+    return render_template(
+        "contracts/savings.html",
+        report=report,
+        lot_chart=lot_chart,
+        commune_chart=commune_chart,
+        commune_chart_title=title,
+    )
+
+
+@bp.route("/campagnes/<int:campaign_id>/economies.xlsx")
+@roles_required(*COORDINATION)
+def savings_export(campaign_id: int):
+    report = savings_report(current_actor(), campaign_id)
+    return xlsx_response(savings_xlsx(report), savings_filename(report))
+
+
+def unit_euros(amount: Decimal | None) -> str:
+    """A unit price keeps its 3rd and 4th decimals when it has them: 0,3333 €, 4,20 €."""
+    if amount is None:
+        return "—"
+    return format_currency(amount, "EUR", locale=formatting.LOCALE, format="#,##0.00##\u00a0¤", currency_digits=False)
+
+
+def pair_bars(rows: Sequence[tuple[str, object]]) -> list[tuple[str, Decimal]]:
+    """Two bars per row: 'label — estimé' and 'label — attribué' (amounts are never negative)."""
+    bars = []
+    for label, comparison in rows:
+        bars.append((f"{label} — estimé", comparison.reference))
+        bars.append((f"{label} — attribué", comparison.awarded))
+    return bars
+
+
+def commune_bars(rows: Sequence[CommuneRow], limit: int = LARGEST_COMMUNES) -> tuple[list[tuple[str, Decimal]], str]:
+    """The savings of the `limit` largest communes (by estimate), then one bar for all the others.
+    A chart draws no negative bar: when a commune pays more than estimated, each commune gets
+    two bars instead, estimated and awarded."""
+    largest = sorted(rows, key=lambda row: (-row.totals.estimate.reference, formatting.name_key(row.name)))
+    shown, rest = largest[:limit], largest[limit:]
+    if all(row.totals.estimate.savings >= 0 for row in rows):
+        bars = [(row.name, row.totals.estimate.savings) for row in shown]
+        if rest:
+            bars.append(
+                (f"Autres communes ({len(rest)})", sum((row.totals.estimate.savings for row in rest), Decimal(0)))
+            )
+        return bars, "Économies HT annuelles par commune"
+    pairs = [(row.name, row.totals.estimate) for row in shown]
+    if rest:
+        pairs.append(
+            (f"Autres communes ({len(rest)})", sum((row.totals.estimate for row in rest[1:]), rest[0].totals.estimate))
+        )
+    return pair_bars(pairs), "Montant HT annuel estimé et attribué par commune"
+
+
+def _flash_errors(form) -> None:
+    for field in form:
+        for message in field.errors:
+            flash(message, "error")

@@ -1,0 +1,72 @@
+"""Who may reach what: the scope rules of DESIGN.md §3.4, as pure functions.
+
+The query helper in organisations/scope.py applies these to SELECT statements; routes only ask it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    AGENT = "agent"
+    SIGNATORY = "signatory"
+    ACCOUNTANT = "accountant"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.COORDINATOR: "Coordonnateur (acheteur)",
+    Role.AGENT: "Agent communal",
+    Role.SIGNATORY: "Signataire communal",
+    Role.ACCOUNTANT: "Comptable",
+    Role.ADMIN: "Administrateur",
+}
+
+COMMUNE_ROLES = frozenset({Role.AGENT, Role.SIGNATORY})
+COORDINATOR_SIDE_ROLES = frozenset({Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN})
+
+
+class OrganisationKind(StrEnum):
+    COORDINATOR = "coordinator"
+    COMMUNE = "commune"
+
+
+ROLES_BY_KIND = {
+    OrganisationKind.COMMUNE: COMMUNE_ROLES,
+    OrganisationKind.COORDINATOR: COORDINATOR_SIDE_ROLES,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    role: Role
+    organisation_id: int
+
+
+def role_fits_organisation(role: Role, kind: OrganisationKind) -> bool:
+    """Agents and signatories work for a commune; the others for the coordinator."""
+    return role in ROLES_BY_KIND[kind]
+
+
+def reachable_organisation_ids(actor: Actor, coordinated_member_ids: Iterable[int]) -> frozenset[int]:
+    """The organisations whose data the actor may see.
+
+    A commune's users reach their commune only. The coordinator's users reach their own
+    organisation and the members of the groupements it coordinates.
+    """
+    if actor.role in COMMUNE_ROLES:
+        return frozenset({actor.organisation_id})
+    return frozenset({actor.organisation_id, *coordinated_member_ids})
+
+
+def can_manage_users(actor: Actor) -> bool:
+    return actor.role is Role.ADMIN

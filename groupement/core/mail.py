@@ -1,0 +1,94 @@
+"""Outgoing e-mail: real SMTP when MAIL_SERVER is set, the log otherwise (development).
+
+Settings (groupement/config.py): MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD,
+MAIL_USE_TLS (STARTTLS, required when set), MAIL_SENDER.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+
+from groupement.core.errors import ServiceError
+
+logger = logging.getLogger("groupement.mail")
+if logger.level == logging.NOTSET:
+    # The development fallback writes the mail at INFO: visible unless configured otherwise.
+    logger.setLevel(logging.INFO)
+
+DEFAULT_TIMEOUT = 10
+
+
+def send_mail(to: list[str], subject: str, body: str) -> None:
+    """Send one plain-text UTF-8 message to every address of `to` (one To: header).
+
+    Raises ServiceError (French message) when the SMTP server cannot be reached or refuses.
+    """
+    recipients = [address.strip() for address in to if address and address.strip()]
+    if not recipients:
+        raise ServiceError("Aucun destinataire pour ce courriel.")
+    config = current_app.config
+    message = _build(config.get("MAIL_SENDER") or "groupement@localhost", recipients, subject, body)
+    server = config.get("MAIL_SERVER") or ""
+    if not server:
+        _ = current_app.logger  # makes Flask attach its handler to the "groupement" logger
+        logger.info(
+            "Courriel non envoyé (MAIL_SERVER vide), contenu :\nDe : %s\nÀ : %s\nObjet : %s\n\n%s",
+            message["From"],
+            message["To"],
+            message["Subject"],
+            body,
+        )
+        return
+    port = int(config.get("MAIL_PORT") or 25)
+    try:
+        with smtplib.SMTP(server, port, timeout=config.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT)) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except smtplib.SMTPNotSupportedError as error:
+        logger.warning("STARTTLS non proposé par %s:%s : %s", server, port, error)
+        raise ServiceError(
+            f"Courriel non envoyé : le serveur de messagerie {server}:{port} ne propose pas de connexion "
+            "chiffrée (STARTTLS) alors que MAIL_USE_TLS est activé."
+        ) from error
+    except smtplib.SMTPAuthenticationError as error:
+        logger.warning("Authentification SMTP refusée par %s:%s : %s", server, port, error)
+        raise ServiceError(
+            f"Courriel non envoyé : le serveur de messagerie {server}:{port} a refusé l'identifiant "
+            "ou le mot de passe (MAIL_USERNAME, MAIL_PASSWORD)."
+        ) from error
+    except smtplib.SMTPRecipientsRefused as error:
+        logger.warning("Destinataires refusés par %s:%s : %s", server, port, error)
+        refused = ", ".join(sorted(error.recipients))
+        raise ServiceError(f"Courriel non envoyé : destinataire(s) refusé(s) par le serveur ({refused}).") from error
+    except smtplib.SMTPException as error:
+        logger.warning("Erreur SMTP avec %s:%s : %s", server, port, error)
+        raise ServiceError(
+            f"Courriel non envoyé : le serveur de messagerie {server}:{port} a refusé l'envoi ({error})."
+        ) from error
+    except (OSError, UnicodeError) as error:
+        logger.warning("Serveur SMTP %s:%s injoignable : %s", server, port, error)
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise ServiceError(
+            f"Courriel non envoyé : le serveur de messagerie {server}:{port} est injoignable ({reason})."
+        ) from error
+
+
+def _build(sender: str, recipients: list[str], subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = " ".join(subject.split())  # no line break can reach a header
+    message["Date"] = formatdate(localtime=False)
+    domain = sender.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid(domain=domain)
+    message.set_content(body, charset="utf-8", cte="quoted-printable")  # 7-bit safe, readable raw
+    return message

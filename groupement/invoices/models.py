@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from groupement.contracts.models import Contract, OrderLine
+from groupement.core.timeutil import utcnow
+from groupement.core.types import Money, Rate, UnitPrice, enum_column
+from groupement.extensions import db
+from groupement.invoices.states import CheckResolution, InvoiceKind, InvoiceStatus
+from groupement.organisations.models import Organisation
+from groupement.tenders.models import Supplier
+
+
+class Invoice(db.Model):
+    """A supplier invoice or credit note. Amounts are signed: a credit note is negative."""
+
+    __tablename__ = "invoice"
+    # Same seller, same number: the same invoice (seller_key is the SIRET, else the name).
+    __table_args__ = (UniqueConstraint("seller_key", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[InvoiceKind] = mapped_column(enum_column(InvoiceKind))
+    type_code: Mapped[str] = mapped_column(String(3))
+    status: Mapped[InvoiceStatus] = mapped_column(enum_column(InvoiceStatus), default=InvoiceStatus.IMPORTED)
+    issue_date: Mapped[date]
+    due_date: Mapped[date | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    seller_key: Mapped[str] = mapped_column(String(200))
+    seller_name: Mapped[str] = mapped_column(String(200))
+    seller_siret: Mapped[str | None] = mapped_column(String(14))
+    seller_vat: Mapped[str | None] = mapped_column(String(20))
+    buyer_name: Mapped[str] = mapped_column(String(200), default="")
+    buyer_siret: Mapped[str | None] = mapped_column(String(14))
+    order_reference: Mapped[str | None] = mapped_column(String(60))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"), index=True)
+    source_format: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(String(255))
+    total_ht: Mapped[Decimal] = mapped_column(Money)
+    total_vat: Mapped[Decimal] = mapped_column(Money)
+    total_ttc: Mapped[Decimal] = mapped_column(Money)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    supplier: Mapped[Supplier | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.position")
+    vat: Mapped[list[InvoiceVat]] = relationship(order_by="InvoiceVat.rate")
+    allowances_charges: Mapped[list[InvoiceAllowanceCharge]] = relationship()
+    checks: Mapped[list[InvoiceCheck]] = relationship(order_by="InvoiceCheck.id")
+
+
+class InvoiceVat(db.Model):
+    """The VAT breakdown (BG-23): one row per category and rate (0 % exists as E, K, Z...)."""
+
+    __tablename__ = "invoice_vat"
+    __table_args__ = (UniqueConstraint("invoice_id", "category", "rate"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    category: Mapped[str] = mapped_column(String(4), default="S")
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    base: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class InvoiceLine(db.Model):
+    __tablename__ = "invoice_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    position: Mapped[int]
+    line_id: Mapped[str] = mapped_column(String(40))
+    item_ref: Mapped[str | None] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    quantity: Mapped[Decimal] = mapped_column(UnitPrice)
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_category: Mapped[str] = mapped_column(String(4), default="S")
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    order_reference: Mapped[str | None] = mapped_column(String(60))
+    # Resolved by matching: the commune the line belongs to and the order line it delivers.
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_item.id"))
+    account: Mapped[str | None] = mapped_column(String(10))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    commune: Mapped[Organisation | None] = relationship()
+    order_line: Mapped[OrderLine | None] = relationship()
+
+
+class InvoiceAllowanceCharge(db.Model):
+    """A document-level charge (shipping) or allowance (discount), signed."""
+
+    __tablename__ = "invoice_allowance_charge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    is_charge: Mapped[bool]
+    amount: Mapped[Decimal] = mapped_column(Money)
+    vat_category: Mapped[str] = mapped_column(String(4), default="S")
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class InvoiceCheck(db.Model):
+    """One check's result: arithmetic (EN 16931), identity (seller, buyer) or contract (price,
+    quantity). A failed contract check is accepted with a comment or disputed."""
+
+    __tablename__ = "invoice_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # arithmetic, identity, contract
+    rule: Mapped[str] = mapped_column(String(40))
+    ok: Mapped[bool]
+    message: Mapped[str] = mapped_column(Text)
+    resolution: Mapped[CheckResolution] = mapped_column(enum_column(CheckResolution), default=CheckResolution.OPEN)
+    resolution_comment: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None]
+
+
+class Allocation(db.Model):
+    """A commune's share of a split invoice. One split per invoice: unique (invoice, commune)."""
+
+    __tablename__ = "allocation"
+    __table_args__ = (UniqueConstraint("invoice_id", "commune_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    allocation_key: Mapped[str] = mapped_column(String(20))
+    ht: Mapped[Decimal] = mapped_column(Money)
+    vat: Mapped[Decimal] = mapped_column(Money)
+    ttc: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    invoice: Mapped[Invoice] = relationship()
+    commune: Mapped[Organisation] = relationship()
+    vat_lines: Mapped[list[AllocationVat]] = relationship(order_by="AllocationVat.rate")
+    lines: Mapped[list[AllocationLine]] = relationship()
+
+
+class AllocationVat(db.Model):
+    __tablename__ = "allocation_vat"
+    __table_args__ = (UniqueConstraint("allocation_id", "rate"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocation.id"), index=True)
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    base: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class AllocationLine(db.Model):
+    """The part of one invoice line (or document charge) that went to the commune."""
+
+    __tablename__ = "allocation_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocation.id"), index=True)
+    line_key: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    account: Mapped[str | None] = mapped_column(String(10))
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    ht: Mapped[Decimal] = mapped_column(Money)
+
+
+class RecoveryTitle(db.Model):
+    """A titre de recettes: what a commune owes the coordinator for an invoice (TTC)."""
+
+    __tablename__ = "recovery_title"
+    __table_args__ = (UniqueConstraint("invoice_id", "commune_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    object: Mapped[str] = mapped_column(String(300))
+    amount_ttc: Mapped[Decimal] = mapped_column(Money)
+    account: Mapped[str] = mapped_column(String(10))
+    due_date: Mapped[date]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    invoice: Mapped[Invoice] = relationship()
+    commune: Mapped[Organisation] = relationship()
+    payments: Mapped[list[Payment]] = relationship(back_populates="title")
+
+
+class Payment(db.Model):
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title_id: Mapped[int] = mapped_column(ForeignKey("recovery_title.id"), index=True)
+    paid_on: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(Money)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    title: Mapped[RecoveryTitle] = relationship(back_populates="payments")

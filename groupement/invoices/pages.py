@@ -1,0 +1,320 @@
+"""Read-only views of the invoices for the pages and exports: the board, an invoice with its
+checks, split and titles, the statements and titles as io/ documents, a commune's payments.
+
+Nothing here writes: the use cases (import, match, split, titles, payments) are in
+invoices/service.py. Access is decided as there: the accounting roles (accountant, coordinator,
+admin) see every invoice; a commune's users reach only their own commune's statements and ledger
+(anything else is NotFound, a 404).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from groupement.core.access import COMMUNE_ROLES, Actor
+from groupement.core.errors import Forbidden, NotFound
+from groupement.core.formatting import name_key
+from groupement.core.timeutil import paris_today
+from groupement.extensions import db
+from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
+from groupement.invoices.service import (
+    ACCOUNTING_ROLES,
+    blocking_checks,
+    commune_statement,
+    invoice_detail,
+    list_invoices,
+)
+from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, TitleRow
+from groupement.invoices.states import InvoiceStatus
+from groupement.organisations.models import Membership, Organisation
+
+ZERO = Decimal("0.00")
+
+
+def _require_accounting(actor: Actor) -> None:
+    if actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Action réservée à la comptabilité.")
+
+
+# --- the board ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Board:
+    invoices: list[Invoice]
+    total_ht: Decimal
+    total_vat: Decimal
+    total_ttc: Decimal
+    counts: dict[InvoiceStatus, int]  # every invoice, whatever the filters
+
+
+def invoice_board(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> Board:
+    invoices = list_invoices(actor, status, search)
+    counts = Counter(invoice.status for invoice in list_invoices(actor))
+    return Board(
+        invoices,
+        sum((i.total_ht for i in invoices), ZERO),
+        sum((i.total_vat for i in invoices), ZERO),
+        sum((i.total_ttc for i in invoices), ZERO),
+        {s: counts.get(s, 0) for s in InvoiceStatus},
+    )
+
+
+def board_rows(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> list[BoardRow]:
+    return [
+        BoardRow(
+            number=i.number,
+            kind=i.kind.label,
+            issue_date=i.issue_date,
+            supplier=i.seller_name,
+            status=i.status.label,
+            total_ht=i.total_ht,
+            total_vat=i.total_vat,
+            total_ttc=i.total_ttc,
+            contract=i.contract.number if i.contract else "",
+            file_name=i.file_name,
+        )
+        for i in list_invoices(actor, status, search)
+    ]
+
+
+# --- one invoice ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VatRow:
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    invoice: Invoice
+    vat: list[VatRow]  # per rate (categories at the same rate added up)
+    checks: list[InvoiceCheck]
+    blocking: list[InvoiceCheck]
+    allocations: list[Allocation]  # by commune name
+    split_rates: list[Decimal]
+    titles: list[RecoveryTitle]  # by commune name
+    members: list[Organisation]  # the member communes, for the split form
+    has_shared_lines: bool  # lines not tied to an order, or document charges/allowances
+
+    @property
+    def can_match(self) -> bool:
+        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)
+
+    @property
+    def can_split(self) -> bool:
+        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED) and not self.blocking
+
+    @property
+    def can_resolve(self) -> bool:
+        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)
+
+    @property
+    def can_issue_titles(self) -> bool:
+        return self.invoice.status is InvoiceStatus.SPLIT
+
+    def allocation_vat(self, allocation: Allocation, rate: Decimal) -> Decimal:
+        return sum((v.amount for v in allocation.vat_lines if v.rate == rate), ZERO)
+
+    @property
+    def split_totals(self) -> dict[str, Decimal]:
+        return {
+            "ht": sum((a.ht for a in self.allocations), ZERO),
+            "vat": sum((a.vat for a in self.allocations), ZERO),
+            "ttc": sum((a.ttc for a in self.allocations), ZERO),
+        }
+
+    def split_vat_total(self, rate: Decimal) -> Decimal:
+        return sum((self.allocation_vat(a, rate) for a in self.allocations), ZERO)
+
+    @staticmethod
+    def paid(title: RecoveryTitle) -> Decimal:
+        return sum((p.amount for p in title.payments), ZERO)
+
+
+def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
+    invoice = invoice_detail(actor, invoice_id)
+    allocations = list(
+        db.session.scalars(
+            select(Allocation)
+            .where(Allocation.invoice_id == invoice.id)
+            .options(selectinload(Allocation.vat_lines), selectinload(Allocation.commune))
+        )
+    )
+    allocations.sort(key=lambda a: name_key(a.commune.name))
+    titles = list(
+        db.session.scalars(
+            select(RecoveryTitle)
+            .where(RecoveryTitle.invoice_id == invoice.id)
+            .options(selectinload(RecoveryTitle.payments), selectinload(RecoveryTitle.commune))
+        )
+    )
+    titles.sort(key=lambda t: name_key(t.commune.name))
+    return InvoicePage(
+        invoice=invoice,
+        vat=_vat_rows(invoice),
+        checks=list(invoice.checks),
+        blocking=blocking_checks(invoice),
+        allocations=allocations,
+        split_rates=sorted({v.rate for a in allocations for v in a.vat_lines}),
+        titles=titles,
+        members=member_communes(),
+        has_shared_lines=any(line.commune_id is None for line in invoice.lines) or bool(invoice.allowances_charges),
+    )
+
+
+def _vat_rows(invoice: Invoice) -> list[VatRow]:
+    rows: dict[Decimal, tuple[Decimal, Decimal]] = {}
+    for v in invoice.vat:
+        base, amount = rows.get(v.rate, (ZERO, ZERO))
+        rows[v.rate] = (base + v.base, amount + v.amount)
+    return [VatRow(rate, base, amount) for rate, (base, amount) in sorted(rows.items())]
+
+
+def vat_by_rate(invoice: Invoice) -> dict[Decimal, Decimal]:
+    """The invoice's VAT per rate (for the command line's JSON)."""
+    return {row.rate: row.amount for row in _vat_rows(invoice)}
+
+
+def member_communes() -> list[Organisation]:
+    communes = db.session.scalars(
+        select(Organisation).where(
+            Organisation.id.in_(select(Membership.commune_id)), Organisation.insee_code.isnot(None)
+        )
+    )
+    return sorted(communes, key=lambda c: name_key(c.name))
+
+
+# --- statements -----------------------------------------------------------------------------------
+
+
+def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[StatementDocument, str]:
+    """A commune's statement as an io/ document, and a file name stem; NotFound out of scope."""
+    statement = commune_statement(actor, invoice_id, commune_id)
+    invoice, commune, allocation = statement.invoice, statement.commune, statement.allocation
+    whole = {f"L{line.position}" for line in invoice.lines if line.commune_id is not None}
+    positions = {f"L{line.position}": line.position for line in invoice.lines}
+    lines = sorted(statement.lines, key=lambda line: (line.line_key[0], positions.get(line.line_key, 0), line.line_key))
+    document = StatementDocument(
+        invoice_number=invoice.number,
+        invoice_kind=invoice.kind.label,
+        invoice_date=invoice.issue_date,
+        supplier=invoice.seller_name,
+        invoice_total_ttc=invoice.total_ttc,
+        commune_name=commune.name,
+        commune_insee=commune.insee_code or "",
+        commune_siren=commune.siren,
+        key_label=statement.key_label,
+        lines=[
+            StatementLine(
+                reference=line.line_key,
+                description=line.description,
+                account=line.account,
+                vat_rate=line.vat_rate,
+                ht=line.ht,
+                shared=line.line_key not in whole,
+            )
+            for line in lines
+        ],
+        vat=[(v.rate, v.base, v.amount) for v in allocation.vat_lines],
+        total_ht=allocation.ht,
+        total_vat=allocation.vat,
+        total_ttc=allocation.ttc,
+        issued_on=paris_today(),
+    )
+    stem = f"etat-repartition-{_slug(invoice.number)}-{commune.insee_code or commune.id}"
+    return document, stem
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in text)[:60]
+
+
+# --- titles and payments -------------------------------------------------------------------------
+
+
+def title_rows(actor: Actor, invoice_id: int | None = None) -> list[TitleRow]:
+    """Every recovery title (or one invoice's), by number, for the accounting software."""
+    _require_accounting(actor)
+    statement = (
+        select(RecoveryTitle)
+        .options(
+            selectinload(RecoveryTitle.payments),
+            selectinload(RecoveryTitle.commune),
+            selectinload(RecoveryTitle.invoice),
+        )
+        .order_by(RecoveryTitle.number)
+    )
+    if invoice_id is not None:
+        invoice_detail(actor, invoice_id)  # NotFound for an unknown invoice
+        statement = statement.where(RecoveryTitle.invoice_id == invoice_id)
+    return [
+        TitleRow(
+            number=t.number,
+            commune_name=t.commune.name,
+            commune_siren=t.commune.siren,
+            object=t.object,
+            amount_ttc=t.amount_ttc,
+            account=t.account,
+            invoice_reference=t.invoice.number,
+            due_date=t.due_date,
+            paid=sum((p.amount for p in t.payments), ZERO),
+        )
+        for t in db.session.scalars(statement)
+    ]
+
+
+@dataclass(frozen=True)
+class CommunePayments:
+    titles: list[RecoveryTitle]  # with their payments and invoice
+    payments: list[Payment]  # by date
+
+
+def commune_payments(actor: Actor, commune_id: int) -> CommunePayments:
+    """The commune's titles and the payments recorded on them; a commune's users: their own only."""
+    if actor.role in COMMUNE_ROLES and actor.organisation_id != commune_id:
+        raise NotFound("Commune introuvable.")
+    titles = list(
+        db.session.scalars(
+            select(RecoveryTitle)
+            .where(RecoveryTitle.commune_id == commune_id)
+            .options(selectinload(RecoveryTitle.payments), selectinload(RecoveryTitle.invoice))
+            .order_by(RecoveryTitle.number)
+        )
+    )
+    payments = sorted((p for t in titles for p in t.payments), key=lambda p: (p.paid_on, p.id))
+    return CommunePayments(titles, payments)
+
+
+def check_of(actor: Actor, check_id: int) -> InvoiceCheck:
+    _require_accounting(actor)
+    check = db.session.get(InvoiceCheck, check_id)
+    if check is None:
+        raise NotFound("Contrôle introuvable.")
+    return check
+
+
+def title_of(actor: Actor, title_id: int) -> RecoveryTitle:
+    _require_accounting(actor)
+    title = db.session.get(RecoveryTitle, title_id)
+    if title is None:
+        raise NotFound("Titre de recettes introuvable.")
+    return title
+
+
+def contract_invoices(actor: Actor, contract_id: int) -> list[Invoice]:
+    """The invoices matched to a contract, newest first."""
+    _require_accounting(actor)
+    return list(
+        db.session.scalars(
+            select(Invoice).where(Invoice.contract_id == contract_id).order_by(Invoice.issue_date.desc(), Invoice.id)
+        )
+    )

@@ -1,0 +1,391 @@
+"""A supplier's invoice as plain data, and the EN 16931 arithmetic it must satisfy. Pure.
+
+`InvoiceData` is what groupement.invoices.einvoice reads from any of the accepted formats (Factur-X,
+CII, UBL 2.1 Invoice and CreditNote, the spreadsheet template). Amounts are as written in the
+document: a credit note (381) carries positive amounts and the caller negates them.
+
+`check_invoice` is strict: amounts are compared to the cent, with no tolerance. It returns one
+`CheckResult` per rule (or per line / per VAT rate for the rules that apply to one): `ok=True`
+with a short statement when the rule holds, one `ok=False` result per discrepancy otherwise,
+the message in French naming the rule and both figures.
+
+The rules:
+
+- PEPPOL-EN16931-R120, the line net amount (EN 16931 defines BT-131 without a BR rule of its
+  own; this is the Peppol BIS 3 rule that checks it): BT-131 = round(BT-129 × BT-146 / BT-149
+  + Σ line charges − Σ line allowances, 2), rounded half up. Exactly: a net written with more
+  than 2 decimals (BR-DEC-23) never equals that figure unless its extra decimals are zeros.
+- BR-CO-10: Σ BT-131 = BT-106.  BR-CO-11: Σ BT-92 = BT-107.  BR-CO-12: Σ BT-99 = BT-108.
+- BR-CO-13: BT-109 = BT-106 − BT-107 + BT-108.
+- BR-S-08 (and its twins BR-Z-08, BR-E-08, BR-AE-08, BR-IC-08, BR-G-08, BR-O-08... named after
+  the VAT category): for each (category, rate) the declared taxable amount BT-116 equals the
+  lines' nets of that category and rate + the document charges − the document allowances of
+  that category and rate. A rate used by a line but absent from the VAT breakdown, or declared
+  with nothing behind it, fails the same rule.
+- BR-S-09 (and twins): for each (category, rate) the declared VAT BT-117 equals BT-116 × rate /
+  100 rounded ONCE on the rate's total, half up (not line by line); 0 for the categories without
+  VAT (Z, E, AE, K, G, O).
+- BR-CO-14: BT-110 = Σ BT-117.  BR-CO-15: BT-112 = BT-109 + BT-110.
+- BR-CO-16: BT-115 = BT-112 − BT-113 + BT-114 (rounding amount).
+
+The currency is not a check: a non-euro invoice is refused when it is read (InvoiceRefused).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from groupement.core.formatting import euros, number, percent
+from groupement.core.imports import ImportIssue
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+CENT = Decimal("0.01")
+
+INVOICE = "380"
+CREDIT_NOTE = "381"
+CORRECTIVE = "384"
+TYPE_LABELS = {INVOICE: "facture", CREDIT_NOTE: "avoir", CORRECTIVE: "facture rectificative"}
+
+LINE_RULE = "PEPPOL-EN16931-R120"
+# The prefix of the EN 16931 rules of each VAT category (BR-S-08, BR-IC-08 for K...).
+CATEGORY_RULE_PREFIX = {
+    "S": "BR-S",
+    "Z": "BR-Z",
+    "E": "BR-E",
+    "AE": "BR-AE",
+    "K": "BR-IC",
+    "G": "BR-G",
+    "O": "BR-O",
+    "L": "BR-IG",
+    "M": "BR-IP",
+}
+# Categories whose VAT amount is always zero, whatever rate is written.
+NO_VAT_CATEGORIES = frozenset({"Z", "E", "AE", "K", "G", "O"})
+
+
+class InvoiceRefused(Exception):
+    """The file cannot be read as an invoice. `reasons` are French sentences naming the file
+    (and for a spreadsheet the row and the column), fit to show as they are."""
+
+    def __init__(self, reasons: Iterable[str | ImportIssue]):
+        given = list(reasons)
+        self.issues = tuple(reason for reason in given if isinstance(reason, ImportIssue))
+        self.reasons = [str(reason) for reason in given]
+        super().__init__("; ".join(self.reasons))
+
+
+@dataclass(frozen=True)
+class InvoiceLineData:
+    line_id: str  # BT-126 (the spreadsheet row number for the template)
+    item_ref: str | None  # BT-155 seller's item id, else BT-156 buyer's, else BT-157 standard
+    description: str  # BT-153
+    quantity: Decimal  # BT-129
+    unit_price: Decimal  # BT-146, net price, for price_base_quantity units
+    net_amount: Decimal  # BT-131
+    vat_category: str  # BT-151
+    vat_rate: Decimal  # BT-152, per cent (20.00)
+    order_ref: str | None  # the order this line delivers (the document's BT-13 unless the line has one)
+    commune_insee: str | None  # only the spreadsheet template says it
+    price_base_quantity: Decimal = ONE  # BT-149
+    line_allowances: Decimal = ZERO  # Σ BT-136
+    line_charges: Decimal = ZERO  # Σ BT-141
+
+    @property
+    def expected_net(self) -> Decimal:
+        """round(quantity × price / base + charges − allowances, 2), half up."""
+        raw = self.quantity * self.unit_price / self.price_base_quantity + self.line_charges - self.line_allowances
+        return raw.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class AllowanceCharge:
+    """A document-level allowance (BG-20, a discount) or charge (BG-21, e.g. delivery)."""
+
+    is_charge: bool
+    amount: Decimal  # BT-92 / BT-99
+    vat_category: str  # BT-95 / BT-102
+    vat_rate: Decimal  # BT-96 / BT-103
+    reason: str  # BT-97 / BT-104, else the reason code
+
+
+@dataclass(frozen=True)
+class VatBreakdown:
+    """One declared line of the VAT breakdown (BG-23)."""
+
+    category: str  # BT-118
+    rate: Decimal  # BT-119
+    taxable_amount: Decimal  # BT-116
+    tax_amount: Decimal  # BT-117
+
+
+@dataclass(frozen=True)
+class InvoiceData:
+    number: str  # BT-1
+    type_code: str  # BT-3: 380, 381 or 384
+    issue_date: date  # BT-2
+    due_date: date | None  # BT-9
+    currency: str  # BT-5 (always EUR: other currencies are refused)
+    seller_name: str  # BT-27
+    seller_siret: str | None  # BT-29 / BT-30 with scheme 0009
+    seller_vat: str | None  # BT-31
+    buyer_name: str  # BT-44
+    buyer_siret: str | None  # BT-46 / BT-47 with scheme 0009
+    order_reference: str | None  # BT-13
+    lines: tuple[InvoiceLineData, ...]
+    allowances_charges: tuple[AllowanceCharge, ...]
+    line_total: Decimal  # BT-106
+    allowance_total: Decimal  # BT-107 (0 when absent)
+    charge_total: Decimal  # BT-108 (0 when absent)
+    tax_exclusive: Decimal  # BT-109
+    tax_total: Decimal  # BT-110 (0 when absent)
+    tax_inclusive: Decimal  # BT-112
+    prepaid: Decimal  # BT-113 (0 when absent)
+    payable: Decimal  # BT-115
+    vat_breakdown: tuple[VatBreakdown, ...]
+    source_format: str  # "factur-x", "cii", "ubl", "xlsx" or "csv"
+    rounding: Decimal = ZERO  # BT-114
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.type_code == CREDIT_NOTE
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS.get(self.type_code, self.type_code)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    rule: str
+    ok: bool
+    message: str
+
+
+def check_invoice(data: InvoiceData) -> list[CheckResult]:
+    """Every arithmetic rule of EN 16931 the invoice must satisfy (see the module docstring)."""
+    results: list[CheckResult] = []
+    results += _line_nets(data.lines)
+    results += _document_totals(data)
+    results += _vat_breakdown(data)
+    results += _grand_totals(data)
+    return results
+
+
+def failures(results: Iterable[CheckResult]) -> list[CheckResult]:
+    return [result for result in results if not result.ok]
+
+
+def vat_rule(category: str, suffix: str) -> str:
+    """BR-S-08, BR-IC-09...: the EN 16931 rule of a VAT category."""
+    return f"{CATEGORY_RULE_PREFIX.get(category, 'BR-' + category)}-{suffix}"
+
+
+def vat_amount(taxable: Decimal, category: str, rate: Decimal) -> Decimal:
+    """The VAT of one (category, rate) of the breakdown: rounded once, half up."""
+    if category in NO_VAT_CATEGORIES:
+        return ZERO
+    return (taxable * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def _line_nets(lines: tuple[InvoiceLineData, ...]) -> list[CheckResult]:
+    results = []
+    for line in lines:
+        expected = line.expected_net
+        if line.net_amount != expected:
+            results.append(
+                CheckResult(
+                    LINE_RULE,
+                    False,
+                    f"{LINE_RULE} : ligne {line.line_id}, le montant net déclaré ({_eur(line.net_amount)}) "
+                    f"diffère de {_line_formula(line)} = {_eur(expected)}.",
+                )
+            )
+    if not results:
+        results.append(
+            CheckResult(
+                LINE_RULE,
+                True,
+                f"{LINE_RULE} : le montant net de chaque ligne ({_count(len(lines), 'ligne')}) est égal à "
+                "quantité × prix net + frais − remises de la ligne.",
+            )
+        )
+    return results
+
+
+def _line_formula(line: InvoiceLineData) -> str:
+    words = "quantité × prix net"
+    figures = f"{_num(line.quantity)} × {_eur(line.unit_price)}"
+    if line.price_base_quantity != ONE:
+        words += " ÷ quantité de base"
+        figures += f" ÷ {_num(line.price_base_quantity)}"
+    if line.line_charges:
+        words += " + frais"
+        figures += f" + {_eur(line.line_charges)}"
+    if line.line_allowances:
+        words += " − remises"
+        figures += f" − {_eur(line.line_allowances)}"
+    return f"{words} ({figures})"
+
+
+def _document_totals(data: InvoiceData) -> list[CheckResult]:
+    lines_sum = sum((line.net_amount for line in data.lines), ZERO)
+    allowances = sum((ac.amount for ac in data.allowances_charges if not ac.is_charge), ZERO)
+    charges = sum((ac.amount for ac in data.allowances_charges if ac.is_charge), ZERO)
+    expected_109 = data.line_total - data.allowance_total + data.charge_total
+    return [
+        _equal(
+            "BR-CO-10",
+            lines_sum,
+            data.line_total,
+            "la somme des montants nets des lignes ({computed}) diffère du total des lignes déclaré ({declared})",
+            "la somme des montants nets des lignes est égale au total des lignes ({declared})",
+        ),
+        _equal(
+            "BR-CO-11",
+            allowances,
+            data.allowance_total,
+            "la somme des remises au niveau du document ({computed}) diffère du total des remises déclaré ({declared})",
+            "la somme des remises au niveau du document est égale au total des remises ({declared})",
+        ),
+        _equal(
+            "BR-CO-12",
+            charges,
+            data.charge_total,
+            "la somme des frais au niveau du document ({computed}) diffère du total des frais déclaré ({declared})",
+            "la somme des frais au niveau du document est égale au total des frais ({declared})",
+        ),
+        _equal(
+            "BR-CO-13",
+            expected_109,
+            data.tax_exclusive,
+            f"le total HT déclaré ({{declared}}) diffère du total des lignes − remises + frais "
+            f"({_eur(data.line_total)} − {_eur(data.allowance_total)} + {_eur(data.charge_total)} = {{computed}})",
+            "le total HT est égal au total des lignes − remises + frais ({declared})",
+        ),
+    ]
+
+
+def _vat_breakdown(data: InvoiceData) -> list[CheckResult]:
+    computed: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    for line in data.lines:
+        computed[_key(line.vat_category, line.vat_rate)] += line.net_amount
+    for ac in data.allowances_charges:
+        computed[_key(ac.vat_category, ac.vat_rate)] += ac.amount if ac.is_charge else -ac.amount
+    declared: dict[tuple[str, Decimal], list[VatBreakdown]] = defaultdict(list)
+    for entry in data.vat_breakdown:
+        declared[_key(entry.category, entry.rate)].append(entry)
+
+    results = []
+    for key in sorted(set(computed) | set(declared), key=lambda k: (-k[1], k[0])):
+        category, rate = key
+        label = f"TVA à {percent(rate)} (catégorie {category})"
+        rule_08, rule_09 = vat_rule(category, "08"), vat_rule(category, "09")
+        entries = declared.get(key, [])
+        base = computed.get(key, ZERO)
+        if not entries:
+            results.append(
+                CheckResult(
+                    rule_08,
+                    False,
+                    f"{rule_08} : {label}, aucune base n'est déclarée dans la ventilation de la TVA alors que les "
+                    f"lignes, frais et remises à ce taux totalisent {_eur(base)}.",
+                )
+            )
+            continue
+        taxable = sum((entry.taxable_amount for entry in entries), ZERO)
+        tax = sum((entry.tax_amount for entry in entries), ZERO)
+        results.append(
+            _equal(
+                rule_08,
+                base,
+                taxable,
+                f"{label}, la base déclarée ({{declared}}) diffère de la somme des lignes, frais et remises à ce "
+                "taux ({computed})",
+                f"{label}, la base déclarée est égale à la somme des lignes, frais et remises à ce taux ({{declared}})",
+            )
+        )
+        expected_tax = vat_amount(taxable, category, rate)
+        formula = (
+            "elle doit être nulle dans cette catégorie"
+            if category in NO_VAT_CATEGORIES
+            else f"base × taux arrondi une fois : {_eur(taxable)} × {percent(rate)} = {{computed}}"
+        )
+        results.append(
+            _equal(
+                rule_09,
+                expected_tax,
+                tax,
+                f"{label}, la TVA déclarée ({{declared}}) est inexacte ({formula})",
+                f"{label}, la TVA déclarée ({{declared}}) est égale à la base × le taux",
+            )
+        )
+    return results
+
+
+def _grand_totals(data: InvoiceData) -> list[CheckResult]:
+    vat_sum = sum((entry.tax_amount for entry in data.vat_breakdown), ZERO)
+    return [
+        _equal(
+            "BR-CO-14",
+            vat_sum,
+            data.tax_total,
+            "le total de TVA déclaré ({declared}) diffère de la somme des TVA par taux ({computed})",
+            "le total de TVA est égal à la somme des TVA par taux ({declared})",
+        ),
+        _equal(
+            "BR-CO-15",
+            data.tax_exclusive + data.tax_total,
+            data.tax_inclusive,
+            f"le total TTC déclaré ({{declared}}) diffère du total HT + TVA "
+            f"({_eur(data.tax_exclusive)} + {_eur(data.tax_total)} = {{computed}})",
+            "le total TTC est égal au total HT + TVA ({declared})",
+        ),
+        _equal(
+            "BR-CO-16",
+            data.tax_inclusive - data.prepaid + data.rounding,
+            data.payable,
+            f"le montant à payer déclaré ({{declared}}) diffère du total TTC − acomptes + arrondi "
+            f"({_eur(data.tax_inclusive)} − {_eur(data.prepaid)} + {_eur(data.rounding)} = {{computed}})",
+            "le montant à payer est égal au total TTC − acomptes + arrondi ({declared})",
+        ),
+    ]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _equal(rule: str, computed: Decimal, declared: Decimal, failure: str, success: str) -> CheckResult:
+    ok = computed == declared
+    template = success if ok else failure
+    # replace(), not format(): a label may carry text read from the file
+    text = template.replace("{computed}", _eur(computed)).replace("{declared}", _eur(declared))
+    return CheckResult(rule, ok, f"{rule} : {text}.")
+
+
+def _key(category: str, rate: Decimal) -> tuple[str, Decimal]:
+    return category.strip().upper(), rate.normalize() if rate else ZERO
+
+
+def _eur(amount: Decimal) -> str:
+    """1 234,56 € ; a figure with more decimals keeps them (4,4625 €), never rounded silently."""
+    exponent = amount.normalize().as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < -2 else 2
+    if decimals == 2:
+        return euros(amount)
+    return number(amount, min(decimals, 6)) + "\u00a0€"
+
+
+def _num(value: Decimal) -> str:
+    return number(value)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{number(n)} {word}{'s' if n > 1 else ''}"

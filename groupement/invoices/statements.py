@@ -1,0 +1,370 @@
+"""Invoice outputs from plain data: a commune's statement (état de répartition) as .xlsx and PDF,
+the recovery titles (titres de recettes) for the accounting software (CSV and .xlsx), and the
+invoices board as .xlsx. No database here: dataclasses in, bytes out.
+
+The titles CSV is meant for an accounting software's import, not for a person: UTF-8 with a
+byte order mark (so that Excel opens it with its accents), ';' as separator, one header row
+``siren_commune;objet;montant_ttc;compte;reference_facture;date_echeance``, amounts with a
+POINT as decimal separator and two decimals (``1234.56``, negative for a credit note, no
+thousands separator), dates in ISO 8601 (``2026-11-28``). Text cells that a spreadsheet would
+run as a formula are neutralised with a leading apostrophe (see io/xlsx.escape_text).
+
+The PDF uses the DejaVu fonts shipped under groupement/static/fonts/, as the purchase order does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from groupement.contracts.order_pdf import FONT, FONTS
+from groupement.core.files.xlsx import DATE_FORMAT, EURO_FORMAT, Column, escape_text, table_bytes
+from groupement.core.formatting import date_fr, euros, percent
+
+TITLE_CSV_COLUMNS = ("siren_commune", "objet", "montant_ttc", "compte", "reference_facture", "date_echeance")
+RATE_FORMAT = '0.00\\ "%"'
+HEADER_FILL = PatternFill("solid", fgColor="000091")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+
+
+# --- the statement ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    reference: str  # the invoice line (L1, L2...) or document charge/allowance (R1...)
+    description: str
+    account: str | None  # M57 account: 2183, 2182, 6064...
+    vat_rate: Decimal
+    ht: Decimal
+    shared: bool  # a share of a line common to several communes, rather than the whole line
+
+
+@dataclass(frozen=True)
+class StatementDocument:
+    invoice_number: str
+    invoice_kind: str  # "facture", "avoir", "facture rectificative"
+    invoice_date: date
+    supplier: str
+    invoice_total_ttc: Decimal
+    commune_name: str
+    commune_insee: str
+    commune_siren: str
+    key_label: str  # "à parts égales"...
+    lines: Sequence[StatementLine]
+    vat: Sequence[tuple[Decimal, Decimal, Decimal]]  # (rate, base HT, VAT)
+    total_ht: Decimal
+    total_vat: Decimal
+    total_ttc: Decimal
+    issued_on: date
+
+
+def statement_title(document: StatementDocument) -> str:
+    return f"État de répartition — {document.invoice_kind} n° {document.invoice_number} — {document.commune_name}"
+
+
+def _facts(document: StatementDocument) -> list[tuple[str, str]]:
+    return [
+        (
+            "Facture",
+            f"{document.invoice_kind.capitalize()} n° {document.invoice_number} du {date_fr(document.invoice_date)}",
+        ),
+        ("Fournisseur", document.supplier),
+        ("Montant total de la facture", euros(document.invoice_total_ttc) + " TTC"),
+        ("Commune", f"{document.commune_name} (INSEE {document.commune_insee}, SIREN {document.commune_siren})"),
+        ("Clé de répartition", document.key_label),
+        ("Établi le", date_fr(document.issued_on)),
+    ]
+
+
+def _origin(line: StatementLine) -> str:
+    return "quote-part" if line.shared else "ligne entière"
+
+
+def statement_xlsx(document: StatementDocument) -> bytes:
+    """One sheet: the facts, the commune's lines (or its shares of them), the totals per rate."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "État de répartition"
+    for letter, width in zip("ABCDEFG", (12, 50, 14, 14, 10, 16, 4), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.append([escape_text(statement_title(document))])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in _facts(document):
+        sheet.append([label, escape_text(value)])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    sheet.append([])
+    header = ["Ligne", "Désignation", "Origine", "Compte M57", "TVA", "Montant HT"]
+    sheet.append(header)
+    header_row = sheet.max_row
+    for column in range(1, len(header) + 1):
+        cell = sheet.cell(header_row, column)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for line in document.lines:
+        sheet.append(
+            [
+                escape_text(line.reference),
+                escape_text(line.description),
+                _origin(line),
+                escape_text(line.account or ""),
+                line.vat_rate,
+                line.ht,
+            ]
+        )
+        sheet.cell(sheet.max_row, 5).number_format = RATE_FORMAT
+        sheet.cell(sheet.max_row, 6).number_format = EURO_FORMAT
+    sheet.append([])
+    totals = [("Total HT", document.total_ht)]
+    totals += [(f"TVA {percent(rate)} sur {euros(base)}", vat) for rate, base, vat in document.vat]
+    totals += [("Total TVA", document.total_vat), ("Total TTC", document.total_ttc)]
+    for label, amount in totals:
+        sheet.append([None, None, None, None, label, amount])
+        sheet.cell(sheet.max_row, 5).alignment = Alignment(horizontal="right")
+        sheet.cell(sheet.max_row, 6).number_format = EURO_FORMAT
+    sheet.cell(sheet.max_row, 5).font = sheet.cell(sheet.max_row, 6).font = Font(bold=True)
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+class _StatementPdf(FPDF):
+    reference = ""
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font(FONT, "", 8)
+        self.cell(0, 5, f"État de répartition {self.reference} — page {self.page_no()}/{{nb}}", align="C")
+
+
+STATEMENT_COLUMNS = ("Ligne", "Désignation", "Origine", "Compte M57", "TVA", "Montant HT")
+STATEMENT_WIDTHS = (14, 86, 24, 22, 16, 28)  # millimetres, 190 in all
+STATEMENT_ALIGN = ("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT")
+
+
+def statement_pdf(document: StatementDocument) -> bytes:
+    pdf = _StatementPdf(orientation="portrait", unit="mm", format="A4")
+    pdf.reference = f"{document.invoice_number} — {document.commune_name}"
+    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(statement_title(document))
+    pdf.set_subject(f"Facture n° {document.invoice_number} de {document.supplier}")
+    pdf.set_author("Groupement de commandes")
+    pdf.set_creator("groupement")
+    pdf.set_lang("fr-FR")
+    pdf.set_margins(10, 12, 10)
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+
+    pdf.set_font(FONT, "B", 16)
+    pdf.cell(0, 9, "ÉTAT DE RÉPARTITION", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "B", 12)
+    pdf.multi_cell(0, 7, document.commune_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    for label, value in _facts(document):
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(55, 6, label)
+        pdf.set_font(FONT, "", 10)
+        pdf.multi_cell(135, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+
+    pdf.set_font(FONT, "", 8)
+    with pdf.table(
+        col_widths=STATEMENT_WIDTHS,
+        text_align=STATEMENT_ALIGN,
+        line_height=5,
+        first_row_as_headings=True,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(227, 227, 253)),
+    ) as table:
+        heading = table.row()
+        for title in STATEMENT_COLUMNS:
+            heading.cell(title)
+        for line in document.lines:
+            row = table.row()
+            for text in (
+                line.reference,
+                line.description,
+                _origin(line),
+                line.account or "—",
+                percent(line.vat_rate),
+                euros(line.ht),
+            ):
+                row.cell(text)
+    pdf.ln(3)
+
+    pdf.set_font(FONT, "", 10)
+    _total(pdf, "Total HT", euros(document.total_ht))
+    for rate, base, vat in document.vat:
+        _total(pdf, f"TVA {percent(rate)} sur {euros(base)}", euros(vat))
+    _total(pdf, "Total TVA", euros(document.total_vat))
+    pdf.set_font(FONT, "B", 10)
+    _total(pdf, "Total TTC dû par la commune", euros(document.total_ttc))
+    pdf.set_font(FONT, "", 9)
+    pdf.ln(4)
+    pdf.multi_cell(
+        0,
+        5,
+        "La commune rembourse au coordonnateur du groupement de commandes sa part toutes taxes comprises "
+        "de la facture ci-dessus, sur titre de recettes. Les lignes rattachées à une commande de la commune "
+        "lui reviennent entièrement ; les lignes communes sont réparties selon la clé indiquée, au centime près.",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    return bytes(pdf.output())
+
+
+def _total(pdf: FPDF, label: str, amount: str) -> None:
+    pdf.cell(150, 6, label, align="R")
+    pdf.cell(40, 6, amount, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+# --- recovery titles ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TitleRow:
+    number: str  # TR-2026-00001
+    commune_name: str
+    commune_siren: str
+    object: str
+    amount_ttc: Decimal
+    account: str
+    invoice_reference: str
+    due_date: date
+    paid: Decimal = Decimal("0.00")
+
+
+def _plain_amount(amount: Decimal) -> str:
+    """1234.56: a point, two decimals, no thousands separator; never -0.00."""
+    return f"{amount + Decimal(0):.2f}"
+
+
+def titles_csv(rows: Iterable[TitleRow]) -> bytes:
+    """The titles for the accounting software (format in the module docstring)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(TITLE_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.commune_siren,
+                escape_text(row.object),
+                _plain_amount(row.amount_ttc),
+                row.account,
+                escape_text(row.invoice_reference),
+                row.due_date.isoformat(),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+TITLE_XLSX_COLUMNS = (
+    Column("N° de titre", 16),
+    Column("Commune", 28),
+    Column("SIREN de la commune", 14),
+    Column("Objet", 60),
+    Column("Montant TTC", 16, EURO_FORMAT),
+    Column("Compte M57", 11),
+    Column("Référence de la facture", 22),
+    Column("Date d'échéance", 14, DATE_FORMAT),
+    Column("Encaissé", 16, EURO_FORMAT),
+    Column("Reste à encaisser", 16, EURO_FORMAT),
+)
+
+
+def titles_xlsx(rows: Iterable[TitleRow]) -> bytes:
+    return table_bytes(
+        "Titres de recettes",
+        TITLE_XLSX_COLUMNS,
+        (
+            (
+                row.number,
+                row.commune_name,
+                row.commune_siren,
+                row.object,
+                row.amount_ttc,
+                row.account,
+                row.invoice_reference,
+                row.due_date,
+                row.paid,
+                row.amount_ttc - row.paid,
+            )
+            for row in rows
+        ),
+    )
+
+
+# --- the invoices board ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    number: str
+    kind: str  # "facture", "avoir"...
+    issue_date: date
+    supplier: str
+    status: str  # "importée", "contrôlée"...
+    total_ht: Decimal
+    total_vat: Decimal
+    total_ttc: Decimal
+    contract: str  # the contract's number, or ""
+    file_name: str
+
+
+BOARD_COLUMNS = (
+    Column("N° de facture", 18),
+    Column("Type", 18),
+    Column("Date", 12, DATE_FORMAT),
+    Column("Fournisseur", 32),
+    Column("Statut", 14),
+    Column("Total HT", 16, EURO_FORMAT),
+    Column("TVA", 14, EURO_FORMAT),
+    Column("Total TTC", 16, EURO_FORMAT),
+    Column("Marché", 16),
+    Column("Fichier", 30),
+)
+
+
+def invoices_board_xlsx(rows: Sequence[BoardRow]) -> bytes:
+    """The board's invoices, then a totals row."""
+    body: list[Sequence] = [
+        (
+            row.number,
+            row.kind,
+            row.issue_date,
+            row.supplier,
+            row.status,
+            row.total_ht,
+            row.total_vat,
+            row.total_ttc,
+            row.contract,
+            row.file_name,
+        )
+        for row in rows
+    ]
+    body.append(
+        (
+            f"Total ({len(rows)} facture{'s' if len(rows) > 1 else ''})",
+            None,
+            None,
+            None,
+            None,
+            sum((row.total_ht for row in rows), Decimal("0.00")),
+            sum((row.total_vat for row in rows), Decimal("0.00")),
+            sum((row.total_ttc for row in rows), Decimal("0.00")),
+            None,
+            None,
+        )
+    )
+    return table_bytes("Factures", BOARD_COLUMNS, body)

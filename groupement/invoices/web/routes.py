@@ -1,0 +1,329 @@
+"""Invoices pages. The accountants (and the coordinator, the admin) import, match, resolve,
+split and recover; a commune's users read their own statements and ledger, nothing else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from groupement.core import formatting
+from groupement.core.access import Role
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.timeutil import paris_today
+from groupement.invoices import pages, service
+from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.statements import invoices_board_xlsx, statement_pdf, statement_xlsx, titles_csv, titles_xlsx
+from groupement.invoices.states import CheckResolution
+from groupement.invoices.web import bp
+from groupement.invoices.web.forms import (
+    ActionForm,
+    PaymentForm,
+    ResolveForm,
+    SearchForm,
+    TitlesForm,
+    UploadForm,
+    split_form,
+)
+from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
+from groupement.web.downloads import file_response, xlsx_response
+
+ACCOUNTING = (Role.ACCOUNTANT, Role.COORDINATOR, Role.ADMIN)
+COMMUNE = (Role.AGENT, Role.SIGNATORY)
+TITLE_DELAY = timedelta(days=30)
+
+
+@bp.context_processor
+def invoice_helpers():
+    return {"key_label": lambda value: AllocationKey(value).label}
+
+
+# --- the board ------------------------------------------------------------------------------------
+
+
+@bp.route("/factures")
+@roles_required(*ACCOUNTING)
+def board():
+    return _board_page(UploadForm())
+
+
+def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name: str = "", status: int = 200):
+    search = SearchForm(request.args)
+    search.validate()
+    board = pages.invoice_board(current_actor(), search.status(), search.q.data or "")
+    return (
+        render_template(
+            "invoices/board.html",
+            board=board,
+            search=search,
+            upload=upload,
+            reasons=reasons or [],
+            rejected_file=file_name,
+        ),
+        status,
+    )
+
+
+@bp.route("/factures/export.xlsx")
+@roles_required(*ACCOUNTING)
+def board_export():
+    search = SearchForm(request.args)
+    search.validate()
+    rows = pages.board_rows(current_actor(), search.status(), search.q.data or "")
+    return xlsx_response(invoices_board_xlsx(rows), "factures.xlsx")
+
+
+@bp.route("/factures/import", methods=["POST"])
+@roles_required(*ACCOUNTING)
+def upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _board_page(form, status=422)
+    storage = form.file.data
+    file_name = storage.filename or "facture"
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    try:
+        invoice = service.import_invoice(current_actor(), file_name, storage.read(limit + 1))
+    except service.InvoiceRejected as rejected:
+        flash(str(rejected), "error")
+        return _board_page(form, reasons=list(rejected.reasons), file_name=rejected.file_name, status=422)
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as refused:
+        flash(str(refused), "error")
+        return _board_page(form, status=422)
+    flash(
+        f"{invoice.kind.label.capitalize()} n° {invoice.number} de {invoice.seller_name} importée : "
+        f"{formatting.euros(invoice.total_ttc)} TTC, {len(invoice.lines)} ligne(s). "
+        "Rapprochez-la des commandes puis répartissez-la.",
+        "success",
+    )
+    return redirect(url_for("invoices.show", invoice_id=invoice.id))
+
+
+# --- one invoice -----------------------------------------------------------------------------------
+
+
+@bp.route("/factures/<int:invoice_id>")
+@roles_required(*ACCOUNTING)
+def show(invoice_id: int):
+    page = pages.invoice_page(current_actor(), invoice_id)
+    communes = [(c.insee_code, c.name) for c in page.members]
+    form = split_form(communes, data={"key": AllocationKey.AMOUNT.value})
+    return _invoice_page(page, form)
+
+
+def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
+    today = paris_today()
+    return (
+        render_template(
+            "invoices/show.html",
+            page=page,
+            invoice=page.invoice,
+            split=form,
+            action_form=ActionForm(),
+            resolve_form=ResolveForm(),
+            titles_form=TitlesForm(data={"due_date": today + TITLE_DELAY}),
+            payment_form=PaymentForm(data={"paid_on": today}),
+            keys=list(AllocationKey),
+            today_iso=today.isoformat(),
+        ),
+        status,
+    )
+
+
+@bp.route("/factures/<int:invoice_id>/rapprocher", methods=["POST"])
+@roles_required(*ACCOUNTING)
+def match(invoice_id: int):
+    if ActionForm().validate_on_submit():
+        report = attempt(lambda: service.match_invoice(current_actor(), invoice_id))
+        if report is not None:
+            flash(
+                f"Rapprochement fait : {report.matched} ligne(s) rattachée(s) à une commande, "
+                f"{report.unmatched} à répartir par clé, {report.mismatches} écart(s) avec le marché.",
+                "warning" if report.mismatches else "success",
+            )
+    return redirect(url_for("invoices.show", invoice_id=invoice_id))
+
+
+@bp.route("/factures/controles/<int:check_id>", methods=["POST"])
+@roles_required(*ACCOUNTING)
+def resolve(check_id: int):
+    form = ResolveForm()
+    check = pages.check_of(current_actor(), check_id)  # 404 for an unknown check, before anything else
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        resolution = CheckResolution.DISPUTED if form.dispute.data else CheckResolution.ACCEPTED
+        resolved = attempt(lambda: service.resolve_check(current_actor(), check_id, resolution, form.comment.data))
+        if resolved is not None:
+            flash(
+                f"Écart {resolved.rule} : {'litige ouvert' if resolution is CheckResolution.DISPUTED else 'accepté'}.",
+                "warning" if resolution is CheckResolution.DISPUTED else "success",
+            )
+    return redirect(url_for("invoices.show", invoice_id=check.invoice_id, _anchor="controles"))
+
+
+@bp.route("/factures/<int:invoice_id>/repartir", methods=["POST"])
+@roles_required(*ACCOUNTING)
+def split(invoice_id: int):
+    actor = current_actor()
+    form = split_form([(c.insee_code, c.name) for c in pages.member_communes()])
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
+    key = AllocationKey(form.key.data)
+    result = attempt(
+        lambda: service.split_invoice(actor, invoice_id, key, list(form.communes.data), form.manual_percents())
+    )
+    if result is not None:
+        flash(
+            f"Facture répartie {key.label} : {formatting.euros(result.total_ttc)} TTC entre "
+            f"{sum(1 for s in result.communes if s.ht or s.total_vat)} commune(s).",
+            "success",
+        )
+    return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
+
+
+@bp.route("/factures/<int:invoice_id>/titres", methods=["POST"])
+@roles_required(*ACCOUNTING)
+def issue_titles(invoice_id: int):
+    form = TitlesForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        titles = attempt(lambda: service.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
+        if titles is not None:
+            total = sum((t.amount_ttc for t in titles), Decimal(0))
+            flash(
+                f"{len(titles)} titre(s) de recettes émis pour {formatting.euros(total)}, "
+                f"échéance le {formatting.date_fr(form.due_date.data)}.",
+                "success",
+            )
+    return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="titres"))
+
+
+@bp.route("/factures/titres/<int:title_id>/encaissement", methods=["POST"])
+@roles_required(*ACCOUNTING)
+def record_payment(title_id: int):
+    actor = current_actor()
+    title = pages.title_of(actor, title_id)  # 404 for an unknown title, before anything else
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        payment = attempt(
+            lambda: service.record_payment(
+                actor, title_id, form.paid_on.data, form.amount.data, form.reference.data or ""
+            )
+        )
+        if payment is not None:
+            flash(
+                f"Encaissement de {formatting.euros(payment.amount)} enregistré sur le titre {title.number}.", "success"
+            )
+    return redirect(url_for("invoices.show", invoice_id=title.invoice_id, _anchor="titres"))
+
+
+# --- statements --------------------------------------------------------------------------------------
+
+
+@bp.route("/factures/<int:invoice_id>/communes/<int:commune_id>")
+@roles_required()
+def statement(invoice_id: int, commune_id: int):
+    document, stem = pages.statement_document(current_actor(), invoice_id, commune_id)
+    return render_template(
+        "invoices/statement.html", document=document, stem=stem, invoice_id=invoice_id, commune_id=commune_id
+    )
+
+
+@bp.route("/factures/<int:invoice_id>/communes/<int:commune_id>/etat.xlsx")
+@roles_required()
+def statement_xlsx_file(invoice_id: int, commune_id: int):
+    document, stem = pages.statement_document(current_actor(), invoice_id, commune_id)
+    return xlsx_response(statement_xlsx(document), f"{stem}.xlsx")
+
+
+@bp.route("/factures/<int:invoice_id>/communes/<int:commune_id>/etat.pdf")
+@roles_required()
+def statement_pdf_file(invoice_id: int, commune_id: int):
+    document, stem = pages.statement_document(current_actor(), invoice_id, commune_id)
+    return file_response(statement_pdf(document), f"{stem}.pdf", "application/pdf")
+
+
+# --- titles export -------------------------------------------------------------------------------------
+
+
+@bp.route("/factures/titres.csv")
+@roles_required(*ACCOUNTING)
+def titles_export_csv():
+    rows = pages.title_rows(current_actor(), _invoice_filter())
+    return file_response(titles_csv(rows), "titres-de-recettes.csv", "text/csv; charset=utf-8")
+
+
+@bp.route("/factures/titres.xlsx")
+@roles_required(*ACCOUNTING)
+def titles_export_xlsx():
+    rows = pages.title_rows(current_actor(), _invoice_filter())
+    return xlsx_response(titles_xlsx(rows), "titres-de-recettes.xlsx")
+
+
+def _invoice_filter() -> int | None:
+    value = request.args.get("facture", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise NotFound("Facture introuvable.")
+    return int(value)
+
+
+# --- reconciliation and ledgers ---------------------------------------------------------------------
+
+
+@bp.route("/factures/contrats/<int:contract_id>")
+@roles_required(*ACCOUNTING)
+def contract(contract_id: int):
+    actor = current_actor()
+    reconciliation = service.contract_reconciliation(actor, contract_id)
+    return render_template(
+        "invoices/contract.html",
+        rec=reconciliation,
+        contract=reconciliation.contract,
+        invoices=pages.contract_invoices(actor, contract_id),
+    )
+
+
+@bp.route("/communes/<int:commune_id>/grand-livre")
+@roles_required(*ACCOUNTING)
+def ledger(commune_id: int):
+    actor = current_actor()
+    return render_template(
+        "invoices/ledger.html",
+        ledger=service.commune_ledger(actor, commune_id),
+        payments=pages.commune_payments(actor, commune_id),
+        own=False,
+    )
+
+
+@bp.route("/ma-commune/factures")
+@roles_required(*COMMUNE)
+def my_commune():
+    actor = current_actor()
+    return render_template(
+        "invoices/ledger.html",
+        ledger=service.commune_ledger(actor, actor.organisation_id),
+        payments=pages.commune_payments(actor, actor.organisation_id),
+        own=True,
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _flash_errors(form) -> None:
+    for message in getattr(form, "form_errors", []):
+        flash(message, "error")
+    for field in form:
+        for message in field.errors:
+            flash(f"{field.label.text} : {message}", "error")

@@ -1,1 +1,0 @@
-"""Files to plain data and back. Nothing here touches the database session."""

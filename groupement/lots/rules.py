@@ -1,0 +1,44 @@
+"""Lots: their states and the amounts that frame the framework agreement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+from enum import StrEnum
+
+from groupement.core.money import to_cents
+
+MAX_DURATION_MONTHS = 48  # R2162-4: a framework agreement lasts at most four years
+DEFAULT_DURATION_MONTHS = 48
+DEFAULT_MARGIN_PERCENT = Decimal("20")
+
+
+class LotStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    AWARDED = "awarded"
+    UNSUCCESSFUL = "unsuccessful"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "en préparation", "published": "publié", "awarded": "attribué", "unsuccessful": "infructueux"}[
+            self.value
+        ]
+
+
+@dataclass(frozen=True)
+class LotAmounts:
+    yearly_estimate: Decimal  # Σ lines, the communes' needs for one year
+    duration_estimate: Decimal  # over the whole duration (R2121-1: recurring needs)
+    default_maximum: Decimal  # duration estimate plus the margin, rounded up to the euro
+
+
+def lot_amounts(line_amounts: list[Decimal], duration_months: int, margin_percent: Decimal) -> LotAmounts:
+    if not 1 <= duration_months <= MAX_DURATION_MONTHS:
+        raise ValueError(f"durée de {duration_months} mois hors de 1 à {MAX_DURATION_MONTHS} mois")
+    if margin_percent < 0:
+        raise ValueError("la marge ne peut pas être négative")
+    yearly = to_cents(sum(line_amounts, Decimal(0)))
+    over_duration = to_cents(yearly * duration_months / 12)
+    maximum = (over_duration * (1 + margin_percent / 100)).quantize(Decimal(1), rounding=ROUND_CEILING)
+    return LotAmounts(yearly, over_duration, maximum)

@@ -1,0 +1,202 @@
+"""Forms of the purchasing officer's lots pages. Choices of lines and lots are checked by the
+services (a line of another campaign, a lot of another groupement): the forms only parse."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput, TextInput
+
+from groupement.campaigns.web.forms import FrenchForm
+from groupement.lots.rules import MAX_DURATION_MONTHS
+
+NEW_LOT = "nouveau"
+
+
+def within(low, high, message: str):
+    """NumberRange, silent when the value could not be read (that error is already shown)."""
+
+    def check(form, field) -> None:
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(message)
+
+    return check
+
+
+def optional_int(value) -> int | None:
+    """Coerce for a select whose first option, '', says 'choose'."""
+    return None if value in ("", None) else int(value)
+
+
+class FrenchDecimalField(Field):
+    """A decimal typed the French way: '12,5', '250 000', '1 234,56 €'. Never a float."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, invalid_value_message="Nombre attendu, par exemple 12,5.", **kw):
+        super().__init__(label, validators, **kw)
+        self.invalid_value_message = invalid_value_message
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        text = format(self.data, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")  # 20.00 -> 20, 12.50 -> 12,5
+        return text.replace(".", ",")
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        cleaned = "".join(valuelist[0].split()).replace("€", "").replace(",", ".")
+        if not cleaned:
+            self.data = None
+            return
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            self.data = None
+            raise ValueError(self.invalid_value_message)
+        self.data = value
+
+
+class ConfirmAggregationForm(FrenchForm):
+    confirm = BooleanField(
+        "Je confirme l'agrégation : seuls les besoins validés sont repris ; "
+        "des lots en préparation déjà constitués seraient remplacés.",
+        validators=[InputRequired("Cochez la case pour confirmer l'agrégation.")],
+    )
+
+
+class MoveForm(FrenchForm):
+    line_ids = SelectMultipleField(
+        "Lignes",
+        coerce=int,
+        validate_choice=False,
+        invalid_value_message="Sélection de lignes invalide.",
+        validators=[InputRequired("Cochez au moins une ligne à déplacer.")],
+    )
+    target = SelectField(
+        "Déplacer vers",
+        validate_choice=False,
+        validators=[InputRequired("Choisissez le lot de destination.")],
+    )
+    new_title = StringField(
+        "Intitulé du nouveau lot",
+        validators=[Length(max=200, message="200 caractères au plus.")],
+        render_kw={"placeholder": "Écrans et vidéoprojecteurs"},
+    )
+
+    def validate_target(self, field) -> None:
+        if field.data != NEW_LOT and not (field.data or "").isdigit():
+            raise ValidationError("Lot de destination invalide.")
+
+    def validate_new_title(self, field) -> None:
+        if self.target.data == NEW_LOT and not (field.data or "").strip():
+            raise ValidationError("Donnez un intitulé au nouveau lot.")
+
+    @property
+    def target_lot_id(self) -> int | None:
+        return None if self.target.data == NEW_LOT else int(self.target.data)
+
+
+class MergeForm(FrenchForm):
+    source_lot_id = SelectField(
+        "Fusionner le lot",
+        coerce=optional_int,
+        validate_choice=False,
+        invalid_value_message="Choisissez le lot à fusionner.",
+        validators=[InputRequired("Choisissez le lot à fusionner.")],
+    )
+    target_lot_id = SelectField(
+        "dans le lot",
+        coerce=optional_int,
+        validate_choice=False,
+        invalid_value_message="Choisissez le lot qui le reçoit.",
+        validators=[InputRequired("Choisissez le lot qui le reçoit.")],
+    )
+
+
+class RenameForm(FrenchForm):
+    title = StringField(
+        "Intitulé du lot",
+        validators=[
+            InputRequired("L'intitulé du lot est obligatoire."),
+            Length(max=200, message="200 caractères au plus."),
+        ],
+    )
+
+
+class ParametersForm(FrenchForm):
+    duration_months = IntegerField(
+        "Durée de l'accord-cadre (mois)",
+        validators=[
+            InputRequired("La durée est obligatoire (nombre entier de mois)."),
+            within(
+                1,
+                MAX_DURATION_MONTHS,
+                f"La durée d'un accord-cadre est de 1 à {MAX_DURATION_MONTHS} mois (art. R2162-4).",
+            ),
+        ],
+        render_kw={"min": 1, "max": MAX_DURATION_MONTHS},
+    )
+    margin_percent = FrenchDecimalField(
+        "Marge sur l'estimation (%)",
+        validators=[
+            InputRequired("La marge est obligatoire (0 pour aucune)."),
+            within(0, 100, "La marge doit être comprise entre 0 et 100 %."),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+    maximum_amount = FrenchDecimalField(
+        "Montant maximum HT sur la durée (€)",
+        validators=[Optional()],
+        render_kw={"inputmode": "decimal"},
+    )
+    launch_date = DateField(
+        "Lancement prévu de la consultation",
+        validators=[Optional()],
+        invalid_value_message="Date attendue (jj/mm/aaaa).",
+    )
+
+    def validate_maximum_amount(self, field) -> None:
+        if field.data is not None and field.data <= 0:
+            raise ValidationError("Le montant maximum doit être positif.")
+
+
+class PublishForm(FrenchForm):
+    confirm = BooleanField(
+        "Je confirme la publication : les lignes, quantités, répartitions et le montant maximum du lot "
+        "seront figés définitivement.",
+        validators=[InputRequired("Cochez la case pour confirmer la publication.")],
+    )
+
+
+class ExcludeForm(FrenchForm):
+    reason = TextAreaField(
+        "Motif de l'exclusion",
+        validators=[
+            InputRequired("Le motif d'exclusion est obligatoire."),
+            Length(max=500, message="500 caractères au plus."),
+        ],
+    )
+    lot_id = IntegerField(widget=HiddenInput(), validators=[Optional()])  # where to come back to
+
+
+class IncludeForm(FrenchForm):
+    lot_id = IntegerField(widget=HiddenInput(), validators=[Optional()])

@@ -1,0 +1,334 @@
+"""The purchasing officer's lots pages: the coordinator edits; accountant and admin may read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, url_for
+from markupsafe import Markup
+from wtforms import SelectChoice
+
+from groupement.core import formatting
+from groupement.core.access import Role
+from groupement.core.charts import bar_chart_svg
+from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.lots.service import (
+    CommuneShareRow,
+    aggregate_campaign,
+    campaign_lots,
+    exclude_line,
+    line_amount,
+    lot_detail,
+    merge_lots,
+    move_lines,
+    publish_lot,
+    rename_lot,
+    set_lot_parameters,
+)
+from groupement.lots.web import bp
+from groupement.lots.web.forms import (
+    NEW_LOT,
+    ConfirmAggregationForm,
+    ExcludeForm,
+    IncludeForm,
+    MergeForm,
+    MoveForm,
+    ParametersForm,
+    PublishForm,
+    RenameForm,
+)
+from groupement.tenders.exports import campaign_file, commune_annex, lot_file
+from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
+from groupement.web.downloads import xlsx_response, zip_response
+
+COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
+LARGEST_COMMUNES = 10
+
+
+# --- aggregation and the campaign's lots ----------------------------------------------------
+
+
+@bp.route("/campagnes/<int:campaign_id>/agreger", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def aggregate(campaign_id: int):
+    form = ConfirmAggregationForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("campaigns.board", campaign_id=campaign_id))
+    report = attempt(lambda: aggregate_campaign(current_actor(), campaign_id))
+    if report is None:
+        return redirect(url_for("campaigns.board", campaign_id=campaign_id))
+    flash(
+        f"Besoins validés agrégés : {plural(report.lots, 'lot')}, {plural(report.lines, 'ligne')}, "
+        f"{plural(report.communes, 'commune')}. Vérifiez les lots avant de les publier.",
+        "success",
+    )
+    return redirect(url_for("lots.index", campaign_id=campaign_id))
+
+
+@bp.route("/campagnes/<int:campaign_id>/lots")
+@roles_required(*COORDINATION)
+def index(campaign_id: int):
+    overview = campaign_lots(current_actor(), campaign_id)
+    campaign = overview.campaign
+    chart = Markup(
+        bar_chart_svg(
+            [(f"{view.lot.number}. {view.lot.title}", view.amounts.yearly_estimate) for view in overview.lots],
+            f"Montant estimé HT annuel par lot — {campaign.title}",
+            formatting.euros,
+            chart_id=f"graphique-lots-{campaign.id}",
+        )
+    )
+    lot_choices = [SelectChoice(view.lot.id, f"Lot {view.lot.number} — {view.lot.title}") for view in overview.lots]
+    move_form = MoveForm()
+    move_form.target.choices = [SelectChoice("", "Choisissez…"), *lot_choices, SelectChoice(NEW_LOT, "Nouveau lot")]
+    merge_form = MergeForm()
+    merge_choices = [SelectChoice("", "Choisissez…"), *lot_choices]
+    merge_form.source_lot_id.choices = merge_form.target_lot_id.choices = merge_choices
+    return render_template(
+        "lots/index.html",
+        overview=overview,
+        chart=chart,
+        move_form=move_form,
+        merge_form=merge_form,
+        annex_communes=list(overview.communes.items()),
+        line_amount=line_amount,
+    )
+
+
+@bp.route("/campagnes/<int:campaign_id>/lots/deplacer", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def move(campaign_id: int):
+    form = MoveForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("lots.index", campaign_id=campaign_id))
+    title = (form.new_title.data or "").strip() if form.target_lot_id is None else ""
+    target = attempt(lambda: move_lines(current_actor(), campaign_id, form.line_ids.data, form.target_lot_id, title))
+    if target is not None:
+        count = len(set(form.line_ids.data))
+        moved = f"{plural(count, 'ligne')} déplacée{'s' if count > 1 else ''}"
+        if form.target_lot_id is None:
+            flash(f"Nouveau lot n° {target.number} « {target.title} » créé : {moved}.", "success")
+        else:
+            flash(f"{moved[0].upper()}{moved[1:]} vers le lot n° {target.number} « {target.title} ».", "success")
+    return redirect(url_for("lots.index", campaign_id=campaign_id))
+
+
+@bp.route("/campagnes/<int:campaign_id>/lots/fusionner", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def merge(campaign_id: int):
+    form = MergeForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        actor = current_actor()
+        target = attempt(lambda: merge_lots(actor, campaign_id, form.source_lot_id.data, form.target_lot_id.data))
+        if target is not None:
+            flash(
+                f"Lots fusionnés dans le lot n° {target.number} « {target.title} » "
+                f"({plural(len(target.lines), 'ligne')}) ; les lots suivants sont renumérotés.",
+                "success",
+            )
+    return redirect(url_for("lots.index", campaign_id=campaign_id))
+
+
+# --- one lot ----------------------------------------------------------------------------------
+
+
+@bp.route("/lots/<int:lot_id>")
+@roles_required(*COORDINATION)
+def show(lot_id: int):
+    detail = lot_detail(current_actor(), lot_id)
+    lot = detail.view.lot
+    chart = Markup(
+        bar_chart_svg(
+            commune_bars(detail.communes),
+            f"Montant estimé HT annuel par commune — lot n° {lot.number}",
+            formatting.euros,
+            chart_id=f"graphique-communes-lot-{lot.id}",
+        )
+    )
+    parameters_form = ParametersForm(
+        data={
+            "duration_months": lot.duration_months,
+            "margin_percent": lot.margin_percent,
+            "maximum_amount": lot.maximum_amount,
+            "launch_date": lot.launch_date,
+        }
+    )
+    return render_template(
+        "lots/show.html",
+        detail=detail,
+        lot=lot,
+        view=detail.view,
+        chart=chart,
+        rename_form=RenameForm(data={"title": lot.title}),
+        parameters_form=parameters_form,
+        publish_form=PublishForm(),
+        exclude_form=ExcludeForm(data={"lot_id": lot.id}),
+        include_form=IncludeForm(data={"lot_id": lot.id}),
+        line_amount=line_amount,
+    )
+
+
+@bp.route("/lots/<int:lot_id>/renommer", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def rename(lot_id: int):
+    form = RenameForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        lot = attempt(lambda: rename_lot(current_actor(), lot_id, form.title.data))
+        if lot is not None:
+            flash(f"Lot n° {lot.number} renommé « {lot.title} ».", "success")
+    return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+@bp.route("/lots/<int:lot_id>/parametres", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def parameters(lot_id: int):
+    form = ParametersForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        lot = attempt(
+            lambda: set_lot_parameters(
+                current_actor(),
+                lot_id,
+                form.duration_months.data,
+                form.margin_percent.data,
+                form.maximum_amount.data,
+                form.launch_date.data,
+            )
+        )
+        if lot is not None:
+            maximum = "fixé" if lot.maximum_amount is not None else "calculé (estimation × (1 + marge))"
+            flash(f"Paramètres du lot n° {lot.number} enregistrés ; montant maximum {maximum}.", "success")
+    return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+@bp.route("/lots/<int:lot_id>/publier", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def publish(lot_id: int):
+    form = PublishForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+    else:
+        lot = attempt(lambda: publish_lot(current_actor(), lot_id))
+        if lot is not None:
+            flash(
+                f"Lot n° {lot.number} publié le {formatting.date_fr(lot.published_at)} : lignes, quantités, "
+                f"répartitions et montant maximum ({formatting.euros(lot.maximum_amount)} HT) sont figés.",
+                "success",
+            )
+    return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+@bp.route("/lignes/<int:line_id>/exclure", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def exclude(line_id: int):
+    form = ExcludeForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return _back_to_lot(form.lot_id.data)
+    line = attempt(lambda: exclude_line(current_actor(), line_id, form.reason.data))
+    if line is not None:
+        flash(f"Ligne {line.ref} exclue du lot (motif : {line.excluded_reason}).", "success")
+        return _back_to_lot(line.lot_id)
+    return _back_to_lot(form.lot_id.data)
+
+
+@bp.route("/lignes/<int:line_id>/reintegrer", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def include(line_id: int):
+    form = IncludeForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; lot_id only says where to go back
+    line = attempt(lambda: exclude_line(current_actor(), line_id, None))
+    if line is not None:
+        flash(f"Ligne {line.ref} réintégrée dans le lot.", "success")
+        return _back_to_lot(line.lot_id)
+    return _back_to_lot(form.lot_id.data)
+
+
+# --- tender files -------------------------------------------------------------------------------
+
+
+@bp.route("/lots/<int:lot_id>/dqe.xlsx")
+@roles_required(*COORDINATION)
+def export_dqe(lot_id: int):
+    return xlsx_response(*lot_file(current_actor(), lot_id, "dqe"))
+
+
+@bp.route("/lots/<int:lot_id>/bpu.xlsx")
+@roles_required(*COORDINATION)
+def export_bpu(lot_id: int):
+    return xlsx_response(*lot_file(current_actor(), lot_id, "bpu"))
+
+
+@bp.route("/lots/<int:lot_id>/recapitulatif.xlsx")
+@roles_required(*COORDINATION)
+def export_recap(lot_id: int):
+    return xlsx_response(*lot_file(current_actor(), lot_id, "recap"))
+
+
+@bp.route("/campagnes/<int:campaign_id>/lots.xlsx")
+@roles_required(*COORDINATION)
+def export_all(campaign_id: int):
+    return _campaign_download(lambda: xlsx_response(*campaign_file(current_actor(), campaign_id, "lots")), campaign_id)
+
+
+@bp.route("/campagnes/<int:campaign_id>/dossier.zip")
+@roles_required(*COORDINATION)
+def export_zip(campaign_id: int):
+    return _campaign_download(lambda: zip_response(*campaign_file(current_actor(), campaign_id, "zip")), campaign_id)
+
+
+@bp.route("/campagnes/<int:campaign_id>/annexes/<int:commune_id>.xlsx")
+@roles_required(*COORDINATION)
+def export_annex(campaign_id: int, commune_id: int):
+    return _campaign_download(
+        lambda: xlsx_response(*commune_annex(current_actor(), campaign_id, commune_id)), campaign_id
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def plural(count: int, word: str) -> str:
+    """'1 lot', '3 lignes' (the words of these pages take an s)."""
+    return f"{count} {word}{'s' if count > 1 else ''}"
+
+
+def commune_bars(rows: Sequence[CommuneShareRow], limit: int = LARGEST_COMMUNES) -> list[tuple[str, Decimal]]:
+    """The largest `limit` communes (rows come largest first), then one bar for all the others."""
+    bars = [(row.name, row.amount) for row in rows[:limit]]
+    rest = rows[limit:]
+    if rest:
+        bars.append((f"Autres communes ({len(rest)})", sum((row.amount for row in rest), Decimal(0))))
+    return bars
+
+
+def _campaign_download(respond: Callable, campaign_id: int):
+    try:
+        return respond()
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("lots.index", campaign_id=campaign_id))
+
+
+def _back_to_lot(lot_id: int | None):
+    """To the top of the lot's page, where the message shows (an anchor would scroll it away)."""
+    if lot_id is None:
+        return redirect(url_for("campaigns.index"))
+    return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+def _flash_errors(form) -> None:
+    for field in form:
+        for message in field.errors:
+            flash(message, "error")

@@ -1,0 +1,43 @@
+from flask import Blueprint, flash, redirect, render_template, url_for
+from wtforms import SelectChoice
+
+from groupement.core.access import Role
+from groupement.core.errors import ServiceError
+from groupement.extensions import db
+from groupement.organisations import scope
+from groupement.organisations.models import Organisation
+from groupement.organisations.users import create_user, users_by_organisation
+from groupement.organisations.web.admin_forms import UserForm
+from groupement.web.access import current_actor, roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/utilisateurs")
+@roles_required(Role.ADMIN)
+def users():
+    return render_template("admin/users.html", users=users_by_organisation(current_actor()))
+
+
+@bp.route("/utilisateurs/nouveau", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_user():
+    form = UserForm()
+    organisations = db.session.scalars(scope.organisations(current_actor()).order_by(Organisation.name))
+    form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                current_actor(),
+                form.email.data,
+                form.name.data,
+                Role(form.role.data),
+                form.organisation_id.data,
+                form.password.data,
+            )
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Compte créé pour {user.name} ({user.email}).", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/new_user.html", form=form)

@@ -1,0 +1,514 @@
+"""Savings of a campaign (économies réalisées), per lot and per commune, and their Excel file.
+
+The arithmetic is savings/rules.py. Here: which figures go in.
+
+- Lines: the retained lines (not excluded) of the campaign's lots that have a contract; the
+  estimated unit price is the lot line's (estimated_unit_price + eco_participation), the
+  awarded one the contract's (unit_price + eco_participation). Lots without a contract (in
+  preparation, published, unsuccessful) are listed apart, without figures.
+- Previous prices: the "previous campaign" is the latest other campaign of the same groupement
+  opened before this one that was aggregated into lots; an item's previous unit price is its
+  estimated unit price (+ eco-participation) in that campaign's lots. Items it did not have are
+  left out of that comparison. (Reference prices typed by the coordinator are not stored yet.)
+- Access: the coordinator's side (coordinator, accountant, admin) of the campaign's groupement.
+
+Every figure is read with a fixed number of set-based queries, whatever the number of lots,
+lines or communes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import exists, select
+
+from groupement.campaigns.models import Campaign
+from groupement.contracts.models import Contract, ContractPrice
+from groupement.core import formatting
+from groupement.core.access import COMMUNE_ROLES, Actor
+from groupement.core.errors import Forbidden
+from groupement.core.files.xlsx import EURO_FORMAT, INTEGER_FORMAT, UNIT_PRICE_FORMAT, Column, escape_text
+from groupement.core.timeutil import paris_today
+from groupement.extensions import db
+from groupement.lots.models import Lot, LotLine, LotLineShare
+from groupement.lots.rules import LotStatus
+from groupement.organisations import scope
+from groupement.organisations.models import Organisation
+from groupement.savings.rules import Comparison, SavingsLine, SavingsResult, Share, Totals, compute_savings
+from groupement.tenders.models import Supplier
+
+PERCENT_FORMAT = "0.00\\ %"
+METHOD = (
+    "Montants HT annuels, aux quantités recensées et figées dans les lots (les mêmes de part et d'autre) ; "
+    "prix unitaires éco-participation comprise ; montant d'une ligne = quantité × prix unitaire, arrondi au centime ; "
+    "part d'une commune = montant de la ligne réparti selon les quantités (plus forts restes), de sorte que les "
+    "communes totalisent exactement le lot. Économie = estimé − attribué ; pourcentage rapporté à l'estimé."
+)
+
+
+@dataclass(frozen=True)
+class LotRow:
+    lot_id: int
+    number: int
+    title: str
+    family_label: str
+    contract_id: int
+    contract_number: str
+    supplier_name: str
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class PendingLot:
+    lot_id: int
+    number: int
+    title: str
+    status: LotStatus
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+
+@dataclass(frozen=True)
+class CommuneRow:
+    commune_id: int
+    name: str
+    insee: str | None
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class LineRow:
+    lot_number: int
+    ref: str
+    designation: str
+    unit: str
+    quantity: int
+    estimated_unit: Decimal
+    awarded_unit: Decimal
+    previous_unit: Decimal | None
+    estimate: Comparison
+    previous: Comparison | None
+
+
+@dataclass
+class SavingsReport:
+    campaign: Campaign
+    previous_campaign: Campaign | None
+    total: Totals
+    lots: list[LotRow]
+    pending: list[PendingLot]
+    communes: list[CommuneRow]
+    commune_lots: list[tuple[CommuneRow, LotRow, Totals]]
+    lines: list[LineRow]
+    generated_on: date = field(default_factory=paris_today)
+
+    @property
+    def empty(self) -> bool:
+        return not self.lots
+
+
+def savings_report(actor: Actor, campaign_id: int, today: date | None = None) -> SavingsReport:
+    if actor.role in COMMUNE_ROLES:
+        raise Forbidden("Les économies sont suivies par le coordonnateur.")
+    campaign = scope.get_campaign(actor, campaign_id)
+    return report_of(campaign, today)
+
+
+def report_of(campaign: Campaign, today: date | None = None) -> SavingsReport:
+    """The report of a campaign already checked against the actor's scope."""
+    lots = db.session.execute(
+        select(Lot, Contract.id, Contract.number, Supplier.name)
+        .outerjoin(Contract, Contract.lot_id == Lot.id)
+        .outerjoin(Supplier, Supplier.id == Contract.supplier_id)
+        .where(Lot.campaign_id == campaign.id)
+        .order_by(Lot.number)
+    ).all()
+    lines = db.session.execute(
+        select(
+            LotLine.id,
+            LotLine.lot_id,
+            LotLine.item_id,
+            LotLine.position,
+            LotLine.ref,
+            LotLine.designation,
+            LotLine.unit,
+            LotLine.total_quantity,
+            LotLine.estimated_unit_price,
+            LotLine.eco_participation,
+            ContractPrice.unit_price.label("awarded_unit_price"),
+            ContractPrice.eco_participation.label("awarded_eco_participation"),
+        )
+        .join(ContractPrice, ContractPrice.lot_line_id == LotLine.id)
+        .where(LotLine.campaign_id == campaign.id, LotLine.excluded_reason.is_(None))
+    ).all()
+    shares = db.session.execute(
+        select(
+            LotLineShare.lot_line_id,
+            LotLineShare.commune_id,
+            LotLineShare.quantity,
+            Organisation.name,
+            Organisation.insee_code,
+        )
+        .join(LotLine, LotLine.id == LotLineShare.lot_line_id)
+        .join(Organisation, Organisation.id == LotLineShare.commune_id)
+        .join(ContractPrice, ContractPrice.lot_line_id == LotLine.id)
+        .where(LotLine.campaign_id == campaign.id, LotLine.excluded_reason.is_(None))
+    ).all()
+    previous_campaign = _previous_campaign(campaign)
+    previous_prices = _previous_prices(previous_campaign.id) if previous_campaign else {}
+
+    shares_of: dict[int, list[Share]] = defaultdict(list)
+    communes: dict[int, tuple[str, str | None]] = {}
+    for line_id, commune_id, quantity, name, insee in shares:
+        shares_of[line_id].append(Share(commune_id, quantity, insee or ""))
+        communes[commune_id] = (name, insee)
+    number_of = {lot.id: lot.number for lot, *_ in lots}
+    lines = sorted(lines, key=lambda row: (number_of[row.lot_id], row.position))
+    inputs = [
+        SavingsLine(
+            line_id=row.id,
+            lot_id=row.lot_id,
+            quantity=row.total_quantity,
+            estimated_unit=row.estimated_unit_price + row.eco_participation,
+            awarded_unit=row.awarded_unit_price + row.awarded_eco_participation,
+            previous_unit=previous_prices.get(row.item_id),
+            shares=tuple(sorted(shares_of[row.id], key=lambda share: share.commune_id)),
+        )
+        for row in lines
+    ]
+    result = compute_savings(inputs)
+    return _report(campaign, previous_campaign, lots, lines, inputs, communes, result, today)
+
+
+def _report(campaign, previous_campaign, lots, lines, inputs, communes, result: SavingsResult, today) -> SavingsReport:
+    lot_rows, pending = [], []
+    for lot, contract_id, contract_number, supplier_name in lots:
+        if contract_id is None:
+            pending.append(PendingLot(lot.id, lot.number, lot.title, lot.status))
+        else:
+            lot_rows.append(
+                LotRow(
+                    lot.id,
+                    lot.number,
+                    lot.title,
+                    lot.family.label,
+                    contract_id,
+                    contract_number,
+                    supplier_name,
+                    result.lots.get(lot.id, Totals()),
+                )
+            )
+    commune_rows = sorted(
+        (
+            CommuneRow(commune_id, name, insee, result.communes[commune_id])
+            for commune_id, (name, insee) in communes.items()
+            if commune_id in result.communes
+        ),
+        key=lambda row: (formatting.name_key(row.name), row.commune_id),
+    )
+    commune_lots = [
+        (commune, lot, result.commune_lots[(commune.commune_id, lot.lot_id)])
+        for commune in commune_rows
+        for lot in lot_rows
+        if (commune.commune_id, lot.lot_id) in result.commune_lots
+    ]
+    number_of = {lot.id: lot.number for lot, *_ in lots}
+    line_rows = [
+        LineRow(
+            number_of[row.lot_id],
+            row.ref,
+            row.designation,
+            row.unit,
+            row.total_quantity,
+            line_input.estimated_unit,
+            line_input.awarded_unit,
+            line_input.previous_unit,
+            line_result.estimate,
+            line_result.previous,
+        )
+        for row, line_input, line_result in zip(lines, inputs, result.lines, strict=True)
+    ]
+    return SavingsReport(
+        campaign,
+        previous_campaign,
+        result.total,
+        lot_rows,
+        pending,
+        commune_rows,
+        commune_lots,
+        line_rows,
+        today or paris_today(),
+    )
+
+
+def _previous_campaign(campaign: Campaign) -> Campaign | None:
+    return db.session.scalar(
+        select(Campaign)
+        .where(
+            Campaign.groupement_id == campaign.groupement_id,
+            Campaign.id != campaign.id,
+            Campaign.opens_at < campaign.opens_at,
+            exists().where(LotLine.campaign_id == Campaign.id),
+        )
+        .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+        .limit(1)
+    )
+
+
+def _previous_prices(campaign_id: int) -> dict[int, Decimal]:
+    """item id -> estimated unit price + eco-participation in that campaign's lots."""
+    rows = db.session.execute(
+        select(LotLine.item_id, LotLine.estimated_unit_price, LotLine.eco_participation)
+        .where(LotLine.campaign_id == campaign_id)
+        .order_by(LotLine.id)
+    ).all()
+    prices: dict[int, Decimal] = {}
+    for item_id, price, eco in rows:
+        prices.setdefault(item_id, price + eco)
+    return prices
+
+
+# --- the coordinator's home page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignSavings:
+    campaign_id: int
+    title: str
+    lots: int  # lots with a contract
+    estimate: Comparison
+
+
+def savings_overview(actor: Actor) -> list[CampaignSavings]:
+    """Savings of every campaign in scope that has contracts, latest first (two queries)."""
+    if actor.role in COMMUNE_ROLES:
+        return []
+    campaign_ids = scope.campaigns(actor).with_only_columns(Campaign.id)
+    rows = db.session.execute(
+        select(
+            LotLine.id,
+            LotLine.campaign_id,
+            LotLine.lot_id,
+            LotLine.total_quantity,
+            LotLine.estimated_unit_price,
+            LotLine.eco_participation,
+            ContractPrice.unit_price,
+            ContractPrice.eco_participation,
+        )
+        .join(ContractPrice, ContractPrice.lot_line_id == LotLine.id)
+        .where(LotLine.campaign_id.in_(campaign_ids), LotLine.excluded_reason.is_(None))
+    ).all()
+    if not rows:
+        return []
+    by_campaign: dict[int, list[SavingsLine]] = defaultdict(list)
+    for line_id, campaign_id, lot_id, quantity, estimated, eco, awarded, awarded_eco in rows:
+        by_campaign[campaign_id].append(SavingsLine(line_id, lot_id, quantity, estimated + eco, awarded + awarded_eco))
+    campaigns = db.session.execute(
+        select(Campaign.id, Campaign.title, Campaign.opens_at).where(Campaign.id.in_(by_campaign))
+    ).all()
+    summaries = []
+    for campaign_id, title, _ in sorted(campaigns, key=lambda row: (row.opens_at, row.id), reverse=True):
+        result = compute_savings(by_campaign[campaign_id])
+        summaries.append(CampaignSavings(campaign_id, title, len(result.lots), result.total.estimate))
+    return summaries
+
+
+# --- the Excel file --------------------------------------------------------------------------------------
+
+
+def savings_filename(report: SavingsReport) -> str:
+    return f"economies-campagne-{report.campaign.id}.xlsx"
+
+
+def savings_xlsx(report: SavingsReport) -> bytes:
+    """Summary, per lot, per commune, per commune and lot, per line: numbers typed, formulas none."""
+    workbook = Workbook(write_only=True)
+    with_previous = report.previous_campaign is not None and report.total.has_previous
+    _summary_sheet(workbook, report, with_previous)
+
+    money = [Column("Estimé HT", 16, EURO_FORMAT), Column("Attribué HT", 16, EURO_FORMAT)]
+    money += [Column("Économie HT", 16, EURO_FORMAT), Column("Économie (%)", 12, PERCENT_FORMAT)]
+    previous = [
+        Column("Prix précédents HT (lignes comparables)", 20, EURO_FORMAT),
+        Column("Attribué HT (mêmes lignes)", 18, EURO_FORMAT),
+        Column("Économie / prix précédents HT", 18, EURO_FORMAT),
+        Column("Économie / prix précédents (%)", 14, PERCENT_FORMAT),
+        Column("Lignes comparables", 12, INTEGER_FORMAT),
+    ]
+    if not with_previous:
+        previous = []
+
+    def figures(totals: Totals) -> list:
+        values = _comparison_cells(totals.estimate)
+        if with_previous:
+            values += (
+                [*_comparison_cells(totals.previous), totals.lines_with_previous]
+                if totals.has_previous
+                else [None, None, None, None, 0]
+            )
+        return values
+
+    lot_columns = [
+        Column("Lot", 6, INTEGER_FORMAT),
+        Column("Intitulé", 36),
+        Column("Famille", 14),
+        Column("Titulaire", 28),
+        Column("N° de contrat", 16),
+        *money,
+        *previous,
+    ]
+    lot_rows = [
+        [lot.number, lot.title, lot.family_label, lot.supplier_name, lot.contract_number, *figures(lot.totals)]
+        for lot in report.lots
+    ]
+    lot_rows.append(["Total", "", "", "", "", *figures(report.total)])
+    _sheet(workbook, "Par lot", lot_columns, lot_rows)
+
+    commune_columns = [Column("Commune", 30), Column("Code INSEE", 10), *money, *previous]
+    commune_rows = [[c.name, c.insee or "", *figures(c.totals)] for c in report.communes]
+    commune_rows.append(["Total", "", *figures(report.total)])
+    _sheet(workbook, "Par commune", commune_columns, commune_rows)
+
+    cross_columns = [
+        Column("Commune", 30),
+        Column("Code INSEE", 10),
+        Column("Lot", 6, INTEGER_FORMAT),
+        Column("Intitulé du lot", 36),
+        *money,
+        *previous,
+    ]
+    cross_rows = [
+        [commune.name, commune.insee or "", lot.number, lot.title, *figures(totals)]
+        for commune, lot, totals in report.commune_lots
+    ]
+    _sheet(workbook, "Par commune et lot", cross_columns, cross_rows)
+
+    line_columns = [
+        Column("Lot", 6, INTEGER_FORMAT),
+        Column("Référence", 16),
+        Column("Désignation", 40),
+        Column("Unité", 10),
+        Column("Quantité", 10, INTEGER_FORMAT),
+        Column("PU estimé HT", 14, UNIT_PRICE_FORMAT),
+        Column("PU attribué HT", 14, UNIT_PRICE_FORMAT),
+        *money,
+    ]
+    if with_previous:
+        line_columns += [
+            Column("PU précédent HT", 14, UNIT_PRICE_FORMAT),
+            Column("Montant aux prix précédents", 18, EURO_FORMAT),
+        ]
+    line_rows = []
+    for line in report.lines:
+        row = [
+            line.lot_number,
+            line.ref,
+            line.designation,
+            line.unit,
+            line.quantity,
+            line.estimated_unit,
+            line.awarded_unit,
+            *_comparison_cells(line.estimate),
+        ]
+        if with_previous:
+            row += [line.previous_unit, line.previous.reference if line.previous else None]
+        line_rows.append(row)
+    _sheet(workbook, "Par ligne", line_columns, line_rows)
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _comparison_cells(comparison: Comparison) -> list:
+    percent = comparison.percent
+    return [
+        comparison.reference,
+        comparison.awarded,
+        comparison.savings,
+        percent / 100 if percent is not None else None,
+    ]
+
+
+def _summary_sheet(workbook: Workbook, report: SavingsReport, with_previous: bool) -> None:
+    total = report.total.estimate
+    rows: list[list] = [
+        ["Campagne", report.campaign.title],
+        ["Année des besoins", report.campaign.year],
+        ["Édité le", report.generated_on],
+        ["Lots attribués", len(report.lots)],
+        ["Lots sans contrat", len(report.pending)],
+        ["Montant estimé HT (annuel)", total.reference],
+        ["Montant attribué HT (annuel)", total.awarded],
+        ["Économies réalisées HT (annuelles)", total.savings],
+        ["Économies réalisées (%)", total.percent / 100 if total.percent is not None else None],
+    ]
+    if with_previous:
+        previous = report.total.previous
+        rows += [
+            ["Campagne de comparaison", report.previous_campaign.title],
+            ["Lignes comparables aux prix précédents", report.total.lines_with_previous],
+            ["Montant aux prix précédents HT", previous.reference],
+            ["Montant attribué HT (mêmes lignes)", previous.awarded],
+            ["Économie par rapport aux prix précédents HT", previous.savings],
+            [
+                "Économie par rapport aux prix précédents (%)",
+                previous.percent / 100 if previous.percent is not None else None,
+            ],
+        ]
+    rows.append(["Méthode", METHOD])
+    sheet = workbook.create_sheet("Synthèse")
+    sheet.column_dimensions["A"].width = 44
+    sheet.column_dimensions["B"].width = 60
+    sheet.append([_header_cell(sheet, "Économies réalisées — " + report.campaign.title)])
+    for label, value in rows:
+        cell = WriteOnlyCell(sheet, value=escape_text(value) if isinstance(value, str) else value)
+        if isinstance(value, date):
+            cell.number_format = "dd/mm/yyyy"
+        elif label.endswith("(%)"):
+            cell.number_format = PERCENT_FORMAT
+        elif isinstance(value, Decimal):
+            cell.number_format = EURO_FORMAT
+        elif label == "Méthode":
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.append([label, cell])
+
+
+def _header_cell(sheet, title: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=escape_text(title))
+    cell.font = Font(bold=True, color="FFFFFF")
+    cell.fill = PatternFill("solid", fgColor="000091")
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+    return cell
+
+
+def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence]) -> None:
+    sheet = workbook.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.append([_header_cell(sheet, column.title) for column in columns])
+    for row in rows:
+        cells = []
+        for value, column in zip(row, columns, strict=True):
+            if isinstance(value, str):
+                cells.append(escape_text(value))
+            elif value is None or column.number_format is None:
+                cells.append(value)
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = column.number_format
+                cells.append(cell)
+        sheet.append(cells)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"

@@ -1,0 +1,186 @@
+"""Savings of a campaign (économies réalisées): what the groupement expected to pay against what
+the contracts charge, for the same quantities. Pure.
+
+The method, as shown to the coordinator and the elected officials:
+
+- Quantities are the lot's frozen yearly quantities (LotLine.total_quantity) and, per commune,
+  its shares (LotLineShare.quantity). They are the SAME on both sides: only prices differ.
+- A unit price includes the eco-participation, as in the DQE (``line_amount`` of the lots).
+- Line amount = quantity × unit price, rounded to the cent (ROUND_HALF_UP) once per line,
+  like the DQE. A lot's amount is the sum of its lines; the campaign's, the sum of its lots.
+- A commune's part of a line amount is the line amount split by the share quantities with the
+  largest-remainder method (DESIGN.md §3.2: tie-break larger remainder, then larger quantity,
+  then the commune's key, its INSEE code). So the communes' parts of every line, lot and of the
+  whole campaign add up EXACTLY to the line, lot and campaign amounts.
+- Savings = reference − awarded (positive: the groupement pays less; negative: an extra cost).
+  Percent = savings × 100 / reference, rounded to 0.01 (ROUND_HALF_UP); none when the
+  reference is zero.
+- Two references: the estimate of this campaign (always), and the previous prices (the unit
+  price of the same item in an earlier campaign, when the caller knows one). The comparison to
+  previous prices only covers the lines that have one: the lot and commune figures of that
+  comparison are sums over those lines, and say how many lines they cover.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from groupement.core.money import CENT, to_cents
+
+HUNDREDTH = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Share:
+    """A commune's quantity of a line; `key` breaks ties of the split (its INSEE code)."""
+
+    commune_id: int
+    quantity: int
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class SavingsLine:
+    """One awarded line: unit prices include the eco-participation."""
+
+    line_id: int
+    lot_id: int
+    quantity: int
+    estimated_unit: Decimal
+    awarded_unit: Decimal
+    previous_unit: Decimal | None = None
+    shares: tuple[Share, ...] = ()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A reference amount against the awarded amount, for the same quantities."""
+
+    reference: Decimal
+    awarded: Decimal
+
+    @property
+    def savings(self) -> Decimal:
+        return self.reference - self.awarded
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.reference == 0:
+            return None
+        return (self.savings * 100 / self.reference).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+    def __add__(self, other: Comparison) -> Comparison:
+        return Comparison(self.reference + other.reference, self.awarded + other.awarded)
+
+
+NOTHING = Comparison(ZERO, ZERO)
+
+
+@dataclass(frozen=True)
+class LineResult:
+    line_id: int
+    lot_id: int
+    estimate: Comparison
+    previous: Comparison | None  # None: no previous price for this item
+
+
+@dataclass
+class Totals:
+    """Figures of a lot, a commune, a commune within a lot, or the whole campaign."""
+
+    estimate: Comparison = NOTHING
+    previous: Comparison = NOTHING  # over the lines that have a previous price only
+    lines: int = 0
+    lines_with_previous: int = 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.lines_with_previous > 0
+
+    def add(self, estimate: Comparison, previous: Comparison | None) -> None:
+        self.estimate = self.estimate + estimate
+        self.lines += 1
+        if previous is not None:
+            self.previous = self.previous + previous
+            self.lines_with_previous += 1
+
+
+@dataclass
+class SavingsResult:
+    lines: list[LineResult]
+    total: Totals
+    lots: dict[int, Totals]  # lot id ->
+    communes: dict[int, Totals]  # commune id ->
+    commune_lots: dict[tuple[int, int], Totals] = field(default_factory=dict)  # (commune id, lot id) ->
+
+
+def line_amount(quantity: int, unit_price: Decimal) -> Decimal:
+    return to_cents(quantity * unit_price)
+
+
+def compute_savings(lines: Iterable[SavingsLine]) -> SavingsResult:
+    """The savings of every line, lot, commune, commune within a lot, and of the whole."""
+    results: list[LineResult] = []
+    total = Totals()
+    lots: dict[int, Totals] = defaultdict(Totals)
+    communes: dict[int, Totals] = defaultdict(Totals)
+    commune_lots: dict[tuple[int, int], Totals] = defaultdict(Totals)
+    for line in lines:
+        estimate = Comparison(
+            line_amount(line.quantity, line.estimated_unit), line_amount(line.quantity, line.awarded_unit)
+        )
+        previous = None
+        if line.previous_unit is not None:
+            previous = Comparison(line_amount(line.quantity, line.previous_unit), estimate.awarded)
+        results.append(LineResult(line.line_id, line.lot_id, estimate, previous))
+        total.add(estimate, previous)
+        lots[line.lot_id].add(estimate, previous)
+        for share, part_estimate, part_previous in _commune_parts(line.shares, estimate, previous):
+            communes[share.commune_id].add(part_estimate, part_previous)
+            commune_lots[(share.commune_id, line.lot_id)].add(part_estimate, part_previous)
+    return SavingsResult(results, total, dict(lots), dict(communes), dict(commune_lots))
+
+
+def _commune_parts(shares: Sequence[Share], estimate: Comparison, previous: Comparison | None):
+    """Each commune's part of the line's amounts (every amount split on its own, exactly)."""
+    shares = [share for share in shares if share.quantity > 0]
+    if not shares:
+        return []
+    weights = [(share.quantity, share.key, share.commune_id) for share in shares]
+    estimated = split_by_weight(estimate.reference, weights)
+    awarded = split_by_weight(estimate.awarded, weights)
+    earlier = split_by_weight(previous.reference, weights) if previous is not None else None
+    parts = []
+    for index, share in enumerate(shares):
+        part_previous = Comparison(earlier[index], awarded[index]) if earlier is not None else None
+        parts.append((share, Comparison(estimated[index], awarded[index]), part_previous))
+    return parts
+
+
+def split_by_weight(amount: Decimal, weights: Sequence[tuple[int, str, int]]) -> list[Decimal]:
+    """Split an amount in cents over (weight, key, id) by the largest-remainder method.
+
+    Each part is first the proportional amount rounded down to the cent; the cents left are
+    given one by one by larger remainder, then larger weight, then smaller key and id. The
+    parts always add up to the amount; a zero weight gets zero. A negative amount is split
+    as its opposite, then negated.
+    """
+    if amount < 0:
+        return [-part for part in split_by_weight(-amount, weights)]
+    total_weight = sum(weight for weight, _, _ in weights)
+    if total_weight <= 0:
+        return [ZERO for _ in weights]
+    exact = [amount * weight / total_weight for weight, _, _ in weights]
+    parts = [value.quantize(CENT, rounding=ROUND_DOWN) for value in exact]
+    left = int(((amount - sum(parts, ZERO)) / CENT).to_integral_value())
+    order = sorted(
+        range(len(weights)),
+        key=lambda i: (-(exact[i] - parts[i]), -weights[i][0], weights[i][1], weights[i][2]),
+    )
+    for i in order[:left]:
+        parts[i] += CENT
+    return parts

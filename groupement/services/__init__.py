@@ -1,1 +1,0 @@
-"""Use cases. Each loads what it needs, calls the domain, writes the audit trail and commits once."""
