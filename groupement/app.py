@@ -9,6 +9,7 @@ import os
 from flask import Flask
 
 from groupement.config import load_config
+from groupement.core import transaction
 from groupement.extensions import csrf, db, limiter, login_manager, migrate
 
 # The features in pipeline order: each may import those before it, never one after it
@@ -89,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     from groupement.web import register_web
 
     register_web(app)
+    transaction.install(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
 

@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from groupement.core.errors import ImportRejected
 from groupement.core.formatting import os_reason
+from groupement.core.transaction import transactional
 
 
 class FrenchError(click.ClickException):
@@ -46,6 +47,7 @@ def register_commands(app: Flask) -> None:
 
 @click.command("demo", help="Charge les données de démonstration (idempotent) et affiche les comptes.")
 @with_appcontext
+@transactional
 def demo_command() -> None:
     from groupement.demo.dataset import DEMO_PASSWORD, load_demo
 
@@ -132,6 +134,7 @@ def invoice_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @with_appcontext
+@transactional
 def invoice_import(file: Path, as_json: bool) -> None:
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
@@ -207,6 +210,7 @@ def invoice_import(file: Path, as_json: bool) -> None:
 @click.option("--communes", default=None, help="Codes INSEE des communes qui partagent, séparés par des virgules.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @with_appcontext
+@transactional
 def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool) -> None:
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
@@ -261,6 +265,7 @@ def catalog_group() -> None:
 @catalog_group.command("import", help="Importe (ou met à jour par référence) des fichiers CSV de catalogue.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
+@transactional
 def catalog_import(files: tuple[Path, ...]) -> None:
     from groupement.catalog.items import import_catalog
 
@@ -289,6 +294,7 @@ def campaign_group() -> None:
 @campaign_group.command("remind", help="Relance par courriel les communes dont les besoins ne sont pas validés.")
 @click.argument("campaign_id", type=int)
 @with_appcontext
+@transactional
 def campaign_remind(campaign_id: int) -> None:
     from groupement.campaigns.reminders import remind_late_communes
     from groupement.core.errors import ServiceError
@@ -311,6 +317,7 @@ def campaign_remind(campaign_id: int) -> None:
 
 @campaign_group.command("close-expired", help="Clôture les campagnes ouvertes dont la date limite est passée.")
 @with_appcontext
+@transactional
 def campaign_close_expired() -> None:
     from groupement.campaigns.needs import close_expired_campaigns
 
@@ -326,6 +333,7 @@ def campaign_close_expired() -> None:
 @campaign_group.command("aggregate", help="Agrège les besoins validés d'une campagne clôturée en lots.")
 @click.argument("campaign_id", type=int)
 @with_appcontext
+@transactional
 def campaign_aggregate(campaign_id: int) -> None:
     from groupement.core.errors import ServiceError
     from groupement.lots.service import aggregate_campaign
@@ -350,6 +358,7 @@ def campaign_aggregate(campaign_id: int) -> None:
     help="Dossier de destination (créé au besoin).",
 )
 @with_appcontext
+@transactional
 def campaign_export(campaign_id: int, out_dir: Path) -> None:
     from groupement.core.errors import ServiceError
     from groupement.tenders.exports import export_campaign
@@ -391,6 +400,7 @@ def decp_group() -> None:
     help="Date de publication des données (AAAA-MM-JJ) ; aujourd'hui par défaut.",
 )
 @with_appcontext
+@transactional
 def decp_export(out_file: Path, published_on) -> None:
     import contextlib
     import os

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import flask_migrate
 import pytest
+from flask_sqlalchemy.session import Session
 from sqlalchemy import inspect, text
 
 from groupement import create_app
@@ -60,13 +62,55 @@ def _delete_all_rows() -> None:
             connection.execute(table.delete())
 
 
-@pytest.fixture
-def database(app):
-    """An app context held over an empty database, for services and models (integration)."""
+class _JoinedSession(Session):
+    """A session on the test's connection (Flask-SQLAlchemy's own picks the engine instead)."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+@contextmanager
+def _rolled_back(app):
+    """Everything the test writes happens inside one outer transaction, rolled back at the end.
+
+    Each request, CLI command or service of the test gets a session on that connection; its
+    commit only releases a savepoint (SQLAlchemy's "join_transaction_mode"), so the code under
+    test commits as in production while the database stays empty for the next test. No app
+    context is held meanwhile: each request pushes its own, with a fresh `g`."""
     with app.app_context():
+        connection = db.engine.connect()
+    outer = connection.begin()
+    production_session = db.session
+    db.session = db._make_scoped_session(
+        {"class_": _JoinedSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = production_session
+        outer.rollback()
+        connection.close()
+
+
+def _needs_real_commits(request) -> bool:
+    """Threads (concurrency, a live server for the browser), other connections (faults seen from
+    outside, backups) and schema changes need what the code commits to reach the database."""
+    return request.node.get_closest_marker("real_commits") is not None or "live_server" in request.fixturenames
+
+
+@pytest.fixture
+def database(app, request):
+    """An app context held over an empty database, for services and models (integration)."""
+    if _needs_real_commits(request):
+        with app.app_context():
+            yield db
+            db.session.rollback()
+            _delete_all_rows()
+        return
+    with _rolled_back(app), app.app_context():
         yield db
-        db.session.rollback()
-        _delete_all_rows()
 
 
 @pytest.fixture
@@ -75,12 +119,16 @@ def make(database):
 
 
 @pytest.fixture
-def empty_database(app):
+def empty_database(app, request):
     """An empty database and no app context held: HTTP requests get a fresh `g` each, as in
     production (a held context would share Flask-Login's cached user between clients)."""
-    yield app
-    with app.app_context():
-        _delete_all_rows()
+    if _needs_real_commits(request):
+        yield app
+        with app.app_context():
+            _delete_all_rows()
+        return
+    with _rolled_back(app):
+        yield app
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
 from stdnum import luhn
+from werkzeug.security import generate_password_hash
 
 from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submission
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
@@ -82,6 +84,12 @@ def membership(group: Groupement, commune: Organisation, **values) -> Membership
     return row
 
 
+@functools.cache
+def _password_hash() -> str:
+    """Hashed once per run: the hash is deliberately slow, and every test makes users."""
+    return generate_password_hash(PASSWORD)
+
+
 def user(role: Role, org: Organisation, **values) -> User:
     n = next(_sequence)
     row = User(
@@ -91,7 +99,7 @@ def user(role: Role, org: Organisation, **values) -> User:
         organisation_id=org.id,
         **values,
     )
-    row.set_password(PASSWORD)
+    row.password_hash = _password_hash()
     db.session.add(row)
     db.session.flush()
     return row

@@ -11,6 +11,9 @@ from tests import factories
 from tests.conftest import csrf_token_of
 from tests.e2e.test_access_matrix import ALL_RULES, routes
 
+# Real commits: what the code commits must be seen by other connections or threads.
+pytestmark = pytest.mark.real_commits
+
 # --- login rate limiting -----------------------------------------------------------------------
 
 

@@ -11,6 +11,9 @@ from sqlalchemy import delete, func, select
 from groupement.catalog.models import CatalogItem
 from groupement.organisations.models import Organisation
 
+# Real commits: what the code commits must be seen by other connections or threads.
+pytestmark = pytest.mark.real_commits
+
 
 def _needs_tools(database) -> None:
     if database.engine.dialect.name == "postgresql" and not (shutil.which("pg_dump") and shutil.which("pg_restore")):

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from groupement.campaigns.board import board_xlsx, campaign_board, campaign_overview
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
@@ -14,6 +13,7 @@ from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.timeutil import to_paris
 from groupement.organisations.families import Family
+from tests.queries import count_queries
 
 INF, FOU = Family.INFORMATIQUE, Family.FOURNITURES
 
@@ -123,18 +123,8 @@ def test_the_chart_puts_the_largest_amount_first(setup):
 
 def test_the_board_costs_the_same_number_of_queries_whatever_the_number_of_communes(setup, make, database):
     def queries_for_board() -> int:
-        statements = []
-
-        def count(*args):
-            statements.append(args[2])
-
         database.session.expire_all()
-        event.listen(database.engine, "before_cursor_execute", count)
-        try:
-            campaign_board(setup["coordinator"], setup["campaign"].id)
-        finally:
-            event.remove(database.engine, "before_cursor_execute", count)
-        return len(statements)
+        return count_queries(database.engine, lambda: campaign_board(setup["coordinator"], setup["campaign"].id))
 
     before = queries_for_board()
     laptop, _, paper = setup["items"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft7Validator
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.contracts.decp import ContractProblem, decp_document
@@ -19,6 +19,7 @@ from groupement.core.timeutil import utcnow
 from groupement.lots.models import Lot
 from groupement.lots.service import aggregate_campaign, publish_lot
 from groupement.organisations.families import Family
+from tests.queries import count_queries
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
 VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
@@ -176,18 +177,8 @@ def test_a_coordinator_sees_only_the_contracts_of_the_groupements_it_coordinates
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_contracts(make, database):
     def queries_for_export() -> int:
-        statements = []
-
-        def count(*args):
-            statements.append(args[2])
-
-        event.listen(database.engine, "before_cursor_execute", count)
-        try:
-            database.session.expire_all()
-            decp_document(TODAY)
-        finally:
-            event.remove(database.engine, "before_cursor_execute", count)
-        return len(statements)
+        database.session.expire_all()
+        return count_queries(database.engine, lambda: decp_document(TODAY))
 
     lots, _ = build_lots(make, database)
     award(make, lots[Family.INFORMATIQUE])

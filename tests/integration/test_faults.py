@@ -22,6 +22,9 @@ from groupement.invoices import service as invoice_service
 from groupement.invoices.models import Invoice, InvoiceLine
 from groupement.invoices.service import import_invoice
 
+# Real commits: what the code commits must be seen by other connections or threads.
+pytestmark = pytest.mark.real_commits
+
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
 ROWS = [f"INF-PANNE-{n};Ordinateur portable {n};informatique;30213100-6;unité;849,00;20,00;1,50;2183" for n in range(3)]
 

@@ -1,9 +1,13 @@
 import flask_migrate
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from groupement.extensions import db
+
+# Real commits: what the code commits must be seen by other connections or threads.
+pytestmark = pytest.mark.real_commits
 
 
 def pending_differences():

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.contracts.awards import award_lot
@@ -21,6 +21,7 @@ from groupement.lots.service import aggregate_campaign
 from groupement.savings.report import savings_overview, savings_report, savings_xlsx
 from groupement.savings.rules import Comparison
 from tests.integration.test_awards import NOTIFIED, START, build_tender
+from tests.queries import count_queries
 
 D = Decimal
 
@@ -109,18 +110,12 @@ def test_the_report_reads_the_same_number_of_queries_whatever_the_size(make, dat
     def queries_for(tender) -> int:
         award_lot(tender.coordinator, tender.lot.id, tender.cheap.id, "", START, NOTIFIED)
         database.session.expire_all()
-        statements = []
-
-        def count(*args):
-            statements.append(args[2])
-
-        event.listen(database.engine, "before_cursor_execute", count)
-        try:
-            report = savings_report(tender.coordinator, tender.campaign.id)
-        finally:
-            event.remove(database.engine, "before_cursor_execute", count)
-        assert report.lots
-        return len(statements)
+        reports = []
+        queries = count_queries(
+            database.engine, lambda: reports.append(savings_report(tender.coordinator, tender.campaign.id))
+        )
+        assert reports[0].lots
+        return queries
 
     small = queries_for(build_tender(make, database))
     large = queries_for(build_tender(make, database, extra_communes=6))

@@ -10,7 +10,7 @@ from groupement.campaigns.board import board_xlsx, campaign_board, campaign_over
 from groupement.campaigns.needs import change_campaign_status, create_campaign, needs_grid, reopen_submission
 from groupement.campaigns.reminders import ReminderReport, remind_late_communes
 from groupement.campaigns.web.forms import ActionForm, CampaignForm, CloseForm, ReopenForm
-from groupement.core import formatting
+from groupement.core import formatting, transaction
 from groupement.core.access import COMMUNE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import NotFound, ServiceError
@@ -59,6 +59,7 @@ def new():
                 form.instructions.data or "",
             )
         except ServiceError as error:
+            transaction.discard()
             flash(str(error), "error")
         else:
             flash(
@@ -126,6 +127,7 @@ def remind(campaign_id: int):
     except NotFound:
         raise
     except ServiceError as error:
+        transaction.discard()
         flash(str(error), "error")
     else:
         for category, message in reminder_messages(report):
@@ -145,6 +147,7 @@ def reopen(campaign_id: int, commune_id: int):
         except NotFound:
             raise
         except ServiceError as error:
+            transaction.discard()
             flash(str(error), "error")
         else:
             flash(
@@ -171,6 +174,7 @@ def _status_change(campaign_id: int, action: str, success: str):
     except NotFound:
         raise
     except ServiceError as error:
+        transaction.discard()
         flash(str(error), "error")
     else:
         flash(success, "success")

@@ -22,7 +22,7 @@ from groupement.contracts.awards import (
 )
 from groupement.contracts.web import bp
 from groupement.contracts.web.forms import AwardForm, UnsuccessfulForm
-from groupement.core import formatting
+from groupement.core import formatting, transaction
 from groupement.core.access import Role
 from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -70,6 +70,7 @@ def award(lot_id: int):
     except (NotFound, Forbidden):
         raise
     except ServiceError as error:
+        transaction.discard()
         flash(str(error), "error")
         return _render_award(award_page(actor, lot_id), form), 422
     flash(
@@ -93,6 +94,7 @@ def unsuccessful(lot_id: int):
     except (NotFound, Forbidden):
         raise
     except ServiceError as error:
+        transaction.discard()
         flash(str(error), "error")
     else:
         flash(f"Lot n° {decision.lot.number} déclaré infructueux.", "success")
@@ -180,7 +182,7 @@ def savings(campaign_id: int):
         )
     )
     return render_template(
-        "contracts/savings.html",
+        "savings/index.html",
         report=report,
         lot_chart=lot_chart,
         commune_chart=commune_chart,

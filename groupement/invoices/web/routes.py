@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from groupement.core import formatting
+from groupement.core import formatting, transaction
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.timeutil import paris_today
@@ -92,6 +92,7 @@ def upload():
     except (NotFound, Forbidden):
         raise
     except ServiceError as refused:
+        transaction.discard()
         flash(str(refused), "error")
         return _board_page(form, status=422)
     flash(

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from groupement.core import formatting
+from groupement.core import formatting, transaction
 from groupement.core.access import Role
 from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -317,6 +317,7 @@ def _campaign_download(respond: Callable, campaign_id: int):
     except (NotFound, Forbidden):
         raise
     except ServiceError as error:
+        transaction.discard()
         flash(str(error), "error")
         return redirect(url_for("lots.index", campaign_id=campaign_id))
 

@@ -1,6 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from wtforms import SelectChoice
 
+from groupement.core import transaction
 from groupement.core.access import Role
 from groupement.core.errors import ServiceError
 from groupement.extensions import db
@@ -16,7 +17,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/utilisateurs")
 @roles_required(Role.ADMIN)
 def users():
-    return render_template("admin/users.html", users=users_by_organisation(current_actor()))
+    return render_template("organisations/admin/users.html", users=users_by_organisation(current_actor()))
 
 
 @bp.route("/utilisateurs/nouveau", methods=["GET", "POST"])
@@ -36,8 +37,9 @@ def new_user():
                 form.password.data,
             )
         except ServiceError as error:
+            transaction.discard()
             flash(str(error), "error")
         else:
             flash(f"Compte créé pour {user.name} ({user.email}).", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/new_user.html", form=form)
+    return render_template("organisations/admin/new_user.html", form=form)

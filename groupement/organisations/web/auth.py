@@ -42,7 +42,7 @@ def login():
             flash(f"Bienvenue, {user.name}.", "success")
             return redirect(_safe_next(request.args.get("next")))
         flash("Adresse électronique ou mot de passe incorrect.", "error")
-    return render_template("auth/login.html", form=form)
+    return render_template("organisations/auth/login.html", form=form)
 
 
 @bp.route("/deconnexion", methods=["POST"])

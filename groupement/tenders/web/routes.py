@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from groupement.core import transaction
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.formatting import euros, number
@@ -36,7 +37,7 @@ COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 @bp.route("/fournisseurs")
 @roles_required(*COORDINATION)
 def suppliers():
-    return render_template("offers/suppliers.html", suppliers=list_suppliers(current_actor()))
+    return render_template("tenders/suppliers.html", suppliers=list_suppliers(current_actor()))
 
 
 @bp.route("/fournisseurs/nouveau", methods=["GET", "POST"])
@@ -49,7 +50,7 @@ def new_supplier():
             flash(f"Fournisseur « {supplier.name} » créé (SIRET {supplier.siret}).", "success")
             return redirect(url_for("offers.suppliers"))
     status = 422 if request.method == "POST" else 200
-    return render_template("offers/supplier_form.html", form=form, supplier=None), status
+    return render_template("tenders/supplier_form.html", form=form, supplier=None), status
 
 
 @bp.route("/fournisseurs/<int:supplier_id>/modifier", methods=["GET", "POST"])
@@ -63,7 +64,7 @@ def edit_supplier(supplier_id: int):
             flash(f"Fournisseur « {saved.name} » enregistré.", "success")
             return redirect(url_for("offers.suppliers"))
     status = 422 if request.method == "POST" else 200
-    return render_template("offers/supplier_form.html", form=form, supplier=supplier), status
+    return render_template("tenders/supplier_form.html", form=form, supplier=supplier), status
 
 
 def _supplier_data(form: SupplierForm) -> SupplierData:
@@ -104,6 +105,7 @@ def import_file(lot_id: int):
     except (NotFound, Forbidden):
         raise
     except ServiceError as refused:
+        transaction.discard()
         flash(str(refused), "error")
         return _offers_page(lot_id, form, status=422)
     _flash_recorded(recorded, "importée")
@@ -130,6 +132,7 @@ def key_in(lot_id: int):
             except (NotFound, Forbidden):
                 raise
             except ServiceError as refused:
+                transaction.discard()
                 flash(str(refused), "error")
             else:
                 _flash_recorded(recorded, "saisie")
@@ -138,7 +141,7 @@ def key_in(lot_id: int):
             flash(f"Offre refusée : {_count(len(issues), 'erreur')}, rien n'a été enregistré.", "error")
     status = 422 if request.method == "POST" else 200
     wrong = {(issue.row, issue.column) for issue in issues}
-    return render_template("offers/key_in.html", data=data, form=form, issues=issues, wrong=wrong), status
+    return render_template("tenders/key_in.html", data=data, form=form, issues=issues, wrong=wrong), status
 
 
 def _typed_prices(lines) -> tuple[dict, list[ImportIssue]]:
@@ -186,7 +189,7 @@ def _offers_page(lot_id: int, form: OfferImportForm, issues=(), status: int = 20
         formdata=None,
     )
     page = render_template(
-        "offers/index.html",
+        "tenders/index.html",
         data=data,
         form=form,
         criteria_form=criteria_form,
@@ -236,7 +239,7 @@ def criteria(lot_id: int):
 def show(offer_id: int):
     offer, data = offer_service.offer_detail(current_actor(), offer_id)
     form = ScoreForm(obj=offer, formdata=None)
-    return render_template("offers/show.html", offer=offer, data=data, form=form)
+    return render_template("tenders/show.html", offer=offer, data=data, form=form)
 
 
 @bp.route("/offres/<int:offer_id>/notes", methods=["POST"])
@@ -260,7 +263,7 @@ def score(offer_id: int):
             return redirect(url_for("offers.analysis", lot_id=offer.lot_id))
     else:
         _flash_errors(form)
-    return render_template("offers/show.html", offer=offer, data=data, form=form), 422
+    return render_template("tenders/show.html", offer=offer, data=data, form=form), 422
 
 
 # --- the analysis report ------------------------------------------------------------------------
@@ -270,7 +273,7 @@ def score(offer_id: int):
 @roles_required(*COORDINATION)
 def analysis(lot_id: int):
     report = offer_service.analysis(current_actor(), lot_id)
-    return render_template("offers/analysis.html", report=report)
+    return render_template("tenders/analysis.html", report=report)
 
 
 @bp.route("/lots/<int:lot_id>/analyse.xlsx")

@@ -14,6 +14,7 @@ from groupement.campaigns.needs import (
 )
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.forms import GridForm, SendBackForm, StepForm, entries_from_form
+from groupement.core import transaction
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
@@ -24,7 +25,7 @@ COMMUNE = (Role.AGENT, Role.SIGNATORY)
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
     grid = needs_grid(current_actor(), campaign_id)
     return render_template(
-        "needs/grid.html",
+        "campaigns/needs/grid.html",
         grid=grid,
         form=GridForm(),
         step_form=StepForm(),
@@ -58,6 +59,7 @@ def grid(campaign_id: int):
     except (NotFound, Forbidden):
         raise
     except ServiceError as refused:
+        transaction.discard()
         flash(str(refused), "error")
         return _render_grid(campaign_id, 422, typed=typed)
     if changed:
@@ -73,6 +75,7 @@ def _step(campaign_id: int, action, success: str, *args):
     except (NotFound, Forbidden):
         raise
     except ServiceError as refused:
+        transaction.discard()
         flash(str(refused), "error")
     else:
         flash(success, "success")
@@ -108,4 +111,4 @@ def send_back(campaign_id: int):
 @roles_required(*COMMUNE)
 def history(campaign_id: int, item_id: int):
     item, changes = line_history(current_actor(), campaign_id, item_id)
-    return render_template("needs/history.html", campaign_id=campaign_id, item=item, changes=changes)
+    return render_template("campaigns/needs/history.html", campaign_id=campaign_id, item=item, changes=changes)

@@ -7,6 +7,7 @@ from groupement.campaigns.needs import NeedsConflict, needs_grid
 from groupement.campaigns.needs_upload import NoChanges, export_needs, pending_preview, preview_upload
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.upload_forms import NeedsUploadForm, UploadDecisionForm
+from groupement.core import transaction
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.formatting import datetime_fr
@@ -43,12 +44,13 @@ def upload(campaign_id: int):
         except (NotFound, Forbidden):
             raise
         except ServiceError as refused:
+            transaction.discard()
             flash(str(refused), "error")
             status = 422
         else:
             return redirect(url_for("needs.preview", campaign_id=campaign_id, upload_id=pending.id))
     grid = needs_grid(current_actor(), campaign_id)
-    return render_template("needs/upload.html", grid=grid, form=form, issues=issues), status
+    return render_template("campaigns/needs/upload.html", grid=grid, form=form, issues=issues), status
 
 
 @bp.route("/import/<int:upload_id>")
@@ -56,7 +58,7 @@ def upload(campaign_id: int):
 def preview(campaign_id: int, upload_id: int):
     pending, diff, lines = pending_preview(current_actor(), campaign_id, upload_id)
     return render_template(
-        "needs/upload_preview.html",
+        "campaigns/needs/upload_preview.html",
         campaign_id=campaign_id,
         pending=pending,
         diff=diff,
@@ -76,6 +78,7 @@ def confirm_upload(campaign_id: int, upload_id: int):
     except (NotFound, Forbidden):
         raise
     except ServiceError as refused:
+        transaction.discard()
         flash(f"{refused} Rien n'a été enregistré.", "error")
         return redirect(url_for("needs.grid", campaign_id=campaign_id))
     plural = "s" if changed > 1 else ""

@@ -18,7 +18,7 @@ COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 @roles_required(*COORDINATION)
 def index():
     report = decp_report(paris_today(), current_actor())
-    return render_template("opendata/index.html", report=report)
+    return render_template("contracts/opendata/index.html", report=report)
 
 
 @bp.route("/donnees-essentielles/decp.json")

@@ -21,7 +21,7 @@ from groupement.contracts.orders import (
 )
 from groupement.contracts.web.orders import bp
 from groupement.contracts.web.orders.forms import DeliveryForm, order_form
-from groupement.core import formatting
+from groupement.core import formatting, transaction
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.money import to_cents
@@ -52,13 +52,13 @@ def order_helpers():
 @bp.route("/commandes")
 @roles_required()
 def index():
-    return render_template("orders/index.html", rows=list_orders(current_actor()))
+    return render_template("contracts/orders/index.html", rows=list_orders(current_actor()))
 
 
 @bp.route("/commandes/marches")
 @roles_required()
 def contracts():
-    return render_template("orders/contracts.html", rows=contracts_for(current_actor()))
+    return render_template("contracts/orders/contracts.html", rows=contracts_for(current_actor()))
 
 
 @bp.route("/commandes/nouvelle/<int:contract_id>", methods=["GET", "POST"])
@@ -77,6 +77,7 @@ def new(contract_id: int):
                 form.quantity_field(price_id).errors = [message]
             flash(str(refused), "error")
         except ServiceError as refused:
+            transaction.discard()
             flash(str(refused), "error")
         else:
             order = placed.order
@@ -88,9 +89,9 @@ def new(contract_id: int):
             for warning in placed.warnings:
                 flash(warning, "warning")
             return redirect(url_for("orders.show", order_id=order.id))
-        return render_template("orders/new.html", sheet=sheet, form=form), 422
+        return render_template("contracts/orders/new.html", sheet=sheet, form=form), 422
     status = 422 if form.is_submitted() else 200
-    return render_template("orders/new.html", sheet=sheet, form=form), status
+    return render_template("contracts/orders/new.html", sheet=sheet, form=form), status
 
 
 @bp.route("/commandes/<int:order_id>")
@@ -99,7 +100,7 @@ def show(order_id: int):
     detail = order_detail(current_actor(), order_id)
     today = paris_today()
     return render_template(
-        "orders/show.html",
+        "contracts/orders/show.html",
         detail=detail,
         order=detail.order,
         delivery_form=DeliveryForm(data={"delivered_on": today}),
@@ -138,7 +139,7 @@ def deliver(line_id: int):
 def consumption(contract_id: int):
     report = consumption_report(current_actor(), contract_id)
     orders = list_orders(current_actor(), contract_id=contract_id)
-    return render_template("orders/consumption.html", report=report, contract=report.contract, orders=orders)
+    return render_template("contracts/orders/consumption.html", report=report, contract=report.contract, orders=orders)
 
 
 def _flash_errors(form) -> None:
