@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
 from groupement.campaigns.needs import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
-from groupement.campaigns.needs_xlsx import MAX_UPLOAD_BYTES, REF, NeedsSheetRow, read_needs_rows, write_needs_workbook
+from groupement.campaigns.needs_xlsx import REF, NeedsSheetRow, read_needs_rows, write_needs_workbook
 from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
+from groupement.core.files.upload_guard import MAX_UPLOAD_BYTES
 from groupement.core.formatting import datetime_fr
 from groupement.core.imports import ImportIssue
 from groupement.extensions import db

@@ -20,18 +20,39 @@ from typing import NamedTuple
 
 from lxml import etree
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook
 
 from groupement.campaigns.rules import MAX_QUANTITY, NeedValue, parse_quantity
-from groupement.core.files.xlsx import EURO_FORMAT, FORMULA_TRIGGERS, INTEGER_FORMAT, UNIT_PRICE_FORMAT, escape_text
+from groupement.core.files.upload_guard import (
+    CORRUPT_XLSX,
+    MAX_UNCOMPRESSED_BYTES,
+    MAX_UPLOAD_BYTES,
+    megabytes,
+    not_a_zip,
+    zip_kind,
+)
+from groupement.core.files.xlsx import (
+    BLUE,
+    BOX,
+    EDITABLE_FILL,
+    EURO_FORMAT,
+    HEADER_FILL,
+    HEADER_FONT,
+    INTEGER_FORMAT,
+    LOCKED,
+    UNIT_PRICE_FORMAT,
+    UNLOCKED,
+    blank,
+    cell_text,
+    escape_text,
+    normal_title,
+)
 from groupement.core.imports import ImportIssue
 
 SHEET_TITLE = "Besoins"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # a 10 Mo zip that inflates beyond this is a bomb
 MAX_DATA_ROWS = 20_000
 MAX_COMMENT_LENGTH = 500
 HEADER_SEARCH_ROWS = 40
@@ -58,15 +79,6 @@ HOW_TO = (
     "déposez le fichier dans l'application : un aperçu des modifications vous sera présenté avant tout "
     "enregistrement."
 )
-
-BLUE = "000091"
-EDITABLE_FILL = PatternFill("solid", fgColor="FFF4C2")
-HEADER_FILL = PatternFill("solid", fgColor=BLUE)
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-THIN = Side(style="thin", color="BBBBBB")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-LOCKED = Protection(locked=True)
-UNLOCKED = Protection(locked=False)
 
 
 class NeedsSheetRow(NamedTuple):
@@ -258,11 +270,11 @@ def read_needs_rows(
         return ImportIssue(file_name, row, column, reason)
 
     if len(content) > max_bytes:
-        return [], [issue(f"fichier trop volumineux ({_megabytes(len(content))} ; {_megabytes(max_bytes)} au plus)")]
+        return [], [issue(f"fichier trop volumineux ({megabytes(len(content))} ; {megabytes(max_bytes)} au plus)")]
     if not content.strip():
         return [], [issue("le fichier est vide")]
     if not content.startswith(b"PK"):
-        return [], [issue(_not_a_zip(content))]
+        return [], [issue(not_a_zip(content))]
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = set(archive.namelist())
@@ -271,17 +283,17 @@ def read_needs_rows(
             return [], [issue("contenu décompressé trop volumineux : ce fichier n'est pas un export de l'application")]
         broken = archive.testzip()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
-        return [], [issue(_CORRUPT)]
+        return [], [issue(CORRUPT_XLSX)]
     if broken is not None:
-        return [], [issue(_CORRUPT)]
+        return [], [issue(CORRUPT_XLSX)]
     if "xl/workbook.xml" not in names:
-        return [], [issue(_zip_kind(archive, names))]
+        return [], [issue(zip_kind(archive, names))]
 
     try:
         sheet_name, part = _sheet_part(archive, SHEET_TITLE)
         sheet_xml = archive.read(part)
     except (KeyError, IndexError, StopIteration, etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError):
-        return [], [issue(_CORRUPT)]
+        return [], [issue(CORRUPT_XLSX)]
     last_row, last_column = _extent(sheet_xml)
     if last_row > HEADER_SEARCH_ROWS + MAX_DATA_ROWS:
         return [], [issue(f"trop de lignes ({MAX_DATA_ROWS} au plus) : partez du fichier téléchargé", last_row)]
@@ -297,7 +309,7 @@ def read_needs_rows(
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         values = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except Exception:  # calamine raises its own errors, and ValueError or OSError from the archive
-        return [], [issue(_CORRUPT)]
+        return [], [issue(CORRUPT_XLSX)]
     return _read_sheet(values, formulas, issue)
 
 
@@ -383,7 +395,7 @@ def _read_sheet(
         if positions is None:
             if row_number > HEADER_SEARCH_ROWS:
                 break
-            if _normal(REF) in map(_title, values):
+            if normal_title(REF) in map(_title, values):
                 header_row = row_number
                 positions, header_issues = _check_header(values, row_number, issue)
                 if header_issues:
@@ -415,11 +427,11 @@ def _read_sheet(
 
 
 def _check_header(titles: list, row: int, issue) -> tuple[dict[str, int], list[ImportIssue]]:
-    expected = {_normal(title): title for title in COLUMNS}
+    expected = {normal_title(title): title for title in COLUMNS}
     positions: dict[str, int] = {}
     issues = []
     for index, title in enumerate(titles):
-        if _blank(title):
+        if blank(title):
             continue
         column = expected.get(_title(title))
         if column is None:
@@ -453,9 +465,9 @@ def _read_row(
     if issues:
         return None, issues
 
-    ref, comment = _text(ref), _text(comment)
+    ref, comment = cell_text(ref), cell_text(comment)
     if not ref:
-        if _blank(raw_quantity) and not comment:
+        if blank(raw_quantity) and not comment:
             return None, []
         return None, [issue("référence absente : une quantité ou un commentaire sans article", row, REF)]
     try:
@@ -471,94 +483,5 @@ def _read_row(
     return UploadedNeed(row, ref, NeedValue(quantity, comment)), []
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _text(value) -> str:
-    """A cell as text, without the apostrophe that escape_text added on the way out."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
-        text = text[1:]
-    return text
-
-
 def _title(value) -> str:
-    return _normal(value) if isinstance(value, str) else ""
-
-
-def _normal(title: str) -> str:
-    return " ".join(title.split()).casefold()
-
-
-def _megabytes(size: int) -> str:
-    if size < 1024 * 1024:
-        return f"{-(-size // 1024)} Ko"
-    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",").replace(",0 Mo", " Mo")
-
-
-_CORRUPT = (
-    "fichier .xlsx endommagé ou illisible : rouvrez-le dans Excel, enregistrez-le au format "
-    "« Classeur Excel (.xlsx) » et déposez-le à nouveau"
-)
-
-_SIGNATURES = (
-    (b"\x89PNG", "une image PNG"),
-    (b"\xff\xd8\xff", "une image JPEG"),
-    (b"GIF8", "une image GIF"),
-    (b"BM", "une image BMP"),
-    (b"II*\x00", "une image TIFF"),
-    (b"MM\x00*", "une image TIFF"),
-    (b"RIFF", "une image ou un média (RIFF)"),
-    (b"%PDF", "un document PDF"),
-)
-
-
-def _not_a_zip(content: bytes) -> str:
-    """Why bytes that are not a zip archive are not an .xlsx, in words the agent understands."""
-    for signature, kind in _SIGNATURES:
-        if content.startswith(signature):
-            return f"ce fichier est {kind}, pas un classeur Excel .xlsx"
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        return (
-            "ancien format Excel (.xls) ou classeur protégé par un mot de passe : enregistrez-le au format "
-            "« Classeur Excel (.xlsx) » sans mot de passe"
-        )
-    head = content[:4096]
-    if _looks_like_text(head):
-        if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
-            return "ce fichier est une page web ou un fichier XML renommé en .xlsx, pas un classeur Excel"
-        return (
-            "ce fichier est un texte (CSV ?) renommé en .xlsx, pas un classeur Excel : ouvrez-le dans Excel "
-            "puis enregistrez-le au format « Classeur Excel (.xlsx) »"
-        )
-    return "ce fichier n'est pas un classeur Excel .xlsx"
-
-
-def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head:
-        return False
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            text = head.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
-        return printable >= 0.95 * len(text)
-    return False
-
-
-def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
-    if "mimetype" in names:
-        mimetype = archive.read("mimetype")[:100]
-        if b"opendocument.spreadsheet" in mimetype:
-            return (
-                "classeur OpenDocument (.ods) : dans LibreOffice, enregistrez-le au format « Excel 2007-365 (.xlsx) »"
-            )
-    if "word/document.xml" in names:
-        return "ce fichier est un document Word, pas un classeur Excel .xlsx"
-    return "archive ZIP qui n'est pas un classeur Excel .xlsx"
+    return normal_title(value) if isinstance(value, str) else ""

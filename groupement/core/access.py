@@ -47,9 +47,21 @@ ROLES_BY_KIND = {
 
 @dataclass(frozen=True)
 class Actor:
-    user_id: int
+    """Who acts: a user with a role in an organisation, or the system acting for one (below)."""
+
+    user_id: int | None
     role: Role
     organisation_id: int
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
+
+
+def system_actor(coordinator_id: int) -> Actor:
+    """The CLI and the jobs act for one coordinator, with its coordinator's rights and scope and no
+    user: the audit trail records them as the system. Nothing is ever "allowed everything"."""
+    return Actor(None, Role.COORDINATOR, coordinator_id)
 
 
 def role_fits_organisation(role: Role, kind: OrganisationKind) -> bool:

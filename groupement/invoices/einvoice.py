@@ -75,7 +75,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from groupement.campaigns.needs_xlsx import _CORRUPT, MAX_UNCOMPRESSED_BYTES, _megabytes, _text, _zip_kind
+from groupement.core.files.upload_guard import CORRUPT_XLSX, MAX_UNCOMPRESSED_BYTES, megabytes, zip_kind
+from groupement.core.files.xlsx import cell_text
 from groupement.core.formatting import number
 from groupement.core.identifiers import InvalidIdentifier, clean_insee, clean_siret
 from groupement.core.imports import ImportIssue
@@ -189,7 +190,7 @@ def _refused(file_name: str, reason: str, row: int | None = None, column: str | 
 
 
 def _too_large(size: int, limit: int) -> str:
-    return f"fichier trop volumineux ({_megabytes(size)} ; {_megabytes(limit)} au plus)"
+    return f"fichier trop volumineux ({megabytes(size)} ; {megabytes(limit)} au plus)"
 
 
 # --- PDF (Factur-X) ---------------------------------------------------------------------------
@@ -735,15 +736,15 @@ def _xlsx_rows(content: bytes, file_name: str) -> list[tuple[int, list]]:
         names = set(archive.namelist())
         inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
-        raise _refused(file_name, _CORRUPT) from None
+        raise _refused(file_name, CORRUPT_XLSX) from None
     if inflated > MAX_UNCOMPRESSED_BYTES:
         raise _refused(file_name, "contenu décompressé trop volumineux : ce fichier n'est pas un modèle de facture")
     if "xl/workbook.xml" not in names:
-        raise _refused(file_name, _zip_kind(archive, names))
+        raise _refused(file_name, zip_kind(archive, names))
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds on a damaged file
-        raise _refused(file_name, _CORRUPT) from None
+        raise _refused(file_name, CORRUPT_XLSX) from None
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()
@@ -756,7 +757,7 @@ def _xlsx_rows(content: bytes, file_name: str) -> list[tuple[int, list]]:
     except InvoiceRefused:
         raise
     except Exception:
-        raise _refused(file_name, _CORRUPT) from None
+        raise _refused(file_name, CORRUPT_XLSX) from None
     finally:
         workbook.close()
 
@@ -786,7 +787,7 @@ def _column_key(title) -> str:
     return re.sub(r"[\s\-'’.]+", "_", text).strip("_")
 
 
-def _blank(value) -> bool:
+def blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -804,17 +805,17 @@ class _SpreadsheetRow:
 
     def text(self, column: str, required: bool = False, digits: int | None = None) -> str | None:
         value = self.values.get(column)
-        if _blank(value):
+        if blank(value):
             if required:
                 self.fail(column, "valeur obligatoire absente")
             return None
         if digits and isinstance(value, int | float) and not isinstance(value, bool):
-            return _text(value).zfill(digits)  # a number cell lost the leading zeros
-        return _text(value)
+            return cell_text(value).zfill(digits)  # a number cell lost the leading zeros
+        return cell_text(value)
 
     def parsed(self, column: str, parse: Callable, required: bool = True):
         raw = self.values.get(column)
-        if _blank(raw):
+        if blank(raw):
             if required:
                 self.fail(column, "valeur obligatoire absente")
             return None
@@ -830,7 +831,7 @@ def _sheet_date(raw) -> date:
         return raw.date()
     if isinstance(raw, date):
         return raw
-    text = _text(raw)
+    text = cell_text(raw)
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             return datetime.strptime(text, fmt).date()
@@ -842,45 +843,47 @@ def _sheet_date(raw) -> date:
 def _sheet_quantity(raw) -> Decimal:
     value = parse_decimal(raw)
     if value <= 0:
-        raise ValueError(f"la quantité doit être positive (« {_text(raw)} »)")
+        raise ValueError(f"la quantité doit être positive (« {cell_text(raw)} »)")
     if value != value.quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP):
-        raise ValueError(f"4 décimales au plus (« {_text(raw)} »)")
+        raise ValueError(f"4 décimales au plus (« {cell_text(raw)} »)")
     return value
 
 
 def _sheet_price(raw) -> Decimal:
     value = parse_decimal(raw)
     if value < 0:
-        raise ValueError(f"le prix ne peut pas être négatif (« {_text(raw)} »)")
+        raise ValueError(f"le prix ne peut pas être négatif (« {cell_text(raw)} »)")
     if value != value.quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP):
-        raise ValueError(f"4 décimales au plus (« {_text(raw)} »)")
+        raise ValueError(f"4 décimales au plus (« {cell_text(raw)} »)")
     return value
 
 
 def _sheet_amount(raw) -> Decimal:
     value = parse_decimal(raw)
     if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValueError(f"2 décimales au plus (« {_text(raw)} »)")
+        raise ValueError(f"2 décimales au plus (« {cell_text(raw)} »)")
     return value
 
 
 def _sheet_rate(raw) -> Decimal:
-    text = _text(raw).replace("%", "").strip() if isinstance(raw, str) else raw
+    text = cell_text(raw).replace("%", "").strip() if isinstance(raw, str) else raw
     value = parse_decimal(text)
     if ZERO < value < ONE and (value * 100).normalize() in FRENCH_RATES:
         value = value * 100  # a percentage cell: 0,2 shown as 20 %
     if not ZERO <= value <= 100:
-        raise ValueError(f"taux de TVA hors de 0 à 100 (« {_text(raw)} »)")
+        raise ValueError(f"taux de TVA hors de 0 à 100 (« {cell_text(raw)} »)")
     if value != value.quantize(CENT):
-        raise ValueError(f"taux de TVA à 2 décimales au plus (« {_text(raw)} »)")
+        raise ValueError(f"taux de TVA à 2 décimales au plus (« {cell_text(raw)} »)")
     return value.quantize(CENT)
 
 
 def _sheet_type(raw) -> str:
-    text = " ".join(_text(raw).split()).casefold()
+    text = " ".join(cell_text(raw).split()).casefold()
     code = TYPE_WORDS.get(text, text)
     if code not in TYPE_LABELS:
-        raise ValueError(f"type « {_text(raw)} » inconnu : 380 (facture), 381 (avoir) ou 384 (facture rectificative)")
+        raise ValueError(
+            f"type « {cell_text(raw)} » inconnu : 380 (facture), 381 (avoir) ou 384 (facture rectificative)"
+        )
     return code
 
 
@@ -928,7 +931,7 @@ def _parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_form
     lines: list[InvoiceLineData] = []
     for row_number, values in rows[header_index + 1 :]:
         cells = {key: values[index] if index < len(values) else None for key, index in positions.items()}
-        if all(_blank(value) for value in cells.values()):
+        if all(blank(value) for value in cells.values()):
             continue
         row = _SpreadsheetRow(file_name, row_number, cells, issues)
         _document_cells(row, document)
@@ -981,7 +984,7 @@ def _parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_form
 
 
 def _invoice_number(raw) -> str:
-    text = _text(raw)
+    text = cell_text(raw)
     if len(text) > MAX_NUMBER_LENGTH:
         raise ValueError(f"numéro trop long ({len(text)} caractères ; {MAX_NUMBER_LENGTH} au plus)")
     return text
@@ -989,14 +992,14 @@ def _invoice_number(raw) -> str:
 
 def _digits(raw, length: int) -> str:
     """A code typed in a number cell lost its leading zeros (01001 became 1001): put them back."""
-    text = _text(raw)
+    text = cell_text(raw)
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         return text.zfill(length)
     return text
 
 
 def _name(raw) -> str:
-    return _clip(_text(raw), MAX_REASON_LENGTH)
+    return _clip(cell_text(raw), MAX_REASON_LENGTH)
 
 
 _siret = _identifier(lambda raw: clean_siret(_digits(raw, 14)))
@@ -1009,7 +1012,7 @@ _DOCUMENT_PARSERS: dict[str, tuple[Callable, bool]] = {  # column -> (parser, re
     "type_facture": (_sheet_type, False),
     "date_echeance": (_sheet_date, False),
     "fournisseur_nom": (_name, False),
-    "fournisseur_tva": (lambda raw: _vat_number(_text(raw)), False),
+    "fournisseur_tva": (lambda raw: _vat_number(cell_text(raw)), False),
     "acheteur_nom": (_name, False),
     "acheteur_siret": (_siret, False),
 }

@@ -30,20 +30,24 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 # The checks of an uploaded archive are those of the needs workbook (same messages, same limits).
-from groupement.campaigns.needs_xlsx import (
-    _CORRUPT,
-    HEADER_FILL,
-    HEADER_FONT,
+from groupement.core.files.upload_guard import (
+    CORRUPT_XLSX,
     MAX_UNCOMPRESSED_BYTES,
     MAX_UPLOAD_BYTES,
-    _blank,
-    _megabytes,
-    _normal,
-    _not_a_zip,
-    _text,
-    _zip_kind,
+    megabytes,
+    not_a_zip,
+    zip_kind,
 )
-from groupement.core.files.xlsx import EURO_FORMAT, INTEGER_FORMAT, escape_text
+from groupement.core.files.xlsx import (
+    EURO_FORMAT,
+    HEADER_FILL,
+    HEADER_FONT,
+    INTEGER_FORMAT,
+    blank,
+    cell_text,
+    escape_text,
+    normal_title,
+)
 from groupement.core.imports import ImportIssue
 from groupement.core.money import UNIT_PRICE_STEP, parse_decimal
 from groupement.tenders.tender_xlsx import (
@@ -100,7 +104,7 @@ def read_offer_workbook(
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds (KeyError, XML errors, ValueError...)
-        return OfferWorkbook({}, None, [ImportIssue(file_name, None, None, _CORRUPT)])
+        return OfferWorkbook({}, None, [ImportIssue(file_name, None, None, CORRUPT_XLSX)])
     try:
         title = _sheet_title(workbook.sheetnames, lot)
         sheet = workbook[title]
@@ -108,7 +112,7 @@ def read_offer_workbook(
         reader = _SheetReader(f"{file_name}, onglet « {title} »", lot)
         reader.read(sheet.iter_rows())
     except Exception:
-        return OfferWorkbook({}, None, [ImportIssue(file_name, None, None, _CORRUPT)])
+        return OfferWorkbook({}, None, [ImportIssue(file_name, None, None, CORRUPT_XLSX)])
     finally:
         workbook.close()
     declared = reader.declared_total
@@ -122,11 +126,11 @@ def read_offer_workbook(
 
 def _archive_problem(content: bytes, max_bytes: int) -> str | None:
     if len(content) > max_bytes:
-        return f"fichier trop volumineux ({_megabytes(len(content))} ; {_megabytes(max_bytes)} au plus)"
+        return f"fichier trop volumineux ({megabytes(len(content))} ; {megabytes(max_bytes)} au plus)"
     if not content.strip():
         return "le fichier est vide"
     if not content.startswith(b"PK"):
-        return _not_a_zip(content)
+        return not_a_zip(content)
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = set(archive.namelist())
@@ -134,11 +138,11 @@ def _archive_problem(content: bytes, max_bytes: int) -> str | None:
             return "contenu décompressé trop volumineux : ce fichier n'est pas un DQE de l'application"
         broken = archive.testzip()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
-        return _CORRUPT
+        return CORRUPT_XLSX
     if broken is not None:
-        return _CORRUPT
+        return CORRUPT_XLSX
     if "xl/workbook.xml" not in names:
-        return _zip_kind(archive, names)
+        return zip_kind(archive, names)
     return None
 
 
@@ -205,7 +209,7 @@ class _SheetReader:
             if self.positions is None:
                 if row > HEADER_SEARCH_ROWS:
                     break
-                if _normal(LINE_KEY) in [_title(cell) for cell in cells]:
+                if normal_title(LINE_KEY) in [_title(cell) for cell in cells]:
                     header_row = row
                     self._header(cells, row)
                     if self.issues:
@@ -225,11 +229,11 @@ class _SheetReader:
         self._finish()
 
     def _header(self, cells, row: int) -> None:
-        expected = {_normal(title): title for title in DQE_COLUMNS}
+        expected = {normal_title(title): title for title in DQE_COLUMNS}
         positions: dict[str, int] = {}
         for index, cell in enumerate(cells):
             value = _value(cell)
-            if _blank(value):
+            if blank(value):
                 continue
             title = expected.get(_title(cell))
             if title is None:
@@ -249,14 +253,14 @@ class _SheetReader:
         return cells[index] if index < len(cells) else None
 
     def _row(self, cells, row: int) -> None:
-        key = _text(_value(self._cell(cells, LINE_KEY)))
-        label = _normal(_text(_value(self._cell(cells, NUMBER))))
+        key = cell_text(_value(self._cell(cells, LINE_KEY)))
+        label = normal_title(cell_text(_value(self._cell(cells, NUMBER))))
         if not key and label in TOTAL_LABELS:
             if label == TOTAL_LABELS[0] and self.total_cell is None:
                 self._total(self._cell(cells, LINE_TOTAL), row)
             return
         if not key:
-            if any(not _blank(_value(cell)) for cell in cells):
+            if any(not blank(_value(cell)) for cell in cells):
                 self.issue(
                     "ligne ajoutée (sans identifiant) : n'ajoutez aucune ligne au DQE, chiffrez uniquement les "
                     "lignes existantes",
@@ -281,7 +285,7 @@ class _SheetReader:
 
     def _check_line(self, cells, row: int, line: TenderLine) -> None:
         for title, attribute in CHECKED_TEXTS:
-            written = _spaces(_text(_value(self._cell(cells, title))))
+            written = _spaces(cell_text(_value(self._cell(cells, title))))
             expected = _spaces(_clean(getattr(line, attribute)))
             if written != expected:
                 self.issue(
@@ -294,7 +298,7 @@ class _SheetReader:
         written = _value(quantity_cell)
         quantity = None if _is_formula(quantity_cell) else _number(written)
         if quantity != line.quantity:
-            shown = "vide" if _blank(written) else _short(_text(written))
+            shown = "vide" if blank(written) else _short(cell_text(written))
             self.issue(
                 f"quantité modifiée : {shown} au lieu de {line.quantity} (ligne n° {line.number}) ; "
                 "les quantités du DQE ne se modifient pas",
@@ -308,7 +312,7 @@ class _SheetReader:
             self.issue("formule interdite dans une cellule de prix : saisissez le montant lui-même", row, title)
             return None
         value = _value(cell)
-        if _blank(value):
+        if blank(value):
             if required:
                 self.issue("prix unitaire HT manquant : chiffrez chaque ligne du DQE", row, title)
                 return None
@@ -318,16 +322,16 @@ class _SheetReader:
                 raise ValueError
             amount = parse_decimal(value)
         except ValueError:
-            self.issue(f"« {_short(_text(value))} » n'est pas un montant en euros", row, title)
+            self.issue(f"« {_short(cell_text(value))} » n'est pas un montant en euros", row, title)
             return None
         if amount < 0:
-            self.issue(f"montant négatif ({_text(value)}) : un prix est positif ou nul", row, title)
+            self.issue(f"montant négatif ({cell_text(value)}) : un prix est positif ou nul", row, title)
             return None
         if amount > MAX_PRICE:
             self.issue("montant trop élevé (100 000 000 € au plus)", row, title)
             return None
         if amount != amount.quantize(UNIT_PRICE_STEP):
-            self.issue(f"{_text(value)} : 4 décimales au plus", row, title)
+            self.issue(f"{cell_text(value)} : 4 décimales au plus", row, title)
             return None
         return amount.quantize(UNIT_PRICE_STEP)
 
@@ -374,7 +378,7 @@ def _value(cell):
 
 def _title(cell) -> str:
     value = _value(cell)
-    return _normal(value) if isinstance(value, str) else ""
+    return normal_title(value) if isinstance(value, str) else ""
 
 
 def _is_formula(cell) -> bool:

@@ -17,10 +17,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from groupement.campaigns.needs_xlsx import MAX_UPLOAD_BYTES
 from groupement.core import audit
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
+from groupement.core.files.upload_guard import MAX_UPLOAD_BYTES
 from groupement.core.formatting import date_fr, euros
 from groupement.core.imports import ImportIssue
 from groupement.core.money import CENT, UNIT_PRICE_STEP

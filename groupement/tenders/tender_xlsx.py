@@ -64,8 +64,18 @@ from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from groupement.campaigns.needs_xlsx import BLUE, BOX, EDITABLE_FILL, HEADER_FILL, HEADER_FONT, UNLOCKED
-from groupement.core.files.xlsx import EURO_FORMAT, INTEGER_FORMAT, UNIT_PRICE_FORMAT, escape_text
+from groupement.core.files.xlsx import (
+    BLUE,
+    BOX,
+    EDITABLE_FILL,
+    EURO_FORMAT,
+    HEADER_FILL,
+    HEADER_FONT,
+    INTEGER_FORMAT,
+    UNIT_PRICE_FORMAT,
+    UNLOCKED,
+    escape_text,
+)
 from groupement.core.formatting import date_fr
 from groupement.core.money import to_cents
 from groupement.core.timeutil import paris_today

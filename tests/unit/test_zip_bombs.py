@@ -8,7 +8,8 @@ import zipfile
 
 import pytest
 
-from groupement.campaigns.needs_xlsx import MAX_UNCOMPRESSED_BYTES, read_needs_rows
+from groupement.campaigns.needs_xlsx import read_needs_rows
+from groupement.core.files.upload_guard import MAX_UNCOMPRESSED_BYTES
 from groupement.invoices.einvoice import parse_invoice
 from groupement.invoices.rules import InvoiceRefused
 from groupement.tenders.offer_xlsx import read_offer_workbook

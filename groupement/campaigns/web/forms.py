@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -13,12 +12,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.i18n import get_translations
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from groupement.core.timeutil import PARIS, to_paris, utcnow
 from groupement.organisations.families import Family
+from groupement.web.forms import FrenchForm
 
 DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -29,14 +28,6 @@ def paris_to_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
     return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-class FrenchForm(FlaskForm):
-    """WTForms' own messages (not an integer, not a valid choice...) in French."""
-
-    class Meta:
-        def get_translations(self, form):
-            return get_translations(["fr_FR", "fr"])
 
 
 class FamiliesField(SelectMultipleField):

@@ -16,6 +16,7 @@ from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
+from groupement.web.forms import flash_errors
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
 
@@ -113,7 +114,7 @@ def open_campaign(campaign_id: int):
 def close_campaign(campaign_id: int):
     form = CloseForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(url_for("campaigns.board", campaign_id=campaign_id))
     return _status_change(campaign_id, "close", "Campagne clôturée : la saisie est fermée pour toutes les communes.")
 
@@ -140,7 +141,7 @@ def remind(campaign_id: int):
 def reopen(campaign_id: int, commune_id: int):
     form = ReopenForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
     else:
         try:
             submission = reopen_submission(current_actor(), campaign_id, commune_id, form.reason.data)
@@ -179,12 +180,6 @@ def _status_change(campaign_id: int, action: str, success: str):
     else:
         flash(success, "success")
     return redirect(url_for("campaigns.board", campaign_id=campaign_id))
-
-
-def _flash_errors(form) -> None:
-    for field in form:
-        for message in field.errors:
-            flash(message, "error")
 
 
 def reminder_messages(report: ReminderReport) -> list[tuple[str, str]]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from groupement.campaigns.web.forms import FrenchForm
-from groupement.lots.web.forms import FrenchDecimalField, within
+from groupement.web.forms import FrenchDecimalField, FrenchForm, within
 
 
 class AwardForm(FrenchForm):

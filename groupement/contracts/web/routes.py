@@ -30,6 +30,7 @@ from groupement.core.files.xlsx import UNIT_PRICE_FORMAT, Column, table_bytes
 from groupement.savings.report import CommuneRow, savings_filename, savings_report, savings_xlsx
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
+from groupement.web.forms import flash_errors
 
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 LARGEST_COMMUNES = 10
@@ -87,7 +88,7 @@ def award(lot_id: int):
 def unsuccessful(lot_id: int):
     form = UnsuccessfulForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(url_for("contracts.award_form", lot_id=lot_id))
     try:
         decision = declare_unsuccessful(current_actor(), lot_id, form.reason.data)
@@ -232,9 +233,3 @@ def commune_bars(rows: Sequence[CommuneRow], limit: int = LARGEST_COMMUNES) -> t
             (f"Autres communes ({len(rest)})", sum((row.totals.estimate for row in rest[1:]), rest[0].totals.estimate))
         )
     return pair_bars(pairs), "Montant HT annuel estimé et attribué par commune"
-
-
-def _flash_errors(form) -> None:
-    for field in form:
-        for message in field.errors:
-            flash(message, "error")

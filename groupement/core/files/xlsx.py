@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EURO_FORMAT = '#,##0.00\\ "€"'
@@ -18,6 +18,16 @@ UNIT_PRICE_FORMAT = '#,##0.00##\\ "€"'
 INTEGER_FORMAT = "#,##0"
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+
+# The house style of the workbooks people fill in: blue headers, yellow cells to type in.
+BLUE = "000091"
+EDITABLE_FILL = PatternFill("solid", fgColor="FFF4C2")
+HEADER_FILL = PatternFill("solid", fgColor=BLUE)
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+THIN = Side(style="thin", color="BBBBBB")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+LOCKED = Protection(locked=True)
+UNLOCKED = Protection(locked=False)
 
 
 def escape_text(value: str) -> str:
@@ -80,3 +90,26 @@ def _letter(index: int) -> str:
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 __all__ = ["Column", "Decimal", "EURO_FORMAT", "XLSX_MIMETYPE", "escape_text", "table_bytes"]
+
+
+# --- reading cells back -------------------------------------------------------------------
+
+
+def blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_text(value) -> str:
+    """A cell as text, without the apostrophe that escape_text added on the way out."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        text = text[1:]
+    return text
+
+
+def normal_title(title: str) -> str:
+    return " ".join(title.split()).casefold()

@@ -11,10 +11,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from groupement.campaigns.web.forms import FrenchForm
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.states import InvoiceStatus
-from groupement.lots.web.forms import FrenchDecimalField, within
+from groupement.web.forms import FrenchDecimalField, FrenchForm, within
 
 PERCENT_PREFIX = "pourcentage_"
 INVOICE_EXTENSIONS = ["xml", "pdf", "xlsx", "csv"]

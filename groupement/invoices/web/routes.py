@@ -29,6 +29,7 @@ from groupement.invoices.web.forms import (
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
+from groupement.web.forms import flash_errors
 
 ACCOUNTING = (Role.ACCOUNTANT, Role.COORDINATOR, Role.ADMIN)
 COMMUNE = (Role.AGENT, Role.SIGNATORY)
@@ -155,7 +156,7 @@ def resolve(check_id: int):
     form = ResolveForm()
     check = pages.check_of(current_actor(), check_id)  # 404 for an unknown check, before anything else
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form, labelled=True)
     else:
         resolution = CheckResolution.DISPUTED if form.dispute.data else CheckResolution.ACCEPTED
         resolved = attempt(lambda: service.resolve_check(current_actor(), check_id, resolution, form.comment.data))
@@ -173,7 +174,7 @@ def split(invoice_id: int):
     actor = current_actor()
     form = split_form([(c.insee_code, c.name) for c in pages.member_communes()])
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form, labelled=True)
         return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
     key = AllocationKey(form.key.data)
     result = attempt(
@@ -193,7 +194,7 @@ def split(invoice_id: int):
 def issue_titles(invoice_id: int):
     form = TitlesForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form, labelled=True)
     else:
         titles = attempt(lambda: service.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
         if titles is not None:
@@ -213,7 +214,7 @@ def record_payment(title_id: int):
     title = pages.title_of(actor, title_id)  # 404 for an unknown title, before anything else
     form = PaymentForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form, labelled=True)
     else:
         payment = attempt(
             lambda: service.record_payment(
@@ -320,11 +321,3 @@ def my_commune():
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def _flash_errors(form) -> None:
-    for message in getattr(form, "form_errors", []):
-        flash(message, "error")
-    for field in form:
-        for message in field.errors:
-            flash(f"{field.label.text} : {message}", "error")

@@ -3,12 +3,9 @@ services (a line of another campaign, a lot of another groupement): the forms on
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from wtforms import (
     BooleanField,
     DateField,
-    Field,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -16,63 +13,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import HiddenInput, TextInput
+from wtforms.widgets import HiddenInput
 
-from groupement.campaigns.web.forms import FrenchForm
 from groupement.lots.rules import MAX_DURATION_MONTHS
+from groupement.web.forms import FrenchDecimalField, FrenchForm, optional_int, within
 
 NEW_LOT = "nouveau"
-
-
-def within(low, high, message: str):
-    """NumberRange, silent when the value could not be read (that error is already shown)."""
-
-    def check(form, field) -> None:
-        if field.data is not None and not low <= field.data <= high:
-            raise ValidationError(message)
-
-    return check
-
-
-def optional_int(value) -> int | None:
-    """Coerce for a select whose first option, '', says 'choose'."""
-    return None if value in ("", None) else int(value)
-
-
-class FrenchDecimalField(Field):
-    """A decimal typed the French way: '12,5', '250 000', '1 234,56 €'. Never a float."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, invalid_value_message="Nombre attendu, par exemple 12,5.", **kw):
-        super().__init__(label, validators, **kw)
-        self.invalid_value_message = invalid_value_message
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        text = format(self.data, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")  # 20.00 -> 20, 12.50 -> 12,5
-        return text.replace(".", ",")
-
-    def process_formdata(self, valuelist) -> None:
-        if not valuelist:
-            return
-        cleaned = "".join(valuelist[0].split()).replace("€", "").replace(",", ".")
-        if not cleaned:
-            self.data = None
-            return
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            self.data = None
-            raise ValueError(self.invalid_value_message)
-        self.data = value
 
 
 class ConfirmAggregationForm(FrenchForm):

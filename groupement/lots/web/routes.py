@@ -42,6 +42,7 @@ from groupement.tenders.exports import campaign_file, commune_annex, lot_file
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import xlsx_response, zip_response
+from groupement.web.forms import flash_errors
 
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 LARGEST_COMMUNES = 10
@@ -55,7 +56,7 @@ LARGEST_COMMUNES = 10
 def aggregate(campaign_id: int):
     form = ConfirmAggregationForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(url_for("campaigns.board", campaign_id=campaign_id))
     report = attempt(lambda: aggregate_campaign(current_actor(), campaign_id))
     if report is None:
@@ -103,7 +104,7 @@ def index(campaign_id: int):
 def move(campaign_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(url_for("lots.index", campaign_id=campaign_id))
     title = (form.new_title.data or "").strip() if form.target_lot_id is None else ""
     target = attempt(lambda: move_lines(current_actor(), campaign_id, form.line_ids.data, form.target_lot_id, title))
@@ -122,7 +123,7 @@ def move(campaign_id: int):
 def merge(campaign_id: int):
     form = MergeForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
     else:
         actor = current_actor()
         target = attempt(lambda: merge_lots(actor, campaign_id, form.source_lot_id.data, form.target_lot_id.data))
@@ -179,7 +180,7 @@ def show(lot_id: int):
 def rename(lot_id: int):
     form = RenameForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
     else:
         lot = attempt(lambda: rename_lot(current_actor(), lot_id, form.title.data))
         if lot is not None:
@@ -192,7 +193,7 @@ def rename(lot_id: int):
 def parameters(lot_id: int):
     form = ParametersForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
     else:
         lot = attempt(
             lambda: set_lot_parameters(
@@ -215,7 +216,7 @@ def parameters(lot_id: int):
 def publish(lot_id: int):
     form = PublishForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
     else:
         lot = attempt(lambda: publish_lot(current_actor(), lot_id))
         if lot is not None:
@@ -232,7 +233,7 @@ def publish(lot_id: int):
 def exclude(line_id: int):
     form = ExcludeForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return _back_to_lot(form.lot_id.data)
     line = attempt(lambda: exclude_line(current_actor(), line_id, form.reason.data))
     if line is not None:
@@ -327,9 +328,3 @@ def _back_to_lot(lot_id: int | None):
     if lot_id is None:
         return redirect(url_for("campaigns.index"))
     return redirect(url_for("lots.show", lot_id=lot_id))
-
-
-def _flash_errors(form) -> None:
-    for field in form:
-        for message in field.errors:
-            flash(message, "error")

@@ -7,8 +7,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from groupement.campaigns.web.forms import FrenchForm
-from groupement.lots.web.forms import FrenchDecimalField, optional_int, within
+from groupement.web.forms import FrenchDecimalField, FrenchForm, optional_int, within
 
 WEIGHT_HINT = "En points sur 100, par exemple 60."
 

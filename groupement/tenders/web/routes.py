@@ -27,6 +27,7 @@ from groupement.tenders.web.forms import CriteriaForm, KeyInForm, OfferImportFor
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import xlsx_response
+from groupement.web.forms import flash_errors
 
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 
@@ -213,7 +214,7 @@ def _supplier_choices(form) -> None:
 def criteria(lot_id: int):
     form = CriteriaForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
     else:
         saved = attempt(
             lambda: offer_service.set_criteria(
@@ -262,7 +263,7 @@ def score(offer_id: int):
             flash(f"Notes de l'offre de « {offer.supplier.name} » enregistrées.", "success")
             return redirect(url_for("offers.analysis", lot_id=offer.lot_id))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return render_template("tenders/show.html", offer=offer, data=data, form=form), 422
 
 
@@ -284,12 +285,6 @@ def analysis_export(lot_id: int):
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _flash_errors(form) -> None:
-    for field in form:
-        for message in field.errors:
-            flash(message, "error")
 
 
 def _count(count: int, word: str) -> str:

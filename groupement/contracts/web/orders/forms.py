@@ -10,9 +10,9 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import TextInput
 
 from groupement.campaigns.rules import parse_quantity
-from groupement.campaigns.web.forms import FrenchForm
 from groupement.contracts.order_rules import parse_order_quantity
 from groupement.contracts.orders import MAX_ADDRESS_LENGTH
+from groupement.web.forms import FrenchForm
 
 QUANTITY_PREFIX = "quantite_"
 

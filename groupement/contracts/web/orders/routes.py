@@ -29,6 +29,7 @@ from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response
+from groupement.web.forms import flash_errors
 
 COMMUNE = (Role.AGENT, Role.SIGNATORY)
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
@@ -122,7 +123,7 @@ def deliver(line_id: int):
     order = order_of_line(actor, line_id)  # 404 outside the actor's scope, before anything else
     form = DeliveryForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form, labelled=True)
     else:
         delivery = attempt(lambda: record_delivery(actor, line_id, form.delivered_on.data, form.quantity.data))
         if delivery is not None:
@@ -140,9 +141,3 @@ def consumption(contract_id: int):
     report = consumption_report(current_actor(), contract_id)
     orders = list_orders(current_actor(), contract_id=contract_id)
     return render_template("contracts/orders/consumption.html", report=report, contract=report.contract, orders=orders)
-
-
-def _flash_errors(form) -> None:
-    for field in form:
-        for message in field.errors:
-            flash(f"{field.label.text} : {message}", "error")

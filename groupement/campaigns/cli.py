@@ -1,0 +1,54 @@
+"""`groupement campaign …`: reminders and closing of the needs campaigns (the lots and tenders
+features add `aggregate` and `export` to the same group)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from groupement.core.commands import FrenchError
+from groupement.core.transaction import transactional
+
+
+@click.group("campaign", help="Campagnes de recensement des besoins (commandes pour cron).")
+def campaign_group() -> None:
+    pass
+
+
+@campaign_group.command("remind", help="Relance par courriel les communes dont les besoins ne sont pas validés.")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+@transactional
+def campaign_remind(campaign_id: int) -> None:
+    from groupement.campaigns.reminders import remind_late_communes
+    from groupement.core.errors import ServiceError
+
+    try:
+        report = remind_late_communes(None, campaign_id)
+    except ServiceError as error:
+        raise FrenchError(str(error)) from error
+    if not report.communes:
+        click.echo("Aucune commune à relancer : tous les besoins sont validés.")
+        return
+    click.echo(
+        f"Relance de la campagne n° {campaign_id} : {len(report.communes)} commune(s) en retard, "
+        f"{report.messages_sent} courriel(s) envoyé(s)."
+    )
+    for name in report.communes:
+        note = " (aucun destinataire actif : non relancée)" if name in report.communes_without_recipient else ""
+        click.echo(f"  {name}{note}")
+
+
+@campaign_group.command("close-expired", help="Clôture les campagnes ouvertes dont la date limite est passée.")
+@with_appcontext
+@transactional
+def campaign_close_expired() -> None:
+    from groupement.campaigns.needs import close_expired_campaigns
+
+    closed = close_expired_campaigns()
+    if not closed:
+        click.echo("Aucune campagne à clôturer.")
+        return
+    click.echo(f"{len(closed)} campagne(s) clôturée(s) :")
+    for campaign in closed:
+        click.echo(f"  n° {campaign.id} « {campaign.title} »")

@@ -1,0 +1,168 @@
+"""`groupement invoice …`: import and split supplier invoices from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from groupement.core.commands import FrenchError
+from groupement.core.formatting import os_reason
+from groupement.core.transaction import transactional
+
+# Amounts in JSON are decimal strings with two decimals (never floats).
+JSON_HELP = "Un objet JSON pour les scripts (montants en chaînes, 2 décimales)."
+
+
+def _amount(value) -> str:
+    """'1234.50', '-12.00' for a credit note; never '-0.00'."""
+    from decimal import Decimal
+
+    return f"{Decimal(value) + Decimal(0):.2f}"
+
+
+def _rates(amounts: dict) -> dict[str, str]:
+    return {f"{rate:.2f}": _amount(amount) for rate, amount in sorted(amounts.items())}
+
+
+def _json_out(document: dict) -> None:
+    import json
+
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@click.group("invoice", help="Factures des fournisseurs : import, répartition entre les communes.")
+def invoice_group() -> None:
+    pass
+
+
+@invoice_group.command(
+    "import",
+    help="Importe une facture (Factur-X, UBL, CII, modèle tableur) et affiche ses totaux et ses contrôles. "
+    "Un fichier refusé n'enregistre rien ; code de sortie 1 avec les motifs (objet {error, reasons} avec --json).",
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@with_appcontext
+@transactional
+def invoice_import(file: Path, as_json: bool) -> None:
+    from groupement.core.errors import ServiceError
+    from groupement.core.formatting import euros, percent
+    from groupement.invoices.pages import vat_by_rate
+    from groupement.invoices.service import InvoiceRejected, import_invoice
+
+    def refuse(message: str, reasons: list[str]):
+        if as_json:
+            _json_out({"error": message, "reasons": reasons})
+            raise click.exceptions.Exit(1)
+        for reason in reasons:
+            click.echo(f"  {reason}", err=True)
+        raise FrenchError(message)
+
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        refuse(f"impossible de lire {file} ({os_reason(error)}).", [])
+    try:
+        invoice = import_invoice(None, file.name, content)
+    except InvoiceRejected as rejected:
+        refuse(str(rejected), list(rejected.reasons))
+    except ServiceError as error:
+        refuse(str(error), [])
+    vat = vat_by_rate(invoice)
+    checks = [{"rule": c.rule, "ok": c.ok, "message": c.message} for c in invoice.checks]
+    if as_json:
+        _json_out(
+            {
+                "id": invoice.id,
+                "type": invoice.kind.value,
+                "number": invoice.number,
+                "supplier": invoice.seller_name,
+                "currency": invoice.currency,
+                "lines": len(invoice.lines),
+                "total_ht": _amount(invoice.total_ht),
+                "vat": _rates(vat),
+                "total_vat": _amount(invoice.total_vat),
+                "total_ttc": _amount(invoice.total_ttc),
+                "checks": checks,
+            }
+        )
+        return
+    click.echo(
+        f"{invoice.kind.label.capitalize()} n° {invoice.number} de {invoice.seller_name} importée "
+        f"(identifiant {invoice.id}, {len(invoice.lines)} ligne(s), format {invoice.source_format})."
+    )
+    click.echo(f"  Total HT  : {euros(invoice.total_ht)}")
+    for rate, amount in sorted(vat.items()):
+        click.echo(f"  TVA {percent(rate)} : {euros(amount)}")
+    click.echo(f"  Total TVA : {euros(invoice.total_vat)}")
+    click.echo(f"  Total TTC : {euros(invoice.total_ttc)}")
+    failed = sum(1 for c in checks if not c["ok"])
+    click.echo(f"Contrôles : {len(checks) - failed} satisfait(s), {failed} à examiner.")
+    for check in checks:
+        click.echo(f"  [{'ok' if check['ok'] else 'à examiner'}] {check['rule']} : {check['message']}")
+
+
+@invoice_group.command(
+    "split",
+    help="Répartit une facture entre les communes, au centime : les lignes rattachées à une commande vont à "
+    "sa commune, les autres sont partagées par la clé entre les communes de --communes (toutes les communes "
+    "membres sinon). Affiche le HT, la TVA par taux et le TTC de chaque commune.",
+)
+@click.argument("invoice_id", type=int)
+@click.option(
+    "--key",
+    "key",
+    required=True,
+    type=click.Choice(["amount", "quantity", "population", "equal"]),
+    help="Clé de répartition : montant HT, quantités, population, parts égales.",
+)
+@click.option("--communes", default=None, help="Codes INSEE des communes qui partagent, séparés par des virgules.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@with_appcontext
+@transactional
+def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool) -> None:
+    from groupement.core.errors import ServiceError
+    from groupement.core.formatting import euros, percent
+    from groupement.invoices.allocation import AllocationKey
+    from groupement.invoices.service import split_invoice
+
+    codes = None
+    if communes is not None:
+        codes = [code.strip() for code in communes.split(",") if code.strip()]
+    try:
+        result = split_invoice(None, invoice_id, AllocationKey(key), codes, None)
+    except ServiceError as error:
+        if as_json:
+            _json_out({"error": str(error), "reasons": []})
+            raise click.exceptions.Exit(1) from error
+        raise FrenchError(str(error)) from error
+    shares = [share for share in result.communes if share.ht or share.total_vat or (codes and share.insee in codes)]
+    if as_json:
+        _json_out(
+            {
+                "invoice_id": invoice_id,
+                "key": result.key.value,
+                "communes": [
+                    {
+                        "insee": share.insee,
+                        "name": share.name,
+                        "ht": _amount(share.ht),
+                        "vat": _rates(share.vat),
+                        "ttc": _amount(share.ttc),
+                    }
+                    for share in shares
+                ],
+                "total_ht": _amount(result.total_ht),
+                "vat": _rates(result.vat),
+                "total_vat": _amount(result.total_vat),
+                "total_ttc": _amount(result.total_ttc),
+            }
+        )
+        return
+    click.echo(f"Facture {invoice_id} répartie {result.key.label} entre {len(shares)} commune(s) :")
+    for share in shares:
+        vat = ", ".join(f"TVA {percent(rate)} {euros(amount)}" for rate, amount in sorted(share.vat.items()))
+        click.echo(f"  {share.insee} {share.name} : HT {euros(share.ht)} ; {vat} ; TTC {euros(share.ttc)}")
+    click.echo(f"Total : HT {euros(result.total_ht)} ; TVA {euros(result.total_vat)} ; TTC {euros(result.total_ttc)}.")
