@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from groupement.core.identifiers import CpvNomenclature, InvalidIdentifier
-from groupement.core.imports import ImportIssue
+from groupement.core.imports import ImportIssue, RawRow
 from groupement.core.money import parse_decimal, to_unit_price
 from groupement.organisations.families import Family
 
@@ -40,13 +40,6 @@ class CatalogEntry:
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-@dataclass(frozen=True)
-class RawRow:
-    file: str
-    line: int
-    values: Mapping[str, str]
 
 
 class _RowCheck:

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.organisations.user_models import User
+
+if TYPE_CHECKING:  # the model is registered by organisations; core imports no feature
+    from groupement.organisations.user_models import User
 
 
 class AuditEvent(db.Model):
@@ -25,7 +27,7 @@ class AuditEvent(db.Model):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship("User")
 
 
 class AuditTrailIsAppendOnly(RuntimeError):

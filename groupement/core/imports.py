@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -19,3 +20,12 @@ class ImportIssue:
         if self.column:
             where.append(f"colonne « {self.column} »")
         return ", ".join(where) + f" : {self.reason}"
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One data row of an uploaded table, as text keyed by column title, with where it came from."""
+
+    file: str
+    line: int
+    values: Mapping[str, str]

@@ -6,8 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from groupement.catalog.rules import RawRow
-from groupement.core.imports import ImportIssue
+from groupement.core.imports import ImportIssue, RawRow
 
 
 def read_table(
