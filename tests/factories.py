@@ -7,6 +7,7 @@ import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from stdnum import luhn
 from werkzeug.security import generate_password_hash
 
@@ -15,7 +16,7 @@ from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
-from groupement.core.access import OrganisationKind, Role
+from groupement.core.access import Actor, OrganisationKind, Role, system_actor
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
@@ -171,8 +172,23 @@ def submission(
     return row
 
 
-def supplier(**values) -> Supplier:
+def _first_coordinator() -> Organisation:
+    """The coordinator a supplier belongs to when the test does not say: the first one."""
+    found = db.session.scalar(
+        select(Organisation).where(Organisation.kind == OrganisationKind.COORDINATOR).order_by(Organisation.id)
+    )
+    return found if found is not None else coordinator()
+
+
+def cli_actor() -> Actor:
+    """The system actor of the first coordinator (created if none): what the CLI acts as."""
+    return system_actor(_first_coordinator().id)
+
+
+def supplier(coordinator_org: Organisation | None = None, **values) -> Supplier:
+    """A supplier of `coordinator_org` (default: the first coordinator, created if none)."""
     n = next(_sequence)
+    values.setdefault("coordinator_id", (coordinator_org or _first_coordinator()).id)
     body = f"4{n:07d}"  # a SIREN with its Luhn key, then a SIRET of the head office
     siren = body + luhn.calc_check_digit(body)
     siret_body = siren + "0001"

@@ -12,13 +12,15 @@ from sqlalchemy.exc import IntegrityError
 
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Contract, Delivery, Order, OrderLine
-from groupement.core import audit
-from groupement.core.access import COMMUNE_ROLES, Actor, Role
+from groupement.contracts.orders import orders_in_scope
+from groupement.core import audit, transaction
+from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.formatting import euros
 from groupement.core.money import to_cents
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
+from groupement.invoices import scope as invoice_scope
 from groupement.invoices.allocation import AllocationKey, CommuneInfo, InvoiceSplit, SplitLine
 from groupement.invoices.allocation import split_invoice as allocate
 from groupement.invoices.einvoice import parse_invoice
@@ -36,7 +38,8 @@ from groupement.invoices.models import (
 )
 from groupement.invoices.rules import CheckResult, InvoiceData, InvoiceRefused, check_invoice
 from groupement.invoices.states import CheckResolution, InvoiceKind, InvoiceStatus, recovery_account
-from groupement.organisations.models import Membership, Organisation
+from groupement.organisations import scope
+from groupement.organisations.models import Organisation
 from groupement.tenders.models import Supplier
 
 # EN 16931 has no rule on a line's own arithmetic; PEPPOL's R120 is reported, never blocking
@@ -53,12 +56,11 @@ class InvoiceRejected(ServiceError):
         super().__init__(f"Facture « {file_name} » refusée : rien n'a été enregistré.")
 
 
-def import_invoice(actor: Actor | None, file_name: str, content: bytes) -> Invoice:
-    """Parse, check the arithmetic, refuse duplicates, then write the invoice in one transaction.
-
-    actor None is the command line. A credit note is stored with negative amounts.
-    """
-    if actor is not None and actor.role not in ACCOUNTING_ROLES:
+def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
+    """Parse, check the arithmetic, refuse duplicates, then write the invoice for the actor's
+    coordinator (the command line acts as its system actor). A credit note is stored with
+    negative amounts."""
+    if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Seuls la comptabilité et le coordonnateur importent les factures.")
     try:
         data = parse_invoice(content, file_name)
@@ -70,7 +72,11 @@ def import_invoice(actor: Actor | None, file_name: str, content: bytes) -> Invoi
         raise InvoiceRejected(file_name, [r.message for r in blocking])
     seller_key = data.seller_siret or data.seller_name.strip().upper()
     if db.session.scalar(
-        select(func.count()).select_from(Invoice).where(Invoice.seller_key == seller_key, Invoice.number == data.number)
+        select(func.count()).select_from(
+            invoice_scope.invoices(actor)
+            .where(Invoice.seller_key == seller_key, Invoice.number == data.number)
+            .subquery()
+        )
     ):
         raise InvoiceRejected(
             file_name, [f"La facture n° {data.number} de {data.seller_name} a déjà été importée (doublon)."]
@@ -78,9 +84,12 @@ def import_invoice(actor: Actor | None, file_name: str, content: bytes) -> Invoi
 
     sign = Decimal(-1) if data.type_code == "381" else Decimal(1)
     supplier = (
-        db.session.scalar(select(Supplier).where(Supplier.siret == data.seller_siret)) if data.seller_siret else None
+        db.session.scalar(scope.suppliers(actor).where(Supplier.siret == data.seller_siret))
+        if data.seller_siret
+        else None
     )
     invoice = Invoice(
+        coordinator_id=actor.organisation_id,
         number=data.number,
         kind=KIND_OF_TYPE[data.type_code],
         type_code=data.type_code,
@@ -101,7 +110,7 @@ def import_invoice(actor: Actor | None, file_name: str, content: bytes) -> Invoi
         total_ht=sign * data.tax_exclusive,
         total_vat=sign * data.tax_total,
         total_ttc=sign * data.tax_inclusive,
-        imported_by_id=actor.user_id if actor else None,
+        imported_by_id=actor.user_id,
     )
     invoice.lines = [_line(position, line, sign) for position, line in enumerate(data.lines, start=1)]
     catalog = {
@@ -128,16 +137,18 @@ def import_invoice(actor: Actor | None, file_name: str, content: bytes) -> Invoi
         for ac in data.allowances_charges
     ]
     invoice.checks = [_check("arithmetic", r) for r in results] + [
-        _check("identity", r) for r in _identity_checks(data, supplier)
+        _check("identity", r) for r in _identity_checks(actor, data, supplier)
     ]
-    db.session.add(invoice)
     try:
-        db.session.flush()
+        # A concurrent import of the same invoice: the unique constraint refuses the second one,
+        # and only this attempt is undone.
+        with transaction.savepoint():
+            db.session.add(invoice)
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise InvoiceRejected(file_name, [f"La facture n° {data.number} a déjà été importée (doublon)."]) from None
     audit.record(
-        actor.user_id if actor else None,
+        actor.user_id,
         "invoice.import",
         "invoice",
         invoice.id,
@@ -150,7 +161,6 @@ def import_invoice(actor: Actor | None, file_name: str, content: bytes) -> Invoi
             "file": file_name,
         },
     )
-    db.session.commit()
     return invoice
 
 
@@ -174,7 +184,7 @@ def _check(kind: str, result: CheckResult) -> InvoiceCheck:
     return InvoiceCheck(kind=kind, rule=result.rule, ok=result.ok, message=result.message)
 
 
-def _identity_checks(data: InvoiceData, supplier: Supplier | None) -> list[CheckResult]:
+def _identity_checks(actor: Actor, data: InvoiceData, supplier: Supplier | None) -> list[CheckResult]:
     """Unknown seller or buyer: warnings for the accountant to decide, never a refusal."""
     results = [
         CheckResult("VENDEUR", True, f"Vendeur reconnu : {supplier.name} (SIRET {supplier.siret}).")
@@ -189,7 +199,7 @@ def _identity_checks(data: InvoiceData, supplier: Supplier | None) -> list[Check
     buyer = None
     if data.buyer_siret:
         buyer = db.session.scalar(
-            select(Organisation).where(
+            scope.organisations(actor).where(
                 (Organisation.siret == data.buyer_siret) | (Organisation.siren == data.buyer_siret[:9])
             )
         )
@@ -231,7 +241,7 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     orders = {
         order.number: order
         for order in db.session.scalars(
-            select(Order).where(
+            orders_in_scope(actor).where(
                 Order.number.in_({line.order_reference for line in invoice.lines if line.order_reference})
             )
         )
@@ -324,7 +334,6 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
         invoice.id,
         after={"matched": matched, "unmatched": unmatched, "mismatches": mismatches},
     )
-    db.session.commit()
     return MatchReport(matched, unmatched, mismatches)
 
 
@@ -346,8 +355,8 @@ def resolve_check(actor: Actor, check_id: int, resolution: CheckResolution, comm
     """Accept a mismatch with a comment, or open a dispute (which blocks the split)."""
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-    check = db.session.get(InvoiceCheck, check_id)
-    if check is None or check.ok:
+    check = invoice_scope.get_check(actor, check_id)
+    if check.ok:
         raise NotFound("Contrôle introuvable.")
     invoice = _invoice_for_update(actor, check.invoice_id)
     if invoice.status in (InvoiceStatus.SPLIT, InvoiceStatus.RECOVERED, InvoiceStatus.SETTLED):
@@ -366,7 +375,6 @@ def resolve_check(actor: Actor, check_id: int, resolution: CheckResolution, comm
         before={"resolution": before},
         after={"resolution": resolution, "comment": comment.strip()},
     )
-    db.session.commit()
     return check
 
 
@@ -387,17 +395,14 @@ def blocking_checks(invoice: Invoice) -> list[InvoiceCheck]:
 def _invoice_for_update(actor: Actor, invoice_id: int) -> Invoice:
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
-    if invoice is None:
-        raise NotFound("Facture introuvable.")
-    return invoice
+    return invoice_scope.get_invoice(actor, invoice_id, for_update=True)
 
 
 # --- split back to the communes --------------------------------------------------------------
 
 
 def split_invoice(
-    actor: Actor | None,
+    actor: Actor,
     invoice_id: int,
     key: AllocationKey,
     communes: list[str] | None = None,
@@ -408,11 +413,7 @@ def split_invoice(
     Lines tied to an order go to its commune; the others, and document charges and allowances,
     are shared among `communes` (INSEE codes; None: every member commune) by the key.
     """
-    if actor is not None and actor.role not in ACCOUNTING_ROLES:
-        raise Forbidden("Action réservée à la comptabilité.")
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
-    if invoice is None:
-        raise NotFound("Facture introuvable.")
+    invoice = _invoice_for_update(actor, invoice_id)
     if invoice.status not in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED):
         raise ServiceError(f"La facture est {invoice.status.label} : elle ne peut pas être répartie.")
     if blocking := blocking_checks(invoice):
@@ -420,7 +421,7 @@ def split_invoice(
             f"{len(blocking)} écart(s) avec le marché à traiter avant la répartition (accepter ou contester) : "
             + " ; ".join(c.message for c in blocking[:3])
         )
-    members = _member_communes()
+    members = invoice_scope.member_communes(actor)
     by_id = {c.id: c for c in members}
     shared = communes if communes is not None else [c.insee_code for c in members]
     unknown = sorted(set(shared) - {c.insee_code for c in members})
@@ -470,6 +471,7 @@ def split_invoice(
     accounts = {line.key: line.account for line in lines}
     rates = {line.key: line.vat_rate for line in lines}
     commune_ids = {c.insee_code: c.id for c in involved}
+    new_allocations = []
     for share in result.communes:
         if not share.ht and not share.total_vat:
             continue
@@ -480,7 +482,7 @@ def split_invoice(
             ht=share.ht,
             vat=share.total_vat,
             ttc=share.ttc,
-            created_by_id=actor.user_id if actor else None,
+            created_by_id=actor.user_id,
         )
         bases: dict[Decimal, Decimal] = {}
         for line_key, amount in share.lines.items():
@@ -501,16 +503,18 @@ def split_invoice(
             for line_key, amount in share.lines.items()
             if amount
         ]
-        db.session.add(allocation)
+        new_allocations.append(allocation)
     before = invoice.status
-    invoice.status = InvoiceStatus.SPLIT
     try:
-        db.session.flush()
+        # A concurrent split of the same invoice: unique (invoice, commune) refuses the second.
+        with transaction.savepoint():
+            db.session.add_all(new_allocations)
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise ServiceError("Cette facture vient d'être répartie par quelqu'un d'autre.") from None
+    invoice.status = InvoiceStatus.SPLIT
     audit.record(
-        actor.user_id if actor else None,
+        actor.user_id,
         "invoice.split",
         "invoice",
         invoice.id,
@@ -521,19 +525,7 @@ def split_invoice(
             "communes": {s.insee: {"ht": s.ht, "ttc": s.ttc} for s in result.communes if s.ht or s.total_vat},
         },
     )
-    db.session.commit()
     return result
-
-
-def _member_communes() -> list[Organisation]:
-    """Every commune member of a groupement, once (the coordinator of this instance)."""
-    return list(
-        db.session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_(select(Membership.commune_id)))
-            .order_by(Organisation.insee_code)
-        )
-    )
 
 
 # --- recovery titles, payments, ledger ---------------------------------------------------------
@@ -546,7 +538,7 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
     if invoice.status is not InvoiceStatus.SPLIT:
         raise ServiceError("Les titres de recettes s'émettent sur une facture répartie, une seule fois.")
     allocations = db.session.scalars(
-        select(Allocation).where(Allocation.invoice_id == invoice.id).order_by(Allocation.commune_id)
+        invoice_scope.allocations(actor).where(Allocation.invoice_id == invoice.id).order_by(Allocation.commune_id)
     ).all()
     year = invoice.issue_date.year
     last = db.session.scalar(
@@ -578,16 +570,13 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
         invoice.id,
         after={"titles": [t.number for t in titles], "total": sum(t.amount_ttc for t in titles)},
     )
-    db.session.commit()
     return titles
 
 
 def record_payment(actor: Actor, title_id: int, paid_on: date, amount: Decimal, reference: str = "") -> Payment:
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-    title = db.session.get(RecoveryTitle, title_id)
-    if title is None:
-        raise NotFound("Titre introuvable.")
+    title = invoice_scope.get_title(actor, title_id)
     amount = to_cents(amount)
     paid = sum((p.amount for p in title.payments), Decimal(0))
     if amount == 0 or abs(paid + amount) > abs(title.amount_ttc) or (amount < 0) != (title.amount_ttc < 0):
@@ -598,7 +587,7 @@ def record_payment(actor: Actor, title_id: int, paid_on: date, amount: Decimal, 
     title.payments.append(payment)  # through the relationship, so the settlement check below sees it
     db.session.flush()
     invoice = title.invoice
-    titles = db.session.scalars(select(RecoveryTitle).where(RecoveryTitle.invoice_id == invoice.id)).all()
+    titles = db.session.scalars(invoice_scope.titles(actor).where(RecoveryTitle.invoice_id == invoice.id)).all()
     if all(sum((p.amount for p in t.payments), Decimal(0)) == t.amount_ttc for t in titles):
         invoice.status = InvoiceStatus.SETTLED
     audit.record(
@@ -608,14 +597,13 @@ def record_payment(actor: Actor, title_id: int, paid_on: date, amount: Decimal, 
         title.id,
         after={"amount": amount, "paid_on": paid_on, "reference": payment.reference},
     )
-    db.session.commit()
     return payment
 
 
 def list_invoices(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> list[Invoice]:
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-    statement = select(Invoice).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    statement = invoice_scope.invoices(actor).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     if status is not None:
         statement = statement.where(Invoice.status == status)
     for word in search.split():
@@ -629,10 +617,7 @@ def list_invoices(actor: Actor, status: InvoiceStatus | None = None, search: str
 def invoice_detail(actor: Actor, invoice_id: int) -> Invoice:
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-    invoice = db.session.get(Invoice, invoice_id)
-    if invoice is None:
-        raise NotFound("Facture introuvable.")
-    return invoice
+    return invoice_scope.get_invoice(actor, invoice_id)
 
 
 @dataclass(frozen=True)
@@ -646,10 +631,8 @@ class Statement:
 
 def commune_statement(actor: Actor, invoice_id: int, commune_id: int) -> Statement:
     """A commune's état de répartition: its own commune only, for commune users."""
-    if actor.role in COMMUNE_ROLES and actor.organisation_id != commune_id:
-        raise NotFound("État de répartition introuvable.")
     allocation = db.session.scalar(
-        select(Allocation).where(Allocation.invoice_id == invoice_id, Allocation.commune_id == commune_id)
+        invoice_scope.allocations(actor).where(Allocation.invoice_id == invoice_id, Allocation.commune_id == commune_id)
     )
     if allocation is None:
         raise NotFound("État de répartition introuvable.")
@@ -692,11 +675,11 @@ class Ledger:
 
 def commune_ledger(actor: Actor, commune_id: int) -> Ledger:
     """Invoiced, titled, paid and outstanding for one commune, invoice by invoice."""
-    if actor.role in COMMUNE_ROLES and actor.organisation_id != commune_id:
-        raise NotFound("Commune introuvable.")
-    commune = db.session.get(Organisation, commune_id)
-    if commune is None:
-        raise NotFound("Commune introuvable.")
+    try:
+        commune = invoice_scope.get_commune(actor, commune_id)
+    except NotFound:
+        raise NotFound("Commune introuvable.") from None
+    reached = invoice_scope.invoices(actor).with_only_columns(Invoice.id)
     titled = (
         select(RecoveryTitle.invoice_id, RecoveryTitle.amount_ttc, RecoveryTitle.id)
         .where(RecoveryTitle.commune_id == commune_id)
@@ -716,7 +699,7 @@ def commune_ledger(actor: Actor, commune_id: int) -> Ledger:
         .join(Allocation, Allocation.invoice_id == Invoice.id)
         .outerjoin(titled, titled.c.invoice_id == Invoice.id)
         .outerjoin(paid, paid.c.title_id == titled.c.id)
-        .where(Allocation.commune_id == commune_id)
+        .where(Allocation.commune_id == commune_id, Invoice.id.in_(reached))
         .order_by(Invoice.issue_date, Invoice.id)
     ).all()
     return Ledger(
@@ -741,9 +724,10 @@ def contract_reconciliation(actor: Actor, contract_id: int) -> ContractReconcili
     """Ordered vs delivered vs invoiced vs paid, HT except paid (TTC recovered from the communes)."""
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-    contract = db.session.get(Contract, contract_id)
+    contract = db.session.scalar(scope.contracts(actor).where(Contract.id == contract_id))
     if contract is None:
         raise NotFound("Marché introuvable.")
+    reached = invoice_scope.invoices(actor).with_only_columns(Invoice.id)
     ordered_lines = db.session.execute(
         select(OrderLine.id, OrderLine.amount_ht, OrderLine.quantity, OrderLine.unit_price, OrderLine.eco_participation)
         .join(Order, Order.id == OrderLine.order_id)
@@ -756,12 +740,14 @@ def contract_reconciliation(actor: Actor, contract_id: int) -> ContractReconcili
             .group_by(Delivery.order_line_id)
         ).all()
     )
-    invoiced = db.session.scalars(select(Invoice.total_ht).where(Invoice.contract_id == contract.id)).all()
+    invoiced = db.session.scalars(
+        select(Invoice.total_ht).where(Invoice.contract_id == contract.id, Invoice.id.in_(reached))
+    ).all()
     paid = db.session.scalars(
         select(Payment.amount)
         .join(RecoveryTitle, RecoveryTitle.id == Payment.title_id)
         .join(Invoice, Invoice.id == RecoveryTitle.invoice_id)
-        .where(Invoice.contract_id == contract.id)
+        .where(Invoice.contract_id == contract.id, Invoice.id.in_(reached))
     ).all()
     return ContractReconciliation(
         contract,

@@ -203,10 +203,11 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
     from groupement.invoices.service import import_invoice, issue_recovery_titles, split_invoice
 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
-    invoice = import_invoice(None, sample.name, sample.read_bytes())
-    split_invoice(None, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     accountant = Actor(users["accountant"].id, Role.ACCOUNTANT, users["accountant"].organisation_id)
+    invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     titles = {t.commune_id: t for t in issue_recovery_titles(accountant, invoice.id, utcnow().date() + timedelta(30))}
+    db.session.commit()  # services flush only: the world is committed like a request would
     allocations = {a.commune_id: a for a in db.session.scalars(select(Allocation))}
     return {
         "invoice": invoice.id,

@@ -22,13 +22,21 @@ def count(database, model) -> int:
 
 
 @pytest.fixture
-def runner(app, database):
+def capi(make, database):
+    """The only coordinator of the database: the commands act for it without --coordinateur."""
+    coordinator = make.coordinator()
+    database.session.commit()
+    return coordinator
+
+
+@pytest.fixture
+def runner(app, capi):
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def members(make, database):
-    group = make.groupement(make.coordinator())
+def members(make, database, capi):
+    group = make.groupement(capi)
     for name, insee, population in COMMUNES:
         make.membership(group, make.organisation(name=name, insee_code=insee, population=population))
     database.session.commit()

@@ -172,7 +172,7 @@ def resolve(check_id: int):
 @roles_required(*ACCOUNTING)
 def split(invoice_id: int):
     actor = current_actor()
-    form = split_form([(c.insee_code, c.name) for c in pages.member_communes()])
+    form = split_form([(c.insee_code, c.name) for c in pages.member_communes(actor)])
     if not form.validate_on_submit():
         flash_errors(form, labelled=True)
         return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
