@@ -28,13 +28,14 @@ from groupement.invoices.service import InvoiceRejected, import_invoice, split_i
 from groupement.lots.models import LotLineShare
 from groupement.lots.service import aggregate_campaign
 
-# Real commits: what the code commits must be seen by other connections or threads.
-pytestmark = pytest.mark.real_commits
-
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")),
-    reason="concurrence vérifiée sur PostgreSQL seulement (DATABASE_URL) : SQLite sérialise les écritures",
-)
+pytestmark = [
+    # Real commits: what the code commits must be seen by the other threads' connections.
+    pytest.mark.real_commits,
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")),
+        reason="concurrence vérifiée sur PostgreSQL seulement (DATABASE_URL) : SQLite sérialise les écritures",
+    ),
+]
 
 JOIN_TIMEOUT = 120
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
