@@ -30,7 +30,7 @@ from groupement.invoices.service import (
     list_invoices,
 )
 from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, TitleRow
-from groupement.invoices.states import InvoiceStatus
+from groupement.invoices.states import InvoiceStatus, can_move
 from groupement.organisations.models import Organisation
 
 ZERO = Decimal("0.00")
@@ -107,19 +107,19 @@ class InvoicePage:
 
     @property
     def can_match(self) -> bool:
-        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)
+        return can_move(self.invoice.status, InvoiceStatus.CHECKED)
 
     @property
     def can_split(self) -> bool:
-        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED) and not self.blocking
+        return can_move(self.invoice.status, InvoiceStatus.SPLIT) and not self.blocking
 
     @property
     def can_resolve(self) -> bool:
-        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)
+        return can_move(self.invoice.status, InvoiceStatus.CHECKED)
 
     @property
     def can_issue_titles(self) -> bool:
-        return self.invoice.status is InvoiceStatus.SPLIT
+        return can_move(self.invoice.status, InvoiceStatus.RECOVERED)
 
     def allocation_vat(self, allocation: Allocation, rate: Decimal) -> Decimal:
         return sum((v.amount for v in allocation.vat_lines if v.rate == rate), ZERO)

@@ -37,7 +37,14 @@ from groupement.invoices.models import (
     RecoveryTitle,
 )
 from groupement.invoices.rules import CheckResult, InvoiceData, InvoiceRefused, check_invoice
-from groupement.invoices.states import CheckResolution, InvoiceKind, InvoiceStatus, recovery_account
+from groupement.invoices.states import (
+    CheckResolution,
+    InvoiceKind,
+    InvoiceStatus,
+    InvoiceTransitionRefused,
+    check_invoice_transition,
+    recovery_account,
+)
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import Supplier
@@ -47,6 +54,14 @@ from groupement.tenders.models import Supplier
 WARNING_RULES = frozenset({"PEPPOL-EN16931-R120"})
 KIND_OF_TYPE = {"380": InvoiceKind.INVOICE, "381": InvoiceKind.CREDIT_NOTE, "384": InvoiceKind.CORRECTIVE}
 ACCOUNTING_ROLES = frozenset({Role.ACCOUNTANT, Role.COORDINATOR, Role.ADMIN})
+
+
+def _advance(action: str, current: InvoiceStatus, target: InvoiceStatus) -> InvoiceStatus:
+    """The invoice's next state if its transition table allows it, else a refusal (ServiceError)."""
+    try:
+        return check_invoice_transition(action, current, target)
+    except InvoiceTransitionRefused as refused:
+        raise ServiceError(str(refused)) from refused
 
 
 class InvoiceRejected(ServiceError):
@@ -231,8 +246,7 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     """Tie each line to an order line (by order number, else by item ref and commune) and check
     its price against the contract and its quantity against what was ordered and delivered."""
     invoice = _invoice_for_update(actor, invoice_id)
-    if invoice.status not in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED):
-        raise ServiceError(f"La facture est {invoice.status.label} : le rapprochement ne peut plus être refait.")
+    _advance("match", invoice.status, InvoiceStatus.CHECKED)
     for check in [c for c in invoice.checks if c.kind == "contract"]:
         db.session.delete(check)
     invoice.checks = [c for c in invoice.checks if c.kind != "contract"]
@@ -326,7 +340,7 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
             )
     if len(contracts) == 1:
         invoice.contract_id = contracts.pop()
-    invoice.status = InvoiceStatus.DISPUTED if _open_disputes(invoice) else InvoiceStatus.CHECKED
+    invoice.status = _advance("match", invoice.status, _checked_or_disputed(invoice))
     audit.record(
         actor.user_id,
         "invoice.match",
@@ -359,14 +373,13 @@ def resolve_check(actor: Actor, check_id: int, resolution: CheckResolution, comm
     if check.ok:
         raise NotFound("Contrôle introuvable.")
     invoice = _invoice_for_update(actor, check.invoice_id)
-    if invoice.status in (InvoiceStatus.SPLIT, InvoiceStatus.RECOVERED, InvoiceStatus.SETTLED):
-        raise ServiceError("La facture est déjà répartie : ses contrôles ne changent plus.")
+    _advance("resolve", invoice.status, InvoiceStatus.CHECKED)
     if not comment.strip():
         raise ServiceError("Un commentaire est obligatoire pour accepter un écart ou ouvrir un litige.")
     before = check.resolution
     check.resolution, check.resolution_comment = resolution, comment.strip()
     check.resolved_by_id, check.resolved_at = actor.user_id, utcnow()
-    invoice.status = InvoiceStatus.DISPUTED if _open_disputes(invoice) else InvoiceStatus.CHECKED
+    invoice.status = _advance("resolve", invoice.status, _checked_or_disputed(invoice))
     audit.record(
         actor.user_id,
         f"invoice_check.{resolution.value}",
@@ -378,8 +391,10 @@ def resolve_check(actor: Actor, check_id: int, resolution: CheckResolution, comm
     return check
 
 
-def _open_disputes(invoice: Invoice) -> bool:
-    return any(c.kind == "contract" and c.resolution is CheckResolution.DISPUTED for c in invoice.checks)
+def _checked_or_disputed(invoice: Invoice) -> InvoiceStatus:
+    """Disputed while one contract check is disputed with the supplier, checked otherwise."""
+    disputed = any(c.kind == "contract" and c.resolution is CheckResolution.DISPUTED for c in invoice.checks)
+    return InvoiceStatus.DISPUTED if disputed else InvoiceStatus.CHECKED
 
 
 def blocking_checks(invoice: Invoice) -> list[InvoiceCheck]:
@@ -414,8 +429,7 @@ def split_invoice(
     are shared among `communes` (INSEE codes; None: every member commune) by the key.
     """
     invoice = _invoice_for_update(actor, invoice_id)
-    if invoice.status not in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED):
-        raise ServiceError(f"La facture est {invoice.status.label} : elle ne peut pas être répartie.")
+    _advance("split", invoice.status, InvoiceStatus.SPLIT)
     if blocking := blocking_checks(invoice):
         raise ServiceError(
             f"{len(blocking)} écart(s) avec le marché à traiter avant la répartition (accepter ou contester) : "
@@ -512,7 +526,7 @@ def split_invoice(
             db.session.flush()
     except IntegrityError:
         raise ServiceError("Cette facture vient d'être répartie par quelqu'un d'autre.") from None
-    invoice.status = InvoiceStatus.SPLIT
+    invoice.status = _advance("split", invoice.status, InvoiceStatus.SPLIT)
     audit.record(
         actor.user_id,
         "invoice.split",
@@ -535,8 +549,7 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
     """One titre de recettes per commune for its TTC share (no VAT on the re-invoice between
     public bodies: the coordinator recovers the TTC, domain-facts §7)."""
     invoice = _invoice_for_update(actor, invoice_id)
-    if invoice.status is not InvoiceStatus.SPLIT:
-        raise ServiceError("Les titres de recettes s'émettent sur une facture répartie, une seule fois.")
+    _advance("issue_titles", invoice.status, InvoiceStatus.RECOVERED)
     allocations = db.session.scalars(
         invoice_scope.allocations(actor).where(Allocation.invoice_id == invoice.id).order_by(Allocation.commune_id)
     ).all()
@@ -561,7 +574,7 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
         )
         db.session.add(title)
         titles.append(title)
-    invoice.status = InvoiceStatus.RECOVERED
+    invoice.status = _advance("issue_titles", invoice.status, InvoiceStatus.RECOVERED)
     db.session.flush()
     audit.record(
         actor.user_id,
@@ -589,7 +602,7 @@ def record_payment(actor: Actor, title_id: int, paid_on: date, amount: Decimal, 
     invoice = title.invoice
     titles = db.session.scalars(invoice_scope.titles(actor).where(RecoveryTitle.invoice_id == invoice.id)).all()
     if all(sum((p.amount for p in t.payments), Decimal(0)) == t.amount_ttc for t in titles):
-        invoice.status = InvoiceStatus.SETTLED
+        invoice.status = _advance("settle", invoice.status, InvoiceStatus.SETTLED)
     audit.record(
         actor.user_id,
         "payment.record",
