@@ -51,8 +51,8 @@ def invoice_group() -> None:
 def invoice_import(file: Path, as_json: bool, coordinator: str | None) -> None:
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
+    from groupement.invoices.importing import InvoiceRejected, import_invoice
     from groupement.invoices.pages import vat_by_rate
-    from groupement.invoices.service import InvoiceRejected, import_invoice
 
     def refuse(message: str, reasons: list[str]):
         if as_json:
@@ -129,7 +129,7 @@ def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
     from groupement.invoices.allocation import AllocationKey
-    from groupement.invoices.service import split_invoice
+    from groupement.invoices.splitting import split_invoice
 
     codes = None
     if communes is not None:

@@ -1,8 +1,8 @@
 """Read-only views of the invoices for the pages and exports: the board, an invoice with its
 checks, split and titles, the statements and titles as io/ documents, a commune's payments.
 
-Nothing here writes: the use cases (import, match, split, titles, payments) are in
-invoices/service.py. Every query goes through invoices/scope.py: the accounting roles (accountant,
+Nothing here writes: the use cases are in invoices/importing.py, matching.py, splitting.py and
+recovery.py. Every query goes through invoices/scope.py: the accounting roles (accountant,
 coordinator, admin) see their own coordinator's invoices; a commune's users reach only their own
 commune's statements and ledger (anything else is NotFound, a 404).
 """
@@ -21,14 +21,10 @@ from groupement.core.formatting import name_key
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
+from groupement.invoices.ledgers import commune_statement, invoice_detail, list_invoices
+from groupement.invoices.matching import blocking_checks
 from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
-from groupement.invoices.service import (
-    ACCOUNTING_ROLES,
-    blocking_checks,
-    commune_statement,
-    invoice_detail,
-    list_invoices,
-)
+from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, TitleRow
 from groupement.invoices.states import InvoiceStatus, can_move
 from groupement.organisations.models import Organisation

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from groupement.core.access import COMMUNE_ROLES, Actor
-from groupement.core.errors import NotFound
+from groupement.core.access import COMMUNE_ROLES, Actor, Role
+from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.extensions import db
 from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
+from groupement.invoices.states import InvoiceStatus, InvoiceTransitionRefused, check_invoice_transition
 from groupement.organisations import scope
 from groupement.organisations.models import Groupement, Membership, Organisation
 
@@ -90,3 +91,23 @@ def member_communes(actor: Actor) -> list[Organisation]:
 def get_commune(actor: Actor, commune_id: int) -> Organisation:
     """A commune the actor reaches (its own for a commune's users), else NotFound."""
     return scope.get_scoped(Organisation, commune_id, Organisation.id, actor)
+
+
+# --- the guards every step shares ----------------------------------------------------------------
+
+ACCOUNTING_ROLES = frozenset({Role.ACCOUNTANT, Role.COORDINATOR, Role.ADMIN})
+
+
+def invoice_for_update(actor: Actor, invoice_id: int) -> Invoice:
+    """The invoice a step of the accounting side works on, locked for the rest of the unit of work."""
+    if actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Action réservée à la comptabilité.")
+    return get_invoice(actor, invoice_id, for_update=True)
+
+
+def advance(action: str, current: InvoiceStatus, target: InvoiceStatus) -> InvoiceStatus:
+    """The invoice's next state if its transition table allows it, else a refusal (ServiceError)."""
+    try:
+        return check_invoice_transition(action, current, target)
+    except InvoiceTransitionRefused as refused:
+        raise ServiceError(str(refused)) from refused

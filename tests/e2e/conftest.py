@@ -199,8 +199,10 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
 
     from groupement.core.access import Actor
     from groupement.invoices.allocation import AllocationKey
+    from groupement.invoices.importing import import_invoice
     from groupement.invoices.models import Allocation
-    from groupement.invoices.service import import_invoice, issue_recovery_titles, split_invoice
+    from groupement.invoices.recovery import issue_recovery_titles
+    from groupement.invoices.splitting import split_invoice
 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
     accountant = Actor(users["accountant"].id, Role.ACCOUNTANT, users["accountant"].organisation_id)

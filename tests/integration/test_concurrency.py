@@ -23,8 +23,9 @@ from groupement.core.timeutil import utcnow
 from groupement.core.transaction import unit_of_work
 from groupement.extensions import db
 from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.importing import InvoiceRejected, import_invoice
 from groupement.invoices.models import Allocation, Invoice
-from groupement.invoices.service import InvoiceRejected, import_invoice, split_invoice
+from groupement.invoices.splitting import split_invoice
 from groupement.lots.models import LotLineShare
 from groupement.lots.service import aggregate_campaign
 

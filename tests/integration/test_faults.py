@@ -18,9 +18,9 @@ from groupement.catalog.models import CatalogItem
 from groupement.catalog.rules import CATALOG_COLUMNS
 from groupement.core.audit_log import AuditEvent
 from groupement.core.timeutil import utcnow
-from groupement.invoices import service as invoice_service
+from groupement.invoices import importing as invoice_service
+from groupement.invoices.importing import import_invoice
 from groupement.invoices.models import Invoice, InvoiceLine
-from groupement.invoices.service import import_invoice
 from tests import factories
 
 # Real commits: what the code commits must be seen by other connections or threads.

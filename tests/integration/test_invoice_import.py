@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden
+from groupement.invoices.importing import InvoiceRejected, import_invoice
 from groupement.invoices.models import Invoice, InvoiceLine
-from groupement.invoices.service import InvoiceRejected, import_invoice
 from groupement.invoices.states import InvoiceKind, InvoiceStatus
 from tests import factories
 

@@ -11,15 +11,10 @@ from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.einvoice import parse_invoice
-from groupement.invoices.service import (
-    commune_statement,
-    import_invoice,
-    invoice_detail,
-    issue_recovery_titles,
-    list_invoices,
-    record_payment,
-    split_invoice,
-)
+from groupement.invoices.importing import import_invoice
+from groupement.invoices.ledgers import commune_statement, invoice_detail, list_invoices
+from groupement.invoices.recovery import issue_recovery_titles, record_payment
+from groupement.invoices.splitting import split_invoice
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 from groupement.tenders.suppliers import SupplierData, create_supplier, list_suppliers
