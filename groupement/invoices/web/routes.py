@@ -139,6 +139,7 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
 @bp.route("/factures/<int:invoice_id>/rapprocher", methods=["POST"])
 @roles_required(*ACCOUNTING)
 def match(invoice_id: int):
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     if ActionForm().validate_on_submit():
         report = attempt(lambda: matching.match_invoice(current_actor(), invoice_id))
         if report is not None:
@@ -172,6 +173,7 @@ def resolve(check_id: int):
 @roles_required(*ACCOUNTING)
 def split(invoice_id: int):
     actor = current_actor()
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = split_form([(c.insee_code, c.name) for c in pages.member_communes(actor)])
     if not form.validate_on_submit():
         flash_errors(form, labelled=True)
@@ -192,6 +194,7 @@ def split(invoice_id: int):
 @bp.route("/factures/<int:invoice_id>/titres", methods=["POST"])
 @roles_required(*ACCOUNTING)
 def issue_titles(invoice_id: int):
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = TitlesForm()
     if not form.validate_on_submit():
         flash_errors(form, labelled=True)
