@@ -17,6 +17,7 @@ from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
 from groupement.core.access import Actor, OrganisationKind, Role, system_actor
+from groupement.core.money import line_amount, to_cents
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
@@ -212,7 +213,7 @@ def supplier(coordinator_org: Organisation | None = None, **values) -> Supplier:
 def offer(lot: Lot, bidder: Supplier, prices: dict[LotLine, Decimal] | None = None, **values) -> Offer:
     """An offer pricing every counted line of the lot (default: the estimate less 10 %)."""
     prices = prices or {
-        line: (line.estimated_unit_price * Decimal("0.9")).quantize(Decimal("0.01"))
+        line: to_cents(line.estimated_unit_price * Decimal("0.9"))
         for line in lot.lines
         if not line.excluded_reason
     }
@@ -221,7 +222,7 @@ def offer(lot: Lot, bidder: Supplier, prices: dict[LotLine, Decimal] | None = No
             lot_line_id=line.id,
             unit_price=price,
             eco_participation=line.eco_participation,
-            line_total_ht=(line.total_quantity * (price + line.eco_participation)).quantize(Decimal("0.01")),
+            line_total_ht=line_amount(line.total_quantity, price + line.eco_participation),
         )
         for line, price in prices.items()
     ]
