@@ -7,6 +7,7 @@ import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from stdnum import luhn
 from werkzeug.security import generate_password_hash
 
@@ -15,7 +16,8 @@ from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
-from groupement.core.access import OrganisationKind, Role
+from groupement.core.access import Actor, OrganisationKind, Role, system_actor
+from groupement.core.money import line_amount, to_cents
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
@@ -171,8 +173,23 @@ def submission(
     return row
 
 
-def supplier(**values) -> Supplier:
+def _first_coordinator() -> Organisation:
+    """The coordinator a supplier belongs to when the test does not say: the first one."""
+    found = db.session.scalar(
+        select(Organisation).where(Organisation.kind == OrganisationKind.COORDINATOR).order_by(Organisation.id)
+    )
+    return found if found is not None else coordinator()
+
+
+def cli_actor() -> Actor:
+    """The system actor of the first coordinator (created if none): what the CLI acts as."""
+    return system_actor(_first_coordinator().id)
+
+
+def supplier(coordinator_org: Organisation | None = None, **values) -> Supplier:
+    """A supplier of `coordinator_org` (default: the first coordinator, created if none)."""
     n = next(_sequence)
+    values.setdefault("coordinator_id", (coordinator_org or _first_coordinator()).id)
     body = f"4{n:07d}"  # a SIREN with its Luhn key, then a SIRET of the head office
     siren = body + luhn.calc_check_digit(body)
     siret_body = siren + "0001"
@@ -196,7 +213,7 @@ def supplier(**values) -> Supplier:
 def offer(lot: Lot, bidder: Supplier, prices: dict[LotLine, Decimal] | None = None, **values) -> Offer:
     """An offer pricing every counted line of the lot (default: the estimate less 10 %)."""
     prices = prices or {
-        line: (line.estimated_unit_price * Decimal("0.9")).quantize(Decimal("0.01"))
+        line: to_cents(line.estimated_unit_price * Decimal("0.9"))
         for line in lot.lines
         if not line.excluded_reason
     }
@@ -205,7 +222,7 @@ def offer(lot: Lot, bidder: Supplier, prices: dict[LotLine, Decimal] | None = No
             lot_line_id=line.id,
             unit_price=price,
             eco_participation=line.eco_participation,
-            line_total_ht=(line.total_quantity * (price + line.eco_participation)).quantize(Decimal("0.01")),
+            line_total_ht=line_amount(line.total_quantity, price + line.eco_participation),
         )
         for line, price in prices.items()
     ]

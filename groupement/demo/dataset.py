@@ -182,7 +182,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
     orders and deliveries; one supplier invoice imported, matched and split."""
     from groupement.contracts import awards, orders
     from groupement.core.identifiers import clean_siret
-    from groupement.invoices import service as invoices
+    from groupement.invoices import importing, matching, splitting
     from groupement.invoices.allocation import AllocationKey
     from groupement.lots import service as lots
     from groupement.tenders import offers, suppliers
@@ -267,10 +267,11 @@ def _carry_through(campaign: Campaign, today: date) -> None:
             first = order.lines[0]
             orders.record_delivery(agent, first.id, today, quantity // 2 or 1)
             ordered.append((communes[insee], order))
-    _demo_invoice(contracts[0], ordered, today, AllocationKey.AMOUNT, invoices)
+    _demo_invoice(contracts[0], ordered, today, AllocationKey.AMOUNT, (importing, matching, splitting))
 
 
 def _demo_invoice(contract, ordered, today: date, key, invoices) -> None:
+    importing, matching, splitting = invoices
     """A spreadsheet invoice of the first contract's supplier for what was delivered."""
     rows = [
         "numero_facture;date_facture;fournisseur_siret;numero_commande;code_insee;ref_article;designation;"
@@ -287,9 +288,9 @@ def _demo_invoice(contract, ordered, today: date, key, invoices) -> None:
             f"{line.unit_price + line.eco_participation};{line.vat_rate}"
         )
     accountant = db.session.scalar(select(User).where(User.email == f"comptable@{DEMO_DOMAIN}")).actor
-    invoice = invoices.import_invoice(accountant, "facture-demo.csv", ("\n".join(rows) + "\n").encode())
-    invoices.match_invoice(accountant, invoice.id)
-    invoices.split_invoice(accountant, invoice.id, key)
+    invoice = importing.import_invoice(accountant, "facture-demo.csv", ("\n".join(rows) + "\n").encode())
+    matching.match_invoice(accountant, invoice.id)
+    splitting.split_invoice(accountant, invoice.id, key)
 
 
 def _demo_siret(body: str) -> str:

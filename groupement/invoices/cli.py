@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from groupement.core.commands import FrenchError
 from groupement.core.formatting import os_reason
 from groupement.core.transaction import transactional
+from groupement.organisations.commands import acting_for, coordinator_option
 
 # Amounts in JSON are decimal strings with two decimals (never floats).
 JSON_HELP = "Un objet JSON pour les scripts (montants en chaînes, 2 décimales)."
@@ -44,13 +45,14 @@ def invoice_group() -> None:
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@coordinator_option
 @with_appcontext
 @transactional
-def invoice_import(file: Path, as_json: bool) -> None:
+def invoice_import(file: Path, as_json: bool, coordinator: str | None) -> None:
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
+    from groupement.invoices.importing import InvoiceRejected, import_invoice
     from groupement.invoices.pages import vat_by_rate
-    from groupement.invoices.service import InvoiceRejected, import_invoice
 
     def refuse(message: str, reasons: list[str]):
         if as_json:
@@ -65,7 +67,7 @@ def invoice_import(file: Path, as_json: bool) -> None:
     except OSError as error:
         refuse(f"impossible de lire {file} ({os_reason(error)}).", [])
     try:
-        invoice = import_invoice(None, file.name, content)
+        invoice = import_invoice(acting_for(coordinator), file.name, content)
     except InvoiceRejected as rejected:
         refuse(str(rejected), list(rejected.reasons))
     except ServiceError as error:
@@ -120,19 +122,20 @@ def invoice_import(file: Path, as_json: bool) -> None:
 )
 @click.option("--communes", default=None, help="Codes INSEE des communes qui partagent, séparés par des virgules.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@coordinator_option
 @with_appcontext
 @transactional
-def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool) -> None:
+def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool, coordinator: str | None) -> None:
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
     from groupement.invoices.allocation import AllocationKey
-    from groupement.invoices.service import split_invoice
+    from groupement.invoices.splitting import split_invoice
 
     codes = None
     if communes is not None:
         codes = [code.strip() for code in communes.split(",") if code.strip()]
     try:
-        result = split_invoice(None, invoice_id, AllocationKey(key), codes, None)
+        result = split_invoice(acting_for(coordinator), invoice_id, AllocationKey(key), codes, None)
     except ServiceError as error:
         if as_json:
             _json_out({"error": str(error), "reasons": []})

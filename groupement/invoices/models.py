@@ -16,13 +16,16 @@ from groupement.tenders.models import Supplier
 
 
 class Invoice(db.Model):
-    """A supplier invoice or credit note. Amounts are signed: a credit note is negative."""
+    """A supplier invoice or credit note received by one coordinator. Amounts are signed: a
+    credit note is negative. Its lines, checks, allocations, titles and payments reach their
+    coordinator through it."""
 
     __tablename__ = "invoice"
-    # Same seller, same number: the same invoice (seller_key is the SIRET, else the name).
-    __table_args__ = (UniqueConstraint("seller_key", "number"),)
+    # Same coordinator, same seller, same number: the same invoice (seller_key is the SIRET, else the name).
+    __table_args__ = (UniqueConstraint("coordinator_id", "seller_key", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     number: Mapped[str] = mapped_column(String(60))
     kind: Mapped[InvoiceKind] = mapped_column(enum_column(InvoiceKind))
     type_code: Mapped[str] = mapped_column(String(3))

@@ -1,10 +1,10 @@
 """Read-only views of the invoices for the pages and exports: the board, an invoice with its
 checks, split and titles, the statements and titles as io/ documents, a commune's payments.
 
-Nothing here writes: the use cases (import, match, split, titles, payments) are in
-invoices/service.py. Access is decided as there: the accounting roles (accountant, coordinator,
-admin) see every invoice; a commune's users reach only their own commune's statements and ledger
-(anything else is NotFound, a 404).
+Nothing here writes: the use cases are in invoices/importing.py, matching.py, splitting.py and
+recovery.py. Every query goes through invoices/scope.py: the accounting roles (accountant,
+coordinator, admin) see their own coordinator's invoices; a commune's users reach only their own
+commune's statements and ledger (anything else is NotFound, a 404).
 """
 
 from __future__ import annotations
@@ -13,25 +13,21 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from groupement.core.access import COMMUNE_ROLES, Actor
+from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.formatting import name_key
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
+from groupement.invoices import scope as invoice_scope
+from groupement.invoices.ledgers import commune_statement, invoice_detail, list_invoices
+from groupement.invoices.matching import blocking_checks
 from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
-from groupement.invoices.service import (
-    ACCOUNTING_ROLES,
-    blocking_checks,
-    commune_statement,
-    invoice_detail,
-    list_invoices,
-)
+from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, TitleRow
-from groupement.invoices.states import InvoiceStatus
-from groupement.organisations.models import Membership, Organisation
+from groupement.invoices.states import InvoiceStatus, can_move
+from groupement.organisations.models import Organisation
 
 ZERO = Decimal("0.00")
 
@@ -107,19 +103,19 @@ class InvoicePage:
 
     @property
     def can_match(self) -> bool:
-        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)
+        return can_move(self.invoice.status, InvoiceStatus.CHECKED)
 
     @property
     def can_split(self) -> bool:
-        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED) and not self.blocking
+        return can_move(self.invoice.status, InvoiceStatus.SPLIT) and not self.blocking
 
     @property
     def can_resolve(self) -> bool:
-        return self.invoice.status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)
+        return can_move(self.invoice.status, InvoiceStatus.CHECKED)
 
     @property
     def can_issue_titles(self) -> bool:
-        return self.invoice.status is InvoiceStatus.SPLIT
+        return can_move(self.invoice.status, InvoiceStatus.RECOVERED)
 
     def allocation_vat(self, allocation: Allocation, rate: Decimal) -> Decimal:
         return sum((v.amount for v in allocation.vat_lines if v.rate == rate), ZERO)
@@ -144,7 +140,7 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
     invoice = invoice_detail(actor, invoice_id)
     allocations = list(
         db.session.scalars(
-            select(Allocation)
+            invoice_scope.allocations(actor)
             .where(Allocation.invoice_id == invoice.id)
             .options(selectinload(Allocation.vat_lines), selectinload(Allocation.commune))
         )
@@ -152,7 +148,7 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
     allocations.sort(key=lambda a: name_key(a.commune.name))
     titles = list(
         db.session.scalars(
-            select(RecoveryTitle)
+            invoice_scope.titles(actor)
             .where(RecoveryTitle.invoice_id == invoice.id)
             .options(selectinload(RecoveryTitle.payments), selectinload(RecoveryTitle.commune))
         )
@@ -166,7 +162,7 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
         allocations=allocations,
         split_rates=sorted({v.rate for a in allocations for v in a.vat_lines}),
         titles=titles,
-        members=member_communes(),
+        members=member_communes(actor),
         has_shared_lines=any(line.commune_id is None for line in invoice.lines) or bool(invoice.allowances_charges),
     )
 
@@ -184,12 +180,9 @@ def vat_by_rate(invoice: Invoice) -> dict[Decimal, Decimal]:
     return {row.rate: row.amount for row in _vat_rows(invoice)}
 
 
-def member_communes() -> list[Organisation]:
-    communes = db.session.scalars(
-        select(Organisation).where(
-            Organisation.id.in_(select(Membership.commune_id)), Organisation.insee_code.isnot(None)
-        )
-    )
+def member_communes(actor: Actor) -> list[Organisation]:
+    """The member communes of the actor's coordinator's groupements, by name (the split form)."""
+    communes = [c for c in invoice_scope.member_communes(actor) if c.insee_code is not None]
     return sorted(communes, key=lambda c: name_key(c.name))
 
 
@@ -245,7 +238,7 @@ def title_rows(actor: Actor, invoice_id: int | None = None) -> list[TitleRow]:
     """Every recovery title (or one invoice's), by number, for the accounting software."""
     _require_accounting(actor)
     statement = (
-        select(RecoveryTitle)
+        invoice_scope.titles(actor)
         .options(
             selectinload(RecoveryTitle.payments),
             selectinload(RecoveryTitle.commune),
@@ -280,11 +273,13 @@ class CommunePayments:
 
 def commune_payments(actor: Actor, commune_id: int) -> CommunePayments:
     """The commune's titles and the payments recorded on them; a commune's users: their own only."""
-    if actor.role in COMMUNE_ROLES and actor.organisation_id != commune_id:
-        raise NotFound("Commune introuvable.")
+    try:
+        invoice_scope.get_commune(actor, commune_id)
+    except NotFound:
+        raise NotFound("Commune introuvable.") from None
     titles = list(
         db.session.scalars(
-            select(RecoveryTitle)
+            invoice_scope.titles(actor)
             .where(RecoveryTitle.commune_id == commune_id)
             .options(selectinload(RecoveryTitle.payments), selectinload(RecoveryTitle.invoice))
             .order_by(RecoveryTitle.number)
@@ -296,18 +291,12 @@ def commune_payments(actor: Actor, commune_id: int) -> CommunePayments:
 
 def check_of(actor: Actor, check_id: int) -> InvoiceCheck:
     _require_accounting(actor)
-    check = db.session.get(InvoiceCheck, check_id)
-    if check is None:
-        raise NotFound("Contrôle introuvable.")
-    return check
+    return invoice_scope.get_check(actor, check_id)
 
 
 def title_of(actor: Actor, title_id: int) -> RecoveryTitle:
     _require_accounting(actor)
-    title = db.session.get(RecoveryTitle, title_id)
-    if title is None:
-        raise NotFound("Titre de recettes introuvable.")
-    return title
+    return invoice_scope.get_title(actor, title_id, "Titre de recettes introuvable.")
 
 
 def contract_invoices(actor: Actor, contract_id: int) -> list[Invoice]:
@@ -315,6 +304,8 @@ def contract_invoices(actor: Actor, contract_id: int) -> list[Invoice]:
     _require_accounting(actor)
     return list(
         db.session.scalars(
-            select(Invoice).where(Invoice.contract_id == contract_id).order_by(Invoice.issue_date.desc(), Invoice.id)
+            invoice_scope.invoices(actor)
+            .where(Invoice.contract_id == contract_id)
+            .order_by(Invoice.issue_date.desc(), Invoice.id)
         )
     )

@@ -35,6 +35,42 @@ class InvoiceStatus(StrEnum):
         }[self.value]
 
 
+# The life cycle (DESIGN.md §4): imported → checked (or disputed, which blocks the split) → split →
+# recovered (titles issued) → settled. Matching and resolving a check may be redone until the split.
+INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    InvoiceStatus.IMPORTED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED, InvoiceStatus.SPLIT}),
+    InvoiceStatus.CHECKED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED, InvoiceStatus.SPLIT}),
+    InvoiceStatus.DISPUTED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED}),
+    InvoiceStatus.SPLIT: frozenset({InvoiceStatus.RECOVERED}),
+    InvoiceStatus.RECOVERED: frozenset({InvoiceStatus.SETTLED}),
+    InvoiceStatus.SETTLED: frozenset(),
+}
+# What each use case says when the invoice's state refuses it ({status}: the current state's label).
+REFUSALS = {
+    "match": "La facture est {status} : le rapprochement ne peut plus être refait.",
+    "resolve": "La facture est déjà répartie : ses contrôles ne changent plus.",
+    "split": "La facture est {status} : elle ne peut pas être répartie.",
+    "issue_titles": "Les titres de recettes s'émettent sur une facture répartie, une seule fois.",
+    "settle": "La facture est {status} : elle ne peut pas être soldée.",
+}
+
+
+class InvoiceTransitionRefused(ValueError):
+    """The invoice's state does not allow the step; the message is French and says why (the use
+    cases turn it into a ServiceError: tests/unit/test_domain_is_pure.py keeps core.errors out)."""
+
+
+def can_move(current: InvoiceStatus, target: InvoiceStatus) -> bool:
+    return target in INVOICE_TRANSITIONS[current]
+
+
+def check_invoice_transition(action: str, current: InvoiceStatus, target: InvoiceStatus) -> InvoiceStatus:
+    """`target` if the table allows current → target, else InvoiceTransitionRefused for `action`."""
+    if not can_move(current, target):
+        raise InvoiceTransitionRefused(REFUSALS[action].format(status=current.label))
+    return target
+
+
 class CheckResolution(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"  # the accountant accepts the mismatch, with a comment

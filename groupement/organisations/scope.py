@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from groupement.core.access import COMMUNE_ROLES, Actor, reachable_organisation_ids
 from groupement.core.errors import NotFound
@@ -68,3 +68,36 @@ def get_campaign(actor: Actor, campaign_id: int):
     if campaign is None:
         raise NotFound("Campagne introuvable.")
     return campaign
+
+
+def owned_by_coordinator(statement: Select, coordinator_column, actor: Actor) -> Select:
+    """Narrow a SELECT to the rows a coordinator owns (its suppliers, its invoices): the actor's
+    own coordinator on the coordinator side; nothing for a commune's users."""
+    if actor.role in COMMUNE_ROLES:
+        return statement.where(false())
+    return statement.where(coordinator_column == actor.organisation_id)
+
+
+def contracts(actor: Actor) -> Select:
+    """The contracts of the lots of the campaigns the actor reaches (see campaigns above)."""
+    from groupement.contracts.models import Contract
+    from groupement.lots.models import Lot
+
+    reached = campaigns(actor).subquery()
+    return select(Contract).join(Lot, Lot.id == Contract.lot_id).where(Lot.campaign_id.in_(select(reached.c.id)))
+
+
+def suppliers(actor: Actor) -> Select:
+    """The suppliers of the actor's coordinator (commune users: none)."""
+    from groupement.tenders.models import Supplier
+
+    return owned_by_coordinator(select(Supplier), Supplier.coordinator_id, actor)
+
+
+def get_supplier(actor: Actor, supplier_id: int | None):
+    from groupement.tenders.models import Supplier
+
+    supplier = db.session.scalar(suppliers(actor).where(Supplier.id == supplier_id)) if supplier_id else None
+    if supplier is None:
+        raise NotFound("Fournisseur introuvable.")
+    return supplier

@@ -16,13 +16,18 @@ from groupement.tenders.rules import OfferSource
 
 
 class Supplier(db.Model):
-    """A bidder or contract holder (titulaire). Suppliers have no login."""
+    """A bidder or contract holder (titulaire) of one coordinator. Suppliers have no login.
+
+    Each coordinator keeps its own supplier file: the same company (one SIRET) may be a supplier
+    of two coordinators, each seeing only its own row (DESIGN.md §3.4)."""
 
     __tablename__ = "supplier"
+    __table_args__ = (UniqueConstraint("coordinator_id", "siret"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    siret: Mapped[str] = mapped_column(String(14), unique=True)
+    siret: Mapped[str] = mapped_column(String(14))
     vat_number: Mapped[str] = mapped_column(String(20), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     postcode: Mapped[str] = mapped_column(String(10), default="")

@@ -155,7 +155,7 @@ def import_offer(
     An offer of the same supplier (and the same variant flag) is replaced."""
     lot = _writable_lot(actor, lot_id)
     _ensure_accepts_offers(lot)
-    supplier = _supplier(supplier_id)
+    supplier = _supplier(actor, supplier_id)
     lines = _counted(lot)
     read = read_offer_workbook(content, file_name or "offre.xlsx", tender_lot(lot, lines), max_bytes)
     if read.issues:
@@ -176,7 +176,7 @@ def key_in_offer(
     (unit price HT, eco-participation HT); an empty eco-participation counts as 0."""
     lot = _writable_lot(actor, lot_id)
     _ensure_accepts_offers(lot)
-    supplier = _supplier(supplier_id)
+    supplier = _supplier(actor, supplier_id)
     lines = _counted(lot)
     numbers = {line.id: number for number, line in enumerate(lines, start=1)}
     unknown = set(prices) - set(numbers)
@@ -531,11 +531,12 @@ def _refusal(lot: Lot) -> str:
     return f"Le lot n° {lot.number} est {lot.status.label} : ses offres et leurs notes ne changent plus."
 
 
-def _supplier(supplier_id: int | None) -> Supplier:
-    supplier = db.session.get(Supplier, supplier_id) if supplier_id else None
-    if supplier is None:
-        raise ServiceError("Choisissez le fournisseur qui a remis l'offre.")
-    return supplier
+def _supplier(actor: Actor, supplier_id: int | None) -> Supplier:
+    """One of the actor's coordinator's suppliers (another coordinator's is as good as absent)."""
+    try:
+        return scope.get_supplier(actor, supplier_id)
+    except NotFound:
+        raise ServiceError("Choisissez le fournisseur qui a remis l'offre.") from None
 
 
 def _counted(lot: Lot) -> list[LotLine]:

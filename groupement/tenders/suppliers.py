@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
 from groupement.core import audit
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
-from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import name_key
 from groupement.core.identifiers import InvalidIdentifier, clean_siret
 from groupement.extensions import db
+from groupement.organisations import scope
 from groupement.tenders.models import Supplier
 
 FIELDS = ("name", "siret", "vat_number", "address", "postcode", "city", "contact_name", "contact_email", "phone")
@@ -53,33 +53,29 @@ class SupplierData:
 
 def list_suppliers(actor: Actor) -> list[Supplier]:
     _require_reader(actor)
-    suppliers = db.session.scalars(select(Supplier)).all()
+    suppliers = db.session.scalars(scope.suppliers(actor)).all()
     return sorted(suppliers, key=lambda s: (name_key(s.name), s.id))
 
 
 def get_supplier(actor: Actor, supplier_id: int) -> Supplier:
     _require_reader(actor)
-    supplier = db.session.get(Supplier, supplier_id)
-    if supplier is None:
-        raise NotFound("Fournisseur introuvable.")
-    return supplier
+    return scope.get_supplier(actor, supplier_id)
 
 
 def create_supplier(actor: Actor, data: SupplierData) -> Supplier:
     _require_coordinator(actor)
-    values = _clean(data, None)
-    supplier = Supplier(**values)
+    values = _clean(actor, data, None)
+    supplier = Supplier(coordinator_id=actor.organisation_id, **values)
     db.session.add(supplier)
     db.session.flush()
     audit.record(actor.user_id, "supplier.create", "supplier", supplier.id, after=values)
-    db.session.commit()
     return supplier
 
 
 def update_supplier(actor: Actor, supplier_id: int, data: SupplierData) -> Supplier:
     _require_coordinator(actor)
     supplier = get_supplier(actor, supplier_id)
-    values = _clean(data, supplier.id)
+    values = _clean(actor, data, supplier.id)
     before = {name: getattr(supplier, name) for name in FIELDS}
     changed = {name: value for name, value in values.items() if before[name] != value}
     if changed:
@@ -93,11 +89,10 @@ def update_supplier(actor: Actor, supplier_id: int, data: SupplierData) -> Suppl
             before={name: before[name] for name in changed},
             after=changed,
         )
-        db.session.commit()
     return supplier
 
 
-def _clean(data: SupplierData, supplier_id: int | None) -> dict[str, str]:
+def _clean(actor: Actor, data: SupplierData, supplier_id: int | None) -> dict[str, str]:
     values = {name: " ".join(str(value or "").split()) for name, value in asdict(data).items()}
     if not values["name"]:
         raise ServiceError("La raison sociale du fournisseur est obligatoire.")
@@ -112,7 +107,7 @@ def _clean(data: SupplierData, supplier_id: int | None) -> dict[str, str]:
         values["vat_number"] = _clean_vat(values["vat_number"], values["siret"])
     values["contact_email"] = values["contact_email"].lower()
     same_siret = db.session.scalar(
-        select(Supplier).where(Supplier.siret == values["siret"], Supplier.id != (supplier_id or 0))
+        scope.suppliers(actor).where(Supplier.siret == values["siret"], Supplier.id != (supplier_id or 0))
     )
     if same_siret is not None:
         raise ServiceError(f"Le fournisseur « {same_siret.name} » porte déjà le SIRET {values['siret']}.")

@@ -29,6 +29,8 @@ class World:
 
 
 PRINCIPALS = ("anonymous", "agent_a", "agent_b", "signatory_a", "coordinator", "accountant", "admin")
+# The principals of a second coordinator ("Autre coordonnateur"), who must reach nothing of the first.
+OTHER_PRINCIPALS = ("other_agent", "other_coordinator", "other_accountant", "other_admin")
 
 
 @pytest.fixture
@@ -66,6 +68,8 @@ def _build_world() -> World:
     db.session.commit()
     lots_ids = _aggregated_campaign(group, commune_a, commune_b, item, users)
     contract_ids = _awarded_contract(group, commune_a, commune_b, item, users)
+    invoice_ids = _recovered_invoice(commune_a, commune_b, users)
+    other_ids = _other_coordinator(users, item)
     return World(
         ids={
             "capi": capi.id,
@@ -78,7 +82,8 @@ def _build_world() -> World:
             "upload_a_spare": uploads[1].id,
             **lots_ids,
             **contract_ids,
-            **_recovered_invoice(commune_a, commune_b, users),
+            **invoice_ids,
+            **other_ids,
         },
         emails={name: user.email for name, user in users.items()},
     )
@@ -199,14 +204,17 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
 
     from groupement.core.access import Actor
     from groupement.invoices.allocation import AllocationKey
+    from groupement.invoices.importing import import_invoice
     from groupement.invoices.models import Allocation
-    from groupement.invoices.service import import_invoice, issue_recovery_titles, split_invoice
+    from groupement.invoices.recovery import issue_recovery_titles
+    from groupement.invoices.splitting import split_invoice
 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
-    invoice = import_invoice(None, sample.name, sample.read_bytes())
-    split_invoice(None, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     accountant = Actor(users["accountant"].id, Role.ACCOUNTANT, users["accountant"].organisation_id)
+    invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     titles = {t.commune_id: t for t in issue_recovery_titles(accountant, invoice.id, utcnow().date() + timedelta(30))}
+    db.session.commit()  # services flush only: the world is committed like a request would
     allocations = {a.commune_id: a for a in db.session.scalars(select(Allocation))}
     return {
         "invoice": invoice.id,
@@ -215,6 +223,71 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
         "allocation_b": allocations[commune_b.id].id,
         "title_a": titles[commune_a.id].id,
         "title_b": titles[commune_b.id].id,
+    }
+
+
+def _other_coordinator(users, laptop) -> dict[str, int]:
+    """A second coordinator with its own groupement, member commune, users, supplier, campaign,
+    lot, offer, contract and order, and the same sample invoice split, titled and partly paid."""
+    from pathlib import Path
+
+    from groupement.contracts.orders import place_order
+    from groupement.core.access import Actor
+    from groupement.invoices.allocation import AllocationKey
+    from groupement.invoices.importing import import_invoice
+    from groupement.invoices.recovery import issue_recovery_titles, record_payment
+    from groupement.invoices.splitting import split_invoice
+
+    make = factories
+    other = make.coordinator(name="Autre coordonnateur", siren="200066793", siret=None)
+    commune = make.organisation(name="Commune autre")
+    group = make.groupement(other)
+    make.membership(group, commune)
+    for name, role, organisation in (
+        ("other_agent", Role.AGENT, commune),
+        ("other_coordinator", Role.COORDINATOR, other),
+        ("other_accountant", Role.ACCOUNTANT, other),
+        ("other_admin", Role.ADMIN, other),
+    ):
+        users[name] = make.user(role, organisation)
+    now = utcnow()
+    campaign = make.campaign(
+        group,
+        [laptop],
+        title="Recensement autre",
+        opens_at=now - timedelta(days=120),
+        closes_at=now - timedelta(days=90),
+    )
+    make.submission(campaign, commune, {laptop: 5}, status=SubmissionStatus.VALIDATED)
+    db.session.commit()
+    aggregate_campaign(None, campaign.id)
+    lot = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
+    supplier = make.supplier(other, name="Fournisseur de l'autre")
+    offer = make.offer(lot, supplier)
+    today = now.date()
+    contract = make.contract(offer, notified_on=today - timedelta(days=60), start_date=today - timedelta(days=50))
+    db.session.commit()
+    agent = Actor(users["other_agent"].id, Role.AGENT, commune.id)
+    order = place_order(agent, contract.id, [(contract.prices[0].id, 1)], "Mairie de la commune autre")
+    accountant = Actor(users["other_accountant"].id, Role.ACCOUNTANT, other.id)
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
+    invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune.insee_code])
+    (title,) = issue_recovery_titles(accountant, invoice.id, today + timedelta(30))
+    record_payment(accountant, title.id, today, Decimal("10.00"))
+    db.session.commit()
+    return {
+        "other": other.id,
+        "other_commune": commune.id,
+        "other_campaign": campaign.id,
+        "other_lot": lot.id,
+        "other_supplier": supplier.id,
+        "other_offer": offer.id,
+        "other_contract": contract.id,
+        "other_order": order.id,
+        "other_invoice": invoice.id,
+        "other_invoice_check": next(c.id for c in invoice.checks if not c.ok),
+        "other_title": title.id,
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_token_of
-from tests.e2e.conftest import PRINCIPALS
+from tests.e2e.conftest import OTHER_PRINCIPALS, PRINCIPALS
 
 COMMUNE_USERS = {"agent_a", "agent_b", "signatory_a"}
 COORDINATION = {"coordinator", "accountant", "admin"}
@@ -417,6 +417,72 @@ OUT_OF_SCOPE = {
     ),
 }
 
+FIRST_WORLD = ("agent_a", "agent_b", "signatory_a", "coordinator", "accountant", "admin")
+# The other coordinator's objects, for every object type: not found for every principal of the first.
+OTHER_COORDINATORS_OBJECTS = {
+    ("offers.edit_supplier (autre coordonnateur)", "GET"): lambda ids: (
+        f"/fournisseurs/{ids['other_supplier']}/modifier"
+    ),
+    ("invoices.show (autre coordonnateur)", "GET"): lambda ids: f"/factures/{ids['other_invoice']}",
+    ("invoices.match (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/rapprocher",
+    ("invoices.split (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/repartir",
+    ("invoices.issue_titles (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/titres",
+    ("invoices.resolve (autre coordonnateur)", "POST"): (
+        lambda ids: f"/factures/controles/{ids['other_invoice_check']}"
+    ),
+    ("invoices.statement (autre coordonnateur)", "GET"): (
+        lambda ids: f"/factures/{ids['other_invoice']}/communes/{ids['other_commune']}"
+    ),
+    ("invoices.titles_export_csv (autre coordonnateur)", "GET"): (
+        lambda ids: f"/factures/titres.csv?facture={ids['other_invoice']}"
+    ),
+    ("invoices.ledger (autre coordonnateur)", "GET"): lambda ids: f"/communes/{ids['other_commune']}/grand-livre",
+    ("invoices.record_payment (autre coordonnateur)", "POST"): (
+        lambda ids: f"/factures/titres/{ids['other_title']}/encaissement"
+    ),
+    ("invoices.contract (autre coordonnateur)", "GET"): lambda ids: f"/factures/contrats/{ids['other_contract']}",
+    ("offers.show (autre coordonnateur)", "GET"): lambda ids: f"/offres/{ids['other_offer']}",
+    ("contracts.show (autre coordonnateur)", "GET"): lambda ids: f"/contrats/{ids['other_contract']}",
+    ("orders.show (autre coordonnateur)", "GET"): lambda ids: f"/commandes/{ids['other_order']}",
+    ("campaigns.board (autre coordonnateur)", "GET"): lambda ids: f"/campagnes/{ids['other_campaign']}",
+    ("lots.show (autre coordonnateur)", "GET"): lambda ids: f"/lots/{ids['other_lot']}",
+}
+
+
+def _not_found_for_whoever_may_use_the_route(key: tuple[str, str], principals) -> dict[str, int]:
+    """404 for the principals the route serves; the others are refused by their role first (403)."""
+    name, method = key
+    expected = ALL_RULES[(name.split(" (")[0], method)][1]
+    same_role = {"other_agent": "agent_a"}
+    return {p: 403 if expected.get(same_role.get(p, p.removeprefix("other_"))) == 403 else 404 for p in principals}
+
+
+OUT_OF_SCOPE.update(
+    {
+        key: (path_of, _not_found_for_whoever_may_use_the_route(key, FIRST_WORLD))
+        for key, path_of in OTHER_COORDINATORS_OBJECTS.items()
+    }
+)
+# The first world's objects, for every object type: not found for the other coordinator's principals.
+FIRST_COORDINATORS_OBJECTS = {
+    ("offers.edit_supplier", "GET"): lambda ids: f"/fournisseurs/{ids['supplier']}/modifier",
+    ("invoices.show", "GET"): lambda ids: f"/factures/{ids['invoice']}",
+    ("invoices.match", "POST"): lambda ids: f"/factures/{ids['invoice']}/rapprocher",
+    ("invoices.split", "POST"): lambda ids: f"/factures/{ids['invoice']}/repartir",
+    ("invoices.issue_titles", "POST"): lambda ids: f"/factures/{ids['invoice']}/titres",
+    ("invoices.resolve", "POST"): lambda ids: f"/factures/controles/{ids['invoice_check']}",
+    ("invoices.statement", "GET"): lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}",
+    ("invoices.titles_export_csv", "GET"): lambda ids: f"/factures/titres.csv?facture={ids['invoice']}",
+    ("invoices.ledger", "GET"): lambda ids: f"/communes/{ids['commune_a']}/grand-livre",
+    ("invoices.record_payment", "POST"): lambda ids: f"/factures/titres/{ids['title_a']}/encaissement",
+    ("invoices.contract", "GET"): lambda ids: f"/factures/contrats/{ids['contract']}",
+    ("offers.show", "GET"): lambda ids: f"/offres/{ids['offer']}",
+    ("contracts.show", "GET"): lambda ids: f"/contrats/{ids['contract']}",
+    ("orders.show", "GET"): lambda ids: f"/commandes/{ids['order_a']}",
+    ("campaigns.board", "GET"): lambda ids: f"/campagnes/{ids['campaign']}",
+    ("lots.show", "GET"): lambda ids: f"/lots/{ids['lot']}",
+}
+
 
 def routes(app) -> set[tuple[str, str]]:
     return {
@@ -473,3 +539,16 @@ def test_every_post_without_a_csrf_token_is_refused(app, principal, client_as, w
         response = client.post(path, data={"email": "x@y.fr", "password": "x"})
         assert response.status_code == 400, f"{path} accepté sans jeton CSRF"
         assert "jeton de sécurité" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("principal", OTHER_PRINCIPALS)
+def test_the_other_coordinators_principals_reach_nothing_of_the_first(principal, client_as, world):
+    client = client_as(principal)
+    failures = []
+    for (endpoint, method), path_of in FIRST_COORDINATORS_OBJECTS.items():
+        path = path_of(world.ids)
+        response = _request(client, method, path)
+        want = _not_found_for_whoever_may_use_the_route((endpoint, method), [principal])[principal]
+        if response.status_code != want:
+            failures.append(f"{method} {path} ({endpoint}) : {response.status_code}, attendu {want}")
+    assert failures == []

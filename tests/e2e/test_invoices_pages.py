@@ -245,7 +245,8 @@ def test_the_accountant_matches_resolves_splits_issues_titles_and_records_a_paym
         data={"csrf_token": token(client), "paid_on": "2026-07-02", "amount": "5000"},
     )
     assert "Montant invalide" in followed(client, too_much)
-    assert count(app, Payment) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Payment.title_id == title_id)) == 1
 
     ledger = flat(client.get(f"/communes/{world.ids['commune_a']}/grand-livre").get_data(as_text=True))
     assert "Grand livre — Commune A" in ledger and "FA-2026-117" in ledger and "F124212" in ledger

@@ -16,14 +16,16 @@ from sqlalchemy import func, select
 from groupement.campaigns.models import NeedLine, Submission
 from groupement.campaigns.needs import NeedEntry, NeedsConflict, needs_grid, save_needs
 from groupement.campaigns.rules import SubmissionStatus
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import ServiceError
 from groupement.core.timeutil import utcnow
+from groupement.core.transaction import unit_of_work
 from groupement.extensions import db
 from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.importing import InvoiceRejected, import_invoice
 from groupement.invoices.models import Allocation, Invoice
-from groupement.invoices.service import InvoiceRejected, import_invoice, split_invoice
+from groupement.invoices.splitting import split_invoice
 from groupement.lots.models import LotLineShare
 from groupement.lots.service import aggregate_campaign
 
@@ -38,6 +40,16 @@ pytestmark = [
 
 JOIN_TIMEOUT = 120
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
+
+
+def committed(job: Callable[[], object]) -> Callable[[], object]:
+    """The job in its own unit of work, as a request or a CLI command runs it: services never commit."""
+
+    def run() -> object:
+        with unit_of_work():
+            return job()
+
+    return run
 
 
 def run_together(app, jobs: list[Callable[[], object]]) -> list[tuple[str, object]]:
@@ -177,11 +189,13 @@ def test_the_same_invoice_split_twice_at_once_gives_one_split(app, make, databas
     for insee, population in (("38053", 29816), ("38553", 19018), ("38172", 1672), ("38136", 590)):
         make.membership(group, make.organisation(insee_code=insee, population=population))
         codes.append(insee)
+    accountant = system_actor(capi.id)
+    invoice_id = import_invoice(accountant, UBL.name, UBL.read_bytes()).id
     database.session.commit()
-    invoice_id = import_invoice(None, UBL.name, UBL.read_bytes()).id
 
     outcomes = run_together(
-        app, [lambda: split_invoice(None, invoice_id, AllocationKey.POPULATION, codes) for _ in range(2)]
+        app,
+        [committed(lambda: split_invoice(accountant, invoice_id, AllocationKey.POPULATION, codes)) for _ in range(2)],
     )
 
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
@@ -196,10 +210,14 @@ def test_the_same_invoice_split_twice_at_once_gives_one_split(app, make, databas
     assert database.session.scalar(splits) == 1
 
 
-def test_two_imports_of_the_same_invoice_at_once_give_one_invoice(app, database):
+def test_two_imports_of_the_same_invoice_at_once_give_one_invoice(app, make, database):
     content = UBL.read_bytes()
+    accountant = system_actor(make.coordinator().id)
+    database.session.commit()
 
-    outcomes = run_together(app, [lambda: import_invoice(None, UBL.name, content).id for _ in range(2)])
+    outcomes = run_together(
+        app, [committed(lambda: import_invoice(accountant, UBL.name, content).id) for _ in range(2)]
+    )
 
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     error = next(value for kind, value in outcomes if kind == "error")

@@ -18,9 +18,10 @@ from groupement.catalog.models import CatalogItem
 from groupement.catalog.rules import CATALOG_COLUMNS
 from groupement.core.audit_log import AuditEvent
 from groupement.core.timeutil import utcnow
-from groupement.invoices import service as invoice_service
+from groupement.invoices import importing as invoice_service
+from groupement.invoices.importing import import_invoice
 from groupement.invoices.models import Invoice, InvoiceLine
-from groupement.invoices.service import import_invoice
+from tests import factories
 
 # Real commits: what the code commits must be seen by other connections or threads.
 pytestmark = pytest.mark.real_commits
@@ -67,15 +68,17 @@ def test_an_exception_after_the_invoice_is_flushed_leaves_no_invoice(database, m
     def crash(*args, **kwargs):
         raise RuntimeError("panne au milieu de l'import")
 
+    actor = factories.cli_actor()
+    database.session.commit()
     monkeypatch.setattr(invoice_service.audit, "record", crash)
     with pytest.raises(RuntimeError):
-        import_invoice(None, UBL.name, UBL.read_bytes())
+        import_invoice(actor, UBL.name, UBL.read_bytes())
     assert committed_count(database, Invoice) == 0
     database.session.rollback()
     assert database.session.scalar(select(func.count()).select_from(Invoice)) == 0
     assert database.session.scalar(select(func.count()).select_from(InvoiceLine)) == 0
     monkeypatch.undo()
-    assert import_invoice(None, UBL.name, UBL.read_bytes()).id  # not taken for a duplicate afterwards
+    assert import_invoice(actor, UBL.name, UBL.read_bytes()).id  # not taken for a duplicate afterwards
 
 
 def test_a_full_disk_while_exporting_gives_a_french_error_and_exit_code_1(app, make, database, tmp_path, monkeypatch):

@@ -22,8 +22,9 @@ from groupement.catalog.reference_data import catalog_paths
 from groupement.catalog.rules import CATALOG_COLUMNS
 from groupement.core.errors import ServiceError
 from groupement.extensions import db
-from groupement.invoices.service import import_invoice
+from groupement.invoices.importing import import_invoice
 from groupement.tenders.offers import import_offer
+from tests import factories
 from tests.integration.test_needs_upload import exported, setting  # noqa: F401  (fixture)
 from tests.integration.test_offers import priced_dqe, tender  # noqa: F401  (fixture)
 
@@ -245,21 +246,24 @@ def test_offer_import_survives_broken_workbooks(database, tender):  # noqa: F811
 
 
 def test_invoice_import_survives_broken_xml(database):
+    actor = factories.cli_actor()
+
     @FUZZ
     @given(content=xml_files())
     def check(content):
-        _refused_or_done(lambda: import_invoice(None, "facture.xml", content))
+        _refused_or_done(lambda: import_invoice(actor, "facture.xml", content))
 
     check()
 
 
 def test_invoice_import_survives_broken_spreadsheets(database):
     valid = _invoice_workbook()
+    actor = factories.cli_actor()
 
     @FUZZ
     @given(content=workbooks(valid))
     def check(content):
-        _refused_or_done(lambda: import_invoice(None, "facture.xlsx", content))
+        _refused_or_done(lambda: import_invoice(actor, "facture.xlsx", content))
 
     check()
 
@@ -298,6 +302,8 @@ def test_the_catalog_import_command_survives_broken_csv(app, database, tmp_path)
 
 def test_the_invoice_import_command_survives_broken_xml(app, database, tmp_path):
     path = tmp_path / "facture.xml"
+    factories.coordinator()  # the command acts for the only coordinator
+    database.session.commit()
 
     @settings(FUZZ, max_examples=25)
     @given(content=xml_files())

@@ -22,13 +22,21 @@ def count(database, model) -> int:
 
 
 @pytest.fixture
-def runner(app, database):
+def capi(make, database):
+    """The only coordinator of the database: the commands act for it without --coordinateur."""
+    coordinator = make.coordinator()
+    database.session.commit()
+    return coordinator
+
+
+@pytest.fixture
+def runner(app, capi):
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def members(make, database):
-    group = make.groupement(make.coordinator())
+def members(make, database, capi):
+    group = make.groupement(capi)
     for name, insee, population in COMMUNES:
         make.membership(group, make.organisation(name=name, insee_code=insee, population=population))
     database.session.commit()
@@ -198,3 +206,22 @@ def test_split_in_text_prints_each_commune_and_refuses_an_unknown_commune(runner
     assert "répartie à parts égales entre 2 commune(s)" in result.output
     assert "38053 Bourgoin-Jallieu : HT 50,00\u00a0€" in result.output
     assert "Total : HT 100,00\u00a0€ ; TVA 4,90\u00a0€ ; TTC 104,90\u00a0€." in result.output
+
+
+def test_with_two_coordinators_the_command_needs_one_and_acts_for_it(runner, make, database, capi):
+    other = make.coordinator(name="Autre coordonnateur", siren="200066793", siret=None)
+    database.session.commit()
+    sample = str(SAMPLES / "ubl21_en16931_fr.xml")
+
+    refused = runner.invoke(args=["invoice", "import", sample])
+    assert refused.exit_code == 1 and "--coordinateur" in refused.output
+    assert count(database, Invoice) == 0
+
+    result = runner.invoke(args=["invoice", "import", sample, "--json", "--coordinateur", other.siren])
+    assert result.exit_code == 0, result.output
+    database.session.expire_all()
+    invoice = database.session.get(Invoice, json.loads(result.output)["id"])
+    assert invoice.coordinator_id == other.id
+    # The other coordinator's invoice is not found when acting for the first one.
+    split = runner.invoke(args=["invoice", "split", str(invoice.id), "--key", "equal", "--coordinateur", capi.siren])
+    assert split.exit_code == 1 and "introuvable" in split.output

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden
+from groupement.invoices.importing import InvoiceRejected, import_invoice
 from groupement.invoices.models import Invoice, InvoiceLine
-from groupement.invoices.service import InvoiceRejected, import_invoice
 from groupement.invoices.states import InvoiceKind, InvoiceStatus
+from tests import factories
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 
@@ -27,7 +28,7 @@ def count(database, model):
     ],
 )
 def test_the_shared_samples_import_with_their_exact_totals(database, file_name, number, lines, ht, vat, ttc):
-    invoice = import_invoice(None, file_name, (SAMPLES / file_name).read_bytes())
+    invoice = import_invoice(factories.cli_actor(), file_name, (SAMPLES / file_name).read_bytes())
     assert (invoice.number, len(invoice.lines)) == (number, lines)
     assert (invoice.total_ht, invoice.total_vat, invoice.total_ttc) == (Decimal(ht), Decimal(vat), Decimal(ttc))
     assert invoice.kind is InvoiceKind.INVOICE and invoice.status is InvoiceStatus.IMPORTED
@@ -37,10 +38,10 @@ def test_the_shared_samples_import_with_their_exact_totals(database, file_name, 
 
 def test_a_duplicate_is_refused_and_nothing_more_is_written(database):
     content = (SAMPLES / "ubl21_en16931_fr.xml").read_bytes()
-    import_invoice(None, "a.xml", content)
+    import_invoice(factories.cli_actor(), "a.xml", content)
     before = (count(database, Invoice), count(database, InvoiceLine), count(database, AuditEvent))
     with pytest.raises(InvoiceRejected) as rejected:
-        import_invoice(None, "b.xml", content)
+        import_invoice(factories.cli_actor(), "b.xml", content)
     assert "déjà été importée" in rejected.value.reasons[0]
     assert (count(database, Invoice), count(database, InvoiceLine), count(database, AuditEvent)) == before
 
@@ -51,7 +52,7 @@ def test_a_sample_altered_by_one_cent_in_a_line_is_refused_with_the_rule_named(d
     altered = content.replace(">135.00</cbc:LineExtensionAmount>", ">135.01</cbc:LineExtensionAmount>", 1)
     assert altered != content
     with pytest.raises(InvoiceRejected) as rejected:
-        import_invoice(None, "altere.xml", altered.encode())
+        import_invoice(factories.cli_actor(), "altere.xml", altered.encode())
     assert any(reason.startswith("BR-CO-10") for reason in rejected.value.reasons)
     assert count(database, Invoice) == 0
 
@@ -60,7 +61,7 @@ def test_a_credit_note_is_stored_negative(database):
     content = (SAMPLES / "cii_en16931_example1.xml").read_text(encoding="utf-8")
     credit = content.replace(">380<", ">381<", 1)
     assert credit != content
-    invoice = import_invoice(None, "avoir.xml", credit.encode())
+    invoice = import_invoice(factories.cli_actor(), "avoir.xml", credit.encode())
     assert invoice.kind is InvoiceKind.CREDIT_NOTE
     assert (invoice.total_ht, invoice.total_ttc) == (Decimal("-229.60"), Decimal("-250.33"))
     assert sum(line.net_amount for line in invoice.lines) == Decimal("-229.60")

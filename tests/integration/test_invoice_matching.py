@@ -7,7 +7,8 @@ from groupement.campaigns.rules import SubmissionStatus
 from groupement.contracts.orders import place_order, record_delivery
 from groupement.core.access import Role
 from groupement.core.timeutil import paris_today, utcnow
-from groupement.invoices.service import import_invoice, match_invoice
+from groupement.invoices.importing import import_invoice
+from groupement.invoices.matching import match_invoice
 from groupement.lots.models import Lot
 from groupement.lots.service import aggregate_campaign
 

@@ -8,16 +8,12 @@ from sqlalchemy import func, select
 from groupement.core.access import Role
 from groupement.core.errors import NotFound, ServiceError
 from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.importing import import_invoice
+from groupement.invoices.ledgers import commune_ledger, commune_statement
+from groupement.invoices.matching import resolve_check
 from groupement.invoices.models import Allocation, AllocationVat, RecoveryTitle
-from groupement.invoices.service import (
-    commune_ledger,
-    commune_statement,
-    import_invoice,
-    issue_recovery_titles,
-    record_payment,
-    resolve_check,
-    split_invoice,
-)
+from groupement.invoices.recovery import issue_recovery_titles, record_payment
+from groupement.invoices.splitting import split_invoice
 from groupement.invoices.states import CheckResolution, InvoiceStatus
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"

@@ -12,7 +12,7 @@ from groupement.core import formatting, transaction
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.timeutil import paris_today
-from groupement.invoices import pages, service
+from groupement.invoices import importing, ledgers, matching, pages, recovery, splitting
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.statements import invoices_board_xlsx, statement_pdf, statement_xlsx, titles_csv, titles_xlsx
 from groupement.invoices.states import CheckResolution
@@ -86,8 +86,8 @@ def upload():
     file_name = storage.filename or "facture"
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     try:
-        invoice = service.import_invoice(current_actor(), file_name, storage.read(limit + 1))
-    except service.InvoiceRejected as rejected:
+        invoice = importing.import_invoice(current_actor(), file_name, storage.read(limit + 1))
+    except importing.InvoiceRejected as rejected:
         flash(str(rejected), "error")
         return _board_page(form, reasons=list(rejected.reasons), file_name=rejected.file_name, status=422)
     except (NotFound, Forbidden):
@@ -139,8 +139,9 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
 @bp.route("/factures/<int:invoice_id>/rapprocher", methods=["POST"])
 @roles_required(*ACCOUNTING)
 def match(invoice_id: int):
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     if ActionForm().validate_on_submit():
-        report = attempt(lambda: service.match_invoice(current_actor(), invoice_id))
+        report = attempt(lambda: matching.match_invoice(current_actor(), invoice_id))
         if report is not None:
             flash(
                 f"Rapprochement fait : {report.matched} ligne(s) rattachée(s) à une commande, "
@@ -159,7 +160,7 @@ def resolve(check_id: int):
         flash_errors(form, labelled=True)
     else:
         resolution = CheckResolution.DISPUTED if form.dispute.data else CheckResolution.ACCEPTED
-        resolved = attempt(lambda: service.resolve_check(current_actor(), check_id, resolution, form.comment.data))
+        resolved = attempt(lambda: matching.resolve_check(current_actor(), check_id, resolution, form.comment.data))
         if resolved is not None:
             flash(
                 f"Écart {resolved.rule} : {'litige ouvert' if resolution is CheckResolution.DISPUTED else 'accepté'}.",
@@ -172,13 +173,14 @@ def resolve(check_id: int):
 @roles_required(*ACCOUNTING)
 def split(invoice_id: int):
     actor = current_actor()
-    form = split_form([(c.insee_code, c.name) for c in pages.member_communes()])
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
+    form = split_form([(c.insee_code, c.name) for c in pages.member_communes(actor)])
     if not form.validate_on_submit():
         flash_errors(form, labelled=True)
         return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
     key = AllocationKey(form.key.data)
     result = attempt(
-        lambda: service.split_invoice(actor, invoice_id, key, list(form.communes.data), form.manual_percents())
+        lambda: splitting.split_invoice(actor, invoice_id, key, list(form.communes.data), form.manual_percents())
     )
     if result is not None:
         flash(
@@ -192,11 +194,12 @@ def split(invoice_id: int):
 @bp.route("/factures/<int:invoice_id>/titres", methods=["POST"])
 @roles_required(*ACCOUNTING)
 def issue_titles(invoice_id: int):
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = TitlesForm()
     if not form.validate_on_submit():
         flash_errors(form, labelled=True)
     else:
-        titles = attempt(lambda: service.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
+        titles = attempt(lambda: recovery.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
         if titles is not None:
             total = sum((t.amount_ttc for t in titles), Decimal(0))
             flash(
@@ -217,7 +220,7 @@ def record_payment(title_id: int):
         flash_errors(form, labelled=True)
     else:
         payment = attempt(
-            lambda: service.record_payment(
+            lambda: recovery.record_payment(
                 actor, title_id, form.paid_on.data, form.amount.data, form.reference.data or ""
             )
         )
@@ -287,7 +290,7 @@ def _invoice_filter() -> int | None:
 @roles_required(*ACCOUNTING)
 def contract(contract_id: int):
     actor = current_actor()
-    reconciliation = service.contract_reconciliation(actor, contract_id)
+    reconciliation = ledgers.contract_reconciliation(actor, contract_id)
     return render_template(
         "invoices/contract.html",
         rec=reconciliation,
@@ -302,7 +305,7 @@ def ledger(commune_id: int):
     actor = current_actor()
     return render_template(
         "invoices/ledger.html",
-        ledger=service.commune_ledger(actor, commune_id),
+        ledger=ledgers.commune_ledger(actor, commune_id),
         payments=pages.commune_payments(actor, commune_id),
         own=False,
     )
@@ -314,7 +317,7 @@ def my_commune():
     actor = current_actor()
     return render_template(
         "invoices/ledger.html",
-        ledger=service.commune_ledger(actor, actor.organisation_id),
+        ledger=ledgers.commune_ledger(actor, actor.organisation_id),
         payments=pages.commune_payments(actor, actor.organisation_id),
         own=True,
     )

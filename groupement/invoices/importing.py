@@ -1,0 +1,207 @@
+"""Importing a supplier invoice (every format, checked before anything is written) for the
+actor's coordinator, with its identity checks (seller among the coordinator's suppliers, buyer
+among the organisations it reaches)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from groupement.catalog.models import CatalogItem
+from groupement.core import audit, transaction
+from groupement.core.access import Actor
+from groupement.core.errors import Forbidden, ServiceError
+from groupement.extensions import db
+from groupement.invoices import scope as invoice_scope
+from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.models import (
+    Invoice,
+    InvoiceAllowanceCharge,
+    InvoiceCheck,
+    InvoiceLine,
+    InvoiceVat,
+)
+from groupement.invoices.rules import CheckResult, InvoiceData, InvoiceRefused, check_invoice
+from groupement.invoices.scope import ACCOUNTING_ROLES
+from groupement.invoices.states import (
+    InvoiceKind,
+    InvoiceStatus,
+)
+from groupement.organisations import scope
+from groupement.organisations.models import Organisation
+from groupement.tenders.models import Supplier
+
+# EN 16931 has no rule on a line's own arithmetic; PEPPOL's R120 is reported, never blocking
+# (real invoices write returns as a positive quantity with a negative net, for instance).
+WARNING_RULES = frozenset({"PEPPOL-EN16931-R120"})
+KIND_OF_TYPE = {"380": InvoiceKind.INVOICE, "381": InvoiceKind.CREDIT_NOTE, "384": InvoiceKind.CORRECTIVE}
+
+
+class InvoiceRejected(ServiceError):
+    def __init__(self, file_name: str, reasons: list[str]):
+        self.file_name = file_name
+        self.reasons = reasons
+        super().__init__(f"Facture « {file_name} » refusée : rien n'a été enregistré.")
+
+
+def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
+    """Parse, check the arithmetic, refuse duplicates, then write the invoice for the actor's
+    coordinator (the command line acts as its system actor). A credit note is stored with
+    negative amounts."""
+    if actor.role not in ACCOUNTING_ROLES:
+        raise Forbidden("Seuls la comptabilité et le coordonnateur importent les factures.")
+    try:
+        data = parse_invoice(content, file_name)
+    except InvoiceRefused as refused:
+        raise InvoiceRejected(file_name, list(refused.reasons)) from refused
+    results = check_invoice(data)
+    blocking = [r for r in results if not r.ok and r.rule not in WARNING_RULES]
+    if blocking:
+        raise InvoiceRejected(file_name, [r.message for r in blocking])
+    seller_key = data.seller_siret or data.seller_name.strip().upper()
+    if db.session.scalar(
+        select(func.count()).select_from(
+            invoice_scope.invoices(actor)
+            .where(Invoice.seller_key == seller_key, Invoice.number == data.number)
+            .subquery()
+        )
+    ):
+        raise InvoiceRejected(
+            file_name, [f"La facture n° {data.number} de {data.seller_name} a déjà été importée (doublon)."]
+        )
+
+    sign = Decimal(-1) if data.type_code == "381" else Decimal(1)
+    supplier = (
+        db.session.scalar(scope.suppliers(actor).where(Supplier.siret == data.seller_siret))
+        if data.seller_siret
+        else None
+    )
+    invoice = Invoice(
+        coordinator_id=actor.organisation_id,
+        number=data.number,
+        kind=KIND_OF_TYPE[data.type_code],
+        type_code=data.type_code,
+        status=InvoiceStatus.IMPORTED,
+        issue_date=data.issue_date,
+        due_date=data.due_date,
+        currency=data.currency,
+        seller_key=seller_key,
+        seller_name=data.seller_name,
+        seller_siret=data.seller_siret,
+        seller_vat=data.seller_vat,
+        buyer_name=data.buyer_name,
+        buyer_siret=data.buyer_siret,
+        order_reference=data.order_reference,
+        supplier_id=supplier.id if supplier else None,
+        source_format=data.source_format,
+        file_name=file_name[:255],
+        total_ht=sign * data.tax_exclusive,
+        total_vat=sign * data.tax_total,
+        total_ttc=sign * data.tax_inclusive,
+        imported_by_id=actor.user_id,
+    )
+    invoice.lines = [_line(position, line, sign) for position, line in enumerate(data.lines, start=1)]
+    catalog = {
+        item.ref: item
+        for item in db.session.scalars(
+            select(CatalogItem).where(CatalogItem.ref.in_({line.item_ref for line in invoice.lines if line.item_ref}))
+        )
+    }
+    for line in invoice.lines:
+        if item := catalog.get(line.item_ref or ""):
+            line.item_id, line.account = item.id, item.account
+    invoice.vat = [
+        InvoiceVat(category=v.category, rate=v.rate, base=sign * v.taxable_amount, amount=sign * v.tax_amount)
+        for v in data.vat_breakdown
+    ]
+    invoice.allowances_charges = [
+        InvoiceAllowanceCharge(
+            is_charge=ac.is_charge,
+            amount=sign * (ac.amount if ac.is_charge else -ac.amount),
+            vat_category=ac.vat_category,
+            vat_rate=ac.vat_rate,
+            reason=ac.reason[:200],
+        )
+        for ac in data.allowances_charges
+    ]
+    invoice.checks = [_check("arithmetic", r) for r in results] + [
+        _check("identity", r) for r in _identity_checks(actor, data, supplier)
+    ]
+    try:
+        # A concurrent import of the same invoice: the unique constraint refuses the second one,
+        # and only this attempt is undone.
+        with transaction.savepoint():
+            db.session.add(invoice)
+            db.session.flush()
+    except IntegrityError:
+        raise InvoiceRejected(file_name, [f"La facture n° {data.number} a déjà été importée (doublon)."]) from None
+    audit.record(
+        actor.user_id,
+        "invoice.import",
+        "invoice",
+        invoice.id,
+        after={
+            "number": invoice.number,
+            "kind": invoice.kind,
+            "seller": invoice.seller_name,
+            "total_ht": invoice.total_ht,
+            "total_ttc": invoice.total_ttc,
+            "file": file_name,
+        },
+    )
+    return invoice
+
+
+def _line(position: int, line, sign: Decimal) -> InvoiceLine:
+    return InvoiceLine(
+        position=position,
+        line_id=line.line_id[:40],
+        item_ref=line.item_ref[:60] if line.item_ref else None,
+        description=line.description[:500],
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        net_amount=sign * line.net_amount,
+        vat_category=line.vat_category,
+        vat_rate=line.vat_rate,
+        order_reference=line.order_ref[:60] if line.order_ref else None,
+        commune_id=None,
+    )
+
+
+def _check(kind: str, result: CheckResult) -> InvoiceCheck:
+    return InvoiceCheck(kind=kind, rule=result.rule, ok=result.ok, message=result.message)
+
+
+def _identity_checks(actor: Actor, data: InvoiceData, supplier: Supplier | None) -> list[CheckResult]:
+    """Unknown seller or buyer: warnings for the accountant to decide, never a refusal."""
+    results = [
+        CheckResult("VENDEUR", True, f"Vendeur reconnu : {supplier.name} (SIRET {supplier.siret}).")
+        if supplier
+        else CheckResult(
+            "VENDEUR",
+            False,
+            f"Vendeur « {data.seller_name} » inconnu des fournisseurs"
+            + (f" (SIRET {data.seller_siret})." if data.seller_siret else " : aucun SIRET sur la facture."),
+        )
+    ]
+    buyer = None
+    if data.buyer_siret:
+        buyer = db.session.scalar(
+            scope.organisations(actor).where(
+                (Organisation.siret == data.buyer_siret) | (Organisation.siren == data.buyer_siret[:9])
+            )
+        )
+    if buyer is not None:
+        results.append(CheckResult("ACHETEUR", True, f"Acheteur reconnu : {buyer.name}."))
+    else:
+        results.append(
+            CheckResult(
+                "ACHETEUR",
+                False,
+                f"Acheteur « {data.buyer_name} » : ni le coordonnateur ni une commune membre"
+                + (f" (SIRET {data.buyer_siret})." if data.buyer_siret else " (aucun SIRET sur la facture)."),
+            )
+        )
+    return results
