@@ -1,5 +1,6 @@
 """Needs campaign use cases: the coordinator's (create, open, close, reopen) and the communes'
-(save, submit, validate, send back). Each commits once and audits what it changed."""
+(save, submit, validate, send back). Each flushes and audits what it changed; the request or
+CLI command around it commits (core/transaction.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submis
 from groupement.campaigns.rules import (
     CampaignStatus,
     EntryWindow,
+    InvalidQuantity,
     SubmissionStatus,
-    TransitionRefused,
     check_campaign_transition,
     check_reopen,
     check_send_back,
@@ -26,11 +27,12 @@ from groupement.campaigns.rules import (
     check_validate,
     effective_status,
     estimated_amount,
+    estimated_line_amount,
     joined_families,
     parse_quantity,
 )
 from groupement.catalog.models import CatalogItem
-from groupement.core import audit
+from groupement.core import audit, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -97,7 +99,6 @@ def create_campaign(
             "closes_at": closes_at,
         },
     )
-    db.session.commit()
     return campaign
 
 
@@ -106,10 +107,7 @@ def change_campaign_status(actor: Actor, campaign_id: int, action: str) -> Campa
     _require(actor, Role.COORDINATOR, "Seul le coordonnateur ouvre ou clôture une campagne.")
     campaign = scope.get_campaign(actor, campaign_id)
     before = campaign.status
-    try:
-        campaign.status = check_campaign_transition(action, before)
-    except TransitionRefused as refused:
-        raise ServiceError(str(refused)) from refused
+    campaign.status = check_campaign_transition(action, before)  # TransitionRefused is a ServiceError
     audit.record(
         actor.user_id,
         f"campaign.{action}",
@@ -118,7 +116,6 @@ def change_campaign_status(actor: Actor, campaign_id: int, action: str) -> Campa
         before={"status": before},
         after={"status": campaign.status},
     )
-    db.session.commit()
     return campaign
 
 
@@ -138,7 +135,6 @@ def close_expired_campaigns(now: datetime | None = None) -> list[Campaign]:
             before={"status": CampaignStatus.OPEN},
             after={"status": CampaignStatus.CLOSED, "reason": "date limite atteinte"},
         )
-    db.session.commit()
     return list(expired)
 
 
@@ -152,10 +148,7 @@ def reopen_submission(
         submission = Submission(campaign_id=campaign.id, commune_id=commune.id)
         db.session.add(submission)
     window = _window(campaign, submission, now)
-    try:
-        submission.status = check_reopen(window, actor.role, reason)
-    except TransitionRefused as refused:
-        raise ServiceError(str(refused)) from refused
+    submission.status = check_reopen(window, actor.role, reason)
     before = window.submission_status
     submission.reopened = True
     submission.comment = reason.strip()
@@ -169,7 +162,7 @@ def reopen_submission(
         before={"status": before},
         after={"status": submission.status, "reason": reason.strip()},
     )
-    db.session.commit()
+    db.session.flush()
     return submission
 
 
@@ -233,7 +226,7 @@ class GridLine:
 
     @cached_property  # read three times a render (the line, its family's total, the grid's); never changed
     def amount(self) -> Decimal:
-        return estimated_amount([(self.quantity, self.item.unit_price_ht)])
+        return estimated_line_amount(self.quantity, self.item.unit_price_ht)
 
 
 @dataclass
@@ -319,7 +312,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
             )
         try:
             quantity = parse_quantity(entry.quantity)
-        except ValueError as error:
+        except InvalidQuantity as error:
             errors[entry.item_id] = str(error)
             continue
         comment = (entry.comment or "").strip()
@@ -363,8 +356,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
                 )
             )
     if conflicts:
-        db.session.rollback()
-        raise NeedsConflict(conflicts)
+        raise NeedsConflict(conflicts)  # the unit of work rolls back, releasing the row locks
 
     created: list[dict] = []
     updates: list[tuple[int, dict, dict]] = []
@@ -391,22 +383,22 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
     if created:
         # One multi-row INSERT, then the audit events: an upload may add thousands of lines.
         try:
-            inserted = db.session.execute(
-                insert(NeedLine).returning(NeedLine.id, NeedLine.item_id),
-                [
-                    {
-                        **values,
-                        "submission_id": submission.id,
-                        "version": 1,
-                        "updated_by_id": actor.user_id,
-                        "updated_at": moment,
-                    }
-                    for values in created
-                ],
-            ).all()
+            with transaction.savepoint():
+                inserted = db.session.execute(
+                    insert(NeedLine).returning(NeedLine.id, NeedLine.item_id),
+                    [
+                        {
+                            **values,
+                            "submission_id": submission.id,
+                            "version": 1,
+                            "updated_by_id": actor.user_id,
+                            "updated_at": moment,
+                        }
+                        for values in created
+                    ],
+                ).all()
         except IntegrityError:
             # Another save created one of these lines between our read and our insert.
-            db.session.rollback()
             raise NeedsConflict([]) from None
         values_of = {values["item_id"]: values for values in created}
         audit.record_many(
@@ -431,12 +423,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
         changed += len(created)
     if changed:
         _touch(submission, actor)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another save created the same line between our read and our insert.
-        db.session.rollback()
-        raise NeedsConflict([]) from None
+    db.session.flush()
     return changed
 
 
@@ -461,15 +448,12 @@ def _submission_step(
     commune = _participant(campaign, actor.organisation_id)
     submission = _submission_for_update(campaign.id, commune.id)
     window = _window(campaign, submission, now)
-    try:
-        if step == "submit":
-            target = check_submit(window, actor.role)
-        elif step == "validate":
-            target = check_validate(window, actor.role)
-        else:
-            target = check_send_back(window, actor.role, comment)
-    except TransitionRefused as refused:
-        raise ServiceError(str(refused)) from refused
+    if step == "submit":
+        target = check_submit(window, actor.role)
+    elif step == "validate":
+        target = check_validate(window, actor.role)
+    else:
+        target = check_send_back(window, actor.role, comment)
     before = submission.status
     submission.status = target
     moment = now or utcnow()
@@ -490,7 +474,7 @@ def _submission_step(
         before={"status": before},
         after={"status": target, **({"comment": comment.strip()} if comment else {})},
     )
-    db.session.commit()
+    db.session.flush()
     return submission
 
 

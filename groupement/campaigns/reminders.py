@@ -82,7 +82,7 @@ def remind_late_communes(actor: Actor | None, campaign_id: int, now: datetime | 
             "by": "coordonnateur" if actor else "système",
         },
     )
-    db.session.commit()
+    db.session.flush()
     return report
 
 

@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from groupement.lots.rules import LotRuleError
+
 
 @dataclass(frozen=True)
 class NeedRow:
@@ -30,7 +32,7 @@ def aggregate(needs: Iterable[NeedRow]) -> list[AggregatedLine]:
     by_item: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for need in needs:
         if need.quantity < 0:
-            raise ValueError(f"quantité négative pour l'article {need.item_id}")
+            raise LotRuleError(f"quantité négative pour l'article {need.item_id}")
         if need.quantity:
             by_item[need.item_id][need.commune_id] += need.quantity
     return [

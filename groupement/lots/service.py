@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from groupement.campaigns.models import Campaign, NeedLine, Submission
-from groupement.campaigns.rules import CampaignStatus, SubmissionStatus, effective_status
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus, effective_status, estimated_line_amount
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit
 from groupement.core.access import Actor, Role
@@ -38,8 +38,8 @@ class AggregationReport:
 
 
 def line_amount(line: LotLine) -> Decimal:
-    """Estimated HT of a line: quantity × (unit price + eco-participation, part of the price)."""
-    return to_cents(line.total_quantity * (line.estimated_unit_price + line.eco_participation))
+    """Estimated HT of a line: the one estimate rule, the eco-participation being part of the price."""
+    return estimated_line_amount(line.total_quantity, line.estimated_unit_price + line.eco_participation)
 
 
 # --- aggregation -------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def aggregate_campaign(actor: Actor | None, campaign_id: int, now: datetime | No
         before={"status": before},
         after={"status": CampaignStatus.AGGREGATED, **report.__dict__},
     )
-    db.session.commit()
+    db.session.flush()
     return report
 
 
@@ -221,7 +221,6 @@ def move_lines(
         line.lot, line.position = target, position  # through the relationship: both collections follow
     db.session.flush()
     _drop_empty_lots_and_renumber(campaign.id, actor)
-    db.session.commit()
     return target
 
 
@@ -243,7 +242,7 @@ def rename_lot(actor: Actor, lot_id: int, title: str) -> Lot:
         actor.user_id, "lot.rename", "lot", lot.id, before={"title": lot.title}, after={"title": title.strip()}
     )
     lot.title = title.strip()
-    db.session.commit()
+    db.session.flush()
     return lot
 
 
@@ -266,7 +265,7 @@ def exclude_line(actor: Actor, line_id: int, reason: str | None) -> LotLine:
         after={"excluded_reason": reason.strip() if reason else None},
     )
     line.excluded_reason = reason.strip() if reason else None
-    db.session.commit()
+    db.session.flush()
     return line
 
 
@@ -307,7 +306,7 @@ def set_lot_parameters(
             "launch_date": launch_date,
         },
     )
-    db.session.commit()
+    db.session.flush()
     return lot
 
 
@@ -335,7 +334,7 @@ def publish_lot(actor: Actor, lot_id: int, today: date | None = None) -> Lot:
             "launch_date": lot.launch_date,
         },
     )
-    db.session.commit()
+    db.session.flush()
     return lot
 
 
@@ -454,12 +453,9 @@ def lot_detail(actor: Actor, lot_id: int) -> LotDetail:
             line = lines[line_id]
             entry = per_commune.setdefault(commune_id, [name, insee, 0, Decimal(0)])
             entry[2] += quantity
-            entry[3] += quantity * (line.estimated_unit_price + line.eco_participation)
+            entry[3] += estimated_line_amount(quantity, line.estimated_unit_price + line.eco_participation)
     communes = sorted(
-        (
-            CommuneShareRow(cid, name, insee, qty, to_cents(amount))
-            for cid, (name, insee, qty, amount) in per_commune.items()
-        ),
+        (CommuneShareRow(cid, name, insee, qty, amount) for cid, (name, insee, qty, amount) in per_commune.items()),
         key=lambda row: (-row.amount, row.name),
     )
     return LotDetail(overview, view, dict(shares), communes)

@@ -407,6 +407,7 @@ def test_the_lots_of_another_coordinators_groupement_are_not_found(client_as, wo
         factories.user(Role.COORDINATOR, other)
         db.session.commit()
         aggregate_campaign(None, campaign.id)
+        db.session.commit()  # the CLI command's unit of work
         foreign_campaign = campaign.id
         foreign_lot = db.session.scalar(select(Lot.id).where(Lot.campaign_id == campaign.id))
         foreign_line = db.session.scalar(select(LotLine.id).where(LotLine.campaign_id == campaign.id))
