@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from groupement.campaigns.grid import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
 from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
-from groupement.campaigns.needs import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
 from groupement.campaigns.needs_xlsx import REF, NeedsSheetRow, read_needs_rows, write_needs_workbook
 from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs
 from groupement.catalog.models import CatalogItem

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from groupement.campaigns.grid import NeedEntry, NeedsConflict, needs_grid, save_needs
 from groupement.campaigns.models import NeedLine, Submission
-from groupement.campaigns.needs import NeedEntry, NeedsConflict, needs_grid, save_needs
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from groupement.campaigns.grid import NeedEntry, NeedsConflict, save_needs
 from groupement.campaigns.models import NeedLine, PendingUpload, Submission
-from groupement.campaigns.needs import NeedEntry, NeedsConflict, save_needs
 from groupement.campaigns.needs_upload import (
     NoChanges,
     cancel_upload,
