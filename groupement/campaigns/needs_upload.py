@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from groupement.campaigns.grid import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
 from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
-from groupement.campaigns.needs_xlsx import REF, NeedsSheetRow, read_needs_rows, write_needs_workbook
+from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
+from groupement.campaigns.needs_xlsx_reader import read_needs_rows
+from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
 from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit, transaction
