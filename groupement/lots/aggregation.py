@@ -26,7 +26,7 @@ class AggregatedLine:
 def aggregate(needs: Iterable[NeedRow]) -> list[AggregatedLine]:
     """One line per item with a positive total; its shares sum exactly to the total by construction.
 
-    The specification of aggregation: lots.service does the same in SQL (GROUP BY, INSERT ... SELECT)
+    The specification of aggregation: lots.campaign_aggregation does the same in SQL (GROUP BY, INSERT ... SELECT)
     so that a million need lines never come into Python, and its tests hold it to this function.
     """
     by_item: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))

@@ -16,9 +16,10 @@ from groupement.core.access import Role
 from groupement.core.files.xlsx import XLSX_MIMETYPE
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot, LotLine
+from groupement.lots.queries import CommuneShareRow
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import CommuneShareRow, aggregate_campaign
 from groupement.lots.web.routes import commune_bars
 from tests import factories
 from tests.conftest import csrf_token_of

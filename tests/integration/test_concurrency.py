@@ -24,8 +24,8 @@ from groupement.extensions import db
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.models import Allocation, Invoice
 from groupement.invoices.service import InvoiceRejected, import_invoice, split_invoice
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLineShare
-from groupement.lots.service import aggregate_campaign
 
 # Real commits: what the code commits must be seen by other connections or threads.
 pytestmark = pytest.mark.real_commits

@@ -8,8 +8,8 @@ from groupement.contracts.orders import place_order, record_delivery
 from groupement.core.access import Role
 from groupement.core.timeutil import paris_today, utcnow
 from groupement.invoices.service import import_invoice, match_invoice
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
-from groupement.lots.service import aggregate_campaign
 
 
 def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivered(make, database):

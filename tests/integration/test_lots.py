@@ -10,20 +10,12 @@ from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.edits import exclude_line, merge_lots, move_lines, publish_lot, rename_lot, set_lot_parameters
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.procedures import Procedure
+from groupement.lots.queries import campaign_lots, lot_detail
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import (
-    aggregate_campaign,
-    campaign_lots,
-    exclude_line,
-    lot_detail,
-    merge_lots,
-    move_lines,
-    publish_lot,
-    rename_lot,
-    set_lot_parameters,
-)
 from groupement.organisations.families import Family
 
 
@@ -176,7 +168,7 @@ def test_reaggregating_replaces_draft_lots(closed, database):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_set_based_aggregation_agrees_with_the_pure_reference_on_random_needs(make, database, seed):
-    """lots.service sums with GROUP BY and INSERT ... SELECT; lots.aggregation.aggregate is the
+    """lots.campaign_aggregation sums with GROUP BY and INSERT ... SELECT; lots.aggregation.aggregate is the
     specification: on random needs (zeros, drafts, communes without needs) both give the same lines."""
     import random
 
