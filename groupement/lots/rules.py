@@ -31,6 +31,18 @@ class LotStatus(StrEnum):
         ]
 
 
+class Ccag(StrEnum):
+    """The general administrative terms a lot refers to, as the open data (DECP) spells them."""
+
+    TRAVAUX = "Travaux"
+    MAITRISE_OEUVRE = "Maitrise d'œuvre"
+    FOURNITURES_COURANTES_SERVICES = "Fournitures courantes et services"
+    MARCHES_INDUSTRIELS = "Marchés industriels"
+    PRESTATIONS_INTELLECTUELLES = "Prestations intellectuelles"
+    TIC = "Techniques de l'information et de la communication"
+    AUCUN = "Pas de CCAG"
+
+
 @dataclass(frozen=True)
 class LotAmounts:
     yearly_estimate: Decimal  # Σ lines, the communes' needs for one year
