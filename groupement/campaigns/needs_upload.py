@@ -10,8 +10,6 @@ changed in between (NeedsConflict). Nothing here commits: the request does, once
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -28,7 +26,7 @@ from groupement.core import audit, transaction
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.files.upload_guard import MAX_UPLOAD_BYTES
-from groupement.core.formatting import datetime_fr
+from groupement.core.formatting import datetime_fr, slug
 from groupement.core.imports import ImportIssue
 from groupement.extensions import db
 from groupement.organisations import scope
@@ -70,7 +68,8 @@ def export_needs(actor: Actor, campaign_id: int, commune_id: int | None = None) 
         instructions=grid.campaign.instructions,
         rows=rows,
     )
-    return content, f"besoins-{_slug(grid.commune.name)}-{_slug(grid.campaign.title)}.xlsx"
+    commune, campaign = slug(grid.commune.name, default="besoins"), slug(grid.campaign.title, default="besoins")
+    return content, f"besoins-{commune}-{campaign}.xlsx"
 
 
 def preview_upload(
@@ -269,8 +268,3 @@ def _unknown_ref_issues(grid: NeedsGrid, file_name: str, unknown) -> list[Import
 def _clean_file_name(file_name: str) -> str:
     name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     return name[:255] or "fichier.xlsx"
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "besoins"
