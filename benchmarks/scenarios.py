@@ -144,7 +144,7 @@ def run_aggregate(variant: str, data: Path, meta: dict) -> tuple[float, int]:
                 {"c": meta["closed_campaign"]},
             ).all()
             return time.perf_counter() - start, rows
-        from groupement.lots.service import aggregate_campaign
+        from groupement.lots.campaign_aggregation import aggregate_campaign
 
         start = time.perf_counter()
         aggregate_campaign(None, meta["closed_campaign"])
@@ -159,7 +159,8 @@ def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
 
     from groupement.campaigns.models import Campaign
     from groupement.extensions import db
-    from groupement.lots.service import aggregate_campaign, overview_of
+    from groupement.lots.campaign_aggregation import aggregate_campaign
+    from groupement.lots.queries import overview_of
     from groupement.tenders.exports import tender_files
 
     with app_on_copy(data):

@@ -213,9 +213,7 @@ def supplier(coordinator_org: Organisation | None = None, **values) -> Supplier:
 def offer(lot: Lot, bidder: Supplier, prices: dict[LotLine, Decimal] | None = None, **values) -> Offer:
     """An offer pricing every counted line of the lot (default: the estimate less 10 %)."""
     prices = prices or {
-        line: to_cents(line.estimated_unit_price * Decimal("0.9"))
-        for line in lot.lines
-        if not line.excluded_reason
+        line: to_cents(line.estimated_unit_price * Decimal("0.9")) for line in lot.lines if not line.excluded_reason
     }
     lines = [
         OfferLine(

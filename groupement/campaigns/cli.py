@@ -43,7 +43,7 @@ def campaign_remind(campaign_id: int) -> None:
 @with_appcontext
 @transactional
 def campaign_close_expired() -> None:
-    from groupement.campaigns.needs import close_expired_campaigns
+    from groupement.campaigns.campaigns import close_expired_campaigns
 
     closed = close_expired_campaigns()
     if not closed:

@@ -5,28 +5,28 @@ The upload is all or nothing: the whole file is checked before anything is kept,
 is listed (file, row, column, reason). A checked file becomes a PendingUpload row (in the
 database, so any app server can confirm it) holding the lines it changes and the versions the
 agent saw; confirming hands them to save_needs, which refuses the lot if one of those lines
-changed in between (NeedsConflict).
+changed in between (NeedsConflict). Nothing here commits: the request does, once.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from groupement.campaigns.grid import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
 from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
-from groupement.campaigns.needs import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
-from groupement.campaigns.needs_xlsx import REF, NeedsSheetRow, read_needs_rows, write_needs_workbook
+from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
+from groupement.campaigns.needs_xlsx_reader import read_needs_rows
+from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
 from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs
 from groupement.catalog.models import CatalogItem
-from groupement.core import audit
+from groupement.core import audit, transaction
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.files.upload_guard import MAX_UPLOAD_BYTES
-from groupement.core.formatting import datetime_fr
+from groupement.core.formatting import datetime_fr, slug
 from groupement.core.imports import ImportIssue
 from groupement.extensions import db
 from groupement.organisations import scope
@@ -68,7 +68,8 @@ def export_needs(actor: Actor, campaign_id: int, commune_id: int | None = None) 
         instructions=grid.campaign.instructions,
         rows=rows,
     )
-    return content, f"besoins-{_slug(grid.commune.name)}-{_slug(grid.campaign.title)}.xlsx"
+    commune, campaign = slug(grid.commune.name, default="besoins"), slug(grid.campaign.title, default="besoins")
+    return content, f"besoins-{commune}-{campaign}.xlsx"
 
 
 def preview_upload(
@@ -124,7 +125,7 @@ def preview_upload(
         submission_id=submission.id, created_by_id=actor.user_id, file_name=file_name, changes=changes
     )
     db.session.add(pending)
-    db.session.commit()
+    db.session.flush()
     return pending
 
 
@@ -170,24 +171,22 @@ def confirm_upload(actor: Actor, campaign_id: int, upload_id: int, now: datetime
         for change in pending.changes
     ]
     submission_id, file_name = pending.submission_id, pending.file_name
-    # Deleted first, in the transaction that save_needs commits: applied and removed together.
-    # A second confirmation of the same upload (double click, two tabs) deletes nothing.
-    removed = db.session.execute(delete(PendingUpload).where(PendingUpload.id == pending.id))
-    if removed.rowcount != 1:
-        db.session.rollback()
-        raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
-    audit.record(
-        actor.user_id,
-        "needs.import",
-        "submission",
-        submission_id,
-        after={"file": file_name, "lines": len(entries), "campaign_id": campaign.id},
-    )
-    try:
+    # One unit of work, all or nothing: the removal of the PendingUpload, the import event and
+    # the saved lines. In a savepoint so that a refusal (a conflict, a closed window) undoes the
+    # removal too, whoever called this, and the PendingUpload stays for another try.
+    with transaction.savepoint():
+        # A second confirmation of the same upload (double click, two tabs) deletes nothing.
+        removed = db.session.execute(delete(PendingUpload).where(PendingUpload.id == pending.id))
+        if removed.rowcount != 1:
+            raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
+        audit.record(
+            actor.user_id,
+            "needs.import",
+            "submission",
+            submission_id,
+            after={"file": file_name, "lines": len(entries), "campaign_id": campaign.id},
+        )
         return save_needs(actor, campaign_id, entries, now=now)
-    except Exception:
-        db.session.rollback()  # save_needs may refuse before its own rollback: undo the delete too
-        raise
 
 
 def cancel_upload(actor: Actor, campaign_id: int, upload_id: int) -> None:
@@ -196,7 +195,7 @@ def cancel_upload(actor: Actor, campaign_id: int, upload_id: int) -> None:
     grid_submission = _own_submission(actor, campaign_id)
     pending = _pending(grid_submission.id, upload_id)
     db.session.delete(pending)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -229,11 +228,10 @@ def _pending(submission_id: int, upload_id: int) -> PendingUpload:
 def _new_submission(grid: NeedsGrid) -> Submission:
     """The commune's first contact with the campaign is an upload: its draft answer begins."""
     submission = Submission(campaign_id=grid.campaign.id, commune_id=grid.commune.id, status=SubmissionStatus.DRAFT)
-    db.session.add(submission)
     try:
-        db.session.flush()
+        with transaction.savepoint():
+            db.session.add(submission)
     except IntegrityError:  # created meanwhile by a colleague's save
-        db.session.rollback()
         message = "Vos besoins viennent d'être modifiés par ailleurs : déposez à nouveau le fichier."
         raise ServiceError(message) from None
     return submission
@@ -270,8 +268,3 @@ def _unknown_ref_issues(grid: NeedsGrid, file_name: str, unknown) -> list[Import
 def _clean_file_name(file_name: str) -> str:
     name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     return name[:255] or "fichier.xlsx"
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "besoins"

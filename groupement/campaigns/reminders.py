@@ -9,8 +9,9 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from groupement.campaigns.campaigns import campaign_status
 from groupement.campaigns.models import Campaign, Submission
-from groupement.campaigns.needs import campaign_status, participating_communes
+from groupement.campaigns.participation import participating_communes
 from groupement.campaigns.rules import NOT_STARTED_LABEL, CampaignStatus, SubmissionStatus
 from groupement.core import audit
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
@@ -82,7 +83,7 @@ def remind_late_communes(actor: Actor | None, campaign_id: int, now: datetime | 
             "by": "coordonnateur" if actor else "système",
         },
     )
-    db.session.commit()
+    db.session.flush()
     return report
 
 

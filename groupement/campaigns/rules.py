@@ -9,7 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from groupement.core.access import Role
-from groupement.core.money import to_cents
+from groupement.core.errors import ServiceError
+from groupement.core.money import line_amount
 
 MAX_QUANTITY = 1_000_000
 
@@ -45,8 +46,17 @@ class SubmissionStatus(StrEnum):
 NOT_STARTED_LABEL = "non commencée"
 
 
-class TransitionRefused(ValueError):
-    """The message is French and says why."""
+class CampaignRuleError(ServiceError):
+    """A campaign rule refused: the message is French and says why."""
+
+
+class TransitionRefused(CampaignRuleError):
+    """A campaign or submission step not allowed now, by this role."""
+
+
+class InvalidQuantity(CampaignRuleError, ValueError):
+    """A quantity that is not a whole number from 0 to 1 000 000. Also a ValueError, the
+    contract of a form field's parser: WTForms and the order rules read it as a bad value."""
 
 
 def effective_status(stored: CampaignStatus, closes_at: datetime, now: datetime) -> CampaignStatus:
@@ -155,26 +165,26 @@ def parse_quantity(raw: object) -> int:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return 0
     if isinstance(raw, bool):
-        raise ValueError("quantité attendue (nombre entier)")
+        raise InvalidQuantity("quantité attendue (nombre entier)")
     if isinstance(raw, float):
         if not raw.is_integer():
-            raise ValueError(f"« {raw:g} » n'est pas un nombre entier".replace(".", ","))
+            raise InvalidQuantity(f"« {raw:g} » n'est pas un nombre entier".replace(".", ","))
         raw = int(raw)
     if isinstance(raw, Decimal):
         if raw != raw.to_integral_value():
-            raise ValueError(f"« {raw} » n'est pas un nombre entier".replace(".", ","))
+            raise InvalidQuantity(f"« {raw} » n'est pas un nombre entier".replace(".", ","))
         raw = int(raw)
     if isinstance(raw, str):
         text = raw.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
         if not text.lstrip("-").isdigit():
-            raise ValueError(f"« {raw.strip()} » n'est pas un nombre entier")
+            raise InvalidQuantity(f"« {raw.strip()} » n'est pas un nombre entier")
         raw = int(text)
     if not isinstance(raw, int):
-        raise ValueError("quantité attendue (nombre entier)")
+        raise InvalidQuantity("quantité attendue (nombre entier)")
     if raw < 0:
-        raise ValueError(f"quantité négative ({raw})")
+        raise InvalidQuantity(f"quantité négative ({raw})")
     if raw > MAX_QUANTITY:
-        raise ValueError(f"quantité invraisemblable ({raw} > 1 000 000)")
+        raise InvalidQuantity(f"quantité invraisemblable ({raw} > 1 000 000)")
     return raw
 
 
@@ -227,9 +237,15 @@ def diff_needs(current: Mapping[str, NeedValue], uploaded: Mapping[str, NeedValu
     return NeedsDiff(modified, added, zeroed)
 
 
+def estimated_line_amount(quantity: int, estimated_unit_price: Decimal) -> Decimal:
+    """THE estimate rule: quantity × estimated unit price HT (eco-participation included where
+    there is one: it is part of the price), to the cent, as any other line amount."""
+    return line_amount(quantity, estimated_unit_price)
+
+
 def estimated_amount(lines: Iterable[tuple[int, Decimal]]) -> Decimal:
-    """Σ quantity × estimated unit price HT, to the cent."""
-    return to_cents(sum((Decimal(q) * price for q, price in lines), Decimal(0)))
+    """Σ of the estimated line amounts (each to the cent, so a total is the sum of its lines)."""
+    return sum((estimated_line_amount(q, price) for q, price in lines), Decimal(0))
 
 
 def joined_families(

@@ -72,7 +72,7 @@ def import_catalog(files: Sequence[tuple[str, bytes]], actor_id: int | None) -> 
             before={k: b for k, (b, _) in changes.items()},
             after={k: a for k, (_, a) in changes.items()},
         )
-    db.session.commit()
+    db.session.flush()
     return CatalogImportReport(len(diff.created), len(diff.updated), len(diff.unchanged))
 
 

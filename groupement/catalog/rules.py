@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from groupement.core.identifiers import CpvNomenclature, InvalidIdentifier
 from groupement.core.imports import ImportIssue, RawRow
-from groupement.core.money import parse_decimal, to_unit_price
+from groupement.core.money import CENT, parse_decimal, round_half_up, to_unit_price
 from groupement.organisations.families import Family
 
 CATALOG_COLUMNS = (
@@ -132,7 +132,7 @@ def validate_entries(rows: Iterable[RawRow], cpv: CpvNomenclature) -> tuple[list
                 cpv_code=cpv_code,
                 unit=unit,
                 unit_price_ht=to_unit_price(price),
-                vat_rate=vat_rate.quantize(Decimal("0.01")),
+                vat_rate=round_half_up(vat_rate, CENT),
                 eco_participation=to_unit_price(eco),
                 account=account,
             )

@@ -40,8 +40,8 @@ from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.extensions import db
 from groupement.lots.models import Lot
 from groupement.lots.procedures import Procedure
+from groupement.lots.queries import LotView, overview_of
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import LotView, overview_of
 from groupement.organisations import scope
 from groupement.organisations.families import Family
 from groupement.tenders.models import Offer, OfferLine

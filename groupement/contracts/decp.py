@@ -27,7 +27,7 @@ from groupement.core.access import Actor
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.procedures import THRESHOLDS, NoThreshold, threshold
-from groupement.lots.service import line_amount
+from groupement.lots.queries import line_amount
 from groupement.organisations import scope
 from groupement.organisations.models import Groupement, Organisation
 from groupement.tenders.models import Supplier

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
@@ -72,6 +73,20 @@ def datetime_fr(value: datetime | None) -> str:
     if value is None:
         return "—"
     return to_paris(value).strftime("%d/%m/%Y à %H:%M")
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, length: int = 60, *, default: str = "fichier") -> str:
+    """A piece of file name any system accepts: 'Lot 2 - Papier et enveloppes' -> 'lot-2-papier-et-enveloppes'.
+
+    ASCII lowercase letters, digits and single hyphens, accents folded ('Échirolles' -> 'echirolles'),
+    at most `length` characters, never a hyphen at either end (also after the cut); `default`
+    when nothing is left ('—', '').
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")[:length].rstrip("-") or default
 
 
 def name_key(name: str) -> str:

@@ -184,11 +184,11 @@ def _carry_through(campaign: Campaign, today: date) -> None:
     from groupement.core.identifiers import clean_siret
     from groupement.invoices import importing, matching, splitting
     from groupement.invoices.allocation import AllocationKey
-    from groupement.lots import service as lots
+    from groupement.lots import campaign_aggregation, edits, queries
     from groupement.tenders import offers, suppliers
 
     coordinator = db.session.scalar(select(User).where(User.email == f"coordinateur@{DEMO_DOMAIN}")).actor
-    lots.aggregate_campaign(coordinator, campaign.id)
+    campaign_aggregation.aggregate_campaign(coordinator, campaign.id)
     bidders = []
     for index, (name, department, _, _, _) in enumerate(DEMO_SUPPLIERS, start=1):
         siret = _demo_siret(f"8{department}{index:05d}")
@@ -208,10 +208,10 @@ def _carry_through(campaign: Campaign, today: date) -> None:
         )
     launch = today - timedelta(days=270)
     contracts = []
-    for view in lots.overview_of(campaign).lots:
+    for view in queries.overview_of(campaign).lots:
         lot = view.lot
-        lots.set_lot_parameters(coordinator, lot.id, 48, Decimal("20"), None, launch)
-        lots.publish_lot(coordinator, lot.id, today=launch)
+        edits.set_lot_parameters(coordinator, lot.id, 48, Decimal("20"), None, launch)
+        edits.publish_lot(coordinator, lot.id, today=launch)
         offers.set_criteria(coordinator, lot.id, Decimal(60), Decimal(30), Decimal(10))
         for bidder, (_, _, factor, technical, environmental) in zip(bidders, DEMO_SUPPLIERS, strict=True):
             recorded = offers.key_in_offer(

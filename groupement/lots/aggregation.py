@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from groupement.lots.rules import LotRuleError
+
 
 @dataclass(frozen=True)
 class NeedRow:
@@ -24,13 +26,13 @@ class AggregatedLine:
 def aggregate(needs: Iterable[NeedRow]) -> list[AggregatedLine]:
     """One line per item with a positive total; its shares sum exactly to the total by construction.
 
-    The specification of aggregation: lots.service does the same in SQL (GROUP BY, INSERT ... SELECT)
+    The specification of aggregation: lots.campaign_aggregation does the same in SQL (GROUP BY, INSERT ... SELECT)
     so that a million need lines never come into Python, and its tests hold it to this function.
     """
     by_item: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for need in needs:
         if need.quantity < 0:
-            raise ValueError(f"quantité négative pour l'article {need.item_id}")
+            raise LotRuleError(f"quantité négative pour l'article {need.item_id}")
         if need.quantity:
             by_item[need.item_id][need.commune_id] += need.quantity
     return [

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from groupement.lots.rules import LotRuleError
 from groupement.organisations.families import Family
 
 
@@ -48,4 +49,4 @@ def default_lot(family: Family, cpv: str, ref: str) -> tuple[int, str]:
     for rank, rule in enumerate(RULES):
         if rule.matches(family, cpv, ref):
             return rank, rule.title
-    raise ValueError(f"aucun lot par défaut pour la famille {family}")
+    raise LotRuleError(f"aucun lot par défaut pour la famille {family}")

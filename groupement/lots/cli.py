@@ -16,7 +16,7 @@ from groupement.core.transaction import transactional
 @transactional
 def campaign_aggregate(campaign_id: int) -> None:
     from groupement.core.errors import ServiceError
-    from groupement.lots.service import aggregate_campaign
+    from groupement.lots.campaign_aggregation import aggregate_campaign
 
     try:
         report = aggregate_campaign(None, campaign_id)

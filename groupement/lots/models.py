@@ -10,7 +10,7 @@ from groupement.campaigns.models import Campaign
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
-from groupement.lots.rules import DEFAULT_DURATION_MONTHS, DEFAULT_MARGIN_PERCENT, LotStatus
+from groupement.lots.rules import DEFAULT_DURATION_MONTHS, DEFAULT_MARGIN_PERCENT, Ccag, LotStatus
 from groupement.organisations.families import Family
 from groupement.organisations.models import Organisation
 
@@ -39,7 +39,7 @@ class Lot(db.Model):
     environmental_considerations: Mapped[str] = mapped_column(
         String(300), default="Pas de considération environnementale"
     )
-    ccag: Mapped[str] = mapped_column(String(60), default="Fournitures courantes et services")
+    ccag: Mapped[Ccag] = mapped_column(enum_column(Ccag, length=60), default=Ccag.FOURNITURES_COURANTES_SERVICES)
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -53,11 +53,17 @@ class LotLine(db.Model):
     so that later catalog or needs changes cannot alter a lot."""
 
     __tablename__ = "lot_line"
-    __table_args__ = (CheckConstraint("total_quantity >= 0", name="quantity_not_negative"),)
+    __table_args__ = (
+        # One line per item and campaign: aggregation makes one, moves keep it; the database guards it.
+        UniqueConstraint("campaign_id", "item_id"),
+        CheckConstraint("total_quantity >= 0", name="quantity_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    # Denormalised from the lot (lot.campaign_id) so that the unique (campaign, item) can exist;
+    # that index also serves the campaign's lookups.
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("catalog_item.id"))
     line_key: Mapped[str] = mapped_column(String(24), unique=True)  # stable id for bidders' files
     position: Mapped[int]
@@ -86,7 +92,7 @@ class LotLineShare(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lot_line_id: Mapped[int] = mapped_column(ForeignKey("lot_line.id"), index=True)
+    lot_line_id: Mapped[int] = mapped_column(ForeignKey("lot_line.id"))  # led by the unique index above
     commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     quantity: Mapped[int]
 

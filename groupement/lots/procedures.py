@@ -43,6 +43,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from groupement.core.formatting import date_fr, number, percent
+from groupement.lots.rules import LotRuleError
 
 
 class Procedure(StrEnum):
@@ -216,15 +217,15 @@ def small_lots(lots: Sequence[LotValue], group_total: Decimal, launch_date: date
 def advise(lots: Sequence[LotValue], launch_date: date) -> dict[str, LotAdvice]:
     """The advice for each lot, keyed by ``LotValue.key``, in the order of ``lots``.
 
-    Raises ValueError (French message) on a negative amount or a repeated key, and NoThreshold
+    Raises LotRuleError (French message) on a negative amount or a repeated key, and NoThreshold
     when the launch date is before the thresholds the module knows.
     """
     keys = [lot.key for lot in lots]
     if len(set(keys)) != len(keys):
-        raise ValueError("chaque lot doit avoir un identifiant distinct")
+        raise LotRuleError("chaque lot doit avoir un identifiant distinct")
     for lot in lots:
         if lot.amount_ht < 0:
-            raise ValueError(f"lot {lot.number} : le montant estimé ne peut pas être négatif")
+            raise LotRuleError(f"lot {lot.number} : le montant estimé ne peut pas être négatif")
 
     groups: dict[str, list[LotValue]] = {}
     for lot in lots:

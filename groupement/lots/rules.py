@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
-from groupement.core.money import to_cents
+from groupement.core.errors import ServiceError
+from groupement.core.money import ceiling, to_cents
 
 MAX_DURATION_MONTHS = 48  # R2162-4: a framework agreement lasts at most four years
 DEFAULT_DURATION_MONTHS = 48
 DEFAULT_MARGIN_PERCENT = Decimal("20")
+
+
+class LotRuleError(ServiceError):
+    """A lot rule refused (allotment, aggregation, amounts, procedure advice); French message."""
 
 
 class LotStatus(StrEnum):
@@ -26,6 +31,18 @@ class LotStatus(StrEnum):
         ]
 
 
+class Ccag(StrEnum):
+    """The general administrative terms a lot refers to, as the open data (DECP) spells them."""
+
+    TRAVAUX = "Travaux"
+    MAITRISE_OEUVRE = "Maitrise d'œuvre"
+    FOURNITURES_COURANTES_SERVICES = "Fournitures courantes et services"
+    MARCHES_INDUSTRIELS = "Marchés industriels"
+    PRESTATIONS_INTELLECTUELLES = "Prestations intellectuelles"
+    TIC = "Techniques de l'information et de la communication"
+    AUCUN = "Pas de CCAG"
+
+
 @dataclass(frozen=True)
 class LotAmounts:
     yearly_estimate: Decimal  # Σ lines, the communes' needs for one year
@@ -35,10 +52,10 @@ class LotAmounts:
 
 def lot_amounts(line_amounts: list[Decimal], duration_months: int, margin_percent: Decimal) -> LotAmounts:
     if not 1 <= duration_months <= MAX_DURATION_MONTHS:
-        raise ValueError(f"durée de {duration_months} mois hors de 1 à {MAX_DURATION_MONTHS} mois")
+        raise LotRuleError(f"durée de {duration_months} mois hors de 1 à {MAX_DURATION_MONTHS} mois")
     if margin_percent < 0:
-        raise ValueError("la marge ne peut pas être négative")
+        raise LotRuleError("la marge ne peut pas être négative")
     yearly = to_cents(sum(line_amounts, Decimal(0)))
     over_duration = to_cents(yearly * duration_months / 12)
-    maximum = (over_duration * (1 + margin_percent / 100)).quantize(Decimal(1), rounding=ROUND_CEILING)
+    maximum = ceiling(over_duration * (1 + margin_percent / 100))
     return LotAmounts(yearly, over_duration, maximum)

@@ -63,7 +63,7 @@ def create_user(actor: Actor | None, email: str, name: str, role: Role, organisa
         user.id,
         after={"email": email, "name": user.name, "role": role, "organisation_id": organisation_id},
     )
-    db.session.commit()
+    db.session.flush()
     return user
 
 

@@ -16,7 +16,7 @@ from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
-from groupement.lots.service import LotsOverview, LotView, overview_of
+from groupement.lots.queries import LotsOverview, LotView, overview_of
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 from groupement.tenders import tender_xlsx

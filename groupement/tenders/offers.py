@@ -27,8 +27,8 @@ from groupement.core.money import CENT, UNIT_PRICE_STEP
 from groupement.core.timeutil import paris_today, utcnow
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
+from groupement.lots.queries import line_amount
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import line_amount
 from groupement.organisations import scope
 from groupement.tenders import offer_xlsx
 from groupement.tenders.exports import tender_lot

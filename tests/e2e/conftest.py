@@ -12,8 +12,8 @@ from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
 from groupement.core.access import Role
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
-from groupement.lots.service import aggregate_campaign
 from groupement.organisations.families import Family
 from tests import factories
 from tests.conftest import log_in

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from groupement.extensions import db
-from groupement.lots.service import publish_lot
+from groupement.lots.edits import publish_lot
 from groupement.organisations.user_models import User
 from groupement.tenders.exports import lot_file
 from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, UNIT_PRICE

@@ -16,9 +16,9 @@ from groupement.contracts.models import Contract
 from groupement.core import formatting
 from groupement.core.files.xlsx import XLSX_MIMETYPE
 from groupement.extensions import db
+from groupement.lots.edits import publish_lot
 from groupement.lots.models import Lot
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import publish_lot
 from groupement.organisations.user_models import User
 from groupement.tenders.models import AwardCriteria
 from tests import factories

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from groupement.campaigns import needs as campaign_service
+from groupement.campaigns import grid as campaign_grid
 from groupement.campaigns.models import NeedLine
 from groupement.core.audit_log import AuditEvent
 from groupement.extensions import db
@@ -46,7 +46,7 @@ def test_the_database_dropping_during_a_save_shows_a_french_500_page_and_writes_
         db.session.flush()  # the new quantity and its audit event have reached the database...
         raise LOST  # ...when the connection drops, before the commit
 
-    monkeypatch.setattr(campaign_service, "_touch", connection_lost)
+    monkeypatch.setattr(campaign_grid, "touch", connection_lost)
     response = client.post(
         path,
         data={

@@ -16,9 +16,10 @@ from groupement.core.access import Role
 from groupement.core.files.xlsx import XLSX_MIMETYPE
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot, LotLine
+from groupement.lots.queries import CommuneShareRow
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import CommuneShareRow, aggregate_campaign
 from groupement.lots.web.routes import commune_bars
 from tests import factories
 from tests.conftest import csrf_token_of
@@ -407,6 +408,7 @@ def test_the_lots_of_another_coordinators_groupement_are_not_found(client_as, wo
         factories.user(Role.COORDINATOR, other)
         db.session.commit()
         aggregate_campaign(None, campaign.id)
+        db.session.commit()  # the CLI command's unit of work
         foreign_campaign = campaign.id
         foreign_lot = db.session.scalar(select(Lot.id).where(Lot.campaign_id == campaign.id))
         foreign_line = db.session.scalar(select(LotLine.id).where(LotLine.campaign_id == campaign.id))

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from groupement.core.files.xlsx import XLSX_MIMETYPE
 from groupement.extensions import db
+from groupement.lots.edits import publish_lot
 from groupement.lots.models import LotLine
-from groupement.lots.service import publish_lot
 from groupement.organisations.user_models import User
 from groupement.tenders.models import Offer, Supplier
 from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_TOTAL, REF, UNIT_PRICE

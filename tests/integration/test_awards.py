@@ -21,9 +21,10 @@ from groupement.core.access import Actor, Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.edits import publish_lot, set_lot_parameters
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import aggregate_campaign, publish_lot, set_lot_parameters
 from groupement.organisations.families import Family
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import AwardCriteria, Offer

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from groupement.campaigns.grid import NeedEntry, NeedsConflict, needs_grid, save_needs
 from groupement.campaigns.models import NeedLine, Submission
-from groupement.campaigns.needs import NeedEntry, NeedsConflict, needs_grid, save_needs
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.core.access import Role, system_actor
 from groupement.core.audit_log import AuditEvent
@@ -26,8 +26,8 @@ from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.importing import InvoiceRejected, import_invoice
 from groupement.invoices.models import Allocation, Invoice
 from groupement.invoices.splitting import split_invoice
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLineShare
-from groupement.lots.service import aggregate_campaign
 
 pytestmark = [
     # Real commits: what the code commits must be seen by the other threads' connections.

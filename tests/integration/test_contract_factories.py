@@ -8,9 +8,9 @@ from sqlalchemy import select
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.core.access import Role
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import aggregate_campaign
 
 
 def test_an_awarded_lot_has_a_contract_priced_from_its_offer(make, database):

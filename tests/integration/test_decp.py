@@ -16,8 +16,9 @@ from groupement.campaigns.rules import SubmissionStatus
 from groupement.contracts.decp import ContractProblem, decp_document
 from groupement.core.access import Role
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.edits import publish_lot
 from groupement.lots.models import Lot
-from groupement.lots.service import aggregate_campaign, publish_lot
 from groupement.organisations.families import Family
 from tests.queries import count_queries
 

@@ -9,8 +9,8 @@ from groupement.core.access import Role
 from groupement.core.timeutil import paris_today, utcnow
 from groupement.invoices.importing import import_invoice
 from groupement.invoices.matching import match_invoice
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
-from groupement.lots.service import aggregate_campaign
 
 
 def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivered(make, database):

@@ -10,20 +10,12 @@ from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.edits import exclude_line, merge_lots, move_lines, publish_lot, rename_lot, set_lot_parameters
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.procedures import Procedure
+from groupement.lots.queries import campaign_lots, lot_detail
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import (
-    aggregate_campaign,
-    campaign_lots,
-    exclude_line,
-    lot_detail,
-    merge_lots,
-    move_lines,
-    publish_lot,
-    rename_lot,
-    set_lot_parameters,
-)
 from groupement.organisations.families import Family
 
 
@@ -176,7 +168,7 @@ def test_reaggregating_replaces_draft_lots(closed, database):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_set_based_aggregation_agrees_with_the_pure_reference_on_random_needs(make, database, seed):
-    """lots.service sums with GROUP BY and INSERT ... SELECT; lots.aggregation.aggregate is the
+    """lots.campaign_aggregation sums with GROUP BY and INSERT ... SELECT; lots.aggregation.aggregate is the
     specification: on random needs (zeros, drafts, communes without needs) both give the same lines."""
     import random
 
@@ -215,3 +207,34 @@ def test_the_set_based_aggregation_agrees_with_the_pure_reference_on_random_need
     assert got == {line.item_id: (line.total_quantity, list(line.shares)) for line in expected}
     assert (report.lines, report.shares) == (len(expected), sum(len(line.shares) for line in expected))
     assert report.communes == len({commune for line in expected for commune, _ in line.shares})
+
+
+def test_the_database_refuses_a_second_line_for_the_same_item_in_the_same_campaign(closed, database):
+    from sqlalchemy.exc import IntegrityError
+
+    from groupement.core import transaction
+
+    aggregate_campaign(closed["coordinator"], closed["campaign"].id)
+    line = database.session.scalar(select(LotLine).where(LotLine.ref == "INF-PORT"))
+    copy = {
+        column: getattr(line, column)
+        for column in LotLine.__table__.columns.keys()
+        if column not in ("id", "line_key", "position")
+    }
+    with pytest.raises(IntegrityError, match="(?i)unique"), transaction.savepoint():
+        database.session.add(LotLine(**copy, line_key="C-copy", position=99))
+    assert database.session.scalar(select(func.count()).select_from(LotLine).where(LotLine.ref == "INF-PORT")) == 1
+
+
+def test_the_database_refuses_a_ccag_outside_the_list(closed, database):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from groupement.core import transaction
+    from groupement.lots.rules import Ccag
+
+    aggregate_campaign(closed["coordinator"], closed["campaign"].id)
+    lot = database.session.scalars(select(Lot).where(Lot.campaign_id == closed["campaign"].id)).first()
+    assert lot.ccag is Ccag.FOURNITURES_COURANTES_SERVICES
+    with pytest.raises(IntegrityError), transaction.savepoint():
+        database.session.execute(text("UPDATE lot SET ccag = 'CCAG-FCS' WHERE id = :id"), {"id": lot.id})

@@ -4,23 +4,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from groupement.campaigns.models import Campaign, NeedLine, Submission
-from groupement.campaigns.needs import (
-    InvalidQuantities,
-    NeedEntry,
-    NeedsConflict,
+from groupement.campaigns.campaigns import (
     change_campaign_status,
     close_expired_campaigns,
     create_campaign,
-    line_history,
-    needs_grid,
     reopen_submission,
-    save_needs,
-    send_back_needs,
-    submit_needs,
-    validate_needs,
 )
+from groupement.campaigns.grid import InvalidQuantities, NeedEntry, NeedsConflict, needs_grid, save_needs
+from groupement.campaigns.models import Campaign, NeedLine, Submission
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.campaigns.workflow import line_history, send_back_needs, submit_needs, validate_needs
 from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -242,7 +235,7 @@ def test_expired_campaigns_are_closed_by_the_cron_task(setup, make, database):
 
 def test_a_commune_that_left_the_groupement_before_the_campaign_takes_no_part(setup, database):
     from groupement.campaigns.board import campaign_board
-    from groupement.campaigns.needs import participating_communes
+    from groupement.campaigns.participation import participating_communes
     from groupement.organisations.models import Membership
 
     membership = database.session.scalar(select(Membership).where(Membership.commune_id == setup["b"].id))

@@ -11,8 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from groupement.campaigns.grid import NeedEntry, NeedsConflict, save_needs
 from groupement.campaigns.models import NeedLine, PendingUpload, Submission
-from groupement.campaigns.needs import NeedEntry, NeedsConflict, save_needs
+from groupement.campaigns.needs_sheet import SHEET_TITLE
 from groupement.campaigns.needs_upload import (
     NoChanges,
     cancel_upload,
@@ -21,7 +22,7 @@ from groupement.campaigns.needs_upload import (
     pending_preview,
     preview_upload,
 )
-from groupement.campaigns.needs_xlsx import SHEET_TITLE, read_needs_workbook
+from groupement.campaigns.needs_xlsx_reader import read_needs_workbook
 from groupement.campaigns.rules import NeedValue
 from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent

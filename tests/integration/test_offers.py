@@ -14,9 +14,10 @@ from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.edits import publish_lot
 from groupement.lots.models import Lot
 from groupement.lots.rules import LotStatus
-from groupement.lots.service import aggregate_campaign, publish_lot
 from groupement.tenders.exports import lot_file
 from groupement.tenders.models import Offer, OfferLine
 from groupement.tenders.offers import (

@@ -29,8 +29,8 @@ from groupement.core.access import Actor, OrganisationKind, Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.timeutil import to_paris, utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
-from groupement.lots.service import aggregate_campaign
 from groupement.organisations.families import Family
 
 ADDRESS = "Mairie\n1 place de la Mairie\n38300 Bourgoin-Jallieu"

@@ -210,6 +210,7 @@ def test_the_mail_reads_in_french_with_the_deadline_the_status_the_link_and_the_
 def test_the_reminder_is_audited_once_with_the_communes_and_the_count(database, make, smtp_server):
     world = build_world(make)
     remind_late_communes(world.coordinator, world.campaign.id)
+    database.session.commit()  # the unit of work around the service (request or CLI command)
     database.session.rollback()  # what was committed survives
 
     [event] = remind_events(database)

@@ -16,8 +16,8 @@ from groupement.contracts.awards import award_lot
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLine
-from groupement.lots.service import aggregate_campaign
 from groupement.savings.report import savings_overview, savings_report, savings_xlsx
 from groupement.savings.rules import Comparison
 from tests.integration.test_awards import NOTIFIED, START, build_tender

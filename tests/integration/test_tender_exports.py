@@ -12,8 +12,9 @@ from groupement.campaigns.rules import SubmissionStatus
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.timeutil import utcnow
+from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.edits import exclude_line
 from groupement.lots.models import Lot
-from groupement.lots.service import aggregate_campaign, exclude_line
 from groupement.organisations.families import Family
 from groupement.tenders.exports import campaign_file, commune_annex, lot_file
 

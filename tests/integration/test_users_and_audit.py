@@ -52,6 +52,7 @@ def test_audit_events_can_be_neither_changed_nor_deleted(database, make):
     capi = make.coordinator()
     admin = make.user(Role.ADMIN, capi)
     create_user(admin.actor, "n@capi.fr", "N", Role.COORDINATOR, capi.id, "Un-bon-mot-2026")
+    database.session.commit()  # the request's unit of work
     event = database.session.scalars(select(AuditEvent)).first()
     event.action = "autre chose"
     with pytest.raises(AuditTrailIsAppendOnly):

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from groupement.lots.aggregation import NeedRow, aggregate
 from groupement.lots.allotment import default_lot
-from groupement.lots.rules import lot_amounts
+from groupement.lots.rules import LotRuleError, lot_amounts
 from groupement.organisations.families import Family
 
 needs = st.lists(st.builds(NeedRow, st.integers(1, 22), st.integers(1, 40), st.integers(0, 1_000_000)), max_size=300)
@@ -29,7 +29,7 @@ def test_two_needs_of_a_commune_for_the_same_item_make_one_share():
 
 
 def test_a_negative_need_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(LotRuleError, match="quantité négative pour l'article 1"):
         aggregate([NeedRow(1, 1, -1)])
 
 
@@ -61,5 +61,5 @@ def test_lot_amounts_cover_the_duration_and_the_margin_rounded_up_to_the_euro():
 
 @pytest.mark.parametrize("months", [0, 49])
 def test_a_framework_agreement_lasts_one_to_48_months(months):
-    with pytest.raises(ValueError, match="48 mois"):
+    with pytest.raises(LotRuleError, match="48 mois"):
         lot_amounts([], months, Decimal("20"))

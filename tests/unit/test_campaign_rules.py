@@ -6,6 +6,7 @@ import pytest
 from groupement.campaigns.rules import (
     CampaignStatus,
     EntryWindow,
+    InvalidQuantity,
     NeedValue,
     SubmissionStatus,
     TransitionRefused,
@@ -17,6 +18,7 @@ from groupement.campaigns.rules import (
     diff_needs,
     effective_status,
     estimated_amount,
+    estimated_line_amount,
     parse_quantity,
 )
 from groupement.core.access import Role
@@ -130,8 +132,9 @@ def test_quantities_are_whole_numbers_from_zero_to_a_million(raw, value):
     ],
 )
 def test_bad_quantities_are_refused_in_french(raw, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidQuantity, match=message) as refused:
         parse_quantity(raw)
+    assert isinstance(refused.value, ValueError)  # what the form fields' parsers must raise
 
 
 def test_an_upload_diff_counts_modified_added_and_zeroed_lines():
@@ -152,9 +155,12 @@ def test_an_upload_diff_counts_modified_added_and_zeroed_lines():
     assert diff_needs(current, {"A": NeedValue(5)}).summary() == "Aucune modification."
 
 
-def test_estimated_amounts_are_exact_decimals_rounded_once():
+def test_an_estimate_is_the_sum_of_its_line_amounts_each_to_the_cent():
+    assert estimated_line_amount(3, Decimal("0.3333")) == Decimal("1.00")
     assert estimated_amount([(3, Decimal("0.3333")), (1, Decimal("849.00"))]) == Decimal("850.00")
-    assert estimated_amount([]) == Decimal("0.00")
+    # Each line half up to the cent, then summed: 0,01 + 0,01 (not 0,01 for the unrounded 0,010).
+    assert estimated_amount([(1, Decimal("0.005")), (1, Decimal("0.005"))]) == Decimal("0.02")
+    assert estimated_amount([]) == Decimal("0")
 
 
 def test_a_member_takes_part_in_the_families_it_joined_until_it_leaves():

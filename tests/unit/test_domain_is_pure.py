@@ -11,6 +11,7 @@ PURE = [
     "core/identifiers.py",
     "core/charts.py",
     "core/imports.py",
+    "core/errors.py",
     "organisations/families.py",
     "catalog/rules.py",
     "campaigns/rules.py",

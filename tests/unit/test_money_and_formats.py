@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from groupement.core.files.xlsx import escape_text
-from groupement.core.formatting import date_fr, datetime_fr, euros, number
+from groupement.core.formatting import date_fr, datetime_fr, euros, number, slug
 from groupement.core.money import parse_decimal, to_cents
 
 NNBSP = "\u202f"
@@ -78,3 +78,31 @@ def test_titles_for_equipment_go_through_the_mandate_account_and_other_costs_thr
 
     assert recovery_account("2183") == recovery_account("2182") == "4582"
     assert recovery_account("6064") == recovery_account(None) == "70875"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lot 2 - Papier et enveloppes", "lot-2-papier-et-enveloppes"),
+        ("Échirolles", "echirolles"),
+        ("Saint-Étienne-de-Saint-Geoirs", "saint-etienne-de-saint-geoirs"),
+        ("  L'Isle-d'Abeau  ", "l-isle-d-abeau"),
+        ("Recensement 2027 (fournitures)", "recensement-2027-fournitures"),
+        ("FAC_2026/001", "fac-2026-001"),
+        ("Œuvre — cœur", "uvre-cur"),  # NFKD does not decompose œ: dropped, as in the old file names
+    ],
+)
+def test_a_slug_is_ascii_lowercase_words_joined_by_single_hyphens(text, expected):
+    assert slug(text) == expected
+
+
+def test_a_slug_is_cut_to_its_length_without_a_hyphen_at_the_end():
+    assert slug("abc def ghi", length=4) == "abc"
+    assert len(slug("x" * 200)) == 60
+    assert slug("Grenoble-Alpes Métropole", length=8) == "grenoble"
+
+
+def test_a_slug_of_nothing_readable_is_the_default():
+    assert slug("") == "fichier"
+    assert slug("— ! —") == "fichier"
+    assert slug("日本", default="besoins") == "besoins"

@@ -11,15 +11,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
-from groupement.campaigns.needs_xlsx import (
-    COLUMNS,
-    MAX_DATA_ROWS,
-    SHEET_TITLE,
-    NeedsSheetRow,
-    read_needs_rows,
-    read_needs_workbook,
-    write_needs_workbook,
-)
+from groupement.campaigns.needs_sheet import COLUMNS, MAX_DATA_ROWS, SHEET_TITLE, NeedsSheetRow
+from groupement.campaigns.needs_xlsx_reader import read_needs_rows, read_needs_workbook
+from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
 from groupement.campaigns.rules import NeedValue
 
 FILE = "besoins-crachier.xlsx"
@@ -371,7 +365,7 @@ def test_a_file_over_the_size_limit_is_refused_before_being_opened():
 
 
 def test_a_zip_bomb_is_refused_without_being_inflated(monkeypatch):
-    monkeypatch.setattr("groupement.campaigns.needs_xlsx.MAX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr("groupement.campaigns.needs_xlsx_reader.MAX_UNCOMPRESSED_BYTES", 1000)
     _, issues = read_needs_workbook(workbook_bytes(), FILE)
     assert len(issues) == 1 and issues[0].reason.startswith("contenu décompressé trop volumineux")
 

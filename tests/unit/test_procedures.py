@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from groupement.lots.procedures import THRESHOLDS, LotValue, NoThreshold, Procedure, advise, euros_ht, threshold
+from groupement.lots.rules import LotRuleError
 
 D = Decimal
 BEFORE_2026 = date(2025, 12, 31)
@@ -178,9 +179,9 @@ def test_the_advice_keeps_the_order_of_the_lots_given():
 
 
 def test_repeated_keys_and_negative_amounts_are_refused_in_french():
-    with pytest.raises(ValueError, match="identifiant distinct"):
+    with pytest.raises(LotRuleError, match="identifiant distinct"):
         advise([lot(1, "10"), lot(1, "20")], MAY)
-    with pytest.raises(ValueError, match="lot 2 : le montant estimé ne peut pas être négatif"):
+    with pytest.raises(LotRuleError, match="lot 2 : le montant estimé ne peut pas être négatif"):
         advise([lot(1, "10"), lot(2, "-1")], MAY)
 
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from groupement.campaigns.needs_xlsx import read_needs_rows
+from groupement.campaigns.needs_xlsx_reader import read_needs_rows
 from groupement.core.files.upload_guard import MAX_UNCOMPRESSED_BYTES
 from groupement.invoices.einvoice import parse_invoice
 from groupement.invoices.rules import InvoiceRefused

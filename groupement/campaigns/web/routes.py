@@ -7,7 +7,8 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from groupement.campaigns.board import board_xlsx, campaign_board, campaign_overview, coordinated_groupements
-from groupement.campaigns.needs import change_campaign_status, create_campaign, needs_grid, reopen_submission
+from groupement.campaigns.campaigns import change_campaign_status, create_campaign, reopen_submission
+from groupement.campaigns.grid import needs_grid
 from groupement.campaigns.reminders import ReminderReport, remind_late_communes
 from groupement.campaigns.web.forms import ActionForm, CampaignForm, CloseForm, ReopenForm
 from groupement.core import formatting, transaction

@@ -28,6 +28,8 @@ def read_table(
                 f"(octet 0x{content[error.start]:02x} invalide)",
             )
         ]
+    if not text.strip():  # a byte-order mark alone, or blanks after it
+        return [], [ImportIssue(file_name, None, None, "le fichier est vide")]
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

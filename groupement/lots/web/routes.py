@@ -13,19 +13,9 @@ from groupement.core import formatting, transaction
 from groupement.core.access import Role
 from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import Forbidden, NotFound, ServiceError
-from groupement.lots.service import (
-    CommuneShareRow,
-    aggregate_campaign,
-    campaign_lots,
-    exclude_line,
-    line_amount,
-    lot_detail,
-    merge_lots,
-    move_lines,
-    publish_lot,
-    rename_lot,
-    set_lot_parameters,
-)
+from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.edits import exclude_line, merge_lots, move_lines, publish_lot, rename_lot, set_lot_parameters
+from groupement.lots.queries import CommuneShareRow, campaign_lots, line_amount, lot_detail
 from groupement.lots.web import bp
 from groupement.lots.web.forms import (
     NEW_LOT,

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from groupement.campaigns.needs import NeedEntry
+from groupement.campaigns.grid import NeedEntry
 
 
 class GridForm(FlaskForm):

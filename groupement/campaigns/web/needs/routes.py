@@ -2,18 +2,10 @@
 
 from flask import flash, redirect, render_template, request, url_for
 
-from groupement.campaigns.needs import (
-    InvalidQuantities,
-    NeedsConflict,
-    line_history,
-    needs_grid,
-    save_needs,
-    send_back_needs,
-    submit_needs,
-    validate_needs,
-)
+from groupement.campaigns.grid import InvalidQuantities, NeedsConflict, needs_grid, save_needs
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.forms import GridForm, SendBackForm, StepForm, entries_from_form
+from groupement.campaigns.workflow import line_history, send_back_needs, submit_needs, validate_needs
 from groupement.core import transaction
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError

@@ -3,7 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from groupement.campaigns import needs_upload
-from groupement.campaigns.needs import NeedsConflict, needs_grid
+from groupement.campaigns.grid import NeedsConflict, needs_grid
 from groupement.campaigns.needs_upload import NoChanges, export_needs, pending_preview, preview_upload
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.upload_forms import NeedsUploadForm, UploadDecisionForm

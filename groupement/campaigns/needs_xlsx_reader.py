@@ -1,10 +1,6 @@
-"""A commune's needs as an Excel workbook and back: the file the agent fills in offline.
-
-Plain data in, plain data out: no database here. The writer locks everything but the
-« Quantité » and « Commentaire » cells; the reader trusts nothing of what comes back (a file
-may be a renamed CSV, an image, a zip bomb, or a sheet whose protection was removed) and
-reports every problem with the file name, the real Excel row number and the column.
-"""
+"""The needs workbook read back. It trusts nothing of what comes back (a file may be a renamed
+CSV, an image, a zip bomb, or a sheet whose protection was removed) and reports every problem
+with the file name, the real Excel row number and the column. Bytes in, plain data out."""
 
 from __future__ import annotations
 
@@ -12,20 +8,25 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from operator import itemgetter
-from typing import NamedTuple
 
 from lxml import etree
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook
 
-from groupement.campaigns.rules import MAX_QUANTITY, NeedValue, parse_quantity
+from groupement.campaigns.needs_sheet import (
+    COLUMNS,
+    COMMENT,
+    HEADER_SEARCH_ROWS,
+    MAX_COLUMNS,
+    MAX_COMMENT_LENGTH,
+    MAX_DATA_ROWS,
+    QUANTITY,
+    REF,
+    SHEET_TITLE,
+    UploadedNeed,
+)
+from groupement.campaigns.rules import InvalidQuantity, NeedValue, parse_quantity
 from groupement.core.files.upload_guard import (
     CORRUPT_XLSX,
     MAX_UNCOMPRESSED_BYTES,
@@ -35,219 +36,11 @@ from groupement.core.files.upload_guard import (
     zip_kind,
 )
 from groupement.core.files.xlsx import (
-    BLUE,
-    BOX,
-    EDITABLE_FILL,
-    EURO_FORMAT,
-    HEADER_FILL,
-    HEADER_FONT,
-    INTEGER_FORMAT,
-    LOCKED,
-    UNIT_PRICE_FORMAT,
-    UNLOCKED,
     blank,
     cell_text,
-    escape_text,
     normal_title,
 )
 from groupement.core.imports import ImportIssue
-
-SHEET_TITLE = "Besoins"
-MAX_DATA_ROWS = 20_000
-MAX_COMMENT_LENGTH = 500
-HEADER_SEARCH_ROWS = 40
-MAX_COLUMNS = 100  # nine are written; a few notes typed beside the table are tolerated
-
-REF = "Référence"
-DESIGNATION = "Désignation"
-FAMILY = "Famille"
-UNIT = "Unité"
-UNIT_PRICE = "Prix unitaire HT estimé"
-PREVIOUS = "Quantité N-1"
-QUANTITY = "Quantité"
-COMMENT = "Commentaire"
-AMOUNT = "Montant estimé HT"
-COLUMNS = (REF, DESIGNATION, FAMILY, UNIT, UNIT_PRICE, PREVIOUS, QUANTITY, COMMENT, AMOUNT)
-EDITABLE = (QUANTITY, COMMENT)
-WIDTHS = dict(zip(COLUMNS, (18, 55, 20, 12, 16, 12, 12, 40, 18), strict=True))
-
-HOW_TO = (
-    "Mode d'emploi : saisissez dans la colonne « Quantité » un nombre entier de 0 à 1 000 000 pour chaque "
-    "article dont votre commune a besoin (laisser vide ou 0 : aucun besoin), et si besoin un commentaire "
-    "(500 caractères au plus). Les autres colonnes et l'en-tête du tableau sont protégés : ne les modifiez "
-    "pas, n'ajoutez ni ne supprimez de colonne. Enregistrez au format « Classeur Excel (.xlsx) », puis "
-    "déposez le fichier dans l'application : un aperçu des modifications vous sera présenté avant tout "
-    "enregistrement."
-)
-
-
-class NeedsSheetRow(NamedTuple):
-    """One catalog item of the commune's grid, as written to the workbook."""
-
-    ref: str
-    designation: str
-    family: str
-    unit: str
-    unit_price: Decimal
-    previous_quantity: int | None
-    quantity: int
-    comment: str
-
-
-@dataclass(frozen=True)
-class UploadedNeed:
-    """One data row read back: its real Excel row number, its ref and its value."""
-
-    row: int
-    ref: str
-    value: NeedValue
-
-
-# --- writing --------------------------------------------------------------------------------
-
-
-def write_needs_workbook(
-    campaign_title: str,
-    commune_name: str,
-    deadline: str,
-    instructions: str,
-    rows: Sequence[NeedsSheetRow | tuple],
-) -> bytes:
-    """The pre-filled workbook: a header block with the instructions, then the protected table."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_TITLE
-    last_column = get_column_letter(len(COLUMNS))
-    for index, title in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[title]
-
-    block = [
-        (f"Recensement des besoins : {campaign_title}", Font(bold=True, size=14, color=BLUE)),
-        (f"Commune : {commune_name}", Font(bold=True)),
-        (f"Date limite de saisie : {deadline}", Font(bold=True)),
-        (HOW_TO, None),
-    ]
-    if instructions.strip():
-        block.append((f"Consignes du coordonnateur : {instructions.strip()}", Font(italic=True)))
-    for row_number, (text, font) in enumerate(block, start=1):
-        cell = sheet.cell(row=row_number, column=1, value=escape_text(text))
-        if font:
-            cell.font = font
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.merge_cells(f"A{row_number}:{last_column}{row_number}")
-        if len(text) > 120:
-            sheet.row_dimensions[row_number].height = 15 * (len(text) // 150 + 2)
-
-    header_row = len(block) + 3  # a blank row, the total, then the header
-    first_row = header_row + 1
-    last_row = first_row + max(len(rows), 1) - 1
-    col = {title: get_column_letter(index) for index, title in enumerate(COLUMNS, start=1)}
-
-    total_row = header_row - 1
-    label = sheet.cell(row=total_row, column=len(COLUMNS) - 1, value="Total estimé HT")
-    label.font = Font(bold=True)
-    label.alignment = Alignment(horizontal="right")
-    total = sheet.cell(
-        row=total_row,
-        column=len(COLUMNS),
-        value=f"=SUM({col[AMOUNT]}{first_row}:{col[AMOUNT]}{last_row})",
-    )
-    total.font = Font(bold=True)
-    total.number_format = EURO_FORMAT
-
-    for index, title in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=header_row, column=index, value=title)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        cell.border = BOX
-    sheet.row_dimensions[header_row].height = 32
-
-    for row_number, values in enumerate(rows, start=first_row):
-        row = NeedsSheetRow(*values)
-        cells = {
-            REF: (escape_text(row.ref), None),
-            DESIGNATION: (escape_text(row.designation), None),
-            FAMILY: (escape_text(row.family), None),
-            UNIT: (escape_text(row.unit), None),
-            UNIT_PRICE: (row.unit_price, UNIT_PRICE_FORMAT),
-            PREVIOUS: (row.previous_quantity, INTEGER_FORMAT),
-            QUANTITY: (row.quantity or None, INTEGER_FORMAT),  # 0 is shown blank: easier to read
-            COMMENT: (escape_text(row.comment) if row.comment else None, None),
-            AMOUNT: (f"={col[UNIT_PRICE]}{row_number}*{col[QUANTITY]}{row_number}", EURO_FORMAT),
-        }
-        for index, title in enumerate(COLUMNS, start=1):
-            value, number_format = cells[title]
-            cell = sheet.cell(row=row_number, column=index, value=value)
-            cell.border = BOX
-            if number_format:
-                cell.number_format = number_format
-            if title in EDITABLE:
-                cell.protection = UNLOCKED
-                cell.fill = EDITABLE_FILL
-            else:
-                cell.protection = LOCKED
-            if title in (DESIGNATION, COMMENT):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-    quantities = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="0",
-        formula2=str(MAX_QUANTITY),
-        allow_blank=True,
-        showErrorMessage=True,
-        errorStyle="stop",
-        errorTitle="Quantité invalide",
-        error="Saisissez un nombre entier de 0 à 1 000 000 (laisser vide : aucun besoin).",
-        showInputMessage=True,
-        promptTitle="Quantité",
-        prompt="Nombre entier de 0 à 1 000 000.",
-    )
-    quantities.add(f"{col[QUANTITY]}{first_row}:{col[QUANTITY]}{last_row}")
-    comments = DataValidation(
-        type="textLength",
-        operator="lessThanOrEqual",
-        formula1=str(MAX_COMMENT_LENGTH),
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Commentaire trop long",
-        error="Le commentaire ne doit pas dépasser 500 caractères.",
-    )
-    comments.add(f"{col[COMMENT]}{first_row}:{col[COMMENT]}{last_row}")
-    sheet.add_data_validation(quantities)
-    sheet.add_data_validation(comments)
-
-    sheet.freeze_panes = f"C{first_row}"
-    sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_row}"
-    # No password: the protection prevents mistakes, it is not a security boundary (the reader
-    # checks everything again). Resizing, filtering and sorting stay possible.
-    sheet.protection.sheet = True
-    sheet.protection.formatColumns = False
-    sheet.protection.formatRows = False
-    sheet.protection.autoFilter = False
-    sheet.protection.sort = False
-    sheet.protection.selectLockedCells = False
-    sheet.protection.selectUnlockedCells = False
-
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.print_options.gridLines = False
-    sheet.oddFooter.center.text = "Page &P / &N"
-    sheet.oddHeader.center.text = escape_text(f"{commune_name} : {campaign_title}")[:200]
-
-    workbook.properties.title = escape_text(f"Besoins {commune_name} : {campaign_title}")[:200]
-    workbook.properties.creator = "groupement"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-# --- reading --------------------------------------------------------------------------------
 
 
 def read_needs_workbook(
@@ -472,7 +265,7 @@ def _read_row(
         return None, [issue("référence absente : une quantité ou un commentaire sans article", row, REF)]
     try:
         quantity = parse_quantity(raw_quantity)
-    except ValueError as error:
+    except InvalidQuantity as error:
         issues.append(issue(str(error), row, QUANTITY))
         quantity = 0
     if len(comment) > MAX_COMMENT_LENGTH:

@@ -1,0 +1,147 @@
+"""Who takes part in a campaign, with which families, and what the entry window is: the
+queries and small steps that the campaign use cases (campaigns, grid, workflow) share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import joinedload
+
+from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submission
+from groupement.campaigns.rules import CampaignStatus, EntryWindow, joined_families
+from groupement.catalog.models import CatalogItem
+from groupement.core.access import Actor, Role
+from groupement.core.errors import Forbidden, NotFound
+from groupement.core.formatting import name_key
+from groupement.core.timeutil import utcnow
+from groupement.extensions import db
+from groupement.organisations.families import Family
+from groupement.organisations.models import Membership, Organisation
+
+# A catalog item as the grid shows it: a row with id, ref, designation, family, unit, unit_price_ht.
+GridItem = Row
+
+
+def require_role(actor: Actor, role: Role, message: str) -> None:
+    if actor.role is not role:
+        raise Forbidden(message)
+
+
+def participant(campaign: Campaign, commune_id: int) -> Organisation:
+    """The commune, if it is a member of the campaign's groupement for at least one family
+    of the campaign; NotFound otherwise."""
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.groupement_id == campaign.groupement_id, Membership.commune_id == commune_id
+        )
+    )
+    if membership is None or not families_of(campaign, commune_id, membership):
+        raise NotFound("Cette commune ne participe pas à la campagne.")
+    return membership.commune
+
+
+def families_of(campaign: Campaign, commune_id: int, membership: Membership | None = None) -> set[Family]:
+    membership = membership or db.session.scalar(
+        select(Membership).where(
+            Membership.groupement_id == campaign.groupement_id, Membership.commune_id == commune_id
+        )
+    )
+    if membership is None:
+        return set()
+    return set(
+        joined_families(membership.families, membership.left_on, campaign_families(campaign), campaign.opens_at.date())
+    )
+
+
+def campaign_families(campaign: Campaign) -> set[Family]:
+    return set(
+        db.session.scalars(
+            select(CatalogItem.family)
+            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
+            .where(CampaignItem.campaign_id == campaign.id)
+            .distinct()
+        )
+    )
+
+
+def campaign_items(campaign_id: int, families: set[Family]) -> list[GridItem]:
+    """The grid's items as rows of the columns it shows: a 2 000-item grid is read on every page
+    load, and ORM objects cost several times as much to build."""
+    return list(
+        db.session.execute(
+            select(
+                CatalogItem.id,
+                CatalogItem.ref,
+                CatalogItem.designation,
+                CatalogItem.family,
+                CatalogItem.unit,
+                CatalogItem.unit_price_ht,
+            )
+            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
+            .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(families))
+            .order_by(CatalogItem.family, CatalogItem.ref)
+        )
+    )
+
+
+def previous_quantities(campaign: Campaign, commune_id: int) -> dict[int, int]:
+    previous = db.session.scalar(
+        select(Campaign)
+        .where(
+            Campaign.groupement_id == campaign.groupement_id,
+            Campaign.year < campaign.year,
+            Campaign.status != CampaignStatus.DRAFT,
+        )
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return {}
+    return dict(
+        db.session.execute(
+            select(NeedLine.item_id, NeedLine.quantity)
+            .join(Submission)
+            .where(Submission.campaign_id == previous.id, Submission.commune_id == commune_id)
+        ).all()
+    )
+
+
+def submission_for_update(campaign_id: int, commune_id: int) -> Submission | None:
+    """The row locked until commit on PostgreSQL, so that two steps cannot interleave."""
+    return db.session.scalar(
+        select(Submission)
+        .where(Submission.campaign_id == campaign_id, Submission.commune_id == commune_id)
+        .with_for_update()
+    )
+
+
+def entry_window(campaign: Campaign, submission: Submission | None, now: datetime | None) -> EntryWindow:
+    return EntryWindow(
+        campaign_status=campaign.status,
+        opens_at=campaign.opens_at,
+        closes_at=campaign.closes_at,
+        submission_status=submission.status if submission else None,
+        reopened=submission.reopened if submission else False,
+        now=now or utcnow(),
+    )
+
+
+def touch(submission: Submission, actor: Actor) -> None:
+    submission.updated_at = utcnow()
+    submission.updated_by_id = actor.user_id
+
+
+def participating_communes(campaign: Campaign) -> list[Organisation]:
+    """The members of the campaign's groupement taking part in at least one of its families
+    (the same rule as `participant`), by name."""
+    memberships = db.session.scalars(
+        select(Membership)
+        .options(joinedload(Membership.commune))
+        .where(Membership.groupement_id == campaign.groupement_id)
+    ).all()
+    families = campaign_families(campaign)
+    communes = [
+        m.commune for m in memberships if joined_families(m.families, m.left_on, families, campaign.opens_at.date())
+    ]
+    return sorted(communes, key=lambda commune: (name_key(commune.name), commune.id))
