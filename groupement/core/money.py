@@ -62,7 +62,7 @@ def exactly(value: Decimal, step: Decimal) -> Decimal:
     """`value` written with the digits of `step` (1,5 → 1,50); for values that `has_at_most` step."""
     if not has_at_most(value, step):
         raise ValueError(f"{value} a plus de décimales que {step}")
-    return value.quantize(step)
+    return value.quantize(step, rounding=ROUND_HALF_UP)
 
 
 def parse_decimal(text: object) -> Decimal:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
-from groupement.core.formatting import name_key
+from groupement.core.formatting import name_key, slug
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
@@ -223,12 +223,8 @@ def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
         total_ttc=allocation.ttc,
         issued_on=paris_today(),
     )
-    stem = f"etat-repartition-{_slug(invoice.number)}-{commune.insee_code or commune.id}"
+    stem = f"etat-repartition-{slug(invoice.number, default='facture')}-{commune.insee_code or commune.id}"
     return document, stem
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in text)[:60]
 
 
 # --- titles and payments -------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_the_accountant_imports_matches_splits_by_population_and_issues_the_titl
     with page.expect_download() as download_info:
         page.get_by_role("link", name="PDF (état de Bourgoin-Jallieu)").click()
     download = download_info.value
-    assert re.fullmatch(r"etat-repartition-F20260023-38053\.pdf", download.suggested_filename)
+    assert re.fullmatch(r"etat-repartition-f20260023-38053\.pdf", download.suggested_filename)
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF-")

@@ -263,7 +263,7 @@ def test_a_statement_downloads_as_xlsx_and_pdf_for_its_commune_only(client_as, w
     workbook = agent.get(f"/factures/{invoice}/communes/{a}/etat.xlsx")
     assert workbook.status_code == 200 and workbook.mimetype.endswith("spreadsheetml.sheet")
     assert re.match(
-        r'attachment; filename="etat-repartition-F124212-\d{5}\.xlsx"', workbook.headers["Content-Disposition"]
+        r'attachment; filename="etat-repartition-f124212-\d{5}\.xlsx"', workbook.headers["Content-Disposition"]
     )
     rows = list(load_workbook(io.BytesIO(workbook.data)).active.iter_rows(values_only=True))
     assert rows[0][0] == "État de répartition — facture n° F124212 — Commune A"
