@@ -37,14 +37,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+import groupement.core.money as money
+from groupement.core.errors import ServiceError
 from groupement.core.formatting import euros, number, percent
 from groupement.core.imports import ImportIssue
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
-CENT = Decimal("0.01")
 
 INVOICE = "380"
 CREDIT_NOTE = "381"
@@ -68,7 +69,7 @@ CATEGORY_RULE_PREFIX = {
 NO_VAT_CATEGORIES = frozenset({"Z", "E", "AE", "K", "G", "O"})
 
 
-class InvoiceRefused(Exception):
+class InvoiceRefused(ServiceError):
     """The file cannot be read as an invoice. `reasons` are French sentences naming the file
     (and for a spreadsheet the row and the column), fit to show as they are."""
 
@@ -98,8 +99,8 @@ class InvoiceLineData:
     @property
     def expected_net(self) -> Decimal:
         """round(quantity × price / base + charges − allowances, 2), half up."""
-        raw = self.quantity * self.unit_price / self.price_base_quantity + self.line_charges - self.line_allowances
-        return raw.quantize(CENT, rounding=ROUND_HALF_UP)
+        exact = self.quantity * self.unit_price / self.price_base_quantity + self.line_charges - self.line_allowances
+        return money.to_cents(exact)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def vat_amount(taxable: Decimal, category: str, rate: Decimal) -> Decimal:
     """The VAT of one (category, rate) of the breakdown: rounded once, half up."""
     if category in NO_VAT_CATEGORIES:
         return ZERO
-    return (taxable * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return money.vat_amount(taxable, rate)
 
 
 # --- the rules --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "groupement"
 PURE = [
     "core/money.py",
+    "core/errors.py",
     "core/access.py",
     "core/identifiers.py",
     "core/charts.py",
@@ -26,6 +27,7 @@ PURE = [
     "invoices/states.py",
     "invoices/rules.py",
     "invoices/allocation.py",
+    "invoices/apportionment.py",
     "savings/rules.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "flask_login", "werkzeug", "openpyxl", "lxml", "fpdf")

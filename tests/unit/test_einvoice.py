@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from groupement.invoices import einvoice
-from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.einvoice import MAX_FILE_BYTES, parse_invoice, xml_safety
 from groupement.invoices.rules import InvoiceRefused, check_invoice, failures
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
@@ -282,7 +281,7 @@ def test_an_external_entity_is_refused_without_reading_the_file(tmp_path, monkey
     assert "DOCTYPE" in refusal(xxe)
     assert "DOCTYPE" in refusal(passwd)
     # Even when the byte scan is bypassed, the parser neither reads the file nor accepts the DTD.
-    monkeypatch.setattr(einvoice, "_DOCTYPE", einvoice.re.compile(rb"(?!)"))
+    monkeypatch.setattr(xml_safety, "_DOCTYPE", re.compile(rb"(?!)"))
     reasons = refusal(xxe)
     assert "DOCTYPE" in reasons
     assert "MOT-DE-PASSE-SECRET" not in reasons
@@ -297,7 +296,7 @@ def test_a_billion_laughs_is_refused_before_any_expansion(monkeypatch):
     assert "DOCTYPE" in refusal(bomb)
     assert "DOCTYPE" in refusal(bomb.decode().encode("utf-16"))
     # Without the byte scan, libxml2 stops the expansion itself (entity amplification limit).
-    monkeypatch.setattr(einvoice, "_DOCTYPE", einvoice.re.compile(rb"(?!)"))
+    monkeypatch.setattr(xml_safety, "_DOCTYPE", re.compile(rb"(?!)"))
     assert refusal(bomb).startswith("facture.xml : XML mal formé")
 
 
@@ -314,9 +313,9 @@ def test_an_xml_that_is_not_an_invoice_is_refused_with_its_root():
 
 
 def test_files_beyond_the_size_or_element_limits_are_refused(monkeypatch):
-    assert "fichier trop volumineux" in refusal(b"<a>" + b" " * (einvoice.MAX_FILE_BYTES + 1) + b"</a>")
-    assert "fichier trop volumineux" in refusal(b"<a>" + b" " * (einvoice.MAX_XML_BYTES + 1) + b"</a>")
-    monkeypatch.setattr(einvoice, "MAX_XML_ELEMENTS", 100)
+    assert "fichier trop volumineux" in refusal(b"<a>" + b" " * (MAX_FILE_BYTES + 1) + b"</a>")
+    assert "fichier trop volumineux" in refusal(b"<a>" + b" " * (xml_safety.MAX_XML_BYTES + 1) + b"</a>")
+    monkeypatch.setattr(xml_safety, "MAX_XML_ELEMENTS", 100)
     assert "XML trop volumineux (plus de 100 éléments)" in refusal(sample(UBL))
 
 

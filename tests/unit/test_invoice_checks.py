@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from groupement.core.errors import ServiceError
 from groupement.core.imports import ImportIssue
 from groupement.invoices.einvoice import parse_invoice
 from groupement.invoices.rules import (
@@ -381,3 +382,4 @@ def test_a_refusal_keeps_the_issues_and_reads_as_french_sentences():
     assert refused.reasons == ["f.csv, ligne 3, colonne « quantite » : « x » n'est pas un nombre", "g.xml : vide"]
     assert len(refused.issues) == 1
     assert str(refused) == "; ".join(refused.reasons)
+    assert isinstance(refused, ServiceError)  # a refusal the user can act on

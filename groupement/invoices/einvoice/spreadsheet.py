@@ -1,0 +1,376 @@
+"""The spreadsheet template (.xlsx first sheet, or CSV UTF-8 or Windows-1252, ';' or ','). One row
+per invoice line; the invoice's own fields are repeated on every row and must be the same on
+all rows (one invoice per file). The header row is found in the first 20 rows; titles are read
+without accents, case or spaces ("Numéro facture" = numero_facture); unknown columns are ignored.
+
+- required columns: numero_facture, date_facture (28/11/2026 or 2026-11-28, or a date cell),
+  fournisseur_siret, numero_commande, code_insee, ref_article, designation, quantite,
+  prix_unitaire_ht, taux_tva (20, 20 %, 5,5; a percentage cell 0,2 or 0,055 is read as 20 or
+  5,5). Values: all required but ref_article and designation, of which one at least.
+- optional columns: type_facture (380/381/384 or facture/avoir/facture rectificative, default
+  380), date_echeance, fournisseur_nom, fournisseur_tva, acheteur_nom, acheteur_siret,
+  categorie_tva (default S, or E at 0 %), montant_ht (the line's net as the supplier computed it:
+  when given it is kept and checked against quantity × price by check_invoice; when empty the
+  net is quantity × price rounded to the cent).
+- a spreadsheet declares no totals: they are computed (BT-106 = Σ nets; per category and rate,
+  base = Σ nets and VAT = base × rate rounded once; BT-109 = BT-106; BT-112 = BT-109 + VAT;
+  nothing prepaid), so check_invoice can only find wrong line nets in it. There are no document
+  allowances or charges; the currency is the euro. line_id is the spreadsheet row number.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+
+from groupement.core.files.xlsx import cell_text
+from groupement.core.identifiers import InvalidIdentifier, clean_insee, clean_siret
+from groupement.core.imports import ImportIssue
+from groupement.core.money import CENT, QUANTITY_STEP, UNIT_PRICE_STEP, exactly, has_at_most, line_amount, parse_decimal
+from groupement.invoices.einvoice.common import (
+    EURO,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_NUMBER_LENGTH,
+    MAX_REASON_LENGTH,
+    clip,
+    refused,
+    vat_number,
+)
+from groupement.invoices.einvoice.spreadsheet_files import HEADER_SEARCH_ROWS, column_key
+from groupement.invoices.rules import (
+    ONE,
+    TYPE_LABELS,
+    ZERO,
+    InvoiceData,
+    InvoiceLineData,
+    InvoiceRefused,
+    VatBreakdown,
+    vat_amount,
+)
+
+XLSX = "xlsx"
+CSV = "csv"
+REQUIRED_COLUMNS = (
+    "numero_facture",
+    "date_facture",
+    "fournisseur_siret",
+    "numero_commande",
+    "code_insee",
+    "ref_article",
+    "designation",
+    "quantite",
+    "prix_unitaire_ht",
+    "taux_tva",
+)
+OPTIONAL_COLUMNS = (
+    "type_facture",
+    "date_echeance",
+    "fournisseur_nom",
+    "fournisseur_tva",
+    "acheteur_nom",
+    "acheteur_siret",
+    "categorie_tva",
+    "montant_ht",
+)
+DOCUMENT_COLUMNS = (
+    "numero_facture",
+    "date_facture",
+    "fournisseur_siret",
+    "type_facture",
+    "date_echeance",
+    "fournisseur_nom",
+    "fournisseur_tva",
+    "acheteur_nom",
+    "acheteur_siret",
+)
+FRENCH_RATES = (Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), ZERO)
+TYPE_WORDS = {"facture": "380", "avoir": "381", "facture rectificative": "384", "rectificative": "384"}
+
+
+def blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class _SpreadsheetRow:
+    """One row's cells by column key, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, file_name: str, row: int, values: dict[str, object], issues: list[ImportIssue]):
+        self.file_name = file_name
+        self.row = row
+        self.values = values
+        self.issues = issues
+
+    def fail(self, column: str, reason: str) -> None:
+        self.issues.append(ImportIssue(self.file_name, self.row, column, reason))
+
+    def text(self, column: str, required: bool = False, digits: int | None = None) -> str | None:
+        value = self.values.get(column)
+        if blank(value):
+            if required:
+                self.fail(column, "valeur obligatoire absente")
+            return None
+        if digits and isinstance(value, int | float) and not isinstance(value, bool):
+            return cell_text(value).zfill(digits)  # a number cell lost the leading zeros
+        return cell_text(value)
+
+    def parsed(self, column: str, parse: Callable, required: bool = True):
+        raw = self.values.get(column)
+        if blank(raw):
+            if required:
+                self.fail(column, "valeur obligatoire absente")
+            return None
+        try:
+            return parse(raw)
+        except ValueError as error:
+            self.fail(column, str(error))
+            return None
+
+
+def _sheet_date(raw) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = cell_text(raw)
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"date illisible « {text} » (format attendu : 28/11/2026)")
+
+
+def _sheet_quantity(raw) -> Decimal:
+    value = parse_decimal(raw)
+    if value <= 0:
+        raise ValueError(f"la quantité doit être positive (« {cell_text(raw)} »)")
+    if not has_at_most(value, QUANTITY_STEP):
+        raise ValueError(f"4 décimales au plus (« {cell_text(raw)} »)")
+    return value
+
+
+def _sheet_price(raw) -> Decimal:
+    value = parse_decimal(raw)
+    if value < 0:
+        raise ValueError(f"le prix ne peut pas être négatif (« {cell_text(raw)} »)")
+    if not has_at_most(value, UNIT_PRICE_STEP):
+        raise ValueError(f"4 décimales au plus (« {cell_text(raw)} »)")
+    return value
+
+
+def _sheet_amount(raw) -> Decimal:
+    value = parse_decimal(raw)
+    if not has_at_most(value, CENT):
+        raise ValueError(f"2 décimales au plus (« {cell_text(raw)} »)")
+    return value
+
+
+def _sheet_rate(raw) -> Decimal:
+    text = cell_text(raw).replace("%", "").strip() if isinstance(raw, str) else raw
+    value = parse_decimal(text)
+    if ZERO < value < ONE and (value * 100).normalize() in FRENCH_RATES:
+        value = value * 100  # a percentage cell: 0,2 shown as 20 %
+    if not ZERO <= value <= 100:
+        raise ValueError(f"taux de TVA hors de 0 à 100 (« {cell_text(raw)} »)")
+    if not has_at_most(value, CENT):
+        raise ValueError(f"taux de TVA à 2 décimales au plus (« {cell_text(raw)} »)")
+    return exactly(value, CENT)
+
+
+def _sheet_type(raw) -> str:
+    text = " ".join(cell_text(raw).split()).casefold()
+    code = TYPE_WORDS.get(text, text)
+    if code not in TYPE_LABELS:
+        raise ValueError(
+            f"type « {cell_text(raw)} » inconnu : 380 (facture), 381 (avoir) ou 384 (facture rectificative)"
+        )
+    return code
+
+
+def _identifier(clean: Callable[[str], str]) -> Callable:
+    def parse(raw) -> str:
+        try:
+            return clean(raw)
+        except InvalidIdentifier as error:
+            raise ValueError(str(error).rstrip(".")) from None
+
+    return parse
+
+
+def parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_format: str) -> InvoiceData:
+    header_index = next(
+        (
+            index
+            for index, (_, values) in enumerate(rows[:HEADER_SEARCH_ROWS])
+            if "numero_facture" in [column_key(v) for v in values]
+        ),
+        None,
+    )
+    if header_index is None:
+        raise refused(
+            file_name,
+            "en-tête du modèle de facture introuvable : la première ligne doit porter les colonnes "
+            + ", ".join(REQUIRED_COLUMNS),
+        )
+    header_row, titles = rows[header_index]
+    keys = [column_key(title) for title in titles]
+    issues = [
+        ImportIssue(file_name, header_row, column, "colonne obligatoire absente de l'en-tête")
+        for column in REQUIRED_COLUMNS
+        if column not in keys
+    ]
+    duplicates = sorted({key for key in keys if key and keys.count(key) > 1})
+    issues += [ImportIssue(file_name, header_row, key, "colonne en double dans l'en-tête") for key in duplicates]
+    if issues:
+        raise InvoiceRefused(issues)
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    positions = {key: index for index, key in enumerate(keys) if key in known}
+
+    issues = []
+    document: dict[str, tuple[int, object]] = {}  # column -> (first row, parsed value)
+    lines: list[InvoiceLineData] = []
+    for row_number, values in rows[header_index + 1 :]:
+        cells = {key: values[index] if index < len(values) else None for key, index in positions.items()}
+        if all(blank(value) for value in cells.values()):
+            continue
+        row = _SpreadsheetRow(file_name, row_number, cells, issues)
+        _document_cells(row, document)
+        line = _line_cells(row)
+        if line is not None:
+            lines.append(line)
+    if not lines and not issues:
+        issues.append(ImportIssue(file_name, None, None, "aucune ligne de facture après l'en-tête"))
+    if issues:
+        raise InvoiceRefused(issues)
+
+    def value(column: str, default=None):
+        found = document.get(column, (None, None))[1]
+        return default if found is None else found
+
+    line_total = sum((line.net_amount for line in lines), ZERO)
+    bases: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        bases[(line.vat_category, line.vat_rate)] += line.net_amount
+    breakdown = tuple(
+        VatBreakdown(category, rate, base, vat_amount(base, category, rate))
+        for (category, rate), base in sorted(bases.items(), key=lambda item: (-item[0][1], item[0][0]))
+    )
+    tax_total = sum((entry.tax_amount for entry in breakdown), ZERO)
+    return InvoiceData(
+        number=value("numero_facture"),
+        type_code=value("type_facture", "380"),
+        issue_date=value("date_facture"),
+        due_date=value("date_echeance"),
+        currency=EURO,
+        seller_name=value("fournisseur_nom", ""),
+        seller_siret=value("fournisseur_siret"),
+        seller_vat=value("fournisseur_tva"),
+        buyer_name=value("acheteur_nom", ""),
+        buyer_siret=value("acheteur_siret"),
+        order_reference=lines[0].order_ref if len({line.order_ref for line in lines}) == 1 else None,
+        lines=tuple(lines),
+        allowances_charges=(),
+        line_total=line_total,
+        allowance_total=ZERO,
+        charge_total=ZERO,
+        tax_exclusive=line_total,
+        tax_total=tax_total,
+        tax_inclusive=line_total + tax_total,
+        prepaid=ZERO,
+        payable=line_total + tax_total,
+        vat_breakdown=breakdown,
+        source_format=source_format,
+    )
+
+
+def _invoice_number(raw) -> str:
+    text = cell_text(raw)
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"numéro trop long ({len(text)} caractères ; {MAX_NUMBER_LENGTH} au plus)")
+    return text
+
+
+def _digits(raw, length: int) -> str:
+    """A code typed in a number cell lost its leading zeros (01001 became 1001): put them back."""
+    text = cell_text(raw)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return text.zfill(length)
+    return text
+
+
+def _name(raw) -> str:
+    return clip(cell_text(raw), MAX_REASON_LENGTH)
+
+
+_siret = _identifier(lambda raw: clean_siret(_digits(raw, 14)))
+_insee = _identifier(lambda raw: clean_insee(_digits(raw, 5)))
+
+_DOCUMENT_PARSERS: dict[str, tuple[Callable, bool]] = {  # column -> (parser, required)
+    "numero_facture": (_invoice_number, True),
+    "date_facture": (_sheet_date, True),
+    "fournisseur_siret": (_siret, True),
+    "type_facture": (_sheet_type, False),
+    "date_echeance": (_sheet_date, False),
+    "fournisseur_nom": (_name, False),
+    "fournisseur_tva": (lambda raw: vat_number(cell_text(raw)), False),
+    "acheteur_nom": (_name, False),
+    "acheteur_siret": (_siret, False),
+}
+
+
+def _document_cells(row: _SpreadsheetRow, document: dict[str, tuple[int, object]]) -> None:
+    """The invoice's own fields: required on every row, and the same on every row."""
+    for column in DOCUMENT_COLUMNS:
+        parse, required = _DOCUMENT_PARSERS[column]
+        if column not in row.values:
+            continue
+        issues_before = len(row.issues)
+        parsed = row.parsed(column, parse, required)
+        if len(row.issues) > issues_before:
+            continue
+        if column not in document:
+            document[column] = (row.row, parsed)
+        elif document[column][1] != parsed:
+            first_row, first = document[column]
+            shown = first.strftime("%d/%m/%Y") if isinstance(first, date) else (first or "vide")
+            row.fail(
+                column,
+                f"valeur différente de celle de la ligne {first_row} (« {shown} ») : un fichier ne contient "
+                "qu'une facture, dont ces colonnes sont répétées à l'identique sur chaque ligne",
+            )
+
+
+def _line_cells(row: _SpreadsheetRow) -> InvoiceLineData | None:
+    issues_before = len(row.issues)
+    order_ref = row.text("numero_commande", required=True)
+    if order_ref and len(order_ref) > MAX_NUMBER_LENGTH:
+        row.fail("numero_commande", f"numéro trop long ({MAX_NUMBER_LENGTH} caractères au plus)")
+    insee = row.parsed("code_insee", _insee)
+    item_ref = row.text("ref_article")
+    description = row.text("designation")
+    if not item_ref and not description:
+        row.fail("designation", "désignation ou référence d'article obligatoire")
+    quantity = row.parsed("quantite", _sheet_quantity)
+    unit_price = row.parsed("prix_unitaire_ht", _sheet_price)
+    rate = row.parsed("taux_tva", _sheet_rate)
+    category = (row.text("categorie_tva") or "").upper() or ("S" if rate else "E")
+    declared_net = row.parsed("montant_ht", _sheet_amount, required=False)
+    if len(row.issues) > issues_before:
+        return None
+    net = declared_net
+    if net is None:
+        net = line_amount(quantity, unit_price)
+    return InvoiceLineData(
+        line_id=str(row.row),
+        item_ref=item_ref,
+        description=clip(description or "", MAX_DESCRIPTION_LENGTH),
+        quantity=quantity,
+        unit_price=unit_price,
+        net_amount=net,
+        vat_category=category,
+        vat_rate=rate,
+        order_ref=order_ref,
+        commune_insee=insee,
+    )
