@@ -37,11 +37,8 @@ from groupement.core.money import CENT
 ZERO = Decimal("0.00")
 
 
-class AllocationError(ServiceError, ValueError):
-    """A split refused, in French: inconsistent input, or a key that cannot apply.
-
-    Also a ValueError for now: groupement.invoices.service catches ValueError around the split.
-    """
+class AllocationError(ServiceError):
+    """A split refused, in French: inconsistent input, or a key that cannot apply."""
 
 
 def largest_remainder(total: Decimal, weights: Mapping[str, Decimal], step: Decimal = CENT) -> dict[str, Decimal]:

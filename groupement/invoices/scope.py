@@ -11,10 +11,10 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
-from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db
 from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
-from groupement.invoices.states import InvoiceStatus, InvoiceTransitionRefused, check_invoice_transition
+from groupement.invoices.states import InvoiceStatus, check_invoice_transition
 from groupement.organisations import scope
 from groupement.organisations.models import Groupement, Membership, Organisation
 
@@ -106,8 +106,5 @@ def invoice_for_update(actor: Actor, invoice_id: int) -> Invoice:
 
 
 def advance(action: str, current: InvoiceStatus, target: InvoiceStatus) -> InvoiceStatus:
-    """The invoice's next state if its transition table allows it, else a refusal (ServiceError)."""
-    try:
-        return check_invoice_transition(action, current, target)
-    except InvoiceTransitionRefused as refused:
-        raise ServiceError(str(refused)) from refused
+    """The invoice's next state if its transition table allows it, else InvoiceTransitionRefused."""
+    return check_invoice_transition(action, current, target)

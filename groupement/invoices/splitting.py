@@ -69,16 +69,13 @@ def split_invoice(
     ]
     tied = {line.commune for line in lines if line.commune}
     involved = [c for c in members if c.insee_code in tied or c.insee_code in shared]
-    try:
-        result = allocate(
-            lines,
-            [CommuneInfo(c.insee_code, c.name, c.population or 0) for c in involved],
-            key,
-            shared_among=[code for code in shared if code],
-            manual_percents=manual_percents,
-        )
-    except ValueError as error:
-        raise ServiceError(str(error)) from error
+    result = allocate(  # an AllocationError is a ServiceError: the user reads its French reason
+        lines,
+        [CommuneInfo(c.insee_code, c.name, c.population or 0) for c in involved],
+        key,
+        shared_among=[code for code in shared if code],
+        manual_percents=manual_percents,
+    )
     expected_vat = {}
     for row in invoice.vat:
         expected_vat[row.rate] = expected_vat.get(row.rate, Decimal(0)) + row.amount

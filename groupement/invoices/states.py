@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from groupement.core.errors import ServiceError
+
 
 class InvoiceKind(StrEnum):
     INVOICE = "invoice"  # 380
@@ -55,9 +57,8 @@ REFUSALS = {
 }
 
 
-class InvoiceTransitionRefused(ValueError):
-    """The invoice's state does not allow the step; the message is French and says why (the use
-    cases turn it into a ServiceError: tests/unit/test_domain_is_pure.py keeps core.errors out)."""
+class InvoiceTransitionRefused(ServiceError):
+    """The invoice's state does not allow the step; the message is French and says why."""
 
 
 def can_move(current: InvoiceStatus, target: InvoiceStatus) -> bool:

@@ -335,10 +335,9 @@ def test_inconsistent_lines_are_refused_in_french(lines, message):
         split_invoice(lines, (BOURGOIN, FOUR), AllocationKey.EQUAL)
 
 
-def test_a_refused_split_is_a_service_error_and_still_a_value_error_for_the_service():
-    # ValueError stays a base until groupement.invoices.service stops catching it.
+def test_a_refused_split_is_a_service_error_that_the_user_reads_as_it_is():
     assert issubclass(AllocationError, ServiceError)
-    assert issubclass(AllocationError, ValueError)
+    assert not issubclass(AllocationError, ValueError)
     with pytest.raises(ServiceError, match="tous les poids de répartition sont nuls"):
         largest_remainder(D("1.00"), {"38001": D(0)})
 
