@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from groupement.core import formatting, transaction
+from groupement.core import formatting
 from groupement.core.access import Role
 from groupement.core.charts import bar_chart_svg
-from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.edits import exclude_line, merge_lots, move_lines, publish_lot, rename_lot, set_lot_parameters
 from groupement.lots.queries import CommuneShareRow, campaign_lots, line_amount, lot_detail
@@ -28,10 +27,8 @@ from groupement.lots.web.forms import (
     PublishForm,
     RenameForm,
 )
-from groupement.tenders.exports import campaign_file, commune_annex, lot_file
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.downloads import xlsx_response, zip_response
 from groupement.web.forms import flash_errors
 
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
@@ -247,44 +244,6 @@ def include(line_id: int):
 # --- tender files -------------------------------------------------------------------------------
 
 
-@bp.route("/lots/<int:lot_id>/dqe.xlsx")
-@roles_required(*COORDINATION)
-def export_dqe(lot_id: int):
-    return xlsx_response(*lot_file(current_actor(), lot_id, "dqe"))
-
-
-@bp.route("/lots/<int:lot_id>/bpu.xlsx")
-@roles_required(*COORDINATION)
-def export_bpu(lot_id: int):
-    return xlsx_response(*lot_file(current_actor(), lot_id, "bpu"))
-
-
-@bp.route("/lots/<int:lot_id>/recapitulatif.xlsx")
-@roles_required(*COORDINATION)
-def export_recap(lot_id: int):
-    return xlsx_response(*lot_file(current_actor(), lot_id, "recap"))
-
-
-@bp.route("/campagnes/<int:campaign_id>/lots.xlsx")
-@roles_required(*COORDINATION)
-def export_all(campaign_id: int):
-    return _campaign_download(lambda: xlsx_response(*campaign_file(current_actor(), campaign_id, "lots")), campaign_id)
-
-
-@bp.route("/campagnes/<int:campaign_id>/dossier.zip")
-@roles_required(*COORDINATION)
-def export_zip(campaign_id: int):
-    return _campaign_download(lambda: zip_response(*campaign_file(current_actor(), campaign_id, "zip")), campaign_id)
-
-
-@bp.route("/campagnes/<int:campaign_id>/annexes/<int:commune_id>.xlsx")
-@roles_required(*COORDINATION)
-def export_annex(campaign_id: int, commune_id: int):
-    return _campaign_download(
-        lambda: xlsx_response(*commune_annex(current_actor(), campaign_id, commune_id)), campaign_id
-    )
-
-
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -300,17 +259,6 @@ def commune_bars(rows: Sequence[CommuneShareRow], limit: int = LARGEST_COMMUNES)
     if rest:
         bars.append((f"Autres communes ({len(rest)})", sum((row.amount for row in rest), Decimal(0))))
     return bars
-
-
-def _campaign_download(respond: Callable, campaign_id: int):
-    try:
-        return respond()
-    except (NotFound, Forbidden):
-        raise
-    except ServiceError as error:
-        transaction.discard()
-        flash(str(error), "error")
-        return redirect(url_for("lots.index", campaign_id=campaign_id))
 
 
 def _back_to_lot(lot_id: int | None):
