@@ -22,11 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from groupement.campaigns.rules import MAX_QUANTITY, parse_quantity
-from groupement.core.money import CENT, to_cents
+from groupement.core.money import CENT, round_half_up
+from groupement.core.money import line_amount as priced_line_amount
+from groupement.core.money import vat_amount as vat_of_base
 
 ORDER_NUMBER_FORMAT = "BC-{insee}-{year}-{sequence:04d}"
 WARNING_RATIO = Decimal("0.80")
@@ -54,12 +56,12 @@ def parse_order_quantity(raw: object) -> int:
 
 def line_amount(quantity: int, unit_price: Decimal, eco_participation: Decimal) -> Decimal:
     """The HT amount of an order line, rounded to the cent once (half up)."""
-    return to_cents(quantity * (unit_price + eco_participation))
+    return priced_line_amount(quantity, unit_price + eco_participation)
 
 
 def vat_amount(amount_ht: Decimal, vat_rate: Decimal) -> Decimal:
     """The VAT of an amount at a rate given in per cent (20.00)."""
-    return to_cents(amount_ht * vat_rate / 100)
+    return vat_of_base(amount_ht, vat_rate)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def vat_breakdown(lines: Iterable[tuple[Decimal, Decimal]]) -> list[VatRow]:
     """(amount HT, rate) lines -> one row per rate (base, VAT rounded once per rate), by rate."""
     bases: dict[Decimal, Decimal] = {}
     for amount_ht, rate in lines:
-        key = rate.quantize(CENT)
+        key = round_half_up(rate, CENT)
         bases[key] = bases.get(key, Decimal("0")) + amount_ht
     return [VatRow(rate=rate, base_ht=base, vat=vat_amount(base, rate)) for rate, base in sorted(bases.items())]
 
@@ -95,7 +97,7 @@ def consumption_ratio(ordered_ht: Decimal, maximum: Decimal) -> Decimal:
     """The share of the maximum already ordered, as a fraction (0.8 = 80 %), 4 decimals."""
     if maximum <= 0:
         raise ValueError("le montant maximum doit être positif")
-    return (ordered_ht / maximum).quantize(RATIO_STEP, rounding=ROUND_HALF_UP)
+    return round_half_up(ordered_ht / maximum, RATIO_STEP)
 
 
 def consumption_level(ordered_ht: Decimal, maximum: Decimal) -> ConsumptionLevel:
