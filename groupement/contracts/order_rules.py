@@ -26,6 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from groupement.campaigns.rules import MAX_QUANTITY, parse_quantity
+from groupement.core.errors import ServiceError
 from groupement.core.money import CENT, round_half_up
 from groupement.core.money import line_amount as priced_line_amount
 from groupement.core.money import vat_amount as vat_of_base
@@ -37,20 +38,27 @@ RATIO_STEP = Decimal("0.0001")
 MAX_ORDER_LINES = 500
 
 
+class OrderRefused(ServiceError):
+    """An order, its number or one of its quantities breaks a rule; the message is French."""
+
+
 def order_number(insee_code: str, year: int, sequence: int) -> str:
     """BC-38053-2027-0001: the commune's INSEE code, the year, the sequence on four digits."""
     if not insee_code:
-        raise ValueError("une commune sans code INSEE ne peut pas numéroter ses bons de commande")
+        raise OrderRefused("une commune sans code INSEE ne peut pas numéroter ses bons de commande")
     if sequence < 1:
-        raise ValueError("la numérotation commence à 1")
+        raise OrderRefused("la numérotation commence à 1")
     return ORDER_NUMBER_FORMAT.format(insee=insee_code, year=year, sequence=sequence)
 
 
 def parse_order_quantity(raw: object) -> int:
     """A quantity ordered or received: a whole number from 1 to 1 000 000 (French errors)."""
-    quantity = parse_quantity(raw)
+    try:
+        quantity = parse_quantity(raw)
+    except ValueError as error:  # the campaigns' parser speaks ValueError: said again as a refusal
+        raise OrderRefused(str(error)) from None
     if quantity == 0:
-        raise ValueError("la quantité doit être au moins 1")
+        raise OrderRefused("la quantité doit être au moins 1")
     return quantity
 
 
@@ -96,7 +104,7 @@ class ConsumptionLevel(StrEnum):
 def consumption_ratio(ordered_ht: Decimal, maximum: Decimal) -> Decimal:
     """The share of the maximum already ordered, as a fraction (0.8 = 80 %), 4 decimals."""
     if maximum <= 0:
-        raise ValueError("le montant maximum doit être positif")
+        raise OrderRefused("le montant maximum doit être positif")
     return round_half_up(ordered_ht / maximum, RATIO_STEP)
 
 
@@ -189,7 +197,7 @@ def needs_overruns(uses: Iterable[NeedsUse]) -> list[str]:
 # --- delivery (service fait) -------------------------------------------------------------------------
 
 
-class DeliveryRefused(ValueError):
+class DeliveryRefused(OrderRefused):
     """A delivery that cannot be recorded; the message is French."""
 
 

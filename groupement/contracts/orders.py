@@ -25,9 +25,9 @@ from groupement.contracts.order_pdf import OrderDocument, OrderDocumentLine, ord
 from groupement.contracts.order_rules import (
     MAX_ORDER_LINES,
     ConsumptionLevel,
-    DeliveryRefused,
     DeliveryStatus,
     NeedsUse,
+    OrderRefused,
     VatRow,
     check_consumption,
     check_delivery,
@@ -476,7 +476,7 @@ def _quantities(contract: Contract, lines: Sequence[tuple[int, object]]) -> dict
             raise ServiceError("Une même ligne du marché figure deux fois dans la commande.")
         try:
             quantities[price_id] = parse_order_quantity(raw)
-        except ValueError as error:
+        except OrderRefused as error:
             errors[price_id] = str(error)
     if errors:
         raise InvalidOrder(errors)
@@ -498,17 +498,14 @@ def record_delivery(
     if order.commune_id != actor.organisation_id:
         raise NotFound("Ligne de commande introuvable.")
     delivered_before = _delivered(line.id)
-    try:
-        check_delivery(
-            line.quantity,
-            delivered_before,
-            quantity,
-            delivered_on,
-            to_paris(order.created_at).date(),
-            today or paris_today(),
-        )
-    except DeliveryRefused as refused:
-        raise ServiceError(str(refused)) from refused
+    check_delivery(  # DeliveryRefused is a ServiceError: the page shows its message
+        line.quantity,
+        delivered_before,
+        quantity,
+        delivered_on,
+        to_paris(order.created_at).date(),
+        today or paris_today(),
+    )
     # Through the relationship, so the line's loaded deliveries include it (nothing is expired
     # before the request commits).
     delivery = Delivery(order_line=line, delivered_on=delivered_on, quantity=quantity, recorded_by_id=actor.user_id)

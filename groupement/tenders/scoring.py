@@ -36,12 +36,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from groupement.core.errors import ServiceError
 from groupement.core.money import has_at_most, round_half_up
 from groupement.lots.procedures import ENVIRONMENTAL_CRITERION_FROM
 
 POINTS = Decimal("0.01")
 TOTAL_WEIGHT = Decimal(100)
 DEFAULT_ABNORMALLY_LOW_PERCENT = Decimal(70)
+
+
+class ScoringError(ServiceError):
+    """Figures the scoring method cannot rank; the message is French."""
 
 
 def to_points(value: Decimal) -> Decimal:
@@ -97,7 +102,7 @@ def criteria_problems(criteria: Criteria, launch_date: date) -> list[str]:
 def price_score(weight: Decimal, lowest_total: Decimal, offer_total: Decimal) -> Decimal:
     """weight × lowest / offer, in points; an offer at zero is the lowest and gets the full weight."""
     if offer_total < 0 or lowest_total < 0 or lowest_total > offer_total:
-        raise ValueError("les totaux sont positifs et le plus bas ne dépasse pas celui de l'offre")
+        raise ScoringError("les totaux sont positifs et le plus bas ne dépasse pas celui de l'offre")
     if offer_total == 0:
         return to_points(weight)
     return to_points(weight * lowest_total / offer_total)
