@@ -37,6 +37,7 @@ from groupement.contracts.rules import AwardDecision
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.money import CENT, round_half_up
 from groupement.extensions import db
 from groupement.lots.models import Lot
 from groupement.lots.procedures import Procedure
@@ -188,7 +189,6 @@ def award_lot(
             "prices": len(contract.prices),
         },
     )
-    db.session.commit()
     return contract
 
 
@@ -222,7 +222,6 @@ def declare_unsuccessful(actor: Actor, lot_id: int, justification: str) -> Award
             "justification": justification,
         },
     )
-    db.session.commit()
     return award
 
 
@@ -396,7 +395,7 @@ def _origins(
         raise ServiceError(
             "La part d'origine France ne peut pas dépasser la part d'origine UE (la France en fait partie)."
         )
-    return eu_percent.quantize(Decimal("0.01")), france_percent.quantize(Decimal("0.01"))
+    return round_half_up(eu_percent, CENT), round_half_up(france_percent, CENT)
 
 
 def _contract_number(lot: Lot, number: str | None) -> str:

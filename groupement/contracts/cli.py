@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from groupement.core.commands import FrenchError
 from groupement.core.formatting import os_reason
 from groupement.core.transaction import transactional
+from groupement.organisations.commands import acting_for, coordinator_option
 
 
 @click.group("decp", help="Données essentielles de la commande publique (DECP).")
@@ -19,7 +20,8 @@ def decp_group() -> None:
 
 @decp_group.command(
     "export",
-    help="Écrit les données essentielles des marchés notifiés à partir du seuil DECP (JSON, format 2.0.3). "
+    help="Écrit les données essentielles des marchés du coordonnateur notifiés à partir du seuil DECP "
+    "(JSON, format 2.0.3). "
     "Les marchés incomplets sont listés sur la sortie d'erreur avec ce qui leur manque, sans être exportés ; "
     "code de sortie 0 dès que le fichier est écrit, 1 s'il ne peut pas l'être.",
 )
@@ -37,9 +39,10 @@ def decp_group() -> None:
     default=None,
     help="Date de publication des données (AAAA-MM-JJ) ; aujourd'hui par défaut.",
 )
+@coordinator_option
 @with_appcontext
 @transactional
-def decp_export(out_file: Path, published_on) -> None:
+def decp_export(out_file: Path, published_on, coordinator: str | None) -> None:
     import contextlib
     import os
 
@@ -48,7 +51,7 @@ def decp_export(out_file: Path, published_on) -> None:
     from groupement.core.timeutil import paris_today
 
     today = published_on.date() if published_on else paris_today()
-    report = decp_report(today)
+    report = decp_report(today, acting_for(coordinator))  # the coordinator's own contracts
     # Written beside, then renamed: never a half-written file under the final name.
     temporary = out_file.with_name(f".{out_file.name}.{os.getpid()}.tmp")
     try:

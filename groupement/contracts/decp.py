@@ -68,16 +68,18 @@ class DecpReport:
         return f"decp-{self.published_on:%Y-%m-%d}.json"
 
 
-def decp_document(today: date, actor: Actor | None = None) -> tuple[dict[str, Any], list[ContractProblem]]:
+def decp_document(today: date, actor: Actor) -> tuple[dict[str, Any], list[ContractProblem]]:
     """The DECP document of the due contracts, published on ``today``, and the contracts left out.
 
-    ``actor`` None (the CLI): every groupement; otherwise the groupements the actor coordinates.
+    Only the contracts of the groupements the actor coordinates: each coordinator (the buyer)
+    publishes its own; the CLI acts for one coordinator (``acting_for``).
     """
     report = decp_report(today, actor)
     return report.document, report.problems
 
 
-def decp_report(today: date, actor: Actor | None = None) -> DecpReport:
+def decp_report(today: date, actor: Actor) -> DecpReport:
+    """The due contracts of the actor's coordinator, mapped to DECP entries or listed as incomplete."""
     coordinator = aliased(Organisation)
     statement = (
         select(Contract, Lot, Campaign, coordinator, Supplier)
@@ -86,11 +88,13 @@ def decp_report(today: date, actor: Actor | None = None) -> DecpReport:
         .join(Groupement, Groupement.id == Campaign.groupement_id)
         .join(coordinator, coordinator.id == Groupement.coordinator_id)
         .join(Supplier, Supplier.id == Contract.supplier_id)
-        .where(Contract.maximum_amount >= DECP_FLOOR, Contract.notified_on <= today)
+        .where(
+            Contract.maximum_amount >= DECP_FLOOR,
+            Contract.notified_on <= today,
+            Campaign.id.in_(scope.campaigns(actor).with_only_columns(Campaign.id)),
+        )
         .order_by(Contract.notified_on, Contract.number)
     )
-    if actor is not None:
-        statement = statement.where(Campaign.id.in_(scope.campaigns(actor).with_only_columns(Campaign.id)))
     rows = [row for row in db.session.execute(statement).all() if _due(row[0])]
     lines = _counted_lines([lot.id for _, lot, _, _, _ in rows])
 

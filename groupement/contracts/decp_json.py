@@ -56,10 +56,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from groupement.core.identifiers import InvalidIdentifier, clean_siret
+from groupement.core.money import round_half_up, to_cents
 from groupement.organisations.families import Family
 
 SCHEMA_VERSION = "2.0.3"
@@ -207,7 +208,7 @@ def contract_entry(contract: DecpContract, published_on: date) -> MappedContract
         bool(POSTCODE_PATTERN.match(postcode)),
         "lieuExecution : code postal du coordonnateur non renseigné ou mal formé (5 chiffres)",
     )
-    montant = contract.maximum_amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    montant = to_cents(contract.maximum_amount)
     require(montant >= 1, "montant : montant maximum HT d'au moins 1 € attendu")
 
     social = _considerations(
@@ -313,7 +314,7 @@ def _share(percent: Decimal | None, field: str, what: str, missing: list[str]) -
     if not 0 <= percent <= 100:
         missing.append(f"{field} : {what} hors de 0 à 100 %")
         return None
-    return (percent / 100).quantize(SHARE_STEP, rounding=ROUND_HALF_UP)
+    return round_half_up(percent / 100, SHARE_STEP)
 
 
 # --- JSON text --------------------------------------------------------------------------------

@@ -22,11 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from groupement.campaigns.rules import MAX_QUANTITY, parse_quantity
-from groupement.core.money import CENT, to_cents
+from groupement.core.errors import ServiceError
+from groupement.core.money import CENT, round_half_up
+from groupement.core.money import line_amount as priced_line_amount
+from groupement.core.money import vat_amount as vat_of_base
 
 ORDER_NUMBER_FORMAT = "BC-{insee}-{year}-{sequence:04d}"
 WARNING_RATIO = Decimal("0.80")
@@ -35,31 +38,38 @@ RATIO_STEP = Decimal("0.0001")
 MAX_ORDER_LINES = 500
 
 
+class OrderRefused(ServiceError):
+    """An order, its number or one of its quantities breaks a rule; the message is French."""
+
+
 def order_number(insee_code: str, year: int, sequence: int) -> str:
     """BC-38053-2027-0001: the commune's INSEE code, the year, the sequence on four digits."""
     if not insee_code:
-        raise ValueError("une commune sans code INSEE ne peut pas numéroter ses bons de commande")
+        raise OrderRefused("une commune sans code INSEE ne peut pas numéroter ses bons de commande")
     if sequence < 1:
-        raise ValueError("la numérotation commence à 1")
+        raise OrderRefused("la numérotation commence à 1")
     return ORDER_NUMBER_FORMAT.format(insee=insee_code, year=year, sequence=sequence)
 
 
 def parse_order_quantity(raw: object) -> int:
     """A quantity ordered or received: a whole number from 1 to 1 000 000 (French errors)."""
-    quantity = parse_quantity(raw)
+    try:
+        quantity = parse_quantity(raw)
+    except ValueError as error:  # the campaigns' parser speaks ValueError: said again as a refusal
+        raise OrderRefused(str(error)) from None
     if quantity == 0:
-        raise ValueError("la quantité doit être au moins 1")
+        raise OrderRefused("la quantité doit être au moins 1")
     return quantity
 
 
 def line_amount(quantity: int, unit_price: Decimal, eco_participation: Decimal) -> Decimal:
     """The HT amount of an order line, rounded to the cent once (half up)."""
-    return to_cents(quantity * (unit_price + eco_participation))
+    return priced_line_amount(quantity, unit_price + eco_participation)
 
 
 def vat_amount(amount_ht: Decimal, vat_rate: Decimal) -> Decimal:
     """The VAT of an amount at a rate given in per cent (20.00)."""
-    return to_cents(amount_ht * vat_rate / 100)
+    return vat_of_base(amount_ht, vat_rate)
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,7 @@ def vat_breakdown(lines: Iterable[tuple[Decimal, Decimal]]) -> list[VatRow]:
     """(amount HT, rate) lines -> one row per rate (base, VAT rounded once per rate), by rate."""
     bases: dict[Decimal, Decimal] = {}
     for amount_ht, rate in lines:
-        key = rate.quantize(CENT)
+        key = round_half_up(rate, CENT)
         bases[key] = bases.get(key, Decimal("0")) + amount_ht
     return [VatRow(rate=rate, base_ht=base, vat=vat_amount(base, rate)) for rate, base in sorted(bases.items())]
 
@@ -94,8 +104,8 @@ class ConsumptionLevel(StrEnum):
 def consumption_ratio(ordered_ht: Decimal, maximum: Decimal) -> Decimal:
     """The share of the maximum already ordered, as a fraction (0.8 = 80 %), 4 decimals."""
     if maximum <= 0:
-        raise ValueError("le montant maximum doit être positif")
-    return (ordered_ht / maximum).quantize(RATIO_STEP, rounding=ROUND_HALF_UP)
+        raise OrderRefused("le montant maximum doit être positif")
+    return round_half_up(ordered_ht / maximum, RATIO_STEP)
 
 
 def consumption_level(ordered_ht: Decimal, maximum: Decimal) -> ConsumptionLevel:
@@ -187,7 +197,7 @@ def needs_overruns(uses: Iterable[NeedsUse]) -> list[str]:
 # --- delivery (service fait) -------------------------------------------------------------------------
 
 
-class DeliveryRefused(ValueError):
+class DeliveryRefused(OrderRefused):
     """A delivery that cannot be recorded; the message is French."""
 
 

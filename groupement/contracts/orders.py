@@ -25,9 +25,9 @@ from groupement.contracts.order_pdf import OrderDocument, OrderDocumentLine, ord
 from groupement.contracts.order_rules import (
     MAX_ORDER_LINES,
     ConsumptionLevel,
-    DeliveryRefused,
     DeliveryStatus,
     NeedsUse,
+    OrderRefused,
     VatRow,
     check_consumption,
     check_delivery,
@@ -41,10 +41,10 @@ from groupement.contracts.order_rules import (
     parse_order_quantity,
     vat_breakdown,
 )
-from groupement.core import audit, formatting
+from groupement.core import audit, formatting, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
-from groupement.core.money import to_cents
+from groupement.core.money import round_half_up, to_cents
 from groupement.core.timeutil import paris_today, to_paris
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
@@ -53,6 +53,7 @@ from groupement.organisations.families import Family
 from groupement.organisations.models import Membership, Organisation
 
 MAX_ADDRESS_LENGTH = 500
+PERCENT_STEP = Decimal("0.1")  # consumption shown in per cent, one decimal
 
 
 # --- consumption --------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ class ContractConsumption:
     @property
     def percent(self) -> Decimal:
         """The ratio in per cent (80.0), for the `pourcent` filter."""
-        return (self.ratio * 100).quantize(Decimal("0.1"))
+        return round_half_up(self.ratio * 100, PERCENT_STEP)
 
     @property
     def level(self) -> ConsumptionLevel:
@@ -347,15 +348,13 @@ def submit_order(
     commune's row is locked (PostgreSQL) and the unique (commune, year, sequence) constraint
     decides otherwise (SQLite); the loser retries once."""
     today = today or paris_today()
-    try:
-        return _submit(actor, contract_id, lines, delivery_address, today)
-    except IntegrityError:
-        db.session.rollback()
-    try:
-        return _submit(actor, contract_id, lines, delivery_address, today)
-    except IntegrityError:
-        db.session.rollback()
-        raise ServiceError("Un autre bon de commande a été enregistré au même instant : réessayez.") from None
+    for _attempt in range(2):
+        try:
+            with transaction.savepoint():
+                return _submit(actor, contract_id, lines, delivery_address, today)
+        except IntegrityError:
+            continue  # the savepoint undid this attempt only
+    raise ServiceError("Un autre bon de commande a été enregistré au même instant : réessayez.")
 
 
 def _submit(
@@ -391,7 +390,6 @@ def _submit(
     total = sum((line.amount_ht for line in order_lines), Decimal("0.00"))
     check = check_consumption(contract.maximum_amount, _ordered_total(contract.id), total)
     if check.refused:
-        db.session.rollback()  # release the locks: nothing was written
         raise ServiceError(
             f"Commande refusée : elle porterait les commandes du marché n° {contract.number} à "
             f"{formatting.euros(check.new_total)} HT, au-delà du montant maximum de "
@@ -443,13 +441,12 @@ def _submit(
             "consumption": check.ratio,
         },
     )
-    db.session.commit()
 
     warnings = []
     if check.warning:
         warnings.append(
             f"Attention : le marché n° {contract.number} est consommé à "
-            f"{formatting.percent((check.ratio * 100).quantize(Decimal('0.1')))} de son montant maximum "
+            f"{formatting.percent(round_half_up(check.ratio * 100, PERCENT_STEP))} de son montant maximum "
             f"({formatting.euros(check.new_total)} HT sur {formatting.euros(contract.maximum_amount)} HT)."
         )
     overruns = needs_overruns(uses)
@@ -479,7 +476,7 @@ def _quantities(contract: Contract, lines: Sequence[tuple[int, object]]) -> dict
             raise ServiceError("Une même ligne du marché figure deux fois dans la commande.")
         try:
             quantities[price_id] = parse_order_quantity(raw)
-        except ValueError as error:
+        except OrderRefused as error:
             errors[price_id] = str(error)
     if errors:
         raise InvalidOrder(errors)
@@ -501,20 +498,17 @@ def record_delivery(
     if order.commune_id != actor.organisation_id:
         raise NotFound("Ligne de commande introuvable.")
     delivered_before = _delivered(line.id)
-    try:
-        check_delivery(
-            line.quantity,
-            delivered_before,
-            quantity,
-            delivered_on,
-            to_paris(order.created_at).date(),
-            today or paris_today(),
-        )
-    except DeliveryRefused as refused:
-        raise ServiceError(str(refused)) from refused
-    delivery = Delivery(
-        order_line_id=line.id, delivered_on=delivered_on, quantity=quantity, recorded_by_id=actor.user_id
+    check_delivery(  # DeliveryRefused is a ServiceError: the page shows its message
+        line.quantity,
+        delivered_before,
+        quantity,
+        delivered_on,
+        to_paris(order.created_at).date(),
+        today or paris_today(),
     )
+    # Through the relationship, so the line's loaded deliveries include it (nothing is expired
+    # before the request commits).
+    delivery = Delivery(order_line=line, delivered_on=delivered_on, quantity=quantity, recorded_by_id=actor.user_id)
     db.session.add(delivery)
     db.session.flush()
     audit.record(
@@ -532,7 +526,6 @@ def record_delivery(
             "ordered": line.quantity,
         },
     )
-    db.session.commit()
     return delivery
 
 

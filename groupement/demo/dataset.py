@@ -17,6 +17,7 @@ from groupement.catalog.reference_data import capi_communes, catalog_paths
 from groupement.core import audit
 from groupement.core.access import OrganisationKind, Role
 from groupement.core.identifiers import clean_insee, clean_siren, clean_siret
+from groupement.core.money import to_cents
 from groupement.core.timeutil import PARIS, paris_today
 from groupement.extensions import db
 from groupement.organisations.families import Family
@@ -96,7 +97,7 @@ def load_demo() -> list[DemoLogin]:
             membership.id,
             after={"commune": commune.name, "families": families},
         )
-    db.session.commit()
+    db.session.flush()
 
     import_catalog([(path.name, path.read_bytes()) for path in catalog_paths()], actor_id=None)
 
@@ -164,7 +165,7 @@ def _load_campaigns(groupement: Groupement, communes: dict[str, Organisation]) -
         stage = CAMPAIGN_STAGE.get(insee, SubmissionStatus.VALIDATED)
         if stage is not None:
             _demo_submission(current, commune, joined, stage, seed=2027)
-    db.session.commit()
+    db.session.flush()
     _carry_through(previous, today)
 
 
@@ -220,7 +221,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
                 bidder.id,
                 {
                     line.id: (
-                        (line.estimated_unit_price * Decimal(factor)).quantize(Decimal("0.01")),
+                        to_cents(line.estimated_unit_price * Decimal(factor)),
                         line.eco_participation,
                     )
                     for line in view.counted_lines

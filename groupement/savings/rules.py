@@ -26,9 +26,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from groupement.core.money import CENT, to_cents
+from groupement.core.money import CENT, cents_down, round_half_up
+from groupement.core.money import line_amount as priced_line_amount
 
 HUNDREDTH = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -71,7 +72,7 @@ class Comparison:
     def percent(self) -> Decimal | None:
         if self.reference == 0:
             return None
-        return (self.savings * 100 / self.reference).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+        return round_half_up(self.savings * 100 / self.reference, HUNDREDTH)
 
     def __add__(self, other: Comparison) -> Comparison:
         return Comparison(self.reference + other.reference, self.awarded + other.awarded)
@@ -119,7 +120,7 @@ class SavingsResult:
 
 
 def line_amount(quantity: int, unit_price: Decimal) -> Decimal:
-    return to_cents(quantity * unit_price)
+    return priced_line_amount(quantity, unit_price)
 
 
 def compute_savings(lines: Iterable[SavingsLine]) -> SavingsResult:
@@ -175,7 +176,7 @@ def split_by_weight(amount: Decimal, weights: Sequence[tuple[int, str, int]]) ->
     if total_weight <= 0:
         return [ZERO for _ in weights]
     exact = [amount * weight / total_weight for weight, _, _ in weights]
-    parts = [value.quantize(CENT, rounding=ROUND_DOWN) for value in exact]
+    parts = [cents_down(value) for value in exact]
     left = int(((amount - sum(parts, ZERO)) / CENT).to_integral_value())
     order = sorted(
         range(len(weights)),

@@ -49,7 +49,7 @@ from groupement.core.files.xlsx import (
     normal_title,
 )
 from groupement.core.imports import ImportIssue
-from groupement.core.money import UNIT_PRICE_STEP, parse_decimal
+from groupement.core.money import UNIT_PRICE_STEP, exactly, has_at_most, parse_decimal
 from groupement.tenders.tender_xlsx import (
     BOLD,
     DESIGNATION,
@@ -330,10 +330,10 @@ class _SheetReader:
         if amount > MAX_PRICE:
             self.issue("montant trop élevé (100 000 000 € au plus)", row, title)
             return None
-        if amount != amount.quantize(UNIT_PRICE_STEP):
+        if not has_at_most(amount, UNIT_PRICE_STEP):
             self.issue(f"{cell_text(value)} : 4 décimales au plus", row, title)
             return None
-        return amount.quantize(UNIT_PRICE_STEP)
+        return exactly(amount, UNIT_PRICE_STEP)
 
     def _total(self, cell, row: int) -> None:
         self.total_cell = (row, self.positions[LINE_TOTAL] + 1)

@@ -23,7 +23,7 @@ from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceE
 from groupement.core.files.upload_guard import MAX_UPLOAD_BYTES
 from groupement.core.formatting import date_fr, euros
 from groupement.core.imports import ImportIssue
-from groupement.core.money import CENT, UNIT_PRICE_STEP
+from groupement.core.money import CENT, UNIT_PRICE_STEP, exactly, has_at_most, to_cents
 from groupement.core.timeutil import paris_today, utcnow
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
@@ -195,7 +195,7 @@ def key_in_offer(
             ImportIssue(KEYED_IN, numbers[line.id], column, f"{line.ref} : {reason}") for column, reason in found
         ]
         if not found:
-            clean[line.id] = (unit_price.quantize(UNIT_PRICE_STEP), (eco or Decimal(0)).quantize(UNIT_PRICE_STEP))
+            clean[line.id] = (exactly(unit_price, UNIT_PRICE_STEP), exactly(eco or Decimal(0), UNIT_PRICE_STEP))
     if issues:
         raise PricesRejected(issues)
     return _record(actor, lot, lines, supplier, clean, is_variant, OfferSource.KEYED, "", None)
@@ -224,9 +224,12 @@ def _record(
             )
         )
     total = sum((offer_line.line_total_ht for offer_line in offer_lines), Decimal(0))
-    declared = declared.quantize(CENT) if declared is not None else None
+    declared = to_cents(declared) if declared is not None else None
+    # populate_existing: the audit's "before" is what the database holds, as read at commit time.
     offer = db.session.scalar(
-        select(Offer).where(Offer.lot_id == lot.id, Offer.supplier_id == supplier.id, Offer.is_variant == is_variant)
+        select(Offer)
+        .where(Offer.lot_id == lot.id, Offer.supplier_id == supplier.id, Offer.is_variant == is_variant)
+        .execution_options(populate_existing=True)
     )
     replaced = offer is not None
     before = _summary(offer) if offer is not None else None
@@ -256,7 +259,6 @@ def _record(
         )
     if replaced and (before or {}).get("technical_score") is not None:
         warnings.append("Les notes technique et environnementale de l'offre remplacée sont à saisir de nouveau.")
-    db.session.commit()
     return RecordedOffer(offer, replaced, warnings)
 
 
@@ -283,7 +285,7 @@ def _price_problem(value: Decimal | None, required: bool) -> str | None:
         return "montant négatif : un prix est positif ou nul"
     if value > MAX_PRICE:
         return "montant trop élevé (100 000 000 € au plus)"
-    if value != value.quantize(UNIT_PRICE_STEP):
+    if not has_at_most(value, UNIT_PRICE_STEP):
         return "4 décimales au plus"
     return None
 
@@ -335,7 +337,6 @@ def set_criteria(
     criteria.abnormally_low_percent = abnormally_low_percent
     db.session.flush()
     audit.record(actor.user_id, "criteria.set", "lot", lot.id, before=before, after=_criteria_summary(criteria))
-    db.session.commit()
     return criteria
 
 
@@ -396,7 +397,6 @@ def score_offer(
         "environmental_justification": offer.environmental_justification,
     }
     audit.record(actor.user_id, "offer.score", "offer", offer.id, before=before, after=after)
-    db.session.commit()
     return offer
 
 

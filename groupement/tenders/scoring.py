@@ -34,8 +34,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from groupement.core.errors import ServiceError
+from groupement.core.money import has_at_most, round_half_up
 from groupement.lots.procedures import ENVIRONMENTAL_CRITERION_FROM
 
 POINTS = Decimal("0.01")
@@ -43,9 +45,13 @@ TOTAL_WEIGHT = Decimal(100)
 DEFAULT_ABNORMALLY_LOW_PERCENT = Decimal(70)
 
 
+class ScoringError(ServiceError):
+    """Figures the scoring method cannot rank; the message is French."""
+
+
 def to_points(value: Decimal) -> Decimal:
     """A score to the hundredth of a point, half up (commercial rounding)."""
-    return value.quantize(POINTS, rounding=ROUND_HALF_UP)
+    return round_half_up(value, POINTS)
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def criteria_problems(criteria: Criteria, launch_date: date) -> list[str]:
     for name, weight in weights:
         if weight < 0 or weight > TOTAL_WEIGHT:
             problems.append(f"Le poids {name} doit être compris entre 0 et 100.")
-        elif weight != weight.quantize(POINTS):
+        elif not has_at_most(weight, POINTS):
             problems.append(f"Le poids {name} a deux décimales au plus.")
     total = criteria.price + criteria.technical + criteria.environmental
     if total != TOTAL_WEIGHT:
@@ -96,7 +102,7 @@ def criteria_problems(criteria: Criteria, launch_date: date) -> list[str]:
 def price_score(weight: Decimal, lowest_total: Decimal, offer_total: Decimal) -> Decimal:
     """weight × lowest / offer, in points; an offer at zero is the lowest and gets the full weight."""
     if offer_total < 0 or lowest_total < 0 or lowest_total > offer_total:
-        raise ValueError("les totaux sont positifs et le plus bas ne dépasse pas celui de l'offre")
+        raise ScoringError("les totaux sont positifs et le plus bas ne dépasse pas celui de l'offre")
     if offer_total == 0:
         return to_points(weight)
     return to_points(weight * lowest_total / offer_total)
@@ -123,7 +129,7 @@ def score_problem(name: str, score: Decimal | None, weight: Decimal, justificati
         return f"Note « {name} » manquante."
     if score < 0 or score > weight:
         return f"La note « {name} » est comprise entre 0 et {_french(weight)} points (le poids du critère)."
-    if score != score.quantize(POINTS):
+    if not has_at_most(score, POINTS):
         return f"La note « {name} » a deux décimales au plus."
     if not justification.strip():
         return f"Justifiez par écrit la note « {name} »."

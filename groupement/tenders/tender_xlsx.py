@@ -77,7 +77,7 @@ from groupement.core.files.xlsx import (
     escape_text,
 )
 from groupement.core.formatting import date_fr
-from groupement.core.money import to_cents
+from groupement.core.money import line_amount, to_cents
 from groupement.core.timeutil import paris_today
 
 # --- input ------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class DqeTotals:
 
 def dqe_line_total(quantity: int, unit_price: Decimal, eco_participation: Decimal = Decimal(0)) -> Decimal:
     """A DQE line total HT, eco-participation included (it is part of the price and the VAT base)."""
-    return to_cents(Decimal(quantity) * (unit_price + eco_participation))
+    return line_amount(quantity, unit_price + eco_participation)
 
 
 def dqe_totals(lines: Iterable[TenderLine], prices: Mapping[str, tuple[Decimal, Decimal]]) -> DqeTotals:
@@ -143,7 +143,7 @@ def dqe_totals(lines: Iterable[TenderLine], prices: Mapping[str, tuple[Decimal, 
 
 
 def estimated_line_amount(quantity: int, estimated_unit_price: Decimal) -> Decimal:
-    return to_cents(Decimal(quantity) * estimated_unit_price)
+    return line_amount(quantity, estimated_unit_price)
 
 
 def estimated_lot_amount(lot: TenderLot) -> Decimal:

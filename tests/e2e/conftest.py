@@ -307,8 +307,10 @@ def client_as(app, world):
 @pytest.fixture
 def demo(app, live_server):  # noqa: F811  (the shared fixture imported above)
     """The demo data set behind a live server, for the browser tests."""
+    from groupement.core.transaction import unit_of_work
     from groupement.demo.dataset import load_demo
 
-    with app.app_context():
+    # The live server reads from its own connections: the demo must be committed, as the CLI does.
+    with app.app_context(), unit_of_work():
         load_demo()
     return live_server

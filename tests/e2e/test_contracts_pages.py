@@ -247,9 +247,9 @@ def test_the_savings_page_compares_to_the_previous_campaign_prices(client_as, of
 
 
 def test_the_commune_chart_shows_savings_or_pairs_when_a_commune_pays_more():
-    from groupement.contracts.web.routes import commune_bars
     from groupement.savings.report import CommuneRow
     from groupement.savings.rules import Comparison, Totals
+    from groupement.savings.web import commune_bars
 
     def row(n: int, estimated: str, awarded: str) -> CommuneRow:
         return CommuneRow(n, f"Commune {n}", None, Totals(estimate=Comparison(D(estimated), D(awarded))))

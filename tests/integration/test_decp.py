@@ -13,14 +13,14 @@ from jsonschema import Draft7Validator
 from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
-from groupement.contracts.decp import ContractProblem, decp_document
+from groupement.contracts.decp import ContractProblem, decp_document, decp_report
 from groupement.core.access import Role
 from groupement.core.timeutil import utcnow
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.edits import publish_lot
 from groupement.lots.models import Lot
 from groupement.organisations.families import Family
-from tests.queries import count_queries
+from groupement.organisations.models import Organisation
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
 VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
@@ -78,7 +78,7 @@ def entries(document) -> dict[str, dict]:
 
 
 def test_due_contracts_are_published_with_the_coordinator_as_buyer_and_validate(make, database):
-    lots, _ = build_lots(make, database)
+    lots, officer = build_lots(make, database)
     laptops = award(make, lots[Family.INFORMATIQUE], number="2027-INF-01", maximum_amount=Decimal("120000"))
     vans = award(
         make,
@@ -90,7 +90,7 @@ def test_due_contracts_are_published_with_the_coordinator_as_buyer_and_validate(
     )
     database.session.commit()
 
-    document, problems = decp_document(TODAY)
+    document, problems = decp_document(TODAY, officer)
 
     assert problems == []
     assert list(VALIDATOR.iter_errors(document)) == []
@@ -111,30 +111,30 @@ def test_due_contracts_are_published_with_the_coordinator_as_buyer_and_validate(
 
 
 def test_a_contract_below_40_000_euros_is_not_published_and_40_000_is(make, database):
-    lots, _ = build_lots(make, database)
+    lots, officer = build_lots(make, database)
     award(make, lots[Family.INFORMATIQUE], number="SOUS-SEUIL", maximum_amount=Decimal("39999.99"))
     award(make, lots[Family.FOURNITURES], number="AU-SEUIL", maximum_amount=Decimal("40000.00"))
     database.session.commit()
 
-    document, problems = decp_document(TODAY)
+    document, problems = decp_document(TODAY, officer)
 
     assert set(entries(document)) == {"AU-SEUIL"}
     assert problems == []
 
 
 def test_a_contract_not_yet_notified_is_not_published(make, database):
-    lots, _ = build_lots(make, database)
+    lots, officer = build_lots(make, database)
     award(make, lots[Family.INFORMATIQUE], number="A-NOTIFIER", notified_on=TODAY + timedelta(days=1))
     database.session.commit()
 
-    document, problems = decp_document(TODAY)
+    document, problems = decp_document(TODAY, officer)
 
     assert entries(document) == {} and problems == []
 
 
 def test_contracts_missing_data_are_listed_with_what_is_missing_not_exported(make, database):
     capi = make.coordinator(siret=None)
-    lots, _ = build_lots(make, database, capi)
+    lots, officer = build_lots(make, database, capi)
     award(make, lots[Family.INFORMATIQUE], number="SANS-SIRET")
     lots[Family.FOURNITURES].social_considerations = "Insertion professionnelle"
     database.session.commit()
@@ -142,7 +142,7 @@ def test_contracts_missing_data_are_listed_with_what_is_missing_not_exported(mak
     award(make, lots[Family.VEHICULES], number="SANS-ORIGINE", procedure="Appel d'offres ouvert")
     database.session.commit()
 
-    document, problems = decp_document(TODAY)
+    document, problems = decp_document(TODAY, officer)
 
     assert entries(document) == {}
     by_number = {problem.contract_number: problem for problem in problems}
@@ -173,22 +173,41 @@ def test_a_coordinator_sees_only_the_contracts_of_the_groupements_it_coordinates
 
     assert set(entries(decp_document(TODAY, capi_officer)[0])) == {"CAPI-1"}
     assert set(entries(decp_document(TODAY, other_officer)[0])) == {"VCA-1"}
-    assert set(entries(decp_document(TODAY)[0])) == {"CAPI-1", "VCA-1"}
 
 
-def test_the_number_of_queries_does_not_grow_with_the_number_of_contracts(make, database):
-    def queries_for_export() -> int:
-        database.session.expire_all()
-        return count_queries(database.engine, lambda: decp_document(TODAY))
-
-    lots, _ = build_lots(make, database)
-    award(make, lots[Family.INFORMATIQUE])
+def test_the_page_and_the_file_of_a_coordinator_list_its_own_contracts_only(app, make, database, tmp_path):
+    lots, capi_officer = build_lots(make, database)
+    other_lots, other_officer = build_lots(
+        make, database, make.coordinator(name="Vienne Condrieu", siren="200077014", siret="20007701400013")
+    )
+    award(make, lots[Family.INFORMATIQUE], number="CAPI-1")
+    award(make, other_lots[Family.VEHICULES], number="VCA-INCOMPLET")  # origins missing
     database.session.commit()
-    with_one = queries_for_export()
-    award(make, lots[Family.FOURNITURES])
-    award(make, lots[Family.VEHICULES], origin_eu_percent=Decimal("60"), origin_france_percent=Decimal("20"))
-    database.session.commit()
-    assert queries_for_export() == with_one == 2  # the contracts with their joins, then the lots' lines
+
+    capi_report = decp_report(TODAY, capi_officer)
+    assert [row.number for row in capi_report.exported] == ["CAPI-1"] and capi_report.problems == []
+    other_report = decp_report(TODAY, other_officer)
+    assert other_report.exported == [] and [p.contract_number for p in other_report.problems] == ["VCA-INCOMPLET"]
+
+    runner = app.test_cli_runner()
+    out = tmp_path / "decp.json"
+    ambiguous = runner.invoke(args=["decp", "export", "--out", str(out), "--date", "2027-03-10"])
+    assert ambiguous.exit_code == 1 and "précisez lequel avec --coordinateur" in ambiguous.stderr
+    assert not out.exists()
+
+    def export_for(officer) -> tuple[list[str], str]:
+        siren = database.session.get(Organisation, officer.organisation_id).siren
+        result = runner.invoke(
+            args=["decp", "export", "--out", str(out), "--date", "2027-03-10", "--coordinateur", siren]
+        )
+        assert result.exit_code == 0, result.output
+        written = json.loads(out.read_text(encoding="utf-8"))
+        return [entry["id"] for entry in written["marches"]["marche"]], result.stderr
+
+    exported, warnings = export_for(capi_officer)
+    assert exported == ["CAPI-1"] and "VCA-INCOMPLET" not in warnings
+    exported, warnings = export_for(other_officer)
+    assert exported == [] and "VCA-INCOMPLET" in warnings
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -221,7 +240,9 @@ def test_cli_export_writes_a_valid_file_and_lists_incomplete_contracts_on_stderr
     assert [path.name for path in tmp_path.iterdir()] == ["decp.json"]  # no temporary file left
 
 
-def test_cli_export_fails_with_exit_code_1_when_the_file_cannot_be_written(app, database, runner, tmp_path):
+def test_cli_export_fails_with_exit_code_1_when_the_file_cannot_be_written(app, make, database, runner, tmp_path):
+    make.coordinator()
+    database.session.commit()
     target = tmp_path / "absent" / "decp.json"
 
     result = runner.invoke(args=["decp", "export", "--out", str(target)])

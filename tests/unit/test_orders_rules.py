@@ -10,6 +10,7 @@ from groupement.contracts.order_rules import (
     DeliveryRefused,
     DeliveryStatus,
     NeedsUse,
+    OrderRefused,
     check_consumption,
     check_delivery,
     consumption_level,
@@ -38,7 +39,7 @@ def test_an_order_number_names_the_commune_the_year_and_a_four_digit_sequence():
 
 @pytest.mark.parametrize(("insee", "sequence"), [("", 1), ("38053", 0)])
 def test_an_order_number_needs_an_insee_code_and_a_sequence_from_one(insee, sequence):
-    with pytest.raises(ValueError):
+    with pytest.raises(OrderRefused):
         order_number(insee, 2027, sequence)
 
 
@@ -62,7 +63,7 @@ def test_an_order_quantity_is_a_whole_number_from_one_to_a_million(raw, quantity
     ],
 )
 def test_an_order_quantity_is_refused_in_french_otherwise(raw, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(OrderRefused, match=message):
         parse_order_quantity(raw)
 
 
@@ -89,7 +90,7 @@ def test_vat_is_computed_once_per_rate_on_the_sum_of_the_lines():
 def test_the_consumption_ratio_is_a_fraction_of_the_maximum():
     assert consumption_ratio(Decimal("8000"), Decimal("10000")) == Decimal("0.8000")
     assert consumption_ratio(Decimal("1"), Decimal("3")) == Decimal("0.3333")
-    with pytest.raises(ValueError):
+    with pytest.raises(OrderRefused):
         consumption_ratio(Decimal("1"), Decimal("0"))
 
 

@@ -6,6 +6,7 @@ import pytest
 from groupement.tenders.scoring import (
     Candidate,
     Criteria,
+    ScoringError,
     criteria_problems,
     is_abnormally_low,
     method_text,
@@ -48,7 +49,7 @@ def test_price_score_worked_table(weight, lowest, total, expected):
 
 
 def test_a_price_score_refuses_a_lowest_total_above_the_offer():
-    with pytest.raises(ValueError):
+    with pytest.raises(ScoringError):
         price_score(D(60), D("200"), D("100"))
 
 

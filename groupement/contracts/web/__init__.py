@@ -1,4 +1,4 @@
-"""Award of the lots, the framework contracts and the savings of each campaign."""
+"""Award of the lots and the framework contracts (groupement/savings/web.py adds the savings pages)."""
 
 from flask import Blueprint
 

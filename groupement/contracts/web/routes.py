@@ -1,14 +1,13 @@
-"""Award pages (the coordinator decides; accountant and admin read), the framework contracts
-(every role, within scope: a member commune orders under them), the savings of a campaign."""
+"""Award pages (the coordinator decides; accountant and admin read) and the framework contracts
+(every role, within scope: a member commune orders under them). The savings pages are
+groupement/savings/web.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 
 from babel.numbers import format_currency
 from flask import flash, redirect, render_template, url_for
-from markupsafe import Markup
 from wtforms import SelectChoice
 
 from groupement.contracts.awards import (
@@ -24,16 +23,13 @@ from groupement.contracts.web import bp
 from groupement.contracts.web.forms import AwardForm, UnsuccessfulForm
 from groupement.core import formatting, transaction
 from groupement.core.access import Role
-from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.files.xlsx import UNIT_PRICE_FORMAT, Column, table_bytes
-from groupement.savings.report import CommuneRow, savings_filename, savings_report, savings_xlsx
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
 from groupement.web.forms import flash_errors
 
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
-LARGEST_COMMUNES = 10
 
 
 # --- award ------------------------------------------------------------------------------------------
@@ -158,78 +154,8 @@ def export_prices(contract_id: int):
     return xlsx_response(content, f"prix-contrat-{detail.contract.number}.xlsx")
 
 
-# --- savings -------------------------------------------------------------------------------------------
-
-
-@bp.route("/campagnes/<int:campaign_id>/economies")
-@roles_required(*COORDINATION)
-def savings(campaign_id: int):
-    report = savings_report(current_actor(), campaign_id)
-    lot_chart = Markup(
-        bar_chart_svg(
-            pair_bars([(f"Lot {row.number}", row.totals.estimate) for row in report.lots]),
-            f"Montant HT annuel estimé et attribué par lot — {report.campaign.title}",
-            formatting.euros,
-            chart_id=f"graphique-economies-lots-{report.campaign.id}",
-        )
-    )
-    bars, title = commune_bars(report.communes)
-    commune_chart = Markup(
-        bar_chart_svg(
-            bars,
-            f"{title} — {report.campaign.title}",
-            formatting.euros,
-            chart_id=f"graphique-economies-communes-{report.campaign.id}",
-        )
-    )
-    return render_template(
-        "savings/index.html",
-        report=report,
-        lot_chart=lot_chart,
-        commune_chart=commune_chart,
-        commune_chart_title=title,
-    )
-
-
-@bp.route("/campagnes/<int:campaign_id>/economies.xlsx")
-@roles_required(*COORDINATION)
-def savings_export(campaign_id: int):
-    report = savings_report(current_actor(), campaign_id)
-    return xlsx_response(savings_xlsx(report), savings_filename(report))
-
-
 def unit_euros(amount: Decimal | None) -> str:
     """A unit price keeps its 3rd and 4th decimals when it has them: 0,3333 €, 4,20 €."""
     if amount is None:
         return "—"
     return format_currency(amount, "EUR", locale=formatting.LOCALE, format="#,##0.00##\u00a0¤", currency_digits=False)
-
-
-def pair_bars(rows: Sequence[tuple[str, object]]) -> list[tuple[str, Decimal]]:
-    """Two bars per row: 'label — estimé' and 'label — attribué' (amounts are never negative)."""
-    bars = []
-    for label, comparison in rows:
-        bars.append((f"{label} — estimé", comparison.reference))
-        bars.append((f"{label} — attribué", comparison.awarded))
-    return bars
-
-
-def commune_bars(rows: Sequence[CommuneRow], limit: int = LARGEST_COMMUNES) -> tuple[list[tuple[str, Decimal]], str]:
-    """The savings of the `limit` largest communes (by estimate), then one bar for all the others.
-    A chart draws no negative bar: when a commune pays more than estimated, each commune gets
-    two bars instead, estimated and awarded."""
-    largest = sorted(rows, key=lambda row: (-row.totals.estimate.reference, formatting.name_key(row.name)))
-    shown, rest = largest[:limit], largest[limit:]
-    if all(row.totals.estimate.savings >= 0 for row in rows):
-        bars = [(row.name, row.totals.estimate.savings) for row in shown]
-        if rest:
-            bars.append(
-                (f"Autres communes ({len(rest)})", sum((row.totals.estimate.savings for row in rest), Decimal(0)))
-            )
-        return bars, "Économies HT annuelles par commune"
-    pairs = [(row.name, row.totals.estimate) for row in shown]
-    if rest:
-        pairs.append(
-            (f"Autres communes ({len(rest)})", sum((row.totals.estimate for row in rest[1:]), rest[0].totals.estimate))
-        )
-    return pair_bars(pairs), "Montant HT annuel estimé et attribué par commune"

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import TextInput
 
 from groupement.campaigns.rules import parse_quantity
-from groupement.contracts.order_rules import parse_order_quantity
+from groupement.contracts.order_rules import OrderRefused, parse_order_quantity
 from groupement.contracts.orders import MAX_ADDRESS_LENGTH
 from groupement.web.forms import FrenchForm
 
@@ -40,7 +40,7 @@ class QuantityField(Field):
             return
         try:
             self.data = parse_quantity(text) if self.blank_is_zero else parse_order_quantity(text)
-        except ValueError as error:
+        except (ValueError, OrderRefused) as error:  # parse_quantity's ValueError, the order's refusal
             self.data = None
             raise ValueError(_sentence(str(error))) from None
 
