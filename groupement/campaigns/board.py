@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submission
 from groupement.campaigns.rules import (
     NOT_STARTED_LABEL,
@@ -29,7 +30,6 @@ from groupement.core.files.xlsx import DATETIME_FORMAT, EURO_FORMAT, Column, tab
 from groupement.core.formatting import name_key
 from groupement.core.timeutil import to_paris, utcnow
 from groupement.extensions import db
-from groupement.organisations import scope
 from groupement.organisations.families import Family
 from groupement.organisations.models import Groupement, Membership, Organisation
 from groupement.organisations.user_models import User
@@ -103,7 +103,7 @@ class Board:
 def campaign_board(actor: Actor, campaign_id: int, now: datetime | None = None) -> Board:
     if actor.role in COMMUNE_ROLES:
         raise Forbidden("Tableau de suivi réservé au coordonnateur.")
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     families = _campaign_families([campaign.id])[campaign.id]
     participants = _participants(campaign.groupement_id, families, campaign.opens_at.date())
 
@@ -230,7 +230,7 @@ def campaign_overview(actor: Actor, now: datetime | None = None) -> CampaignOver
     now = now or utcnow()
     campaigns = list(
         db.session.scalars(
-            scope.campaigns(actor)
+            campaign_scope.campaigns(actor)
             .options(contains_eager(Campaign.groupement))
             .order_by(Campaign.closes_at.desc(), Campaign.id.desc())
         )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign, CampaignItem, Submission
 from groupement.campaigns.participation import entry_window, participant, require_role, submission_for_update, touch
 from groupement.campaigns.rules import CampaignStatus, check_campaign_transition, check_reopen, effective_status
@@ -18,7 +19,6 @@ from groupement.core.access import Actor, Role
 from groupement.core.errors import NotFound, ServiceError
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.organisations import scope
 from groupement.organisations.families import Family
 from groupement.organisations.models import Groupement
 
@@ -81,7 +81,7 @@ def create_campaign(
 def change_campaign_status(actor: Actor, campaign_id: int, action: str) -> Campaign:
     """'open' or 'close'."""
     require_role(actor, Role.COORDINATOR, "Seul le coordonnateur ouvre ou clôture une campagne.")
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     before = campaign.status
     campaign.status = check_campaign_transition(action, before)  # TransitionRefused is a ServiceError
     audit.record(
@@ -117,7 +117,7 @@ def close_expired_campaigns(now: datetime | None = None) -> list[Campaign]:
 def reopen_submission(
     actor: Actor, campaign_id: int, commune_id: int, reason: str, now: datetime | None = None
 ) -> Submission:
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     commune = participant(campaign, commune_id)
     submission = submission_for_update(campaign.id, commune.id)
     if submission is None:

@@ -12,6 +12,7 @@ from functools import cached_property
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign, NeedLine, Submission
 from groupement.campaigns.participation import (
     GridItem,
@@ -38,7 +39,6 @@ from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import NotFound, ServiceError
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.organisations import scope
 from groupement.organisations.families import Family
 from groupement.organisations.models import Organisation
 
@@ -126,7 +126,7 @@ class NeedsGrid:
 def needs_grid(actor: Actor, campaign_id: int, commune_id: int | None = None, now: datetime | None = None) -> NeedsGrid:
     """The commune's grid: the campaign's items of the families it joined, with its quantities,
     last campaign's for reference. Commune users see their own commune; the coordinator any."""
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     if actor.role in COMMUNE_ROLES:
         commune_id = actor.organisation_id
     if commune_id is None:
@@ -169,7 +169,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
     Returns the number of lines changed.
     """
     require_role(actor, Role.AGENT, "Seul un agent de la commune saisit les besoins.")
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     commune = participant(campaign, actor.organisation_id)
     allowed_items = {item.id: item for item in campaign_items(campaign.id, families_of(campaign, commune.id))}
 

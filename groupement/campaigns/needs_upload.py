@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.grid import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
 from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
 from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
@@ -29,7 +30,6 @@ from groupement.core.files.upload_guard import MAX_UPLOAD_BYTES
 from groupement.core.formatting import datetime_fr, slug
 from groupement.core.imports import ImportIssue
 from groupement.extensions import db
-from groupement.organisations import scope
 from groupement.organisations.families import Family
 
 DOWNLOADERS = frozenset({Role.AGENT, Role.SIGNATORY, Role.COORDINATOR})
@@ -154,7 +154,7 @@ def confirm_upload(actor: Actor, campaign_id: int, upload_id: int, now: datetime
     written and the PendingUpload stays.
     """
     _require_agent(actor)
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     pending = db.session.scalar(
         select(PendingUpload)
         .join(Submission, Submission.id == PendingUpload.submission_id)
@@ -207,7 +207,7 @@ def _require_agent(actor: Actor) -> None:
 
 
 def _own_submission(actor: Actor, campaign_id: int) -> Submission:
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     submission = db.session.scalar(
         select(Submission).where(Submission.campaign_id == campaign.id, Submission.commune_id == actor.organisation_id)
     )

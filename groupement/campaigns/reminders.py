@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.campaigns import campaign_status
 from groupement.campaigns.models import Campaign, Submission
 from groupement.campaigns.participation import participating_communes
@@ -20,7 +21,6 @@ from groupement.core.formatting import datetime_fr
 from groupement.core.mail import send_mail
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 from groupement.organisations.user_models import User
 
@@ -45,7 +45,7 @@ def remind_late_communes(actor: Actor | None, campaign_id: int, now: datetime | 
     else:
         if actor.role is not Role.COORDINATOR:
             raise Forbidden("Seul le coordonnateur relance les communes.")
-        campaign = scope.get_campaign(actor, campaign_id)
+        campaign = campaign_scope.get_campaign(actor, campaign_id)
     status = campaign_status(campaign, now)
     if status is not CampaignStatus.OPEN:
         raise ServiceError(f"La campagne est {status.label} : les relances ne sont possibles que pendant la saisie.")

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.grid import needs_grid
 from groupement.campaigns.models import NeedLine, Submission
 from groupement.campaigns.participation import GridItem, entry_window, participant, submission_for_update, touch
@@ -19,7 +20,6 @@ from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
-from groupement.organisations import scope
 
 
 def submit_needs(actor: Actor, campaign_id: int, now: datetime | None = None) -> Submission:
@@ -39,7 +39,7 @@ def _submission_step(
 ) -> Submission:
     if actor.role not in COMMUNE_ROLES:
         raise Forbidden("Action réservée aux communes.")
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     commune = participant(campaign, actor.organisation_id)
     submission = submission_for_update(campaign.id, commune.id)
     window = entry_window(campaign, submission, now)

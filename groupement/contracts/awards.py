@@ -31,6 +31,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
@@ -43,7 +44,6 @@ from groupement.lots.models import Lot
 from groupement.lots.procedures import Procedure
 from groupement.lots.queries import LotView, overview_of
 from groupement.lots.rules import LotStatus
-from groupement.organisations import scope
 from groupement.organisations.families import Family
 from groupement.tenders.models import Offer, OfferLine
 from groupement.tenders.offers import LotAnalysis, RankedOffer, analysis
@@ -294,7 +294,7 @@ def award_page(actor: Actor, lot_id: int) -> AwardPage:
 
 def list_contracts(actor: Actor) -> list[Contract]:
     """The contracts of the campaigns the actor may see (a commune: of its groupements)."""
-    campaign_ids = scope.campaigns(actor).with_only_columns(Campaign.id)
+    campaign_ids = campaign_scope.campaigns(actor).with_only_columns(Campaign.id)
     return list(
         db.session.scalars(
             select(Contract)
@@ -322,7 +322,7 @@ def contract_detail(actor: Actor, contract_id: int) -> ContractDetail:
     contract = db.session.get(Contract, contract_id)
     if contract is None:
         raise NotFound("Contrat introuvable.")
-    scope.get_campaign(actor, contract.lot.campaign_id)
+    campaign_scope.get_campaign(actor, contract.lot.campaign_id)
     prices = db.session.scalars(
         select(ContractPrice)
         .where(ContractPrice.contract_id == contract.id)
@@ -356,7 +356,7 @@ def _scoped_lot(actor: Actor, lot_id: int) -> Lot:
     lot = db.session.get(Lot, lot_id)
     if lot is None:
         raise NotFound("Lot introuvable.")
-    scope.get_campaign(actor, lot.campaign_id)
+    campaign_scope.get_campaign(actor, lot.campaign_id)
     return lot
 
 

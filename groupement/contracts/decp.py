@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.contracts import decp_json as decp_io
 from groupement.contracts.models import Contract
@@ -28,7 +29,6 @@ from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.procedures import THRESHOLDS, NoThreshold, threshold
 from groupement.lots.queries import line_amount
-from groupement.organisations import scope
 from groupement.organisations.models import Groupement, Organisation
 from groupement.tenders.models import Supplier
 
@@ -91,7 +91,7 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
         .where(
             Contract.maximum_amount >= DECP_FLOOR,
             Contract.notified_on <= today,
-            Campaign.id.in_(scope.campaigns(actor).with_only_columns(Campaign.id)),
+            Campaign.id.in_(campaign_scope.campaigns(actor).with_only_columns(Campaign.id)),
         )
         .order_by(Contract.notified_on, Contract.number)
     )

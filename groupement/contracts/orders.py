@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.campaigns.rules import joined_families
 from groupement.contracts.models import Contract, ContractPrice, Delivery, Order, OrderLine
@@ -561,7 +562,7 @@ def orders_in_scope(actor: Actor) -> Select:
     """Orders under the contracts of the campaigns the actor reaches (scope.campaigns), of the
     organisations it reaches (scope.restrict): a commune's own orders; the coordinator's side,
     every order of its groupements."""
-    campaigns = scope.campaigns(actor).subquery()
+    campaigns = campaign_scope.campaigns(actor).subquery()
     statement = (
         select(Order)
         .join(Contract, Contract.id == Order.contract_id)
@@ -715,7 +716,7 @@ def order_pdf_file(actor: Actor, order_id: int) -> tuple[bytes, str]:
 
 
 def _contracts_in_scope(actor: Actor) -> Select:
-    campaigns = scope.campaigns(actor).subquery()
+    campaigns = campaign_scope.campaigns(actor).subquery()
     return select(Contract).join(Lot, Lot.id == Contract.lot_id).where(Lot.campaign_id.in_(select(campaigns.c.id)))
 
 

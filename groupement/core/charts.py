@@ -8,8 +8,10 @@ stylesheet may override the colours through the classes. Same input, same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
+
+from groupement.core.money import round_half_up
 
 BAR_FILL = "#000091"
 TEXT_FILL = "#161616"
@@ -86,11 +88,11 @@ def bar_chart_svg(
 def _length(value: Decimal, maximum: Decimal) -> Decimal:
     if maximum <= 0:
         return Decimal(0)
-    return (Decimal(value) * BAR_AREA / maximum).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return round_half_up(Decimal(value) * BAR_AREA / maximum, TENTH)
 
 
 def _decimal_text(value: Decimal) -> str:
-    return str(value.quantize(TENTH, rounding=ROUND_HALF_UP))
+    return str(round_half_up(value, TENTH))
 
 
 def _shorten(label: str) -> str:

@@ -31,6 +31,7 @@ from groupement.invoices.states import (
 )
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
+from groupement.tenders import scope as supplier_scope
 from groupement.tenders.models import Supplier
 
 # EN 16931 has no rule on a line's own arithmetic; PEPPOL's R120 is reported, never blocking
@@ -74,7 +75,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
 
     sign = Decimal(-1) if data.type_code == "381" else Decimal(1)
     supplier = (
-        db.session.scalar(scope.suppliers(actor).where(Supplier.siret == data.seller_siret))
+        db.session.scalar(supplier_scope.suppliers(actor).where(Supplier.siret == data.seller_siret))
         if data.seller_siret
         else None
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from groupement.contracts import scope as contract_scope
 from groupement.contracts.models import Contract, Delivery, Order, OrderLine
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
@@ -27,7 +28,6 @@ from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.states import (
     InvoiceStatus,
 )
-from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 
 
@@ -155,7 +155,7 @@ def contract_reconciliation(actor: Actor, contract_id: int) -> ContractReconcili
     """Ordered vs delivered vs invoiced vs paid, HT except paid (TTC recovered from the communes)."""
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-    contract = db.session.scalar(scope.contracts(actor).where(Contract.id == contract_id))
+    contract = db.session.scalar(contract_scope.contracts(actor).where(Contract.id == contract_id))
     if contract is None:
         raise NotFound("Marché introuvable.")
     reached = invoice_scope.invoices(actor).with_only_columns(Invoice.id)

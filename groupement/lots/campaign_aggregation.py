@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign, NeedLine, Submission
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus, effective_status
 from groupement.catalog.models import CatalogItem
@@ -21,7 +22,6 @@ from groupement.extensions import db
 from groupement.lots.allotment import default_lot
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.rules import LotStatus
-from groupement.organisations import scope
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def aggregate_campaign(actor: Actor | None, campaign_id: int, now: datetime | No
     """
     if actor is not None and actor.role is not Role.COORDINATOR:
         raise Forbidden("Seul le coordonnateur agrège une campagne.")
-    campaign = scope.get_campaign(actor, campaign_id) if actor else db.session.get(Campaign, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id) if actor else db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound("Campagne introuvable.")
     status = effective_status(campaign.status, campaign.closes_at, now or utcnow())

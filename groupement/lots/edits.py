@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -19,7 +20,6 @@ from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.queries import lot_view
 from groupement.lots.rules import MAX_DURATION_MONTHS, LotStatus
-from groupement.organisations import scope
 
 
 def move_lines(
@@ -27,7 +27,7 @@ def move_lines(
 ) -> Lot:
     """Move lines to another draft lot of the campaign, or to a new lot titled new_title (split)."""
     _require_coordinator(actor)
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     lines = db.session.scalars(
         select(LotLine)
         .where(LotLine.campaign_id == campaign.id, LotLine.id.in_(line_ids))
@@ -77,7 +77,7 @@ def move_lines(
 
 def merge_lots(actor: Actor, campaign_id: int, source_lot_id: int, target_lot_id: int) -> Lot:
     _require_coordinator(actor)
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     source, target = _lot_of_campaign(campaign.id, source_lot_id), _lot_of_campaign(campaign.id, target_lot_id)
     if source.id == target.id:
         raise ServiceError("Choisissez deux lots différents.")
@@ -103,7 +103,7 @@ def exclude_line(actor: Actor, line_id: int, reason: str | None) -> LotLine:
     line = db.session.get(LotLine, line_id)
     if line is None:
         raise NotFound("Ligne introuvable.")
-    scope.get_campaign(actor, line.campaign_id)
+    campaign_scope.get_campaign(actor, line.campaign_id)
     _ensure_draft(line.lot)
     if reason is not None and not reason.strip():
         raise ServiceError("Le motif d'exclusion est obligatoire.")
@@ -211,7 +211,7 @@ def _editable_lot(actor: Actor, lot_id: int) -> Lot:
     lot = db.session.get(Lot, lot_id)
     if lot is None:
         raise NotFound("Lot introuvable.")
-    scope.get_campaign(actor, lot.campaign_id)
+    campaign_scope.get_campaign(actor, lot.campaign_id)
     _ensure_draft(lot)
     return lot
 

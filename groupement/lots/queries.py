@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.campaigns.rules import estimated_line_amount
 from groupement.core.access import Actor, Role
@@ -21,7 +22,6 @@ from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.procedures import LotAdvice, LotValue, advise
 from groupement.lots.rules import LotAmounts, lot_amounts
-from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 
 
@@ -72,7 +72,7 @@ def lot_view(lot: Lot) -> LotView:
 def campaign_lots(actor: Actor, campaign_id: int, today: date | None = None) -> LotsOverview:
     if actor.role is Role.AGENT or actor.role is Role.SIGNATORY:
         raise Forbidden("Les lots sont construits par le coordonnateur.")
-    return overview_of(scope.get_campaign(actor, campaign_id), today)
+    return overview_of(campaign_scope.get_campaign(actor, campaign_id), today)
 
 
 def overview_of(campaign: Campaign, today: date | None = None) -> LotsOverview:

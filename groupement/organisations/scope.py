@@ -48,56 +48,9 @@ def get_scoped(model, object_id: int, organisation_column, actor: Actor):
     return row
 
 
-def campaigns(actor: Actor) -> Select:
-    """Coordinator side: the campaigns of the groupements it coordinates, drafts included.
-    Commune side: the non-draft campaigns of the groupements the commune belongs to."""
-    from groupement.campaigns.models import Campaign
-    from groupement.campaigns.rules import CampaignStatus
-
-    statement = select(Campaign).join(Groupement, Groupement.id == Campaign.groupement_id)
-    if actor.role in COMMUNE_ROLES:
-        member_of = select(Membership.groupement_id).where(Membership.commune_id == actor.organisation_id)
-        return statement.where(Campaign.groupement_id.in_(member_of), Campaign.status != CampaignStatus.DRAFT)
-    return statement.where(Groupement.coordinator_id == actor.organisation_id)
-
-
-def get_campaign(actor: Actor, campaign_id: int):
-    from groupement.campaigns.models import Campaign
-
-    campaign = db.session.scalar(campaigns(actor).where(Campaign.id == campaign_id))
-    if campaign is None:
-        raise NotFound("Campagne introuvable.")
-    return campaign
-
-
 def owned_by_coordinator(statement: Select, coordinator_column, actor: Actor) -> Select:
     """Narrow a SELECT to the rows a coordinator owns (its suppliers, its invoices): the actor's
     own coordinator on the coordinator side; nothing for a commune's users."""
     if actor.role in COMMUNE_ROLES:
         return statement.where(false())
     return statement.where(coordinator_column == actor.organisation_id)
-
-
-def contracts(actor: Actor) -> Select:
-    """The contracts of the lots of the campaigns the actor reaches (see campaigns above)."""
-    from groupement.contracts.models import Contract
-    from groupement.lots.models import Lot
-
-    reached = campaigns(actor).subquery()
-    return select(Contract).join(Lot, Lot.id == Contract.lot_id).where(Lot.campaign_id.in_(select(reached.c.id)))
-
-
-def suppliers(actor: Actor) -> Select:
-    """The suppliers of the actor's coordinator (commune users: none)."""
-    from groupement.tenders.models import Supplier
-
-    return owned_by_coordinator(select(Supplier), Supplier.coordinator_id, actor)
-
-
-def get_supplier(actor: Actor, supplier_id: int | None):
-    from groupement.tenders.models import Supplier
-
-    supplier = db.session.scalar(suppliers(actor).where(Supplier.id == supplier_id)) if supplier_id else None
-    if supplier is None:
-        raise NotFound("Fournisseur introuvable.")
-    return supplier

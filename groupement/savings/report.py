@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import exists, select
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.contracts.models import Contract, ContractPrice
 from groupement.core import formatting
@@ -41,7 +42,6 @@ from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.rules import LotStatus
-from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 from groupement.savings.rules import Comparison, SavingsLine, SavingsResult, Share, Totals, compute_savings
 from groupement.tenders.models import Supplier
@@ -121,7 +121,7 @@ class SavingsReport:
 def savings_report(actor: Actor, campaign_id: int, today: date | None = None) -> SavingsReport:
     if actor.role in COMMUNE_ROLES:
         raise Forbidden("Les économies sont suivies par le coordonnateur.")
-    campaign = scope.get_campaign(actor, campaign_id)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     return report_of(campaign, today)
 
 
@@ -294,7 +294,7 @@ def savings_overview(actor: Actor) -> list[CampaignSavings]:
     """Savings of every campaign in scope that has contracts, latest first (two queries)."""
     if actor.role in COMMUNE_ROLES:
         return []
-    campaign_ids = scope.campaigns(actor).with_only_columns(Campaign.id)
+    campaign_ids = campaign_scope.campaigns(actor).with_only_columns(Campaign.id)
     rows = db.session.execute(
         select(
             LotLine.id,

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.queries import LotsOverview, LotView, overview_of
-from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 from groupement.tenders import tender_xlsx
 from groupement.tenders.tender_xlsx import CommuneColumn, TenderLine, TenderLot
@@ -114,7 +114,7 @@ def export_campaign(campaign_id: int, out_dir: Path) -> list[Path]:
 def _overview_in_scope(actor: Actor, campaign_id: int) -> LotsOverview:
     if actor.role in COMMUNE_ROLES:
         raise Forbidden("Les pièces du marché sont préparées par le coordonnateur.")
-    overview = overview_of(scope.get_campaign(actor, campaign_id))
+    overview = overview_of(campaign_scope.get_campaign(actor, campaign_id))
     if not overview.lots:
         raise ServiceError("Cette campagne n'a pas encore de lots : agrégez-la d'abord.")
     return overview

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.core import audit
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
@@ -29,8 +30,8 @@ from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.queries import line_amount
 from groupement.lots.rules import LotStatus
-from groupement.organisations import scope
 from groupement.tenders import offer_xlsx
+from groupement.tenders import scope as supplier_scope
 from groupement.tenders.exports import tender_lot
 from groupement.tenders.models import AwardCriteria, Offer, OfferLine, Supplier
 from groupement.tenders.offer_xlsx import MAX_PRICE, AnalysisSheet, read_offer_workbook
@@ -510,7 +511,7 @@ def _readable_lot(actor: Actor, lot_id: int) -> Lot:
     lot = db.session.get(Lot, lot_id)
     if lot is None:
         raise NotFound("Lot introuvable.")
-    scope.get_campaign(actor, lot.campaign_id)
+    campaign_scope.get_campaign(actor, lot.campaign_id)
     return lot
 
 
@@ -534,7 +535,7 @@ def _refusal(lot: Lot) -> str:
 def _supplier(actor: Actor, supplier_id: int | None) -> Supplier:
     """One of the actor's coordinator's suppliers (another coordinator's is as good as absent)."""
     try:
-        return scope.get_supplier(actor, supplier_id)
+        return supplier_scope.get_supplier(actor, supplier_id)
     except NotFound:
         raise ServiceError("Choisissez le fournisseur qui a remis l'offre.") from None
 

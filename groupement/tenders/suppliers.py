@@ -14,7 +14,7 @@ from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import name_key
 from groupement.core.identifiers import InvalidIdentifier, clean_siret
 from groupement.extensions import db
-from groupement.organisations import scope
+from groupement.tenders import scope as supplier_scope
 from groupement.tenders.models import Supplier
 
 FIELDS = ("name", "siret", "vat_number", "address", "postcode", "city", "contact_name", "contact_email", "phone")
@@ -53,13 +53,13 @@ class SupplierData:
 
 def list_suppliers(actor: Actor) -> list[Supplier]:
     _require_reader(actor)
-    suppliers = db.session.scalars(scope.suppliers(actor)).all()
+    suppliers = db.session.scalars(supplier_scope.suppliers(actor)).all()
     return sorted(suppliers, key=lambda s: (name_key(s.name), s.id))
 
 
 def get_supplier(actor: Actor, supplier_id: int) -> Supplier:
     _require_reader(actor)
-    return scope.get_supplier(actor, supplier_id)
+    return supplier_scope.get_supplier(actor, supplier_id)
 
 
 def create_supplier(actor: Actor, data: SupplierData) -> Supplier:
@@ -107,7 +107,7 @@ def _clean(actor: Actor, data: SupplierData, supplier_id: int | None) -> dict[st
         values["vat_number"] = _clean_vat(values["vat_number"], values["siret"])
     values["contact_email"] = values["contact_email"].lower()
     same_siret = db.session.scalar(
-        scope.suppliers(actor).where(Supplier.siret == values["siret"], Supplier.id != (supplier_id or 0))
+        supplier_scope.suppliers(actor).where(Supplier.siret == values["siret"], Supplier.id != (supplier_id or 0))
     )
     if same_siret is not None:
         raise ServiceError(f"Le fournisseur « {same_siret.name} » porte déjà le SIRET {values['siret']}.")

@@ -41,6 +41,9 @@ SCOPED_MODELS = frozenset(
 ALLOWED = frozenset(
     {
         "organisations/scope.py",
+        "campaigns/scope.py",
+        "tenders/scope.py",
+        "contracts/scope.py",
         "invoices/scope.py",
         "core/backup.py",
         "demo/dataset.py",
