@@ -53,6 +53,7 @@ bench-s: install
 lint: install
 	$(BIN)/ruff check groupement tests benchmarks
 	$(BIN)/ruff format --check groupement tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

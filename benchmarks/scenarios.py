@@ -30,7 +30,7 @@ SCENARIOS = {
         "calamine": "python-calamine read of the same files",
     },
     "aggregate": {
-        "app": "lots.service.aggregate_campaign (lots, lines, shares, commit)",
+        "app": "lots.campaign_aggregation.aggregate_campaign (lots, lines, shares, commit)",
         "sql": "one SQL GROUP BY item over the same need lines",
     },
     "exports": {
@@ -109,14 +109,26 @@ def run_import(variant: str, data: Path, meta: dict) -> tuple[float, int]:
 
     from groupement.campaigns.needs_upload import confirm_upload, preview_upload
     from groupement.core.access import Actor, Role
+    from groupement.core.transaction import unit_of_work
 
     with app_on_copy(data):
         start = time.perf_counter()
         for commune, name, content in files:
             actor = Actor(user_id=meta["agent_user_of"][str(commune)], role=Role.AGENT, organisation_id=commune)
-            pending = preview_upload(actor, meta["open_campaign"], name, content)
-            confirm_upload(actor, meta["open_campaign"], pending.id)
+            with unit_of_work():  # two requests in the application: the preview, then the confirm
+                pending = preview_upload(actor, meta["open_campaign"], name, content)
+            with unit_of_work():
+                confirm_upload(actor, meta["open_campaign"], pending.id)
         return time.perf_counter() - start, rows
+
+
+def _coordinator_of(campaign_id: int):
+    """The system actor of the campaign's coordinator, as the CLI would act."""
+    from groupement.campaigns.models import Campaign
+    from groupement.core.access import system_actor
+    from groupement.extensions import db
+
+    return system_actor(db.session.get(Campaign, campaign_id).groupement.coordinator_id)
 
 
 # --- 2. aggregation ---------------------------------------------------------------------------
@@ -144,10 +156,12 @@ def run_aggregate(variant: str, data: Path, meta: dict) -> tuple[float, int]:
                 {"c": meta["closed_campaign"]},
             ).all()
             return time.perf_counter() - start, rows
+        from groupement.core.transaction import unit_of_work
         from groupement.lots.campaign_aggregation import aggregate_campaign
 
         start = time.perf_counter()
-        aggregate_campaign(None, meta["closed_campaign"])
+        with unit_of_work():
+            aggregate_campaign(_coordinator_of(meta["closed_campaign"]), meta["closed_campaign"])
         return time.perf_counter() - start, rows
 
 
@@ -158,13 +172,15 @@ def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
     from sqlalchemy import text
 
     from groupement.campaigns.models import Campaign
+    from groupement.core.transaction import unit_of_work
     from groupement.extensions import db
     from groupement.lots.campaign_aggregation import aggregate_campaign
     from groupement.lots.queries import overview_of
     from groupement.tenders.exports import tender_files
 
     with app_on_copy(data):
-        aggregate_campaign(None, meta["closed_campaign"])
+        with unit_of_work():
+            aggregate_campaign(_coordinator_of(meta["closed_campaign"]), meta["closed_campaign"])
         shares = db.session.execute(text("SELECT count(*) FROM lot_line_share")).scalar()
         if variant == "writeonly":
             start = time.perf_counter()

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from groupement.core.commands import FrenchError
 from groupement.core.transaction import transactional
+from groupement.organisations.commands import acting_for, coordinator_option
 
 
 @click.group("campaign", help="Campagnes de recensement des besoins (commandes pour cron).")
@@ -17,14 +18,15 @@ def campaign_group() -> None:
 
 @campaign_group.command("remind", help="Relance par courriel les communes dont les besoins ne sont pas validés.")
 @click.argument("campaign_id", type=int)
+@coordinator_option
 @with_appcontext
 @transactional
-def campaign_remind(campaign_id: int) -> None:
+def campaign_remind(campaign_id: int, coordinator: str | None) -> None:
     from groupement.campaigns.reminders import remind_late_communes
     from groupement.core.errors import ServiceError
 
     try:
-        report = remind_late_communes(None, campaign_id)
+        report = remind_late_communes(acting_for(coordinator), campaign_id)
     except ServiceError as error:
         raise FrenchError(str(error)) from error
     if not report.communes:

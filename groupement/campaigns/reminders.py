@@ -16,7 +16,7 @@ from groupement.campaigns.participation import participating_communes
 from groupement.campaigns.rules import NOT_STARTED_LABEL, CampaignStatus, SubmissionStatus
 from groupement.core import audit
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
-from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import datetime_fr
 from groupement.core.mail import send_mail
 from groupement.core.timeutil import utcnow
@@ -34,18 +34,14 @@ class ReminderReport:
     """Late communes with no active agent or signatory: nobody to write to."""
 
 
-def remind_late_communes(actor: Actor | None, campaign_id: int, now: datetime | None = None) -> ReminderReport:
+def remind_late_communes(actor: Actor, campaign_id: int, now: datetime | None = None) -> ReminderReport:
     """E-mail every participating commune whose submission is not validated: one message per
-    commune, to its active agents and signatories. `actor` None is the system (cron)."""
+    commune, to its active agents and signatories. The CLI (cron) acts as the coordinator's
+    system actor."""
     now = now or utcnow()
-    if actor is None:
-        campaign = db.session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise NotFound("Campagne introuvable.")
-    else:
-        if actor.role is not Role.COORDINATOR:
-            raise Forbidden("Seul le coordonnateur relance les communes.")
-        campaign = campaign_scope.get_campaign(actor, campaign_id)
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden("Seul le coordonnateur relance les communes.")
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     status = campaign_status(campaign, now)
     if status is not CampaignStatus.OPEN:
         raise ServiceError(f"La campagne est {status.label} : les relances ne sont possibles que pendant la saisie.")

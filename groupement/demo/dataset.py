@@ -88,6 +88,7 @@ def load_demo() -> list[DemoLogin]:
             families=families,
             signed_on=date(2026, 1, 20),
         )
+        groupement.memberships.append(membership)  # nothing commits here: keep the loaded list true
         db.session.add(membership)
         db.session.flush()
         audit.record(

@@ -11,12 +11,12 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select
 
 from groupement.campaigns import scope as campaign_scope
-from groupement.campaigns.models import Campaign, NeedLine, Submission
+from groupement.campaigns.models import NeedLine, Submission
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus, effective_status
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit
 from groupement.core.access import Actor, Role
-from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.lots.allotment import default_lot
@@ -32,16 +32,15 @@ class AggregationReport:
     communes: int
 
 
-def aggregate_campaign(actor: Actor | None, campaign_id: int, now: datetime | None = None) -> AggregationReport:
-    """Sum the validated submissions into lots by family and CPV group (actor None: the CLI).
+def aggregate_campaign(actor: Actor, campaign_id: int, now: datetime | None = None) -> AggregationReport:
+    """Sum the validated submissions into lots by family and CPV group (the CLI acts as the
+    coordinator's system actor).
 
     Draft lots of an earlier aggregation are replaced; once a lot is published, never.
     """
-    if actor is not None and actor.role is not Role.COORDINATOR:
+    if actor.role is not Role.COORDINATOR:
         raise Forbidden("Seul le coordonnateur agrège une campagne.")
-    campaign = campaign_scope.get_campaign(actor, campaign_id) if actor else db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound("Campagne introuvable.")
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
     status = effective_status(campaign.status, campaign.closes_at, now or utcnow())
     if status is CampaignStatus.OPEN:
         raise ServiceError("La campagne est encore ouverte : attendez la date limite ou clôturez-la avant d'agréger.")

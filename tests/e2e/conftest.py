@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from groupement.campaigns.models import PendingUpload
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.lots.campaign_aggregation import aggregate_campaign
@@ -136,7 +136,7 @@ def _aggregated_campaign(group, commune_a, commune_b, laptop, users) -> dict[str
         campaign, commune_b, {laptop: 6, paper: 50}, status=SubmissionStatus.VALIDATED, updated_by=users["agent_b"]
     )
     db.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lots = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id).order_by(Lot.number)).all()
     return {
         "lots_campaign": campaign.id,
@@ -171,7 +171,7 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     )
     make.submission(campaign, commune_b, {laptop: 6}, status=SubmissionStatus.VALIDATED, updated_by=users["agent_b"])
     db.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     supplier = make.supplier(name="Informatique Dauphiné")
     offer = make.offer(lot, supplier)  # the estimate less 10 %: laptop 764,10 €, screen 116,10 €
@@ -260,7 +260,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     )
     make.submission(campaign, commune, {laptop: 5}, status=SubmissionStatus.VALIDATED)
     db.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     supplier = make.supplier(other, name="Fournisseur de l'autre")
     offer = make.offer(lot, supplier)

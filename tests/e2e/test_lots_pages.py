@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.files.xlsx import XLSX_MIMETYPE
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
@@ -407,7 +407,7 @@ def test_the_lots_of_another_coordinators_groupement_are_not_found(client_as, wo
         factories.submission(campaign, commune, {item: 2}, status=SubmissionStatus.VALIDATED)
         factories.user(Role.COORDINATOR, other)
         db.session.commit()
-        aggregate_campaign(None, campaign.id)
+        aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
         db.session.commit()  # the CLI command's unit of work
         foreign_campaign = campaign.id
         foreign_lot = db.session.scalar(select(Lot.id).where(Lot.campaign_id == campaign.id))

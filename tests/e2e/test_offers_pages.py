@@ -31,6 +31,7 @@ def lot(app, world) -> int:
     with app.app_context():
         coordinator = db.session.scalar(select(User).where(User.email == world.emails["coordinator"])).actor
         publish_lot(coordinator, world.ids["lot"], today=date(2026, 9, 1))
+        db.session.commit()  # as the publishing request would
     return world.ids["lot"]
 
 

@@ -17,7 +17,7 @@ from groupement.catalog.models import CatalogItem
 from groupement.contracts.awards import award_lot, award_page, contract_detail, declare_unsuccessful, list_contracts
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
-from groupement.core.access import Actor, Role
+from groupement.core.access import Actor, Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.timeutil import utcnow
@@ -99,7 +99,7 @@ def build_tender(
     agent = make.user(Role.AGENT, commune_a)
     database.session.commit()
     coordinator = users[0].actor
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = database.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     if maximum is not None:
         set_lot_parameters(coordinator, lot.id, lot.duration_months, lot.margin_percent, maximum, None)
@@ -356,7 +356,7 @@ def vehicles(make, database):
     make.submission(campaign, commune, {van: 2}, status=SubmissionStatus.VALIDATED)
     coordinator = make.user(Role.COORDINATOR, capi).actor
     database.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = database.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     publish_lot(coordinator, lot.id)
     database.session.add(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.timeutil import utcnow
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
@@ -24,7 +24,7 @@ def test_an_awarded_lot_has_a_contract_priced_from_its_offer(make, database):
     make.submission(campaign, commune, {laptop: 10}, status=SubmissionStatus.VALIDATED)
     make.user(Role.COORDINATOR, capi)
     database.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = database.session.scalars(select(Lot)).one()
     offer = make.offer(lot, make.supplier())
     assert offer.total_ht == Decimal("7651.00")  # 10 × (764,10 + 1,00)

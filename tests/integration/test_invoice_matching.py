@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.contracts.orders import place_order, record_delivery
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.timeutil import paris_today, utcnow
 from groupement.invoices.importing import import_invoice
 from groupement.invoices.matching import match_invoice
@@ -25,7 +25,7 @@ def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivere
     agent = make.user(Role.AGENT, commune).actor
     accountant = make.user(Role.ACCOUNTANT, capi).actor
     database.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = database.session.scalars(select(Lot)).one()
     lot.maximum_amount = Decimal("100000")
     contract = make.contract(

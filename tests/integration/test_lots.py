@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from groupement.campaigns.models import Campaign, NeedLine
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.timeutil import utcnow
@@ -193,7 +193,7 @@ def test_the_set_based_aggregation_agrees_with_the_pure_reference_on_random_need
     database.session.commit()
 
     expected = aggregate(reference)
-    report = aggregate_campaign(None, campaign.id)
+    report = aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
 
     shares = database.session.execute(
         select(LotLine.item_id, LotLine.total_quantity, LotLineShare.commune_id, LotLineShare.quantity)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from groupement.campaigns.rules import SubmissionStatus
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.timeutil import utcnow
@@ -70,9 +70,10 @@ def tender(make, database) -> Tender:
     agent = make.user(Role.AGENT, a).actor
     suppliers = [make.supplier(name=name) for name in ("Bureautique des Alpes", "Informatique du Rhône", "Zénith")]
     database.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = database.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     publish_lot(coordinator, lot.id, today=date(2026, 9, 1))
+    database.session.commit()  # as the publishing request would
     lines = {line.ref: line.id for line in lot.lines}
     return Tender(lot, lines["INF-PORT"], lines["INF-ECRAN"], coordinator, accountant, agent, suppliers)
 

@@ -25,7 +25,7 @@ from groupement.contracts.orders import (
     record_delivery,
     submit_order,
 )
-from groupement.core.access import Actor, OrganisationKind, Role
+from groupement.core.access import Actor, OrganisationKind, Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.timeutil import to_paris, utcnow
@@ -80,7 +80,7 @@ def setting(make, database) -> Setting:
     make.submission(campaign, a, {laptop: 4, screen: 6}, status=SubmissionStatus.VALIDATED)
     make.submission(campaign, b, {laptop: 6}, status=SubmissionStatus.VALIDATED)
     database.session.commit()
-    aggregate_campaign(None, campaign.id)
+    aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = database.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     contract = make.contract(make.offer(lot, make.supplier()), maximum_amount=Decimal("10000"))
     database.session.commit()

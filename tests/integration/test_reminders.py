@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from groupement.campaigns.models import Campaign
 from groupement.campaigns.reminders import ReminderReport, remind_late_communes
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
-from groupement.core.access import Actor, Role
+from groupement.core.access import Actor, Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.mail import send_mail
@@ -231,7 +231,7 @@ def test_when_every_commune_has_validated_nobody_is_written_to(database, make, s
     campaign = make.campaign(group, [laptop])
     make.submission(campaign, commune, {laptop: 1}, SubmissionStatus.VALIDATED)
 
-    report = remind_late_communes(None, campaign.id)
+    report = remind_late_communes(system_actor(campaign.groupement.coordinator_id), campaign.id)
 
     assert report == ReminderReport(communes=[], messages_sent=0, communes_without_recipient=[])
     assert smtp_server.envelopes == []
@@ -280,7 +280,7 @@ def test_only_the_coordinator_of_the_campaign_may_remind(database, make, smtp_se
     with pytest.raises(NotFound):
         remind_late_communes(stranger, world.campaign.id)
     with pytest.raises(NotFound, match="Campagne introuvable"):
-        remind_late_communes(None, world.campaign.id + 1000)
+        remind_late_communes(system_actor(world.campaign.groupement.coordinator_id), world.campaign.id + 1000)
     assert smtp_server.envelopes == []
     assert remind_events(database) == []
 
@@ -373,7 +373,7 @@ def test_cli_campaign_remind_prints_a_french_summary(app, database, make, smtp_s
 def test_cli_campaign_remind_fails_with_exit_code_1_on_a_closed_or_unknown_campaign(app, database, make, smtp_server):
     world = build_world(make)
     world.campaign.status = CampaignStatus.CLOSED
-    database.session.flush()
+    database.session.commit()  # a command runs in its own process: it sees what was committed
     runner = app.test_cli_runner()
 
     closed = runner.invoke(args=["campaign", "remind", str(world.campaign.id)])

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.contracts.awards import award_lot
-from groupement.core.access import Role
+from groupement.core.access import Role, system_actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.timeutil import utcnow
 from groupement.lots.campaign_aggregation import aggregate_campaign
@@ -47,7 +47,7 @@ def previous_campaign(make, database, tender, laptop_price: Decimal) -> None:
     )
     make.submission(earlier, tender.commune_a, {tender.laptop: 3}, status=SubmissionStatus.VALIDATED)
     database.session.commit()
-    aggregate_campaign(None, earlier.id)
+    aggregate_campaign(system_actor(earlier.groupement.coordinator_id), earlier.id)
     line = database.session.scalar(select(LotLine).where(LotLine.campaign_id == earlier.id))
     line.estimated_unit_price = laptop_price  # the catalogue price of that time
     database.session.commit()
