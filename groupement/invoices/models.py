@@ -10,7 +10,8 @@ from groupement.contracts.models import Contract, OrderLine
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
-from groupement.invoices.states import CheckResolution, InvoiceKind, InvoiceStatus
+from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.states import CheckKind, CheckResolution, InvoiceKind, InvoiceStatus
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import Supplier
 
@@ -121,7 +122,7 @@ class InvoiceCheck(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_line.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # arithmetic, identity, contract
+    kind: Mapped[CheckKind] = mapped_column(enum_column(CheckKind))
     rule: Mapped[str] = mapped_column(String(40))
     ok: Mapped[bool]
     message: Mapped[str] = mapped_column(Text)
@@ -140,7 +141,7 @@ class Allocation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    allocation_key: Mapped[str] = mapped_column(String(20))
+    allocation_key: Mapped[AllocationKey] = mapped_column(enum_column(AllocationKey))
     ht: Mapped[Decimal] = mapped_column(Money)
     vat: Mapped[Decimal] = mapped_column(Money)
     ttc: Mapped[Decimal] = mapped_column(Money)

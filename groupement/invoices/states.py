@@ -72,6 +72,14 @@ def check_invoice_transition(action: str, current: InvoiceStatus, target: Invoic
     return target
 
 
+class CheckKind(StrEnum):
+    """Which control an invoice check belongs to."""
+
+    ARITHMETIC = "arithmetic"  # EN 16931 totals of the document itself
+    IDENTITY = "identity"  # seller and buyer
+    CONTRACT = "contract"  # against the orders, deliveries and contract prices
+
+
 class CheckResolution(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"  # the accountant accepts the mismatch, with a comment
