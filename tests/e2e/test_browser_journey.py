@@ -105,6 +105,7 @@ def build_fresh_database() -> None:
         ("signataire.villefontaine", "Signataire de Villefontaine", Role.SIGNATORY, villefontaine),
     ):
         create_user(None, f"{login}@{DOMAIN}", name, role, organisation.id, PASSWORD)
+    db.session.commit()  # the live server's requests must see it
 
 
 class Journey:
