@@ -100,7 +100,7 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ): "campaigns helper: the needs grid loads rows by id after its campaign check",
     ("campaigns/reminders.py", "Submission"): "job over every campaign (reminders), acting for no one yet",
     ("campaigns/workflow.py", "NeedLine"): "campaigns helper: the needs grid loads rows by id after its campaign check",
-    ("contracts/awards.py", "Contract"): "contracts helper: lots/offers/contracts by id after _scoped_lot",
+    ("contracts/award_queries.py", "Contract"): "contracts helper: lots/offers/contracts by id after _scoped_lot",
     ("contracts/awards.py", "Lot"): "contracts helper: lots/offers/contracts by id after _scoped_lot",
     ("contracts/awards.py", "Offer"): "contracts helper: lots/offers/contracts by id after _scoped_lot",
     ("contracts/decp.py", "Contract"): "open data export over all contracts (decp_document(actor=None))",
