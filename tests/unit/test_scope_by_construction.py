@@ -106,23 +106,23 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ("contracts/decp.py", "Contract"): "open data export over all contracts (decp_document(actor=None))",
     ("contracts/decp.py", "LotLine"): "open data export over all contracts (decp_document(actor=None))",
     (
-        "contracts/orders.py",
+        "contracts/consumption.py",
         "Contract",
     ): "contracts helper: its own orders_in_scope/_contracts_in_scope, to move into scope.py",
     (
-        "contracts/orders.py",
+        "contracts/consumption.py",
         "Membership",
     ): "contracts helper: its own orders_in_scope/_contracts_in_scope, to move into scope.py",
     (
-        "contracts/orders.py",
+        "contracts/order_queries.py",
         "Order",
     ): "contracts helper: its own orders_in_scope/_contracts_in_scope, to move into scope.py",
     (
-        "contracts/orders.py",
+        "contracts/order_queries.py",
         "OrderLine",
     ): "contracts helper: its own orders_in_scope/_contracts_in_scope, to move into scope.py",
     (
-        "contracts/orders.py",
+        "contracts/consumption.py",
         "Organisation",
     ): "contracts helper: its own orders_in_scope/_contracts_in_scope, to move into scope.py",
     ("dashboard/queries.py", "Groupement"): "dashboard: home counters, not yet through scope",
