@@ -24,7 +24,6 @@ Rules (decided here, shown on the award page):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -32,7 +31,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from groupement.campaigns import scope as campaign_scope
-from groupement.campaigns.models import Campaign
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
 from groupement.core import audit
@@ -46,7 +44,7 @@ from groupement.lots.queries import LotView, overview_of
 from groupement.lots.rules import LotStatus
 from groupement.organisations.families import Family
 from groupement.tenders.models import Offer, OfferLine
-from groupement.tenders.offers import LotAnalysis, RankedOffer, analysis
+from groupement.tenders.offers import analysis
 
 MAX_NUMBER_LENGTH = 16
 NUMBER_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -56,7 +54,6 @@ DECP_PROCEDURES = {
     Procedure.MAPA_FREE: "Procédure adaptée",
     Procedure.NO_COMPETITION: "Marché passé sans publicité ni mise en concurrence préalable",
 }
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 
 
 # --- the decisions ----------------------------------------------------------------------------
@@ -104,7 +101,7 @@ def award_lot(
     if start_date < notified_on:
         raise ServiceError("L'exécution ne peut pas commencer avant la notification du marché.")
     origins = _origins(lot.family, origin_eu_percent, origin_france_percent)
-    view = _lot_view(lot)
+    view = lot_view(lot)
     counted = {line.id: line for line in view.counted_lines}
     priced = {line.lot_line_id: line for line in offer.lines if line.lot_line_id in counted}
     unpriced = [line.ref for line_id, line in counted.items() if line_id not in priced]
@@ -240,119 +237,10 @@ def default_number(lot: Lot) -> str:
     return number
 
 
-# --- the award page -------------------------------------------------------------------------------
-
-
-@dataclass
-class AwardPage:
-    lot: Lot
-    view: LotView
-    analysis: LotAnalysis
-    award: Award | None
-    contract: Contract | None
-    default_number: str
-    procedure: str
-
-    @property
-    def ranking(self) -> list[RankedOffer]:
-        return self.analysis.ranking
-
-    @property
-    def best_offer_id(self) -> int | None:
-        return self.ranking[0].offer_id if self.ranking else None
-
-    @property
-    def decidable(self) -> bool:
-        return self.lot.status is LotStatus.PUBLISHED and self.award is None
-
-    @property
-    def incomplete(self) -> list[RankedOffer]:
-        return [row for row in self.ranking if not row.complete]
-
-    @property
-    def ready(self) -> bool:
-        """Every offer is scored on the lot's criteria: an award may be decided."""
-        return self.analysis.criteria is not None and bool(self.ranking) and not self.incomplete
-
-    @property
-    def needs_origins(self) -> bool:
-        return self.lot.family is Family.VEHICULES
-
-
-def award_page(actor: Actor, lot_id: int) -> AwardPage:
-    if actor.role not in COORDINATION:
-        raise Forbidden("L'attribution est décidée par le coordonnateur.")
-    lot = _scoped_lot(actor, lot_id)
-    view = _lot_view(lot)
-    award = db.session.scalar(select(Award).where(Award.lot_id == lot.id))
-    contract = db.session.scalar(select(Contract).where(Contract.lot_id == lot.id))
-    return AwardPage(lot, view, analysis(actor, lot.id), award, contract, default_number(lot), decp_procedure(view))
-
-
-# --- contracts --------------------------------------------------------------------------------------
-
-
-def list_contracts(actor: Actor) -> list[Contract]:
-    """The contracts of the campaigns the actor may see (a commune: of its groupements)."""
-    campaign_ids = campaign_scope.campaigns(actor).with_only_columns(Campaign.id)
-    return list(
-        db.session.scalars(
-            select(Contract)
-            .join(Lot, Lot.id == Contract.lot_id)
-            .where(Lot.campaign_id.in_(campaign_ids))
-            .options(
-                selectinload(Contract.supplier),
-                selectinload(Contract.lot).selectinload(Lot.campaign),
-            )
-            .order_by(Contract.notified_on.desc(), Contract.number)
-        )
-    )
-
-
-@dataclass
-class ContractDetail:
-    contract: Contract
-    lot: Lot
-    award: Award
-    offer: Offer | None
-    prices: list[ContractPrice]  # in the lot's line order
-
-
-def contract_detail(actor: Actor, contract_id: int) -> ContractDetail:
-    contract = db.session.get(Contract, contract_id)
-    if contract is None:
-        raise NotFound("Contrat introuvable.")
-    campaign_scope.get_campaign(actor, contract.lot.campaign_id)
-    prices = db.session.scalars(
-        select(ContractPrice)
-        .where(ContractPrice.contract_id == contract.id)
-        .options(selectinload(ContractPrice.lot_line))
-    ).all()
-    prices = sorted(prices, key=lambda price: price.lot_line.position)
-    return ContractDetail(contract, contract.lot, contract.award, contract.award.offer, prices)
-
-
-def contract_prices_table(detail: ContractDetail) -> tuple[list[str], list[tuple]]:
-    """Header and rows of the contract's price list (page and Excel)."""
-    header = ["Référence", "Désignation", "Unité", "Prix unitaire HT", "Éco-participation HT", "TVA (%)"]
-    rows = [
-        (
-            price.lot_line.ref,
-            price.lot_line.designation,
-            price.lot_line.unit,
-            price.unit_price,
-            price.eco_participation,
-            price.vat_rate,
-        )
-        for price in detail.prices
-    ]
-    return header, rows
-
-
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _scoped_lot(actor: Actor, lot_id: int) -> Lot:
+def scoped_lot(actor: Actor, lot_id: int) -> Lot:
     lot = db.session.get(Lot, lot_id)
     if lot is None:
         raise NotFound("Lot introuvable.")
@@ -363,7 +251,7 @@ def _scoped_lot(actor: Actor, lot_id: int) -> Lot:
 def _decidable_lot(actor: Actor, lot_id: int) -> Lot:
     if actor.role is not Role.COORDINATOR:
         raise Forbidden("Seul le coordonnateur attribue un lot.")
-    lot = _scoped_lot(actor, lot_id)
+    lot = scoped_lot(actor, lot_id)
     if lot.status is LotStatus.DRAFT:
         raise ServiceError(f"Le lot n° {lot.number} est en préparation : publiez-le avant de l'attribuer.")
     if lot.status is not LotStatus.PUBLISHED or db.session.scalar(
@@ -373,7 +261,7 @@ def _decidable_lot(actor: Actor, lot_id: int) -> Lot:
     return lot
 
 
-def _lot_view(lot: Lot) -> LotView:
+def lot_view(lot: Lot) -> LotView:
     overview = overview_of(lot.campaign)
     return next(view for view in overview.lots if view.lot.id == lot.id)
 

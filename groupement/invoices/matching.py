@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Delivery, Order, OrderLine
-from groupement.contracts.orders import orders_in_scope
+from groupement.contracts.order_queries import orders_in_scope
 from groupement.core import audit
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound, ServiceError

@@ -1,4 +1,4 @@
-"""Savings of a campaign (économies réalisées), per lot and per commune, and their Excel file.
+"""Savings of a campaign (économies réalisées), per lot and per commune (their Excel file: savings_xlsx.py).
 
 The arithmetic is savings/rules.py. Here: which figures go in.
 
@@ -18,17 +18,11 @@ lines or communes.
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import exists, select
 
 from groupement.campaigns import scope as campaign_scope
@@ -37,7 +31,6 @@ from groupement.contracts.models import Contract, ContractPrice
 from groupement.core import formatting
 from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.errors import Forbidden
-from groupement.core.files.xlsx import EURO_FORMAT, INTEGER_FORMAT, UNIT_PRICE_FORMAT, Column, escape_text
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
@@ -45,14 +38,6 @@ from groupement.lots.rules import LotStatus
 from groupement.organisations.models import Organisation
 from groupement.savings.rules import Comparison, SavingsLine, SavingsResult, Share, Totals, compute_savings
 from groupement.tenders.models import Supplier
-
-PERCENT_FORMAT = "0.00\\ %"
-METHOD = (
-    "Montants HT annuels, aux quantités recensées et figées dans les lots (les mêmes de part et d'autre) ; "
-    "prix unitaires éco-participation comprise ; montant d'une ligne = quantité × prix unitaire, arrondi au centime ; "
-    "part d'une commune = montant de la ligne réparti selon les quantités (plus forts restes), de sorte que les "
-    "communes totalisent exactement le lot. Économie = estimé − attribué ; pourcentage rapporté à l'estimé."
-)
 
 
 @dataclass(frozen=True)
@@ -322,193 +307,3 @@ def savings_overview(actor: Actor) -> list[CampaignSavings]:
         result = compute_savings(by_campaign[campaign_id])
         summaries.append(CampaignSavings(campaign_id, title, len(result.lots), result.total.estimate))
     return summaries
-
-
-# --- the Excel file --------------------------------------------------------------------------------------
-
-
-def savings_filename(report: SavingsReport) -> str:
-    return f"economies-campagne-{report.campaign.id}.xlsx"
-
-
-def savings_xlsx(report: SavingsReport) -> bytes:
-    """Summary, per lot, per commune, per commune and lot, per line: numbers typed, formulas none."""
-    workbook = Workbook(write_only=True)
-    with_previous = report.previous_campaign is not None and report.total.has_previous
-    _summary_sheet(workbook, report, with_previous)
-
-    money = [Column("Estimé HT", 16, EURO_FORMAT), Column("Attribué HT", 16, EURO_FORMAT)]
-    money += [Column("Économie HT", 16, EURO_FORMAT), Column("Économie (%)", 12, PERCENT_FORMAT)]
-    previous = [
-        Column("Prix précédents HT (lignes comparables)", 20, EURO_FORMAT),
-        Column("Attribué HT (mêmes lignes)", 18, EURO_FORMAT),
-        Column("Économie / prix précédents HT", 18, EURO_FORMAT),
-        Column("Économie / prix précédents (%)", 14, PERCENT_FORMAT),
-        Column("Lignes comparables", 12, INTEGER_FORMAT),
-    ]
-    if not with_previous:
-        previous = []
-
-    def figures(totals: Totals) -> list:
-        values = _comparison_cells(totals.estimate)
-        if with_previous:
-            values += (
-                [*_comparison_cells(totals.previous), totals.lines_with_previous]
-                if totals.has_previous
-                else [None, None, None, None, 0]
-            )
-        return values
-
-    lot_columns = [
-        Column("Lot", 6, INTEGER_FORMAT),
-        Column("Intitulé", 36),
-        Column("Famille", 14),
-        Column("Titulaire", 28),
-        Column("N° de contrat", 16),
-        *money,
-        *previous,
-    ]
-    lot_rows = [
-        [lot.number, lot.title, lot.family_label, lot.supplier_name, lot.contract_number, *figures(lot.totals)]
-        for lot in report.lots
-    ]
-    lot_rows.append(["Total", "", "", "", "", *figures(report.total)])
-    _sheet(workbook, "Par lot", lot_columns, lot_rows)
-
-    commune_columns = [Column("Commune", 30), Column("Code INSEE", 10), *money, *previous]
-    commune_rows = [[c.name, c.insee or "", *figures(c.totals)] for c in report.communes]
-    commune_rows.append(["Total", "", *figures(report.total)])
-    _sheet(workbook, "Par commune", commune_columns, commune_rows)
-
-    cross_columns = [
-        Column("Commune", 30),
-        Column("Code INSEE", 10),
-        Column("Lot", 6, INTEGER_FORMAT),
-        Column("Intitulé du lot", 36),
-        *money,
-        *previous,
-    ]
-    cross_rows = [
-        [commune.name, commune.insee or "", lot.number, lot.title, *figures(totals)]
-        for commune, lot, totals in report.commune_lots
-    ]
-    _sheet(workbook, "Par commune et lot", cross_columns, cross_rows)
-
-    line_columns = [
-        Column("Lot", 6, INTEGER_FORMAT),
-        Column("Référence", 16),
-        Column("Désignation", 40),
-        Column("Unité", 10),
-        Column("Quantité", 10, INTEGER_FORMAT),
-        Column("PU estimé HT", 14, UNIT_PRICE_FORMAT),
-        Column("PU attribué HT", 14, UNIT_PRICE_FORMAT),
-        *money,
-    ]
-    if with_previous:
-        line_columns += [
-            Column("PU précédent HT", 14, UNIT_PRICE_FORMAT),
-            Column("Montant aux prix précédents", 18, EURO_FORMAT),
-        ]
-    line_rows = []
-    for line in report.lines:
-        row = [
-            line.lot_number,
-            line.ref,
-            line.designation,
-            line.unit,
-            line.quantity,
-            line.estimated_unit,
-            line.awarded_unit,
-            *_comparison_cells(line.estimate),
-        ]
-        if with_previous:
-            row += [line.previous_unit, line.previous.reference if line.previous else None]
-        line_rows.append(row)
-    _sheet(workbook, "Par ligne", line_columns, line_rows)
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _comparison_cells(comparison: Comparison) -> list:
-    percent = comparison.percent
-    return [
-        comparison.reference,
-        comparison.awarded,
-        comparison.savings,
-        percent / 100 if percent is not None else None,
-    ]
-
-
-def _summary_sheet(workbook: Workbook, report: SavingsReport, with_previous: bool) -> None:
-    total = report.total.estimate
-    rows: list[list] = [
-        ["Campagne", report.campaign.title],
-        ["Année des besoins", report.campaign.year],
-        ["Édité le", report.generated_on],
-        ["Lots attribués", len(report.lots)],
-        ["Lots sans contrat", len(report.pending)],
-        ["Montant estimé HT (annuel)", total.reference],
-        ["Montant attribué HT (annuel)", total.awarded],
-        ["Économies réalisées HT (annuelles)", total.savings],
-        ["Économies réalisées (%)", total.percent / 100 if total.percent is not None else None],
-    ]
-    if with_previous:
-        previous = report.total.previous
-        rows += [
-            ["Campagne de comparaison", report.previous_campaign.title],
-            ["Lignes comparables aux prix précédents", report.total.lines_with_previous],
-            ["Montant aux prix précédents HT", previous.reference],
-            ["Montant attribué HT (mêmes lignes)", previous.awarded],
-            ["Économie par rapport aux prix précédents HT", previous.savings],
-            [
-                "Économie par rapport aux prix précédents (%)",
-                previous.percent / 100 if previous.percent is not None else None,
-            ],
-        ]
-    rows.append(["Méthode", METHOD])
-    sheet = workbook.create_sheet("Synthèse")
-    sheet.column_dimensions["A"].width = 44
-    sheet.column_dimensions["B"].width = 60
-    sheet.append([_header_cell(sheet, "Économies réalisées — " + report.campaign.title)])
-    for label, value in rows:
-        cell = WriteOnlyCell(sheet, value=escape_text(value) if isinstance(value, str) else value)
-        if isinstance(value, date):
-            cell.number_format = "dd/mm/yyyy"
-        elif label.endswith("(%)"):
-            cell.number_format = PERCENT_FORMAT
-        elif isinstance(value, Decimal):
-            cell.number_format = EURO_FORMAT
-        elif label == "Méthode":
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.append([label, cell])
-
-
-def _header_cell(sheet, title: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=escape_text(title))
-    cell.font = Font(bold=True, color="FFFFFF")
-    cell.fill = PatternFill("solid", fgColor="000091")
-    cell.alignment = Alignment(wrap_text=True, vertical="center")
-    return cell
-
-
-def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence]) -> None:
-    sheet = workbook.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.append([_header_cell(sheet, column.title) for column in columns])
-    for row in rows:
-        cells = []
-        for value, column in zip(row, columns, strict=True):
-            if isinstance(value, str):
-                cells.append(escape_text(value))
-            elif value is None or column.number_format is None:
-                cells.append(value)
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = column.number_format
-                cells.append(cell)
-        sheet.append(cells)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"

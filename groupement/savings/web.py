@@ -17,7 +17,8 @@ from groupement.contracts.web import bp
 from groupement.core import formatting
 from groupement.core.access import Role
 from groupement.core.charts import bar_chart_svg
-from groupement.savings.report import CommuneRow, savings_filename, savings_report, savings_xlsx
+from groupement.savings.report import CommuneRow, savings_report
+from groupement.savings.savings_xlsx import savings_filename, savings_xlsx
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
 

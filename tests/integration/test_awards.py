@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from groupement.campaigns.models import Campaign
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.catalog.models import CatalogItem
-from groupement.contracts.awards import award_lot, award_page, contract_detail, declare_unsuccessful, list_contracts
+from groupement.contracts.award_queries import award_page, contract_detail, list_contracts
+from groupement.contracts.awards import award_lot, declare_unsuccessful
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
 from groupement.core.access import Actor, Role, system_actor

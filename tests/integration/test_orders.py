@@ -11,20 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from groupement.campaigns.rules import SubmissionStatus
-from groupement.contracts.models import Contract, ContractPrice, Delivery, Order, OrderLine
-from groupement.contracts.orders import (
-    InvalidOrder,
+from groupement.contracts.consumption import (
     commune_consumption,
     consumption_report,
     contract_consumption,
     contracts_for,
-    list_orders,
-    order_detail,
-    order_pdf_file,
-    place_order,
-    record_delivery,
-    submit_order,
 )
+from groupement.contracts.models import Contract, ContractPrice, Delivery, Order, OrderLine
+from groupement.contracts.order_file import order_pdf_file
+from groupement.contracts.order_queries import list_orders, order_detail
+from groupement.contracts.orders import InvalidOrder, place_order, record_delivery, submit_order
 from groupement.core.access import Actor, OrganisationKind, Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError

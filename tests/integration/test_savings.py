@@ -18,8 +18,9 @@ from groupement.core.errors import Forbidden, NotFound
 from groupement.core.timeutil import utcnow
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLine
-from groupement.savings.report import savings_overview, savings_report, savings_xlsx
+from groupement.savings.report import savings_overview, savings_report
 from groupement.savings.rules import Comparison
+from groupement.savings.savings_xlsx import savings_xlsx
 from tests.integration.test_awards import NOTIFIED, START, build_tender
 from tests.queries import count_queries
 

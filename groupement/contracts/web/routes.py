@@ -10,15 +10,14 @@ from babel.numbers import format_currency
 from flask import flash, redirect, render_template, url_for
 from wtforms import SelectChoice
 
-from groupement.contracts.awards import (
+from groupement.contracts.award_queries import (
     AwardPage,
-    award_lot,
     award_page,
     contract_detail,
     contract_prices_table,
-    declare_unsuccessful,
     list_contracts,
 )
+from groupement.contracts.awards import award_lot, declare_unsuccessful
 from groupement.contracts.web import bp
 from groupement.contracts.web.forms import AwardForm, UnsuccessfulForm
 from groupement.core import formatting, transaction

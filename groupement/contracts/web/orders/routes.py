@@ -7,18 +7,10 @@ from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
 
-from groupement.contracts.orders import (
-    InvalidOrder,
-    consumption_report,
-    contracts_for,
-    list_orders,
-    order_detail,
-    order_of_line,
-    order_pdf_file,
-    order_sheet,
-    record_delivery,
-    submit_order,
-)
+from groupement.contracts.consumption import consumption_report, contracts_for, order_sheet
+from groupement.contracts.order_file import order_pdf_file
+from groupement.contracts.order_queries import list_orders, order_detail, order_of_line
+from groupement.contracts.orders import InvalidOrder, record_delivery, submit_order
 from groupement.contracts.web.orders import bp
 from groupement.contracts.web.orders.forms import DeliveryForm, order_form
 from groupement.core import formatting, transaction
