@@ -12,7 +12,7 @@ must not be used (the import is all or nothing).
 The formulas of the file (line totals, Total HT) carry no computed value when the file was only
 written by openpyxl; once a spreadsheet program saved it, they do. The declared Total HT is that
 cached value (or a number typed in its place): None when there is none. The application never
-trusts it; it recomputes the total (tender_xlsx.dqe_totals) and reports a difference.
+trusts it; it recomputes the total (tender_data.dqe_totals) and reports a difference.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ from groupement.core.files.xlsx import (
 )
 from groupement.core.imports import ImportIssue
 from groupement.core.money import UNIT_PRICE_STEP, exactly, has_at_most, parse_decimal
-from groupement.tenders.tender_xlsx import (
+from groupement.tenders.tender_data import TenderLine, TenderLot
+from groupement.tenders.tender_layout import (
     BOLD,
     DESIGNATION,
     DQE_COLUMNS,
@@ -64,8 +65,6 @@ from groupement.tenders.tender_xlsx import (
     TITLE_FONT,
     UNIT,
     UNIT_PRICE,
-    TenderLine,
-    TenderLot,
     dqe_sheet_title,
 )
 

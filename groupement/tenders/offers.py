@@ -3,7 +3,7 @@ the award criteria, the officer's scores, and the analysis report (rapport d'ana
 
 The coordinator writes; accountant and admin may read; commune users are refused. Every write is
 audited (offer.import, offer.key, offer.replace, offer.score, criteria.set) and committed once.
-Totals are always recomputed here from unit prices and quantities (tender_xlsx.dqe_line_total,
+Totals are always recomputed here from unit prices and quantities (tender_data.dqe_line_total,
 the very formula of the DQE), never taken from the bidder.
 """
 
@@ -45,7 +45,8 @@ from groupement.tenders.scoring import (
     rank,
     score_problem,
 )
-from groupement.tenders.tender_xlsx import ECO, UNIT_PRICE, dqe_line_total
+from groupement.tenders.tender_data import dqe_line_total
+from groupement.tenders.tender_layout import ECO, UNIT_PRICE
 
 KEYED_IN = "Saisie manuelle"
 

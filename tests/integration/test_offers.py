@@ -32,7 +32,7 @@ from groupement.tenders.offers import (
 )
 from groupement.tenders.rules import OfferSource
 from groupement.tenders.suppliers import FIELDS, SupplierData, create_supplier, list_suppliers, update_supplier
-from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_KEY, LINE_TOTAL, UNIT_PRICE
+from groupement.tenders.tender_layout import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_KEY, LINE_TOTAL, UNIT_PRICE
 
 D = Decimal
 COLUMN = {title: index for index, title in enumerate(DQE_COLUMNS, start=1)}

@@ -21,7 +21,7 @@ from groupement.tenders.suppliers import (
     list_suppliers,
     update_supplier,
 )
-from groupement.tenders.tender_xlsx import ECO, UNIT_PRICE
+from groupement.tenders.tender_layout import ECO, UNIT_PRICE
 from groupement.tenders.web import bp
 from groupement.tenders.web.forms import CriteriaForm, KeyInForm, OfferImportForm, ScoreForm, SupplierForm
 from groupement.web.access import current_actor, roles_required
