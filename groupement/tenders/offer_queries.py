@@ -16,9 +16,9 @@ from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.rules import LotStatus
-from groupement.tenders import offer_lots, offer_xlsx
+from groupement.tenders import offer_analysis_xlsx, offer_lots
 from groupement.tenders.models import AwardCriteria, Offer
-from groupement.tenders.offer_xlsx import AnalysisSheet
+from groupement.tenders.offer_analysis_xlsx import AnalysisSheet
 from groupement.tenders.rules import OfferSource
 from groupement.tenders.scoring import Candidate, Criteria, environmental_criterion_required, method_text, rank
 
@@ -187,7 +187,7 @@ def analysis_xlsx(report: LotAnalysis) -> bytes:
         )
         for ranked in report.ranking
     ]
-    return offer_xlsx.analysis_workbook(
+    return offer_analysis_xlsx.analysis_workbook(
         AnalysisSheet(
             title=f"Rapport d'analyse des offres : lot n° {lot.number}",
             facts=facts,

@@ -29,7 +29,8 @@ from groupement.lots.models import Lot, LotLine
 from groupement.tenders import offer_lots
 from groupement.tenders.exports import tender_lot
 from groupement.tenders.models import Offer, OfferLine, Supplier
-from groupement.tenders.offer_xlsx import MAX_PRICE, read_offer_workbook
+from groupement.tenders.offer_sheet import MAX_PRICE
+from groupement.tenders.offer_xlsx import read_offer_workbook
 from groupement.tenders.rules import OfferSource
 from groupement.tenders.tender_data import dqe_line_total
 from groupement.tenders.tender_layout import ECO, UNIT_PRICE

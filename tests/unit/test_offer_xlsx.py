@@ -8,7 +8,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from groupement.tenders.offer_xlsx import AnalysisSheet, analysis_workbook, read_offer_workbook
+from groupement.tenders.offer_analysis_xlsx import AnalysisSheet, analysis_workbook
+from groupement.tenders.offer_xlsx import read_offer_workbook
 from groupement.tenders.tender_data import TenderLine, TenderLot, dqe_totals
 from groupement.tenders.tender_layout import (
     DESIGNATION,
