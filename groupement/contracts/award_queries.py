@@ -19,7 +19,7 @@ from groupement.lots.queries import LotView
 from groupement.lots.rules import LotStatus
 from groupement.organisations.families import Family
 from groupement.tenders.models import Offer
-from groupement.tenders.offers import LotAnalysis, RankedOffer, analysis
+from groupement.tenders.offer_queries import LotAnalysis, RankedOffer, analysis
 
 COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 

@@ -3,7 +3,7 @@
 Rules (decided here, shown on the award page):
 
 - Only the coordinator decides; the lot must be published (not draft, not already decided).
-- "Best ranked" is tenders.offers.analysis(actor, lot_id).ranking[0]. Choosing another offer
+- "Best ranked" is tenders.offer_queries.analysis(actor, lot_id).ranking[0]. Choosing another offer
   requires a written justification (kept on the Award, and in the audit trail).
 - Incomplete scoring BLOCKS the award: while the lot has no award criteria, or any offer lacks
   a score of a weighted criterion (RankedOffer.complete is False), the ranking is not final, so
@@ -44,7 +44,7 @@ from groupement.lots.queries import LotView, overview_of
 from groupement.lots.rules import LotStatus
 from groupement.organisations.families import Family
 from groupement.tenders.models import Offer, OfferLine
-from groupement.tenders.offers import analysis
+from groupement.tenders.offer_queries import analysis
 
 MAX_NUMBER_LENGTH = 16
 NUMBER_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")

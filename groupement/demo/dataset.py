@@ -187,7 +187,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
     from groupement.invoices import importing, matching, splitting
     from groupement.invoices.allocation import AllocationKey
     from groupement.lots import campaign_aggregation, edits, queries
-    from groupement.tenders import offers, suppliers
+    from groupement.tenders import offer_criteria, offer_queries, offers, suppliers
 
     coordinator = db.session.scalar(select(User).where(User.email == f"coordinateur@{DEMO_DOMAIN}")).actor
     campaign_aggregation.aggregate_campaign(coordinator, campaign.id)
@@ -214,7 +214,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
         lot = view.lot
         edits.set_lot_parameters(coordinator, lot.id, 48, Decimal("20"), None, launch)
         edits.publish_lot(coordinator, lot.id, today=launch)
-        offers.set_criteria(coordinator, lot.id, Decimal(60), Decimal(30), Decimal(10))
+        offer_criteria.set_criteria(coordinator, lot.id, Decimal(60), Decimal(30), Decimal(10))
         for bidder, (_, _, factor, technical, environmental) in zip(bidders, DEMO_SUPPLIERS, strict=True):
             recorded = offers.key_in_offer(
                 coordinator,
@@ -228,7 +228,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
                     for line in view.counted_lines
                 },
             )
-            offers.score_offer(
+            offer_criteria.score_offer(
                 coordinator,
                 recorded.offer.id,
                 Decimal(technical),
@@ -236,7 +236,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
                 Decimal(environmental),
                 "Reprise des emballages, livraisons groupées, matériel labellisé.",
             )
-        best = offers.analysis(coordinator, lot.id).ranking[0]
+        best = offer_queries.analysis(coordinator, lot.id).ranking[0]
         vehicles = lot.family.value == "vehicules"
         contracts.append(
             awards.award_lot(

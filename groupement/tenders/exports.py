@@ -1,5 +1,5 @@
 """The tender files of a campaign's lots: DQE, BPU, recap, annexes, the zip. Loads, maps to the
-plain data of tenders/tender_xlsx.py, returns bytes; nothing is written to the database."""
+plain data of tenders/tender_data.py, returns bytes; nothing is written to the database."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.queries import LotsOverview, LotView, overview_of
 from groupement.organisations.models import Organisation
-from groupement.tenders import tender_xlsx
-from groupement.tenders.tender_xlsx import CommuneColumn, TenderLine, TenderLot
+from groupement.tenders import recap_xlsx, tender_package, tender_xlsx
+from groupement.tenders.tender_data import CommuneColumn, TenderLine, TenderLot
 
 LOT_KINDS = ("dqe", "bpu", "recap")
 CAMPAIGN_KINDS = ("lots", "zip")
@@ -44,7 +44,7 @@ def lot_file(actor: Actor, lot_id: int, kind: str) -> tuple[bytes, str]:
         return tender_xlsx.dqe_workbook(tender), f"DQE-{name}.xlsx"
     if kind == "bpu":
         return tender_xlsx.bpu_workbook(tender), f"BPU-{name}.xlsx"
-    return tender_xlsx.recap_workbook(tender, _commune_columns(view)), f"recapitulatif-{name}.xlsx"
+    return recap_xlsx.recap_workbook(tender, _commune_columns(view)), f"recapitulatif-{name}.xlsx"
 
 
 def campaign_file(actor: Actor, campaign_id: int, kind: str) -> tuple[bytes, str]:
@@ -54,7 +54,7 @@ def campaign_file(actor: Actor, campaign_id: int, kind: str) -> tuple[bytes, str
     base = f"{slug(overview.campaign.title, 40)}"
     if kind == "lots":
         return tender_xlsx.all_lots_workbook(_tender_lots(overview)), f"lots-{base}.xlsx"
-    return tender_xlsx.zip_in_order(tender_files(overview)), f"dossier-{base}.zip"
+    return tender_package.zip_in_order(tender_files(overview)), f"dossier-{base}.zip"
 
 
 def commune_annex(actor: Actor, campaign_id: int, commune_id: int) -> tuple[bytes, str]:
@@ -62,7 +62,7 @@ def commune_annex(actor: Actor, campaign_id: int, commune_id: int) -> tuple[byte
     column = next((c for c in _campaign_columns(overview) if c.insee == _insee_of(commune_id)), None)
     if column is None:
         raise NotFound("Cette commune n'a aucun besoin validé dans ces lots.")
-    return tender_xlsx.commune_annex_workbook(column, _tender_lots(overview)), f"annexe-{slug(column.name, 40)}.xlsx"
+    return recap_xlsx.commune_annex_workbook(column, _tender_lots(overview)), f"annexe-{slug(column.name, 40)}.xlsx"
 
 
 def tender_files(overview: LotsOverview) -> Iterator[tuple[str, bytes]]:
@@ -76,11 +76,11 @@ def tender_files(overview: LotsOverview) -> Iterator[tuple[str, bytes]]:
         folder = f"lot-{view.lot.number:02d}-{slug(view.lot.title, 40)}"
         yield f"{folder}/DQE.xlsx", tender_xlsx.dqe_workbook(tender)
         yield f"{folder}/BPU.xlsx", tender_xlsx.bpu_workbook(tender)
-        yield f"{folder}/recapitulatif-communes.xlsx", tender_xlsx.recap_workbook(tender, _commune_columns(view))
+        yield f"{folder}/recapitulatif-communes.xlsx", recap_xlsx.recap_workbook(tender, _commune_columns(view))
     for column in _campaign_columns(overview):
         yield (
             f"annexes-communes/annexe-{slug(column.name, 40)}.xlsx",
-            tender_xlsx.commune_annex_workbook(column, tenders),
+            recap_xlsx.commune_annex_workbook(column, tenders),
         )
 
 
@@ -104,7 +104,7 @@ def export_campaign(campaign_id: int, out_dir: Path) -> list[Path]:
             yield relative, content
 
     archive = out_dir / f"dossier-{slug(campaign.title, 40)}.zip"
-    archive.write_bytes(tender_xlsx.zip_in_order(written_as_they_come()))
+    archive.write_bytes(tender_package.zip_in_order(written_as_they_come()))
     return [*written, archive]
 
 

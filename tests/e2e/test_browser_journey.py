@@ -24,7 +24,7 @@ from groupement.extensions import db
 from groupement.organisations.families import Family
 from groupement.organisations.models import ExecutionMode, Groupement, Membership, Organisation
 from groupement.organisations.users import create_user
-from groupement.tenders.tender_xlsx import ECO, REF, UNIT_PRICE
+from groupement.tenders.tender_layout import ECO, REF, UNIT_PRICE
 from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser

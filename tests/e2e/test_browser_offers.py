@@ -15,7 +15,7 @@ from groupement.extensions import db
 from groupement.lots.edits import publish_lot
 from groupement.organisations.user_models import User
 from groupement.tenders.exports import lot_file
-from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, UNIT_PRICE
+from groupement.tenders.tender_layout import DQE_COLUMNS, ECO, FIRST_LINE_ROW, UNIT_PRICE
 from tests import factories
 from tests.e2e.browser import screenshot
 

@@ -18,7 +18,7 @@ from groupement.lots.edits import publish_lot
 from groupement.lots.models import LotLine
 from groupement.organisations.user_models import User
 from groupement.tenders.models import Offer, Supplier
-from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_TOTAL, REF, UNIT_PRICE
+from groupement.tenders.tender_layout import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_TOTAL, REF, UNIT_PRICE
 from tests.conftest import csrf_token_of
 
 COLUMN = {title: index for index, title in enumerate(DQE_COLUMNS, start=1)}

@@ -20,19 +20,12 @@ from groupement.lots.models import Lot
 from groupement.lots.rules import LotStatus
 from groupement.tenders.exports import lot_file
 from groupement.tenders.models import Offer, OfferLine
-from groupement.tenders.offers import (
-    PricesRejected,
-    analysis,
-    analysis_xlsx,
-    import_offer,
-    key_in_offer,
-    lot_offers,
-    score_offer,
-    set_criteria,
-)
+from groupement.tenders.offer_criteria import score_offer, set_criteria
+from groupement.tenders.offer_queries import analysis, analysis_xlsx, lot_offers
+from groupement.tenders.offers import PricesRejected, import_offer, key_in_offer
 from groupement.tenders.rules import OfferSource
 from groupement.tenders.suppliers import FIELDS, SupplierData, create_supplier, list_suppliers, update_supplier
-from groupement.tenders.tender_xlsx import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_KEY, LINE_TOTAL, UNIT_PRICE
+from groupement.tenders.tender_layout import DQE_COLUMNS, ECO, FIRST_LINE_ROW, LINE_KEY, LINE_TOTAL, UNIT_PRICE
 
 D = Decimal
 COLUMN = {title: index for index, title in enumerate(DQE_COLUMNS, start=1)}

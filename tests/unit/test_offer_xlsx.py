@@ -8,8 +8,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from groupement.tenders.offer_xlsx import AnalysisSheet, analysis_workbook, read_offer_workbook
-from groupement.tenders.tender_xlsx import (
+from groupement.tenders.offer_analysis_xlsx import AnalysisSheet, analysis_workbook
+from groupement.tenders.offer_xlsx import read_offer_workbook
+from groupement.tenders.tender_data import TenderLine, TenderLot, dqe_totals
+from groupement.tenders.tender_layout import (
     DESIGNATION,
     DQE_COLUMNS,
     ECO,
@@ -17,13 +19,9 @@ from groupement.tenders.tender_xlsx import (
     LINE_KEY,
     QUANTITY,
     UNIT_PRICE,
-    TenderLine,
-    TenderLot,
-    all_lots_workbook,
     dqe_total_rows,
-    dqe_totals,
-    dqe_workbook,
 )
+from groupement.tenders.tender_xlsx import all_lots_workbook, dqe_workbook
 
 D = Decimal
 NAME = "offre-bureau-plus.xlsx"

@@ -142,7 +142,9 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ("savings/report.py", "Lot"): "savings helper: campaign and lots by id after the campaign check",
     ("tenders/exports.py", "Campaign"): "tenders helper: lots and campaign by id for the tender files",
     ("tenders/exports.py", "Lot"): "tenders helper: lots and campaign by id for the tender files",
-    ("tenders/offers.py", "Lot"): "tenders helper (other owner): lots and offers by id",
+    ("tenders/offer_criteria.py", "Offer"): "tenders helper (other owner): lots and offers by id",
+    ("tenders/offer_lots.py", "Lot"): "tenders helper (other owner): lots and offers by id",
+    ("tenders/offer_queries.py", "Offer"): "tenders helper (other owner): lots and offers by id",
     ("tenders/offers.py", "Offer"): "tenders helper (other owner): lots and offers by id",
     ("web/__init__.py", "User"): "login manager: loads the logged-in user by id (user_loader)",
 }

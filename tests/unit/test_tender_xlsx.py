@@ -19,7 +19,18 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from groupement.tenders.tender_xlsx import (
+from groupement.tenders.recap_xlsx import commune_annex_workbook, recap_workbook
+from groupement.tenders.tender_data import (
+    CommuneColumn,
+    DqeTotals,
+    TenderLine,
+    TenderLot,
+    dqe_line_total,
+    dqe_totals,
+    estimated_line_amount,
+    estimated_lot_amount,
+)
+from groupement.tenders.tender_layout import (
     DQE_COLUMNS,
     ECO,
     FIRST_LINE_ROW,
@@ -27,23 +38,10 @@ from groupement.tenders.tender_xlsx import (
     LINE_KEY,
     LINE_TOTAL,
     UNIT_PRICE,
-    CommuneColumn,
-    DqeTotals,
-    TenderLine,
-    TenderLot,
-    all_lots_workbook,
-    bpu_workbook,
-    commune_annex_workbook,
-    dqe_line_total,
     dqe_total_rows,
-    dqe_totals,
-    dqe_workbook,
-    estimated_line_amount,
-    estimated_lot_amount,
-    recap_workbook,
-    tender_package,
-    tender_zip,
 )
+from groupement.tenders.tender_package import tender_package, tender_zip
+from groupement.tenders.tender_xlsx import all_lots_workbook, bpu_workbook, dqe_workbook
 
 SOFFICE = shutil.which("soffice")
 needs_soffice = pytest.mark.skipif(

@@ -13,7 +13,7 @@ from groupement.core.files.upload_guard import MAX_UNCOMPRESSED_BYTES
 from groupement.invoices.einvoice import parse_invoice
 from groupement.invoices.rules import InvoiceRefused
 from groupement.tenders.offer_xlsx import read_offer_workbook
-from groupement.tenders.tender_xlsx import TenderLot
+from groupement.tenders.tender_data import TenderLot
 
 SHEET_MEGABYTES = 200
 

@@ -12,6 +12,7 @@ from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceE
 from groupement.core.formatting import euros, number
 from groupement.core.imports import ImportIssue
 from groupement.core.money import parse_decimal
+from groupement.tenders import offer_criteria, offer_queries
 from groupement.tenders import offers as offer_service
 from groupement.tenders.suppliers import (
     FIELDS,
@@ -21,7 +22,7 @@ from groupement.tenders.suppliers import (
     list_suppliers,
     update_supplier,
 )
-from groupement.tenders.tender_xlsx import ECO, UNIT_PRICE
+from groupement.tenders.tender_layout import ECO, UNIT_PRICE
 from groupement.tenders.web import bp
 from groupement.tenders.web.forms import CriteriaForm, KeyInForm, OfferImportForm, ScoreForm, SupplierForm
 from groupement.web.access import current_actor, roles_required
@@ -116,7 +117,7 @@ def import_file(lot_id: int):
 @bp.route("/lots/<int:lot_id>/offres/saisie", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def key_in(lot_id: int):
-    data = offer_service.lot_offers(current_actor(), lot_id)
+    data = offer_queries.lot_offers(current_actor(), lot_id)
     form = KeyInForm()
     _supplier_choices(form)
     issues: list[ImportIssue] = []
@@ -177,7 +178,7 @@ def _flash_recorded(recorded, verb: str) -> None:
 
 
 def _offers_page(lot_id: int, form: OfferImportForm, issues=(), status: int = 200):
-    data = offer_service.lot_offers(current_actor(), lot_id)
+    data = offer_queries.lot_offers(current_actor(), lot_id)
     _supplier_choices(form)
     criteria = data.criteria
     criteria_form = CriteriaForm(
@@ -217,7 +218,7 @@ def criteria(lot_id: int):
         flash_errors(form)
     else:
         saved = attempt(
-            lambda: offer_service.set_criteria(
+            lambda: offer_criteria.set_criteria(
                 current_actor(),
                 lot_id,
                 form.price_weight.data,
@@ -238,7 +239,7 @@ def criteria(lot_id: int):
 @bp.route("/offres/<int:offer_id>")
 @roles_required(*COORDINATION)
 def show(offer_id: int):
-    offer, data = offer_service.offer_detail(current_actor(), offer_id)
+    offer, data = offer_queries.offer_detail(current_actor(), offer_id)
     form = ScoreForm(obj=offer, formdata=None)
     return render_template("tenders/show.html", offer=offer, data=data, form=form)
 
@@ -246,11 +247,11 @@ def show(offer_id: int):
 @bp.route("/offres/<int:offer_id>/notes", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def score(offer_id: int):
-    offer, data = offer_service.offer_detail(current_actor(), offer_id)
+    offer, data = offer_queries.offer_detail(current_actor(), offer_id)
     form = ScoreForm()
     if form.validate_on_submit():
         saved = attempt(
-            lambda: offer_service.score_offer(
+            lambda: offer_criteria.score_offer(
                 current_actor(),
                 offer_id,
                 form.technical_score.data,
@@ -273,15 +274,15 @@ def score(offer_id: int):
 @bp.route("/lots/<int:lot_id>/analyse")
 @roles_required(*COORDINATION)
 def analysis(lot_id: int):
-    report = offer_service.analysis(current_actor(), lot_id)
+    report = offer_queries.analysis(current_actor(), lot_id)
     return render_template("tenders/analysis.html", report=report)
 
 
 @bp.route("/lots/<int:lot_id>/analyse.xlsx")
 @roles_required(*COORDINATION)
 def analysis_export(lot_id: int):
-    report = offer_service.analysis(current_actor(), lot_id)
-    return xlsx_response(offer_service.analysis_xlsx(report), offer_service.analysis_file_name(report))
+    report = offer_queries.analysis(current_actor(), lot_id)
+    return xlsx_response(offer_queries.analysis_xlsx(report), offer_queries.analysis_file_name(report))
 
 
 # --- helpers ------------------------------------------------------------------------------------
