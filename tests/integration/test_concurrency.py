@@ -65,7 +65,8 @@ def run_together(app, jobs: list[Callable[[], object]]) -> list[tuple[str, objec
                 argument = prepare() if prepare else None
                 db.session.rollback()  # what was read before the start holds no lock
                 barrier.wait(timeout=JOIN_TIMEOUT)
-                outcomes[index] = ("ok", job(argument) if prepare else job())
+                with unit_of_work():  # each job commits once, as its request would
+                    outcomes[index] = ("ok", job(argument) if prepare else job())
             except Exception as error:  # noqa: BLE001  (reported to the test)
                 outcomes[index] = ("error", error)
             finally:
