@@ -4,7 +4,6 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 10:00:00
 
-The lead re-chains this revision after 0006 when merging.
 - lot_line: UNIQUE (campaign_id, item_id). LotLine already carries campaign_id (denormalised from
   its lot, NOT NULL, foreign key, set by the aggregation), so nothing to backfill; it is
   realigned on its lot's campaign first, in case a line ever drifted. The unique index leads with
