@@ -128,9 +128,9 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ("dashboard/queries.py", "Groupement"): "dashboard: home counters, not yet through scope",
     ("dashboard/queries.py", "Membership"): "dashboard: home counters, not yet through scope",
     ("dashboard/queries.py", "Organisation"): "dashboard: home counters, not yet through scope",
-    ("lots/edits.py", "Lot"): "campaign and lots by id (aggregate_campaign(None, …))",
-    ("lots/edits.py", "LotLine"): "campaign and lots by id (aggregate_campaign(None, …))",
-    ("lots/queries.py", "Lot"): "campaign and lots by id (aggregate_campaign(None, …))",
+    ("lots/edits.py", "Lot"): "lots and lines loaded by id after the lot's campaign was checked in scope",
+    ("lots/edits.py", "LotLine"): "lots and lines loaded by id after the lot's campaign was checked in scope",
+    ("lots/queries.py", "Lot"): "lots and lines loaded by id after the lot's campaign was checked in scope",
     (
         "organisations/commands.py",
         "Organisation",
