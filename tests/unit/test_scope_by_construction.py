@@ -128,9 +128,9 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ("dashboard/queries.py", "Groupement"): "dashboard: home counters, not yet through scope",
     ("dashboard/queries.py", "Membership"): "dashboard: home counters, not yet through scope",
     ("dashboard/queries.py", "Organisation"): "dashboard: home counters, not yet through scope",
-    ("lots/edits.py", "Lot"): "lots and lines loaded by id after the lot's campaign was checked in scope",
-    ("lots/edits.py", "LotLine"): "lots and lines loaded by id after the lot's campaign was checked in scope",
-    ("lots/queries.py", "Lot"): "lots and lines loaded by id after the lot's campaign was checked in scope",
+    ("lots/edits.py", "Lot"): "loaded by id, then its campaign checked in scope (NotFound) before any use",
+    ("lots/edits.py", "LotLine"): "loaded by id, then its campaign checked in scope (NotFound) before any use",
+    ("lots/queries.py", "Lot"): "loaded by id, then its campaign checked in scope (NotFound) before any use",
     (
         "organisations/commands.py",
         "Organisation",
