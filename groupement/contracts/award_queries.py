@@ -11,7 +11,7 @@ from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.contracts.awards import decp_procedure, default_number, lot_view, scoped_lot
 from groupement.contracts.models import Award, Contract, ContractPrice
-from groupement.core.access import Actor, Role
+from groupement.core.access import COORDINATOR_SIDE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db
 from groupement.lots.models import Lot
@@ -20,9 +20,6 @@ from groupement.lots.rules import LotStatus
 from groupement.organisations.families import Family
 from groupement.tenders.models import Offer
 from groupement.tenders.offer_queries import LotAnalysis, RankedOffer, analysis
-
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
-
 
 # --- the award page -------------------------------------------------------------------------------
 
@@ -64,7 +61,7 @@ class AwardPage:
 
 
 def award_page(actor: Actor, lot_id: int) -> AwardPage:
-    if actor.role not in COORDINATION:
+    if actor.role not in COORDINATOR_SIDE_ROLES:
         raise Forbidden("L'attribution est décidée par le coordonnateur.")
     lot = scoped_lot(actor, lot_id)
     view = lot_view(lot)

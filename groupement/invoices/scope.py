@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from groupement.core.access import COMMUNE_ROLES, Actor, Role
+from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db
 from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
@@ -95,7 +95,7 @@ def get_commune(actor: Actor, commune_id: int) -> Organisation:
 
 # --- the guards every step shares ----------------------------------------------------------------
 
-ACCOUNTING_ROLES = frozenset({Role.ACCOUNTANT, Role.COORDINATOR, Role.ADMIN})
+ACCOUNTING_ROLES = COORDINATOR_SIDE_ROLES  # the coordinator's side keeps the invoices
 
 
 def invoice_for_update(actor: Actor, invoice_id: int) -> Invoice:

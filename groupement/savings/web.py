@@ -15,19 +15,18 @@ from markupsafe import Markup
 
 from groupement.contracts.web import bp
 from groupement.core import formatting
-from groupement.core.access import Role
+from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.charts import bar_chart_svg
 from groupement.savings.report import CommuneRow, savings_report
 from groupement.savings.savings_xlsx import savings_filename, savings_xlsx
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
 
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 LARGEST_COMMUNES = 10
 
 
 @bp.route("/campagnes/<int:campaign_id>/economies")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def savings(campaign_id: int):
     report = savings_report(current_actor(), campaign_id)
     lot_chart = Markup(
@@ -57,7 +56,7 @@ def savings(campaign_id: int):
 
 
 @bp.route("/campagnes/<int:campaign_id>/economies.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def savings_export(campaign_id: int):
     report = savings_report(current_actor(), campaign_id)
     return xlsx_response(savings_xlsx(report), savings_filename(report))

@@ -12,7 +12,7 @@ from groupement.campaigns.grid import needs_grid
 from groupement.campaigns.reminders import ReminderReport, remind_late_communes
 from groupement.campaigns.web.forms import ActionForm, CampaignForm, CloseForm, ReopenForm
 from groupement.core import formatting, transaction
-from groupement.core.access import COMMUNE_ROLES, Role
+from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
@@ -22,7 +22,6 @@ from groupement.web.forms import flash_errors
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
 
 # The coordinator acts; the other users of the coordinating organisation may read the board.
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 
 
 @bp.route("")
@@ -75,7 +74,7 @@ def new():
 
 
 @bp.route("/<int:campaign_id>")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def board(campaign_id: int):
     board = campaign_board(current_actor(), campaign_id)
     chart = Markup(
@@ -97,7 +96,7 @@ def board(campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/tableau.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def board_export(campaign_id: int):
     board = campaign_board(current_actor(), campaign_id)
     return xlsx_response(board_xlsx(board), f"suivi-campagne-{board.campaign.id}.xlsx")
@@ -161,7 +160,7 @@ def reopen(campaign_id: int, commune_id: int):
 
 
 @bp.route("/<int:campaign_id>/communes/<int:commune_id>")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def commune_needs(campaign_id: int, commune_id: int):
     grid = needs_grid(current_actor(), campaign_id, commune_id)
     return render_template("campaigns/commune_needs.html", grid=grid)

@@ -21,21 +21,18 @@ from groupement.contracts.awards import award_lot, declare_unsuccessful
 from groupement.contracts.web import bp
 from groupement.contracts.web.forms import AwardForm, UnsuccessfulForm
 from groupement.core import formatting, transaction
-from groupement.core.access import Role
+from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.files.xlsx import UNIT_PRICE_FORMAT, Column, table_bytes
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
 from groupement.web.forms import flash_errors
 
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
-
-
 # --- award ------------------------------------------------------------------------------------------
 
 
 @bp.route("/lots/<int:lot_id>/attribution")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def award_form(lot_id: int):
     page = award_page(current_actor(), lot_id)
     form = AwardForm(data={"offer_id": page.best_offer_id})

@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from groupement.core import formatting, transaction
-from groupement.core.access import Role
+from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.timeutil import paris_today
 from groupement.invoices import importing, ledgers, matching, pages, recovery, splitting
@@ -31,8 +31,6 @@ from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
 
-ACCOUNTING = (Role.ACCOUNTANT, Role.COORDINATOR, Role.ADMIN)
-COMMUNE = (Role.AGENT, Role.SIGNATORY)
 TITLE_DELAY = timedelta(days=30)
 
 
@@ -45,7 +43,7 @@ def invoice_helpers():
 
 
 @bp.route("/factures")
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def board():
     return _board_page(UploadForm())
 
@@ -68,7 +66,7 @@ def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name:
 
 
 @bp.route("/factures/export.xlsx")
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def board_export():
     search = SearchForm(request.args)
     search.validate()
@@ -77,7 +75,7 @@ def board_export():
 
 
 @bp.route("/factures/import", methods=["POST"])
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():
@@ -109,7 +107,7 @@ def upload():
 
 
 @bp.route("/factures/<int:invoice_id>")
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def show(invoice_id: int):
     page = pages.invoice_page(current_actor(), invoice_id)
     communes = [(c.insee_code, c.name) for c in page.members]
@@ -137,7 +135,7 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
 
 
 @bp.route("/factures/<int:invoice_id>/rapprocher", methods=["POST"])
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def match(invoice_id: int):
     ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     if ActionForm().validate_on_submit():
@@ -152,7 +150,7 @@ def match(invoice_id: int):
 
 
 @bp.route("/factures/controles/<int:check_id>", methods=["POST"])
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def resolve(check_id: int):
     form = ResolveForm()
     check = pages.check_of(current_actor(), check_id)  # 404 for an unknown check, before anything else
@@ -170,7 +168,7 @@ def resolve(check_id: int):
 
 
 @bp.route("/factures/<int:invoice_id>/repartir", methods=["POST"])
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def split(invoice_id: int):
     actor = current_actor()
     ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
@@ -192,7 +190,7 @@ def split(invoice_id: int):
 
 
 @bp.route("/factures/<int:invoice_id>/titres", methods=["POST"])
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def issue_titles(invoice_id: int):
     ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = TitlesForm()
@@ -211,7 +209,7 @@ def issue_titles(invoice_id: int):
 
 
 @bp.route("/factures/titres/<int:title_id>/encaissement", methods=["POST"])
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def record_payment(title_id: int):
     actor = current_actor()
     title = pages.title_of(actor, title_id)  # 404 for an unknown title, before anything else
@@ -261,14 +259,14 @@ def statement_pdf_file(invoice_id: int, commune_id: int):
 
 
 @bp.route("/factures/titres.csv")
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def titles_export_csv():
     rows = pages.title_rows(current_actor(), _invoice_filter())
     return file_response(titles_csv(rows), "titres-de-recettes.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/factures/titres.xlsx")
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def titles_export_xlsx():
     rows = pages.title_rows(current_actor(), _invoice_filter())
     return xlsx_response(titles_xlsx(rows), "titres-de-recettes.xlsx")
@@ -287,7 +285,7 @@ def _invoice_filter() -> int | None:
 
 
 @bp.route("/factures/contrats/<int:contract_id>")
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def contract(contract_id: int):
     actor = current_actor()
     reconciliation = ledgers.contract_reconciliation(actor, contract_id)
@@ -300,7 +298,7 @@ def contract(contract_id: int):
 
 
 @bp.route("/communes/<int:commune_id>/grand-livre")
-@roles_required(*ACCOUNTING)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def ledger(commune_id: int):
     actor = current_actor()
     return render_template(
@@ -312,7 +310,7 @@ def ledger(commune_id: int):
 
 
 @bp.route("/ma-commune/factures")
-@roles_required(*COMMUNE)
+@roles_required(*COMMUNE_ROLES)
 def my_commune():
     actor = current_actor()
     return render_template(

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from groupement.core import formatting
-from groupement.core.access import Role
+from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.edits import exclude_line, merge_lots, move_lines, publish_lot, rename_lot, set_lot_parameters
@@ -31,7 +31,6 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.forms import flash_errors
 
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 LARGEST_COMMUNES = 10
 
 
@@ -57,7 +56,7 @@ def aggregate(campaign_id: int):
 
 
 @bp.route("/campagnes/<int:campaign_id>/lots")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def index(campaign_id: int):
     overview = campaign_lots(current_actor(), campaign_id)
     campaign = overview.campaign
@@ -127,7 +126,7 @@ def merge(campaign_id: int):
 
 
 @bp.route("/lots/<int:lot_id>")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def show(lot_id: int):
     detail = lot_detail(current_actor(), lot_id)
     lot = detail.view.lot

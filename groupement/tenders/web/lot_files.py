@@ -9,48 +9,46 @@ from collections.abc import Callable
 from flask import flash, redirect, url_for
 
 from groupement.core import transaction
-from groupement.core.access import Role
+from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.lots.web import bp
 from groupement.tenders.exports import campaign_file, commune_annex, lot_file
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response, zip_response
 
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
-
 
 @bp.route("/lots/<int:lot_id>/dqe.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def export_dqe(lot_id: int):
     return xlsx_response(*lot_file(current_actor(), lot_id, "dqe"))
 
 
 @bp.route("/lots/<int:lot_id>/bpu.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def export_bpu(lot_id: int):
     return xlsx_response(*lot_file(current_actor(), lot_id, "bpu"))
 
 
 @bp.route("/lots/<int:lot_id>/recapitulatif.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def export_recap(lot_id: int):
     return xlsx_response(*lot_file(current_actor(), lot_id, "recap"))
 
 
 @bp.route("/campagnes/<int:campaign_id>/lots.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def export_all(campaign_id: int):
     return _campaign_download(lambda: xlsx_response(*campaign_file(current_actor(), campaign_id, "lots")), campaign_id)
 
 
 @bp.route("/campagnes/<int:campaign_id>/dossier.zip")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def export_zip(campaign_id: int):
     return _campaign_download(lambda: zip_response(*campaign_file(current_actor(), campaign_id, "zip")), campaign_id)
 
 
 @bp.route("/campagnes/<int:campaign_id>/annexes/<int:commune_id>.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def export_annex(campaign_id: int, commune_id: int):
     return _campaign_download(
         lambda: xlsx_response(*commune_annex(current_actor(), campaign_id, commune_id)), campaign_id

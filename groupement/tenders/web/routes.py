@@ -7,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from wtforms import SelectChoice
 
 from groupement.core import transaction
-from groupement.core.access import Role
+from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.formatting import euros, number
 from groupement.core.imports import ImportIssue
@@ -30,14 +30,11 @@ from groupement.web.actions import attempt
 from groupement.web.downloads import xlsx_response
 from groupement.web.forms import flash_errors
 
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
-
-
 # --- suppliers ----------------------------------------------------------------------------------
 
 
 @bp.route("/fournisseurs")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def suppliers():
     return render_template("tenders/suppliers.html", suppliers=list_suppliers(current_actor()))
 
@@ -77,7 +74,7 @@ def _supplier_data(form: SupplierForm) -> SupplierData:
 
 
 @bp.route("/lots/<int:lot_id>/offres")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def index(lot_id: int):
     return _offers_page(lot_id, OfferImportForm())
 
@@ -237,7 +234,7 @@ def criteria(lot_id: int):
 
 
 @bp.route("/offres/<int:offer_id>")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def show(offer_id: int):
     offer, data = offer_queries.offer_detail(current_actor(), offer_id)
     form = ScoreForm(obj=offer, formdata=None)
@@ -272,14 +269,14 @@ def score(offer_id: int):
 
 
 @bp.route("/lots/<int:lot_id>/analyse")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def analysis(lot_id: int):
     report = offer_queries.analysis(current_actor(), lot_id)
     return render_template("tenders/analysis.html", report=report)
 
 
 @bp.route("/lots/<int:lot_id>/analyse.xlsx")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def analysis_export(lot_id: int):
     report = offer_queries.analysis(current_actor(), lot_id)
     return xlsx_response(offer_queries.analysis_xlsx(report), offer_queries.analysis_file_name(report))

@@ -7,11 +7,9 @@ from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.forms import GridForm, SendBackForm, StepForm, entries_from_form
 from groupement.campaigns.workflow import line_history, send_back_needs, submit_needs, validate_needs
 from groupement.core import transaction
-from groupement.core.access import Role
+from groupement.core.access import COMMUNE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
-
-COMMUNE = (Role.AGENT, Role.SIGNATORY)
 
 
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
@@ -31,7 +29,7 @@ def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, c
 
 
 @bp.route("", methods=["GET", "POST"])
-@roles_required(*COMMUNE)
+@roles_required(*COMMUNE_ROLES)
 def grid(campaign_id: int):
     if request.method == "GET":
         return _render_grid(campaign_id)
@@ -75,21 +73,21 @@ def _step(campaign_id: int, action, success: str, *args):
 
 
 @bp.route("/soumettre", methods=["POST"])
-@roles_required(*COMMUNE)
+@roles_required(*COMMUNE_ROLES)
 def submit(campaign_id: int):
     StepForm().validate_on_submit()
     return _step(campaign_id, submit_needs, "Besoins soumis au signataire de la commune.")
 
 
 @bp.route("/valider", methods=["POST"])
-@roles_required(*COMMUNE)
+@roles_required(*COMMUNE_ROLES)
 def validate(campaign_id: int):
     StepForm().validate_on_submit()
     return _step(campaign_id, validate_needs, "Besoins validés : ils seront pris en compte dans l'agrégation.")
 
 
 @bp.route("/renvoyer", methods=["POST"])
-@roles_required(*COMMUNE)
+@roles_required(*COMMUNE_ROLES)
 def send_back(campaign_id: int):
     form = SendBackForm()
     if not form.validate_on_submit():
@@ -100,7 +98,7 @@ def send_back(campaign_id: int):
 
 
 @bp.route("/historique/<int:item_id>")
-@roles_required(*COMMUNE)
+@roles_required(*COMMUNE_ROLES)
 def history(campaign_id: int, item_id: int):
     item, changes = line_history(current_actor(), campaign_id, item_id)
     return render_template("campaigns/needs/history.html", campaign_id=campaign_id, item=item, changes=changes)

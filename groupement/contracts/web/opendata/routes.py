@@ -6,23 +6,21 @@ from flask import render_template
 
 from groupement.contracts.decp import decp_json, decp_report
 from groupement.contracts.web.opendata import bp
-from groupement.core.access import Role
+from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import file_response
 
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
-
 
 @bp.route("/donnees-essentielles")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def index():
     report = decp_report(paris_today(), current_actor())
     return render_template("contracts/opendata/index.html", report=report)
 
 
 @bp.route("/donnees-essentielles/decp.json")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def download():
     report = decp_report(paris_today(), current_actor())
     return file_response(decp_json(report), report.filename, "application/json")

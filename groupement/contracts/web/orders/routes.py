@@ -14,7 +14,7 @@ from groupement.contracts.orders import InvalidOrder, record_delivery, submit_or
 from groupement.contracts.web.orders import bp
 from groupement.contracts.web.orders.forms import DeliveryForm, order_form
 from groupement.core import formatting, transaction
-from groupement.core.access import Role
+from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.money import to_cents
 from groupement.core.timeutil import paris_today
@@ -22,9 +22,6 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response
 from groupement.web.forms import flash_errors
-
-COMMUNE = (Role.AGENT, Role.SIGNATORY)
-COORDINATION = (Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN)
 
 
 def unit_euros(price: Decimal | None) -> str:
@@ -109,7 +106,7 @@ def pdf(order_id: int):
 
 
 @bp.route("/commandes/lignes/<int:line_id>/livraison", methods=["POST"])
-@roles_required(*COMMUNE)
+@roles_required(*COMMUNE_ROLES)
 def deliver(line_id: int):
     actor = current_actor()
     order = order_of_line(actor, line_id)  # 404 outside the actor's scope, before anything else
@@ -128,7 +125,7 @@ def deliver(line_id: int):
 
 
 @bp.route("/contrats/<int:contract_id>/consommation")
-@roles_required(*COORDINATION)
+@roles_required(*COORDINATOR_SIDE_ROLES)
 def consumption(contract_id: int):
     report = consumption_report(current_actor(), contract_id)
     orders = list_orders(current_actor(), contract_id=contract_id)
