@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 
 from flask import Flask
@@ -12,30 +10,18 @@ from groupement.config import load_config
 from groupement.core import transaction
 from groupement.extensions import csrf, db, limiter, login_manager, migrate
 
-# The features in pipeline order: each may import those before it, never one after it
-# (the import contracts of `make lint` hold the code to this order).
-FEATURES = (
-    "organisations",
-    "catalog",
-    "campaigns",
-    "lots",
-    "tenders",
-    "contracts",
-    "invoices",
-    "savings",
-    "demo",
-    "dashboard",
-)
-
 
 def register_models() -> None:
     """Import every feature's models so that their tables are on the metadata."""
-    import groupement.core.audit_log  # noqa: F401
-
-    for feature in FEATURES:
-        if importlib.util.find_spec(f"groupement.{feature}.models") is not None:
-            importlib.import_module(f"groupement.{feature}.models")
-    import groupement.organisations.user_models  # noqa: F401
+    from groupement.campaigns import models as _campaigns  # noqa: F401
+    from groupement.catalog import models as _catalog  # noqa: F401
+    from groupement.contracts import models as _contracts  # noqa: F401
+    from groupement.core import audit_log as _audit  # noqa: F401
+    from groupement.invoices import models as _invoices  # noqa: F401
+    from groupement.lots import models as _lots  # noqa: F401
+    from groupement.organisations import models as _organisations  # noqa: F401
+    from groupement.organisations import user_models as _users  # noqa: F401
+    from groupement.tenders import models as _tenders  # noqa: F401
 
 
 def blueprints() -> list:
