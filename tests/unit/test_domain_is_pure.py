@@ -1,39 +1,23 @@
 """The pure rules of each feature import nothing of Flask, SQLAlchemy, files or the outer layers.
-`make lint` checks the same with import-linter; this test keeps the list of pure modules honest."""
+
+The list of pure modules and of what they may not import is the `pure-rules` contract of
+.importlinter (checked by `make lint`); this test applies the same contract inside `make test`."""
 
 import ast
+import configparser
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "groupement"
-PURE = [
-    "core/money.py",
-    "core/errors.py",
-    "core/access.py",
-    "core/identifiers.py",
-    "core/charts.py",
-    "core/imports.py",
-    "core/errors.py",
-    "organisations/families.py",
-    "catalog/rules.py",
-    "campaigns/rules.py",
-    "lots/rules.py",
-    "lots/aggregation.py",
-    "lots/allotment.py",
-    "lots/procedures.py",
-    "tenders/rules.py",
-    "tenders/scoring.py",
-    "contracts/rules.py",
-    "contracts/order_rules.py",
-    "invoices/states.py",
-    "invoices/rules.py",
-    "invoices/allocation.py",
-    "invoices/apportionment.py",
-    "savings/rules.py",
-]
-FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "flask_login", "werkzeug", "openpyxl", "lxml", "fpdf")
-ALLOWED_INSIDE = tuple("groupement." + path.removesuffix(".py").replace("/", ".") for path in PURE) + (
-    "groupement.core.formatting",
-)
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "groupement"
+_CONTRACT = configparser.ConfigParser()
+_CONTRACT.read(ROOT / ".importlinter", encoding="utf-8")
+PURE_MODULES = _CONTRACT["importlinter:contract:pure-rules"]["source_modules"].split()
+FORBIDDEN = tuple(_CONTRACT["importlinter:contract:pure-rules"]["forbidden_modules"].split())
+ALLOWED_INSIDE = (*PURE_MODULES, "groupement.core.formatting")
+
+
+def path_of(module: str) -> Path:
+    return ROOT / (module.replace(".", "/") + ".py")
 
 
 def imported_modules(path: Path):
@@ -44,16 +28,23 @@ def imported_modules(path: Path):
             yield node.module
 
 
+def forbidden(module: str) -> bool:
+    return module.startswith(FORBIDDEN) and (
+        module in FORBIDDEN or module.startswith(tuple(f + "." for f in FORBIDDEN))
+    )
+
+
 def test_the_pure_rules_import_neither_flask_sqlalchemy_files_nor_impure_modules():
     offenders = [
-        f"{path}: {module}"
-        for path in PURE
-        for module in imported_modules(PACKAGE / path)
-        if module.split(".")[0] in FORBIDDEN or (module.startswith("groupement") and module not in ALLOWED_INSIDE)
+        f"{module}: {imported}"
+        for module in PURE_MODULES
+        for imported in imported_modules(path_of(module))
+        if forbidden(imported) or (imported.startswith("groupement") and imported not in ALLOWED_INSIDE)
     ]
     assert offenders == []
 
 
-def test_every_feature_has_its_pure_rules():
+def test_every_features_rules_module_is_under_the_pure_contract():
     for feature in ("catalog", "campaigns", "lots", "tenders", "contracts", "invoices", "savings"):
-        assert (PACKAGE / feature / "rules.py").exists(), feature
+        assert path_of(f"groupement.{feature}.rules").exists(), feature
+        assert f"groupement.{feature}.rules" in PURE_MODULES, feature
