@@ -36,6 +36,7 @@ from groupement.contracts.rules import AwardDecision
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.french import de
 from groupement.core.money import CENT, round_half_up
 from groupement.extensions import db
 from groupement.lots.models import Lot
@@ -107,7 +108,7 @@ def award_lot(
     unpriced = [line.ref for line_id, line in counted.items() if line_id not in priced]
     if unpriced:
         raise ServiceError(
-            f"L'offre de {offer.supplier.name} ne chiffre pas toutes les lignes du lot (manquantes : "
+            f"L'offre {de(offer.supplier.name)} ne chiffre pas toutes les lignes du lot (manquantes : "
             f"{', '.join(unpriced)}) : elle ne peut pas être retenue."
         )
     number = _contract_number(lot, number)

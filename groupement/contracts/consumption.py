@@ -22,6 +22,7 @@ from groupement.contracts.order_rules import (
 from groupement.core import formatting
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden, NotFound
+from groupement.core.french import de
 from groupement.core.money import round_half_up, to_cents
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
@@ -270,7 +271,7 @@ class OrderSheet:
 
 def delivery_address_of(commune: Organisation) -> str:
     town = " ".join(part for part in (commune.postcode, commune.city) if part)
-    return "\n".join(part for part in (f"Mairie de {commune.name}", commune.address, town) if part)
+    return "\n".join(part for part in (f"Mairie {de(commune.name)}", commune.address, town) if part)
 
 
 def order_sheet(actor: Actor, contract_id: int, today: date | None = None) -> OrderSheet:

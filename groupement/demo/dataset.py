@@ -16,6 +16,7 @@ from groupement.catalog.models import CatalogItem
 from groupement.catalog.reference_data import capi_communes, catalog_paths
 from groupement.core import audit
 from groupement.core.access import OrganisationKind, Role
+from groupement.core.french import de
 from groupement.core.identifiers import clean_insee, clean_siren, clean_siret
 from groupement.core.money import to_cents
 from groupement.core.timeutil import PARIS, paris_today
@@ -109,8 +110,8 @@ def load_demo() -> list[DemoLogin]:
     ]
     for insee, slug in COMMUNES_WITH_USERS.items():
         commune = communes[insee]
-        wanted.append((f"agent.{slug}@{DEMO_DOMAIN}", f"Agent de {commune.name}", Role.AGENT, commune))
-        wanted.append((f"signataire.{slug}@{DEMO_DOMAIN}", f"Signataire de {commune.name}", Role.SIGNATORY, commune))
+        wanted.append((f"agent.{slug}@{DEMO_DOMAIN}", f"Agent {de(commune.name)}", Role.AGENT, commune))
+        wanted.append((f"signataire.{slug}@{DEMO_DOMAIN}", f"Signataire {de(commune.name)}", Role.SIGNATORY, commune))
     existing = set(db.session.scalars(select(User.email)))
     for email, name, role, organisation in wanted:
         if email not in existing:
@@ -264,7 +265,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
                 agent,
                 contract.id,
                 [(price.id, quantity) for price in prices],
-                f"Mairie de {communes[insee].name}, services techniques, {communes[insee].postcode}",
+                f"Mairie {de(communes[insee].name)}, services techniques, {communes[insee].postcode}",
             )
             first = order.lines[0]
             orders.record_delivery(agent, first.id, today, quantity // 2 or 1)

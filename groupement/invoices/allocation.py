@@ -49,6 +49,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from groupement.core.formatting import euros, number, percent
+from groupement.core.french import de
 from groupement.core.money import CENT, HUNDRED, has_at_most, vat_amount
 from groupement.invoices.apportionment import ZERO, AllocationError, largest_remainder, split_vat
 
@@ -213,7 +214,7 @@ def _communes_by_insee(communes: Sequence[CommuneInfo]) -> dict[str, CommuneInfo
         if info.insee in infos:
             raise AllocationError(f"la commune {info.insee} est donnée deux fois")
         if info.population < 0:
-            raise AllocationError(f"la population de {info.name} ne peut pas être négative")
+            raise AllocationError(f"la population {de(info.name)} ne peut pas être négative")
         infos[info.insee] = info
     return infos
 

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from groupement.core.commands import FrenchError
 from groupement.core.formatting import os_reason
+from groupement.core.french import de
 from groupement.core.transaction import transactional
 from groupement.organisations.commands import acting_for, coordinator_option
 
@@ -92,7 +93,7 @@ def invoice_import(file: Path, as_json: bool, coordinator: str | None) -> None:
         )
         return
     click.echo(
-        f"{invoice.kind.label.capitalize()} n° {invoice.number} de {invoice.seller_name} importée "
+        f"{invoice.kind.label.capitalize()} n° {invoice.number} {de(invoice.seller_name)} importée "
         f"(identifiant {invoice.id}, {len(invoice.lines)} ligne(s), format {invoice.source_format})."
     )
     click.echo(f"  Total HT  : {euros(invoice.total_ht)}")

@@ -13,6 +13,7 @@ from groupement.catalog.models import CatalogItem
 from groupement.core import audit, transaction
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, ServiceError
+from groupement.core.french import de
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.einvoice import parse_invoice
@@ -70,7 +71,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         )
     ):
         raise InvoiceRejected(
-            file_name, [f"La facture n° {data.number} de {data.seller_name} a déjà été importée (doublon)."]
+            file_name, [f"La facture n° {data.number} {de(data.seller_name)} a déjà été importée (doublon)."]
         )
 
     sign = Decimal(-1) if data.type_code == "381" else Decimal(1)

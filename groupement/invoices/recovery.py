@@ -11,6 +11,7 @@ from groupement.core import audit
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import euros
+from groupement.core.french import de
 from groupement.core.money import to_cents
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
@@ -48,7 +49,7 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
             number=f"TR-{year}-{sequence:05d}",
             invoice_id=invoice.id,
             commune_id=allocation.commune_id,
-            object=f"Remboursement de la facture {invoice.number} de {invoice.seller_name} "
+            object=f"Remboursement de la facture {invoice.number} {de(invoice.seller_name)} "
             f"({invoice.kind.label}, groupement de commandes)"[:300],
             amount_ttc=allocation.ttc,
             account=account,

@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from groupement.contracts.order_pdf import FONT, FONTS
 from groupement.core.files.xlsx import DATE_FORMAT, EURO_FORMAT, Column, escape_text, table_bytes
 from groupement.core.formatting import date_fr, euros, percent
+from groupement.core.french import de
 
 TITLE_CSV_COLUMNS = ("siren_commune", "objet", "montant_ttc", "compte", "reference_facture", "date_echeance")
 RATE_FORMAT = '0.00\\ "%"'
@@ -159,7 +160,7 @@ def statement_pdf(document: StatementDocument) -> bytes:
     pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_title(statement_title(document))
-    pdf.set_subject(f"Facture n° {document.invoice_number} de {document.supplier}")
+    pdf.set_subject(f"Facture n° {document.invoice_number} {de(document.supplier)}")
     pdf.set_author("Groupement de commandes")
     pdf.set_creator("groupement")
     pdf.set_lang("fr-FR")

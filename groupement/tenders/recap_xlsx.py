@@ -9,6 +9,7 @@ from math import ceil
 from openpyxl.utils import get_column_letter
 
 from groupement.core.formatting import date_fr
+from groupement.core.french import de
 from groupement.core.timeutil import paris_today
 from groupement.tenders import tender_writer as writer
 from groupement.tenders.tender_data import CommuneColumn, TenderLot, check_lot
@@ -121,7 +122,7 @@ def commune_annex_workbook(
         _check_quantities(commune, lot)
     edited_on = edited_on or paris_today()
     campaigns = writer.distinct(lot.campaign for lot in lots)
-    workbook = writer.workbook(f"Annexe {commune.name} : {campaigns}")
+    workbook = writer.workbook(f"Annexe {de(commune.name)} : {campaigns}")
     sheet = writer.sheet(workbook, ANNEX_SHEET, ANNEX_WIDTHS, hidden=(), freeze=f"A{FIRST_LINE_ROW}")
     writer.header_block(
         sheet,

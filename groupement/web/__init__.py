@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
-from groupement.core import formatting
+from groupement.core import formatting, french
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db, login_manager
@@ -29,6 +29,8 @@ def register_web(app: Flask) -> None:
         pourcent=formatting.percent,
         date_fr=formatting.date_fr,
         datetime_fr=formatting.datetime_fr,
+        de=french.de,
+        a=french.a,
     )
     app.jinja_env.globals.update(Role=Role, Family=Family)
 

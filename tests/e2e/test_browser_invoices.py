@@ -36,7 +36,7 @@ def test_the_accountant_imports_matches_splits_by_population_and_issues_the_titl
     page.get_by_role("button", name="Importer la facture").click()
     page.wait_for_url(re.compile(r".*/factures/\d+$"))
     flash = page.locator(".flash-success").inner_text()
-    assert re.search(r"Facture n° F20260023 de LE FOURNISSEUR importée : 104,90\s€ TTC, 3 ligne\(s\)\.", flash), flash
+    assert re.search(r"Facture n° F20260023 du FOURNISSEUR importée : 104,90\s€ TTC, 3 ligne\(s\)\.", flash), flash
     assert page.locator("table.invoice-lines tbody tr").count() == 3 + 8  # 3 lines, 4 charges, 4 allowances
     screenshot(page, "facture-importee")
 

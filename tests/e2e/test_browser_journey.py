@@ -19,6 +19,7 @@ import pytest
 from groupement.catalog.items import import_catalog
 from groupement.catalog.reference_data import catalog_paths
 from groupement.core.access import OrganisationKind, Role
+from groupement.core.french import de
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.organisations.families import Family
@@ -348,7 +349,7 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     journey.shot(coordinator, "offres-importees")
     for name, _ in SUPPLIERS:
         coordinator.goto(f"{url}/lots/{lot_id}/offres")
-        coordinator.get_by_role("link", name=f"Voir et noter l'offre de {name}").click()
+        coordinator.get_by_role("link", name=f"Voir et noter l'offre {de(name)}").click()
         journey.audit(coordinator)
         coordinator.get_by_label("Note de valeur technique", exact=True).fill("25")
         coordinator.get_by_label("Justification de la note technique").fill("Mémoire technique complet.")
@@ -408,7 +409,7 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     accountant.get_by_role("button", name="Importer la facture").click()
     accountant.wait_for_url(re.compile(r".*/factures/\d+$"))
     flash = accountant.locator(".flash-success").inner_text()
-    assert re.search(r"Facture n° F20260023 de LE FOURNISSEUR importée : 104,90\s€ TTC, 3 ligne\(s\)\.", flash), flash
+    assert re.search(r"Facture n° F20260023 du FOURNISSEUR importée : 104,90\s€ TTC, 3 ligne\(s\)\.", flash), flash
     journey.shot(accountant, "facture-importee")
     accountant.get_by_role("button", name="Rapprocher").click()
     assert "3 à répartir par clé" in accountant.locator(".flash-success").inner_text()

@@ -117,7 +117,7 @@ def test_a_credit_note_comes_out_negative(runner, database, tmp_path):
 def test_import_in_text_prints_the_totals_per_rate_and_each_check(runner, database):
     result = runner.invoke(args=["invoice", "import", str(SAMPLES / "ubl21_en16931_fr.xml")])
     assert result.exit_code == 0, result.output
-    assert "Facture n° F124212 de Au bon moulin importée" in result.output
+    assert "Facture n° F124212 d'Au bon moulin importée" in result.output
     assert "2 ligne(s), format ubl" in result.output
     for figure in ("273,00", "TVA 5,5\u00a0% : 7,43", "TVA 20\u00a0% : 27,60", "35,03", "308,03"):
         assert figure in result.output

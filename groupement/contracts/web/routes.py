@@ -24,6 +24,7 @@ from groupement.core import formatting, transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.files.xlsx import UNIT_PRICE_FORMAT, Column, table_bytes
+from groupement.core.french import a
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
 from groupement.web.forms import flash_errors
@@ -67,7 +68,7 @@ def award(lot_id: int):
         flash(str(error), "error")
         return _render_award(award_page(actor, lot_id), form), 422
     flash(
-        f"Lot n° {page.lot.number} attribué à {contract.supplier.name} : accord-cadre n° {contract.number}, "
+        f"Lot n° {page.lot.number} attribué {a(contract.supplier.name)} : accord-cadre n° {contract.number}, "
         f"notifié le {formatting.date_fr(contract.notified_on)}, "
         f"montant maximum {formatting.euros(contract.maximum_amount)} HT.",
         "success",

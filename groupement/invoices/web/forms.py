@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from groupement.core.french import de
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.states import InvoiceStatus
 from groupement.web.forms import FrenchDecimalField, FrenchForm, within
@@ -113,7 +114,7 @@ def split_form(communes: Sequence[tuple[str, str]], **kwargs) -> SplitForm:
             InvoiceSplitForm,
             f"{PERCENT_PREFIX}{insee}",
             FrenchDecimalField(
-                f"Pourcentage de {name}",
+                f"Pourcentage {de(name)}",
                 validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
                 render_kw={"inputmode": "decimal"},
             ),

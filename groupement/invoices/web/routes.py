@@ -11,6 +11,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from groupement.core import formatting, transaction
 from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.core.french import de
 from groupement.core.timeutil import paris_today
 from groupement.invoices import importing, ledgers, matching, pages, recovery, splitting
 from groupement.invoices.allocation import AllocationKey
@@ -95,7 +96,7 @@ def upload():
         flash(str(refused), "error")
         return _board_page(form, status=422)
     flash(
-        f"{invoice.kind.label.capitalize()} n° {invoice.number} de {invoice.seller_name} importée : "
+        f"{invoice.kind.label.capitalize()} n° {invoice.number} {de(invoice.seller_name)} importée : "
         f"{formatting.euros(invoice.total_ttc)} TTC, {len(invoice.lines)} ligne(s). "
         "Rapprochez-la des commandes puis répartissez-la.",
         "success",
