@@ -7,7 +7,7 @@ DEV_ENV := GROUPEMENT_ENV=development
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install run test test-unit lint system-deps clean bench bench-s
+.PHONY: install run test test-unit lint system-deps pdf-deps clean bench bench-s
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +17,22 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install pdf-deps
 	$(DEV_ENV) $(BIN)/groupement db upgrade
 	$(DEV_ENV) $(BIN)/groupement demo
 	@echo "Application : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
 	$(DEV_ENV) $(BIN)/groupement run --host $(HOST) --port $(PORT)
 
+# Pango: WeasyPrint's text layout, needed to write the PDF documents (by `make run` too).
+pdf-deps:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installation des paquets Debian : libpango-1.0-0 libpangoft2-1.0-0…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	fi
+
 # Debian's Chromium (browser tests) and LibreOffice Calc (recalculation of the exported
 # spreadsheets): installed when root and missing; otherwise those tests are skipped, with the reason.
-system-deps:
+system-deps: pdf-deps
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
