@@ -6,9 +6,8 @@ Create Date: 2026-11-28 20:14:07.797821
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0001"

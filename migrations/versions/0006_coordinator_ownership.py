@@ -13,9 +13,8 @@ The SIRET of a supplier becomes unique per coordinator, and an invoice's (seller
 likewise.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006"
