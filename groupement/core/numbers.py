@@ -82,6 +82,16 @@ def parse_bounded_decimal(text: object, *, max_digits: int, scale: int, field: s
     return value
 
 
+def fits(value: Decimal, bounds: Bounds) -> bool:
+    """A computed value (a line's net, a total) has no more integer digits than the column holds."""
+    return not value or value.adjusted() < bounds.max_digits - bounds.scale
+
+
+def parse_within(text: object, bounds: Bounds, field: str | None = None) -> Decimal:
+    """parse_bounded_decimal with the digits of a column type (MONEY, UNIT_PRICE, QUANTITY, RATE)."""
+    return parse_bounded_decimal(text, max_digits=bounds.max_digits, scale=bounds.scale, field=field)
+
+
 def _decimal(text: object, field: str | None) -> Decimal:
     if isinstance(text, Decimal):
         return text
@@ -100,7 +110,7 @@ def _decimal(text: object, field: str | None) -> Decimal:
     if not _PLAIN_NUMBER.fullmatch(raw):
         odd = next((c for c in raw if c not in "0123456789" and unicodedata.category(c) in ("Nd", "No")), None)
         if odd is not None:
-            raise InvalidNumber(f"« {_shown(text)} » : chiffre « {odd} » refusé (chiffres 0 à 9 attendus)", field)
+            raise InvalidNumber(f"chiffre « {odd} » refusé dans « {_shown(text)} » (chiffres 0 à 9 attendus)", field)
         if "," in raw and "." in raw:
             raise InvalidNumber(f"nombre ambigu « {_shown(text)} » (virgule et point)", field)
         raise InvalidNumber(f"« {_shown(text)} » n'est pas un nombre", field)

@@ -62,7 +62,7 @@ def test_plain_numbers_within_the_column_are_read_unrounded(text, expected):
         ("", "n'est pas un nombre"),
         (True, "nombre attendu"),
         ("1" * 65, "nombre trop long (65 caractères ; 64 au plus)"),
-        ("\uff12", "chiffre « \uff12 » refusé (chiffres 0 à 9 attendus)"),  # full-width 2
+        ("\uff12", "chiffre « \uff12 » refusé dans « \uff12 » (chiffres 0 à 9 attendus)"),  # full-width 2
         ("\u00b2", "chiffre « \u00b2 » refusé"),  # superscript 2
         ("\u0663", "chiffre « \u0663 » refusé"),  # Arabic-Indic 3
         ("1\u0662,5", "chiffre"),
