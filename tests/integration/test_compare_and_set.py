@@ -8,6 +8,7 @@ BEGIN IMMEDIATE (core/transaction.py) and the UPDATE names the version it read."
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from groupement.core.access import Actor, Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.transaction import unit_of_work
 from groupement.extensions import db
+from tests import factories
+from tests.conftest import csrf_token_of, log_in
 
 WRITERS = 50
 JOIN_TIMEOUT = 300
@@ -32,6 +35,7 @@ class Cell:
     item_id: int
     commune_id: int
     agents: list[tuple[Actor, str]]  # (actor, name)
+    emails: list[str]
 
 
 def _one_cell(make, database, *, initial: int | None) -> Cell:
@@ -47,7 +51,13 @@ def _one_cell(make, database, *, initial: int | None) -> Cell:
     paul = make.user(Role.AGENT, commune, name="Paul Martin")
     if initial is not None:
         make.submission(campaign, commune, {laptop: initial}, updated_by=make.user(Role.AGENT, commune))
-    cell = Cell(campaign.id, laptop.id, commune.id, [(marie.actor, marie.name), (paul.actor, paul.name)])
+    cell = Cell(
+        campaign.id,
+        laptop.id,
+        commune.id,
+        [(marie.actor, marie.name), (paul.actor, paul.name)],
+        [marie.email, paul.email],
+    )
     database.session.commit()
     return cell
 
@@ -173,3 +183,55 @@ def test_a_save_with_the_version_read_bumps_it_once(make, database):
 
     database.session.expire_all()
     assert database.session.scalars(select(NeedLine.version)).one() == 3
+
+
+HTTP_WRITERS = 20
+
+
+@pytest.mark.real_commits
+def test_twenty_agents_posting_one_cell_over_http_at_once_get_one_redirect_and_nineteen_409(app, empty_database):
+    """The same race through the routes: each POST's transaction begins IMMEDIATE on SQLite
+    because it is a POST (no unit_of_work() involved), and the losers get the 409 page."""
+    with app.app_context():
+        cell = _one_cell(factories, db, initial=12)
+    path = f"/campagnes/{cell.campaign_id}/besoins"
+    item = cell.item_id
+    barrier = threading.Barrier(HTTP_WRITERS)
+    statuses: list[tuple[int, str] | None] = [None] * HTTP_WRITERS
+
+    def writer(index: int) -> None:
+        client = app.test_client()
+        log_in(client, cell.emails[index % 2])
+        page = client.get(path).get_data(as_text=True)
+        data = {
+            "csrf_token": csrf_token_of(page),
+            f"q-{item}": str(300 + index),
+            f"v-{item}": re.search(rf'name="v-{item}" value="(\d+)"', page).group(1),
+            f"oq-{item}": "12",
+            f"oc-{item}": "",
+        }
+        barrier.wait(timeout=JOIN_TIMEOUT)
+        try:
+            response = client.post(path, data=data)
+            statuses[index] = (response.status_code, response.get_data(as_text=True))
+        except Exception as error:  # noqa: BLE001  (what a worker would turn into a 500)
+            statuses[index] = (500, repr(error))
+
+    threads = [threading.Thread(target=writer, args=(i,), daemon=True) for i in range(HTTP_WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads)
+
+    codes = [status for status, _ in statuses]
+    assert sorted(codes) == [302] + [409] * (HTTP_WRITERS - 1), codes
+    winner = codes.index(302)
+    winner_name = cell.agents[winner % 2][1]
+    for status, page in statuses:
+        if status == 409:
+            assert f"modifiée par {winner_name} à " in page and f": 12 → {300 + winner}" in page
+    with app.app_context():
+        line, events = _line_and_events(db, cell)
+        assert (line.quantity, line.version) == (300 + winner, 2)
+        assert [(e.before["quantity"], e.after["quantity"]) for e in events] == [(12, 300 + winner)]
