@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from groupement.campaigns.grid import NeedEntry, NeedsConflict, needs_grid, save_needs
+from groupement.campaigns.grid import Conflict, NeedEntry, NeedsConflict, needs_grid, save_needs
 from groupement.campaigns.models import NeedLine, Submission
 from groupement.core.access import Actor, Role
 from groupement.core.audit_log import AuditEvent
@@ -235,3 +236,12 @@ def test_twenty_agents_posting_one_cell_over_http_at_once_get_one_redirect_and_n
         line, events = _line_and_events(db, cell)
         assert (line.quantity, line.version) == (300 + winner, 2)
         assert [(e.before["quantity"], e.after["quantity"]) for e in events] == [(12, 300 + winner)]
+
+
+def test_a_conflict_from_an_earlier_day_gives_the_date_and_a_first_entry_says_so():
+    earlier = Conflict(1, "PC-01", "Portable", 15, "", "Marie Dupont", datetime(2026, 3, 2, 13, 32), 12)
+    first = Conflict(1, "PC-01", "Portable", 4, "", "Paul Martin", datetime(2026, 7, 14, 8, 5))
+
+    assert earlier.summary == "PC-01 modifiée par Marie Dupont le 02/03/2026 à 14:32 : 12 → 15"
+    assert first.summary == "PC-01 modifiée par Paul Martin le 14/07/2026 à 10:05 : 4 saisi"
+    assert "(PC-01 modifiée par Marie Dupont le 02/03/2026 à 14:32 : 12 → 15)" in str(NeedsConflict([earlier]))
