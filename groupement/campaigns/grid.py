@@ -11,6 +11,8 @@ from functools import cached_property
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign, NeedLine, Submission
@@ -36,8 +38,10 @@ from groupement.campaigns.rules import (
 )
 from groupement.core import audit, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
+from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import NotFound, ServiceError
-from groupement.core.timeutil import utcnow
+from groupement.core.formatting import datetime_fr
+from groupement.core.timeutil import to_paris, utcnow
 from groupement.extensions import db
 from groupement.organisations.families import Family
 from groupement.organisations.models import Organisation
@@ -55,6 +59,8 @@ class NeedEntry:
 
 @dataclass(frozen=True)
 class Conflict:
+    """A line changed by someone else since the person read it: by whom, when, from what to what."""
+
     item_id: int
     ref: str
     designation: str
@@ -62,16 +68,38 @@ class Conflict:
     their_comment: str
     by: str
     at: datetime
+    their_previous_quantity: int | None = None
+
+    @property
+    def summary(self) -> str:
+        """« PC-01 modifiée par Marie Dupont à 14:32 : 12 → 15 » (Paris time)."""
+        moment = to_paris(self.at)
+        when = f"à {moment:%H:%M}" if to_paris(utcnow()).date() == moment.date() else f"le {datetime_fr(self.at)}"
+        change = (
+            f"{self.their_previous_quantity} → {self.their_quantity}"
+            if self.their_previous_quantity is not None
+            else f"{self.their_quantity} saisi"
+        )
+        return f"{self.ref} modifiée par {self.by} {when} : {change}"
 
 
 class NeedsConflict(ServiceError):
+    """Lines changed since they were read: nothing is written (HTTP 409 on the grid)."""
+
     def __init__(self, conflicts: list[Conflict]):
         self.conflicts = conflicts
         count = len(conflicts)
+        if count:
+            details = " ; ".join(conflict.summary for conflict in conflicts[:5])
+            more = f" ; et {count - 5} autre{'s' if count > 6 else ''}" if count > 5 else ""
+            head = (
+                f"{count} ligne{'s' if count > 1 else ''} modifiée{'s' if count > 1 else ''} entre-temps "
+                f"par une autre personne ({details}{more})"
+            )
+        else:
+            head = "Vos besoins ont été modifiés au même instant par une autre personne"
         super().__init__(
-            f"{count} ligne{'s' if count > 1 else ''} modifiée{'s' if count > 1 else ''} entre-temps par "
-            "une autre personne : rien n'a été enregistré. Vérifiez les valeurs ci-dessous puis "
-            "enregistrez à nouveau."
+            f"{head} : rien n'a été enregistré. Vérifiez les valeurs ci-dessous puis enregistrez à nouveau."
         )
 
 
@@ -199,38 +227,20 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
     if reason := window.refusal():
         raise ServiceError(reason)
     if submission is None:
-        submission = Submission(campaign_id=campaign.id, commune_id=commune.id, status=SubmissionStatus.DRAFT)
-        db.session.add(submission)
-        db.session.flush()
+        submission = _create_submission(campaign.id, commune.id)
 
-    current = {
-        line.item_id: line
-        for line in db.session.scalars(
-            select(NeedLine).where(NeedLine.submission_id == submission.id).with_for_update()
-        )
-    }
-    conflicts = []
-    for item_id, (quantity, comment, version) in parsed.items():
-        line = current.get(item_id)
-        seen = line.version if line else 0
-        same_value = (line.quantity, line.comment) == (quantity, comment) if line else quantity == 0
-        if seen != version and not same_value:
-            conflicts.append(
-                Conflict(
-                    item_id,
-                    allowed_items[item_id].ref,
-                    allowed_items[item_id].designation,
-                    line.quantity if line else 0,
-                    line.comment if line else "",
-                    line.updated_by.name if line and line.updated_by else "?",
-                    line.updated_at if line else utcnow(),
-                )
-            )
+    current = _current_lines(submission.id)
+    conflicts = [
+        _conflict(allowed_items[item_id], current.get(item_id))
+        for item_id, (quantity, comment, version) in parsed.items()
+        if _changed_since_seen(current.get(item_id), version, quantity, comment)
+    ]
     if conflicts:
         raise NeedsConflict(conflicts)  # the unit of work rolls back, releasing the row locks
 
     created: list[dict] = []
     updates: list[tuple[int, dict, dict]] = []
+    changed_lines: list[tuple[NeedLine, int, str]] = []
     moment = utcnow()
     for item_id, (quantity, comment, _) in parsed.items():
         line = current.get(item_id)
@@ -246,9 +256,22 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
                     {"quantity": quantity, "comment": comment},
                 )
             )
-            line.quantity, line.comment = quantity, comment
-            line.version += 1
-            line.updated_by_id, line.updated_at = actor.user_id, moment
+            changed_lines.append((line, quantity, comment))
+    if changed_lines:
+        # Compare-and-set (NeedLine's version_id_col): UPDATE … SET version = seen + 1 WHERE
+        # id = :id AND version = :seen, StaleDataError when no row matched. The row locks above
+        # serialise PostgreSQL and BEGIN IMMEDIATE serialises SQLite (core/transaction.py); this
+        # is the guarantee that holds whatever the locking. The lines change inside the savepoint
+        # so that a refusal undoes exactly them.
+        seen_versions = {line.id: line.version for line, _, _ in changed_lines}
+        try:
+            with transaction.savepoint():
+                for line, quantity, comment in changed_lines:
+                    line.quantity, line.comment = quantity, comment
+                    line.updated_by_id, line.updated_at = actor.user_id, moment
+                db.session.flush()
+        except StaleDataError:
+            raise NeedsConflict(_moved_lines(allowed_items, seen_versions)) from None
     audit.record_many(actor.user_id, "need_line.update", "need_line", updates)
     changed = len(updates)
     if created:
@@ -269,8 +292,16 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
                     ],
                 ).all()
         except IntegrityError:
-            # Another save created one of these lines between our read and our insert.
-            raise NeedsConflict([]) from None
+            # Another save created one of these lines between our read and our insert (the
+            # unique (submission, item) constraint): the same refusal as a changed line.
+            now_there = _current_lines(submission.id)
+            raise NeedsConflict(
+                [
+                    _conflict(allowed_items[values["item_id"]], now_there[values["item_id"]])
+                    for values in created
+                    if values["item_id"] in now_there
+                ]
+            ) from None
         values_of = {values["item_id"]: values for values in created}
         audit.record_many(
             actor.user_id,
@@ -296,3 +327,77 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
         touch(submission, actor)
     db.session.flush()
     return changed
+
+
+def _create_submission(campaign_id: int, commune_id: int) -> Submission:
+    """The commune's first save: its submission. Two first saves at once meet on the unique
+    (campaign, commune) constraint; the loser goes on with the winner's row, locked, and then
+    sees the winner's lines as changed (a conflict, not an error page)."""
+    try:
+        with transaction.savepoint():
+            submission = Submission(campaign_id=campaign_id, commune_id=commune_id, status=SubmissionStatus.DRAFT)
+            db.session.add(submission)
+            db.session.flush()
+            return submission
+    except IntegrityError:
+        existing = submission_for_update(campaign_id, commune_id)
+        if existing is None:
+            raise
+        return existing
+
+
+def _current_lines(submission_id: int) -> dict[int, NeedLine]:
+    return {
+        line.item_id: line
+        for line in db.session.scalars(
+            select(NeedLine)
+            .where(NeedLine.submission_id == submission_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+
+
+def _changed_since_seen(line: NeedLine | None, version: int, quantity: int, comment: str) -> bool:
+    """The line moved since the person read it (another version), unless to the same value."""
+    seen = line.version if line else 0
+    same_value = (line.quantity, line.comment) == (quantity, comment) if line else quantity == 0
+    return seen != version and not same_value
+
+
+def _conflict(item: GridItem, line: NeedLine | None) -> Conflict:
+    """Who changed the line, when, and from what to what: from the audit trail."""
+    if line is None:
+        return Conflict(item.id, item.ref, item.designation, 0, "", "?", utcnow())
+    event = db.session.scalar(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(AuditEvent.object_type == "need_line", AuditEvent.object_id == str(line.id))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    by = line.updated_by.name if line.updated_by else "?"
+    before = None
+    if event is not None:
+        by = event.actor.name if event.actor else "système"
+        before = (event.before or {}).get("quantity")
+    return Conflict(
+        item.id,
+        item.ref,
+        item.designation,
+        line.quantity,
+        line.comment,
+        by,
+        line.updated_at,
+        their_previous_quantity=before,
+    )
+
+
+def _moved_lines(allowed_items: dict[int, GridItem], seen_versions: dict[int, int]) -> list[Conflict]:
+    """After a compare-and-set matched no row: the lines whose version moved, as they are now
+    (all the lines written when this transaction's snapshot cannot see the other writer's)."""
+    lines = db.session.scalars(
+        select(NeedLine).where(NeedLine.id.in_(seen_versions)).execution_options(populate_existing=True)
+    ).all()
+    moved = [line for line in lines if line.version != seen_versions[line.id]]
+    return [_conflict(allowed_items[line.item_id], line) for line in moved or lines]

@@ -73,7 +73,8 @@ class Submission(db.Model):
 
 
 class NeedLine(db.Model):
-    """A quantity of one item for one commune. `version` detects concurrent edits."""
+    """A quantity of one item for one commune. `version` detects concurrent edits: the ORM
+    writes it as a compare-and-set (version_id_col)."""
 
     __tablename__ = "need_line"
     __table_args__ = (
@@ -89,6 +90,10 @@ class NeedLine(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    # Compare-and-set: every ORM UPDATE says `WHERE id = :id AND version = :seen`, sets
+    # version = seen + 1, and raises StaleDataError when no row matched (campaigns/grid.py).
+    __mapper_args__ = {"version_id_col": version}
 
     submission: Mapped[Submission] = relationship(back_populates="lines")
     item: Mapped[CatalogItem] = relationship()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import wraps
 
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -42,12 +42,21 @@ def install(app: Flask) -> None:
 
 @contextmanager
 def unit_of_work() -> Iterator[None]:
-    """For CLI commands and jobs: commit at the end, roll back on any exception."""
+    """For CLI commands and jobs: commit at the end, roll back on any exception.
+
+    It is a writing unit of work: on SQLite its transaction begins IMMEDIATE (see below)."""
+    held = has_app_context()
+    previous = g.get("unit_of_work_writes", False) if held else False
+    if held:
+        g.unit_of_work_writes = True
     try:
         yield
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        if held:
+            g.unit_of_work_writes = previous
     db.session.commit()
 
 
@@ -69,15 +78,35 @@ def savepoint() -> Iterator[None]:
         yield
 
 
+# How long a SQLite writer waits for the one before it (SQLite has a single writer at a time).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection, connection_record) -> None:
     # pysqlite opens transactions lazily and would let a SAVEPOINT start (and RELEASE commit)
     # a transaction of its own; SQLAlchemy's documented recipe hands BEGIN back to SQLAlchemy.
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _writes() -> bool:
+    """This transaction belongs to a unit of work that writes: a POST (PUT, DELETE…) request,
+    or a CLI command or job in `unit_of_work()`."""
+    if has_request_context() and request.method not in SAFE_METHODS:
+        return True
+    return has_app_context() and g.get("unit_of_work_writes", False)
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
+    # A deferred SQLite transaction that has read and then writes cannot wait for another
+    # writer: SQLite answers "database is locked" at once (waiting could deadlock), and a
+    # version read before the other writer's commit would be stale. A writing unit of work
+    # therefore takes the write lock when it begins (BEGIN IMMEDIATE): writers queue, up to
+    # SQLITE_BUSY_TIMEOUT_MS each, and each reads what the one before it committed. Reads
+    # (GET pages) stay deferred. PostgreSQL keeps its row locks (with_for_update).
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writes() else "BEGIN")

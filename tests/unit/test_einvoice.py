@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from groupement.core.timeutil import paris_today
 from groupement.invoices.einvoice import MAX_FILE_BYTES, parse_invoice, xml_safety
 from groupement.invoices.rules import InvoiceRefused, check_invoice, failures
 
@@ -583,3 +584,143 @@ def test_an_ods_file_is_refused_with_advice():
         archive.writestr("content.xml", "<x/>")
 
     assert "classeur OpenDocument (.ods)" in refusal(buffer.getvalue(), "facture.ods")
+
+
+# --- odd values and implausible dates (issue 13): a French refusal, never an overflow ----------
+
+ODD_FIGURES = [
+    ("1e30", "« 1e30 » est trop grand (10 chiffres au plus avant la virgule)"),
+    ("9" * 30, "est trop grand"),
+    ("1e999999", "« 1e999999 » est trop grand"),
+    ("0.0000001", "« 0.0000001 » serait arrondi à 0 avec 4 décimales : valeur refusée plutôt qu'effacée"),
+    ("NaN", "« NaN » n'est pas un nombre"),
+    ("\uff12", "chiffre « \uff12 » refusé dans « \uff12 » (chiffres 0 à 9 attendus)"),
+    ("\u00b2", "chiffre « \u00b2 » refusé"),
+    ("\u0663", "chiffre « \u0663 » refusé"),
+]
+
+
+@pytest.mark.parametrize(("odd", "reason"), ODD_FIGURES)
+def test_an_odd_ubl_quantity_is_refused_naming_the_invoice_line_and_the_field(odd, reason):
+    content = altered(UBL, ('<cbc:InvoicedQuantity unitCode="C62">20<', f'<cbc:InvoicedQuantity unitCode="C62">{odd}<'))
+
+    reasons = refusal(content)
+
+    assert reasons.startswith("facture.xml : quantité de la ligne 2 (BT-129) : ") and reason in reasons
+
+
+@pytest.mark.parametrize(
+    ("odd", "reason"),
+    [
+        ("1e30", "« 1e30 » est trop grand (12 chiffres au plus avant la virgule)"),
+        ("9" * 30, "est trop grand (12 chiffres"),
+        ("1e999999", "est trop grand"),
+        ("0.001", "« 0.001 » serait arrondi à 0 avec 2 décimales"),
+        ("138.001", "« 138.001 » a trop de décimales (2 au plus)"),
+    ],
+)
+def test_an_odd_ubl_amount_is_refused_naming_the_invoice_line_and_the_field(odd, reason):
+    content = altered(
+        UBL, ('<cbc:LineExtensionAmount currencyID="EUR">138.00<', f'<cbc:LineExtensionAmount currencyID="EUR">{odd}<')
+    )
+
+    reasons = refusal(content)
+
+    assert reasons.startswith("facture.xml : montant net de la ligne 2 (BT-131) : ") and reason in reasons
+
+
+def test_an_odd_ubl_price_is_held_to_the_four_decimals_of_a_unit_price():
+    content = altered(UBL, ('<cbc:PriceAmount currencyID="EUR">6.90<', '<cbc:PriceAmount currencyID="EUR">1e15<'))
+
+    assert refusal(content) == "facture.xml : prix net de la ligne 2 (BT-146) : « 1e15 » est trop grand " + (
+        "(10 chiffres au plus avant la virgule)"
+    )
+    assert parse_invoice(
+        altered(UBL, ('<cbc:PriceAmount currencyID="EUR">6.90<', '<cbc:PriceAmount currencyID="EUR">6.9000<')), UBL
+    ).lines[1].unit_price == D("6.9")
+
+
+def test_odd_cii_figures_are_refused_naming_the_invoice_line_and_the_field():
+    content = altered(
+        CII,
+        ('<ram:BilledQuantity unitCode="H87">2<', '<ram:BilledQuantity unitCode="H87">1e999999<'),
+        ("<ram:ChargeAmount>9.85<", "<ram:ChargeAmount>\uff19.85<"),
+        count=1,
+    )
+
+    reasons = refusal(content).split(" | ")
+
+    assert "facture.xml : quantité de la ligne 1 (BT-129) : « 1e999999 » est trop grand" in reasons[0]
+    assert any("prix net de la ligne 2 (BT-146) : chiffre « \uff19 » refusé" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("column", "odd", "reason"),
+    [
+        (7, "1e30", "« 1e30 » est trop grand (10 chiffres au plus avant la virgule)"),
+        (7, "9" * 30, "est trop grand"),
+        (7, "1e999999", "est trop grand"),
+        (7, "0,0000001", "« 0,0000001 » serait arrondi à 0 avec 4 décimales"),
+        (7, "\uff12", "chiffre « \uff12 » refusé"),
+        (7, "\u00b2", "chiffre « \u00b2 » refusé"),
+        (7, "\u0663", "chiffre « \u0663 » refusé"),
+        (8, "1e30", "est trop grand (10 chiffres"),
+        (8, "1e-999999", "serait arrondi à 0 avec 4 décimales"),
+        (9, "1e999999", "est trop grand"),
+    ],
+)
+def test_an_odd_csv_figure_is_refused_naming_the_row_and_the_column(column, odd, reason):
+    rows = [list(row) for row in ROWS]
+    rows[0][column] = odd
+
+    reasons = refusal(csv_bytes(rows=rows), "facture.csv")
+
+    assert reasons.startswith(f"facture.csv, ligne 2, colonne « {HEADER[column]} » : ")
+    assert reason in reasons
+
+
+def test_an_odd_csv_line_amount_is_refused_and_a_product_too_large_for_an_amount_too():
+    header = [*HEADER, "montant_ht"]
+    rows = [[*row, ""] for row in ROWS]
+    rows[0][10] = "1e30"
+    rows[1][7], rows[1][8] = "9999999999", "9999999999"
+
+    reasons = refusal(csv_bytes(header=header, rows=rows), "facture.csv").split(" | ")
+
+    assert reasons[0].startswith("facture.csv, ligne 2, colonne « montant_ht » : « 1e30 » est trop grand")
+    assert reasons[1] == (
+        "facture.csv, ligne 3, colonne « quantite » : quantité × prix unitaire trop grand pour un montant de facture"
+    )
+
+
+@pytest.mark.parametrize("odd", ["0001-01-01", "9999-12-31", "1999-12-31"])
+def test_an_implausible_ubl_issue_date_is_refused_in_french(odd):
+    content = altered(UBL, ("<cbc:IssueDate>2026-06-17<", f"<cbc:IssueDate>{odd}<"))
+
+    reasons = refusal(content)
+
+    assert reasons.startswith(f"facture.xml : date de facture (BT-2) : date invraisemblable « {odd[8:]}/{odd[5:7]}/")
+    assert "entre le 01/01/2000 et le " in reasons
+
+
+def test_implausible_cii_and_csv_due_dates_are_refused_and_a_due_date_years_ahead_is_not():
+    cii = altered(CII, ('<udt:DateTimeString format="102">20150109<', '<udt:DateTimeString format="102">00010101<'))
+    assert "date de facture (BT-2) : date invraisemblable « 01/01/0001 »" in refusal(cii)
+    header = [*HEADER, "date_echeance"]
+    rows = [[*row, "31/12/9999"] for row in ROWS]
+    reasons = refusal(csv_bytes(header=header, rows=rows), "facture.csv").split(" | ")
+    assert reasons[0].startswith(
+        "facture.csv, ligne 2, colonne « date_echeance » : date invraisemblable « 31/12/9999 »"
+    )
+    today = paris_today()
+    in_three_years = today.replace(year=today.year + 3, day=1).strftime("%d/%m/%Y")
+    data = parse_invoice(csv_bytes(header=header, rows=[[*row, in_three_years] for row in ROWS]), "facture.csv")
+    assert data.due_date.strftime("%d/%m/%Y") == in_three_years
+
+
+def test_a_date_written_with_full_width_digits_is_refused():
+    rows = [list(row) for row in ROWS]
+    for row in rows:
+        row[1] = "\uff11\uff15/03/2027"
+
+    assert "date illisible « \uff11\uff15/03/2027 »" in refusal(csv_bytes(rows=rows), "facture.csv")

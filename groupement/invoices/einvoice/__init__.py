@@ -21,7 +21,10 @@ invoices.rules.check_invoice.
 
 Refused outright: a currency other than the euro (BT-5, or a currencyID on an amount); a type
 other than 380 (facture), 381 (avoir) and 384 (facture rectificative); a missing number, issue
-date, line or mandatory total (BT-106, BT-109, BT-112, BT-115).
+date, line or mandatory total (BT-106, BT-109, BT-112, BT-115); a figure its column cannot hold
+exactly (core.numbers: 1e30, 1e999999, 0,0000001 at 4 decimals, digits other than 0 to 9), named
+with its line and field; an issue date outside 01/01/2000 to a year ahead, a due date beyond ten
+years ahead (common.implausible_date).
 
 The readers, one module per format: xml_safety (limits and DOCTYPE refusal before any XML is read),
 xml_reader (what CII and UBL share), cii, ubl, facturx (the XML embedded in a PDF), spreadsheet

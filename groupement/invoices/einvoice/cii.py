@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from groupement.core.numbers import UNIT_PRICE
 from groupement.invoices.einvoice.common import EURO, MAX_DESCRIPTION_LENGTH, MAX_REASON_LENGTH, clip, vat_number
 from groupement.invoices.einvoice.xml_reader import Reader, all_at, first_at, siret_in, text_of
 from groupement.invoices.rules import ONE, ZERO, AllowanceCharge, InvoiceData, InvoiceLineData, VatBreakdown
@@ -23,7 +24,9 @@ class CiiReader(Reader):
             text_of(issue), "date de facture (BT-2)", True, issue.get("format") if issue is not None else None
         )
         due = next(iter(all_at(settlement, "SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString")), None)
-        due_date = self.date(text_of(due), "date d'échéance (BT-9)", fmt=due.get("format") if due is not None else None)
+        due_date = self.date(
+            text_of(due), "date d'échéance (BT-9)", fmt=due.get("format") if due is not None else None, due=True
+        )
 
         seller = first_at(agreement, "SellerTradeParty")
         buyer = first_at(agreement, "BuyerTradeParty")
@@ -117,7 +120,7 @@ class CiiReader(Reader):
             quantity=self.number(
                 text_of(item, "SpecifiedLineTradeDelivery/BilledQuantity"), f"quantité{label} (BT-129)"
             ),
-            unit_price=self.amount(first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", True),
+            unit_price=self.amount(first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", True, UNIT_PRICE),
             net_amount=self.amount(
                 first_at(settlement, "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"),
                 f"montant net{label} (BT-131)",

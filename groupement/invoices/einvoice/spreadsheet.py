@@ -28,13 +28,16 @@ from decimal import Decimal
 from groupement.core.files.xlsx import cell_text
 from groupement.core.identifiers import InvalidIdentifier, clean_insee, clean_siret
 from groupement.core.imports import ImportIssue
-from groupement.core.money import CENT, QUANTITY_STEP, UNIT_PRICE_STEP, exactly, has_at_most, line_amount, parse_decimal
+from groupement.core.money import CENT, exactly, has_at_most, line_amount
+from groupement.core.numbers import MONEY, QUANTITY, UNIT_PRICE, Bounds, fits, parse_bounded_decimal, parse_within
+from groupement.core.timeutil import paris_today
 from groupement.invoices.einvoice.common import (
     EURO,
     MAX_DESCRIPTION_LENGTH,
     MAX_NUMBER_LENGTH,
     MAX_REASON_LENGTH,
     clip,
+    implausible_date,
     refused,
     vat_number,
 )
@@ -134,42 +137,53 @@ def _sheet_date(raw) -> date:
     if isinstance(raw, date):
         return raw
     text = cell_text(raw)
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"date illisible « {text} » (format attendu : 28/11/2026)")
+    if text.isascii():
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+    raise ValueError(f"date illisible « {text[:30]} » (format attendu : 28/11/2026)")
+
+
+def _plausible(due: bool) -> Callable:
+    def parse(raw) -> date:
+        value = _sheet_date(raw)
+        if reason := implausible_date(value, paris_today(), due=due):
+            raise ValueError(reason)
+        return value
+
+    return parse
+
+
+def _bounded(raw, bounds: Bounds) -> Decimal:
+    """A figure within its column's digits (core.numbers: finite, not too large, no decimal
+    beyond the column's, ASCII digits); the reason names the column through the row's issue."""
+    return parse_within(raw, bounds)
 
 
 def _sheet_quantity(raw) -> Decimal:
-    value = parse_decimal(raw)
+    value = _bounded(raw, QUANTITY)
     if value <= 0:
         raise ValueError(f"la quantité doit être positive (« {cell_text(raw)} »)")
-    if not has_at_most(value, QUANTITY_STEP):
-        raise ValueError(f"4 décimales au plus (« {cell_text(raw)} »)")
     return value
 
 
 def _sheet_price(raw) -> Decimal:
-    value = parse_decimal(raw)
+    value = _bounded(raw, UNIT_PRICE)
     if value < 0:
         raise ValueError(f"le prix ne peut pas être négatif (« {cell_text(raw)} »)")
-    if not has_at_most(value, UNIT_PRICE_STEP):
-        raise ValueError(f"4 décimales au plus (« {cell_text(raw)} »)")
     return value
 
 
 def _sheet_amount(raw) -> Decimal:
-    value = parse_decimal(raw)
-    if not has_at_most(value, CENT):
-        raise ValueError(f"2 décimales au plus (« {cell_text(raw)} »)")
-    return value
+    return _bounded(raw, MONEY)
 
 
 def _sheet_rate(raw) -> Decimal:
     text = cell_text(raw).replace("%", "").strip() if isinstance(raw, str) else raw
-    value = parse_decimal(text)
+    # Read with room for a percentage cell (0,055 is 5,5 %), then judged as a rate.
+    value = parse_bounded_decimal(text, max_digits=8, scale=5)
     if ZERO < value < ONE and (value * 100).normalize() in FRENCH_RATES:
         value = value * 100  # a percentage cell: 0,2 shown as 20 %
     if not ZERO <= value <= 100:
@@ -258,6 +272,8 @@ def parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_forma
         for (category, rate), base in sorted(bases.items(), key=lambda item: (-item[0][1], item[0][0]))
     )
     tax_total = sum((entry.tax_amount for entry in breakdown), ZERO)
+    if not fits(line_total + tax_total, MONEY):
+        raise refused(file_name, "total de la facture trop grand (12 chiffres au plus avant la virgule)")
     return InvoiceData(
         number=value("numero_facture"),
         type_code=value("type_facture", "380"),
@@ -309,10 +325,10 @@ _insee = _identifier(lambda raw: clean_insee(_digits(raw, 5)))
 
 _DOCUMENT_PARSERS: dict[str, tuple[Callable, bool]] = {  # column -> (parser, required)
     "numero_facture": (_invoice_number, True),
-    "date_facture": (_sheet_date, True),
+    "date_facture": (_plausible(due=False), True),
     "fournisseur_siret": (_siret, True),
     "type_facture": (_sheet_type, False),
-    "date_echeance": (_sheet_date, False),
+    "date_echeance": (_plausible(due=True), False),
     "fournisseur_nom": (_name, False),
     "fournisseur_tva": (lambda raw: vat_number(cell_text(raw)), False),
     "acheteur_nom": (_name, False),
@@ -362,6 +378,9 @@ def _line_cells(row: _SpreadsheetRow) -> InvoiceLineData | None:
     net = declared_net
     if net is None:
         net = line_amount(quantity, unit_price)
+        if not fits(net, MONEY):
+            row.fail("quantite", "quantité × prix unitaire trop grand pour un montant de facture")
+            return None
     return InvoiceLineData(
         line_id=str(row.row),
         item_ref=item_ref,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from groupement.core.numbers import UNIT_PRICE
 from groupement.invoices.einvoice.common import EURO, MAX_DESCRIPTION_LENGTH, MAX_REASON_LENGTH, clip, vat_number
 from groupement.invoices.einvoice.xml_reader import (
     Reader,
@@ -30,7 +31,7 @@ class UblReader(Reader):
         due_text = text_of(root, "DueDate") or next(
             (text_of(d) for d in all_at(root, "PaymentMeans/PaymentDueDate") if text_of(d)), None
         )
-        due_date = self.date(due_text, "date d'échéance (BT-9)")
+        due_date = self.date(due_text, "date d'échéance (BT-9)", due=True)
 
         seller = first_at(root, "AccountingSupplierParty/Party")
         buyer = first_at(root, "AccountingCustomerParty/Party")
@@ -122,7 +123,7 @@ class UblReader(Reader):
             ),
             description=clip(text_of(product, "Name") or text_of(product, "Description"), MAX_DESCRIPTION_LENGTH),
             quantity=self.number(text_of(item, quantity_name), f"quantité{label} (BT-129)"),
-            unit_price=self.amount(first_at(price, "PriceAmount"), f"prix net{label} (BT-146)", True),
+            unit_price=self.amount(first_at(price, "PriceAmount"), f"prix net{label} (BT-146)", True, UNIT_PRICE),
             net_amount=self.amount(first_at(item, "LineExtensionAmount"), f"montant net{label} (BT-131)", True),
             vat_category=category,
             vat_rate=self.rate(text_of(tax, "Percent"), category, label),

@@ -19,8 +19,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from groupement.core.imports import ImportIssue
-from groupement.core.money import parse_decimal
-from groupement.invoices.einvoice.common import EURO, MAX_LINES, MAX_NUMBER_LENGTH, refused
+from groupement.core.numbers import MONEY, QUANTITY, RATE, Bounds, InvalidNumber, parse_within
+from groupement.core.timeutil import paris_today
+from groupement.invoices.einvoice.common import EURO, MAX_LINES, MAX_NUMBER_LENGTH, implausible_date, refused
 from groupement.invoices.rules import NO_VAT_CATEGORIES, TYPE_LABELS, ZERO, InvoiceRefused
 
 SIRET_SCHEME = "0009"
@@ -63,10 +64,11 @@ def text_of(element, path: str | None = None) -> str | None:
 class Reader:
     """What CII and UBL readers share: collecting problems, reading figures leniently."""
 
-    def __init__(self, root, file_name: str, source_format: str):
+    def __init__(self, root, file_name: str, source_format: str, today: date | None = None):
         self.root = root
         self.file_name = file_name
         self.source_format = source_format
+        self.today = today or paris_today()
         self.problems: list[str] = []
 
     def problem(self, reason: str) -> None:
@@ -89,7 +91,8 @@ class Reader:
             )
         return EURO
 
-    def amount(self, element, label: str, required: bool = False) -> Decimal:
+    def amount(self, element, label: str, required: bool = False, bounds: Bounds = MONEY) -> Decimal:
+        """An amount (a Money column, or UNIT_PRICE for a price), in euros."""
         if element is None or not (element.text or "").strip():
             if required:
                 self.problem(f"{label} absent")
@@ -97,24 +100,28 @@ class Reader:
         currency = element.get("currencyID")
         if currency is not None and currency.strip().upper() != EURO:
             self.problem(f"{label} exprimé en « {currency} » : seules les factures en euros (EUR) sont acceptées")
-        return self.number(element.text, label)
+        return self.number(element.text, label, bounds=bounds)
 
-    def number(self, text: str | None, label: str, default: Decimal | None = None) -> Decimal:
+    def number(
+        self, text: str | None, label: str, default: Decimal | None = None, bounds: Bounds = QUANTITY
+    ) -> Decimal:
+        """A figure within its column's digits (core.numbers): an odd value is a problem naming
+        the field and the line, never an overflow later."""
         if text is None or not text.strip():
             if default is None:
                 self.problem(f"{label} absent")
                 return ZERO
             return default
         try:
-            return parse_decimal(text)
-        except ValueError as error:
-            self.problem(f"{label} : {error}")
+            return parse_within(text, bounds)
+        except InvalidNumber as error:
+            self.problem(f"{label} : {error.reason}")
             return ZERO
 
     def rate(self, text: str | None, category: str | None, label: str) -> Decimal:
         if text is None and (category in NO_VAT_CATEGORIES or category is None):
             return ZERO
-        value = self.number(text, f"taux de TVA{label}")
+        value = self.number(text, f"taux de TVA{label}", bounds=RATE)
         if not ZERO <= value <= 100:
             self.problem(f"taux de TVA{label} hors de 0 à 100 : {text}")
         return value
@@ -137,21 +144,30 @@ class Reader:
         self.problem(f"indicateur remise/frais{label} illisible « {text or ''} » (true, false, 1 ou 0 attendu)")
         return False
 
-    def date(self, text: str | None, label: str, required: bool = False, fmt: str | None = None) -> date | None:
+    def date(
+        self, text: str | None, label: str, required: bool = False, fmt: str | None = None, due: bool = False
+    ) -> date | None:
+        """An issue date (or a due date: `due`), read and within the plausible window (common)."""
         if text is None:
             if required:
                 self.problem(f"{label} absente")
             return None
         value = text.strip()
+        read = None
         try:
-            if fmt in (None, "102") and re.fullmatch(r"\d{8}", value):
-                return datetime.strptime(value, "%Y%m%d").date()
-            if re.match(r"\d{4}-\d{2}-\d{2}", value):
-                return date.fromisoformat(value[:10])
+            if fmt in (None, "102") and re.fullmatch(r"\d{8}", value, re.ASCII):
+                read = datetime.strptime(value, "%Y%m%d").date()
+            elif re.match(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+                read = date.fromisoformat(value[:10])
         except ValueError:
             pass
-        self.problem(f"{label} illisible « {value} »")
-        return None
+        if read is None:
+            self.problem(f"{label} illisible « {value[:30]} »")
+            return None
+        if reason := implausible_date(read, self.today, due=due):
+            self.problem(f"{label} : {reason}")
+            return None
+        return read
 
     def document_fields(self, number: str | None, type_code: str | None) -> tuple[str, str]:
         if number is None:
