@@ -11,6 +11,7 @@ from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db, login_manager
 from groupement.organisations.families import Family
 from groupement.organisations.user_models import User
+from groupement.organisations.users import user_of_session
 
 
 def register_web(app: Flask) -> None:
@@ -20,8 +21,8 @@ def register_web(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(session_id: str) -> User | None:
+        return user_of_session(session_id)  # "id:generation": revoked sessions load no one
 
     app.jinja_env.filters.update(
         euros=formatting.euros,
