@@ -16,14 +16,16 @@ attempts on two workers cannot both slip under the limit. The right password cle
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from groupement.core import transaction
 from groupement.core.errors import ServiceError
@@ -37,6 +39,7 @@ MAX_DELAY = timedelta(minutes=15)
 DEVICE_COOKIE = "groupement_appareil"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 _DEVICE_SALT = "groupement.appareil-connu"
+BUSY_BUDGET = 10.0  # seconds an attempt may wait for SQLite's write lock
 
 
 class LoginThrottled(ServiceError):
@@ -50,6 +53,11 @@ class LoginThrottled(ServiceError):
             "Trop de tentatives de connexion pour ce compte. Réessayez à partir de "
             f"{to_paris(retry_at).strftime('%H:%M:%S')} (heure de Paris), dans {wait}."
         )
+
+
+def _next_attempt(failures: int, now: datetime) -> datetime | None:
+    delay = delay_after(failures)
+    return now + delay if delay else None
 
 
 def delay_after(failures: int) -> timedelta:
@@ -68,21 +76,40 @@ def account_key(email: str, device: str | None = None) -> str:
     return f"{email}|{device}" if device else email
 
 
-def claim_attempt(key: str, now: datetime | None = None) -> None:
+def claim_attempt(key: str, clock=utcnow) -> None:
     """Count one attempt for `key` as a failure in advance, or raise LoginThrottled if too early.
 
     Called before the password is checked; `succeeded(key)` clears the count. The row lock
     (PostgreSQL) and the compare-and-set on the count (any database) make concurrent attempts
     queue: the second sees the first's failure and its delay.
     """
-    now = now or utcnow()
+    deadline = time.monotonic() + BUSY_BUDGET
+    while True:
+        try:
+            return _claim(key, clock)
+        except OperationalError as error:
+            if not _sqlite_busy(error) or time.monotonic() > deadline:
+                raise
+        # SQLite: another process is writing (its own attempt on any account). The claim is the
+        # first write of the login request, so nothing but this attempt is lost by starting the
+        # transaction again; a deferred SQLite transaction that read cannot wait for the lock.
+        db.session.rollback()
+        time.sleep(random.uniform(0.01, 0.05))
+
+
+def _sqlite_busy(error: OperationalError) -> bool:
+    return db.session.get_bind().dialect.name == "sqlite" and "locked" in str(error.orig)
+
+
+def _claim(key: str, clock) -> None:
     for _ in range(5):
         row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        now = clock()  # read once the row is ours: an attempt that waited is judged when it runs
         if row is None:
             try:
                 with transaction.savepoint():
                     db.session.add(
-                        LoginThrottle(key=key, failures=1, last_failure_at=now, next_attempt_at=now + delay_after(1))
+                        LoginThrottle(key=key, failures=1, last_failure_at=now, next_attempt_at=_next_attempt(1, now))
                     )
             except IntegrityError:
                 continue  # another process recorded the first failure meanwhile: read it
@@ -93,11 +120,12 @@ def claim_attempt(key: str, now: datetime | None = None) -> None:
         claimed = db.session.execute(
             update(LoginThrottle)
             .where(LoginThrottle.key == key, LoginThrottle.failures == row.failures)
-            .values(failures=failures, last_failure_at=now, next_attempt_at=now + delay_after(failures))
+            .values(failures=failures, last_failure_at=now, next_attempt_at=_next_attempt(failures, now))
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount == 1:
             return
+    now = clock()
     raise LoginThrottled(now + BASE_DELAY, now)
 
 

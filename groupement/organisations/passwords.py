@@ -12,6 +12,7 @@ CLI, demo), password change and reset.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from zxcvbn import zxcvbn
 
@@ -28,7 +29,9 @@ class WeakPassword(ServiceError):
 
 
 def _plain(text: str) -> str:
-    return _LETTERS_AND_DIGITS.sub("", text.casefold())
+    """Letters and digits only, without case or accents: "Léa.Martin" and "leamartin" match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return _LETTERS_AND_DIGITS.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def check_password(password: str, *, email: str = "", name: str = "") -> None:
