@@ -250,7 +250,7 @@ def test_one_address_is_limited_to_ten_attempts_a_minute_over_both_workers_in_re
 def test_another_process_sees_the_failures_and_the_address_count_of_the_first(worker, app):
     """A real second worker: another Python process, its own memory, the same database and Redis."""
     user = _known_user(worker)
-    for n in range(5):
+    for _ in range(5):
         assert _attempt(_client_from(worker, "198.51.100.9"), user.email).status_code == 200
     script = """
 import json, os, re, sys
