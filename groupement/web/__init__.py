@@ -10,8 +10,6 @@ from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db, login_manager
 from groupement.organisations.families import Family
-from groupement.organisations.user_models import User
-from groupement.organisations.users import user_of_session
 
 
 def register_web(app: Flask) -> None:
@@ -20,9 +18,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(session_id: str) -> User | None:
-        return user_of_session(session_id)  # "id:generation": revoked sessions load no one
+    # The user_loader is the accounts feature's (organisations/web/auth.py): revocable sessions.
 
     app.jinja_env.filters.update(
         euros=formatting.euros,

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from groupement.core import transaction
 from groupement.core.errors import ServiceError
 from groupement.core.timeutil import utcnow
-from groupement.extensions import limiter
+from groupement.extensions import limiter, login_manager
 from groupement.organisations import login_throttle
 from groupement.organisations.login_throttle import LoginThrottled
 from groupement.organisations.users import (
@@ -16,6 +16,7 @@ from groupement.organisations.users import (
     request_password_reset,
     reset_password,
     user_of_reset_token,
+    user_of_session,
 )
 from groupement.organisations.web.auth_forms import (
     LoginForm,
@@ -27,6 +28,13 @@ from groupement.organisations.web.auth_forms import (
 from groupement.web.access import roles_required
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record
+def _load_users_by_session_id(state) -> None:
+    # "id:generation" (User.get_id) from the session or the remember cookie: a revoked session
+    # (logout, password change or reset, deactivation) loads no one, at its very next request.
+    login_manager.user_loader(user_of_session)
 
 RESET_SENT = (
     "Si un compte actif correspond à cette adresse, un courriel vient de lui être envoyé avec un lien "
