@@ -54,6 +54,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _clear_redis() -> None:
     store = redis.Redis.from_url(REDIS_URI)
+    try:
+        store.ping()
+    except redis.ConnectionError as error:
+        pytest.fail(f"Redis injoignable sur {REDIS_URI} ({error}) : .ci/run le démarre, `redis-server` en local.")
     for key in store.scan_iter(f"*{KEY_PREFIX}*"):
         store.delete(key)
 
