@@ -664,3 +664,23 @@ def test_the_policy_explains_in_french_why_a_password_is_refused(password, messa
 @pytest.mark.parametrize("password", ["Quatre-lapins-sous-la-neige", "Mot-de-passe-2026", "tR7#vqL2!mZ9"])
 def test_the_policy_accepts_passwords_hard_to_guess(password):
     check_password(password, email="lea.martin@capi38.fr", name="Léa Martin")
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_the_command_line_creates_an_account_that_logs_in_and_refuses_a_weak_password(app, empty_database):
+    with app.app_context():
+        siren = factories.coordinator().siren
+        db.session.commit()
+    runner = app.test_cli_runner()
+    arguments = ["user", "create", "--email", "Admin@CAPI38.fr", "--nom", "Hugo Bernard", "--role", "admin"]
+    weak = runner.invoke(args=[*arguments, "--siren", siren], input="password1234\npassword1234\n")
+    assert weak.exit_code == 1
+    assert "trop facile à deviner" in weak.output
+    unknown = runner.invoke(args=[*arguments, "--siren", "000000000"], input="Sept-nains-et-un-tracteur\n" * 2)
+    assert unknown.exit_code == 1 and "aucune organisation de SIREN 000000000" in unknown.output
+    good = runner.invoke(args=[*arguments, "--siren", siren], input="Sept-nains-et-un-tracteur\n" * 2)
+    assert good.exit_code == 0, good.output
+    assert "Compte créé pour Hugo Bernard (admin@capi38.fr)" in good.output
+    assert _attempt(app.test_client(), "admin@capi38.fr", "Sept-nains-et-un-tracteur").status_code == 302

@@ -36,6 +36,7 @@ def _load_users_by_session_id(state) -> None:
     # (logout, password change or reset, deactivation) loads no one, at its very next request.
     login_manager.user_loader(user_of_session)
 
+
 RESET_SENT = (
     "Si un compte actif correspond à cette adresse, un courriel vient de lui être envoyé avec un lien "
     "pour choisir un nouveau mot de passe (valable une heure, une seule fois)."
