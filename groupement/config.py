@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ENVIRONMENTS = ("production", "development", "testing")
@@ -64,6 +65,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        # A session cookie is refused this long after it was last written (Flask checks its signed
+        # date), whatever the browser keeps; "Rester connecté" lasts REMEMBER_DAYS, until logout.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_count("SESSION_HOURS", 12)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_count("REMEMBER_DAYS", 30)),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),

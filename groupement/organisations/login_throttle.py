@@ -9,6 +9,8 @@ attempts on two workers cannot both slip under the limit. The right password cle
 - after that, each failure sets a delay before the next attempt: 30 s, 1 min, 2 min… capped at
   MAX_DELAY. An attempt arriving earlier is refused without its password being checked, with
   a French message giving the time to retry. The delay always ends: no permanent lock;
+- failures are forgotten FORGET_AFTER after the last one: three typos today and two next month
+  are not five in a row;
 - a browser in which the account has already logged in carries a signed device cookie; its
   attempts are counted under their own key (account + device), so an attacker's failures from
   elsewhere do not hold the owner back on their usual device (the OWASP "device cookie" idea).
@@ -24,7 +26,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from groupement.core import transaction
@@ -36,6 +38,7 @@ from groupement.organisations.user_models import LoginThrottle
 FREE_FAILURES = 5
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=24)  # failures older than that (no failure since) count no more
 DEVICE_COOKIE = "groupement_appareil"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 _DEVICE_SALT = "groupement.appareil-connu"
@@ -116,7 +119,8 @@ def _claim(key: str, clock) -> None:
             return
         if row.next_attempt_at is not None and now < row.next_attempt_at:
             raise LoginThrottled(row.next_attempt_at, now)
-        failures = row.failures + 1
+        forgotten = row.last_failure_at is not None and now - row.last_failure_at > FORGET_AFTER
+        failures = 1 if forgotten else row.failures + 1
         claimed = db.session.execute(
             update(LoginThrottle)
             .where(LoginThrottle.key == key, LoginThrottle.failures == row.failures)
@@ -129,11 +133,14 @@ def _claim(key: str, clock) -> None:
     raise LoginThrottled(now + BASE_DELAY, now)
 
 
-def succeeded(key: str) -> None:
-    row = db.session.get(LoginThrottle, key)
-    if row is not None:
-        db.session.delete(row)
-        db.session.flush()
+def succeeded(key: str, clock=utcnow) -> None:
+    """The right password: the count of `key` is cleared, and so are the counts forgotten anyway
+    (addresses typed once by someone, never again), so that the table stays small."""
+    db.session.execute(
+        delete(LoginThrottle)
+        .where(or_(LoginThrottle.key == key, LoginThrottle.last_failure_at < clock() - FORGET_AFTER))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def status(key: str) -> LoginThrottle | None:

@@ -55,7 +55,8 @@ def attempt_login(email: str, password: str, device_cookie: str | None = None) -
     user = authenticate(email, password)
     if user is not None:
         login_throttle.succeeded(key)
-        login_throttle.succeeded(login_throttle.account_key(email))
+        if key != email:
+            login_throttle.succeeded(login_throttle.account_key(email))
     return user
 
 

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -684,3 +685,66 @@ def test_the_command_line_creates_an_account_that_logs_in_and_refuses_a_weak_pas
     assert good.exit_code == 0, good.output
     assert "Compte créé pour Hugo Bernard (admin@capi38.fr)" in good.output
     assert _attempt(app.test_client(), "admin@capi38.fr", "Sept-nains-et-un-tracteur").status_code == 302
+
+
+def test_a_session_cookie_is_refused_once_older_than_the_session_lifetime(app, empty_database):
+    short = _worker(app, PERMANENT_SESSION_LIFETIME=timedelta(seconds=1), RATELIMIT_ENABLED=False)
+    user = _known_user(short)
+    client = short.test_client()
+    log_in(client, user.email)
+    assert _is_logged_in(client)
+    time.sleep(2.1)
+    assert not _is_logged_in(client)
+
+
+def test_sessions_last_twelve_hours_and_remember_cookies_thirty_days_unless_configured(monkeypatch, tmp_path):
+    from groupement.config import load_config
+
+    config = load_config(str(tmp_path), {"ENV_NAME": "testing"})
+    assert config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
+    assert config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+    monkeypatch.setenv("SESSION_HOURS", "8")
+    monkeypatch.setenv("REMEMBER_DAYS", "7")
+    config = load_config(str(tmp_path), {"ENV_NAME": "testing"})
+    assert config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
+    assert config["REMEMBER_COOKIE_DURATION"] == timedelta(days=7)
+
+
+def test_logout_deletes_the_remember_cookie_from_the_browser(app, client):
+    user = _known_user(app)
+    assert _attempt(client, user.email, factories.PASSWORD, remember="y").status_code == 302
+    assert client.get_cookie("remember_token") is not None
+    _log_out(client)
+    assert client.get_cookie("remember_token") is None
+
+
+def test_failures_older_than_a_day_are_forgotten(worker):
+    user = _known_user(worker)
+    for n in range(4):
+        _attempt(_client_from(worker, f"10.7.0.{n + 1}"), user.email)
+    with worker.app_context():
+        db.session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == user.email)
+            .values(last_failure_at=utcnow() - login_throttle.FORGET_AFTER - timedelta(minutes=1))
+        )
+        db.session.commit()
+    assert _attempt(_client_from(worker, "10.7.0.9"), user.email).status_code == 200
+    assert _failures(worker, user.email) == 1
+    for n in range(4):
+        assert _attempt(_client_from(worker, f"10.7.1.{n + 1}"), user.email).status_code == 200
+    assert _attempt(_client_from(worker, "10.7.1.9"), user.email).status_code == 429
+
+
+def test_a_password_change_issues_this_devices_remember_cookie_again_and_kills_the_old_one(app, client):
+    user = _known_user(app)
+    assert _attempt(client, user.email, factories.PASSWORD, remember="y").status_code == 302
+    old = client.get_cookie("remember_token").value
+    new = "Quatre-lapins-sous-la-neige"
+    _post_form(client, "/compte/mot-de-passe", {"current": factories.PASSWORD, "password": new, "confirm": new})
+    renewed = client.get_cookie("remember_token").value
+    assert renewed != old
+    for value, works in ((old, False), (renewed, True)):
+        device = app.test_client()
+        device.set_cookie("remember_token", value)
+        assert _is_logged_in(device) is works

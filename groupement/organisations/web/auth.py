@@ -97,8 +97,8 @@ def login():
 def logout():
     if LogoutForm().validate_on_submit():
         log_out(current_user._get_current_object())  # every session and remember cookie of the user
-        logout_user()
         session.clear()
+        logout_user()  # after clear(): it asks for the remember cookie to be deleted
         flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))
 
@@ -115,7 +115,10 @@ def password():
             transaction.discard()
             flash(str(error), "error")
         else:
-            _start_session(user)  # this session goes on under the new generation; the others end
+            # This session goes on under the new generation (and its remember cookie, if it had
+            # one, is issued again); every other session and remember cookie ends.
+            remembered = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
+            _start_session(user, remember=remembered)
             flash("Mot de passe changé. Vos autres sessions ont été fermées.", "success")
             return redirect(url_for("dashboard.home"))
     return render_template("organisations/auth/password.html", form=form)
@@ -157,9 +160,8 @@ def reset(token: str):
             transaction.discard()
             flash(str(error), "error")
         else:
-            if current_user.is_authenticated:
-                logout_user()
             session.clear()
+            logout_user()
             flash("Mot de passe enregistré : connectez-vous avec le nouveau.", "success")
             return redirect(url_for("auth.login"))
     return render_template("organisations/auth/reset.html", form=form)
