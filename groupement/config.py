@@ -92,6 +92,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # per-process counting meanwhile, instead of a 500 on every login.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # …and a Redis that does not answer costs a login one second, not the client's defaults.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         # Behind a reverse proxy (HTTPS): how many proxies in front of the application set
         # X-Forwarded-For/-Proto/-Host. 0 (the default) trusts no such header: the client address is
         # the connection's. Set it to 1 behind one nginx/Apache, never higher than the real count,

@@ -748,3 +748,15 @@ def test_a_password_change_issues_this_devices_remember_cookie_again_and_kills_t
         device = app.test_client()
         device.set_cookie("remember_token", value)
         assert _is_logged_in(device) is works
+
+
+def test_with_redis_unreachable_logins_go_on_and_the_account_limit_still_holds(app, empty_database):
+    try:
+        cut_off = _worker(app, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")  # nothing listens there
+        user = _known_user(cut_off)
+        statuses = [_attempt(_client_from(cut_off, f"10.8.0.{n + 1}"), user.email).status_code for n in range(6)]
+        assert statuses == [200] * 5 + [429]
+        _time_passes(cut_off, user.email)
+        assert _attempt(_client_from(cut_off, "10.8.0.50"), user.email, factories.PASSWORD).status_code == 302
+    finally:
+        limiter.enabled = False
