@@ -54,9 +54,9 @@ def attempt_login(email: str, password: str, device_cookie: str | None = None) -
     login_throttle.claim_attempt(key)
     user = authenticate(email, password)
     if user is not None:
+        # Clears this key only: the owner logging in on their known device leaves the failures
+        # counted elsewhere (an attacker's) where they are.
         login_throttle.succeeded(key)
-        if key != email:
-            login_throttle.succeeded(login_throttle.account_key(email))
     return user
 
 
@@ -76,7 +76,7 @@ def user_of_session(session_id: str) -> User | None:
     user_id, _, generation = (session_id or "").partition(":")
     if not (user_id.isascii() and user_id.isdigit() and generation.isascii() and generation.isdigit()):
         return None
-    if len(user_id) > 18 or len(generation) > 18:
+    if len(user_id) > 10 or len(generation) > 18 or int(user_id) >= 2**31:  # an INTEGER column
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_generation != int(generation):
