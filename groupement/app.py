@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from groupement.config import load_config
 from groupement.core import transaction
@@ -59,6 +60,19 @@ def blueprints() -> list:
     ]
 
 
+def _trust_proxies(app: Flask) -> None:
+    """ProxyFix for TRUSTED_PROXIES proxies: the client address (login limits, audit) and the
+    scheme come from their X-Forwarded-* headers; with 0, those headers are ignored."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    if app.config["ENV_NAME"] == "production" and app.config.get("RATELIMIT_STORAGE_URI", "").startswith("memory://"):
+        app.logger.warning(
+            "RATELIMIT_STORAGE_URI=memory:// : la limite de connexions par adresse est comptée par processus ; "
+            "avec plusieurs processus ou serveurs, partagez-la (RATELIMIT_STORAGE_URI=redis://…)."
+        )
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -75,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    _trust_proxies(app)
 
     from groupement.web import register_web
 

@@ -30,9 +30,11 @@ def register_commands(app: Flask) -> None:
     from groupement.demo.cli import demo_command
     from groupement.invoices.cli import invoice_group
     from groupement.lots import cli as lots_cli  # noqa: F401  (adds `campaign aggregate`)
+    from groupement.organisations.cli import user_group
     from groupement.tenders import cli as tenders_cli  # noqa: F401  (adds `campaign export`)
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(user_group)
     app.cli.add_command(catalog_group)
     app.cli.add_command(campaign_group)
     app.cli.add_command(decp_group)

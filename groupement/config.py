@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ENVIRONMENTS = ("production", "development", "testing")
@@ -27,6 +28,15 @@ def _flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "oui", "on"}
+
+
+def _count(name: str, default: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigurationError(f"{name}={raw!r} : un nombre entier positif ou nul est attendu.")
+    return int(raw)
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -55,6 +65,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        # A session cookie is refused this long after it was last written (Flask checks its signed
+        # date), whatever the browser keeps; "Rester connecté" lasts REMEMBER_DAYS, until logout.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_count("SESSION_HOURS", 12)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_count("REMEMBER_DAYS", 30)),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
@@ -68,8 +82,25 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Login rate limiting (Flask-Limiter). "memory://" counts per server process: enough for one
         # process in development; production with several processes or servers MUST set a shared
         # storage, e.g. RATELIMIT_STORAGE_URI=redis://localhost:6379/0 (the client library is then needed).
+        # RATELIMIT_ENABLED also switches the per-account throttle kept in the database
+        # (organisations/login_throttle.py): only the tests turn both off.
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Several applications (or test runs) may share one Redis: each counts under its own prefix.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "groupement"),
+        # Redis down: logins go on (the per-account throttle in the database still holds), with
+        # per-process counting meanwhile, instead of a 500 on every login.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # …and a Redis that does not answer costs a login one second, not the client's defaults.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        # Behind a reverse proxy (HTTPS): how many proxies in front of the application set
+        # X-Forwarded-For/-Proto/-Host. 0 (the default) trusts no such header: the client address is
+        # the connection's. Set it to 1 behind one nginx/Apache, never higher than the real count,
+        # or any client can choose its own address and escape the per-address login limit.
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES"),
+        # A password-reset link stays valid this many seconds (and serves once).
+        "PASSWORD_RESET_MAX_AGE": _count("PASSWORD_RESET_MAX_AGE", 3600),
     }
     config.update(overrides)
     return config

@@ -33,3 +33,11 @@ def acting_for(coordinator: str | None) -> Actor:
     if len(candidates) > 1:
         raise FrenchError("plusieurs coordonnateurs dans la base : précisez lequel avec --coordinateur SIREN.")
     return system_actor(candidates[0].id)
+
+
+def organisation_by_siren(siren: str) -> Organisation:
+    """The organisation of this SIREN, for a command that names it (`groupement user create`)."""
+    found = db.session.scalar(select(Organisation).where(Organisation.siren == siren.strip()))
+    if found is None:
+        raise FrenchError(f"aucune organisation de SIREN {siren}.")
+    return found

@@ -25,12 +25,19 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by logout, password change or reset and deactivation: every session cookie and
+    # remember cookie carries the generation it was issued under (get_id) and dies with it.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's session and remember-cookie identifier: "id:generation"."""
+        return f"{self.id}:{self.session_generation}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -41,3 +48,15 @@ class User(UserMixin, db.Model):
     @property
     def actor(self) -> Actor:
         return Actor(user_id=self.id, role=self.role, organisation_id=self.organisation_id)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins of one account (or of one account on one known device), shared by every
+    server process: the per-account throttle of organisations/login_throttle.py."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)

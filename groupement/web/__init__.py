@@ -10,7 +10,6 @@ from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db, login_manager
 from groupement.organisations.families import Family
-from groupement.organisations.user_models import User
 
 
 def register_web(app: Flask) -> None:
@@ -19,9 +18,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    # The user_loader is the accounts feature's (organisations/web/auth.py): revocable sessions.
 
     app.jinja_env.filters.update(
         euros=formatting.euros,

@@ -29,6 +29,9 @@ def statuses(allowed: set[str], ok: int = 200, **special: int) -> dict[str, int 
 RULES = {
     ("auth.login", "GET"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
     ("auth.logout", "POST"): (lambda ids: "/deconnexion", statuses(EVERYONE, ok=302)),
+    ("auth.password", "GET"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE)),
+    ("auth.forgotten", "GET"): (lambda ids: "/mot-de-passe-oublie", {"anonymous": 200, **{p: 200 for p in EVERYONE}}),
+    ("auth.reset", "GET"): (lambda ids: "/reinitialisation/faux", {"anonymous": 302, **{p: 302 for p in EVERYONE}}),
     ("dashboard.home", "GET"): (lambda ids: "/", statuses(EVERYONE)),
     ("catalog.index", "GET"): (lambda ids: "/catalogue", statuses(EVERYONE)),
     ("catalog.export", "GET"): (lambda ids: "/catalogue/export.xlsx", statuses(EVERYONE)),
@@ -292,6 +295,12 @@ POST_RULES = {
         statuses(COORDINATION, ok=302),
     ),
     ("admin.new_user", "POST"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
+    ("auth.password", "POST"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE)),
+    ("auth.forgotten", "POST"): (lambda ids: "/mot-de-passe-oublie", {"anonymous": 200, **{p: 200 for p in EVERYONE}}),
+    ("auth.reset", "POST"): (lambda ids: "/reinitialisation/faux", {"anonymous": 302, **{p: 302 for p in EVERYONE}}),
+    # An account that does not exist: the administrator gets 404, the others are refused first.
+    ("admin.deactivate", "POST"): (lambda ids: "/admin/utilisateurs/999999/desactiver", statuses({"admin"}, ok=404)),
+    ("admin.reactivate", "POST"): (lambda ids: "/admin/utilisateurs/999999/reactiver", statuses({"admin"}, ok=404)),
 }
 ALL_RULES = {**RULES, **POST_RULES}
 # Object-level checks: ids of another commune are not found, whatever the route.

@@ -146,7 +146,6 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ("tenders/offer_lots.py", "Lot"): "tenders helper (other owner): lots and offers by id",
     ("tenders/offer_queries.py", "Offer"): "tenders helper (other owner): lots and offers by id",
     ("tenders/offers.py", "Offer"): "tenders helper (other owner): lots and offers by id",
-    ("web/__init__.py", "User"): "login manager: loads the logged-in user by id (user_loader)",
 }
 
 

@@ -7,9 +7,10 @@ from groupement.core.errors import ServiceError
 from groupement.extensions import db
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
-from groupement.organisations.users import create_user, users_by_organisation
-from groupement.organisations.web.admin_forms import UserForm
+from groupement.organisations.users import create_user, set_active, users_by_organisation
+from groupement.organisations.web.admin_forms import AccountStateForm, UserForm
 from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,3 +44,28 @@ def new_user():
             flash(f"Compte créé pour {user.name} ({user.email}).", "success")
             return redirect(url_for("admin.users"))
     return render_template("organisations/admin/new_user.html", form=form)
+
+
+def _set_active(user_id: int, active: bool):
+    if AccountStateForm().validate_on_submit():
+        user = attempt(lambda: set_active(current_actor(), user_id, active))
+        if user is not None:
+            if active:
+                flash(f"Compte de {user.name} réactivé.", "success")
+            else:
+                flash(f"Compte de {user.name} désactivé : ses sessions sont fermées.", "success")
+    else:
+        flash("Le jeton de sécurité du formulaire est absent ou invalide. Rechargez la page et recommencez.", "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
+@roles_required(Role.ADMIN)
+def deactivate(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.route("/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
+@roles_required(Role.ADMIN)
+def reactivate(user_id: int):
+    return _set_active(user_id, True)

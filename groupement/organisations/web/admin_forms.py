@@ -21,7 +21,7 @@ class UserForm(FlaskForm):
         "Mot de passe provisoire",
         validators=[
             InputRequired("Le mot de passe est obligatoire."),
-            Length(min=12, max=200, message="12 caractères au moins."),
+            Length(max=200, message="200 caractères au plus."),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -30,3 +30,7 @@ class UserForm(FlaskForm):
         validators=[EqualTo("password", "Les deux mots de passe diffèrent.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class AccountStateForm(FlaskForm):
+    """Deactivate or reactivate: a POST with its CSRF token only."""
