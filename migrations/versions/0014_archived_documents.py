@@ -1,7 +1,7 @@
 """the archive of signed documents (PDF kept with their object, append-only)
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-02 15:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0014"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
