@@ -32,10 +32,13 @@ from typing import NamedTuple
 
 
 class Bounds(NamedTuple):
-    """The digits of a Numeric(max_digits, scale) column."""
+    """The digits of a Numeric(max_digits, scale) column; `stored_scale`, when set, the decimals
+    the value keeps once stored (a finer figure is rounded to it by the import, through core.money):
+    a non-zero value that would become 0 there is refused."""
 
     max_digits: int
     scale: int
+    stored_scale: int | None = None
 
 
 # The same figures as core.types (tests/unit/test_numbers.py checks they agree).
@@ -43,6 +46,12 @@ MONEY = Bounds(14, 2)
 UNIT_PRICE = Bounds(14, 4)
 QUANTITY = Bounds(14, 4)  # invoice and order quantities are stored as UnitPrice
 RATE = Bounds(5, 2)
+# EN 16931 limits the decimals of amounts (2, BR-DEC rules) but not of prices: a net price of
+# 0,123456 € (BT-146) is valid and common on utility invoices. The e-invoice readers take a price
+# with up to 10 decimals, within the same integer digits as the column; the import rounds it to the
+# column's 4 decimals through core.money (the line's net amount, exact to the cent, is what is
+# split). Quantities keep the column's 4 decimals: one that would round to 0 is refused.
+PRICE_AS_WRITTEN = Bounds(20, 10, stored_scale=4)
 
 MAX_TEXT_LENGTH = 64
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009\t")
@@ -88,8 +97,16 @@ def fits(value: Decimal, bounds: Bounds) -> bool:
 
 
 def parse_within(text: object, bounds: Bounds, field: str | None = None) -> Decimal:
-    """parse_bounded_decimal with the digits of a column type (MONEY, UNIT_PRICE, QUANTITY, RATE)."""
-    return parse_bounded_decimal(text, max_digits=bounds.max_digits, scale=bounds.scale, field=field)
+    """parse_bounded_decimal with the digits of a column type (MONEY, UNIT_PRICE, QUANTITY, RATE,
+    PRICE_AS_WRITTEN)."""
+    value = parse_bounded_decimal(text, max_digits=bounds.max_digits, scale=bounds.scale, field=field)
+    if bounds.stored_scale is not None and value and abs(value) < Decimal(5).scaleb(-(bounds.stored_scale + 1)):
+        raise InvalidNumber(
+            f"« {_shown(text)} » serait arrondi à 0 avec {bounds.stored_scale} décimales : "
+            "valeur refusée plutôt qu'effacée",
+            field,
+        )
+    return value
 
 
 def _decimal(text: object, field: str | None) -> Decimal:

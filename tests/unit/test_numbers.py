@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from groupement.core import numbers
-from groupement.core.numbers import InvalidNumber, parse_bounded_decimal
+from groupement.core.numbers import InvalidNumber, parse_bounded_decimal, parse_within
 from groupement.core.types import Money, Rate, UnitPrice
 
 
@@ -100,3 +100,14 @@ def test_the_bounds_are_those_of_the_column_types():
     for bounds, column in ((numbers.MONEY, Money), (numbers.UNIT_PRICE, UnitPrice), (numbers.RATE, Rate)):
         assert (bounds.max_digits, bounds.scale) == (column.precision, column.scale)
     assert numbers.QUANTITY == numbers.UNIT_PRICE
+
+
+def test_a_price_as_written_in_an_e_invoice_may_have_more_decimals_than_the_column():
+    from groupement.core.numbers import PRICE_AS_WRITTEN
+
+    assert parse_within("0.123456", PRICE_AS_WRITTEN) == Decimal("0.123456")
+    assert parse_within("12.5", PRICE_AS_WRITTEN) == Decimal("12.5")
+    with pytest.raises(InvalidNumber, match="arrondi à 0"):
+        parse_within("0.0000001", PRICE_AS_WRITTEN)
+    with pytest.raises(InvalidNumber):
+        parse_within("1e30", PRICE_AS_WRITTEN)

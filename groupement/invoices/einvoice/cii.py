@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from groupement.core.numbers import UNIT_PRICE
+from groupement.core.numbers import PRICE_AS_WRITTEN
 from groupement.invoices.einvoice.common import EURO, MAX_DESCRIPTION_LENGTH, MAX_REASON_LENGTH, clip, vat_number
 from groupement.invoices.einvoice.xml_reader import Reader, all_at, first_at, siret_in, text_of
 from groupement.invoices.rules import ONE, ZERO, AllowanceCharge, InvoiceData, InvoiceLineData, VatBreakdown
@@ -120,7 +120,7 @@ class CiiReader(Reader):
             quantity=self.number(
                 text_of(item, "SpecifiedLineTradeDelivery/BilledQuantity"), f"quantité{label} (BT-129)"
             ),
-            unit_price=self.amount(first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", True, UNIT_PRICE),
+            unit_price=self.amount(first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", True, PRICE_AS_WRITTEN),
             net_amount=self.amount(
                 first_at(settlement, "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"),
                 f"montant net{label} (BT-131)",

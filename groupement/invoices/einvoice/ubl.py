@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from groupement.core.numbers import UNIT_PRICE
+from groupement.core.numbers import PRICE_AS_WRITTEN
 from groupement.invoices.einvoice.common import EURO, MAX_DESCRIPTION_LENGTH, MAX_REASON_LENGTH, clip, vat_number
 from groupement.invoices.einvoice.xml_reader import (
     Reader,
@@ -123,7 +123,7 @@ class UblReader(Reader):
             ),
             description=clip(text_of(product, "Name") or text_of(product, "Description"), MAX_DESCRIPTION_LENGTH),
             quantity=self.number(text_of(item, quantity_name), f"quantité{label} (BT-129)"),
-            unit_price=self.amount(first_at(price, "PriceAmount"), f"prix net{label} (BT-146)", True, UNIT_PRICE),
+            unit_price=self.amount(first_at(price, "PriceAmount"), f"prix net{label} (BT-146)", True, PRICE_AS_WRITTEN),
             net_amount=self.amount(first_at(item, "LineExtensionAmount"), f"montant net{label} (BT-131)", True),
             vat_category=category,
             vat_rate=self.rate(text_of(tax, "Percent"), category, label),

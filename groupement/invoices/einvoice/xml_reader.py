@@ -92,7 +92,7 @@ class Reader:
         return EURO
 
     def amount(self, element, label: str, required: bool = False, bounds: Bounds = MONEY) -> Decimal:
-        """An amount (a Money column, or UNIT_PRICE for a price), in euros."""
+        """An amount (a Money column, or PRICE_AS_WRITTEN for a price), in euros."""
         if element is None or not (element.text or "").strip():
             if required:
                 self.problem(f"{label} absent")
