@@ -120,7 +120,9 @@ class CiiReader(Reader):
             quantity=self.number(
                 text_of(item, "SpecifiedLineTradeDelivery/BilledQuantity"), f"quantité{label} (BT-129)"
             ),
-            unit_price=self.amount(first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", True, PRICE_AS_WRITTEN),
+            unit_price=self.amount(
+                first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", True, PRICE_AS_WRITTEN
+            ),
             net_amount=self.amount(
                 first_at(settlement, "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"),
                 f"montant net{label} (BT-131)",
