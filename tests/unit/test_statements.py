@@ -135,14 +135,42 @@ def titles() -> list[TitleRow]:
     ]
 
 
-def test_the_titles_csv_is_utf8_with_bom_semicolons_point_decimals_and_iso_dates():
-    content = titles_csv(titles())
+def test_the_titles_csv_follows_the_french_convention_with_the_title_number():
+    rows = [
+        *titles(),
+        TitleRow(
+            "TR-2027-00003",
+            "Crachier",
+            "213801367",
+            "Annulation du titre TR-2027-00002 : doublon",
+            Decimal("1659.47"),
+            "6064",
+            "AV-7",
+            date(2027, 11, 28),
+            nature="annulation",
+            cancels="TR-2027-00002",
+        ),
+    ]
+    content = titles_csv(rows)
     assert content.startswith("\ufeff".encode())
     lines = content.decode("utf-8-sig").split("\r\n")
-    assert lines[0] == "siren_commune;objet;montant_ttc;compte;reference_facture;date_echeance"
-    assert lines[1] == "213800534;Remboursement de la facture F2027-0042;1888.78;2183;F2027-0042;2027-05-01"
-    assert lines[2] == '213801367;"\'-avoir; « régularisation »";-12.50;6064;AV-7;2027-05-01'
-    assert lines[3:] == [""]
+    assert lines[0] == (
+        "numero_titre;nature;titre_annule;siren_commune;commune;objet;montant_ttc;compte;"
+        "reference_facture;date_echeance;etat"
+    )
+    assert lines[1] == (
+        "TR-2027-00001;titre;;213800534;Bourgoin-Jallieu;Remboursement de la facture F2027-0042;1888,78;2183;"
+        "F2027-0042;01/05/2027;"
+    )
+    assert lines[2] == (
+        'TR-2027-00002;titre;;213801367;Crachier;"\'-avoir; « régularisation »";-12,50;6064;AV-7;01/05/2027;'
+    )
+    assert lines[3] == (
+        "TR-2027-00003;annulation;TR-2027-00002;213801367;Crachier;Annulation du titre TR-2027-00002 : doublon;"
+        "1659,47;6064;AV-7;28/11/2027;"
+    )
+    assert lines[4:] == [""]
+    assert "1659.47" not in content.decode("utf-8-sig")
 
 
 def test_the_titles_workbook_adds_the_number_the_commune_and_what_is_left_to_collect():
