@@ -25,7 +25,7 @@ from groupement.invoices.ledgers import commune_statement, invoice_detail, list_
 from groupement.invoices.matching import blocking_checks
 from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
 from groupement.invoices.scope import ACCOUNTING_ROLES
-from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, TitleRow
+from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, StatementTitle, TitleRow
 from groupement.invoices.states import InvoiceStatus, can_move
 from groupement.invoices.title_rules import TitleStatus
 from groupement.organisations.models import Organisation
@@ -152,6 +152,7 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
             invoice_scope.titles(actor)
             .where(RecoveryTitle.invoice_id == invoice.id)
             .options(selectinload(RecoveryTitle.payments), selectinload(RecoveryTitle.commune))
+            .order_by(RecoveryTitle.number)
         )
     )
     titles.sort(key=lambda t: name_key(t.commune.name))
@@ -223,6 +224,20 @@ def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
         total_vat=allocation.vat,
         total_ttc=allocation.ttc,
         issued_on=paris_today(),
+        titles=[
+            StatementTitle(
+                number=t.number,
+                label=f"titre d'annulation du titre {t.cancels.number} ({t.reason})" if t.cancels_id else t.kind.label,
+                amount_ttc=t.amount_ttc,
+                due_date=t.due_date,
+                state=title_state(t),
+            )
+            for t in db.session.scalars(
+                invoice_scope.titles(actor)
+                .where(RecoveryTitle.invoice_id == invoice.id, RecoveryTitle.commune_id == commune.id)
+                .order_by(RecoveryTitle.number)
+            )
+        ],
     )
     stem = f"etat-repartition-{slug(invoice.number, default='facture')}-{commune.insee_code or commune.id}"
     return document, stem

@@ -82,6 +82,16 @@ class StatementDocument:
     total_vat: Decimal
     total_ttc: Decimal
     issued_on: date
+    titles: Sequence[StatementTitle] = ()  # the share's title and, once cancelled, its counter-title
+
+
+@dataclass(frozen=True)
+class StatementTitle:
+    number: str
+    label: str  # "titre de recettes", "titre d'annulation du titre TR-2026-00001 (motif)"
+    amount_ttc: Decimal
+    due_date: date
+    state: str  # "reste dû", "soldé", "annulé"; "" for a counter-title
 
 
 def statement_title(document: StatementDocument) -> str:
@@ -236,6 +246,21 @@ def statement_pdf(document: StatementDocument) -> bytes:
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
+    if document.titles:
+        pdf.ln(3)
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(0, 6, "Titres de recettes", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, "", 9)
+        for title in document.titles:
+            state = f", {title.state}" if title.state else ""
+            pdf.multi_cell(
+                0,
+                5,
+                f"{title.number} — {title.label} — {euros(title.amount_ttc)}, échéance le "
+                f"{date_fr(title.due_date)}{state}",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
     return bytes(pdf.output())
 
 

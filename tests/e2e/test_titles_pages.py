@@ -31,6 +31,11 @@ def flat(page: str) -> str:
     return " ".join(html.unescape(page).replace("\u202f", " ").replace("\xa0", " ").split())
 
 
+def words(page: str) -> str:
+    """The page's words without its tags."""
+    return flat(re.sub(r"<[^>]+>", " ", page))
+
+
 def token(client, page: str = "/factures") -> str:
     return csrf_token_of(client.get(page).get_data(as_text=True))
 
@@ -73,6 +78,14 @@ def test_a_title_is_cancelled_from_the_invoice_page_with_its_reason(app, client_
     assert f"titre d'annulation du titre {number}" in page and "Motif : Titre émis sur la mauvaise commune" in page
     ledger = flat(client.get(f"/communes/{world.ids['commune_a']}/grand-livre").get_data(as_text=True))
     assert f"annulé par {counter_number}" in ledger and counter_number in ledger and number in ledger
+    statement = words(
+        client_as("agent_a")
+        .get(f"/factures/{world.ids['invoice']}/communes/{world.ids['commune_a']}")
+        .get_data(as_text=True)
+    )
+    assert f"{number} titre de recettes" in statement and "annulé" in statement
+    assert f"{counter_number} titre d'annulation du titre {number} (Titre émis sur la mauvaise commune)" in statement
+    assert "-154,02 €" in statement
 
 
 def test_a_share_not_yet_titled_shows_a_titrer_on_the_ledger(app, client_as, world):

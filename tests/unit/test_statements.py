@@ -14,6 +14,7 @@ from groupement.invoices.statements import (
     BoardRow,
     StatementDocument,
     StatementLine,
+    StatementTitle,
     TitleRow,
     invoices_board_xlsx,
     statement_pdf,
@@ -213,3 +214,22 @@ def test_the_board_export_ends_with_a_totals_row():
     assert rows[1][:2] == ("F1", "facture") and rows[2][0] == "AV1"
     assert rows[3][0] == "Total (2 factures)"
     assert rows[3][5:8] == (Decimal("90.00"), Decimal("18.00"), Decimal("108.00"))
+
+
+def test_the_statement_pdf_lists_the_title_and_its_counter_title():
+    document = statement(
+        titles=[
+            StatementTitle("TR-2027-00001", "titre de recettes", Decimal("1888.78"), date(2027, 5, 1), "annulé"),
+            StatementTitle(
+                "TR-2027-00009",
+                "titre d'annulation du titre TR-2027-00001 (mauvaise clé)",
+                Decimal("-1888.78"),
+                date(2027, 5, 1),
+                "",
+            ),
+        ]
+    )
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(statement_pdf(document))).pages)
+    flat = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    assert "TR-2027-00001 — titre de recettes — 1 888,78 €, échéance le 01/05/2027, annulé" in flat
+    assert "TR-2027-00009 — titre d'annulation du titre TR-2027-00001 (mauvaise clé) — -1 888,78 €" in flat
