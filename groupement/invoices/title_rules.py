@@ -95,13 +95,6 @@ def check_payment(kind: TitleKind, status: TitleStatus, amount: Decimal, title_a
         raise TitleRefused("Le montant encaissé doit être du signe du titre (négatif pour un titre issu d'un avoir).")
 
 
-def within_title(paid_total: Decimal, title_amount: Decimal) -> bool:
-    """The invariant the database's CHECK keeps: what was paid lies between 0 and the title's amount."""
-    if title_amount >= 0:
-        return 0 <= paid_total <= title_amount
-    return title_amount <= paid_total <= 0
-
-
 class ShareState(StrEnum):
     """What a commune's ledger says of its share of an invoice."""
 

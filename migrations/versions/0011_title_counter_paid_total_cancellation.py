@@ -58,6 +58,25 @@ def upgrade():
         batch_op.add_column(sa.Column("cancels_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=False, server_default=""))
 
+    # A title paid beyond its amount (the double payments this revision prevents) cannot meet the
+    # new CHECK: say which, rather than fail on the constraint.
+    over_paid = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT recovery_title.number FROM recovery_title WHERE ABS(recovery_title.amount_ttc) < ABS("
+                "(SELECT COALESCE(SUM(payment.amount), 0) FROM payment WHERE payment.title_id = recovery_title.id))"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if over_paid:
+        raise RuntimeError(
+            "Titres encaissés au-delà de leur montant (encaissements en double) : "
+            + ", ".join(over_paid)
+            + ". Corrigez ces encaissements avant de mettre la base à jour."
+        )
     # Existing titles: their coordinator is their invoice's, what was paid is the sum of their payments.
     op.execute(
         "UPDATE recovery_title SET coordinator_id = "
