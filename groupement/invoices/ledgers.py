@@ -28,6 +28,7 @@ from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.states import (
     InvoiceStatus,
 )
+from groupement.invoices.title_rules import ShareState, TitleKind, TitleStatus, share_state
 from groupement.organisations.models import Organisation
 
 
@@ -78,17 +79,26 @@ def commune_statement(actor: Actor, invoice_id: int, commune_id: int) -> Stateme
 
 @dataclass(frozen=True)
 class LedgerRow:
+    """A commune's share of one invoice: allocated, then titled (net of a cancellation), paid."""
+
     invoice_id: int
     invoice_number: str
     invoice_date: date
     supplier: str
     ttc_allocated: Decimal
-    titled: Decimal
+    titled: Decimal  # the title's amount, plus its counter-title's (so 0 once cancelled)
     paid: Decimal
+    state: ShareState
+    title_number: str = ""
+    cancelled_by: str = ""  # the counter-title's number
 
     @property
     def outstanding(self) -> Decimal:
         return self.titled - self.paid
+
+    @property
+    def state_label(self) -> str:
+        return self.state.label
 
 
 @dataclass(frozen=True)
@@ -103,43 +113,57 @@ class Ledger:
             for name in ("ttc_allocated", "titled", "paid", "outstanding")
         }
 
+    @property
+    def to_title(self) -> Decimal:
+        """What is split on the commune and not titled yet."""
+        return sum((row.ttc_allocated for row in self.rows if row.state is ShareState.TO_TITLE), Decimal(0))
+
 
 def commune_ledger(actor: Actor, commune_id: int) -> Ledger:
-    """Invoiced, titled, paid and outstanding for one commune, invoice by invoice."""
+    """Invoiced, titled, paid and outstanding for one commune, invoice by invoice; a share not
+    titled yet is "à titrer", a titled one "reste dû" until it is paid ("soldé"), a cancelled one
+    "annulé" (its title and counter-title net to zero)."""
     try:
         commune = invoice_scope.get_commune(actor, commune_id)
     except NotFound:
         raise NotFound("Commune introuvable.") from None
     reached = invoice_scope.invoices(actor).with_only_columns(Invoice.id)
-    titled = (
-        select(RecoveryTitle.invoice_id, RecoveryTitle.amount_ttc, RecoveryTitle.id)
-        .where(RecoveryTitle.commune_id == commune_id)
-        .subquery()
-    )
-    paid = select(Payment.title_id, func.sum(Payment.amount).label("paid")).group_by(Payment.title_id).subquery()
-    rows = db.session.execute(
-        select(
-            Invoice.id,
-            Invoice.number,
-            Invoice.issue_date,
-            Invoice.seller_name,
-            Allocation.ttc,
-            titled.c.amount_ttc,
-            paid.c.paid,
-        )
+    shares = db.session.execute(
+        select(Invoice.id, Invoice.number, Invoice.issue_date, Invoice.seller_name, Allocation.ttc)
         .join(Allocation, Allocation.invoice_id == Invoice.id)
-        .outerjoin(titled, titled.c.invoice_id == Invoice.id)
-        .outerjoin(paid, paid.c.title_id == titled.c.id)
         .where(Allocation.commune_id == commune_id, Invoice.id.in_(reached))
         .order_by(Invoice.issue_date, Invoice.id)
     ).all()
-    return Ledger(
-        commune,
-        [
-            LedgerRow(i, number, issued, seller, ttc, title or Decimal(0), Decimal(str(p)) if p else Decimal(0))
-            for i, number, issued, seller, ttc, title, p in rows
-        ],
-    )
+    titles: dict[int, list[RecoveryTitle]] = {}
+    for title in db.session.scalars(
+        invoice_scope.titles(actor).where(RecoveryTitle.commune_id == commune_id).order_by(RecoveryTitle.number)
+    ):
+        titles.setdefault(title.invoice_id, []).append(title)
+    rows = []
+    for invoice_id, number, issued, seller, ttc in shares:
+        entries = titles.get(invoice_id, [])
+        title = next((t for t in entries if t.kind is TitleKind.TITLE), None)
+        counter = next((t for t in entries if t.kind is TitleKind.CANCELLATION), None)
+        titled = sum((t.amount_ttc for t in entries), Decimal(0))
+        paid = sum((t.paid_total for t in entries), Decimal(0))
+        state = share_state(
+            title is not None, title is not None and title.status is TitleStatus.CANCELLED, titled, paid
+        )
+        rows.append(
+            LedgerRow(
+                invoice_id,
+                number,
+                issued,
+                seller,
+                ttc,
+                titled,
+                paid,
+                state,
+                title.number if title else "",
+                counter.number if counter else "",
+            )
+        )
+    return Ledger(commune, rows)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.contracts.models import Contract, OrderLine
@@ -12,6 +12,7 @@ from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.states import CheckKind, CheckResolution, InvoiceKind, InvoiceStatus
+from groupement.invoices.title_rules import TitleKind, TitleStatus
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import Supplier
 
@@ -180,25 +181,53 @@ class AllocationLine(db.Model):
 
 
 class RecoveryTitle(db.Model):
-    """A titre de recettes: what a commune owes the coordinator for an invoice (TTC)."""
+    """A titre de recettes: what a commune owes the coordinator for an invoice (TTC).
+
+    Numbered per coordinator and year from a NumberSequence row. `paid_total` is the sum of the
+    title's payments, moved only by the compare-and-set UPDATE of invoices/recovery.py and
+    bounded by a CHECK: the payments never exceed the title, whatever writes them. A cancelled
+    title keeps its row; its counter-title (kind "cancellation", opposite amount) points to it.
+    """
 
     __tablename__ = "recovery_title"
-    __table_args__ = (UniqueConstraint("invoice_id", "commune_id"),)
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "commune_id", "kind"),  # one title and one cancellation per share
+        UniqueConstraint("coordinator_id", "number"),
+        CheckConstraint(
+            "(amount_ttc >= 0 AND paid_total >= 0 AND paid_total <= amount_ttc)"
+            " OR (amount_ttc < 0 AND paid_total <= 0 AND paid_total >= amount_ttc)",
+            name="paid_within_amount",
+        ),
+        CheckConstraint(
+            "(kind = 'title' AND cancels_id IS NULL) OR (kind = 'cancellation' AND cancels_id IS NOT NULL)",
+            name="cancellation_points_to_its_title",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(30), unique=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    number: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[TitleKind] = mapped_column(enum_column(TitleKind), default=TitleKind.TITLE)
+    status: Mapped[TitleStatus] = mapped_column(enum_column(TitleStatus), default=TitleStatus.ISSUED)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     object: Mapped[str] = mapped_column(String(300))
     amount_ttc: Mapped[Decimal] = mapped_column(Money)
+    paid_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     account: Mapped[str] = mapped_column(String(10))
     due_date: Mapped[date]
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    cancels_id: Mapped[int | None] = mapped_column(ForeignKey("recovery_title.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
 
     invoice: Mapped[Invoice] = relationship()
-    commune: Mapped[Organisation] = relationship()
-    payments: Mapped[list[Payment]] = relationship(back_populates="title")
+    commune: Mapped[Organisation] = relationship(foreign_keys=[commune_id])
+    payments: Mapped[list[Payment]] = relationship(back_populates="title", order_by="Payment.id")
+    cancels: Mapped[RecoveryTitle | None] = relationship(
+        remote_side=[id], foreign_keys=[cancels_id], back_populates="cancelled_by"
+    )
+    cancelled_by: Mapped[RecoveryTitle | None] = relationship(foreign_keys=[cancels_id], back_populates="cancels")
 
 
 class Payment(db.Model):
@@ -213,3 +242,21 @@ class Payment(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     title: Mapped[RecoveryTitle] = relationship(back_populates="payments")
+
+
+class NumberSequence(db.Model):
+    """The last number given for a kind of document, per coordinator and year (TR-2026-00042:
+    last = 42). Taken by an atomic UPDATE … SET last = last + n (invoices/recovery.py), never by
+    counting rows: two accountants issuing titles at once get distinct, consecutive numbers."""
+
+    __tablename__ = "number_sequence"
+    __table_args__ = (
+        UniqueConstraint("coordinator_id", "kind", "year"),
+        CheckConstraint("last >= 0", name="last_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    last: Mapped[int] = mapped_column(default=0)

@@ -25,8 +25,9 @@ from groupement.invoices.ledgers import commune_statement, invoice_detail, list_
 from groupement.invoices.matching import blocking_checks
 from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
 from groupement.invoices.scope import ACCOUNTING_ROLES
-from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, TitleRow
+from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, StatementTitle, TitleRow
 from groupement.invoices.states import InvoiceStatus, can_move
+from groupement.invoices.title_rules import TitleStatus
 from groupement.organisations.models import Organisation
 
 ZERO = Decimal("0.00")
@@ -133,7 +134,7 @@ class InvoicePage:
 
     @staticmethod
     def paid(title: RecoveryTitle) -> Decimal:
-        return sum((p.amount for p in title.payments), ZERO)
+        return title.paid_total
 
 
 def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
@@ -151,6 +152,7 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
             invoice_scope.titles(actor)
             .where(RecoveryTitle.invoice_id == invoice.id)
             .options(selectinload(RecoveryTitle.payments), selectinload(RecoveryTitle.commune))
+            .order_by(RecoveryTitle.number)
         )
     )
     titles.sort(key=lambda t: name_key(t.commune.name))
@@ -222,6 +224,20 @@ def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
         total_vat=allocation.vat,
         total_ttc=allocation.ttc,
         issued_on=paris_today(),
+        titles=[
+            StatementTitle(
+                number=t.number,
+                label=f"titre d'annulation du titre {t.cancels.number} ({t.reason})" if t.cancels_id else t.kind.label,
+                amount_ttc=t.amount_ttc,
+                due_date=t.due_date,
+                state=title_state(t),
+            )
+            for t in db.session.scalars(
+                invoice_scope.titles(actor)
+                .where(RecoveryTitle.invoice_id == invoice.id, RecoveryTitle.commune_id == commune.id)
+                .order_by(RecoveryTitle.number)
+            )
+        ],
     )
     stem = f"etat-repartition-{slug(invoice.number, default='facture')}-{commune.insee_code or commune.id}"
     return document, stem
@@ -239,6 +255,7 @@ def title_rows(actor: Actor, invoice_id: int | None = None) -> list[TitleRow]:
             selectinload(RecoveryTitle.payments),
             selectinload(RecoveryTitle.commune),
             selectinload(RecoveryTitle.invoice),
+            selectinload(RecoveryTitle.cancels),
         )
         .order_by(RecoveryTitle.number)
     )
@@ -255,10 +272,22 @@ def title_rows(actor: Actor, invoice_id: int | None = None) -> list[TitleRow]:
             account=t.account,
             invoice_reference=t.invoice.number,
             due_date=t.due_date,
-            paid=sum((p.amount for p in t.payments), ZERO),
+            paid=t.paid_total,
+            nature="annulation" if t.cancels_id else "titre",
+            cancels=t.cancels.number if t.cancels_id else "",
+            state=title_state(t),
         )
         for t in db.session.scalars(statement)
     ]
+
+
+def title_state(title: RecoveryTitle) -> str:
+    """ "reste dû", "soldé" or "annulé"; "" for a counter-title (it only cancels)."""
+    if title.cancels_id:
+        return ""
+    if title.status is TitleStatus.CANCELLED:
+        return TitleStatus.CANCELLED.label
+    return "soldé" if title.paid_total == title.amount_ttc else "reste dû"
 
 
 @dataclass(frozen=True)

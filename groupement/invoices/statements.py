@@ -2,12 +2,15 @@
 the recovery titles (titres de recettes) for the accounting software (CSV and .xlsx), and the
 invoices board as .xlsx. No database here: dataclasses in, bytes out.
 
-The titles CSV is meant for an accounting software's import, not for a person: UTF-8 with a
-byte order mark (so that Excel opens it with its accents), ';' as separator, one header row
-``siren_commune;objet;montant_ttc;compte;reference_facture;date_echeance``, amounts with a
-POINT as decimal separator and two decimals (``1234.56``, negative for a credit note, no
-thousands separator), dates in ISO 8601 (``2026-11-28``). Text cells that a spreadsheet would
-run as a formula are neutralised with a leading apostrophe (see io/xlsx.escape_text).
+The titles CSV follows the French convention, so that French Excel and the accounting
+software read it alike: UTF-8 with a byte order mark (Excel then opens it with its accents),
+';' as separator, one header row
+``numero_titre;nature;titre_annule;siren_commune;commune;objet;montant_ttc;compte;reference_facture;date_echeance;etat``,
+amounts with a decimal COMMA and two decimals (``1659,47``, negative for a credit note or a
+counter-title, no thousands separator), dates as ``28/11/2026``. A cancelled title and its
+counter-title (nature ``annulation``, its ``titre_annule`` the cancelled title's number) are both
+listed. Text cells that a spreadsheet would run as a formula are neutralised with a leading
+apostrophe (see io/xlsx.escape_text).
 
 The PDF uses the DejaVu fonts shipped under groupement/static/fonts/, as the purchase order does.
 """
@@ -32,7 +35,19 @@ from groupement.core.files.xlsx import DATE_FORMAT, EURO_FORMAT, Column, escape_
 from groupement.core.formatting import date_fr, euros, percent
 from groupement.core.french import de
 
-TITLE_CSV_COLUMNS = ("siren_commune", "objet", "montant_ttc", "compte", "reference_facture", "date_echeance")
+TITLE_CSV_COLUMNS = (
+    "numero_titre",
+    "nature",
+    "titre_annule",
+    "siren_commune",
+    "commune",
+    "objet",
+    "montant_ttc",
+    "compte",
+    "reference_facture",
+    "date_echeance",
+    "etat",
+)
 RATE_FORMAT = '0.00\\ "%"'
 HEADER_FILL = PatternFill("solid", fgColor="000091")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -68,6 +83,16 @@ class StatementDocument:
     total_vat: Decimal
     total_ttc: Decimal
     issued_on: date
+    titles: Sequence[StatementTitle] = ()  # the share's title and, once cancelled, its counter-title
+
+
+@dataclass(frozen=True)
+class StatementTitle:
+    number: str
+    label: str  # "titre de recettes", "titre d'annulation du titre TR-2026-00001 (motif)"
+    amount_ttc: Decimal
+    due_date: date
+    state: str  # "reste dû", "soldé", "annulé"; "" for a counter-title
 
 
 def statement_title(document: StatementDocument) -> str:
@@ -222,6 +247,21 @@ def statement_pdf(document: StatementDocument) -> bytes:
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
+    if document.titles:
+        pdf.ln(3)
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(0, 6, "Titres de recettes", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, "", 9)
+        for title in document.titles:
+            state = f", {title.state}" if title.state else ""
+            pdf.multi_cell(
+                0,
+                5,
+                f"{title.number} — {title.label} — {euros(title.amount_ttc)}, échéance le "
+                f"{date_fr(title.due_date)}{state}",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
     return bytes(pdf.output())
 
 
@@ -244,27 +284,35 @@ class TitleRow:
     invoice_reference: str
     due_date: date
     paid: Decimal = Decimal("0.00")
+    nature: str = "titre"  # "titre", or "annulation" for a counter-title
+    cancels: str = ""  # a counter-title: the number of the title it cancels
+    state: str = ""  # "reste dû", "soldé", "annulé"; "" for a counter-title
 
 
-def _plain_amount(amount: Decimal) -> str:
-    """1234.56: a point, two decimals, no thousands separator; never -0.00."""
-    return f"{amount + Decimal(0):.2f}"
+def _french_amount(amount: Decimal) -> str:
+    """1659,47: a decimal comma, two decimals, no thousands separator; never -0,00."""
+    return f"{amount + Decimal(0):.2f}".replace(".", ",")
 
 
 def titles_csv(rows: Iterable[TitleRow]) -> bytes:
-    """The titles for the accounting software (format in the module docstring)."""
+    """The titles for the accounting software and French Excel (format in the module docstring)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(TITLE_CSV_COLUMNS)
     for row in rows:
         writer.writerow(
             [
+                escape_text(row.number),
+                row.nature,
+                escape_text(row.cancels),
                 row.commune_siren,
+                escape_text(row.commune_name),
                 escape_text(row.object),
-                _plain_amount(row.amount_ttc),
+                _french_amount(row.amount_ttc),
                 row.account,
                 escape_text(row.invoice_reference),
-                row.due_date.isoformat(),
+                date_fr(row.due_date),
+                row.state,
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -281,6 +329,9 @@ TITLE_XLSX_COLUMNS = (
     Column("Date d'échéance", 14, DATE_FORMAT),
     Column("Encaissé", 16, EURO_FORMAT),
     Column("Reste à encaisser", 16, EURO_FORMAT),
+    Column("Nature", 12),
+    Column("Titre annulé", 16),
+    Column("État", 12),
 )
 
 
@@ -300,6 +351,9 @@ def titles_xlsx(rows: Iterable[TitleRow]) -> bytes:
                 row.due_date,
                 row.paid,
                 row.amount_ttc - row.paid,
+                row.nature,
+                row.cancels,
+                row.state,
             )
             for row in rows
         ),

@@ -294,6 +294,10 @@ POST_RULES = {
         lambda ids: f"/factures/titres/{ids['title_a']}/encaissement",
         statuses(COORDINATION, ok=302),
     ),
+    ("invoices.cancel_title", "POST"): (
+        lambda ids: f"/factures/titres/{ids['title_a']}/annulation",
+        statuses(COORDINATION, ok=302),
+    ),
     ("admin.new_user", "POST"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
     ("auth.password", "POST"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE)),
     ("auth.forgotten", "POST"): (lambda ids: "/mot-de-passe-oublie", {"anonymous": 200, **{p: 200 for p in EVERYONE}}),
@@ -424,6 +428,10 @@ OUT_OF_SCOPE = {
         lambda ids: "/factures/titres/999999/encaissement",
         {"accountant": 404},
     ),
+    ("invoices.cancel_title (titre inexistant)", "POST"): (
+        lambda ids: "/factures/titres/999999/annulation",
+        {"accountant": 404},
+    ),
 }
 
 FIRST_WORLD = ("agent_a", "agent_b", "signatory_a", "coordinator", "accountant", "admin")
@@ -448,6 +456,9 @@ OTHER_COORDINATORS_OBJECTS = {
     ("invoices.ledger (autre coordonnateur)", "GET"): lambda ids: f"/communes/{ids['other_commune']}/grand-livre",
     ("invoices.record_payment (autre coordonnateur)", "POST"): (
         lambda ids: f"/factures/titres/{ids['other_title']}/encaissement"
+    ),
+    ("invoices.cancel_title (autre coordonnateur)", "POST"): (
+        lambda ids: f"/factures/titres/{ids['other_title']}/annulation"
     ),
     ("invoices.contract (autre coordonnateur)", "GET"): lambda ids: f"/factures/contrats/{ids['other_contract']}",
     ("offers.show (autre coordonnateur)", "GET"): lambda ids: f"/offres/{ids['other_offer']}",
@@ -484,6 +495,7 @@ FIRST_COORDINATORS_OBJECTS = {
     ("invoices.titles_export_csv", "GET"): lambda ids: f"/factures/titres.csv?facture={ids['invoice']}",
     ("invoices.ledger", "GET"): lambda ids: f"/communes/{ids['commune_a']}/grand-livre",
     ("invoices.record_payment", "POST"): lambda ids: f"/factures/titres/{ids['title_a']}/encaissement",
+    ("invoices.cancel_title", "POST"): lambda ids: f"/factures/titres/{ids['title_a']}/annulation",
     ("invoices.contract", "GET"): lambda ids: f"/factures/contrats/{ids['contract']}",
     ("offers.show", "GET"): lambda ids: f"/offres/{ids['offer']}",
     ("contracts.show", "GET"): lambda ids: f"/contrats/{ids['contract']}",

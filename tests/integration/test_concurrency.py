@@ -1,6 +1,9 @@
-"""Concurrent writers against the real PostgreSQL (row locks, unique constraints, deadlocks):
-SQLite serialises every writer, so these scenarios only mean something there. Each thread has
-its own app context, hence its own session and connection; a Barrier starts them together."""
+"""Concurrent writers (row locks, unique constraints, deadlocks, compare-and-set). Each thread has
+its own app context, hence its own session and connection; a Barrier starts them together.
+
+The needs, split and import scenarios run against the real PostgreSQL only (SQLite serialises
+every writer). The money writes (payments on one title, title numbers) run on both databases:
+on SQLite too, a double-click must give one payment and no "database is locked"."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,24 +23,23 @@ from groupement.campaigns.rules import SubmissionStatus
 from groupement.core.access import Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import ServiceError
-from groupement.core.timeutil import utcnow
+from groupement.core.timeutil import paris_today, utcnow
 from groupement.core.transaction import unit_of_work
 from groupement.extensions import db
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.importing import InvoiceRejected, import_invoice
-from groupement.invoices.models import Allocation, Invoice
+from groupement.invoices.models import Allocation, Invoice, NumberSequence, Payment, RecoveryTitle
+from groupement.invoices.recovery import issue_recovery_titles, record_payment
 from groupement.invoices.splitting import split_invoice
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLineShare
 
-pytestmark = [
-    # Real commits: what the code commits must be seen by the other threads' connections.
-    pytest.mark.real_commits,
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")),
-        reason="concurrence vérifiée sur PostgreSQL seulement (DATABASE_URL) : SQLite sérialise les écritures",
-    ),
-]
+# Real commits: what the code commits must be seen by the other threads' connections.
+pytestmark = pytest.mark.real_commits
+postgresql_only = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")),
+    reason="concurrence vérifiée sur PostgreSQL seulement (DATABASE_URL) : SQLite sérialise les écritures",
+)
 
 JOIN_TIMEOUT = 120
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
@@ -129,6 +132,7 @@ def twenty_two_communes(make, database):
     }
 
 
+@postgresql_only
 def test_44_agents_saving_while_the_coordinator_aggregates_lose_nothing_and_never_deadlock(
     app, database, twenty_two_communes
 ):
@@ -183,6 +187,7 @@ def test_44_agents_saving_while_the_coordinator_aggregates_lose_nothing_and_neve
     assert shares == sum(range(1, 23)) + 22 * 2  # the aggregation saw every validated need once
 
 
+@postgresql_only
 def test_the_same_invoice_split_twice_at_once_gives_one_split(app, make, database):
     capi = make.coordinator()
     group = make.groupement(capi)
@@ -211,6 +216,7 @@ def test_the_same_invoice_split_twice_at_once_gives_one_split(app, make, databas
     assert database.session.scalar(splits) == 1
 
 
+@postgresql_only
 def test_two_imports_of_the_same_invoice_at_once_give_one_invoice(app, make, database):
     content = UBL.read_bytes()
     accountant = system_actor(make.coordinator().id)
@@ -227,3 +233,93 @@ def test_two_imports_of_the_same_invoice_at_once_give_one_invoice(app, make, dat
     assert database.session.scalar(select(func.count()).select_from(Invoice)) == 1
     imports = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "invoice.import")
     assert database.session.scalar(imports) == 1
+
+
+# --- money: payments on one title, title numbers (both databases) ----------------------------------
+
+
+def split_invoices(make, count: int) -> tuple[object, list[int], list[int]]:
+    """`count` copies of the UBL sample (308,03 € TTC, each its own number and date), split equally
+    between two communes and committed; the accountant, the invoice ids, the commune ids."""
+    capi = make.coordinator()
+    group = make.groupement(capi)
+    communes = []
+    for insee in ("38053", "38553"):
+        commune = make.organisation(insee_code=insee)
+        make.membership(group, commune)
+        communes.append(commune.id)
+    accountant = system_actor(capi.id)
+    invoices = []
+    for n in range(1, count + 1):
+        content = UBL.read_bytes().replace(b"<cbc:ID>F124212</cbc:ID>", f"<cbc:ID>F124212-{n}</cbc:ID>".encode(), 1)
+        content = content.replace(
+            b"<cbc:IssueDate>2026-06-17</cbc:IssueDate>", f"<cbc:IssueDate>2026-05-{n:02d}</cbc:IssueDate>".encode(), 1
+        )
+        invoice = import_invoice(accountant, f"facture-{n}.xml", content)
+        split_invoice(accountant, invoice.id, AllocationKey.EQUAL, ["38053", "38553"])
+        invoices.append(invoice.id)
+    db.session.commit()
+    return accountant, invoices, communes
+
+
+def test_two_simultaneous_payments_cannot_exceed_the_title(app, make, database):
+    accountant, (invoice_id,), (commune_a, _) = split_invoices(make, 1)
+    titles = issue_recovery_titles(accountant, invoice_id, paris_today())
+    title_id = next(t.id for t in titles if t.commune_id == commune_a)
+    other_id = next(t.id for t in titles if t.id != title_id)
+    amount = next(t.amount_ttc for t in titles if t.id == title_id)
+    database.session.commit()  # and no transaction left open here: SQLite would keep its read lock
+    assert amount == Decimal("154.02")
+
+    # A double-click: the whole amount twice at once.
+    outcomes = run_together(
+        app, [lambda: record_payment(accountant, title_id, paris_today(), amount).id for _ in range(2)]
+    )
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"], outcomes
+    refusal = next(value for kind, value in outcomes if kind == "error")
+    assert isinstance(refusal, ServiceError) and "dépasse le reste dû de 0,00" in str(refusal)
+
+    # Twelve accountants at once, 38,50 € each on what is left of the other title: exactly four fit.
+    outcomes = run_together(
+        app,
+        [lambda: record_payment(accountant, other_id, paris_today(), Decimal("38.50")).id for _ in range(12)],
+    )
+    accepted = [value for kind, value in outcomes if kind == "ok"]
+    refused = [value for kind, value in outcomes if kind == "error"]
+    assert len(accepted) == 4 and len(refused) == 8, outcomes
+    assert all(isinstance(r, ServiceError) and "dépasse le reste dû" in str(r) for r in refused), refused
+
+    database.session.expire_all()
+    for tid, expected in ((title_id, amount), (other_id, Decimal("154.00"))):
+        title = database.session.get(RecoveryTitle, tid)
+        paid = database.session.scalar(select(func.sum(Payment.amount)).where(Payment.title_id == tid))
+        assert paid == title.paid_total == expected <= title.amount_ttc
+    recorded = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "payment.record")
+    assert database.session.scalar(recorded) == 1 + 4
+
+
+def test_simultaneous_title_issues_get_distinct_consecutive_numbers(app, make, database):
+    accountant, invoices, _ = split_invoices(make, 10)
+
+    outcomes = run_together(
+        app,
+        [
+            (
+                lambda invoice_id=invoice_id: [
+                    t.number for t in issue_recovery_titles(accountant, invoice_id, paris_today())
+                ]
+            )
+            for invoice_id in invoices
+        ],
+    )
+
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    year = paris_today().year
+    sequences = sorted(int(number.removeprefix(f"TR-{year}-")) for _, numbers in outcomes for number in numbers)
+    assert sequences == list(range(1, 21))  # distinct and consecutive, from 1
+    for _, numbers in outcomes:  # each invoice's two titles follow each other
+        first, second = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+        assert second == first + 1
+    database.session.expire_all()
+    assert database.session.scalar(select(func.count()).select_from(RecoveryTitle)) == 20
+    assert database.session.scalar(select(NumberSequence.last)) == 20

@@ -81,7 +81,7 @@ def test_titles_payments_and_the_ledger_follow_the_split(members, database):
     four = members["communes"]["38172"]
     four_title = database.session.scalar(select(RecoveryTitle).where(RecoveryTitle.commune_id == four.id))
     record_payment(members["accountant"], four_title.id, date(2027, 2, 3), Decimal("10.00"), "mandat 42")
-    with pytest.raises(ServiceError, match="reste à encaisser"):
+    with pytest.raises(ServiceError, match="dépasse le reste dû de"):
         record_payment(members["accountant"], four_title.id, date(2027, 2, 3), four_title.amount_ttc)
     ledger = commune_ledger(members["agent_four"], four.id)
     assert ledger.totals["titled"] == four_title.amount_ttc

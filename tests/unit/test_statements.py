@@ -14,6 +14,7 @@ from groupement.invoices.statements import (
     BoardRow,
     StatementDocument,
     StatementLine,
+    StatementTitle,
     TitleRow,
     invoices_board_xlsx,
     statement_pdf,
@@ -135,14 +136,42 @@ def titles() -> list[TitleRow]:
     ]
 
 
-def test_the_titles_csv_is_utf8_with_bom_semicolons_point_decimals_and_iso_dates():
-    content = titles_csv(titles())
+def test_the_titles_csv_follows_the_french_convention_with_the_title_number():
+    rows = [
+        *titles(),
+        TitleRow(
+            "TR-2027-00003",
+            "Crachier",
+            "213801367",
+            "Annulation du titre TR-2027-00002 : doublon",
+            Decimal("1659.47"),
+            "6064",
+            "AV-7",
+            date(2027, 11, 28),
+            nature="annulation",
+            cancels="TR-2027-00002",
+        ),
+    ]
+    content = titles_csv(rows)
     assert content.startswith("\ufeff".encode())
     lines = content.decode("utf-8-sig").split("\r\n")
-    assert lines[0] == "siren_commune;objet;montant_ttc;compte;reference_facture;date_echeance"
-    assert lines[1] == "213800534;Remboursement de la facture F2027-0042;1888.78;2183;F2027-0042;2027-05-01"
-    assert lines[2] == '213801367;"\'-avoir; « régularisation »";-12.50;6064;AV-7;2027-05-01'
-    assert lines[3:] == [""]
+    assert lines[0] == (
+        "numero_titre;nature;titre_annule;siren_commune;commune;objet;montant_ttc;compte;"
+        "reference_facture;date_echeance;etat"
+    )
+    assert lines[1] == (
+        "TR-2027-00001;titre;;213800534;Bourgoin-Jallieu;Remboursement de la facture F2027-0042;1888,78;2183;"
+        "F2027-0042;01/05/2027;"
+    )
+    assert lines[2] == (
+        'TR-2027-00002;titre;;213801367;Crachier;"\'-avoir; « régularisation »";-12,50;6064;AV-7;01/05/2027;'
+    )
+    assert lines[3] == (
+        "TR-2027-00003;annulation;TR-2027-00002;213801367;Crachier;Annulation du titre TR-2027-00002 : doublon;"
+        "1659,47;6064;AV-7;28/11/2027;"
+    )
+    assert lines[4:] == [""]
+    assert "1659.47" not in content.decode("utf-8-sig")
 
 
 def test_the_titles_workbook_adds_the_number_the_commune_and_what_is_left_to_collect():
@@ -185,3 +214,22 @@ def test_the_board_export_ends_with_a_totals_row():
     assert rows[1][:2] == ("F1", "facture") and rows[2][0] == "AV1"
     assert rows[3][0] == "Total (2 factures)"
     assert rows[3][5:8] == (Decimal("90.00"), Decimal("18.00"), Decimal("108.00"))
+
+
+def test_the_statement_pdf_lists_the_title_and_its_counter_title():
+    document = statement(
+        titles=[
+            StatementTitle("TR-2027-00001", "titre de recettes", Decimal("1888.78"), date(2027, 5, 1), "annulé"),
+            StatementTitle(
+                "TR-2027-00009",
+                "titre d'annulation du titre TR-2027-00001 (mauvaise clé)",
+                Decimal("-1888.78"),
+                date(2027, 5, 1),
+                "",
+            ),
+        ]
+    )
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(statement_pdf(document))).pages)
+    flat = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    assert "TR-2027-00001 — titre de recettes — 1 888,78 €, échéance le 01/05/2027, annulé" in flat
+    assert "TR-2027-00009 — titre d'annulation du titre TR-2027-00001 (mauvaise clé) — -1 888,78 €" in flat

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("invoices", __name__)
 
-from groupement.invoices.web import routes  # noqa: E402,F401  (routes register on bp)
+from groupement.invoices.web import routes, titles  # noqa: E402,F401  (routes register on bp)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -122,21 +122,3 @@ def split_form(communes: Sequence[tuple[str, str]], **kwargs) -> SplitForm:
     form = InvoiceSplitForm(**kwargs)
     form.communes.choices = [SelectChoice(insee, name) for insee, name in communes]
     return form
-
-
-class TitlesForm(FrenchForm):
-    due_date = DateField(
-        "Date d'échéance des titres", validators=[InputRequired("La date d'échéance est obligatoire.")]
-    )
-
-
-class PaymentForm(FrenchForm):
-    paid_on = DateField("Date d'encaissement", validators=[InputRequired("La date d'encaissement est obligatoire.")])
-    amount = FrenchDecimalField(
-        "Montant encaissé (€)",
-        validators=[InputRequired("Le montant encaissé est obligatoire.")],
-        render_kw={"inputmode": "decimal"},
-    )
-    reference = StringField(
-        "Référence (mandat, virement)", validators=[Optional(), Length(max=100, message="100 caractères au plus.")]
-    )

@@ -4,7 +4,6 @@ split and recover; a commune's users read their own statements and ledger, nothi
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
@@ -13,20 +12,19 @@ from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.french import de
 from groupement.core.timeutil import paris_today
-from groupement.invoices import importing, ledgers, matching, pages, recovery, splitting
+from groupement.invoices import importing, ledgers, matching, pages, splitting
 from groupement.invoices.allocation import AllocationKey
-from groupement.invoices.statements import invoices_board_xlsx, statement_pdf, statement_xlsx, titles_csv, titles_xlsx
+from groupement.invoices.statements import invoices_board_xlsx, statement_pdf, statement_xlsx
 from groupement.invoices.states import CheckResolution
 from groupement.invoices.web import bp
 from groupement.invoices.web.forms import (
     ActionForm,
-    PaymentForm,
     ResolveForm,
     SearchForm,
-    TitlesForm,
     UploadForm,
     split_form,
 )
+from groupement.invoices.web.title_forms import PaymentForm, TitlesForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
@@ -190,46 +188,6 @@ def split(invoice_id: int):
     return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
 
 
-@bp.route("/factures/<int:invoice_id>/titres", methods=["POST"])
-@roles_required(*COORDINATOR_SIDE_ROLES)
-def issue_titles(invoice_id: int):
-    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
-    form = TitlesForm()
-    if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
-    else:
-        titles = attempt(lambda: recovery.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
-        if titles is not None:
-            total = sum((t.amount_ttc for t in titles), Decimal(0))
-            flash(
-                f"{len(titles)} titre(s) de recettes émis pour {formatting.euros(total)}, "
-                f"échéance le {formatting.date_fr(form.due_date.data)}.",
-                "success",
-            )
-    return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="titres"))
-
-
-@bp.route("/factures/titres/<int:title_id>/encaissement", methods=["POST"])
-@roles_required(*COORDINATOR_SIDE_ROLES)
-def record_payment(title_id: int):
-    actor = current_actor()
-    title = pages.title_of(actor, title_id)  # 404 for an unknown title, before anything else
-    form = PaymentForm()
-    if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
-    else:
-        payment = attempt(
-            lambda: recovery.record_payment(
-                actor, title_id, form.paid_on.data, form.amount.data, form.reference.data or ""
-            )
-        )
-        if payment is not None:
-            flash(
-                f"Encaissement de {formatting.euros(payment.amount)} enregistré sur le titre {title.number}.", "success"
-            )
-    return redirect(url_for("invoices.show", invoice_id=title.invoice_id, _anchor="titres"))
-
-
 # --- statements --------------------------------------------------------------------------------------
 
 
@@ -254,32 +212,6 @@ def statement_xlsx_file(invoice_id: int, commune_id: int):
 def statement_pdf_file(invoice_id: int, commune_id: int):
     document, stem = pages.statement_document(current_actor(), invoice_id, commune_id)
     return file_response(statement_pdf(document), f"{stem}.pdf", "application/pdf")
-
-
-# --- titles export -------------------------------------------------------------------------------------
-
-
-@bp.route("/factures/titres.csv")
-@roles_required(*COORDINATOR_SIDE_ROLES)
-def titles_export_csv():
-    rows = pages.title_rows(current_actor(), _invoice_filter())
-    return file_response(titles_csv(rows), "titres-de-recettes.csv", "text/csv; charset=utf-8")
-
-
-@bp.route("/factures/titres.xlsx")
-@roles_required(*COORDINATOR_SIDE_ROLES)
-def titles_export_xlsx():
-    rows = pages.title_rows(current_actor(), _invoice_filter())
-    return xlsx_response(titles_xlsx(rows), "titres-de-recettes.xlsx")
-
-
-def _invoice_filter() -> int | None:
-    value = request.args.get("facture", "")
-    if not value:
-        return None
-    if not value.isdigit():
-        raise NotFound("Facture introuvable.")
-    return int(value)
 
 
 # --- reconciliation and ledgers ---------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""The recovery titles pages: issuing an invoice's titles, recording a payment, cancelling a title
+by a counter-title, and the titles exported for the accounting software. These routes join the
+invoices blueprint from here (endpoints `invoices.*`); they are shown on the invoice's page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import flash, redirect, request, url_for
+
+from groupement.core import formatting
+from groupement.core.access import COORDINATOR_SIDE_ROLES
+from groupement.core.errors import NotFound
+from groupement.invoices import ledgers, pages, recovery
+from groupement.invoices.statements import titles_csv, titles_xlsx
+from groupement.invoices.web import bp
+from groupement.invoices.web.title_forms import CancelTitleForm, PaymentForm, TitlesForm
+from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
+from groupement.web.downloads import file_response, xlsx_response
+from groupement.web.forms import flash_errors
+
+
+@bp.context_processor
+def title_forms():
+    """The cancellation form of the titles table (templates/invoices/_titles.html)."""
+    return {"cancel_title_form": CancelTitleForm}
+
+
+@bp.route("/factures/<int:invoice_id>/titres", methods=["POST"])
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def issue_titles(invoice_id: int):
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
+    form = TitlesForm()
+    if not form.validate_on_submit():
+        flash_errors(form, labelled=True)
+    else:
+        titles = attempt(lambda: recovery.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
+        if titles is not None:
+            total = sum((t.amount_ttc for t in titles), Decimal(0))
+            flash(
+                f"{len(titles)} titre(s) de recettes émis pour {formatting.euros(total)}, "
+                f"échéance le {formatting.date_fr(form.due_date.data)}.",
+                "success",
+            )
+    return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="titres"))
+
+
+@bp.route("/factures/titres/<int:title_id>/encaissement", methods=["POST"])
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def record_payment(title_id: int):
+    actor = current_actor()
+    title = pages.title_of(actor, title_id)  # 404 for an unknown title, before anything else
+    number, invoice_id = title.number, title.invoice_id
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        flash_errors(form, labelled=True)
+    else:
+        payment = attempt(
+            lambda: recovery.record_payment(
+                actor, title_id, form.paid_on.data, form.amount.data, form.reference.data or ""
+            )
+        )
+        if payment is not None:
+            flash(f"Encaissement de {formatting.euros(payment.amount)} enregistré sur le titre {number}.", "success")
+    return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="titres"))
+
+
+@bp.route("/factures/titres/<int:title_id>/annulation", methods=["POST"])
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def cancel_title(title_id: int):
+    actor = current_actor()
+    title = pages.title_of(actor, title_id)  # 404 for an unknown title, before anything else
+    number, invoice_id = title.number, title.invoice_id
+    form = CancelTitleForm()
+    if not form.validate_on_submit():
+        flash_errors(form, labelled=True)
+    else:
+        counter = attempt(lambda: recovery.cancel_title(actor, title_id, form.reason.data))
+        if counter is not None:
+            flash(f"Titre {number} annulé par le titre d'annulation {counter.number}.", "success")
+    return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="titres"))
+
+
+# --- titles export -------------------------------------------------------------------------------------
+
+
+@bp.route("/factures/titres.csv")
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def titles_export_csv():
+    rows = pages.title_rows(current_actor(), _invoice_filter())
+    return file_response(titles_csv(rows), "titres-de-recettes.csv", "text/csv; charset=utf-8")
+
+
+@bp.route("/factures/titres.xlsx")
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def titles_export_xlsx():
+    rows = pages.title_rows(current_actor(), _invoice_filter())
+    return xlsx_response(titles_xlsx(rows), "titres-de-recettes.xlsx")
+
+
+def _invoice_filter() -> int | None:
+    value = request.args.get("facture", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise NotFound("Facture introuvable.")
+    return int(value)
