@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, SelectField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from groupement.core.types import Money, Rate
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.states import InvoiceStatus
-from groupement.web.forms import FrenchDecimalField, FrenchForm, within
+from groupement.web.forms import FrenchDecimalField, FrenchForm, LongTextField, SearchTextField, TextField, within
 
 PERCENT_PREFIX = "pourcentage_"
 INVOICE_EXTENSIONS = ["xml", "pdf", "xlsx", "csv"]
@@ -30,7 +31,7 @@ class SearchForm(FrenchForm):
         choices=[SelectChoice("", "Tous les statuts")] + [SelectChoice(s.value, s.label) for s in InvoiceStatus],
         validators=[Optional()],
     )
-    q = StringField("Rechercher", validators=[Optional(), Length(max=100)])
+    q = SearchTextField("Rechercher", validators=[Optional(), Length(max=100)])
 
     def status(self) -> InvoiceStatus | None:
         return InvoiceStatus(self.statut.data) if self.statut.data in {s.value for s in InvoiceStatus} else None
@@ -54,7 +55,7 @@ class ActionForm(FrenchForm):
 
 
 class ResolveForm(FrenchForm):
-    comment = TextAreaField(
+    comment = LongTextField(
         "Commentaire",
         validators=[
             InputRequired("Un commentaire est obligatoire pour accepter un écart ou ouvrir un litige."),
@@ -114,6 +115,7 @@ def split_form(communes: Sequence[tuple[str, str]], **kwargs) -> SplitForm:
             f"{PERCENT_PREFIX}{insee}",
             FrenchDecimalField(
                 f"Pourcentage de {name}",
+                column=Rate,
                 validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
                 render_kw={"inputmode": "decimal"},
             ),
@@ -133,9 +135,10 @@ class PaymentForm(FrenchForm):
     paid_on = DateField("Date d'encaissement", validators=[InputRequired("La date d'encaissement est obligatoire.")])
     amount = FrenchDecimalField(
         "Montant encaissé (€)",
+        column=Money,
         validators=[InputRequired("Le montant encaissé est obligatoire.")],
         render_kw={"inputmode": "decimal"},
     )
-    reference = StringField(
+    reference = TextField(
         "Référence (mandat, virement)", validators=[Optional(), Length(max=100, message="100 caractères au plus.")]
     )

@@ -30,6 +30,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
+from groupement.web.query import id_arg
 
 TITLE_DELAY = timedelta(days=30)
 
@@ -273,12 +274,7 @@ def titles_export_xlsx():
 
 
 def _invoice_filter() -> int | None:
-    value = request.args.get("facture", "")
-    if not value:
-        return None
-    if not value.isdigit():
-        raise NotFound("Facture introuvable.")
-    return int(value)
+    return id_arg("facture", "Facture introuvable.")
 
 
 # --- reconciliation and ledgers ---------------------------------------------------------------------
