@@ -107,7 +107,11 @@ def parse_bounded_decimal(
 
 
 def parse_bounded_int(
-    raw: object, minimum: int = 0, maximum: int = DB_INT_MAX, invalid_message: str = "Nombre entier attendu."
+    raw: object,
+    minimum: int = 0,
+    maximum: int = DB_INT_MAX,
+    invalid_message: str = "Nombre entier attendu.",
+    range_message: str | None = None,
 ) -> int | None:
     """A whole number of ASCII digits ('1 200' too), from minimum to maximum. Blank is None.
     Raises ValueError with a French sentence ('²' and '１２' are not numbers here)."""
@@ -118,13 +122,13 @@ def parse_bounded_int(
         raise ValueError(invalid_message)
     value = int(text)
     if not minimum <= value <= maximum:
-        raise ValueError(f"Nombre entier de {minimum} à {maximum} attendu.")
+        raise ValueError(range_message or f"Nombre entier de {minimum} à {maximum} attendu.")
     return value
 
 
 def parse_id(raw: object) -> int:
     """A row id: ASCII digits from 1 to the database integer maximum. Raises ValueError."""
-    value = parse_bounded_int(raw, 1, DB_INT_MAX, "Identifiant invalide.")
+    value = parse_bounded_int(raw, 1, DB_INT_MAX, "Identifiant invalide.", "Identifiant invalide.")
     if value is None:
         raise ValueError("Identifiant invalide.")
     return value
@@ -197,11 +201,12 @@ class BoundedIntegerField(Field):
         minimum: int = 0,
         maximum: int = DB_INT_MAX,
         invalid_value_message: str = "Nombre entier attendu.",
+        range_message: str | None = None,
         **kw,
     ):
         super().__init__(label, validators, **kw)
         self.minimum, self.maximum = minimum, maximum
-        self.invalid_value_message = invalid_value_message
+        self.invalid_value_message, self.range_message = invalid_value_message, range_message
 
     def _value(self) -> str:
         if self.raw_data:
@@ -212,13 +217,15 @@ class BoundedIntegerField(Field):
         if not valuelist:
             return
         self.data = None
-        self.data = parse_bounded_int(valuelist[0], self.minimum, self.maximum, self.invalid_value_message)
+        self.data = parse_bounded_int(
+            valuelist[0], self.minimum, self.maximum, self.invalid_value_message, self.range_message
+        )
 
 
 def IdField(label=None, validators=None, **kw) -> BoundedIntegerField:  # noqa: N802  (a field type)
     """A row id carried by a form (a hidden field): 1 to the database integer maximum."""
     kw.setdefault("widget", HiddenInput())
-    return BoundedIntegerField(label, validators, 1, DB_INT_MAX, "Identifiant invalide.", **kw)
+    return BoundedIntegerField(label, validators, 1, DB_INT_MAX, "Identifiant invalide.", "Identifiant invalide.", **kw)
 
 
 class _CleanText:
