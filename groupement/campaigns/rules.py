@@ -171,13 +171,16 @@ def parse_quantity(raw: object) -> int:
             raise InvalidQuantity(f"« {raw:g} » n'est pas un nombre entier".replace(".", ","))
         raw = int(raw)
     if isinstance(raw, Decimal):
-        if raw != raw.to_integral_value():
+        if not raw.is_finite() or raw != raw.to_integral_value():
             raise InvalidQuantity(f"« {raw} » n'est pas un nombre entier".replace(".", ","))
         raw = int(raw)
     if isinstance(raw, str):
         text = raw.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-        if not text.lstrip("-").isdigit():
-            raise InvalidQuantity(f"« {raw.strip()} » n'est pas un nombre entier")
+        digits = text.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):  # ASCII digits only: not '²', not '１２'
+            raise InvalidQuantity(f"« {raw.strip()[:30]} » n'est pas un nombre entier")
+        if len(digits.lstrip("0")) > len(str(MAX_QUANTITY)):
+            raise InvalidQuantity(f"quantité invraisemblable (plus de {len(str(MAX_QUANTITY))} chiffres)")
         raw = int(text)
     if not isinstance(raw, int):
         raise InvalidQuantity("quantité attendue (nombre entier)")

@@ -13,6 +13,7 @@ from groupement.catalog.rules import CATALOG_COLUMNS, CatalogEntry, diff_catalog
 from groupement.core import audit
 from groupement.core.errors import ImportRejected
 from groupement.core.files.csv_files import read_table
+from groupement.core.search import contains
 from groupement.extensions import db
 from groupement.organisations.families import Family
 
@@ -81,12 +82,12 @@ def catalog_query(search: str = "", family: Family | None = None) -> Select:
     if family:
         statement = statement.where(CatalogItem.family == family)
     for word in search.split():
-        pattern = f"%{word.lower()}%"
+        word = word.lower()
         statement = statement.where(
             or_(
-                func.lower(CatalogItem.designation).like(pattern),
-                func.lower(CatalogItem.ref).like(pattern),
-                CatalogItem.cpv_code.like(pattern),
+                contains(func.lower(CatalogItem.designation), word),
+                contains(func.lower(CatalogItem.ref), word),
+                contains(CatalogItem.cpv_code, word),
             )
         )
     return statement.order_by(CatalogItem.family, CatalogItem.ref)

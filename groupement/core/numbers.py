@@ -62,9 +62,10 @@ class InvalidNumber(ValueError):
     """A refused number: `reason` alone (for a caller that names the field itself), or the
     message with the field, `str(error)`."""
 
-    def __init__(self, reason: str, field: str | None = None):
+    def __init__(self, reason: str, field: str | None = None, kind: str = "invalid"):
         self.reason = reason
         self.field = field
+        self.kind = kind  # "invalid", "not_finite", "too_large", "too_many_decimals", "rounds_to_zero"
         super().__init__(f"{field} : {reason}" if field else reason)
 
 
@@ -74,18 +75,21 @@ def parse_bounded_decimal(text: object, *, max_digits: int, scale: int, field: s
     value = _decimal(text, field)
     shown = _shown(text)
     if not value.is_finite():
-        raise InvalidNumber(f"« {shown} » n'est pas un nombre fini", field)
+        raise InvalidNumber(f"« {shown} » n'est pas un nombre fini", field, "not_finite")
     integer_digits = max_digits - scale
     if value and value.adjusted() >= integer_digits:
-        raise InvalidNumber(f"« {shown} » est trop grand ({integer_digits} chiffres au plus avant la virgule)", field)
+        raise InvalidNumber(
+            f"« {shown} » est trop grand ({integer_digits} chiffres au plus avant la virgule)", field, "too_large"
+        )
     if _decimals(value) > scale:
         if abs(value) < Decimal(5).scaleb(-(scale + 1)):
             raise InvalidNumber(
                 f"« {shown} » serait arrondi à 0 avec {scale} décimale{'s' if scale > 1 else ''} : "
                 "valeur refusée plutôt qu'effacée",
                 field,
+                "rounds_to_zero",
             )
-        raise InvalidNumber(f"« {shown} » a trop de décimales ({scale} au plus)", field)
+        raise InvalidNumber(f"« {shown} » a trop de décimales ({scale} au plus)", field, "too_many_decimals")
     if value.as_tuple().exponent > 0:
         value = Decimal(int(value))  # "1e2" is 100, not 1E+2 (bounded: int() is cheap here)
     return value

@@ -14,6 +14,7 @@ from groupement.contracts.models import Contract, Delivery, Order, OrderLine
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.money import to_cents
+from groupement.core.search import contains
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.allocation import AllocationKey
@@ -39,9 +40,9 @@ def list_invoices(actor: Actor, status: InvoiceStatus | None = None, search: str
     if status is not None:
         statement = statement.where(Invoice.status == status)
     for word in search.split():
-        pattern = f"%{word.lower()}%"
+        word = word.lower()
         statement = statement.where(
-            func.lower(Invoice.number).like(pattern) | func.lower(Invoice.seller_name).like(pattern)
+            contains(func.lower(Invoice.number), word) | contains(func.lower(Invoice.seller_name), word)
         )
     return list(db.session.scalars(statement))
 

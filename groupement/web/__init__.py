@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from groupement.core import formatting, french
 from groupement.core.access import Role
@@ -12,7 +13,26 @@ from groupement.extensions import db, login_manager
 from groupement.organisations.families import Family
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in every URL: ASCII digits from 1 to the database integer maximum. Anything else
+    (0, 2147483648, 10**30, full-width digits) matches no route: 404, before any query."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = 1, max: int | None = 2_147_483_647, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=False)
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
+
+
+def _nul_in_file_names() -> bool:
+    return any("\x00" in (file.filename or "") for key in request.files for file in request.files.getlist(key))
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter  # before the blueprints add their rules
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
@@ -61,6 +81,22 @@ def register_web(app: Flask) -> None:
             "Trop de tentatives",
             "Trop de tentatives de connexion. Patientez quelques minutes avant de réessayer.",
         )
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """Safety net behind the field types: a NUL byte in the query string, a form field or a file
+        name is refused before any query (PostgreSQL cannot store it)."""
+        if _has_nul(request.args) or _has_nul(request.form) or _nul_in_file_names():
+            return error_page(
+                400,
+                "Requête refusée",
+                "La requête contient un caractère interdit (octet nul) : rien n'a été enregistré.",
+            )
+        return None
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return error_page(400, "Requête invalide", "La requête est incomplète ou mal formée : rien n'a été enregistré.")
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error):

@@ -2,22 +2,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from wtforms import (
-    BooleanField,
-    DateTimeLocalField,
-    IntegerField,
-    SelectChoice,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateTimeLocalField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from groupement.core.timeutil import PARIS, to_paris, utcnow
 from groupement.organisations.families import Family
-from groupement.web.forms import FrenchForm
+from groupement.web.forms import BoundedIntegerField, FrenchForm, LongTextField, TextField, id_coerce
 
 DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -38,14 +29,15 @@ class FamiliesField(SelectMultipleField):
 
 
 class CampaignForm(FrenchForm):
-    groupement_id = SelectField("Groupement", coerce=int)
-    title = StringField(
+    groupement_id = SelectField("Groupement", coerce=id_coerce)
+    title = TextField(
         "Intitulé",
         validators=[InputRequired("L'intitulé est obligatoire."), Length(max=200)],
         render_kw={"placeholder": "Recensement des besoins 2027"},
     )
-    year = IntegerField(
+    year = BoundedIntegerField(
         "Année des besoins",
+        invalid_value_message="Année attendue (nombre entier).",
         validators=[
             InputRequired("L'année est obligatoire (nombre entier)."),
             NumberRange(2000, 2100, "Année entre 2000 et 2100."),
@@ -70,7 +62,7 @@ class CampaignForm(FrenchForm):
         invalid_value_message="Date et heure attendues (jj/mm/aaaa hh:mm).",
         validators=[InputRequired("Date et heure de clôture obligatoires.")],
     )
-    instructions = TextAreaField("Consignes aux communes", validators=[Length(max=5000)])
+    instructions = LongTextField("Consignes aux communes", validators=[Length(max=5000)])
 
     def with_defaults(self) -> CampaignForm:
         """Next year's needs, open from the next hour for four weeks, closing at 17:00."""
@@ -110,7 +102,7 @@ class CloseForm(FrenchForm):
 
 
 class ReopenForm(FrenchForm):
-    reason = TextAreaField(
+    reason = LongTextField(
         "Motif de la réouverture",
         validators=[InputRequired("Le motif de réouverture est obligatoire."), Length(max=1000)],
     )

@@ -1,15 +1,15 @@
-from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectChoice, SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from groupement.organisations.families import Family
+from groupement.web.forms import FrenchForm, SearchTextField
 
 
-class CatalogFilterForm(FlaskForm):
+class CatalogFilterForm(FrenchForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
-    q = SearchField("Rechercher", validators=[Optional(), Length(max=100)])
+    q = SearchTextField("Rechercher", validators=[Optional(), Length(max=100)])
     famille = SelectField(
         "Famille",
         choices=[SelectChoice("", "Toutes les familles")] + [SelectChoice(f.value, f.label) for f in Family],

@@ -5,7 +5,9 @@ from groupement.catalog.web.forms import CatalogFilterForm
 from groupement.core.files.xlsx import EURO_FORMAT, UNIT_PRICE_FORMAT, Column, table_bytes
 from groupement.web.access import roles_required
 from groupement.web.downloads import xlsx_response
+from groupement.web.query import int_arg
 
+MAX_PAGE = 100_000  # beyond any catalogue: the offset stays a small integer
 bp = Blueprint("catalog", __name__, url_prefix="/catalogue")
 
 EXPORT_COLUMNS = [
@@ -32,7 +34,7 @@ def _filters() -> CatalogFilterForm:
 @roles_required()
 def index():
     form = _filters()
-    page = request.args.get("page", 1, type=int)
+    page = int_arg("page", 1, maximum=MAX_PAGE)
     pagination = search_catalog(form.q.data or "", form.family, page, current_app.config["PAGE_SIZE"])
     return render_template("catalog/index.html", form=form, pagination=pagination)
 

@@ -3,21 +3,22 @@ by contracts/awards.py: the forms only parse."""
 
 from __future__ import annotations
 
-from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms import DateField, RadioField
 from wtforms.validators import InputRequired, Length, Optional
 
-from groupement.web.forms import FrenchDecimalField, FrenchForm, within
+from groupement.core.types import Rate
+from groupement.web.forms import FrenchDecimalField, FrenchForm, LongTextField, TextField, id_coerce, within
 
 
 class AwardForm(FrenchForm):
     offer_id = RadioField(
         "Offre retenue",
-        coerce=int,
+        coerce=id_coerce,
         validate_choice=False,
         invalid_value_message="Choisissez l'offre retenue.",
         validators=[InputRequired("Choisissez l'offre retenue.")],
     )
-    justification = TextAreaField(
+    justification = LongTextField(
         "Justification du choix",
         validators=[Optional(), Length(max=5000, message="5 000 caractères au plus.")],
     )
@@ -31,24 +32,26 @@ class AwardForm(FrenchForm):
         validators=[InputRequired("La date de début d'exécution est obligatoire.")],
         invalid_value_message="Date attendue (jj/mm/aaaa).",
     )
-    number = StringField(
+    number = TextField(
         "Numéro du contrat",
         validators=[Optional(), Length(max=16, message="16 caractères au plus (identifiant DECP).")],
     )
     origin_eu_percent = FrenchDecimalField(
         "Part d'origine UE (%)",
+        column=Rate,
         validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
         render_kw={"inputmode": "decimal"},
     )
     origin_france_percent = FrenchDecimalField(
         "Part d'origine France (%)",
+        column=Rate,
         validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
         render_kw={"inputmode": "decimal"},
     )
 
 
 class UnsuccessfulForm(FrenchForm):
-    reason = TextAreaField(
+    reason = LongTextField(
         "Motif de l'infructuosité",
         validators=[
             InputRequired("Le motif de l'infructuosité est obligatoire."),

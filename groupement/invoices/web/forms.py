@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from groupement.core.french import de
+from groupement.core.types import Rate
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.states import InvoiceStatus
-from groupement.web.forms import FrenchDecimalField, FrenchForm, within
+from groupement.web.forms import FrenchDecimalField, FrenchForm, LongTextField, SearchTextField, within
 
 PERCENT_PREFIX = "pourcentage_"
 INVOICE_EXTENSIONS = ["xml", "pdf", "xlsx", "csv"]
@@ -31,7 +32,7 @@ class SearchForm(FrenchForm):
         choices=[SelectChoice("", "Tous les statuts")] + [SelectChoice(s.value, s.label) for s in InvoiceStatus],
         validators=[Optional()],
     )
-    q = StringField("Rechercher", validators=[Optional(), Length(max=100)])
+    q = SearchTextField("Rechercher", validators=[Optional(), Length(max=100)])
 
     def status(self) -> InvoiceStatus | None:
         return InvoiceStatus(self.statut.data) if self.statut.data in {s.value for s in InvoiceStatus} else None
@@ -55,7 +56,7 @@ class ActionForm(FrenchForm):
 
 
 class ResolveForm(FrenchForm):
-    comment = TextAreaField(
+    comment = LongTextField(
         "Commentaire",
         validators=[
             InputRequired("Un commentaire est obligatoire pour accepter un écart ou ouvrir un litige."),
@@ -115,6 +116,7 @@ def split_form(communes: Sequence[tuple[str, str]], **kwargs) -> SplitForm:
             f"{PERCENT_PREFIX}{insee}",
             FrenchDecimalField(
                 f"Pourcentage {de(name)}",
+                column=Rate,
                 validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
                 render_kw={"inputmode": "decimal"},
             ),

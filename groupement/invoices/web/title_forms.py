@@ -4,13 +4,14 @@ with the invoice's date)."""
 
 from __future__ import annotations
 
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from groupement.core.formatting import date_fr
 from groupement.core.timeutil import paris_today
+from groupement.core.types import Money
 from groupement.invoices.title_rules import REASON_MAX
-from groupement.web.forms import FrenchDecimalField, FrenchForm
+from groupement.web.forms import FrenchDecimalField, FrenchForm, LongTextField, TextField
 
 
 class TitlesForm(FrenchForm):
@@ -30,16 +31,17 @@ class PaymentForm(FrenchForm):
     paid_on = DateField("Date d'encaissement", validators=[InputRequired("La date d'encaissement est obligatoire.")])
     amount = FrenchDecimalField(
         "Montant encaissé (€)",
+        column=Money,
         validators=[InputRequired("Le montant encaissé est obligatoire.")],
         render_kw={"inputmode": "decimal"},
     )
-    reference = StringField(
+    reference = TextField(
         "Référence (mandat, virement)", validators=[Optional(), Length(max=100, message="100 caractères au plus.")]
     )
 
 
 class CancelTitleForm(FrenchForm):
-    reason = TextAreaField(
+    reason = LongTextField(
         "Motif de l'annulation",
         validators=[
             InputRequired("Le motif de l'annulation est obligatoire."),

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES
-from groupement.core.errors import NotFound
 from groupement.invoices import ledgers, pages, recovery
 from groupement.invoices.statements import titles_csv, titles_xlsx
 from groupement.invoices.web import bp
@@ -19,6 +18,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
+from groupement.web.query import id_arg
 
 
 @bp.context_processor
@@ -100,9 +100,4 @@ def titles_export_xlsx():
 
 
 def _invoice_filter() -> int | None:
-    value = request.args.get("facture", "")
-    if not value:
-        return None
-    if not value.isdigit():
-        raise NotFound("Facture introuvable.")
-    return int(value)
+    return id_arg("facture", "Facture introuvable.")

@@ -3,20 +3,23 @@ services (a line of another campaign, a lot of another groupement): the forms on
 
 from __future__ import annotations
 
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import HiddenInput
 
+from groupement.core.types import Money, Rate
 from groupement.lots.rules import MAX_DURATION_MONTHS
-from groupement.web.forms import FrenchDecimalField, FrenchForm, optional_int, within
+from groupement.web.forms import (
+    BoundedIntegerField,
+    FrenchDecimalField,
+    FrenchForm,
+    IdField,
+    LongTextField,
+    TextField,
+    id_coerce,
+    is_id,
+    optional_int,
+    within,
+)
 
 NEW_LOT = "nouveau"
 
@@ -32,7 +35,7 @@ class ConfirmAggregationForm(FrenchForm):
 class MoveForm(FrenchForm):
     line_ids = SelectMultipleField(
         "Lignes",
-        coerce=int,
+        coerce=id_coerce,
         validate_choice=False,
         invalid_value_message="Sélection de lignes invalide.",
         validators=[InputRequired("Cochez au moins une ligne à déplacer.")],
@@ -42,14 +45,14 @@ class MoveForm(FrenchForm):
         validate_choice=False,
         validators=[InputRequired("Choisissez le lot de destination.")],
     )
-    new_title = StringField(
+    new_title = TextField(
         "Intitulé du nouveau lot",
         validators=[Length(max=200, message="200 caractères au plus.")],
         render_kw={"placeholder": "Écrans et vidéoprojecteurs"},
     )
 
     def validate_target(self, field) -> None:
-        if field.data != NEW_LOT and not (field.data or "").isdigit():
+        if field.data != NEW_LOT and not is_id(field.data):
             raise ValidationError("Lot de destination invalide.")
 
     def validate_new_title(self, field) -> None:
@@ -79,7 +82,7 @@ class MergeForm(FrenchForm):
 
 
 class RenameForm(FrenchForm):
-    title = StringField(
+    title = TextField(
         "Intitulé du lot",
         validators=[
             InputRequired("L'intitulé du lot est obligatoire."),
@@ -89,7 +92,7 @@ class RenameForm(FrenchForm):
 
 
 class ParametersForm(FrenchForm):
-    duration_months = IntegerField(
+    duration_months = BoundedIntegerField(
         "Durée de l'accord-cadre (mois)",
         validators=[
             InputRequired("La durée est obligatoire (nombre entier de mois)."),
@@ -99,10 +102,12 @@ class ParametersForm(FrenchForm):
                 f"La durée d'un accord-cadre est de 1 à {MAX_DURATION_MONTHS} mois (art. R2162-4).",
             ),
         ],
+        invalid_value_message="La durée est un nombre entier de mois.",
         render_kw={"min": 1, "max": MAX_DURATION_MONTHS},
     )
     margin_percent = FrenchDecimalField(
         "Marge sur l'estimation (%)",
+        column=Rate,
         validators=[
             InputRequired("La marge est obligatoire (0 pour aucune)."),
             within(0, 100, "La marge doit être comprise entre 0 et 100 %."),
@@ -111,6 +116,7 @@ class ParametersForm(FrenchForm):
     )
     maximum_amount = FrenchDecimalField(
         "Montant maximum HT sur la durée (€)",
+        column=Money,
         validators=[Optional()],
         render_kw={"inputmode": "decimal"},
     )
@@ -134,15 +140,15 @@ class PublishForm(FrenchForm):
 
 
 class ExcludeForm(FrenchForm):
-    reason = TextAreaField(
+    reason = LongTextField(
         "Motif de l'exclusion",
         validators=[
             InputRequired("Le motif d'exclusion est obligatoire."),
             Length(max=500, message="500 caractères au plus."),
         ],
     )
-    lot_id = IntegerField(widget=HiddenInput(), validators=[Optional()])  # where to come back to
+    lot_id = IdField(validators=[Optional()])  # where to come back to
 
 
 class IncludeForm(FrenchForm):
-    lot_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    lot_id = IdField(validators=[Optional()])

@@ -11,7 +11,7 @@ from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.formatting import euros, number
 from groupement.core.imports import ImportIssue
-from groupement.core.money import parse_decimal
+from groupement.core.types import UnitPrice
 from groupement.tenders import offer_criteria, offer_queries
 from groupement.tenders import offers as offer_service
 from groupement.tenders.suppliers import (
@@ -28,7 +28,7 @@ from groupement.tenders.web.forms import CriteriaForm, KeyInForm, OfferImportFor
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import xlsx_response
-from groupement.web.forms import flash_errors
+from groupement.web.forms import flash_errors, parse_bounded_decimal
 
 # --- suppliers ----------------------------------------------------------------------------------
 
@@ -150,11 +150,8 @@ def _typed_prices(lines) -> tuple[dict, list[ImportIssue]]:
         values = []
         for prefix, column in (("prix", UNIT_PRICE), ("eco", ECO)):
             raw = (request.form.get(f"{prefix}-{line.id}") or "").strip()
-            if not raw:
-                values.append(None)
-                continue
             try:
-                values.append(parse_decimal(raw))
+                values.append(parse_bounded_decimal(raw, UnitPrice, f"« {raw[:30]} » n'est pas un nombre"))
             except ValueError as error:
                 issues.append(ImportIssue(offer_service.KEYED_IN, position, column, f"{line.ref} : {error}"))
                 values.append(None)

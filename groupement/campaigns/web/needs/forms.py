@@ -1,20 +1,19 @@
-from flask_wtf import FlaskForm
-from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from groupement.campaigns.grid import NeedEntry
+from groupement.web.forms import FrenchForm, LongTextField, is_id, parse_bounded_int
 
 
-class GridForm(FlaskForm):
+class GridForm(FrenchForm):
     """CSRF only: the grid's fields are one per item, read by entries_from_form."""
 
 
-class StepForm(FlaskForm):
+class StepForm(FrenchForm):
     pass
 
 
-class SendBackForm(FlaskForm):
-    comment = TextAreaField(
+class SendBackForm(FrenchForm):
+    comment = LongTextField(
         "Ce qu'il faut corriger",
         validators=[InputRequired("Indiquez à l'agent ce qu'il faut corriger."), Length(max=1000)],
     )
@@ -29,7 +28,7 @@ def entries_from_form(form) -> tuple[list[NeedEntry], dict[int, tuple[str, str]]
     """
     entries, typed = [], {}
     for key in form:
-        if not key.startswith("q-") or not key[2:].isdigit():
+        if not key.startswith("q-") or not is_id(key[2:]):
             continue
         item_id = int(key[2:])
         quantity = form.get(key, "").strip()
@@ -38,6 +37,14 @@ def entries_from_form(form) -> tuple[list[NeedEntry], dict[int, tuple[str, str]]
         original = (form.get(f"oq-{item_id}"), form.get(f"oc-{item_id}", "").strip())
         if original[0] is not None and (quantity or "0", comment) == (original[0] or "0", original[1]):
             continue
-        version = form.get(f"v-{item_id}", "0")
-        entries.append(NeedEntry(item_id, quantity, comment, int(version) if version.isdigit() else -1))
+        entries.append(NeedEntry(item_id, quantity, comment, _version(form.get(f"v-{item_id}", "0"))))
     return entries, typed
+
+
+def _version(text: str) -> int:
+    """The version the page showed; -1 (a conflict, never a version) when it cannot be one."""
+    try:
+        version = parse_bounded_int(text)
+    except ValueError:
+        return -1
+    return -1 if version is None else version

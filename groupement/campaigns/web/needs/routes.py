@@ -9,7 +9,9 @@ from groupement.campaigns.workflow import line_history, send_back_needs, submit_
 from groupement.core import transaction
 from groupement.core.access import COMMUNE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
+from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
+from groupement.web.query import choice_arg, text_arg
 
 
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
@@ -23,8 +25,8 @@ def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, c
         typed=typed or {},
         errors=errors or {},
         conflicts={c.item_id: c for c in conflicts or []},
-        search=request.args.get("q", "").strip().lower(),
-        family_filter=request.args.get("famille", ""),
+        search=text_arg("q").lower(),
+        family_filter=text_arg("famille"),
     ), status
 
 
@@ -56,7 +58,13 @@ def grid(campaign_id: int):
         flash(f"{changed} ligne{'s' if changed > 1 else ''} enregistrée{'s' if changed > 1 else ''}.", "success")
     else:
         flash("Aucune modification à enregistrer.", "info")
-    return redirect(url_for("needs.grid", campaign_id=campaign_id, **request.args))
+    return redirect(url_for("needs.grid", campaign_id=campaign_id, **_grid_filters()))
+
+
+def _grid_filters() -> dict[str, str]:
+    """The grid's own filters, validated, to come back to the same view after a save."""
+    filters = {"q": text_arg("q"), "famille": choice_arg("famille", (f.value for f in Family))}
+    return {name: value for name, value in filters.items() if value}
 
 
 def _step(campaign_id: int, action, success: str, *args):

@@ -1,6 +1,6 @@
 """Excel round trip of the needs grid: download, upload, preview, confirm."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 
 from groupement.campaigns import needs_upload
 from groupement.campaigns.grid import NeedsConflict, needs_grid
@@ -13,13 +13,14 @@ from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceE
 from groupement.core.formatting import datetime_fr
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
+from groupement.web.query import id_arg
 
 
 @bp.route("/export.xlsx")
 @roles_required(Role.AGENT, Role.SIGNATORY, Role.COORDINATOR)
 def export_xlsx(campaign_id: int):
     """Commune users get their commune's file; the coordinator adds ?commune=<id>."""
-    content, filename = export_needs(current_actor(), campaign_id, request.args.get("commune", type=int))
+    content, filename = export_needs(current_actor(), campaign_id, id_arg("commune", "Commune introuvable."))
     return xlsx_response(content, filename)
 
 

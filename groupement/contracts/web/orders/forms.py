@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wtforms import DateField, Field, TextAreaField
+from wtforms import DateField, Field
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import TextInput
 
 from groupement.campaigns.rules import parse_quantity
 from groupement.contracts.order_rules import OrderRefused, parse_order_quantity
 from groupement.contracts.orders import MAX_ADDRESS_LENGTH
-from groupement.web.forms import FrenchForm
+from groupement.web.forms import NUL_MESSAGE, FrenchForm, LongTextField
 
 QUANTITY_PREFIX = "quantite_"
 
@@ -35,6 +35,9 @@ class QuantityField(Field):
         if not valuelist:
             return
         text = valuelist[0]
+        if "\x00" in text:
+            self.data = None
+            raise ValueError(NUL_MESSAGE)
         if not self.blank_is_zero and not text.strip():
             self.data = None  # InputRequired says so
             return
@@ -46,7 +49,7 @@ class QuantityField(Field):
 
 
 class OrderForm(FrenchForm):
-    delivery_address = TextAreaField(
+    delivery_address = LongTextField(
         "Adresse de livraison",
         validators=[
             InputRequired("L'adresse de livraison est obligatoire."),
