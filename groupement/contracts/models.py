@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from groupement.contracts.order_rules import ExecutionPeriod
 from groupement.contracts.rules import AwardDecision
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
@@ -65,6 +66,11 @@ class Contract(db.Model):
     award: Mapped[Award] = relationship()
     supplier: Mapped[Supplier] = relationship()
     prices: Mapped[list[ContractPrice]] = relationship(back_populates="contract")
+
+    @property
+    def execution_period(self) -> ExecutionPeriod:
+        """From the start of execution to its end (start + duration); orders only within it."""
+        return ExecutionPeriod.of(self.number, self.notified_on, self.start_date, self.duration_months)
 
 
 class ContractPrice(db.Model):

@@ -24,6 +24,7 @@ from groupement.core import formatting, transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.files.xlsx import UNIT_PRICE_FORMAT, Column, table_bytes
+from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
 from groupement.web.forms import flash_errors
@@ -135,6 +136,7 @@ def show(contract_id: int):
         detail=detail,
         contract=detail.contract,
         unit_euros=unit_euros,
+        today=paris_today(),
     )
 
 
