@@ -234,15 +234,16 @@ def test_the_contract_number_is_never_longer_than_sixteen_characters(app, client
 
 
 def test_the_savings_page_compares_to_the_previous_campaign_prices(client_as, offers):
-    # The aggregated campaign's earlier sibling ("Recensement attribué") estimated the same laptops
-    # and screens: its estimate is the previous price of both lines of lot 1.
+    # The aggregated campaign's earlier sibling ("Recensement attribué", 2026) awarded the same laptops
+    # and screens: its contract's prices (not its estimates) are the previous prices of lot 1.
     client = client_as("coordinator")
     award_url = f"/lots/{offers['lot']}/attribution"
     assert post_form(client, award_url, award_url, **award_data(offers["cheap"])).status_code == 302
     page = client.get(f"/campagnes/{offers['campaign']}/economies").get_data(as_text=True)
-    assert "Aux prix précédents HT" in page
-    assert "« Recensement attribué »" in page
-    assert "2 lignes sur 2" in page
+    assert "Aux prix 2026 HT" in page
+    assert "par rapport aux prix des marchés de\n    « Recensement attribué »" in page
+    assert "<td>Prix des marchés</td>" in page
+    assert "2 lignes sur 2 :\n      2 au prix du marché, 0 à l'estimation faute de marché" in page
     assert "Lot 2 « Impression et numérisation » : en préparation" in page
 
 
