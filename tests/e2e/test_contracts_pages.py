@@ -264,3 +264,23 @@ def test_the_commune_chart_shows_savings_or_pairs_when_a_commune_pays_more():
     assert title == "Montant HT annuel estimé et attribué par commune"
     assert bars[:2] == [("Commune 2 — estimé", D("300.00")), ("Commune 2 — attribué", D("250.00"))]
     assert bars[-2:] == [("Autres communes (2) — estimé", D("60.00")), ("Autres communes (2) — attribué", D("57.00"))]
+
+
+def test_the_coordinator_sets_the_contracts_price_type_on_its_page(client_as, world, app):
+    from groupement.contracts.models import Contract
+    from groupement.contracts.rules import PriceType
+    from groupement.extensions import db
+
+    client = client_as("coordinator")
+    url = f"/contrats/{world.ids['contract']}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Prix ferme" in page and "pas encore publiées" in page
+    refused = post_form(client, url, f"{url}/type-de-prix", price_type="Provisoire")
+    assert refused.status_code == 302
+    assert "Type de prix inconnu « Provisoire »" in client.get(url).get_data(as_text=True)
+    done = post_form(client, url, f"{url}/type-de-prix", price_type="Définitif révisable")
+    page = client.get(done.location).get_data(as_text=True)
+    assert "enregistré : prix révisable." in page
+    with app.app_context():
+        assert db.session.get(Contract, world.ids["contract"]).price_type is PriceType.REVISABLE
+    assert 'action="/contrats/' not in client_as("accountant").get(url).get_data(as_text=True)

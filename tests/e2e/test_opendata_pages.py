@@ -23,16 +23,16 @@ NOTIFIED = date(2026, 10, 1)
 
 @pytest.fixture
 def contracts(app, world):
-    """Lot 1 awarded for 125 000 € (complete), lot 3 for 60 000 € with a social consideration that
-    is not a DECP value (incomplete), lot 2 for 30 000 € (below the threshold)."""
+    """Lot 1 awarded for 125 000 € (complete), lot 3 for 60 000 € to a supplier whose SIRET has a
+    wrong key (incomplete), lot 2 for 30 000 € (below the threshold)."""
     with app.app_context():
         make = factories
-        paper = db.session.get(Lot, world.ids["lot_3"])
-        paper.social_considerations = "Clause d'insertion maison"
         numbers = {}
         for key, amount in (("lot", "125000"), ("lot_3", "60000"), ("lot_2", "30000")):
             lot = db.session.get(Lot, world.ids[key])
             supplier = make.supplier(name=f"Titulaire {key}")
+            if key == "lot_3":
+                supplier.siret = "44306184100048"  # wrong Luhn key
             contract = make.contract(
                 make.offer(lot, supplier), maximum_amount=Decimal(amount), notified_on=NOTIFIED, number=f"2026-{key}"
             )
@@ -48,9 +48,7 @@ def test_the_page_lists_published_and_incomplete_contracts_in_french(client_as, 
     assert "125\u202f000,00\xa0€" in page and "01/10/2026" in page
     assert "Marchés incomplets, non exportés (1)" in page
     assert "2026-lot_3" in page
-    assert (
-        "considerationsSociales : « Clause d&#39;insertion maison » n&#39;est pas une valeur de la liste DECP" in page
-    )
+    assert "titulaires : SIRET du titulaire invalide" in page
     assert "2026-lot_2" not in page  # 30 000 € : below the threshold
     assert 'href="/donnees-essentielles/decp.json"' in page
     assert " style=" not in page
