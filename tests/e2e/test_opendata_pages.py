@@ -81,3 +81,28 @@ def test_without_contracts_the_page_says_so_and_the_file_is_an_empty_valid_docum
 def test_the_navigation_links_the_page_for_the_coordinator_side_only(client_as, world):
     assert 'href="/donnees-essentielles"' in client_as("coordinator").get("/").get_data(as_text=True)
     assert 'href="/donnees-essentielles"' not in client_as("agent_a").get("/").get_data(as_text=True)
+
+
+def test_the_first_download_stores_the_first_publication_date_and_later_ones_keep_it(client_as, contracts, app):
+    from groupement.contracts.models import Contract
+
+    client = client_as("coordinator")
+    assert "au prochain téléchargement" in client.get("/donnees-essentielles").get_data(as_text=True)
+    today = paris_today()
+    with app.app_context():
+        contract = db.session.scalar(db.select(Contract).where(Contract.number == contracts["lot"]))
+        contract.first_published_on = date(2026, 10, 5)  # published once already, before
+        db.session.commit()
+    [entry] = json.loads(client.get("/donnees-essentielles/decp.json").get_data(as_text=True))["marches"]["marche"]
+    assert entry["datePublicationDonnees"] == "2026-10-05"
+    page = client.get("/donnees-essentielles").get_data(as_text=True)
+    assert "05/10/2026" in page and "au prochain téléchargement" not in page
+    with app.app_context():
+        contract = db.session.scalar(db.select(Contract).where(Contract.number == contracts["lot"]))
+        contract.first_published_on = None
+        db.session.commit()
+    client.get("/donnees-essentielles/decp.json")
+    with app.app_context():
+        assert db.session.scalar(db.select(Contract.first_published_on).where(Contract.number == contracts["lot"])) == (
+            today
+        )
