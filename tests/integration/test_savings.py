@@ -35,11 +35,15 @@ def awarded(make, database):
     return tender
 
 
-def previous_campaign(make, database, tender, laptop_price: Decimal) -> None:
-    """Last year's campaign of the same groupement: laptops only, estimated at laptop_price + 1,00 eco."""
+def previous_campaign(make, database, tender, laptop_price: Decimal, group=None) -> None:
+    """Last year's campaign of the same groupement (or of `group`): laptops only, estimated at
+    laptop_price + 1,00 eco."""
     now = utcnow()
+    group = group or tender.campaign.groupement
+    if group.id != tender.campaign.groupement_id:
+        make.membership(group, tender.commune_a)
     earlier = make.campaign(
-        tender.campaign.groupement,
+        group,
         [tender.laptop],
         title="Recensement précédent",
         year=2026,
@@ -239,6 +243,18 @@ def test_the_savings_page_words_a_surcharge_and_names_its_reference(app, make, a
     assert "surcoût de 1\u202f205,30\xa0€" in page  # the lot's row
     assert "+18,7\xa0% (surcoût)" in page
     assert "1 au prix du marché, 0 à l'estimation faute de marché" in page
+
+
+def test_the_previous_campaign_is_the_coordinators_in_any_of_its_groupements_never_anothers(make, awarded, database):
+    coordinator = awarded.campaign.groupement.coordinator
+    stranger = make.coordinator(name="Vienne Condrieu", siren="200077014", siret="20007701400013")
+    previous_campaign(make, database, awarded, D("899.00"), group=make.groupement(stranger))
+    assert savings_report(awarded.coordinator, awarded.campaign.id).previous_campaign is None
+    previous_campaign(make, database, awarded, D("899.00"), group=make.groupement(coordinator))
+    report = savings_report(awarded.coordinator, awarded.campaign.id)
+    assert report.previous_campaign is not None
+    assert report.previous_campaign.groupement.coordinator_id == coordinator.id
+    assert report.previous_campaign.groupement_id != awarded.campaign.groupement_id
 
 
 def _summary(content: bytes) -> dict:
