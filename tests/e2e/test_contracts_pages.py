@@ -153,10 +153,12 @@ def test_a_draft_lot_shows_no_award_form(client_as, world):
 
 def test_a_commune_agent_reads_the_contracts_and_their_prices(app, client_as, world):
     with app.app_context():
-        number = db.session.get(Contract, world.ids["contract"]).number
+        contract = db.session.get(Contract, world.ids["contract"])
+        number, period = contract.number, contract.execution_period
     client = client_as("agent_b")
     listing = client.get("/contrats").get_data(as_text=True)
     assert number in listing and "Informatique Dauphiné" in listing
+    assert f"du {period.start:%d/%m/%Y} au {period.end:%d/%m/%Y}" in listing
     assert "Économies réalisées" not in listing  # the coordinator's side
     page = client.get(f"/contrats/{world.ids['contract']}").get_data(as_text=True)
     assert "Accord-cadre n° " + number in page
