@@ -17,6 +17,7 @@ Rules (decided here, shown on the award page):
 - Contract number (also the DECP id, at most 16 characters, letters, digits, - and _): by
   default "<year of the needs>-<campaign id>-L<lot number on 2 digits>", e.g. "2027-12-L03":
   stable (a published lot keeps its number) and unique (one contract per lot, one campaign id).
+- Price type (DECP typesPrix): chosen at award, ferme by default, editable on the contract page.
 - Maximum = the lot's frozen maximum; duration = the lot's; procedure = the DECP wording of the
   procedure advised for the lot; offers received = every offer of the lot, variants included.
 """
@@ -31,8 +32,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from groupement.campaigns import scope as campaign_scope
+from groupement.contracts import scope as contract_scope
 from groupement.contracts.models import Award, Contract, ContractPrice
-from groupement.contracts.rules import AwardDecision
+from groupement.contracts.rules import AwardDecision, PriceType
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -71,6 +73,7 @@ def award_lot(
     *,
     origin_eu_percent: Decimal | None = None,
     origin_france_percent: Decimal | None = None,
+    price_type: PriceType | str = PriceType.FERME,
 ) -> Contract:
     """Award the lot to the offer and create its framework contract with the offer's prices."""
     lot = _decidable_lot(actor, lot_id)
@@ -102,6 +105,7 @@ def award_lot(
     if start_date < notified_on:
         raise ServiceError("L'exécution ne peut pas commencer avant la notification du marché.")
     origins = _origins(lot.family, origin_eu_percent, origin_france_percent)
+    price_type = _price_type(price_type)
     view = lot_view(lot)
     counted = {line.id: line for line in view.counted_lines}
     priced = {line.lot_line_id: line for line in offer.lines if line.lot_line_id in counted}
@@ -136,6 +140,7 @@ def award_lot(
         offers_received=offers_received,
         origin_eu_percent=origins[0],
         origin_france_percent=origins[1],
+        price_type=price_type,
     )
     contract.prices = [
         ContractPrice(
@@ -184,9 +189,38 @@ def award_lot(
             "offers_received": offers_received,
             "origin_eu_percent": contract.origin_eu_percent,
             "origin_france_percent": contract.origin_france_percent,
+            "price_type": contract.price_type,
             "prices": len(contract.prices),
         },
     )
+    return contract
+
+
+def set_price_type(actor: Actor, contract_id: int, price_type: PriceType | str) -> Contract:
+    """The contract's price type (ferme, actualisable, révisable), published in its DECP."""
+    contract = editable_contract(actor, contract_id)
+    chosen = _price_type(price_type)
+    before = contract.price_type
+    contract.price_type = chosen
+    db.session.flush()
+    audit.record(
+        actor.user_id,
+        "contract.price_type",
+        "contract",
+        contract.id,
+        before={"price_type": before},
+        after={"number": contract.number, "price_type": chosen},
+    )
+    return contract
+
+
+def editable_contract(actor: Actor, contract_id: int) -> Contract:
+    """A contract of the coordinator's scope whose data it records, or NotFound."""
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden("Seul le coordonnateur modifie les données du marché.")
+    contract = db.session.scalar(contract_scope.contracts(actor).where(Contract.id == contract_id))
+    if contract is None:
+        raise NotFound("Contrat introuvable.")
     return contract
 
 
@@ -285,6 +319,15 @@ def _origins(
             "La part d'origine France ne peut pas dépasser la part d'origine UE (la France en fait partie)."
         )
     return round_half_up(eu_percent, CENT), round_half_up(france_percent, CENT)
+
+
+def _price_type(value: PriceType | str) -> PriceType:
+    try:
+        return PriceType(value)
+    except ValueError:
+        raise ServiceError(
+            f"Type de prix inconnu « {value} » : prix ferme, actualisable ou révisable (valeurs DECP)."
+        ) from None
 
 
 def _contract_number(lot: Lot, number: str | None) -> str:

@@ -46,12 +46,12 @@ def decp_export(out_file: Path, published_on, coordinator: str | None) -> None:
     import contextlib
     import os
 
-    from groupement.contracts.decp import decp_json, decp_report
+    from groupement.contracts.decp import decp_json, export_decp
     from groupement.core.formatting import date_fr
     from groupement.core.timeutil import paris_today
 
     today = published_on.date() if published_on else paris_today()
-    report = decp_report(today, acting_for(coordinator))  # the coordinator's own contracts
+    report = export_decp(today, acting_for(coordinator))  # the coordinator's own contracts
     # Written beside, then renamed: never a half-written file under the final name.
     temporary = out_file.with_name(f".{out_file.name}.{os.getpid()}.tmp")
     try:

@@ -223,6 +223,11 @@ class ContractRow:
     family: Family
     consumption: ContractConsumption
     orderable: bool  # the actor's commune may order on it (commune side only)
+    refusal: str | None = None  # why no order can be placed today (outside the execution period)
+
+    @property
+    def open_today(self) -> bool:
+        return self.orderable and self.refusal is None
 
 
 def contracts_for(actor: Actor, today: date | None = None) -> list[ContractRow]:
@@ -249,7 +254,12 @@ def contracts_for(actor: Actor, today: date | None = None) -> list[ContractRow]:
             continue
         rows.append(
             ContractRow(
-                contract, contract.lot, contract.lot.family, _consumption(contract.maximum_amount, ordered), orderable
+                contract,
+                contract.lot,
+                contract.lot.family,
+                _consumption(contract.maximum_amount, ordered),
+                orderable,
+                contract.execution_period.refusal(today),
             )
         )
     return rows
@@ -263,6 +273,7 @@ class OrderSheet:
     commune: Organisation
     lines: list[PriceLine]
     consumption: ContractConsumption
+    refusal: str | None = None  # the order would be refused today: outside the execution period
 
     @property
     def default_address(self) -> str:
@@ -275,9 +286,12 @@ def delivery_address_of(commune: Organisation) -> str:
 
 
 def order_sheet(actor: Actor, contract_id: int, today: date | None = None) -> OrderSheet:
-    contract, commune = orderable(actor, contract_id, today or paris_today())
+    today = today or paris_today()
+    contract, commune = orderable(actor, contract_id, today)
     use = commune_consumption_of(contract, commune)
-    return OrderSheet(contract, commune, use.lines, contract_consumption(contract.id))
+    return OrderSheet(
+        contract, commune, use.lines, contract_consumption(contract.id), contract.execution_period.refusal(today)
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------------

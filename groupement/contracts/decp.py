@@ -6,7 +6,12 @@ notification date (``lots.procedures.threshold("decp", notified_on)``) and it is
 Each due contract becomes an entry of the document (groupement/contracts/decp_json.py does the mapping), or,
 when data is missing, a ``ContractProblem`` that says what to fill in: never an entry half-empty.
 
-Read only: nothing is written, no audit event (the download is not a change of state).
+The considerations come from what the award used: the lot's award criteria (an environmental
+weight above zero is "Critère environnemental") and the clauses recorded on the lot.
+
+``decp_report`` reads only (the page). ``export_decp`` (the download, the CLI) also stores, on
+each exported contract published for the first time, the day of that first publication: the
+document's ``datePublicationDonnees``, kept for every later export (one audit event per contract).
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.contracts import decp_json as decp_io
 from groupement.contracts.models import Contract
+from groupement.core import audit
 from groupement.core.access import Actor
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.procedures import THRESHOLDS, NoThreshold, threshold
 from groupement.lots.queries import line_amount
 from groupement.organisations.models import Groupement, Organisation
-from groupement.tenders.models import Supplier
+from groupement.tenders.models import AwardCriteria, Supplier
 
 # The lowest DECP threshold ever in force: the SQL pre-filter; the exact one is chosen per date.
 DECP_FLOOR = min(item.value for item in THRESHOLDS if item.key == "decp")
@@ -54,6 +60,7 @@ class ExportedContract:
     supplier_name: str
     notified_on: date
     maximum_amount: Decimal
+    first_published_on: date | None = None  # None: this export would be its first publication
 
 
 @dataclass
@@ -62,6 +69,8 @@ class DecpReport:
     exported: list[ExportedContract] = field(default_factory=list)
     problems: list[ContractProblem] = field(default_factory=list)
     published_on: date | None = None
+    # The exported contracts never published before: export_decp stores their first publication.
+    first_publications: list[Contract] = field(default_factory=list, repr=False)
 
     @property
     def filename(self) -> str:
@@ -98,9 +107,12 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
     rows = [row for row in db.session.execute(statement).all() if _due(row[0])]
     lines = _counted_lines([lot.id for _, lot, _, _, _ in rows])
 
+    criteria = _criteria([lot.id for _, lot, _, _, _ in rows])
+
     report = DecpReport(document={}, published_on=today)
     entries = []
     for contract, lot, campaign, buyer, supplier in rows:
+        social, environmental = decp_io.considerations(considerations_of(lot, criteria.get(lot.id)))
         mapped = decp_io.contract_entry(
             decp_io.DecpContract(
                 number=contract.number,
@@ -117,10 +129,12 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
                 duration_months=contract.duration_months,
                 notified_on=contract.notified_on,
                 maximum_amount=contract.maximum_amount,
-                social_considerations=lot.social_considerations,
-                environmental_considerations=lot.environmental_considerations,
+                social_considerations=social,
+                environmental_considerations=environmental,
                 origin_eu_percent=contract.origin_eu_percent,
                 origin_france_percent=contract.origin_france_percent,
+                price_type=contract.price_type.value,
+                first_published_on=contract.first_published_on,
             ),
             published_on=today,
         )
@@ -129,8 +143,17 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
             report.problems.append(ContractProblem(contract.number, list(mapped.missing), label))
             continue
         entries.append(mapped.entry)
+        if contract.first_published_on is None:
+            report.first_publications.append(contract)
         report.exported.append(
-            ExportedContract(contract.number, label, supplier.name, contract.notified_on, contract.maximum_amount)
+            ExportedContract(
+                contract.number,
+                label,
+                supplier.name,
+                contract.notified_on,
+                contract.maximum_amount,
+                contract.first_published_on,
+            )
         )
     report.document = decp_io.document(entries)
     return report
@@ -138,6 +161,44 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
 
 def decp_json(report: DecpReport) -> str:
     return decp_io.dumps(report.document)
+
+
+def export_decp(today: date, actor: Actor) -> DecpReport:
+    """The report of the export (download or CLI): the contracts published for the first time
+    keep ``today`` as their date of first publication; the others keep theirs."""
+    report = decp_report(today, actor)
+    for contract in report.first_publications:
+        contract.first_published_on = today
+        db.session.flush()
+        audit.record(
+            actor.user_id,
+            "decp.first_publication",
+            "contract",
+            contract.id,
+            before={"first_published_on": None},
+            after={"number": contract.number, "first_published_on": today},
+        )
+    return report
+
+
+def considerations_of(lot: Lot, criteria: AwardCriteria | None) -> decp_io.Considerations:
+    """What the award of the lot used: its criteria's weights and the clauses recorded on it.
+    (The award criteria have no social criterion yet: only the clauses give social values.)"""
+    return decp_io.Considerations(
+        environmental_weight=criteria.environmental_weight if criteria is not None else None,
+        social_weight=None,
+        social_clause=lot.social_clause,
+        environmental_clause=lot.environmental_clause,
+        reserved_market=lot.reserved_market,
+    )
+
+
+def _criteria(lot_ids: list[int]) -> dict[int, AwardCriteria]:
+    if not lot_ids:
+        return {}
+    return {
+        row.lot_id: row for row in db.session.scalars(select(AwardCriteria).where(AwardCriteria.lot_id.in_(lot_ids)))
+    }
 
 
 def _due(contract: Contract) -> bool:

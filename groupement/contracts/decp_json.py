@@ -22,20 +22,26 @@ One contract, field by field (every field the schema REQUIRES, and the optional 
 - ``ccag``, ``procedure``: as stored on the lot and the contract; each must be a value of the
   schema's list (the procedure advice's own labels are not).
 - ``offresRecues`` (≥ 1), ``dureeMois`` (≥ 1), ``dateNotification`` (AAAA-MM-JJ).
-- ``datePublicationDonnees``: the day of the export.
+- ``datePublicationDonnees``: the day the contract's data were FIRST published (stored on the
+  contract at its first export and kept after, as the schema says); the day of the export for a
+  contract never published before.
 - ``montant``: the framework agreement's maximum HT, 2 decimals (≥ 1).
 - ``lieuExecution``: the coordinator's postcode, typeCode "Code postal".
 - ``titulaires``: [{"titulaire": {"typeIdentifiant": "SIRET", "id": <supplier SIRET>}}].
-- ``considerationsSociales`` / ``considerationsEnvironnementales``: the lot's value; several values
-  may be stored separated by ";". Each must be a value of the schema's list, and "Pas de
-  considération ..." stands alone.
+- ``considerationsSociales`` / ``considerationsEnvironnementales``: derived (``considerations``)
+  from what the award actually used: an award criterion with a weight above zero ("Critère
+  environnemental", "Critère social") and the clauses recorded on the lot ("Clause sociale",
+  "Marché réservé", "Clause environnementale"); "Pas de considération ..." when none, and then
+  alone. Several values are carried separated by ";"; each must be a value of the schema's list.
+- ``typesPrix``: the contract's price type (ferme, actualisable, révisable), one of the schema's
+  values.
 - ``origineUE`` / ``origineFrance``: vehicles only (the arrêté lists food, vehicles, health products
   and clothing; the groupement buys only vehicles among them): the shares stored in per cent,
   published as 0..1 (80 % -> 0.8000), France ≤ UE. Required for a vehicles contract, never written
   for another.
 - ``marcheInnovant``, ``attributionAvance``, ``tauxAvance``, ``typeGroupementOperateurs``,
-  ``sousTraitanceDeclaree``, ``typesPrix``: not recorded by the application; ``ASSUMED`` gives
-  what is published and why.
+  ``sousTraitanceDeclaree``: not recorded by the application; ``ASSUMED`` gives what is
+  published and why.
 
 Whatever cannot be derived makes the contract *incomplete*: ``contract_entry`` then returns no
 entry, only the list of what is missing (French, "field : reason"). A contract is never exported
@@ -74,15 +80,13 @@ TITULAIRE_ID_TYPE = "SIRET"
 
 # Facts the application does not record (no column for them), published as assumed here. Each is
 # what the application itself enforces or builds: one titulaire per contract, orders priced at the
-# contract's unit prices unchanged for its whole duration (firm prices), no advance and no
-# subcontracting managed. Record them on the contract to publish anything else.
+# no advance and no subcontracting managed. Record them on the contract to publish anything else.
 ASSUMED: dict[str, Any] = {
     "marcheInnovant": False,
     "attributionAvance": False,
     "tauxAvance": Decimal("0"),
     "typeGroupementOperateurs": "Pas de groupement",
     "sousTraitanceDeclaree": False,
-    "typesPrix": {"typePrix": ["Définitif ferme"]},
 }
 
 # The schema's enumerations (schema_decp_v2.0.3.json, definitions/marche).
@@ -112,6 +116,13 @@ SOCIAL_CONSIDERATIONS = frozenset({"Clause sociale", "Critère social", "Marché
 NO_ENVIRONMENTAL = "Pas de considération environnementale"
 ENVIRONMENTAL_CONSIDERATIONS = frozenset({"Clause environnementale", "Critère environnemental", NO_ENVIRONMENTAL})
 CONSIDERATION_SEPARATOR = ";"
+SOCIAL_CRITERION = "Critère social"
+SOCIAL_CLAUSE = "Clause sociale"
+RESERVED_MARKET = "Marché réservé"
+ENVIRONMENTAL_CRITERION = "Critère environnemental"
+ENVIRONMENTAL_CLAUSE = "Clause environnementale"
+# typePrixArray of the schema ("Provisoire" is not a price a framework contract's orders are paid at).
+PRICE_TYPES = frozenset({"Définitif ferme", "Définitif actualisable", "Définitif révisable", "Provisoire"})
 
 ID_MAX_LENGTH = 16
 OBJET_MAX_LENGTH = 1000
@@ -150,6 +161,37 @@ class DecpContract:
     environmental_considerations: str
     origin_eu_percent: Decimal | None = None
     origin_france_percent: Decimal | None = None
+    price_type: str = "Définitif ferme"
+    first_published_on: date | None = None  # None: never published, this export is the first
+
+
+@dataclass(frozen=True)
+class Considerations:
+    """What the award of a lot used, as the DECP considerations are derived from."""
+
+    environmental_weight: Decimal | None = None  # of the award criteria (None: no criteria fixed)
+    social_weight: Decimal | None = None
+    social_clause: bool = False
+    environmental_clause: bool = False
+    reserved_market: bool = False
+
+    @property
+    def social(self) -> list[str]:
+        values = [SOCIAL_CRITERION] if (self.social_weight or 0) > 0 else []
+        values += [SOCIAL_CLAUSE] if self.social_clause else []
+        values += [RESERVED_MARKET] if self.reserved_market else []
+        return values or [NO_SOCIAL]
+
+    @property
+    def environmental(self) -> list[str]:
+        values = [ENVIRONMENTAL_CRITERION] if (self.environmental_weight or 0) > 0 else []
+        values += [ENVIRONMENTAL_CLAUSE] if self.environmental_clause else []
+        return values or [NO_ENVIRONMENTAL]
+
+
+def considerations(used: Considerations) -> tuple[str, str]:
+    """(social, environmental) considerations as carried by DecpContract (";"-separated)."""
+    return CONSIDERATION_SEPARATOR.join(used.social), CONSIDERATION_SEPARATOR.join(used.environmental)
 
 
 @dataclass(frozen=True)
@@ -201,6 +243,7 @@ def contract_entry(contract: DecpContract, published_on: date) -> MappedContract
 
     require(contract.procedure in PROCEDURES, _not_a_value("procedure", contract.procedure))
     require(contract.ccag in CCAGS, _not_a_value("ccag", contract.ccag))
+    require(contract.price_type in PRICE_TYPES, _not_a_value("typesPrix", contract.price_type))
     require(contract.offers_received >= 1, "offresRecues : au moins une offre reçue attendue")
     require(contract.duration_months >= 1, "dureeMois : durée d'au moins un mois attendue")
     postcode = (contract.buyer_postcode or "").strip()
@@ -245,9 +288,9 @@ def contract_entry(contract: DecpContract, published_on: date) -> MappedContract
         "lieuExecution": {"code": postcode, "typeCode": LIEU_TYPE_CODE},
         "dureeMois": contract.duration_months,
         "dateNotification": iso_date(contract.notified_on),
-        "datePublicationDonnees": iso_date(published_on),
+        "datePublicationDonnees": iso_date(contract.first_published_on or published_on),
         "montant": montant,
-        "typesPrix": {"typePrix": list(ASSUMED["typesPrix"]["typePrix"])},
+        "typesPrix": {"typePrix": [contract.price_type]},
         "formePrix": FORME_PRIX,
         **origins,
         "titulaires": [{"titulaire": {"typeIdentifiant": TITULAIRE_ID_TYPE, "id": supplier}}],

@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from groupement.contracts.rules import AwardDecision
+from groupement.contracts.order_rules import ExecutionPeriod
+from groupement.contracts.rules import AwardDecision, PriceType
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
@@ -59,12 +60,21 @@ class Contract(db.Model):
     # For vehicles (DECP): share of the value of EU and French origin, in per cent.
     origin_eu_percent: Mapped[Decimal | None] = mapped_column(Rate)
     origin_france_percent: Mapped[Decimal | None] = mapped_column(Rate)
+    # DECP: the price type (typesPrix), and the day its essential data were first exported (kept
+    # after: datePublicationDonnees is the first publication, never updated).
+    price_type: Mapped[PriceType] = mapped_column(enum_column(PriceType, length=30), default=PriceType.FERME)
+    first_published_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lot: Mapped[Lot] = relationship()
     award: Mapped[Award] = relationship()
     supplier: Mapped[Supplier] = relationship()
     prices: Mapped[list[ContractPrice]] = relationship(back_populates="contract")
+
+    @property
+    def execution_period(self) -> ExecutionPeriod:
+        """From the start of execution to its end (start + duration); orders only within it."""
+        return ExecutionPeriod.of(self.number, self.notified_on, self.start_date, self.duration_months)
 
 
 class ContractPrice(db.Model):

@@ -12,6 +12,10 @@
   the tender; the legal limit of a framework agreement is its maximum amount, which binds the
   groupement as a whole, not each member. The coordinator sees the overruns on the
   consumption page and may talk with the commune.
+- Execution period: an order is placed on a day (Paris time) within the contract's execution
+  period, from its start of execution to its end (start + duration in months, the day before
+  the same day of the last month, or that month's last day when it has no such day), and never
+  before the contract's notification. Outside, the order is refused, naming the dates.
 - Delivery (service fait): per order line, a quantity > 0 received on a date that is neither in
   the future nor before the order's date; partial deliveries add up, never beyond the
   quantity ordered.
@@ -19,9 +23,10 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -49,6 +54,71 @@ def order_number(insee_code: str, year: int, sequence: int) -> str:
     if sequence < 1:
         raise OrderRefused("la numérotation commence à 1")
     return ORDER_NUMBER_FORMAT.format(insee=insee_code, year=year, sequence=sequence)
+
+
+# --- execution period of the contract -----------------------------------------------------------------
+
+
+def contract_end(start: date, duration_months: int) -> date:
+    """The last day of execution: 01/01/2027 + 12 months -> 31/12/2027; 31/01/2027 + 1 -> 28/02/2027."""
+    if duration_months < 1:
+        raise OrderRefused("la durée d'un marché est d'au moins un mois")
+    months = start.month - 1 + duration_months
+    year, month = start.year + months // 12, months % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    if start.day > last_day:  # no such day in that month: the period ends on its last day
+        return date(year, month, last_day)
+    return date(year, month, start.day) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ExecutionPeriod:
+    """When orders may be placed under a contract: from its start of execution to its end, and
+    never before its notification."""
+
+    number: str
+    notified_on: date
+    start: date
+    end: date
+
+    @classmethod
+    def of(cls, number: str, notified_on: date, start: date, duration_months: int) -> ExecutionPeriod:
+        return cls(number, notified_on, start, contract_end(start, duration_months))
+
+    @property
+    def first_order_day(self) -> date:
+        return max(self.start, self.notified_on)
+
+    def refusal(self, today: date) -> str | None:
+        """Why no order can be placed on `today` (French, dates 28/11/2026), or None when it can."""
+        period = f"période d'exécution du {_d(self.start)} au {_d(self.end)}"
+        if today < self.notified_on:
+            return (
+                f"Commande refusée : le marché n° {self.number} n'est notifié que le {_d(self.notified_on)} ; "
+                f"aucune commande avant sa notification ({period})."
+            )
+        if today < self.start:
+            return (
+                f"Commande refusée : l'exécution du marché n° {self.number} ne commence que le {_d(self.start)} "
+                f"({period}) ; aujourd'hui {_d(today)}."
+            )
+        if today > self.end:
+            return f"Commande refusée : le marché n° {self.number} a pris fin le {_d(self.end)} ({period})."
+        return None
+
+    def open_on(self, today: date) -> bool:
+        return self.refusal(today) is None
+
+
+def check_order_date(period: ExecutionPeriod, today: date) -> None:
+    """Raise OrderRefused unless an order may be placed under the contract on `today`."""
+    refusal = period.refusal(today)
+    if refusal:
+        raise OrderRefused(refusal)
+
+
+def _d(value: date) -> str:
+    return f"{value:%d/%m/%Y}"
 
 
 def parse_order_quantity(raw: object) -> int:

@@ -1,6 +1,8 @@
 """Purchase orders (bons de commande) under the framework contracts, and their deliveries: the commands.
 
-A commune's agent orders at the contract's prices (never the form's); the contract's maximum
+A commune's agent orders at the contract's prices (never the form's), on a day within the
+contract's execution period and not before its notification (order_rules.ExecutionPeriod, Paris
+today); the contract's maximum
 caps the orders of all communes together (warning from 80 %, refusal beyond 100 %); a commune's
 validated needs only give warnings. The commune's users record what they receive (service
 fait), line by line. Scope: a commune sees its own orders; the coordinator's side sees every
@@ -32,6 +34,7 @@ from groupement.contracts.order_rules import (
     OrderRefused,
     check_consumption,
     check_delivery,
+    check_order_date,
     line_amount,
     needs_overruns,
     order_number,
@@ -107,6 +110,7 @@ def _submit(
     actor: Actor, contract_id: int, lines: Sequence[tuple[int, object]], delivery_address: str, today: date
 ) -> PlacedOrder:
     contract, commune = orderable(actor, contract_id, today)
+    check_order_date(contract.execution_period, today)  # never outside the execution period
     address = (delivery_address or "").strip()
     if not address:
         raise ServiceError("L'adresse de livraison est obligatoire.")

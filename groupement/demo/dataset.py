@@ -266,6 +266,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
                 contract.id,
                 [(price.id, quantity) for price in prices],
                 f"Mairie {de(communes[insee].name)}, services techniques, {communes[insee].postcode}",
+                today=today,  # within the execution period: notified and started months ago, for 48 months
             )
             first = order.lines[0]
             orders.record_delivery(agent, first.id, today, quantity // 2 or 1)

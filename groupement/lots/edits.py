@@ -1,5 +1,7 @@
 """The officer's edits of draft lots (move lines, split, merge, rename, exclude, parameters) and
-their publication, which freezes them. Flushes and audits; the request commits."""
+their publication, which freezes them; the open data of a lot (CCAG and clauses, for the DECP),
+recorded at any stage since they are published after the award. Flushes and audits; the
+request commits."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from groupement.core.timeutil import paris_today, utcnow
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.queries import lot_view
-from groupement.lots.rules import MAX_DURATION_MONTHS, LotStatus
+from groupement.lots.rules import MAX_DURATION_MONTHS, Ccag, LotStatus
 
 
 def move_lines(
@@ -158,6 +160,54 @@ def set_lot_parameters(
         },
     )
     db.session.flush()
+    return lot
+
+
+def set_open_data(
+    actor: Actor,
+    lot_id: int,
+    ccag: str,
+    *,
+    social_clause: bool,
+    environmental_clause: bool,
+    reserved_market: bool,
+) -> Lot:
+    """The lot's CCAG and the clauses of its consultation, as the DECP publishes them.
+
+    Not frozen by publication: they describe the consultation and are published with the
+    contract, so the officer may record them until then (and correct them after)."""
+    lot = open_data_lot(actor, lot_id)
+    try:
+        chosen = Ccag(ccag)
+    except ValueError:
+        raise ServiceError(f"CCAG inconnu « {ccag} » : choisissez un CCAG de la liste.") from None
+    before = {
+        "ccag": lot.ccag,
+        "social_clause": lot.social_clause,
+        "environmental_clause": lot.environmental_clause,
+        "reserved_market": lot.reserved_market,
+    }
+    lot.ccag = chosen
+    lot.social_clause, lot.environmental_clause = bool(social_clause), bool(environmental_clause)
+    lot.reserved_market = bool(reserved_market)
+    after = {
+        "ccag": lot.ccag,
+        "social_clause": lot.social_clause,
+        "environmental_clause": lot.environmental_clause,
+        "reserved_market": lot.reserved_market,
+    }
+    audit.record(actor.user_id, "lot.open_data", "lot", lot.id, before=before, after=after)
+    db.session.flush()
+    return lot
+
+
+def open_data_lot(actor: Actor, lot_id: int) -> Lot:
+    """The lot whose open data the coordinator records (any status), within scope, or NotFound."""
+    _require_coordinator(actor)
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound("Lot introuvable.")
+    campaign_scope.get_campaign(actor, lot.campaign_id)
     return lot
 
 

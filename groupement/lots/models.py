@@ -34,11 +34,11 @@ class Lot(db.Model):
     # None until the officer sets it: the default maximum (estimate + margin) applies.
     maximum_amount: Mapped[Decimal | None] = mapped_column(Money)
     launch_date: Mapped[date | None]  # planned launch of the consultation: selects the thresholds
-    # Recorded for the open data (DECP): the considerations of the consultation, as DECP names them.
-    social_considerations: Mapped[str] = mapped_column(String(300), default="Pas de considération sociale")
-    environmental_considerations: Mapped[str] = mapped_column(
-        String(300), default="Pas de considération environnementale"
-    )
+    # Recorded for the open data (DECP): the clauses of the consultation (edited on the lot's page);
+    # the award criteria (tenders.AwardCriteria) give the "critère" considerations.
+    social_clause: Mapped[bool] = mapped_column(default=False)  # clause sociale (insertion…)
+    environmental_clause: Mapped[bool] = mapped_column(default=False)  # clause environnementale
+    reserved_market: Mapped[bool] = mapped_column(default=False)  # marché réservé (L2113-12 à L2113-15)
     ccag: Mapped[Ccag] = mapped_column(enum_column(Ccag, length=60), default=Ccag.FOURNITURES_COURANTES_SERVICES)
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -6,10 +6,13 @@ The arithmetic is savings/rules.py. Here: which figures go in.
   estimated unit price is the lot line's (estimated_unit_price + eco_participation), the
   awarded one the contract's (unit_price + eco_participation). Lots without a contract (in
   preparation, published, unsuccessful) are listed apart, without figures.
-- Previous prices: the "previous campaign" is the latest other campaign of the same groupement
-  opened before this one that was aggregated into lots; an item's previous unit price is its
-  estimated unit price (+ eco-participation) in that campaign's lots. Items it did not have are
-  left out of that comparison. (Reference prices typed by the coordinator are not stored yet.)
+- Previous prices: the "previous campaign" is the latest other campaign of the same coordinator
+  (any of the groupements it coordinates) opened before this one that was aggregated into lots.
+  An item's previous unit price is what that campaign's contract charged for it (unit price +
+  eco-participation) when the item was awarded there, else its estimated unit price (+
+  eco-participation) in that campaign's lots; each line, lot and commune says which reference
+  it used. Items it did not have are left out of that comparison. (Reference prices typed by the
+  coordinator are not stored yet.)
 - Access: the coordinator's side (coordinator, accountant, admin) of the campaign's groupement.
 
 Every figure is read with a fixed number of set-based queries, whatever the number of lots,
@@ -35,8 +38,16 @@ from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.rules import LotStatus
-from groupement.organisations.models import Organisation
-from groupement.savings.rules import Comparison, SavingsLine, SavingsResult, Share, Totals, compute_savings
+from groupement.organisations.models import Groupement, Organisation
+from groupement.savings.rules import (
+    Comparison,
+    Reference,
+    SavingsLine,
+    SavingsResult,
+    Share,
+    Totals,
+    compute_savings,
+)
 from groupement.tenders.models import Supplier
 
 
@@ -84,6 +95,7 @@ class LineRow:
     previous_unit: Decimal | None
     estimate: Comparison
     previous: Comparison | None
+    previous_reference: Reference | None = None  # the contract price of the previous campaign, or its estimate
 
 
 @dataclass
@@ -167,7 +179,10 @@ def report_of(campaign: Campaign, today: date | None = None) -> SavingsReport:
             quantity=row.total_quantity,
             estimated_unit=row.estimated_unit_price + row.eco_participation,
             awarded_unit=row.awarded_unit_price + row.awarded_eco_participation,
-            previous_unit=previous_prices.get(row.item_id),
+            previous_unit=previous_prices[row.item_id][0] if row.item_id in previous_prices else None,
+            previous_reference=previous_prices[row.item_id][1]
+            if row.item_id in previous_prices
+            else Reference.ESTIMATE,
             shares=tuple(sorted(shares_of[row.id], key=lambda share: share.commune_id)),
         )
         for row in lines
@@ -221,6 +236,7 @@ def _report(campaign, previous_campaign, lots, lines, inputs, communes, result: 
             line_input.previous_unit,
             line_result.estimate,
             line_result.previous,
+            line_result.previous_reference,
         )
         for row, line_input, line_result in zip(lines, inputs, result.lines, strict=True)
     ]
@@ -238,10 +254,13 @@ def _report(campaign, previous_campaign, lots, lines, inputs, communes, result: 
 
 
 def _previous_campaign(campaign: Campaign) -> Campaign | None:
+    """The latest earlier campaign of the same coordinator that was aggregated into lots."""
+    coordinator_id = select(Groupement.coordinator_id).where(Groupement.id == campaign.groupement_id)
+    groupements = select(Groupement.id).where(Groupement.coordinator_id == coordinator_id.scalar_subquery())
     return db.session.scalar(
         select(Campaign)
         .where(
-            Campaign.groupement_id == campaign.groupement_id,
+            Campaign.groupement_id.in_(groupements),
             Campaign.id != campaign.id,
             Campaign.opens_at < campaign.opens_at,
             exists().where(LotLine.campaign_id == Campaign.id),
@@ -251,16 +270,28 @@ def _previous_campaign(campaign: Campaign) -> Campaign | None:
     )
 
 
-def _previous_prices(campaign_id: int) -> dict[int, Decimal]:
-    """item id -> estimated unit price + eco-participation in that campaign's lots."""
+def _previous_prices(campaign_id: int) -> dict[int, tuple[Decimal, Reference]]:
+    """item id -> (unit price + eco-participation, what it is) in that campaign: its contract's
+    price when the item was awarded, else its estimate in the campaign's lots."""
     rows = db.session.execute(
-        select(LotLine.item_id, LotLine.estimated_unit_price, LotLine.eco_participation)
+        select(
+            LotLine.item_id,
+            LotLine.estimated_unit_price,
+            LotLine.eco_participation,
+            ContractPrice.unit_price,
+            ContractPrice.eco_participation,
+        )
+        .outerjoin(ContractPrice, ContractPrice.lot_line_id == LotLine.id)
         .where(LotLine.campaign_id == campaign_id)
-        .order_by(LotLine.id)
+        .order_by(LotLine.id, ContractPrice.id)
     ).all()
-    prices: dict[int, Decimal] = {}
-    for item_id, price, eco in rows:
-        prices.setdefault(item_id, price + eco)
+    prices: dict[int, tuple[Decimal, Reference]] = {}
+    for item_id, estimate, eco, contract_price, contract_eco in rows:
+        if contract_price is not None:
+            if prices.get(item_id, (None, None))[1] is not Reference.CONTRACT:
+                prices[item_id] = (contract_price + contract_eco, Reference.CONTRACT)
+        else:
+            prices.setdefault(item_id, (estimate + eco, Reference.ESTIMATE))
     return prices
 
 

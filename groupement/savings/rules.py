@@ -19,6 +19,11 @@ The method, as shown to the coordinator and the elected officials:
   price of the same item in an earlier campaign, when the caller knows one). The comparison to
   previous prices only covers the lines that have one: the lot and commune figures of that
   comparison are sums over those lines, and say how many lines they cover.
+- A previous price is what was PAID (the previous campaign's contract price) when there was a
+  contract for the item, else only what was ESTIMATED: each line says which (``Reference``), and
+  each total says whether its lines used contract prices, estimates, or both (``reference``).
+- A negative saving is a surcharge (surcoût): shown as such, never as a saving
+  (``Comparison.surcharge``, ``Comparison.surcharge_percent``).
 """
 
 from __future__ import annotations
@@ -27,12 +32,29 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
 from groupement.core.money import CENT, cents_down, round_half_up
 from groupement.core.money import line_amount as priced_line_amount
 
 HUNDREDTH = Decimal("0.01")
 ZERO = Decimal("0.00")
+
+
+class Reference(StrEnum):
+    """What a previous price is: last year's contract price, or only last year's estimate."""
+
+    CONTRACT = "contract"
+    ESTIMATE = "estimate"
+    MIXED = "mixed"  # a total over lines of both kinds
+
+    @property
+    def label(self) -> str:
+        return {
+            "contract": "prix des marchés",
+            "estimate": "estimations (sans marché)",
+            "mixed": "prix des marchés et, à défaut, estimations",
+        }[self.value]
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,7 @@ class SavingsLine:
     awarded_unit: Decimal
     previous_unit: Decimal | None = None
     shares: tuple[Share, ...] = ()
+    previous_reference: Reference = Reference.ESTIMATE  # what previous_unit is, when there is one
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,24 @@ class Comparison:
             return None
         return round_half_up(self.savings * 100 / self.reference, HUNDREDTH)
 
+    @property
+    def surcharge(self) -> bool:
+        """The award costs more than the reference: an extra cost, not a saving."""
+        return self.savings < 0
+
+    @property
+    def extra_cost(self) -> Decimal:
+        """The surcharge as a positive amount (0 when it is a saving)."""
+        return max(-self.savings, ZERO)
+
+    @property
+    def surcharge_percent(self) -> Decimal | None:
+        """How much dearer than the reference, in per cent (18.70 for +18,70 %); None for a saving."""
+        percent = self.percent
+        if percent is None or not self.surcharge:
+            return None
+        return -percent
+
     def __add__(self, other: Comparison) -> Comparison:
         return Comparison(self.reference + other.reference, self.awarded + other.awarded)
 
@@ -87,6 +128,7 @@ class LineResult:
     lot_id: int
     estimate: Comparison
     previous: Comparison | None  # None: no previous price for this item
+    previous_reference: Reference | None = None  # contract price or estimate, with `previous`
 
 
 @dataclass
@@ -97,17 +139,31 @@ class Totals:
     previous: Comparison = NOTHING  # over the lines that have a previous price only
     lines: int = 0
     lines_with_previous: int = 0
+    lines_with_previous_contract: int = 0  # of which at last year's contract price
 
     @property
     def has_previous(self) -> bool:
         return self.lines_with_previous > 0
 
-    def add(self, estimate: Comparison, previous: Comparison | None) -> None:
+    @property
+    def previous_reference(self) -> Reference | None:
+        """Which previous prices these figures compare with (None without any)."""
+        if not self.has_previous:
+            return None
+        if self.lines_with_previous_contract == self.lines_with_previous:
+            return Reference.CONTRACT
+        if self.lines_with_previous_contract == 0:
+            return Reference.ESTIMATE
+        return Reference.MIXED
+
+    def add(self, estimate: Comparison, previous: Comparison | None, reference: Reference | None = None) -> None:
         self.estimate = self.estimate + estimate
         self.lines += 1
         if previous is not None:
             self.previous = self.previous + previous
             self.lines_with_previous += 1
+            if reference is Reference.CONTRACT:
+                self.lines_with_previous_contract += 1
 
 
 @dataclass
@@ -134,15 +190,16 @@ def compute_savings(lines: Iterable[SavingsLine]) -> SavingsResult:
         estimate = Comparison(
             line_amount(line.quantity, line.estimated_unit), line_amount(line.quantity, line.awarded_unit)
         )
-        previous = None
+        previous, reference = None, None
         if line.previous_unit is not None:
             previous = Comparison(line_amount(line.quantity, line.previous_unit), estimate.awarded)
-        results.append(LineResult(line.line_id, line.lot_id, estimate, previous))
-        total.add(estimate, previous)
-        lots[line.lot_id].add(estimate, previous)
+            reference = line.previous_reference
+        results.append(LineResult(line.line_id, line.lot_id, estimate, previous, reference))
+        total.add(estimate, previous, reference)
+        lots[line.lot_id].add(estimate, previous, reference)
         for share, part_estimate, part_previous in _commune_parts(line.shares, estimate, previous):
-            communes[share.commune_id].add(part_estimate, part_previous)
-            commune_lots[(share.commune_id, line.lot_id)].add(part_estimate, part_previous)
+            communes[share.commune_id].add(part_estimate, part_previous, reference)
+            commune_lots[(share.commune_id, line.lot_id)].add(part_estimate, part_previous, reference)
     return SavingsResult(results, total, dict(lots), dict(communes), dict(commune_lots))
 
 

@@ -14,15 +14,23 @@ from openpyxl.utils import get_column_letter
 
 from groupement.core.files.xlsx import EURO_FORMAT, INTEGER_FORMAT, UNIT_PRICE_FORMAT, Column, escape_text
 from groupement.savings.report import SavingsReport
-from groupement.savings.rules import Comparison, Totals
+from groupement.savings.rules import Comparison, Reference, Totals
 
 PERCENT_FORMAT = "0.00\\ %"
 METHOD = (
     "Montants HT annuels, aux quantités recensées et figées dans les lots (les mêmes de part et d'autre) ; "
     "prix unitaires éco-participation comprise ; montant d'une ligne = quantité × prix unitaire, arrondi au centime ; "
     "part d'une commune = montant de la ligne réparti selon les quantités (plus forts restes), de sorte que les "
-    "communes totalisent exactement le lot. Économie = estimé − attribué ; pourcentage rapporté à l'estimé."
+    "communes totalisent exactement le lot. Économie = référence − attribué ; pourcentage rapporté à la référence ; "
+    "un montant négatif est un surcoût (colonne « Économie ou surcoût »). Prix précédents : le prix payé au marché "
+    "de la campagne précédente du coordonnateur pour le même article, à défaut son estimation (colonne « Référence »)."
 )
+LINE_REFERENCES = {Reference.CONTRACT: "Prix du marché", Reference.ESTIMATE: "Estimation (pas de marché)"}
+
+
+def outcome(comparison: Comparison) -> str:
+    """'Économie' or 'Surcoût': a negative saving is never called a saving."""
+    return "Surcoût" if comparison.surcharge else "Économie"
 
 
 def savings_filename(report: SavingsReport) -> str:
@@ -37,23 +45,33 @@ def savings_xlsx(report: SavingsReport) -> bytes:
 
     money = [Column("Estimé HT", 16, EURO_FORMAT), Column("Attribué HT", 16, EURO_FORMAT)]
     money += [Column("Économie HT", 16, EURO_FORMAT), Column("Économie (%)", 12, PERCENT_FORMAT)]
+    money += [Column("Économie ou surcoût", 12)]
     previous = [
+        Column("Référence précédente", 24),
         Column("Prix précédents HT (lignes comparables)", 20, EURO_FORMAT),
         Column("Attribué HT (mêmes lignes)", 18, EURO_FORMAT),
         Column("Économie / prix précédents HT", 18, EURO_FORMAT),
         Column("Économie / prix précédents (%)", 14, PERCENT_FORMAT),
+        Column("Économie ou surcoût / prix précédents", 14),
         Column("Lignes comparables", 12, INTEGER_FORMAT),
+        Column("Dont au prix du marché", 12, INTEGER_FORMAT),
     ]
     if not with_previous:
         previous = []
 
     def figures(totals: Totals) -> list:
-        values = _comparison_cells(totals.estimate)
+        values = [*_comparison_cells(totals.estimate), outcome(totals.estimate)]
         if with_previous:
             values += (
-                [*_comparison_cells(totals.previous), totals.lines_with_previous]
+                [
+                    totals.previous_reference.label.capitalize(),
+                    *_comparison_cells(totals.previous),
+                    outcome(totals.previous),
+                    totals.lines_with_previous,
+                    totals.lines_with_previous_contract,
+                ]
                 if totals.has_previous
-                else [None, None, None, None, 0]
+                else ["", None, None, None, None, "", 0, 0]
             )
         return values
 
@@ -104,8 +122,10 @@ def savings_xlsx(report: SavingsReport) -> bytes:
     ]
     if with_previous:
         line_columns += [
+            Column("Référence précédente", 24),
             Column("PU précédent HT", 14, UNIT_PRICE_FORMAT),
             Column("Montant aux prix précédents", 18, EURO_FORMAT),
+            Column("Économie ou surcoût / prix précédents", 14),
         ]
     line_rows = []
     for line in report.lines:
@@ -118,9 +138,15 @@ def savings_xlsx(report: SavingsReport) -> bytes:
             line.estimated_unit,
             line.awarded_unit,
             *_comparison_cells(line.estimate),
+            outcome(line.estimate),
         ]
         if with_previous:
-            row += [line.previous_unit, line.previous.reference if line.previous else None]
+            row += [
+                LINE_REFERENCES[line.previous_reference] if line.previous else "",
+                line.previous_unit,
+                line.previous.reference if line.previous else None,
+                outcome(line.previous) if line.previous else "",
+            ]
         line_rows.append(row)
     _sheet(workbook, "Par ligne", line_columns, line_rows)
 
@@ -149,22 +175,19 @@ def _summary_sheet(workbook: Workbook, report: SavingsReport, with_previous: boo
         ["Lots sans contrat", len(report.pending)],
         ["Montant estimé HT (annuel)", total.reference],
         ["Montant attribué HT (annuel)", total.awarded],
-        ["Économies réalisées HT (annuelles)", total.savings],
-        ["Économies réalisées (%)", total.percent / 100 if total.percent is not None else None],
     ]
+    rows += _outcome_rows(total, "par rapport aux estimations", "Économies réalisées HT (annuelles)")
     if with_previous:
         previous = report.total.previous
         rows += [
             ["Campagne de comparaison", report.previous_campaign.title],
+            ["Référence de comparaison", report.total.previous_reference.label.capitalize()],
             ["Lignes comparables aux prix précédents", report.total.lines_with_previous],
+            ["Dont au prix du marché précédent", report.total.lines_with_previous_contract],
             ["Montant aux prix précédents HT", previous.reference],
             ["Montant attribué HT (mêmes lignes)", previous.awarded],
-            ["Économie par rapport aux prix précédents HT", previous.savings],
-            [
-                "Économie par rapport aux prix précédents (%)",
-                previous.percent / 100 if previous.percent is not None else None,
-            ],
         ]
+        rows += _outcome_rows(previous, "par rapport aux prix précédents")
     rows.append(["Méthode", METHOD])
     sheet = workbook.create_sheet("Synthèse")
     sheet.column_dimensions["A"].width = 44
@@ -181,6 +204,24 @@ def _summary_sheet(workbook: Workbook, report: SavingsReport, with_previous: boo
         elif label == "Méthode":
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.append([label, cell])
+
+
+def _outcome_rows(comparison: Comparison, against: str, saving_label: str | None = None) -> list[list]:
+    """Two rows: the saving (amount, %) or, when the award costs more, the surcharge (positive)."""
+    if comparison.surcharge:
+        percent = comparison.surcharge_percent
+        return [
+            [f"Surcoût {against} HT", comparison.extra_cost],
+            [f"Surcoût {against} (%)", percent / 100 if percent is not None else None],
+        ]
+    percent = comparison.percent
+    return [
+        [saving_label or f"Économie {against} HT", comparison.savings],
+        [
+            "Économies réalisées (%)" if saving_label else f"Économie {against} (%)",
+            percent / 100 if percent is not None else None,
+        ],
+    ]
 
 
 def _header_cell(sheet, title: str) -> WriteOnlyCell:

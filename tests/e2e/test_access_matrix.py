@@ -107,6 +107,10 @@ RULES = {
     ("contracts.index", "GET"): (lambda ids: "/contrats", statuses(EVERYONE)),
     ("contracts.show", "GET"): (lambda ids: f"/contrats/{ids['contract']}", statuses(EVERYONE)),
     ("contracts.export_prices", "GET"): (lambda ids: f"/contrats/{ids['contract']}/prix.xlsx", statuses(EVERYONE)),
+    ("contracts.price_type", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/type-de-prix",
+        statuses({"coordinator"}, ok=302),
+    ),
     ("contracts.savings", "GET"): (
         lambda ids: f"/campagnes/{ids['contract_campaign']}/economies",
         statuses(COORDINATION),
@@ -219,6 +223,10 @@ POST_RULES = {
     ),
     ("lots.rename", "POST"): (lambda ids: f"/lots/{ids['lot']}/renommer", statuses({"coordinator"}, ok=302)),
     ("lots.parameters", "POST"): (lambda ids: f"/lots/{ids['lot']}/parametres", statuses({"coordinator"}, ok=302)),
+    ("lots.open_data", "POST"): (
+        lambda ids: f"/lots/{ids['lot']}/donnees-essentielles",
+        statuses({"coordinator"}, ok=302),
+    ),
     ("lots.publish", "POST"): (lambda ids: f"/lots/{ids['lot']}/publier", statuses({"coordinator"}, ok=302)),
     ("lots.exclude", "POST"): (lambda ids: f"/lignes/{ids['lot_line']}/exclure", statuses({"coordinator"}, ok=302)),
     ("lots.include", "POST"): (
@@ -466,6 +474,10 @@ OTHER_COORDINATORS_OBJECTS = {
     ("orders.show (autre coordonnateur)", "GET"): lambda ids: f"/commandes/{ids['other_order']}",
     ("campaigns.board (autre coordonnateur)", "GET"): lambda ids: f"/campagnes/{ids['other_campaign']}",
     ("lots.show (autre coordonnateur)", "GET"): lambda ids: f"/lots/{ids['other_lot']}",
+    ("lots.open_data (autre coordonnateur)", "POST"): lambda ids: f"/lots/{ids['other_lot']}/donnees-essentielles",
+    ("contracts.price_type (autre coordonnateur)", "POST"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/type-de-prix"
+    ),
 }
 
 

@@ -153,10 +153,12 @@ def test_a_draft_lot_shows_no_award_form(client_as, world):
 
 def test_a_commune_agent_reads_the_contracts_and_their_prices(app, client_as, world):
     with app.app_context():
-        number = db.session.get(Contract, world.ids["contract"]).number
+        contract = db.session.get(Contract, world.ids["contract"])
+        number, period = contract.number, contract.execution_period
     client = client_as("agent_b")
     listing = client.get("/contrats").get_data(as_text=True)
     assert number in listing and "Informatique Dauphiné" in listing
+    assert f"du {period.start:%d/%m/%Y} au {period.end:%d/%m/%Y}" in listing
     assert "Économies réalisées" not in listing  # the coordinator's side
     page = client.get(f"/contrats/{world.ids['contract']}").get_data(as_text=True)
     assert "Accord-cadre n° " + number in page
@@ -234,15 +236,16 @@ def test_the_contract_number_is_never_longer_than_sixteen_characters(app, client
 
 
 def test_the_savings_page_compares_to_the_previous_campaign_prices(client_as, offers):
-    # The aggregated campaign's earlier sibling ("Recensement attribué") estimated the same laptops
-    # and screens: its estimate is the previous price of both lines of lot 1.
+    # The aggregated campaign's earlier sibling ("Recensement attribué", 2026) awarded the same laptops
+    # and screens: its contract's prices (not its estimates) are the previous prices of lot 1.
     client = client_as("coordinator")
     award_url = f"/lots/{offers['lot']}/attribution"
     assert post_form(client, award_url, award_url, **award_data(offers["cheap"])).status_code == 302
     page = client.get(f"/campagnes/{offers['campaign']}/economies").get_data(as_text=True)
-    assert "Aux prix précédents HT" in page
-    assert "« Recensement attribué »" in page
-    assert "2 lignes sur 2" in page
+    assert "Aux prix 2026 HT" in page
+    assert "par rapport aux prix des marchés de\n    « Recensement attribué »" in page
+    assert "<td>Prix des marchés</td>" in page
+    assert "2 lignes sur 2 :\n      2 au prix du marché, 0 à l'estimation faute de marché" in page
     assert "Lot 2 « Impression et numérisation » : en préparation" in page
 
 
@@ -263,3 +266,23 @@ def test_the_commune_chart_shows_savings_or_pairs_when_a_commune_pays_more():
     assert title == "Montant HT annuel estimé et attribué par commune"
     assert bars[:2] == [("Commune 2 — estimé", D("300.00")), ("Commune 2 — attribué", D("250.00"))]
     assert bars[-2:] == [("Autres communes (2) — estimé", D("60.00")), ("Autres communes (2) — attribué", D("57.00"))]
+
+
+def test_the_coordinator_sets_the_contracts_price_type_on_its_page(client_as, world, app):
+    from groupement.contracts.models import Contract
+    from groupement.contracts.rules import PriceType
+    from groupement.extensions import db
+
+    client = client_as("coordinator")
+    url = f"/contrats/{world.ids['contract']}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Prix ferme" in page and "pas encore publiées" in page
+    refused = post_form(client, url, f"{url}/type-de-prix", price_type="Provisoire")
+    assert refused.status_code == 302
+    assert "Type de prix inconnu « Provisoire »" in client.get(url).get_data(as_text=True)
+    done = post_form(client, url, f"{url}/type-de-prix", price_type="Définitif révisable")
+    page = client.get(done.location).get_data(as_text=True)
+    assert "enregistré : prix révisable." in page
+    with app.app_context():
+        assert db.session.get(Contract, world.ids["contract"]).price_type is PriceType.REVISABLE
+    assert 'action="/contrats/' not in client_as("accountant").get(url).get_data(as_text=True)

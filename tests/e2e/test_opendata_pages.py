@@ -23,16 +23,16 @@ NOTIFIED = date(2026, 10, 1)
 
 @pytest.fixture
 def contracts(app, world):
-    """Lot 1 awarded for 125 000 € (complete), lot 3 for 60 000 € with a social consideration that
-    is not a DECP value (incomplete), lot 2 for 30 000 € (below the threshold)."""
+    """Lot 1 awarded for 125 000 € (complete), lot 3 for 60 000 € to a supplier whose SIRET has a
+    wrong key (incomplete), lot 2 for 30 000 € (below the threshold)."""
     with app.app_context():
         make = factories
-        paper = db.session.get(Lot, world.ids["lot_3"])
-        paper.social_considerations = "Clause d'insertion maison"
         numbers = {}
         for key, amount in (("lot", "125000"), ("lot_3", "60000"), ("lot_2", "30000")):
             lot = db.session.get(Lot, world.ids[key])
             supplier = make.supplier(name=f"Titulaire {key}")
+            if key == "lot_3":
+                supplier.siret = "44306184100048"  # wrong Luhn key
             contract = make.contract(
                 make.offer(lot, supplier), maximum_amount=Decimal(amount), notified_on=NOTIFIED, number=f"2026-{key}"
             )
@@ -48,9 +48,7 @@ def test_the_page_lists_published_and_incomplete_contracts_in_french(client_as, 
     assert "125\u202f000,00\xa0€" in page and "01/10/2026" in page
     assert "Marchés incomplets, non exportés (1)" in page
     assert "2026-lot_3" in page
-    assert (
-        "considerationsSociales : « Clause d&#39;insertion maison » n&#39;est pas une valeur de la liste DECP" in page
-    )
+    assert "titulaires : SIRET du titulaire invalide" in page
     assert "2026-lot_2" not in page  # 30 000 € : below the threshold
     assert 'href="/donnees-essentielles/decp.json"' in page
     assert " style=" not in page
@@ -83,3 +81,28 @@ def test_without_contracts_the_page_says_so_and_the_file_is_an_empty_valid_docum
 def test_the_navigation_links_the_page_for_the_coordinator_side_only(client_as, world):
     assert 'href="/donnees-essentielles"' in client_as("coordinator").get("/").get_data(as_text=True)
     assert 'href="/donnees-essentielles"' not in client_as("agent_a").get("/").get_data(as_text=True)
+
+
+def test_the_first_download_stores_the_first_publication_date_and_later_ones_keep_it(client_as, contracts, app):
+    from groupement.contracts.models import Contract
+
+    client = client_as("coordinator")
+    assert "au prochain téléchargement" in client.get("/donnees-essentielles").get_data(as_text=True)
+    today = paris_today()
+    with app.app_context():
+        contract = db.session.scalar(db.select(Contract).where(Contract.number == contracts["lot"]))
+        contract.first_published_on = date(2026, 10, 5)  # published once already, before
+        db.session.commit()
+    [entry] = json.loads(client.get("/donnees-essentielles/decp.json").get_data(as_text=True))["marches"]["marche"]
+    assert entry["datePublicationDonnees"] == "2026-10-05"
+    page = client.get("/donnees-essentielles").get_data(as_text=True)
+    assert "05/10/2026" in page and "au prochain téléchargement" not in page
+    with app.app_context():
+        contract = db.session.scalar(db.select(Contract).where(Contract.number == contracts["lot"]))
+        contract.first_published_on = None
+        db.session.commit()
+    client.get("/donnees-essentielles/decp.json")
+    with app.app_context():
+        assert db.session.scalar(db.select(Contract.first_published_on).where(Contract.number == contracts["lot"])) == (
+            today
+        )

@@ -186,3 +186,50 @@ def test_the_coordinator_follows_the_consumption_of_the_contract(client_as, worl
     assert " style=" not in page
     listing = client_as("accountant").get("/commandes/marches").get_data(as_text=True)
     assert f'href="/contrats/{world.ids["contract"]}/consommation"' in listing
+
+
+def contract_dated(app, world, notified_in: int, starts_in: int) -> tuple:
+    """The world's contract notified and started `notified_in`/`starts_in` days from today."""
+    from datetime import timedelta
+
+    from groupement.contracts.models import Contract
+
+    today = paris_today()
+    with app.app_context():
+        contract = db.session.get(Contract, world.ids["contract"])
+        contract.notified_on = today + timedelta(days=notified_in)
+        contract.start_date = today + timedelta(days=starts_in)
+        db.session.commit()
+        return contract.notified_on, contract.start_date, contract.execution_period.end, contract.number
+
+
+def test_an_order_before_the_execution_period_is_a_french_flash_and_nothing_is_written(client_as, world, app):
+    notified_on, start, _, number = contract_dated(app, world, notified_in=13, starts_in=30)
+    client = client_as("agent_a")
+    before = order_count(app)
+    form = client.get(new_order(world)).get_data(as_text=True)
+    assert f"n&#39;est notifié que le {notified_on:%d/%m/%Y}" in form  # said before the agent fills it in
+    response = post_form(
+        client, new_order(world), new_order(world), **quantities(world, laptop=1), delivery_address="Mairie"
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert (
+        f'<div class="flash flash-error" role="alert">Commande refusée : le marché n° {number} '
+        f"n&#39;est notifié que le {notified_on:%d/%m/%Y}"
+    ) in page
+    assert order_count(app) == before
+    listing = client.get("/commandes/marches").get_data(as_text=True)
+    assert f'href="{new_order(world)}"' not in listing
+    assert f"Commandes à partir du {start:%d/%m/%Y}" in listing
+
+
+def test_the_contract_page_shows_its_execution_period_and_whether_it_can_be_ordered_today(client_as, world, app):
+    client = client_as("agent_a")
+    page = client.get(f"/contrats/{world.ids['contract']}").get_data(as_text=True)
+    assert "Période d'exécution" in page
+    assert "Commandes possibles aujourd'hui" in page
+    _, start, end, _ = contract_dated(app, world, notified_in=-5, starts_in=10)
+    page = client.get(f"/contrats/{world.ids['contract']}").get_data(as_text=True)
+    assert f"du {start:%d/%m/%Y} au {end:%d/%m/%Y} (48 mois)" in page
+    assert f"Pas encore de commande possible : commandes à partir du {start:%d/%m/%Y}." in page

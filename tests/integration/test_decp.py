@@ -13,14 +13,19 @@ from jsonschema import Draft7Validator
 from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
-from groupement.contracts.decp import ContractProblem, decp_document, decp_report
+from groupement.contracts.awards import award_lot, set_price_type
+from groupement.contracts.decp import ContractProblem, decp_document, decp_report, export_decp
+from groupement.contracts.rules import PriceType
 from groupement.core.access import Role
+from groupement.core.audit_log import AuditEvent
+from groupement.core.errors import ServiceError
 from groupement.core.timeutil import utcnow
 from groupement.lots.campaign_aggregation import aggregate_campaign
-from groupement.lots.edits import publish_lot
+from groupement.lots.edits import publish_lot, set_open_data
 from groupement.lots.models import Lot
 from groupement.organisations.families import Family
 from groupement.organisations.models import Organisation
+from groupement.tenders.models import AwardCriteria
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
 VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
@@ -136,9 +141,6 @@ def test_contracts_missing_data_are_listed_with_what_is_missing_not_exported(mak
     capi = make.coordinator(siret=None)
     lots, officer = build_lots(make, database, capi)
     award(make, lots[Family.INFORMATIQUE], number="SANS-SIRET")
-    lots[Family.FOURNITURES].social_considerations = "Insertion professionnelle"
-    database.session.commit()
-    award(make, lots[Family.FOURNITURES], number="CLAUSE-LIBRE")
     award(make, lots[Family.VEHICULES], number="SANS-ORIGINE", procedure="Appel d'offres ouvert")
     database.session.commit()
 
@@ -146,14 +148,11 @@ def test_contracts_missing_data_are_listed_with_what_is_missing_not_exported(mak
 
     assert entries(document) == {}
     by_number = {problem.contract_number: problem for problem in problems}
-    assert set(by_number) == {"SANS-SIRET", "CLAUSE-LIBRE", "SANS-ORIGINE"}
+    assert set(by_number) == {"SANS-SIRET", "SANS-ORIGINE"}
     assert by_number["SANS-SIRET"] == ContractProblem(
         "SANS-SIRET",
         ["acheteur.id : SIRET du coordonnateur (acheteur) non renseigné"],
         f"{lots[Family.INFORMATIQUE].title} — {lots[Family.INFORMATIQUE].campaign.title}",
-    )
-    assert "considerationsSociales : « Insertion professionnelle » n'est pas une valeur de la liste DECP" in (
-        by_number["CLAUSE-LIBRE"].missing
     )
     assert [m.split(" : ")[0] for m in by_number["SANS-ORIGINE"].missing] == [
         "acheteur.id",
@@ -250,3 +249,162 @@ def test_cli_export_fails_with_exit_code_1_when_the_file_cannot_be_written(app, 
     assert result.exit_code == 1
     assert f"Erreur : impossible d'écrire {target}" in result.stderr
     assert not target.exists()
+
+
+# --- what the award used: criteria, clauses, price type, CCAG; the first publication ------------------
+
+
+def criteria(database, lot, environmental: int) -> None:
+    database.session.add(
+        AwardCriteria(
+            lot_id=lot.id,
+            price_weight=Decimal(90 - environmental),
+            technical_weight=Decimal(10),
+            environmental_weight=Decimal(environmental),
+        )
+    )
+    database.session.commit()
+
+
+def test_a_10_point_environmental_criterion_exports_critere_environnemental(make, database):
+    lots, officer = build_lots(make, database)
+    criteria(database, lots[Family.INFORMATIQUE], environmental=10)
+    criteria(database, lots[Family.FOURNITURES], environmental=0)
+    award(make, lots[Family.INFORMATIQUE], number="CRITERE-ENV")
+    award(make, lots[Family.FOURNITURES], number="SANS-CRITERE")
+    database.session.commit()
+
+    document, problems = decp_document(TODAY, officer)
+
+    assert problems == [] and list(VALIDATOR.iter_errors(document)) == []
+    published = entries(document)
+    assert published["CRITERE-ENV"]["considerationsEnvironnementales"] == {
+        "considerationEnvironnementale": ["Critère environnemental"]
+    }
+    assert published["SANS-CRITERE"]["considerationsEnvironnementales"] == {
+        "considerationEnvironnementale": ["Pas de considération environnementale"]
+    }
+    assert published["CRITERE-ENV"]["considerationsSociales"] == {
+        "considerationSociale": ["Pas de considération sociale"]
+    }
+
+
+def test_the_clauses_recorded_on_the_lot_are_exported_beside_the_criteria(make, database):
+    lots, officer = build_lots(make, database)
+    lot = lots[Family.FOURNITURES]
+    criteria(database, lot, environmental=15)
+    set_open_data(officer, lot.id, "Pas de CCAG", social_clause=True, environmental_clause=True, reserved_market=True)
+    award(make, lot, number="CLAUSES")
+    database.session.commit()
+
+    document, problems = decp_document(TODAY, officer)
+
+    assert problems == [] and list(VALIDATOR.iter_errors(document)) == []
+    entry = entries(document)["CLAUSES"]
+    assert entry["considerationsSociales"] == {"considerationSociale": ["Clause sociale", "Marché réservé"]}
+    assert entry["considerationsEnvironnementales"] == {
+        "considerationEnvironnementale": ["Critère environnemental", "Clause environnementale"]
+    }
+    assert entry["ccag"] == "Pas de CCAG"
+    event = database.session.scalars(select(AuditEvent).where(AuditEvent.action == "lot.open_data")).one()
+    assert event.before["ccag"] == "Fournitures courantes et services" and event.after["reserved_market"] is True
+
+
+def test_types_prix_follows_the_contract(make, database):
+    lots, officer = build_lots(make, database)
+    ferme = award(make, lots[Family.INFORMATIQUE], number="FERME")
+    revisable = award(make, lots[Family.FOURNITURES], number="REVISABLE")
+    database.session.commit()
+    assert ferme.price_type is PriceType.FERME  # the default
+    set_price_type(officer, revisable.id, "Définitif révisable")
+    database.session.commit()
+
+    document, _ = decp_document(TODAY, officer)
+
+    assert list(VALIDATOR.iter_errors(document)) == []
+    published = entries(document)
+    assert published["FERME"]["typesPrix"] == {"typePrix": ["Définitif ferme"]}
+    assert published["REVISABLE"]["typesPrix"] == {"typePrix": ["Définitif révisable"]}
+    with pytest.raises(ServiceError, match="Type de prix inconnu « Provisoire »"):
+        set_price_type(officer, revisable.id, "Provisoire")
+
+
+def test_the_price_type_is_chosen_at_award(make, database):
+    from tests.integration.test_awards import NOTIFIED as AWARD_NOTIFIED
+    from tests.integration.test_awards import START, build_tender
+
+    tender = build_tender(make, database)
+    contract = award_lot(
+        tender.coordinator,
+        tender.lot.id,
+        tender.cheap.id,
+        "",
+        START,
+        AWARD_NOTIFIED,
+        price_type="Définitif actualisable",
+    )
+    assert contract.price_type is PriceType.ACTUALISABLE
+
+
+def test_the_first_publication_date_is_stored_at_the_first_export_and_kept_after(make, database):
+    lots, officer = build_lots(make, database)
+    first = award(make, lots[Family.INFORMATIQUE], number="PREMIER")
+    database.session.commit()
+
+    assert decp_report(TODAY, officer).exported[0].first_published_on is None  # the page writes nothing
+    assert first.first_published_on is None
+    one = export_decp(TODAY, officer)
+    database.session.commit()
+    later = award(make, lots[Family.FOURNITURES], number="SECOND")
+    database.session.commit()
+    two = export_decp(TODAY + timedelta(days=30), officer)
+    database.session.commit()
+
+    assert entries(one.document)["PREMIER"]["datePublicationDonnees"] == "2027-03-10"
+    published = entries(two.document)
+    assert published["PREMIER"]["datePublicationDonnees"] == "2027-03-10"  # stable across exports
+    assert published["SECOND"]["datePublicationDonnees"] == "2027-04-09"
+    assert list(VALIDATOR.iter_errors(two.document)) == []
+    assert (first.first_published_on, later.first_published_on) == (TODAY, TODAY + timedelta(days=30))
+    events = database.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "decp.first_publication").order_by(AuditEvent.id)
+    ).all()
+    assert [event.after["number"] for event in events] == ["PREMIER", "SECOND"]
+
+
+def test_the_ccag_and_clauses_are_edited_on_the_lot_page_in_french(app, make, database):
+    from groupement.organisations.user_models import User
+    from tests.conftest import csrf_token_of, log_in
+
+    lots, officer = build_lots(make, database)
+    lot = lots[Family.INFORMATIQUE]
+    client = app.test_client()
+    log_in(client, database.session.get(User, officer.user_id).email)
+    page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
+    assert "Données essentielles (DECP)" in page and "CCAG de référence" in page
+    token = csrf_token_of(page)
+    action = f"/lots/{lot.id}/donnees-essentielles"
+
+    wrong = client.post(action, data={"csrf_token": token, "ccag": "CCAG-FCS"}, follow_redirects=True)
+    assert "CCAG inconnu « CCAG-FCS » : choisissez un CCAG de la liste." in wrong.get_data(as_text=True)
+    database.session.expire_all()
+    assert database.session.get(Lot, lot.id).ccag.value == "Fournitures courantes et services"
+
+    done = client.post(
+        action,
+        data={
+            "csrf_token": token,
+            "ccag": "Techniques de l'information et de la communication",
+            "environmental_clause": "y",
+        },
+        follow_redirects=True,
+    )
+    assert (
+        f"Données essentielles du lot n° {lot.number} enregistrées : CCAG « Techniques de l&#39;information et de la "
+        "communication »."
+    ) in done.get_data(as_text=True)
+    award(make, lot, number="CCAG-TIC")
+    database.session.commit()
+    entry = entries(decp_document(TODAY, officer)[0])["CCAG-TIC"]
+    assert entry["ccag"] == "Techniques de l'information et de la communication"
+    assert entry["considerationsEnvironnementales"] == {"considerationEnvironnementale": ["Clause environnementale"]}

@@ -78,7 +78,13 @@ def setting(make, database) -> Setting:
     database.session.commit()
     aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = database.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
-    contract = make.contract(make.offer(lot, make.supplier()), maximum_amount=Decimal("10000"))
+    today = to_paris(now).date()  # executed since 50 days, for 48 months: open to orders today
+    contract = make.contract(
+        make.offer(lot, make.supplier()),
+        maximum_amount=Decimal("10000"),
+        notified_on=today - timedelta(days=60),
+        start_date=today - timedelta(days=50),
+    )
     database.session.commit()
     prices = {price.item_id: price for price in contract.prices}
     return Setting(
@@ -92,7 +98,7 @@ def setting(make, database) -> Setting:
         signatory_a=actor(make, Role.SIGNATORY, a),
         agent_b=actor(make, Role.AGENT, b),
         coordinator=actor(make, Role.COORDINATOR, capi),
-        today=to_paris(now).date(),
+        today=today,
     )
 
 
@@ -119,6 +125,51 @@ def test_an_agent_places_an_order_priced_from_the_contract(setting, database):
     event = database.session.scalars(select(AuditEvent).where(AuditEvent.action == "order.create")).one()
     assert event.object_id == str(order.id)
     assert event.after["number"] == order.number and event.after["total_ht"] == "1880.00"
+
+
+# --- the execution period of the contract -------------------------------------------------------------
+
+
+def dated(s: Setting, database, notified_on: date, start_date: date, duration_months: int = 48) -> None:
+    s.contract.notified_on, s.contract.start_date, s.contract.duration_months = notified_on, start_date, duration_months
+    database.session.commit()
+
+
+def test_an_order_before_notification_is_refused(setting, database):
+    """The issue's lot: notified on 15/12/2026, executed from 01/01/2027, ordered on 02/12/2026."""
+    s = setting
+    dated(s, database, date(2026, 12, 15), date(2027, 1, 1))
+    with pytest.raises(ServiceError) as refused:
+        place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS, today=date(2026, 12, 2))
+    assert f"le marché n° {s.contract.number} n'est notifié que le 15/12/2026" in str(refused.value)
+    assert "du 01/01/2027 au 31/12/2030" in str(refused.value)
+    assert count(database, Order) == 0
+
+
+def test_an_order_before_execution_start_is_refused(setting, database):
+    s = setting
+    dated(s, database, date(2026, 12, 15), date(2027, 1, 1))
+    with pytest.raises(ServiceError, match=r"ne commence que le 01/01/2027"):
+        place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS, today=date(2026, 12, 31))
+    assert count(database, Order) == 0
+    assert place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS, today=date(2027, 1, 1)).year == 2027
+
+
+def test_an_order_after_contract_end_is_refused(setting, database):
+    s = setting
+    dated(s, database, date(2026, 12, 15), date(2027, 1, 1), duration_months=12)
+    assert place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS, today=date(2027, 12, 31))
+    with pytest.raises(ServiceError, match=r"a pris fin le 31/12/2027"):
+        place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS, today=date(2028, 1, 1))
+    assert count(database, Order) == 1
+
+
+def test_the_default_today_of_an_order_is_paris_today(setting, database):
+    s = setting
+    dated(s, database, s.today + timedelta(days=1), s.today + timedelta(days=10))
+    with pytest.raises(ServiceError, match=r"n'est notifié que le"):
+        place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS)
+    assert contracts_for(s.agent_a)[0].open_today is False
 
 
 def test_the_prices_of_an_order_are_copies_that_later_contract_changes_do_not_touch(setting, database):

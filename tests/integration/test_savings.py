@@ -19,7 +19,7 @@ from groupement.core.timeutil import utcnow
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLine
 from groupement.savings.report import savings_overview, savings_report
-from groupement.savings.rules import Comparison
+from groupement.savings.rules import Comparison, Reference
 from groupement.savings.savings_xlsx import savings_xlsx
 from tests.integration.test_awards import NOTIFIED, START, build_tender
 from tests.queries import count_queries
@@ -35,11 +35,15 @@ def awarded(make, database):
     return tender
 
 
-def previous_campaign(make, database, tender, laptop_price: Decimal) -> None:
-    """Last year's campaign of the same groupement: laptops only, estimated at laptop_price + 1,00 eco."""
+def previous_campaign(make, database, tender, laptop_price: Decimal, group=None) -> None:
+    """Last year's campaign of the same groupement (or of `group`): laptops only, estimated at
+    laptop_price + 1,00 eco."""
     now = utcnow()
+    group = group or tender.campaign.groupement
+    if group.id != tender.campaign.groupement_id:
+        make.membership(group, tender.commune_a)
     earlier = make.campaign(
-        tender.campaign.groupement,
+        group,
         [tender.laptop],
         title="Recensement précédent",
         year=2026,
@@ -178,3 +182,81 @@ def test_the_excel_file_holds_the_summary_the_lots_the_communes_and_the_lines(ma
     assert communes["'=Commune B"] == (5100, pytest.approx(4590.60), pytest.approx(509.40))
     assert communes["Total"] == (9277, 8314, 963)
     assert len(list(book["Par ligne"].iter_rows(min_row=2))) == 2
+
+
+# --- against last year's contract prices -----------------------------------------------------------------
+
+
+def previous_contract(make, database, tender, estimate: Decimal, contract_price: Decimal) -> None:
+    """Last year's campaign (laptops), estimated at `estimate` and awarded at `contract_price` (+ 1,00 eco)."""
+    previous_campaign(make, database, tender, estimate)
+    earlier = database.session.scalar(select(LotLine).where(LotLine.campaign_id != tender.campaign.id))
+    offer = make.offer(earlier.lot, make.supplier(name="Titulaire 2026"), prices={earlier: contract_price})
+    make.contract(offer, number=f"2026-PREV-{tender.campaign.id}")
+    database.session.commit()
+
+
+def test_a_contract_dearer_than_last_years_contract_price_shows_a_surcharge(make, awarded, database):
+    # The issue: last year's estimate was 790,00 + 1,00 (the award looks 3,28 % cheaper), but last
+    # year's contract charged 643,57 + 1,00: 10 laptops at 765,10 are 18,70 % dearer than 6 445,70.
+    previous_contract(make, database, awarded, D("790.00"), D("643.57"))
+    report = savings_report(awarded.coordinator, awarded.campaign.id)
+    assert report.total.previous == Comparison(D("6445.70"), D("7651.00"))
+    assert report.total.previous_reference is Reference.CONTRACT
+    assert report.total.previous.surcharge
+    assert (report.total.previous.extra_cost, report.total.previous.surcharge_percent) == (D("1205.30"), D("18.70"))
+    laptop = next(line for line in report.lines if line.previous is not None)
+    assert (laptop.previous_unit, laptop.previous_reference) == (D("644.57"), Reference.CONTRACT)
+
+    summary = _summary(savings_xlsx(report))
+    assert summary["Référence de comparaison"] == "Prix des marchés"
+    assert summary["Surcoût par rapport aux prix précédents HT"] == pytest.approx(1205.30)
+    assert summary["Surcoût par rapport aux prix précédents (%)"] == pytest.approx(0.1870)
+    assert "Économie par rapport aux prix précédents HT" not in summary
+
+
+def test_a_campaign_without_a_previous_contract_falls_back_to_estimates_and_says_so(make, awarded, database):
+    previous_campaign(make, database, awarded, D("899.00"))  # aggregated, never awarded
+    report = savings_report(awarded.coordinator, awarded.campaign.id)
+    assert report.total.previous == Comparison(D("9000.00"), D("7651.00"))
+    assert report.total.previous_reference is Reference.ESTIMATE
+    assert report.total.previous_reference.label == "estimations (sans marché)"
+    assert not report.total.previous.surcharge and report.total.previous.surcharge_percent is None
+    book = load_workbook(io.BytesIO(savings_xlsx(report)))
+    lines = list(book["Par ligne"].iter_rows(values_only=True))
+    reference = lines[0].index("Référence précédente")
+    assert sorted(row[reference] or "" for row in lines[1:]) == ["", "Estimation (pas de marché)"]
+
+
+def test_the_savings_page_words_a_surcharge_and_names_its_reference(app, make, awarded, database):
+    from groupement.organisations.user_models import User
+    from tests.conftest import log_in
+
+    previous_contract(make, database, awarded, D("790.00"), D("643.57"))
+    client = app.test_client()
+    log_in(client, database.session.get(User, awarded.coordinator.user_id).email)
+    page = client.get(f"/campagnes/{awarded.campaign.id}/economies").get_data(as_text=True)
+    assert (
+        "1\u202f205,30\xa0€</span>\n    de surcoût par rapport aux prix des marchés de\n"
+        "    « Recensement précédent » (+18,7\xa0%)" in page
+    )
+    assert "surcoût de 1\u202f205,30\xa0€" in page  # the lot's row
+    assert "+18,7\xa0% (surcoût)" in page
+    assert "1 au prix du marché, 0 à l'estimation faute de marché" in page
+
+
+def test_the_previous_campaign_is_the_coordinators_in_any_of_its_groupements_never_anothers(make, awarded, database):
+    coordinator = awarded.campaign.groupement.coordinator
+    stranger = make.coordinator(name="Vienne Condrieu", siren="200077014", siret="20007701400013")
+    previous_campaign(make, database, awarded, D("899.00"), group=make.groupement(stranger))
+    assert savings_report(awarded.coordinator, awarded.campaign.id).previous_campaign is None
+    previous_campaign(make, database, awarded, D("899.00"), group=make.groupement(coordinator))
+    report = savings_report(awarded.coordinator, awarded.campaign.id)
+    assert report.previous_campaign is not None
+    assert report.previous_campaign.groupement.coordinator_id == coordinator.id
+    assert report.previous_campaign.groupement_id != awarded.campaign.groupement_id
+
+
+def _summary(content: bytes) -> dict:
+    book = load_workbook(io.BytesIO(content))
+    return {row[0]: row[1] for row in book["Synthèse"].iter_rows(min_row=2, values_only=True)}

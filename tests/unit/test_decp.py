@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
-from groupement.contracts.decp_json import DecpContract, DecpLine, contract_entry, document, dumps, main_cpv
+from groupement.contracts.decp_json import (
+    Considerations,
+    DecpContract,
+    DecpLine,
+    considerations,
+    contract_entry,
+    document,
+    dumps,
+    main_cpv,
+)
 from groupement.organisations.families import Family
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "decp"
@@ -203,3 +212,52 @@ def test_several_considerations_may_be_stored_but_no_consideration_stands_alone(
 
 def test_an_empty_document_still_validates():
     assert errors_of(json.loads(dumps(document([])))) == []
+
+
+# --- derived from the award, the lot and the contract ---------------------------------------------------
+
+
+def test_considerations_are_derived_from_the_criteria_and_the_clauses_used():
+    assert considerations(Considerations()) == ("Pas de considération sociale", "Pas de considération environnementale")
+    assert considerations(Considerations(environmental_weight=Decimal("10"))) == (
+        "Pas de considération sociale",
+        "Critère environnemental",
+    )
+    assert considerations(Considerations(environmental_weight=Decimal("0"), environmental_clause=True))[1] == (
+        "Clause environnementale"
+    )
+    everything = Considerations(
+        environmental_weight=Decimal("10"),
+        social_weight=Decimal("5"),
+        social_clause=True,
+        environmental_clause=True,
+        reserved_market=True,
+    )
+    social, environmental = considerations(everything)
+    entry = entry_of(replace(LAPTOPS, social_considerations=social, environmental_considerations=environmental))
+    assert entry["considerationsSociales"] == {
+        "considerationSociale": ["Critère social", "Clause sociale", "Marché réservé"]
+    }
+    assert entry["considerationsEnvironnementales"] == {
+        "considerationEnvironnementale": ["Critère environnemental", "Clause environnementale"]
+    }
+    assert errors_of(document([entry])) == []
+
+
+@pytest.mark.parametrize("price_type", ["Définitif ferme", "Définitif actualisable", "Définitif révisable"])
+def test_types_prix_is_the_contracts_price_type(price_type):
+    entry = entry_of(replace(LAPTOPS, price_type=price_type))
+    assert entry["typesPrix"] == {"typePrix": [price_type]}
+    assert errors_of(document([entry])) == []
+
+
+def test_a_price_type_outside_the_schema_is_missing_data():
+    mapped = contract_entry(replace(LAPTOPS, price_type="Ferme"), PUBLISHED_ON)
+    assert mapped.entry is None
+    assert mapped.missing == ("typesPrix : « Ferme » n'est pas une valeur de la liste DECP",)
+
+
+def test_the_publication_date_is_the_first_one_when_the_contract_was_published_before():
+    assert entry_of(LAPTOPS)["datePublicationDonnees"] == "2027-03-10"  # never published: today
+    again = contract_entry(replace(LAPTOPS, first_published_on=date(2027, 2, 20)), PUBLISHED_ON).entry
+    assert again["datePublicationDonnees"] == "2027-02-20"

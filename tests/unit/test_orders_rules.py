@@ -9,12 +9,15 @@ from groupement.contracts.order_rules import (
     ConsumptionLevel,
     DeliveryRefused,
     DeliveryStatus,
+    ExecutionPeriod,
     NeedsUse,
     OrderRefused,
     check_consumption,
     check_delivery,
+    check_order_date,
     consumption_level,
     consumption_ratio,
+    contract_end,
     delivery_status,
     line_amount,
     needs_overruns,
@@ -182,3 +185,55 @@ def test_delivery_status_of_a_line_and_of_an_order():
     assert order_delivery_status([(5, 5), (3, 0)]) is DeliveryStatus.PARTIAL
     assert order_delivery_status([(5, 5), (3, 3)]) is DeliveryStatus.DELIVERED
     assert DeliveryStatus.PARTIAL.label == "Livraison partielle"
+
+
+# --- execution period ----------------------------------------------------------------------------------
+
+# The lot of the issue: notified on 15/12/2026, executed from 01/01/2027, for 48 months.
+PERIOD = ExecutionPeriod.of("2027-12-L01", date(2026, 12, 15), date(2027, 1, 1), 48)
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        (date(2027, 1, 1), 12, date(2027, 12, 31)),
+        (date(2027, 1, 1), 48, date(2030, 12, 31)),
+        (date(2027, 3, 15), 1, date(2027, 4, 14)),
+        (date(2027, 1, 31), 1, date(2027, 2, 28)),  # no 31/02: the last day of February
+        (date(2027, 11, 30), 3, date(2028, 2, 29)),  # leap year, no 30/02
+        (date(2027, 12, 1), 1, date(2027, 12, 31)),
+    ],
+)
+def test_a_contract_ends_the_day_before_the_same_day_its_duration_later(start, months, end):
+    assert contract_end(start, months) == end
+
+
+def test_an_order_before_notification_is_refused_naming_the_dates():
+    with pytest.raises(OrderRefused) as refused:
+        check_order_date(PERIOD, date(2026, 12, 2))
+    message = str(refused.value)
+    assert "n'est notifié que le 15/12/2026" in message
+    assert "du 01/01/2027 au 31/12/2030" in message
+
+
+def test_an_order_before_execution_start_is_refused_even_once_notified():
+    with pytest.raises(OrderRefused, match=r"ne commence que le 01/01/2027"):
+        check_order_date(PERIOD, date(2026, 12, 20))
+
+
+def test_an_order_after_contract_end_is_refused():
+    with pytest.raises(OrderRefused, match=r"a pris fin le 31/12/2030"):
+        check_order_date(PERIOD, date(2031, 1, 1))
+
+
+def test_an_order_on_the_first_and_the_last_day_of_execution_is_allowed():
+    check_order_date(PERIOD, date(2027, 1, 1))
+    check_order_date(PERIOD, date(2030, 12, 31))
+    assert PERIOD.open_on(date(2028, 6, 1))
+    assert PERIOD.first_order_day == date(2027, 1, 1)
+
+
+def test_a_contract_executed_before_its_notification_is_ordered_from_its_notification():
+    late = ExecutionPeriod.of("X", date(2027, 1, 10), date(2027, 1, 1), 12)
+    assert not late.open_on(date(2027, 1, 5))
+    assert late.first_order_day == date(2027, 1, 10)

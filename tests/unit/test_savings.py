@@ -1,10 +1,11 @@
 """Savings arithmetic on worked tables: estimate against award, same quantities, to the cent."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from groupement.savings.rules import Comparison, SavingsLine, Share, compute_savings, split_by_weight
+from groupement.savings.rules import Comparison, Reference, SavingsLine, Share, compute_savings, split_by_weight
 
 D = Decimal
 A, B, C = 1, 2, 3  # commune ids; INSEE codes below break ties
@@ -138,3 +139,23 @@ def test_a_line_without_shares_counts_for_its_lot_but_for_no_commune():
 def test_split_parts_always_add_up(quantities, amount):
     weights = [(q, f"{i:05d}", i) for i, q in enumerate(quantities)]
     assert sum(split_by_weight(amount, weights)) == amount
+
+
+def test_a_surcharge_is_a_positive_extra_cost_and_never_a_saving():
+    dearer = Comparison(D("6445.70"), D("7651.00"))  # 18,7 % dearer than the reference
+    assert dearer.surcharge and dearer.extra_cost == D("1205.30") and dearer.surcharge_percent == D("18.70")
+    cheaper = Comparison(D("9000.00"), D("7651.00"))
+    assert not cheaper.surcharge and cheaper.extra_cost == D("0.00") and cheaper.surcharge_percent is None
+
+
+def test_totals_say_whether_they_compare_with_contract_prices_estimates_or_both():
+    at_contract = replace(laptops(previous=D("644.57")), previous_reference=Reference.CONTRACT)
+    at_estimate = paper(previous=D("4.00"))  # the default: an estimate
+    result = compute_savings([at_contract, at_estimate])
+    assert [line.previous_reference for line in result.lines] == [Reference.CONTRACT, Reference.ESTIMATE]
+    assert result.lots[1].previous_reference is Reference.CONTRACT
+    assert result.lots[2].previous_reference is Reference.ESTIMATE
+    assert result.total.previous_reference is Reference.MIXED
+    assert (result.total.lines_with_previous, result.total.lines_with_previous_contract) == (2, 1)
+    assert result.communes[A].previous_reference is Reference.MIXED
+    assert compute_savings([laptops()]).total.previous_reference is None

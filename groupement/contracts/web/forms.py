@@ -3,11 +3,25 @@ by contracts/awards.py: the forms only parse."""
 
 from __future__ import annotations
 
-from wtforms import DateField, RadioField
+from wtforms import DateField, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Length, Optional
 
+from groupement.contracts.rules import PriceType
 from groupement.core.types import Rate
 from groupement.web.forms import FrenchDecimalField, FrenchForm, LongTextField, TextField, id_coerce, within
+
+PRICE_TYPE_CHOICES = [SelectChoice(price_type.value, price_type.label) for price_type in PriceType]
+
+
+def price_type_field(required: bool) -> SelectField:
+    """The price type; at award it may be left out (a firm price, the common case)."""
+    return SelectField(
+        "Type de prix",
+        choices=PRICE_TYPE_CHOICES,
+        default=PriceType.FERME.value,
+        validate_choice=False,  # the service says which values are allowed, in French
+        validators=[InputRequired("Choisissez le type de prix du marché.")] if required else [Optional()],
+    )
 
 
 class AwardForm(FrenchForm):
@@ -48,6 +62,11 @@ class AwardForm(FrenchForm):
         validators=[Optional(), within(0, 100, "Un pourcentage entre 0 et 100.")],
         render_kw={"inputmode": "decimal"},
     )
+    price_type = price_type_field(required=False)
+
+
+class PriceTypeForm(FrenchForm):
+    price_type = price_type_field(required=True)
 
 
 class UnsuccessfulForm(FrenchForm):

@@ -17,15 +17,18 @@ from groupement.contracts.award_queries import (
     contract_prices_table,
     list_contracts,
 )
-from groupement.contracts.awards import award_lot, declare_unsuccessful
+from groupement.contracts.awards import award_lot, declare_unsuccessful, editable_contract, set_price_type
+from groupement.contracts.rules import PriceType
 from groupement.contracts.web import bp
-from groupement.contracts.web.forms import AwardForm, UnsuccessfulForm
+from groupement.contracts.web.forms import AwardForm, PriceTypeForm, UnsuccessfulForm
 from groupement.core import formatting, transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.files.xlsx import UNIT_PRICE_FORMAT, Column, table_bytes
 from groupement.core.french import a
+from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
+from groupement.web.actions import attempt
 from groupement.web.downloads import xlsx_response
 from groupement.web.forms import flash_errors
 
@@ -60,6 +63,7 @@ def award(lot_id: int):
             form.number.data,
             origin_eu_percent=form.origin_eu_percent.data,
             origin_france_percent=form.origin_france_percent.data,
+            price_type=form.price_type.data or PriceType.FERME,
         )
     except (NotFound, Forbidden):
         raise
@@ -136,7 +140,24 @@ def show(contract_id: int):
         detail=detail,
         contract=detail.contract,
         unit_euros=unit_euros,
+        today=paris_today(),
+        price_type_form=PriceTypeForm(data={"price_type": detail.contract.price_type.value}),
     )
+
+
+@bp.route("/contrats/<int:contract_id>/type-de-prix", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def price_type(contract_id: int):
+    editable_contract(current_actor(), contract_id)  # another coordinator's contract is not found
+    form = PriceTypeForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        contract = attempt(lambda: set_price_type(current_actor(), contract_id, form.price_type.data))
+        if contract is not None:
+            label = contract.price_type.label.lower()
+            flash(f"Type de prix de l'accord-cadre n° {contract.number} enregistré : {label}.", "success")
+    return redirect(url_for("contracts.show", contract_id=contract_id))
 
 
 @bp.route("/contrats/<int:contract_id>/prix.xlsx")

@@ -3,11 +3,11 @@ services (a line of another campaign, a lot of another groupement): the forms on
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from groupement.core.types import Money, Rate
-from groupement.lots.rules import MAX_DURATION_MONTHS
+from groupement.lots.rules import MAX_DURATION_MONTHS, Ccag
 from groupement.web.forms import (
     BoundedIntegerField,
     FrenchDecimalField,
@@ -152,3 +152,21 @@ class ExcludeForm(FrenchForm):
 
 class IncludeForm(FrenchForm):
     lot_id = IdField(validators=[Optional()])
+
+
+class OpenDataForm(FrenchForm):
+    """The lot's CCAG and clauses, published in the essential data (DECP) of its contract."""
+
+    ccag = SelectField(
+        "CCAG de référence",
+        choices=[SelectChoice(ccag.value, ccag.value) for ccag in Ccag],
+        validators=[InputRequired("Choisissez le CCAG du lot (ou « Pas de CCAG »).")],
+        validate_choice=False,
+    )
+    social_clause = BooleanField("Clause sociale (insertion, conditions de travail…)")
+    environmental_clause = BooleanField("Clause environnementale (conditions d'exécution)")
+    reserved_market = BooleanField("Marché réservé (entreprises adaptées, ESAT, structures d'insertion)")
+
+    def validate_ccag(self, field) -> None:
+        if field.data not in {ccag.value for ccag in Ccag}:
+            raise ValidationError(f"CCAG inconnu « {field.data} » : choisissez un CCAG de la liste.")

@@ -13,7 +13,16 @@ from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
 from groupement.lots.campaign_aggregation import aggregate_campaign
-from groupement.lots.edits import exclude_line, merge_lots, move_lines, publish_lot, rename_lot, set_lot_parameters
+from groupement.lots.edits import (
+    exclude_line,
+    merge_lots,
+    move_lines,
+    open_data_lot,
+    publish_lot,
+    rename_lot,
+    set_lot_parameters,
+    set_open_data,
+)
 from groupement.lots.queries import CommuneShareRow, campaign_lots, line_amount, lot_detail
 from groupement.lots.web import bp
 from groupement.lots.web.forms import (
@@ -23,6 +32,7 @@ from groupement.lots.web.forms import (
     IncludeForm,
     MergeForm,
     MoveForm,
+    OpenDataForm,
     ParametersForm,
     PublishForm,
     RenameForm,
@@ -155,6 +165,14 @@ def show(lot_id: int):
         rename_form=RenameForm(data={"title": lot.title}),
         parameters_form=parameters_form,
         publish_form=PublishForm(),
+        open_data_form=OpenDataForm(
+            data={
+                "ccag": lot.ccag.value,
+                "social_clause": lot.social_clause,
+                "environmental_clause": lot.environmental_clause,
+                "reserved_market": lot.reserved_market,
+            }
+        ),
         exclude_form=ExcludeForm(data={"lot_id": lot.id}),
         include_form=IncludeForm(data={"lot_id": lot.id}),
         line_amount=line_amount,
@@ -194,6 +212,29 @@ def parameters(lot_id: int):
         if lot is not None:
             maximum = "fixé" if lot.maximum_amount is not None else "calculé (estimation × (1 + marge))"
             flash(f"Paramètres du lot n° {lot.number} enregistrés ; montant maximum {maximum}.", "success")
+    return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+@bp.route("/lots/<int:lot_id>/donnees-essentielles", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def open_data(lot_id: int):
+    open_data_lot(current_actor(), lot_id)  # another coordinator's lot is not found, whatever the form
+    form = OpenDataForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        lot = attempt(
+            lambda: set_open_data(
+                current_actor(),
+                lot_id,
+                form.ccag.data,
+                social_clause=form.social_clause.data,
+                environmental_clause=form.environmental_clause.data,
+                reserved_market=form.reserved_market.data,
+            )
+        )
+        if lot is not None:
+            flash(f"Données essentielles du lot n° {lot.number} enregistrées : CCAG « {lot.ccag.value} ».", "success")
     return redirect(url_for("lots.show", lot_id=lot_id))
 
 

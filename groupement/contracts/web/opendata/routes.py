@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from groupement.contracts.decp import decp_json, decp_report
+from groupement.contracts.decp import decp_json, decp_report, export_decp
 from groupement.contracts.web.opendata import bp
 from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.timeutil import paris_today
@@ -22,5 +22,7 @@ def index():
 @bp.route("/donnees-essentielles/decp.json")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def download():
-    report = decp_report(paris_today(), current_actor())
+    """The file to publish: the contracts in it for the first time keep today as their date of first
+    publication (written by the request's unit of work)."""
+    report = export_decp(paris_today(), current_actor())
     return file_response(decp_json(report), report.filename, "application/json")

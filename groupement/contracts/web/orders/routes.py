@@ -48,7 +48,8 @@ def index():
 @bp.route("/commandes/marches")
 @roles_required()
 def contracts():
-    return render_template("contracts/orders/contracts.html", rows=contracts_for(current_actor()))
+    today = paris_today()
+    return render_template("contracts/orders/contracts.html", rows=contracts_for(current_actor(), today), today=today)
 
 
 @bp.route("/commandes/nouvelle/<int:contract_id>", methods=["GET", "POST"])
