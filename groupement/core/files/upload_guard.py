@@ -12,6 +12,15 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # a 10 Mo zip that inflates beyond t
 EXCEL_CELL_CHARS = 32_767  # Excel's own limit for the text of one cell
 
 
+class UploadRefused(Exception):
+    """A file refused before it is parsed: `reason` is French; `row` the line or Excel row when there is one."""
+
+    def __init__(self, reason: str, row: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.row = row
+
+
 @dataclass(frozen=True)
 class SpreadsheetLimits:
     """What an uploaded workbook of one kind may hold, checked by xlsx_guard before any reader runs."""

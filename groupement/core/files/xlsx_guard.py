@@ -33,11 +33,14 @@ from groupement.core.files.upload_guard import (
     CORRUPT_XLSX,
     MAX_UPLOAD_BYTES,
     SpreadsheetLimits,
+    UploadRefused,
     megabytes,
     not_a_zip,
     zip_kind,
 )
 from groupement.core.formatting import number
+
+__all__ = ["SheetShape", "UploadRefused", "WorkbookShape", "check_xlsx"]
 
 CHUNK = 64 * 1024
 MAX_REFERENCE_LENGTH = 40  # "$XFD$1048576" is 12; anything longer is not a reference
@@ -46,15 +49,6 @@ PROTECTED = (
 )
 WORKSHEET_TYPE = "/worksheet"
 SHARED_STRINGS_TYPE = "/sharedStrings"
-
-
-class UploadRefused(Exception):
-    """A file refused before it is parsed: `reason` is French; `row` the Excel row when there is one."""
-
-    def __init__(self, reason: str, row: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.row = row
 
 
 @dataclass
