@@ -52,10 +52,11 @@ def decode_csv(content: bytes, windows_1252: bool = True) -> str:
 
 def _bad_byte(content: bytes, offset: int, what: str) -> UploadRefused:
     line_start = content.rfind(b"\n", 0, offset) + 1
-    line = content.count(b"\n", 0, offset) + 1
+    line = content.count(b"\n", 0, offset) + 1  # the refusal's row: "ligne 3 : …"
+    position = offset - line_start + 1
+    nth = "1er" if position == 1 else f"{number(position)}e"
     return UploadRefused(
-        f"encodage non reconnu : l'octet 0x{content[offset]:02X} (ligne {number(line)}, "
-        f"{number(offset - line_start + 1)}e octet de la ligne) {what} ; {SAVE_AS_UTF8}",
+        f"encodage non reconnu : le {nth} octet de la ligne (0x{content[offset]:02X}) {what} ; {SAVE_AS_UTF8}",
         line,
     )
 
