@@ -117,7 +117,9 @@ def with_shared_string(content: bytes, characters: int, used_by: int = 1) -> byt
 
     per_row = 100  # cells without a reference: columns A to CV of rows 100, 101...
     rows = [
-        b'<row r="%d">' % (100 + start // per_row) + b'<c t="s"><v>0</v></c>' * min(per_row, used_by - start) + b"</row>"
+        b'<row r="%d">' % (100 + start // per_row)
+        + b'<c t="s"><v>0</v></c>' * min(per_row, used_by - start)
+        + b"</row>"
         for start in range(0, used_by, per_row)
     ]
     content = rewritten(content, "xl/sharedStrings.xml", strings)
@@ -161,29 +163,33 @@ def zip_with_raw_part(base: bytes, name: str, raw: bytes, crc: int, declared_siz
     count = struct.unpack("<H", entries[-12:-10])[0]
     encoded = name.encode()
     offset = len(files)
-    local = struct.pack(
-        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(raw), declared_size, len(encoded), 0
-    ) + encoded
-    central = struct.pack(
-        "<IHHHHHHIIIHHHHHII",
-        0x02014B50,
-        20,
-        20,
-        0,
-        8,
-        0,
-        0x21,
-        crc,
-        len(raw),
-        declared_size,
-        len(encoded),
-        0,
-        0,
-        0,
-        0,
-        0,
-        offset,
-    ) + encoded
+    local = (
+        struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(raw), declared_size, len(encoded), 0)
+        + encoded
+    )
+    central = (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            20,
+            20,
+            0,
+            8,
+            0,
+            0x21,
+            crc,
+            len(raw),
+            declared_size,
+            len(encoded),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
+        )
+        + encoded
+    )
     body = files + local + raw
     directory += central
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count + 1, count + 1, len(directory), len(body), 0)
@@ -195,6 +201,9 @@ def csv_text(lines: list[str]) -> bytes:
 
 
 INVOICE_HEADER = "numero_facture;date_facture;fournisseur_siret;designation;quantite;prix_unitaire_ht"
+
+
+ENTITIES = b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
 
 
 @functools.cache
@@ -209,7 +218,9 @@ def crafted() -> dict[str, tuple[str, bytes]]:
         ),
         "besoins-A01048576.xlsx": with_cells(needs, b'<row r="01048576"><c r="A01048576"><v>1</v></c></row>'),
         "besoins-row-plus-1048576.xlsx": with_cells(needs, b'<row r="+1048576"><c><v>1</v></c></row>'),
-        "besoins-minuscules-xfd1048576.xlsx": with_cells(needs, b'<row r="1048576"><c r="xfd1048576"><v>1</v></c></row>'),
+        "besoins-minuscules-xfd1048576.xlsx": with_cells(
+            needs, b'<row r="1048576"><c r="xfd1048576"><v>1</v></c></row>'
+        ),
         "besoins-dollars-$XFD$1.xlsx": with_cells(needs, b'<row r="30"><c r="$XFD$30"><v>1</v></c></row>'),
         "besoins-dimension-A1-XFD1048576.xlsx": with_dimension(needs, b"A1:XFD1048576"),
         "besoins-fusion-A1-XFD1048576.xlsx": rewritten(
@@ -232,7 +243,9 @@ def crafted() -> dict[str, tuple[str, bytes]]:
             needs, b'<row r="30"><c r="B30" t="inlineStr"><is><t>' + b"x" * (40 * MEGABYTE) + b"</t></is></c></row>"
         ),
         "besoins-texte-de-32767-dans-100000-cellules.xlsx": with_shared_string(needs, 32_767, used_by=100_000),
-        "besoins-partie-de-2-Go.xlsx": zip_with_raw_part(needs, "xl/media/image1.png", two_gigabytes, crc, 2048 * MEGABYTE),
+        "besoins-partie-de-2-Go.xlsx": zip_with_raw_part(
+            needs, "xl/media/image1.png", two_gigabytes, crc, 2048 * MEGABYTE
+        ),
         "besoins-partie-de-2-Go-annoncee-1-Ko.xlsx": zip_with_raw_part(
             needs, "xl/worksheets/sheet1.xml.bak", two_gigabytes, crc, 1024
         ),
@@ -242,9 +255,11 @@ def crafted() -> dict[str, tuple[str, bytes]]:
             SHEET,
             lambda data: data.replace(
                 b"<worksheet",
-                b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><worksheet',
+                ENTITIES + b"<worksheet",
                 1,
-            ).replace(b"</sheetData>", b'<row r="40"><c r="A40" t="inlineStr"><is><t>&b;</t></is></c></row></sheetData>'),
+            ).replace(
+                b"</sheetData>", b'<row r="40"><c r="A40" t="inlineStr"><is><t>&b;</t></is></c></row></sheetData>'
+            ),
         ),
         "besoins-utf16.xlsx": rewritten(needs, SHEET, lambda data: data.decode("utf-8").encode("utf-16")),
         # the other readers

@@ -239,7 +239,7 @@ class _Check:
 
     def long_string(self, where: str) -> UploadRefused:
         return UploadRefused(
-            f"{where} contient un texte de plus de {number(self.limits.max_string_chars)} caractères "
+            f"{where} : un texte de plus de {number(self.limits.max_string_chars)} caractères "
             "(la limite d'une cellule d'Excel)"
         )
 
@@ -367,7 +367,7 @@ class _SharedStrings(_Part):
         if self.depth_in_text:
             self.length += len(text)
             if self.length > self.check.limits.max_string_chars:
-                raise self.check.long_string("un texte partagé du classeur")
+                raise self.check.long_string("textes partagés du classeur")
 
 
 class _Worksheet(_Part):
@@ -393,7 +393,8 @@ class _Worksheet(_Part):
                 "merge": f"fusionne des cellules jusqu'à la ligne {number(last_row)}",
             }[how]
             raise UploadRefused(
-                f"{where} {said} ; au plus {number(limits.max_rows)} lignes sont admises : {limits.hint}", last_row
+                f"{where} {said} ; au plus {number(limits.max_rows)} lignes sont admises : {limits.hint}",
+                last_row if how == "ref" else None,
             )
         if last_column > limits.max_columns:
             letters = _letters(last_column)
