@@ -16,8 +16,9 @@ import pytest
 
 from groupement.campaigns.needs_sheet import HEADER_SEARCH_ROWS, MAX_COLUMNS, MAX_DATA_ROWS
 from groupement.campaigns.needs_xlsx_reader import limits_for_grid, read_needs_rows
-from groupement.core.files.csv_files import decode_csv
+from groupement.core.files.csv_files import decode_csv, read_table
 from groupement.core.files.upload_guard import (
+    CATALOG_CSV,
     INVOICE_CSV,
     INVOICE_XLSX,
     NEEDS_XLSX,
@@ -196,6 +197,12 @@ def test_a_plain_windows_1252_csv_is_read_as_such():
 def test_a_csv_neither_utf8_nor_plain_windows_1252_is_refused():
     with pytest.raises(UploadRefused, match="ni de l'UTF-8 ni un caractère Windows-1252 usuel"):
         decode_csv(b"ref;designation\nA;\x86\x87\x88\n")
+
+
+def test_a_csv_beyond_the_upload_size_is_refused_before_it_is_decoded():
+    content = b"ref;designation\n" + b"a;b\n" * (CATALOG_CSV.max_bytes // 4)
+    _, issues = read_table(content, "catalogue.csv", ("ref", "designation"))
+    assert [issue.reason for issue in issues] == ["fichier trop volumineux (10 Mo ; 10 Mo au plus)"]
 
 
 def test_the_catalog_takes_utf8_only():

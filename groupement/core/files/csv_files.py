@@ -16,7 +16,7 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 
-from groupement.core.files.upload_guard import CATALOG_CSV, CsvLimits, UploadRefused
+from groupement.core.files.upload_guard import CATALOG_CSV, CsvLimits, UploadRefused, megabytes
 from groupement.core.formatting import number
 from groupement.core.imports import ImportIssue, RawRow
 
@@ -66,6 +66,13 @@ def delimiter_of(text: str) -> str:
     return ";" if first_line.count(";") >= first_line.count(",") else ","
 
 
+def check_size(content: bytes, limits: CsvLimits) -> None:
+    if len(content) > limits.max_bytes:
+        raise UploadRefused(
+            f"fichier trop volumineux ({megabytes(len(content))} ; {megabytes(limits.max_bytes)} au plus)"
+        )
+
+
 def csv_records(text: str, delimiter: str, limits: CsvLimits) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each record, within `limits`; UploadRefused at the first excess."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -103,6 +110,7 @@ def read_table(
     if not content.strip():
         return [], [ImportIssue(file_name, None, None, "le fichier est vide")]
     try:
+        check_size(content, limits)
         return _read_table(decode_csv(content, windows_1252=False), file_name, expected_columns, limits)
     except UploadRefused as refusal:
         return [], [ImportIssue(file_name, refusal.row, None, refusal.reason)]

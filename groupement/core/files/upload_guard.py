@@ -46,6 +46,7 @@ class CsvLimits:
     max_rows: int
     max_columns: int
     max_field_chars: int = EXCEL_CELL_CHARS
+    max_bytes: int = MAX_UPLOAD_BYTES
 
 
 # The limits of every kind of uploaded file, in one place. The needs export holds the commune's

@@ -10,7 +10,7 @@ import io
 import re
 import unicodedata
 
-from groupement.core.files.csv_files import csv_records, decode_csv, delimiter_of
+from groupement.core.files.csv_files import check_size, csv_records, decode_csv, delimiter_of
 from groupement.core.files.upload_guard import CORRUPT_XLSX, INVOICE_CSV, INVOICE_XLSX, UploadRefused
 from groupement.core.files.xlsx_guard import check_xlsx
 from groupement.invoices.einvoice.common import MAX_LINES, refused
@@ -59,6 +59,7 @@ def xlsx_rows(content: bytes, file_name: str) -> list[tuple[int, list]]:
 def csv_rows(content: bytes, file_name: str) -> list[tuple[int, list]]:
     """The records of a CSV invoice: UTF-8, or plainly Windows-1252 (core.files.csv_files.decode_csv)."""
     try:
+        check_size(content, INVOICE_CSV)
         text = decode_csv(content)
         return [(line, values) for line, values in csv_records(text, delimiter_of(text), INVOICE_CSV)]
     except UploadRefused as refusal:
