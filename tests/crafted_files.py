@@ -196,6 +196,12 @@ def zip_with_raw_part(base: bytes, name: str, raw: bytes, crc: int, declared_siz
     return body + directory + end
 
 
+def many_styles(data: bytes) -> bytes:
+    """450 000 cell formats (Excel stops at 64 000): 8 Ko zipped, each an object for openpyxl."""
+    start, end = data.index(b"<cellXfs"), data.index(b"</cellXfs>") + len(b"</cellXfs>")
+    return data[:start] + b'<cellXfs count="450000">' + b"<xf/>" * 450_000 + b"</cellXfs>" + data[end:]
+
+
 def csv_text(lines: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
@@ -268,6 +274,7 @@ def crafted() -> dict[str, tuple[str, bytes]]:
             b"".join(b'<row r="%d"><c r="XFD%d"><v>1</v></c></row>' % (row, row) for row in range(3, 5003)),
         ),
         "facture-dimension-minuscules.xlsx": with_dimension(invoice_template(), b"a1:xfd1048576"),
+        "facture-450000-styles.xlsx": rewritten(invoice_template(), "xl/styles.xml", many_styles),
         "offre-XFD01048576-zeros.xlsx": with_cells(
             offer_workbook(), b'<row r="01048576"><c r="XFD01048576"><v>1</v></c></row>'
         ),

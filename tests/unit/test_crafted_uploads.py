@@ -58,6 +58,7 @@ EXPECTED = {
     "besoins-utf16.xlsx": "fichier .xlsx endommagé ou illisible",
     "facture-5000-lignes-colonne-XFD.xlsx": "a une cellule en colonne XFD ; au plus 40 colonnes",
     "facture-dimension-minuscules.xlsx": f"déclare {MILLION} lignes",
+    "facture-450000-styles.xlsx": f"la partie « xl/styles.xml » du classeur compte plus de {number(100_000)} éléments",
     "offre-XFD01048576-zeros.xlsx": f"la feuille « DQE lot 1 » a une ligne n° {MILLION}",
     "offre-dimension-A1-XFD1048576.xlsx": f"la feuille « DQE lot 1 » déclare {MILLION} lignes",
     "facture-un-octet-invalide.csv": "ligne 3 : encodage non reconnu : le 32e octet de la ligne (0xE2) n'est pas",

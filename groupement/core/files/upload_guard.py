@@ -37,7 +37,9 @@ class SpreadsheetLimits:
     max_other_part_bytes: int = 10 * 1024 * 1024  # styles, workbook, relations, drawings...
     max_total_bytes: int = MAX_UNCOMPRESSED_BYTES
     max_parts: int = 1_000
-    max_part_elements: int = 500_000  # elements of a part other than a sheet
+    # Elements of a part other than a sheet: openpyxl makes an object of each style (450 000 empty
+    # <xf/> are 8 Ko zipped and cost it 8 s and 300 Mo); Excel itself stops at 64 000 cell formats.
+    max_part_elements: int = 100_000
     seconds: float = 5.0  # the check is linear; a file that takes longer is refused
 
 

@@ -297,7 +297,11 @@ class _Part:
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         self.elements += 1
         if self.elements > self.check.limits.max_part_elements:
-            raise UploadRefused(f"la partie « {self.name[:80]} » du classeur compte trop d'éléments")
+            limits = self.check.limits
+            raise UploadRefused(
+                f"la partie « {self.name[:80]} » du classeur compte plus de "
+                f"{number(limits.max_part_elements)} éléments ; ce fichier n'est pas {limits.kind}"
+            )
 
     def end(self, tag: str) -> None:
         pass
