@@ -19,7 +19,7 @@ from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.grid import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
 from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
 from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
-from groupement.campaigns.needs_xlsx_reader import read_needs_rows
+from groupement.campaigns.needs_xlsx_reader import limits_for_grid, read_needs_rows
 from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
 from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs
 from groupement.catalog.models import CatalogItem
@@ -90,7 +90,7 @@ def preview_upload(
     grid = needs_grid(actor, campaign_id, now=now)
     if reason := grid.window.refusal():
         raise ServiceError(reason)
-    uploaded, issues = read_needs_rows(content, file_name, max_bytes)
+    uploaded, issues = read_needs_rows(content, file_name, max_bytes, limits_for_grid(len(grid.lines)))
     by_ref = {line.item.ref: line for line in grid.lines}
     unknown = [need for need in uploaded if need.ref not in by_ref]
     if unknown:

@@ -5,20 +5,14 @@ with the file name, the real Excel row number and the column. Bytes in, plain da
 from __future__ import annotations
 
 import io
-import posixpath
-import re
-import zipfile
-from operator import itemgetter
+from dataclasses import replace
 
-from lxml import etree
-from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineWorkbook
 
 from groupement.campaigns.needs_sheet import (
     COLUMNS,
     COMMENT,
     HEADER_SEARCH_ROWS,
-    MAX_COLUMNS,
     MAX_COMMENT_LENGTH,
     MAX_DATA_ROWS,
     QUANTITY,
@@ -27,20 +21,16 @@ from groupement.campaigns.needs_sheet import (
     UploadedNeed,
 )
 from groupement.campaigns.rules import InvalidQuantity, NeedValue, parse_quantity
-from groupement.core.files.upload_guard import (
-    CORRUPT_XLSX,
-    MAX_UNCOMPRESSED_BYTES,
-    MAX_UPLOAD_BYTES,
-    megabytes,
-    not_a_zip,
-    zip_kind,
-)
+from groupement.core.files.upload_guard import CORRUPT_XLSX, MAX_UPLOAD_BYTES, NEEDS_XLSX, SpreadsheetLimits
 from groupement.core.files.xlsx import (
     blank,
     cell_text,
     normal_title,
 )
+from groupement.core.files.xlsx_guard import UploadRefused, check_xlsx
 from groupement.core.imports import ImportIssue
+
+GRID_MARGIN_ROWS = 500  # rows an agent may add under the grid (unknown references are then named)
 
 
 def read_needs_workbook(
@@ -55,124 +45,34 @@ def read_needs_workbook(
 
 
 def read_needs_rows(
-    content: bytes, file_name: str, max_bytes: int = MAX_UPLOAD_BYTES
+    content: bytes, file_name: str, max_bytes: int = MAX_UPLOAD_BYTES, limits: SpreadsheetLimits = NEEDS_XLSX
 ) -> tuple[list[UploadedNeed], list[ImportIssue]]:
-    """As read_needs_workbook, keeping each row's Excel row number (to name it in later checks)."""
+    """As read_needs_workbook, keeping each row's Excel row number (to name it in later checks).
+
+    The file is measured first (core.files.xlsx_guard: sheet extent, cells, strings, parts) within
+    `limits`; python-calamine reads it only when it is bounded.
+    """
 
     def issue(reason: str, row: int | None = None, column: str | None = None) -> ImportIssue:
         return ImportIssue(file_name, row, column, reason)
 
-    if len(content) > max_bytes:
-        return [], [issue(f"fichier trop volumineux ({megabytes(len(content))} ; {megabytes(max_bytes)} au plus)")]
-    if not content.strip():
-        return [], [issue("le fichier est vide")]
-    if not content.startswith(b"PK"):
-        return [], [issue(not_a_zip(content))]
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        names = set(archive.namelist())
-        inflated = sum(info.file_size for info in archive.infolist())
-        if inflated > MAX_UNCOMPRESSED_BYTES:
-            return [], [issue("contenu décompressé trop volumineux : ce fichier n'est pas un export de l'application")]
-        broken = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
-        return [], [issue(CORRUPT_XLSX)]
-    if broken is not None:
-        return [], [issue(CORRUPT_XLSX)]
-    if "xl/workbook.xml" not in names:
-        return [], [issue(zip_kind(archive, names))]
-
+        shape = check_xlsx(content, limits, max_bytes)
+    except UploadRefused as refusal:
+        return [], [issue(refusal.reason, refusal.row)]
+    sheet = shape.sheet(SHEET_TITLE)
     try:
-        sheet_name, part = _sheet_part(archive, SHEET_TITLE)
-        sheet_xml = archive.read(part)
-    except (KeyError, IndexError, StopIteration, etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError):
-        return [], [issue(CORRUPT_XLSX)]
-    last_row, last_column = _extent(sheet_xml)
-    if last_row > HEADER_SEARCH_ROWS + MAX_DATA_ROWS:
-        return [], [issue(f"trop de lignes ({MAX_DATA_ROWS} au plus) : partez du fichier téléchargé", last_row)]
-    if last_column > MAX_COLUMNS:
-        return [], [
-            issue(
-                f"cellules remplies ou mises en forme jusqu'à la colonne {get_column_letter(last_column)} : "
-                "n'ajoutez pas de colonne, partez du fichier téléchargé"
-            )
-        ]
-    try:
-        formulas = _formula_cells(sheet_xml)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        values = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        values = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
     except Exception:  # calamine raises its own errors, and ValueError or OSError from the archive
         return [], [issue(CORRUPT_XLSX)]
-    return _read_sheet(values, formulas, issue)
+    return _read_sheet(values, sheet.formulas, issue)
 
 
-def _sheet_part(archive: zipfile.ZipFile, title: str) -> tuple[str, str]:
-    """The sheet titled `title` (else the first one) as calamine will pick it, and its XML part's path."""
-    sheets = _xml(archive.read("xl/workbook.xml")).findall("{*}sheets/{*}sheet")
-    sheet = next((candidate for candidate in sheets if candidate.get("name") == title), sheets[0])
-    relation = next(value for key, value in sheet.attrib.items() if key.endswith("}id"))
-    target = next(
-        rel.get("Target", "") for rel in _xml(archive.read("xl/_rels/workbook.xml.rels")) if rel.get("Id") == relation
-    )
-    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    return sheet.get("name", ""), path
-
-
-def _xml(content: bytes):
-    """A small package part (workbook, relations), parsed without DTD, entities or network."""
-    if b"<!DOCTYPE" in content:
-        raise ValueError("DTD refusée")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    return etree.fromstring(content, parser)
-
-
-# Cell and row references (r="B12", r="12"). calamine builds a dense grid from the first to the last
-# cell, so one stray cell at XFD1048576 would ask for billions of cells: the extent is checked first.
-_REFERENCE = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})([0-9]{1,7})["']""")
-# A formula: the schema puts <f> first in its <c>, right after the cell's start tag.
-_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
-
-
-def _extent(sheet_xml: bytes) -> tuple[int, int]:
-    """(last row, last column or Z) that a reference in the sheet names; a byte scan, no parsing."""
-    references = _REFERENCE.findall(sheet_xml)
-    if not references:
-        return 0, 0
-    last_row = max(map(int, map(itemgetter(1), references)))
-    wide = {letters.decode() for letters, _ in references if len(letters) > 1}
-    return last_row, max(map(column_index_from_string, wide), default=26)  # one letter: column Z at most
-
-
-def _formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
-    """(row, column index from 0) of every cell holding a formula.
-
-    python-calamine reads the cached values only; the start tag just before each <f> names the cell.
-    A formula cell without a reference (allowed, never written by spreadsheets) is read with lxml.
-    """
-    cells: set[tuple[int, int]] = set()
-    for match in _FORMULA.finditer(sheet_xml):
-        start = sheet_xml.rfind(b"<", 0, match.start())
-        reference = _REFERENCE.search(sheet_xml, start, match.start())
-        if reference is None or not reference.group(1):
-            return _formula_cells_parsed(sheet_xml)
-        letters, row = reference.groups()
-        cells.add((int(row), column_index_from_string(letters.decode()) - 1))
-    return cells
-
-
-def _formula_cells_parsed(sheet_xml: bytes) -> set[tuple[int, int]]:
-    """As _formula_cells, positions counted the way spreadsheets do when references are left out."""
-    cells: set[tuple[int, int]] = set()
-    row_number = 0
-    for row in _xml(sheet_xml).iterfind("{*}sheetData/{*}row"):
-        row_number = int(row.get("r", row_number + 1))
-        column = -1
-        for cell in row.iterfind("{*}c"):
-            reference = cell.get("r")
-            column = column_index_from_string(reference.rstrip("0123456789")) - 1 if reference else column + 1
-            if cell.find("{*}f") is not None:
-                cells.add((row_number, column))
-    return cells
+def limits_for_grid(lines: int) -> SpreadsheetLimits:
+    """The needs file of a grid of `lines` lines: its rows, a margin for added ones, no more."""
+    rows = min(NEEDS_XLSX.max_rows, HEADER_SEARCH_ROWS + lines + GRID_MARGIN_ROWS)
+    return replace(NEEDS_XLSX, max_rows=rows, max_cells=min(NEEDS_XLSX.max_cells, rows * 12))
 
 
 def _read_sheet(

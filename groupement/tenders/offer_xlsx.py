@@ -18,21 +18,14 @@ trusts it; it recomputes the total (tender_data.dqe_totals) and reports a differ
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from openpyxl import load_workbook
 
-# The checks of an uploaded archive are those of the needs workbook (same messages, same limits).
-from groupement.core.files.upload_guard import (
-    CORRUPT_XLSX,
-    MAX_UNCOMPRESSED_BYTES,
-    MAX_UPLOAD_BYTES,
-    megabytes,
-    not_a_zip,
-    zip_kind,
-)
+# The checks of an uploaded archive are those of the needs workbook (same messages), with the limits of a DQE.
+from groupement.core.files.upload_guard import CORRUPT_XLSX, MAX_UPLOAD_BYTES, OFFER_XLSX
+from groupement.core.files.xlsx_guard import UploadRefused, check_xlsx
 from groupement.core.imports import ImportIssue
 from groupement.tenders.offer_sheet import OfferPrice, SheetReader, number
 from groupement.tenders.tender_data import TenderLot
@@ -51,9 +44,10 @@ def read_offer_workbook(
     content: bytes, file_name: str, lot: TenderLot, max_bytes: int = MAX_UPLOAD_BYTES
 ) -> OfferWorkbook:
     """The prices of a bidder's DQE for `lot`, its declared Total HT, and every problem found."""
-    problem = _archive_problem(content, max_bytes)
-    if problem:
-        return OfferWorkbook({}, None, [ImportIssue(file_name, None, None, problem)])
+    try:
+        check_xlsx(content, OFFER_XLSX, max_bytes)  # bounded before openpyxl reads anything
+    except UploadRefused as refusal:
+        return OfferWorkbook({}, None, [ImportIssue(file_name, refusal.row, None, refusal.reason)])
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds (KeyError, XML errors, ValueError...)
@@ -72,31 +66,6 @@ def read_offer_workbook(
     if reader.total_is_formula and not reader.issues:
         declared = _cached_total(content, title, reader.total_cell)
     return OfferWorkbook(reader.prices, declared, reader.issues, title)
-
-
-# --- the archive ----------------------------------------------------------------------------
-
-
-def _archive_problem(content: bytes, max_bytes: int) -> str | None:
-    if len(content) > max_bytes:
-        return f"fichier trop volumineux ({megabytes(len(content))} ; {megabytes(max_bytes)} au plus)"
-    if not content.strip():
-        return "le fichier est vide"
-    if not content.startswith(b"PK"):
-        return not_a_zip(content)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        names = set(archive.namelist())
-        if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
-            return "contenu décompressé trop volumineux : ce fichier n'est pas un DQE de l'application"
-        broken = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
-        return CORRUPT_XLSX
-    if broken is not None:
-        return CORRUPT_XLSX
-    if "xl/workbook.xml" not in names:
-        return zip_kind(archive, names)
-    return None
 
 
 def _sheet_title(titles: list[str], lot: TenderLot) -> str:

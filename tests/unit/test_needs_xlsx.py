@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
@@ -15,6 +16,8 @@ from groupement.campaigns.needs_sheet import COLUMNS, MAX_DATA_ROWS, SHEET_TITLE
 from groupement.campaigns.needs_xlsx_reader import read_needs_rows, read_needs_workbook
 from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
 from groupement.campaigns.rules import NeedValue
+from groupement.core.files.upload_guard import NEEDS_XLSX
+from groupement.core.formatting import number
 
 FILE = "besoins-crachier.xlsx"
 ROWS = [
@@ -365,8 +368,8 @@ def test_a_file_over_the_size_limit_is_refused_before_being_opened():
 
 
 def test_a_zip_bomb_is_refused_without_being_inflated(monkeypatch):
-    monkeypatch.setattr("groupement.campaigns.needs_xlsx_reader.MAX_UNCOMPRESSED_BYTES", 1000)
-    _, issues = read_needs_workbook(workbook_bytes(), FILE)
+    limits = dataclasses.replace(NEEDS_XLSX, max_total_bytes=1000)
+    _, issues = read_needs_rows(workbook_bytes(), FILE, limits=limits)
     assert len(issues) == 1 and issues[0].reason.startswith("contenu décompressé trop volumineux")
 
 
@@ -391,7 +394,11 @@ def test_a_stray_cell_at_the_end_of_the_sheet_is_refused_before_any_grid_is_buil
     content = rewritten_sheet(workbook_bytes(), lambda xml: xml.replace(b"</sheetData>", far))
     _, issues = read_needs_workbook(content, FILE)
     assert [(issue.row, issue.reason) for issue in issues] == [
-        (1048576, f"trop de lignes ({MAX_DATA_ROWS} au plus) : partez du fichier téléchargé")
+        (
+            1048576,
+            f"la feuille « Besoins » a une ligne n° {number(1048576)} ; au plus {number(NEEDS_XLSX.max_rows)} "
+            "lignes sont admises : n'ajoutez ni ligne ni colonne au tableau, partez du fichier téléchargé",
+        )
     ]
 
 
@@ -400,8 +407,8 @@ def test_a_cell_far_to_the_right_of_the_table_is_refused_with_its_column():
     content = rewritten_sheet(workbook_bytes(), lambda xml: xml.replace(b"</row>", note, 1))
     _, issues = read_needs_workbook(content, FILE)
     assert reasons(issues) == [
-        "cellules remplies ou mises en forme jusqu'à la colonne ZZ : n'ajoutez pas de colonne, "
-        "partez du fichier téléchargé"
+        "la feuille « Besoins » a une cellule en colonne ZZ ; au plus 100 colonnes sont admises : "
+        "n'ajoutez ni ligne ni colonne au tableau, partez du fichier téléchargé"
     ]
 
 

@@ -1,17 +1,18 @@
 """The rows of the invoice template as cell values, from an .xlsx workbook's first sheet or a
-CSV text (UTF-8 or Windows-1252, ';' or ','), bounded before they are read: the archive's
-inflated size, MAX_LINES rows after the HEADER_SEARCH_ROWS where the header may be.
+CSV text (UTF-8 or Windows-1252, ';' or ','), bounded before they are read: the workbook measured
+by core.files.xlsx_guard (upload_guard.INVOICE_XLSX), the CSV by upload_guard.INVOICE_CSV, and
+MAX_LINES rows after the HEADER_SEARCH_ROWS where the header may be.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import unicodedata
-import zipfile
 
-from groupement.core.files.upload_guard import CORRUPT_XLSX, MAX_UNCOMPRESSED_BYTES, zip_kind
+from groupement.core.files.csv_files import check_size, csv_records, decode_csv, delimiter_of
+from groupement.core.files.upload_guard import CORRUPT_XLSX, INVOICE_CSV, INVOICE_XLSX, UploadRefused
+from groupement.core.files.xlsx_guard import check_xlsx
 from groupement.invoices.einvoice.common import MAX_LINES, refused
 from groupement.invoices.rules import InvoiceRefused
 
@@ -31,15 +32,9 @@ def xlsx_rows(content: bytes, file_name: str) -> list[tuple[int, list]]:
     from openpyxl import load_workbook
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        names = set(archive.namelist())
-        inflated = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
-        raise refused(file_name, CORRUPT_XLSX) from None
-    if inflated > MAX_UNCOMPRESSED_BYTES:
-        raise refused(file_name, "contenu décompressé trop volumineux : ce fichier n'est pas un modèle de facture")
-    if "xl/workbook.xml" not in names:
-        raise refused(file_name, zip_kind(archive, names))
+        check_xlsx(content, INVOICE_XLSX)  # bounded before openpyxl reads anything
+    except UploadRefused as refusal:
+        raise refused(file_name, refusal.reason, refusal.row) from None
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds on a damaged file
@@ -62,22 +57,13 @@ def xlsx_rows(content: bytes, file_name: str) -> list[tuple[int, list]]:
 
 
 def csv_rows(content: bytes, file_name: str) -> list[tuple[int, list]]:
+    """The records of a CSV invoice: UTF-8, or plainly Windows-1252 (core.files.csv_files.decode_csv)."""
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    try:
-        for values in reader:
-            if reader.line_num > MAX_LINES + HEADER_SEARCH_ROWS:
-                raise refused(file_name, f"trop de lignes ({MAX_LINES} au plus)")
-            rows.append((reader.line_num, list(values)))
-    except csv.Error as error:
-        raise refused(file_name, f"CSV illisible : {error}", reader.line_num) from None
-    return rows
+        check_size(content, INVOICE_CSV)
+        text = decode_csv(content)
+        return [(line, values) for line, values in csv_records(text, delimiter_of(text), INVOICE_CSV)]
+    except UploadRefused as refusal:
+        raise refused(file_name, refusal.reason, refusal.row) from None
 
 
 def column_key(title) -> str:

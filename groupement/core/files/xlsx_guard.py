@@ -1,0 +1,537 @@
+"""An uploaded .xlsx measured before any spreadsheet library reads it (python-calamine builds a
+dense grid from the first to the last cell it is told of; openpyxl pads every row to its widest).
+
+The archive is opened with zipfile, but each part is inflated here from its raw bytes, in
+chunks, counting what really comes out (a part may lie about its size in the zip directory) and
+checking its CRC. Every XML part is then parsed as a stream by expat (events only, no tree; a
+DTD or an entity declaration is refused, and only UTF-8 is read), so the check itself uses a few
+megabytes whatever the file (expat was chosen over lxml's pull parser: three to five times faster
+with Python handlers, 0,7 s of CPU for the largest needs file). In a worksheet every `<dimension ref>`,
+`<row r>`, `<c r>` and `<mergeCell ref>` is read as a number whatever its spelling (zero padding,
+a '+', lower-case letters, a '$'; a missing r is the next row or cell, as spreadsheets read it):
+the extent, the number of cells, the length of every string and the text the grid would hold
+(a shared string counts once per cell that uses it) are bounded by the limits of the kind of file
+(upload_guard.SpreadsheetLimits), within a budget of CPU time.
+
+The answer is the shape of the workbook (its sheets, their parts and extents, the cells holding
+a formula) or UploadRefused with a French reason that names the sheet or the part.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import struct
+import time
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from xml.parsers import expat
+
+from groupement.core.files.upload_guard import (
+    CORRUPT_XLSX,
+    MAX_UPLOAD_BYTES,
+    SpreadsheetLimits,
+    UploadRefused,
+    megabytes,
+    not_a_zip,
+    zip_kind,
+)
+from groupement.core.formatting import number
+
+__all__ = ["SheetShape", "UploadRefused", "WorkbookShape", "check_xlsx"]
+
+CHUNK = 64 * 1024
+MAX_REFERENCE_LENGTH = 40  # "$XFD$1048576" is 12; anything longer is not a reference
+PROTECTED = (
+    "classeur protégé par un mot de passe : enregistrez-le au format « Classeur Excel (.xlsx) » sans mot de passe"
+)
+WORKSHEET_TYPE = "/worksheet"
+SHARED_STRINGS_TYPE = "/sharedStrings"
+
+
+@dataclass
+class SheetShape:
+    name: str
+    part: str
+    rows: int = 0  # the last row any reference names (0: empty sheet)
+    columns: int = 0  # the last column, 1 for A
+    cells: int = 0
+    formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, column from 0)
+
+
+@dataclass
+class WorkbookShape:
+    sheets: list[SheetShape]
+
+    def sheet(self, title: str) -> SheetShape:
+        """The sheet titled `title`, else the first one (as the readers pick it)."""
+        return next((sheet for sheet in self.sheets if sheet.name == title), self.sheets[0])
+
+
+def check_xlsx(content: bytes, limits: SpreadsheetLimits, max_bytes: int = MAX_UPLOAD_BYTES) -> WorkbookShape:
+    """The shape of the workbook in `content` when it stays within `limits`; UploadRefused otherwise."""
+    if len(content) > max_bytes:
+        raise UploadRefused(f"fichier trop volumineux ({megabytes(len(content))} ; {megabytes(max_bytes)} au plus)")
+    if not content.strip():
+        raise UploadRefused("le fichier est vide")
+    if not content.startswith(b"PK"):
+        raise UploadRefused(not_a_zip(content))
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        raise UploadRefused(CORRUPT_XLSX) from None
+    return _Check(content, archive, infos, limits).run()
+
+
+class _Check:
+    def __init__(self, content: bytes, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits):
+        self.content = memoryview(content)
+        self.archive = archive
+        self.infos = {info.filename: info for info in infos}
+        self.order = infos
+        self.limits = limits
+        self.deadline = time.thread_time() + limits.seconds  # CPU time: a busy server is no reason
+        self.cells = 0
+        self.text = 0  # characters the grid would hold
+        self.shared: list[int] = []  # length of each shared string
+        self.parsed: set[str] = set()
+
+    # --- the archive --------------------------------------------------------------------------
+
+    def run(self) -> WorkbookShape:
+        limits = self.limits
+        if len(self.infos) != len(self.order):
+            raise UploadRefused(CORRUPT_XLSX)  # two members of the same name: readers disagree on which
+        if len(self.order) > limits.max_parts:
+            raise UploadRefused(f"archive de {number(len(self.order))} éléments ; au plus {number(limits.max_parts)}")
+        if sum(info.file_size for info in self.order) > limits.max_total_bytes:
+            raise UploadRefused(f"contenu décompressé trop volumineux : ce fichier n'est pas {limits.kind}")
+        names = set(self.infos)
+        if "xl/workbook.xml" not in names:
+            raise UploadRefused(zip_kind(self.archive, names))
+        for info in self.order:
+            if info.flag_bits & 0x1:
+                raise UploadRefused(PROTECTED)
+            if info.file_size > self._part_limit(info.filename):
+                raise UploadRefused(self._too_large(info.filename))
+        sheets, shared = self._workbook()
+        if len(sheets) > limits.max_sheets:
+            raise UploadRefused(
+                f"le classeur compte {number(len(sheets))} feuilles ; au plus {number(limits.max_sheets)} sont admises"
+            )
+        if not sheets:
+            raise UploadRefused(CORRUPT_XLSX)
+        for part in (*shared, *[name for name in self.infos if name.rsplit("/", 1)[-1] == "sharedStrings.xml"]):
+            if part in self.infos and part not in self.parsed and not self.shared:
+                self._parse(part, _SharedStrings(self, part))
+        for sheet in sheets:
+            if sheet.part not in self.infos:
+                raise UploadRefused(CORRUPT_XLSX)
+            self._parse(sheet.part, _Worksheet(self, sheet))
+        for name in self.infos:  # every other part: its real size and CRC, and well-formed if XML
+            if name not in self.parsed and not name.endswith("/"):
+                if name.lower().endswith((".xml", ".rels", ".vml")):
+                    self._parse(name, _Part(self, name))
+                else:
+                    for _ in self._inflate(name):
+                        pass
+        return WorkbookShape(sheets)
+
+    def _part_limit(self, name: str) -> int:
+        if name.startswith("xl/worksheets/") or name.endswith("sharedStrings.xml"):
+            return self.limits.max_sheet_bytes
+        return self.limits.max_other_part_bytes
+
+    def _too_large(self, name: str) -> str:
+        return (
+            f"la partie « {name[:80]} » du classeur dépasse {megabytes(self._part_limit(name))} une fois décompressée :"
+            f" ce fichier n'est pas {self.limits.kind}"
+        )
+
+    def _inflate(self, name: str) -> Iterator[bytes]:
+        """The bytes of a part, inflated from the raw member: at most its limit, its CRC checked."""
+        info = self.infos[name]
+        offset = info.header_offset
+        header = bytes(self.content[offset : offset + 30])
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise UploadRefused(CORRUPT_XLSX)
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        start = offset + 30 + name_length + extra_length
+        raw = self.content[start : start + info.compress_size]
+        if len(raw) < info.compress_size:
+            raise UploadRefused(CORRUPT_XLSX)
+        limit = self._part_limit(name)
+        produced, crc = 0, 0
+        if info.compress_type == zipfile.ZIP_STORED:
+            pieces: Iterator[bytes] = (bytes(raw[i : i + CHUNK]) for i in range(0, len(raw), CHUNK))
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            pieces = self._deflated(raw)
+        else:
+            raise UploadRefused(CORRUPT_XLSX)  # spreadsheets store or deflate, nothing else
+        for piece in pieces:
+            produced += len(piece)
+            if produced > limit:
+                raise UploadRefused(self._too_large(name))
+            crc = zlib.crc32(piece, crc)
+            self._on_time()
+            yield piece
+        if produced != info.file_size or crc != info.CRC:
+            raise UploadRefused(CORRUPT_XLSX)
+
+    @staticmethod
+    def _deflated(raw: memoryview) -> Iterator[bytes]:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            for i in range(0, len(raw), CHUNK):
+                data = bytes(raw[i : i + CHUNK])
+                while data and not inflater.eof:
+                    yield inflater.decompress(data, CHUNK)
+                    data = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+            if not inflater.eof:
+                yield inflater.flush()
+        except zlib.error:
+            raise UploadRefused(CORRUPT_XLSX) from None
+        if not inflater.eof:
+            raise UploadRefused(CORRUPT_XLSX)
+
+    def _on_time(self) -> None:
+        if time.thread_time() > self.deadline:
+            raise UploadRefused(
+                f"lecture du classeur trop longue (plus de {number(self.limits.seconds)} s) : "
+                "partez du fichier téléchargé depuis l'application"
+            )
+
+    # --- XML, streamed --------------------------------------------------------------------------
+
+    def _parse(self, name: str, reader: _Part) -> None:
+        """Feed the part to expat; `reader` sees each start, end and piece of text, keeps no tree."""
+        parser = expat.ParserCreate()
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+        def dtd(*_) -> None:
+            raise UploadRefused(f"déclaration DTD refusée dans la partie « {name[:80]} » du classeur")
+
+        parser.StartDoctypeDeclHandler = dtd
+        parser.EntityDeclHandler = dtd
+        parser.ExternalEntityRefHandler = dtd
+        parser.StartElementHandler = reader.start
+        parser.EndElementHandler = reader.end
+        parser.CharacterDataHandler = reader.data
+        parser.buffer_text = True
+        self.parsed.add(name)
+        first = True
+        try:
+            for piece in self._inflate(name):
+                if first:
+                    head = piece.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+                    if head not in (b"<", b""):  # UTF-16 or anything but UTF-8: not what spreadsheets write
+                        raise UploadRefused(CORRUPT_XLSX)
+                    first = not head
+                parser.Parse(piece, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError:
+            raise UploadRefused(CORRUPT_XLSX) from None
+
+    def long_string(self, where: str) -> UploadRefused:
+        return UploadRefused(
+            f"{where} : un texte de plus de {number(self.limits.max_string_chars)} caractères "
+            "(la limite d'une cellule d'Excel)"
+        )
+
+    def add_text(self, length: int, where: str) -> None:
+        if length > self.limits.max_string_chars:
+            raise self.long_string(where)
+        self.text += length
+        if self.text > self.limits.max_text_chars:
+            raise UploadRefused(
+                f"le classeur contient plus de {number(self.limits.max_text_chars)} caractères de texte ; "
+                f"ce fichier n'est pas {self.limits.kind}"
+            )
+
+    def add_cell(self) -> None:
+        self.cells += 1
+        if self.cells > self.limits.max_cells:
+            raise UploadRefused(
+                f"le classeur compte plus de {number(self.limits.max_cells)} cellules ; "
+                f"ce fichier n'est pas {self.limits.kind}"
+            )
+
+    # --- the workbook's sheets ------------------------------------------------------------------
+
+    def _workbook(self) -> tuple[list[SheetShape], list[str]]:
+        """The sheets in their order with their parts, and the shared strings parts."""
+        book = _Workbook(self, "xl/workbook.xml")
+        self._parse("xl/workbook.xml", book)
+        relations = _Relations(self, "xl/_rels/workbook.xml.rels")
+        if relations.name in self.infos:
+            self._parse(relations.name, relations)
+        shapes = []
+        for name, relation in book.sheets:
+            path, kind = relations.targets.get(relation, ("", ""))
+            if kind.endswith(WORKSHEET_TYPE):
+                shapes.append(SheetShape(name, path))
+            elif not kind:
+                raise UploadRefused(CORRUPT_XLSX)
+        shared = [path for path, kind in relations.targets.values() if kind.endswith(SHARED_STRINGS_TYPE)]
+        return shapes, shared
+
+
+def _local(name: str) -> str:
+    return name[name.find(":") + 1 :]
+
+
+class _Part:
+    """Any XML part: its elements counted. Subclasses read what they need as the events come."""
+
+    def __init__(self, check: _Check, name: str) -> None:
+        self.check = check
+        self.name = name
+        self.elements = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        if self.elements > self.check.limits.max_part_elements:
+            limits = self.check.limits
+            raise UploadRefused(
+                f"la partie « {self.name[:80]} » du classeur compte plus de "
+                f"{number(limits.max_part_elements)} éléments ; ce fichier n'est pas {limits.kind}"
+            )
+
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+
+class _Workbook(_Part):
+    def __init__(self, check: _Check, name: str) -> None:
+        super().__init__(check, name)
+        self.sheets: list[tuple[str, str]] = []
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        super().start(tag, attrs)
+        if _local(tag) == "sheet":
+            relation = next((value for key, value in attrs.items() if _local(key) == "id" and ":" in key), "")
+            self.sheets.append((attrs.get("name", ""), relation))
+            limit = self.check.limits.max_sheets
+            if len(self.sheets) > limit:
+                raise UploadRefused(f"le classeur compte plus de {number(limit)} feuilles ; c'est le maximum admis")
+
+
+class _Relations(_Part):
+    def __init__(self, check: _Check, name: str) -> None:
+        super().__init__(check, name)
+        self.targets: dict[str, tuple[str, str]] = {}
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        super().start(tag, attrs)
+        if _local(tag) == "Relationship":
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            self.targets[attrs.get("Id", "")] = (path, attrs.get("Type", ""))
+
+
+class _SharedStrings(_Part):
+    """The length of each shared string (<si>: its <t>, or the <t> of its runs; not the phonetic ones)."""
+
+    def __init__(self, check: _Check, name: str) -> None:
+        super().__init__(check, name)
+        self.length = 0
+        self.depth_in_text = 0
+        self.phonetic = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tag = _local(tag)  # not counted: the strings are (max_cells), and their runs cost no memory here
+        if tag == "rPh":
+            self.phonetic += 1
+        elif tag == "t" and not self.phonetic:
+            self.depth_in_text += 1
+        elif tag == "si":
+            self.length = 0
+
+    def end(self, tag: str) -> None:
+        tag = _local(tag)
+        if tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "t" and not self.phonetic:
+            self.depth_in_text -= 1
+        elif tag == "si":
+            shared = self.check.shared
+            shared.append(self.length)
+            if len(shared) > self.check.limits.max_cells:
+                raise UploadRefused(f"la partie « {self.name[:80]} » du classeur compte trop de textes")
+
+    def data(self, text: str) -> None:
+        if self.depth_in_text:
+            self.length += len(text)
+            if self.length > self.check.limits.max_string_chars:
+                raise self.check.long_string("textes partagés du classeur")
+
+
+class _Worksheet(_Part):
+    """Extent, cells, formulas and text of one sheet, every reference read as the number it spells."""
+
+    def __init__(self, check: _Check, sheet: SheetShape) -> None:
+        super().__init__(check, sheet.part)
+        self.sheet = sheet
+        self.where = f"la feuille « {sheet.name[:40]} »"
+        self.row = self.column = self.cell_row = 0
+        self.kind: str | None = None
+        self.formula = False
+        self.in_value = self.in_text = False
+        self.value = ""
+        self.length = 0
+
+    def bounded(self, last_row: int, last_column: int, how: str) -> None:
+        limits, where = self.check.limits, self.where
+        if last_row > limits.max_rows:
+            said = {
+                "ref": f"a une ligne n° {number(last_row)}",
+                "dimension": f"déclare {number(last_row)} lignes",
+                "merge": f"fusionne des cellules jusqu'à la ligne {number(last_row)}",
+            }[how]
+            raise UploadRefused(
+                f"{where} {said} ; au plus {number(limits.max_rows)} lignes sont admises : {limits.hint}",
+                last_row if how == "ref" else None,
+            )
+        if last_column > limits.max_columns:
+            letters = _letters(last_column)
+            said = {
+                "ref": f"a une cellule en colonne {letters}",
+                "dimension": f"déclare {number(last_column)} colonnes (jusqu'à {letters})",
+                "merge": f"fusionne des cellules jusqu'à la colonne {letters}",
+            }[how]
+            raise UploadRefused(
+                f"{where} {said} ; au plus {number(limits.max_columns)} colonnes sont admises : {limits.hint}"
+            )
+        sheet = self.sheet
+        if last_row > sheet.rows:
+            sheet.rows = last_row
+        if last_column > sheet.columns:
+            sheet.columns = last_column
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tag = _local(tag)
+        if tag == "c":
+            reference = attrs.get("r")
+            if reference is None:
+                self.cell_row, self.column = self.row, self.column + 1
+            else:
+                self.cell_row, self.column = _cell_reference(reference, self.where)
+            self.bounded(self.cell_row, self.column, "ref")
+            self.kind, self.formula, self.length, self.value = attrs.get("t"), False, 0, ""
+            self.sheet.cells += 1
+            self.check.add_cell()
+        elif tag == "v":
+            self.in_value = True
+        elif tag == "t":
+            self.in_text = True
+        elif tag == "f":
+            self.formula = True
+        elif tag in ("is", "r", "rPh"):
+            pass
+        elif tag == "row":
+            reference = attrs.get("r")
+            self.row = _row_number(reference, self.where) if reference is not None else self.row + 1
+            self.column = 0
+            self.bounded(self.row, 0, "ref")
+        elif tag in ("dimension", "mergeCell"):
+            for reference in (attrs.get("ref") or "").split(":"):
+                if reference.strip():
+                    last_row, last_column = _cell_reference(reference, self.where, row_optional=True)
+                    self.bounded(last_row, last_column, "dimension" if tag == "dimension" else "merge")
+        else:
+            super().start(tag, attrs)  # other elements are counted; cells are bounded on their own
+
+    def end(self, tag: str) -> None:
+        tag = _local(tag)
+        if tag == "v":
+            self.in_value = False
+        elif tag == "t":
+            self.in_text = False
+        elif tag == "c":
+            if self.formula:
+                self.sheet.formulas.add((self.cell_row, self.column - 1))
+            if self.kind == "s":
+                try:
+                    index = int(self.value.strip())
+                except ValueError:
+                    index = -1
+                shared = self.check.shared
+                if 0 <= index < len(shared):
+                    self.check.add_text(shared[index], self.where)
+            else:
+                self.check.add_text(self.length, self.where)
+
+    def data(self, text: str) -> None:
+        if self.in_value or self.in_text:
+            self.length += len(text)
+            if self.length > self.check.limits.max_string_chars:
+                raise self.check.long_string(self.where)
+            if self.in_value and len(self.value) < 40:
+                self.value += text[:40]
+
+
+# A reference as any reader may take it: "B12", "b012", "$B$12", " B+12 ". The readers refuse some
+# of these spellings (python-calamine wants upper or lower letters and bare digits), but none may
+# stand for more than the number it spells. The plain spelling is read first, quickly.
+_PLAIN = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})", re.ASCII)
+_CELL = re.compile(r"\s*\$?([A-Za-z]+)\$?\s*(\+?[0-9_]*)\s*", re.ASCII)
+_ROW = re.compile(r"\s*\$?(\+?[0-9_]+)\s*", re.ASCII)
+_COLUMNS: dict[str, int] = {}
+
+
+def _row_number(text: str, where: str) -> int:
+    if text.isdigit() and text.isascii() and text[0] != "0":
+        return int(text)
+    match = _ROW.fullmatch(text) if len(text) <= MAX_REFERENCE_LENGTH else None
+    try:
+        value = int(match.group(1)) if match else 0
+    except ValueError:  # "1__2"
+        value = 0
+    if value < 1:
+        raise UploadRefused(f"{where} : numéro de ligne illisible « {text[:20]} »")
+    return value
+
+
+def _cell_reference(text: str, where: str, row_optional: bool = False) -> tuple[int, int]:
+    """(row, column from 1) of a reference; row 0 when a range names whole columns ("A:C"),
+    column 0 when it names whole rows ("1:3")."""
+    match = _PLAIN.fullmatch(text)
+    if match is not None:
+        letters, digits = match.groups()
+        column = _COLUMNS.get(letters) or _COLUMNS.setdefault(letters, _column(letters))
+        return int(digits), column
+    match = _CELL.fullmatch(text) if len(text) <= MAX_REFERENCE_LENGTH else None
+    if match is None and row_optional and _ROW.fullmatch(text):
+        return _row_number(text, where), 0
+    if match is None or (not match.group(2) and not row_optional):
+        raise UploadRefused(f"{where} : référence de cellule illisible « {text[:20]} »")
+    letters, digits = match.groups()
+    return (_row_number(digits, where) if digits else 0), _column(letters)
+
+
+def _column(letters: str) -> int:
+    if len(letters) > 8:
+        return 26**8
+    column = 0
+    for letter in letters.upper():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return column
+
+
+def _letters(column: int) -> str:
+    if column > 26**4:
+        return "au-delà de XFD"
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
