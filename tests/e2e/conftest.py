@@ -152,7 +152,7 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     awarded to a supplier: the framework contract the communes order from (its own campaign, so
     that the lots pages keep the draft lots above). Commune A placed one order: 2 laptops, 3 screens."""
     from groupement.catalog.models import CatalogItem
-    from groupement.contracts.orders import place_order
+    from groupement.contracts.orders import place_order, record_delivery
     from groupement.core.access import Actor
 
     make = factories
@@ -184,7 +184,9 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     order = place_order(
         agent_a, contract.id, [(prices[laptop.id].id, 2), (prices[screen.id].id, 3)], "Mairie de Commune A"
     )
+    delivery = record_delivery(agent_a, order.lines[0].id, today, 1)  # awaiting its service fait
     return {
+        "delivery_a": delivery.id,
         "contract_campaign": campaign.id,
         "contract_lot": lot.id,
         "supplier": supplier.id,
@@ -208,10 +210,12 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
     from groupement.invoices.models import Allocation
     from groupement.invoices.recovery import issue_recovery_titles
     from groupement.invoices.splitting import split_invoice
+    from tests.invoicing import approve_for_split
 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
     accountant = Actor(users["accountant"].id, Role.ACCOUNTANT, users["accountant"].organisation_id)
     invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     titles = {t.commune_id: t for t in issue_recovery_titles(accountant, invoice.id, utcnow().date() + timedelta(30))}
     db.session.commit()  # services flush only: the world is committed like a request would
@@ -237,6 +241,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     from groupement.invoices.importing import import_invoice
     from groupement.invoices.recovery import issue_recovery_titles, record_payment
     from groupement.invoices.splitting import split_invoice
+    from tests.invoicing import approve_for_split
 
     make = factories
     other = make.coordinator(name="Autre coordonnateur", siren="200066793", siret=None)
@@ -272,6 +277,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     accountant = Actor(users["other_accountant"].id, Role.ACCOUNTANT, other.id)
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
     invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune.insee_code])
     (title,) = issue_recovery_titles(accountant, invoice.id, today + timedelta(30))
     record_payment(accountant, title.id, today, Decimal("10.00"))
