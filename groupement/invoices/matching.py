@@ -166,6 +166,7 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
         invoice.contract_id = contracts.pop()
     invoice.matched_at = utcnow()
     invoice.status = advance("match", invoice.status, _checked_or_disputed(invoice))
+    db.session.flush()  # the anomalies get their ids: they are accepted or disputed by id
     audit.record(
         actor.user_id,
         "invoice.match",
