@@ -184,7 +184,7 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     order = place_order(
         agent_a, contract.id, [(prices[laptop.id].id, 2), (prices[screen.id].id, 3)], "Mairie de Commune A"
     )
-    delivery = record_delivery(agent_a, order.lines[0].id, today, 1)  # awaiting its service fait
+    delivery = record_delivery(agent_a, order.lines[0].id, today, 1)  # one screen, awaiting its service fait
     return {
         "delivery_a": delivery.id,
         "contract_campaign": campaign.id,

@@ -145,7 +145,7 @@ def match(invoice_id: int):
         if report is not None:
             flash(
                 f"Rapprochement fait : {report.matched} ligne(s) rattachée(s) à une commande, "
-                f"{report.unmatched} à répartir par clé, {report.mismatches} écart(s) avec le marché.",
+                f"{report.unmatched} sans commande, {report.mismatches} écart(s) avec le marché.",
                 "warning" if report.mismatches else "success",
             )
     return redirect(url_for("invoices.show", invoice_id=invoice_id))
