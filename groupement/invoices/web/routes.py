@@ -146,7 +146,7 @@ def match(invoice_id: int):
             flash(
                 f"Rapprochement fait : {report.matched} ligne(s) rattachée(s) à une commande, "
                 f"{report.unmatched} sans commande, {report.mismatches} écart(s) avec le marché.",
-                "warning" if report.mismatches else "success",
+                "warning" if report.mismatches or report.unmatched else "success",
             )
     return redirect(url_for("invoices.show", invoice_id=invoice_id))
 
