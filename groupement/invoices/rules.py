@@ -171,7 +171,7 @@ class CheckResult:
 def check_invoice(data: InvoiceData) -> list[CheckResult]:
     """Every arithmetic rule of EN 16931 the invoice must satisfy (see the module docstring)."""
     results: list[CheckResult] = []
-    results += _line_nets(data.lines)
+    results += _line_nets(data.lines, data.source_format in SPREADSHEET_FORMATS)
     results += _document_totals(data)
     results += _vat_breakdown(data)
     results += _grand_totals(data)
@@ -197,11 +197,15 @@ def vat_amount(taxable: Decimal, category: str, rate: Decimal) -> Decimal:
 # --- the rules --------------------------------------------------------------------------------
 
 
-def line_label(position: int, line_id: str | None = None) -> str:
-    """'ligne 4': the invoice's 4th line, whatever its identifier in the file (a spreadsheet row,
-    a supplier's BT-126), which follows when it differs: 'ligne 4 (identifiant 5)'."""
+SPREADSHEET_FORMATS = frozenset({"xlsx", "csv"})  # their line_id is the file's row number
+
+
+def line_label(position: int, line_id: str | None = None, spreadsheet: bool = False) -> str:
+    """'ligne 4': the invoice's 4th line, whatever its identifier in the file, which follows when
+    it differs: 'ligne 4 (identifiant 5)' (a supplier's BT-126), 'ligne 4 (ligne 5 du fichier)'."""
     if line_id and line_id.strip() and line_id.strip() != str(position):
-        return f"ligne {position} (identifiant {line_id.strip()})"
+        where = f"ligne {line_id.strip()} du fichier" if spreadsheet else f"identifiant {line_id.strip()}"
+        return f"ligne {position} ({where})"
     return f"ligne {position}"
 
 
@@ -214,7 +218,7 @@ def normalise_invoice_number(number: str) -> str:
     return _SEPARATORS.sub("", number).casefold().upper()
 
 
-def _line_nets(lines: tuple[InvoiceLineData, ...]) -> list[CheckResult]:
+def _line_nets(lines: tuple[InvoiceLineData, ...], spreadsheet: bool = False) -> list[CheckResult]:
     results = []
     for position, line in enumerate(lines, start=1):
         expected = line.expected_net
@@ -223,7 +227,7 @@ def _line_nets(lines: tuple[InvoiceLineData, ...]) -> list[CheckResult]:
                 CheckResult(
                     LINE_RULE,
                     False,
-                    f"{LINE_RULE} : {line_label(position, line.line_id)}, "
+                    f"{LINE_RULE} : {line_label(position, line.line_id, spreadsheet)}, "
                     f"le montant net déclaré ({_eur(line.net_amount)}) "
                     f"diffère de {_line_formula(line)} = {_eur(expected)}.",
                 )

@@ -152,7 +152,7 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     awarded to a supplier: the framework contract the communes order from (its own campaign, so
     that the lots pages keep the draft lots above). Commune A placed one order: 2 laptops, 3 screens."""
     from groupement.catalog.models import CatalogItem
-    from groupement.contracts.orders import place_order, record_delivery
+    from groupement.contracts.orders import place_order
     from groupement.core.access import Actor
 
     make = factories
@@ -184,9 +184,7 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     order = place_order(
         agent_a, contract.id, [(prices[laptop.id].id, 2), (prices[screen.id].id, 3)], "Mairie de Commune A"
     )
-    delivery = record_delivery(agent_a, order.lines[0].id, today, 1)  # one screen, awaiting its service fait
     return {
-        "delivery_a": delivery.id,
         "contract_campaign": campaign.id,
         "contract_lot": lot.id,
         "supplier": supplier.id,

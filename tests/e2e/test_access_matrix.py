@@ -289,10 +289,11 @@ POST_RULES = {
         lambda ids: f"/factures/{ids['invoice']}/rejeter",
         statuses(COORDINATION, ok=302),
     ),
-    # Service fait: commune A's users certify A's delivery (once; then a message), B's is not found.
+    # Service fait: the world has no delivery; a commune's users are told it is not found
+    # (test_invoices_pages certifies a real one, and refuses it to another commune).
     ("invoices.certify", "POST"): (
-        lambda ids: f"/ma-commune/service-fait/{ids['delivery_a']}",
-        statuses(COMMUNE_USERS, ok=302, agent_b=404),
+        lambda ids: "/ma-commune/service-fait/999999",
+        statuses(COMMUNE_USERS, ok=404),
     ),
     ("invoices.issue_titles", "POST"): (
         lambda ids: f"/factures/{ids['invoice']}/titres",

@@ -4,8 +4,7 @@ recovery titles and their export, payments and the ledgers; commune users reach 
 
 The world's invoice is the UBL sample (F124212, 273,00 € HT, 308,03 € TTC), split equally between
 communes A and B (154,02 € and 154,01 € TTC), its titles issued. Commune A's order (BC-…-0001):
-2 laptops at 764,10 € and 3 screens at 116,10 €, one screen delivered (116,60 €),
-its service fait not certified yet."""
+2 laptops at 764,10 € and 3 screens at 116,10 €, nothing delivered yet."""
 
 from __future__ import annotations
 
@@ -322,7 +321,7 @@ def test_the_contract_reconciliation_page_shows_ordered_delivered_invoiced_and_p
     invoice = invoice_id(app, "FA-2026-117")
     followed(client, client.post(f"/factures/{invoice}/rapprocher", data={"csrf_token": token(client)}))
     text = text_of(client.get(f"/factures/contrats/{world.ids['contract']}"))
-    assert "1 880,00 € commandé HT" in text and "116,60 € livré HT" in text
+    assert "1 880,00 € commandé HT" in text and "0,00 € livré HT" in text
     assert "1 918,20 € facturé HT" in text and "0,00 € encaissé TTC" in text
     assert "FA-2026-117" in text and "Aucune facture rapprochée" not in text
 
@@ -381,12 +380,30 @@ def text_of_html(html: str) -> str:
     return flat(re.sub(r"<[^>]+>", " ", html))
 
 
+def delivered(app, world) -> int:
+    """Commune A received one screen of its order (order line A): its service fait awaits."""
+    from groupement.contracts.orders import record_delivery
+    from groupement.core.access import Actor, Role
+    from groupement.core.timeutil import paris_today
+    from groupement.organisations.user_models import User
+
+    with app.app_context():
+        agent = db.session.scalar(
+            select(User).where(User.organisation_id == world.ids["commune_a"], User.role == Role.AGENT)
+        )
+        delivery = record_delivery(
+            Actor(agent.id, Role.AGENT, world.ids["commune_a"]), world.ids["order_line_a"], paris_today(), 1
+        )
+        db.session.commit()
+        return delivery.id
+
+
 def test_the_commune_certifies_its_delivery_on_its_service_fait_page(app, client_as, world):
+    delivery = delivered(app, world)
     agent = client_as("agent_a")
     assert "1 livraison en attente de votre certification" in text_of(agent.get("/"))
     page = text_of(agent.get("/ma-commune/service-fait"))
     assert "1 livraison en attente de certification." in page and "Certifier le service fait" in page
-    delivery = world.ids["delivery_a"]
     certified = agent.post(f"/ma-commune/service-fait/{delivery}", data={"csrf_token": token(agent, "/")})
     page = text_of_html(followed(agent, certified))
     assert "Service fait certifié : 1 livré(s) le" in page and "0 livraison en attente" in page
@@ -397,8 +414,9 @@ def test_the_commune_certifies_its_delivery_on_its_service_fait_page(app, client
 
 
 def test_the_split_page_traces_each_euro_to_its_order_delivery_and_contract_price(app, client_as, world):
+    delivery = delivered(app, world)
     agent = client_as("agent_a")
-    agent.post(f"/ma-commune/service-fait/{world.ids['delivery_a']}", data={"csrf_token": token(agent, "/")})
+    agent.post(f"/ma-commune/service-fait/{delivery}", data={"csrf_token": token(agent, "/")})
     with app.app_context():
         order = db.session.get(Order, world.ids["order_a"])
         screen = order.lines[0]

@@ -445,3 +445,12 @@ def test_each_euro_billed_to_a_commune_keeps_its_order_line_and_contract_price(b
     order_line = bought.order.lines[0]
     assert (line.order_line_id, line.contract_price_id) == (order_line.id, order_line.contract_price_id)
     assert (line.quantity, line.unit_price, line.ht) == (Decimal(2), bought.price, Decimal(2) * bought.price)
+
+
+def test_an_invoice_without_a_seller_name_shows_its_supplier_records_name(bought):
+    # The spreadsheet gives only the supplier's SIRET (no fournisseur_nom column).
+    invoice = import_invoice(bought.accountant, "F-1.csv", bought.csv("F-1", [bought.laptops(1)]))
+    assert invoice.seller_name == invoice.supplier_name == bought.contract.supplier.name != ""
+    invoice.seller_name, invoice.supplier_id = "", None
+    invoice.supplier = None
+    assert invoice.supplier_name == f"SIRET {bought.contract.supplier.siret}"

@@ -402,6 +402,7 @@ def test_a_line_is_named_by_its_place_on_the_invoice_and_its_identifier_when_dif
     assert line_label(4, "4") == "ligne 4"
     assert line_label(4, "5") == "ligne 4 (identifiant 5)"
     assert line_label(1, "") == "ligne 1"
+    assert line_label(4, "5", spreadsheet=True) == "ligne 4 (ligne 5 du fichier)"
 
 
 def test_a_rejected_invoice_goes_nowhere_and_an_unmatched_one_is_not_split_directly():
