@@ -13,6 +13,9 @@ from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.charts import bar_chart_svg
 from groupement.core.formatting import euros
 from groupement.extensions import db
+from groupement.invoices import scope as invoice_scope
+from groupement.invoices.service_fait import commune_deliveries
+from groupement.invoices.states import InvoiceStatus
 from groupement.organisations import scope
 from groupement.organisations.families import Family
 from groupement.organisations.models import Groupement, Membership, Organisation
@@ -32,6 +35,32 @@ class HomeSummary:
     campaigns: list = field(default_factory=list)  # current campaigns (CampaignSummary)
     savings: list = field(default_factory=list)  # coordinator's side: CampaignSavings, latest first
     savings_chart: str = ""  # SVG: estimated and awarded amounts of the latest campaigns
+    invoices: InvoiceCounts | None = None  # coordinator's side: the invoices by state
+    deliveries_awaiting: int = 0  # a commune's deliveries awaiting its service fait
+
+
+@dataclass(frozen=True)
+class InvoiceCounts:
+    total: int
+    by_status: dict[InvoiceStatus, int]  # only the states that have invoices
+    to_process: int  # imported, checked or disputed: not split nor rejected yet
+
+
+def invoice_counts(actor: Actor) -> InvoiceCounts:
+    """The invoices of the actor's coordinator, counted by state through invoices/scope.py."""
+    invoices = invoice_scope.invoices(actor).subquery()
+    by_status = {
+        InvoiceStatus(status): count
+        for status, count in db.session.execute(
+            select(invoices.c.status, func.count()).group_by(invoices.c.status)
+        ).all()
+    }
+    waiting = (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)
+    return InvoiceCounts(
+        total=sum(by_status.values()),
+        by_status={s: by_status[s] for s in InvoiceStatus if by_status.get(s)},
+        to_process=sum(by_status.get(s, 0) for s in waiting),
+    )
 
 
 def home_summary(actor: Actor) -> HomeSummary:
@@ -49,6 +78,7 @@ def home_summary(actor: Actor) -> HomeSummary:
         summary.memberships = list(
             db.session.scalars(select(Membership).where(Membership.commune_id == actor.organisation_id))
         )
+        summary.deliveries_awaiting = sum(1 for row in commune_deliveries(actor) if row.certification is None)
     else:
         summary.groupements = list(
             db.session.scalars(select(Groupement).where(Groupement.coordinator_id == actor.organisation_id))
@@ -57,6 +87,7 @@ def home_summary(actor: Actor) -> HomeSummary:
         summary.user_count = db.session.scalar(select(func.count()).select_from(scope.users(actor).subquery()))
         summary.savings = savings_overview(actor)
         summary.savings_chart = _savings_chart(summary.savings[:SAVINGS_CHART_CAMPAIGNS])
+        summary.invoices = invoice_counts(actor)
     return summary
 
 

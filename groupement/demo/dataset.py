@@ -185,7 +185,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
     orders and deliveries; one supplier invoice imported, matched and split."""
     from groupement.contracts import awards, orders
     from groupement.core.identifiers import clean_siret
-    from groupement.invoices import importing, matching, splitting
+    from groupement.invoices import importing, matching, service_fait, splitting
     from groupement.invoices.allocation import AllocationKey
     from groupement.lots import campaign_aggregation, edits, queries
     from groupement.tenders import offer_criteria, offer_queries, offers, suppliers
@@ -269,7 +269,8 @@ def _carry_through(campaign: Campaign, today: date) -> None:
                 today=today,  # within the execution period: notified and started months ago, for 48 months
             )
             first = order.lines[0]
-            orders.record_delivery(agent, first.id, today, quantity // 2 or 1)
+            delivery = orders.record_delivery(agent, first.id, today, quantity // 2 or 1)
+            service_fait.certify_delivery(agent, delivery.id)  # the commune certifies what it received
             ordered.append((communes[insee], order))
     _demo_invoice(contracts[0], ordered, today, AllocationKey.AMOUNT, (importing, matching, splitting))
 
@@ -279,7 +280,7 @@ def _demo_invoice(contract, ordered, today: date, key, invoices) -> None:
     """A spreadsheet invoice of the first contract's supplier for what was delivered."""
     rows = [
         "numero_facture;date_facture;fournisseur_siret;numero_commande;code_insee;ref_article;designation;"
-        "quantite;prix_unitaire_ht;taux_tva"
+        "quantite;prix_unitaire_ht;taux_tva;acheteur_nom;acheteur_siret"
     ]
     for commune, order in ordered:
         if order.contract_id != contract.id:
@@ -289,7 +290,7 @@ def _demo_invoice(contract, ordered, today: date, key, invoices) -> None:
         rows.append(
             f"FA-{today.year}-0042;{today.isoformat()};{contract.supplier.siret};{order.number};{commune.insee_code};"
             f"{line.contract_price.lot_line.ref};{line.contract_price.lot_line.designation[:80]};{delivered};"
-            f"{line.unit_price + line.eco_participation};{line.vat_rate}"
+            f"{line.unit_price + line.eco_participation};{line.vat_rate};{CAPI['name']};{CAPI['siret']}"
         )
     accountant = db.session.scalar(select(User).where(User.email == f"comptable@{DEMO_DOMAIN}")).actor
     invoice = importing.import_invoice(accountant, "facture-demo.csv", ("\n".join(rows) + "\n").encode())

@@ -53,6 +53,7 @@ def invoice_import(file: Path, as_json: bool, coordinator: str | None) -> None:
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
     from groupement.invoices.importing import InvoiceRejected, import_invoice
+    from groupement.invoices.matching import blocking_checks
     from groupement.invoices.pages import vat_by_rate
 
     def refuse(message: str, reasons: list[str]):
@@ -81,7 +82,7 @@ def invoice_import(file: Path, as_json: bool, coordinator: str | None) -> None:
                 "id": invoice.id,
                 "type": invoice.kind.value,
                 "number": invoice.number,
-                "supplier": invoice.seller_name,
+                "supplier": invoice.supplier_name,
                 "currency": invoice.currency,
                 "lines": len(invoice.lines),
                 "total_ht": _amount(invoice.total_ht),
@@ -93,7 +94,7 @@ def invoice_import(file: Path, as_json: bool, coordinator: str | None) -> None:
         )
         return
     click.echo(
-        f"{invoice.kind.label.capitalize()} n° {invoice.number} {de(invoice.seller_name)} importée "
+        f"{invoice.kind.label.capitalize()} n° {invoice.number} {de(invoice.supplier_name)} importée "
         f"(identifiant {invoice.id}, {len(invoice.lines)} ligne(s), format {invoice.source_format})."
     )
     click.echo(f"  Total HT  : {euros(invoice.total_ht)}")
@@ -101,17 +102,50 @@ def invoice_import(file: Path, as_json: bool, coordinator: str | None) -> None:
         click.echo(f"  TVA {percent(rate)} : {euros(amount)}")
     click.echo(f"  Total TVA : {euros(invoice.total_vat)}")
     click.echo(f"  Total TTC : {euros(invoice.total_ttc)}")
+    blocking = {c.id for c in blocking_checks(invoice)}
     failed = sum(1 for c in checks if not c["ok"])
-    click.echo(f"Contrôles : {len(checks) - failed} satisfait(s), {failed} à examiner.")
-    for check in checks:
-        click.echo(f"  [{'ok' if check['ok'] else 'à examiner'}] {check['rule']} : {check['message']}")
+    click.echo(
+        f"Contrôles : {len(checks) - failed} satisfait(s), {len(blocking)} anomalie(s) bloquant la répartition, "
+        f"{failed - len(blocking)} pour information."
+    )
+    for check, stored in zip(checks, invoice.checks, strict=True):
+        state = "ok" if check["ok"] else ("bloquant" if stored.id in blocking else "pour information")
+        click.echo(f"  [{state}] {check['rule']} : {check['message']}")
+
+
+@invoice_group.command(
+    "match",
+    help="Rapproche une facture des commandes et des prix du marché ; affiche ses anomalies (chacune bloque la "
+    "répartition tant qu'elle n'est pas acceptée dans l'application).",
+)
+@click.argument("invoice_id", type=int)
+@coordinator_option
+@with_appcontext
+@transactional
+def invoice_match(invoice_id: int, coordinator: str | None) -> None:
+    from groupement.core.errors import ServiceError
+    from groupement.invoices.matching import match_invoice, split_blockers
+    from groupement.invoices.scope import get_invoice
+
+    actor = acting_for(coordinator)
+    try:
+        report = match_invoice(actor, invoice_id)
+    except ServiceError as error:
+        raise FrenchError(str(error)) from error
+    click.echo(
+        f"Facture {invoice_id} rapprochée : {report.matched} ligne(s) rattachée(s) à une commande, "
+        f"{report.unmatched} sans commande, {report.mismatches} écart(s) avec le marché."
+    )
+    for reason in split_blockers(get_invoice(actor, invoice_id)):
+        click.echo(f"  [bloquant] {reason}")
 
 
 @invoice_group.command(
     "split",
-    help="Répartit une facture entre les communes, au centime : les lignes rattachées à une commande vont à "
+    help="Répartit une facture rapprochée entre les communes, au centime : les lignes rattachées à une commande vont à "
     "sa commune, les autres sont partagées par la clé entre les communes de --communes (toutes les communes "
-    "membres sinon). Affiche le HT, la TVA par taux et le TTC de chaque commune.",
+    "membres sinon). Affiche le HT, la TVA par taux et le TTC de chaque commune. Une facture dont une anomalie "
+    "n'est pas acceptée n'est pas répartie : code de sortie 1 avec les motifs.",
 )
 @click.argument("invoice_id", type=int)
 @click.option(
@@ -130,7 +164,7 @@ def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import euros, percent
     from groupement.invoices.allocation import AllocationKey
-    from groupement.invoices.splitting import split_invoice
+    from groupement.invoices.splitting import SplitBlocked, split_invoice
 
     codes = None
     if communes is not None:
@@ -138,10 +172,14 @@ def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool
     try:
         result = split_invoice(acting_for(coordinator), invoice_id, AllocationKey(key), codes, None)
     except ServiceError as error:
+        reasons = list(error.reasons) if isinstance(error, SplitBlocked) else []
+        message = f"la facture {invoice_id} ne peut pas être répartie." if reasons else str(error)
         if as_json:
-            _json_out({"error": str(error), "reasons": []})
+            _json_out({"error": message, "reasons": reasons})
             raise click.exceptions.Exit(1) from error
-        raise FrenchError(str(error)) from error
+        for reason in reasons:
+            click.echo(f"  {reason}", err=True)
+        raise FrenchError(message) from error
     shares = [share for share in result.communes if share.ht or share.total_vat or (codes and share.insee in codes)]
     if as_json:
         _json_out(

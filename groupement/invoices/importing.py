@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit, transaction
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, ServiceError
-from groupement.core.french import de
+from groupement.core.formatting import date_fr, euros
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.einvoice import parse_invoice
@@ -24,7 +24,13 @@ from groupement.invoices.models import (
     InvoiceLine,
     InvoiceVat,
 )
-from groupement.invoices.rules import CheckResult, InvoiceData, InvoiceRefused, check_invoice
+from groupement.invoices.rules import (
+    CheckResult,
+    InvoiceData,
+    InvoiceRefused,
+    check_invoice,
+    normalise_invoice_number,
+)
 from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.states import (
     InvoiceKind,
@@ -63,26 +69,37 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
     if blocking:
         raise InvoiceRejected(file_name, [r.message for r in blocking])
     seller_key = data.seller_siret or data.seller_name.strip().upper()
-    if db.session.scalar(
-        select(func.count()).select_from(
-            invoice_scope.invoices(actor)
-            .where(Invoice.seller_key == seller_key, Invoice.number == data.number)
-            .subquery()
-        )
-    ):
-        raise InvoiceRejected(
-            file_name, [f"La facture n° {data.number} {de(data.seller_name)} a déjà été importée (doublon)."]
-        )
-
-    sign = Decimal(-1) if data.type_code == "381" else Decimal(1)
+    number_key = normalise_invoice_number(data.number)
     supplier = (
         db.session.scalar(supplier_scope.suppliers(actor).where(Supplier.siret == data.seller_siret))
         if data.seller_siret
         else None
     )
+    # The name the file gives, else the supplier record's (a spreadsheet may give only the SIRET).
+    seller_name = data.seller_name.strip() or (supplier.name if supplier else "")
+    seller = seller_name or seller_key
+    same = db.session.scalar(
+        invoice_scope.invoices(actor).where(Invoice.seller_key == seller_key, Invoice.number_key == number_key)
+    )
+    if same is not None:
+        raise InvoiceRejected(file_name, [_duplicate_reason(data.number, same.number, seller)])
+
+    sign = Decimal(-1) if data.type_code == "381" else Decimal(1)
+    near = list(
+        db.session.scalars(
+            invoice_scope.invoices(actor)
+            .where(
+                Invoice.seller_key == seller_key,
+                Invoice.issue_date == data.issue_date,
+                Invoice.total_ttc == sign * data.tax_inclusive,
+            )
+            .order_by(Invoice.id)
+        )
+    )
     invoice = Invoice(
         coordinator_id=actor.organisation_id,
         number=data.number,
+        number_key=number_key,
         kind=KIND_OF_TYPE[data.type_code],
         type_code=data.type_code,
         status=InvoiceStatus.IMPORTED,
@@ -90,7 +107,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         due_date=data.due_date,
         currency=data.currency,
         seller_key=seller_key,
-        seller_name=data.seller_name,
+        seller_name=seller_name[:200],
         seller_siret=data.seller_siret,
         seller_vat=data.seller_vat,
         buyer_name=data.buyer_name,
@@ -129,7 +146,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         for ac in data.allowances_charges
     ]
     invoice.checks = [_check("arithmetic", r) for r in results] + [
-        _check("identity", r) for r in _identity_checks(actor, data, supplier)
+        _check("identity", r) for r in _identity_checks(actor, data, supplier) + [_near_duplicate_check(near)]
     ]
     try:
         # A concurrent import of the same invoice: the unique constraint refuses the second one,
@@ -138,7 +155,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             db.session.add(invoice)
             db.session.flush()
     except IntegrityError:
-        raise InvoiceRejected(file_name, [f"La facture n° {data.number} a déjà été importée (doublon)."]) from None
+        raise InvoiceRejected(file_name, [_duplicate_reason(data.number, data.number, seller)]) from None
     audit.record(
         actor.user_id,
         "invoice.import",
@@ -147,7 +164,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         after={
             "number": invoice.number,
             "kind": invoice.kind,
-            "seller": invoice.seller_name,
+            "seller": invoice.supplier_name,
             "total_ht": invoice.total_ht,
             "total_ttc": invoice.total_ttc,
             "file": file_name,
@@ -176,15 +193,34 @@ def _check(kind: str, result: CheckResult) -> InvoiceCheck:
     return InvoiceCheck(kind=kind, rule=result.rule, ok=result.ok, message=result.message)
 
 
+def _duplicate_reason(number: str, stored: str, seller: str) -> str:
+    same = f"la facture n° {stored}" if stored == number else f"la facture n° {stored} (même numéro une fois normalisé)"
+    return f"La facture n° {number} de « {seller} » est un doublon : {same} a déjà été importée."
+
+
+def _near_duplicate_check(near: list[Invoice]) -> CheckResult:
+    """Same supplier, same date, same total TTC, another number: perhaps the same invoice sent twice."""
+    if not near:
+        return CheckResult("DOUBLON", True, "Aucune autre facture du fournisseur au même montant et à la même date.")
+    numbers = ", ".join(f"n° {invoice.number}" for invoice in near)
+    return CheckResult(
+        "DOUBLON",
+        False,
+        f"Doublon possible : même fournisseur, même date ({date_fr(near[0].issue_date)}) et même total TTC "
+        f"({euros(near[0].total_ttc)}) que la facture {numbers}.",
+    )
+
+
 def _identity_checks(actor: Actor, data: InvoiceData, supplier: Supplier | None) -> list[CheckResult]:
-    """Unknown seller or buyer: warnings for the accountant to decide, never a refusal."""
+    """Unknown seller or buyer: anomalies that block the split until the accountant accepts them
+    with a comment, or rejects the invoice (matching.blocking_checks)."""
     results = [
         CheckResult("VENDEUR", True, f"Vendeur reconnu : {supplier.name} (SIRET {supplier.siret}).")
         if supplier
         else CheckResult(
             "VENDEUR",
             False,
-            f"Vendeur « {data.seller_name} » inconnu des fournisseurs"
+            f"Vendeur « {data.seller_name.strip() or data.seller_siret or '?'} » inconnu des fournisseurs"
             + (f" (SIRET {data.seller_siret})." if data.seller_siret else " : aucun SIRET sur la facture."),
         )
     ]

@@ -3,18 +3,20 @@ contract checks (accept with a comment, or dispute)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Delivery, Order, OrderLine
 from groupement.contracts.order_queries import orders_in_scope
 from groupement.core import audit
-from groupement.core.access import Actor
+from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
-from groupement.core.formatting import euros
+from groupement.core.formatting import euros, number
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
@@ -22,13 +24,17 @@ from groupement.invoices.models import (
     Invoice,
     InvoiceCheck,
     InvoiceLine,
+    ServiceFait,
 )
 from groupement.invoices.scope import ACCOUNTING_ROLES, advance, invoice_for_update
 from groupement.invoices.states import (
+    CheckKind,
     CheckResolution,
     InvoiceKind,
     InvoiceStatus,
 )
+
+ZERO = Decimal(0)
 
 # --- matching against orders and contracts --------------------------------------------------
 
@@ -41,8 +47,10 @@ class MatchReport:
 
 
 def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
-    """Tie each line to an order line (by order number, else by item ref and commune) and check
-    its price against the contract and its quantity against what was ordered and delivered."""
+    """Tie each line to an order line (by order number and item ref) and check its price against
+    the contract (with its eco-participation) and its quantity, counted with every earlier line of
+    this invoice and every other invoice, against what was ordered and what the commune certified
+    as delivered (service fait). Each discrepancy is an anomaly that blocks the split."""
     invoice = invoice_for_update(actor, invoice_id)
     advance("match", invoice.status, InvoiceStatus.CHECKED)
     for check in [c for c in invoice.checks if c.kind == "contract"]:
@@ -61,27 +69,36 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     matched = unmatched = mismatches = 0
     contracts = set()
     sign = Decimal(-1) if invoice.kind is InvoiceKind.CREDIT_NOTE else Decimal(1)
-    pairs = [(line, _order_line_for(line, orders)) for line in invoice.lines]
-    order_line_ids = [order_line.id for _, order_line in pairs if order_line is not None]
-    # Three grouped queries for the whole invoice, not three per line.
-    delivered = dict(
-        db.session.execute(
-            select(Delivery.order_line_id, func.sum(Delivery.quantity))
-            .where(Delivery.order_line_id.in_(order_line_ids))
-            .group_by(Delivery.order_line_id)
-        ).all()
+    pairs = [(line, *_order_line_for(line, orders)) for line in invoice.lines]
+    order_line_ids = [order_line.id for _, order_line, _ in pairs if order_line is not None]
+    # Four grouped queries for the whole invoice, not four per line.
+    delivered = _sums(
+        select(Delivery.order_line_id, func.sum(Delivery.quantity))
+        .where(Delivery.order_line_id.in_(order_line_ids))
+        .group_by(Delivery.order_line_id)
     )
-    invoiced_before = dict(
-        db.session.execute(
-            select(InvoiceLine.order_line_id, func.sum(InvoiceLine.quantity))
-            .where(InvoiceLine.order_line_id.in_(order_line_ids), InvoiceLine.invoice_id != invoice.id)
-            .group_by(InvoiceLine.order_line_id)
-        ).all()
+    certified = _sums(
+        select(Delivery.order_line_id, func.sum(Delivery.quantity))
+        .join(ServiceFait, ServiceFait.delivery_id == Delivery.id)
+        .where(Delivery.order_line_id.in_(order_line_ids))
+        .group_by(Delivery.order_line_id)
+    )
+    other = aliased(Invoice)
+    signed = case((other.kind == InvoiceKind.CREDIT_NOTE, -InvoiceLine.quantity), else_=InvoiceLine.quantity)
+    invoiced_before = _sums(
+        select(InvoiceLine.order_line_id, func.sum(signed))
+        .join(other, other.id == InvoiceLine.invoice_id)
+        .where(
+            InvoiceLine.order_line_id.in_(order_line_ids),
+            InvoiceLine.invoice_id != invoice.id,
+            other.status != InvoiceStatus.REJECTED,
+        )
+        .group_by(InvoiceLine.order_line_id)
     )
     accounts = dict(
         db.session.execute(
             select(CatalogItem.id, CatalogItem.account).where(
-                CatalogItem.id.in_({order_line.item_id for _, order_line in pairs if order_line is not None})
+                CatalogItem.id.in_({order_line.item_id for _, order_line, _ in pairs if order_line is not None})
             )
         ).all()
     )
@@ -91,15 +108,17 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
             InvoiceCheck(kind="contract", rule=rule, ok=False, invoice_line_id=line.id, message=message)
         )
 
-    for line, order_line in pairs:
+    on_this_invoice: dict[int, Decimal] = defaultdict(Decimal)
+    for line, order_line, reason in pairs:
+        label = f"Ligne {line.position}"
         if order_line is None:
             unmatched += 1
             line.order_line_id = None
             mismatch(
                 line,
                 "COMMANDE",
-                f"Ligne {line.line_id} ({line.description[:60]}) : aucune ligne de commande "
-                "correspondante ; elle sera répartie par clé entre les communes.",
+                f"{label} ({line.description[:60]}) : {reason}. Elle n'est rattachée à aucune ligne de commande "
+                "du marché : acceptez-la pour la répartir par clé entre les communes, ou rejetez la facture.",
             )
             continue
         matched += 1
@@ -107,38 +126,47 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
         contracts.add(order.contract_id)
         line.order_line_id, line.commune_id, line.item_id = order_line.id, order.commune_id, order_line.item_id
         line.account = accounts.get(order_line.item_id)
-        price = order_line.unit_price
+        price, eco = order_line.unit_price, order_line.eco_participation
         # Suppliers write the eco-participation either on its own or inside the unit price.
-        if line.unit_price not in (price, price + order_line.eco_participation):
+        if line.unit_price not in (price, price + eco):
             mismatches += 1
             mismatch(
                 line,
                 "PRIX",
-                f"Ligne {line.line_id} : prix unitaire facturé {euros(line.unit_price)} ≠ prix du "
-                f"marché {euros(price)} (commande {order.number}).",
+                f"{label} : prix unitaire facturé {euros(line.unit_price)} ≠ {_contract_price(price, eco)} "
+                f"(commande {order.number}).",
             )
-        before = Decimal(invoiced_before.get(order_line.id) or 0)
-        received = Decimal(delivered.get(order_line.id) or 0)
         quantity = sign * line.quantity
-        if before + quantity > Decimal(order_line.quantity):
+        earlier = invoiced_before.get(order_line.id, ZERO)
+        before_on_this = on_this_invoice[order_line.id]
+        on_this_invoice[order_line.id] += quantity
+        total = earlier + before_on_this + quantity
+        ordered = Decimal(order_line.quantity)
+        received, certified_quantity = delivered.get(order_line.id, ZERO), certified.get(order_line.id, ZERO)
+        if quantity <= 0:
+            continue  # a credit note or a zero line never over-invoices
+        counted = _counted(quantity, earlier, before_on_this, total)
+        if total > ordered:
             mismatches += 1
             mismatch(
-                line,
-                "QUANTITE",
-                f"Ligne {line.line_id} : {quantity} facturé(s) en plus de {before} déjà "
-                f"facturé(s), pour {order_line.quantity} commandé(s) (commande {order.number}).",
+                line, "QUANTITE", f"{label} : {counted}, pour {number(ordered)} commandé(s) (commande {order.number})."
             )
-        elif before + quantity > received:
+        elif total > certified_quantity:
             mismatches += 1
+            waiting = received - certified_quantity
             mismatch(
                 line,
                 "SERVICE-FAIT",
-                f"Ligne {line.line_id} : {quantity} facturé(s), {received} livré(s) "
-                f"seulement selon le service fait (commande {order.number}).",
+                f"{label} : {counted}, pour {number(certified_quantity)} livré(s) avec le service fait certifié "
+                f"par la commune"
+                + (f" ({number(waiting)} livré(s) en attente de certification)" if waiting > 0 else "")
+                + f" (commande {order.number}).",
             )
     if len(contracts) == 1:
         invoice.contract_id = contracts.pop()
+    invoice.matched_at = utcnow()
     invoice.status = advance("match", invoice.status, _checked_or_disputed(invoice))
+    db.session.flush()  # the anomalies get their ids: they are accepted or disputed by id
     audit.record(
         actor.user_id,
         "invoice.match",
@@ -149,27 +177,77 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     return MatchReport(matched, unmatched, mismatches)
 
 
-def _order_line_for(line: InvoiceLine, orders: dict[str, Order]) -> OrderLine | None:
-    order = orders.get(line.order_reference or "")
+def _sums(statement) -> dict[int, Decimal]:
+    return {key: Decimal(value or 0) for key, value in db.session.execute(statement).all()}
+
+
+def _contract_price(price: Decimal, eco: Decimal) -> str:
+    """'prix du marché 849,00 €' or, with an eco-participation, 'prix du marché 849,00 € + éco-participation
+    2,00 € = 851,00 €' (either figure is accepted)."""
+    if not eco:
+        return f"prix du marché {euros(price)}"
+    return f"prix du marché {euros(price)} + éco-participation {euros(eco)} = {euros(price + eco)}"
+
+
+def _counted(quantity: Decimal, earlier: Decimal, on_this_invoice: Decimal, total: Decimal) -> str:
+    """'2 facturé(s), 6 en tout avec 4 déjà facturé(s) sur les lignes précédentes de cette facture'."""
+    text = f"{number(quantity)} facturé(s)"
+    already = []
+    if earlier:
+        already.append(f"{number(earlier)} déjà facturé(s) par d'autres factures")
+    if on_this_invoice:
+        already.append(f"{number(on_this_invoice)} sur les lignes précédentes de cette facture")
+    if already:
+        text += f", {number(total)} en tout avec " + " et ".join(already)
+    return text
+
+
+def _order_line_for(line: InvoiceLine, orders: dict[str, Order]) -> tuple[OrderLine | None, str]:
+    """The order line the invoice line delivers, else None and why (French, for the anomaly)."""
+    if not line.order_reference:
+        return None, "aucun numéro de commande"
+    order = orders.get(line.order_reference)
     if order is None:
-        return None
-    candidates = [ol for ol in order.lines if line.item_ref and _ref_of(ol) == line.item_ref]
-    if not candidates and len(order.lines) == 1:
-        candidates = list(order.lines)
-    return candidates[0] if candidates else None
+        return None, f"la commande {line.order_reference} est inconnue"
+    if line.item_ref:
+        candidates = [ol for ol in order.lines if _ref_of(ol) == line.item_ref]
+        if not candidates:
+            return None, f"l'article {line.item_ref} n'est pas sur la commande {order.number}"
+        return candidates[0], ""
+    # Without an item reference, only an order of one line says which line it is.
+    if len(order.lines) == 1:
+        return order.lines[0], ""
+    return None, f"aucune référence d'article, et la commande {order.number} a plusieurs lignes"
 
 
 def _ref_of(order_line: OrderLine) -> str:
     return order_line.contract_price.lot_line.ref
 
 
+# --- anomalies: accept with a comment, dispute, or reject the invoice ---------------------------
+
+# Anomalies only the coordinator may accept, by a reasoned decision: invoicing beyond the service
+# the commune certified is the coordinator's call, never the accountant's alone.
+COORDINATOR_DECISIONS = frozenset({"SERVICE-FAIT"})
+
+
 def resolve_check(actor: Actor, check_id: int, resolution: CheckResolution, comment: str) -> InvoiceCheck:
-    """Accept a mismatch with a comment, or open a dispute (which blocks the split)."""
+    """Accept an anomaly with a comment, or open a dispute (which blocks the split). Overriding
+    the service fait is the coordinator's reasoned decision."""
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
     check = invoice_scope.get_check(actor, check_id)
-    if check.ok:
+    if check.ok or check.kind == CheckKind.ARITHMETIC:
         raise NotFound("Contrôle introuvable.")
+    if (
+        check.rule in COORDINATOR_DECISIONS
+        and resolution is CheckResolution.ACCEPTED
+        and actor.role is not Role.COORDINATOR
+    ):
+        raise Forbidden(
+            "Passer outre le service fait est une décision motivée du coordonnateur : la comptabilité ne peut pas "
+            "l'accepter seule (contestez l'écart, ou demandez à la commune de certifier sa livraison)."
+        )
     invoice = invoice_for_update(actor, check.invoice_id)
     advance("resolve", invoice.status, InvoiceStatus.CHECKED)
     if not comment.strip():
@@ -184,22 +262,54 @@ def resolve_check(actor: Actor, check_id: int, resolution: CheckResolution, comm
         "invoice_check",
         check.id,
         before={"resolution": before},
-        after={"resolution": resolution, "comment": comment.strip()},
+        after={"resolution": resolution, "comment": comment.strip(), "rule": check.rule, "role": actor.role},
     )
     return check
 
 
+def reject_invoice(actor: Actor, invoice_id: int, reason: str) -> Invoice:
+    """Reject the invoice with a reason (final: it is never split nor titled, and its quantities
+    no longer count as invoiced)."""
+    invoice = invoice_for_update(actor, invoice_id)
+    target = advance("reject", invoice.status, InvoiceStatus.REJECTED)
+    if not reason.strip():
+        raise ServiceError("Le motif du rejet est obligatoire.")
+    before = invoice.status
+    invoice.status = target
+    invoice.rejection_reason, invoice.rejected_by_id, invoice.rejected_at = reason.strip(), actor.user_id, utcnow()
+    audit.record(
+        actor.user_id,
+        "invoice.reject",
+        "invoice",
+        invoice.id,
+        before={"status": before},
+        after={"status": target, "reason": reason.strip()},
+    )
+    return invoice
+
+
 def _checked_or_disputed(invoice: Invoice) -> InvoiceStatus:
-    """Disputed while one contract check is disputed with the supplier, checked otherwise."""
-    disputed = any(c.kind == "contract" and c.resolution is CheckResolution.DISPUTED for c in invoice.checks)
+    """Disputed while one anomaly is disputed with the supplier, checked otherwise."""
+    disputed = any(c.resolution is CheckResolution.DISPUTED for c in anomalies(invoice))
     return InvoiceStatus.DISPUTED if disputed else InvoiceStatus.CHECKED
 
 
+def anomalies(invoice: Invoice) -> list[InvoiceCheck]:
+    """Every failed identity check (seller, buyer, near-duplicate) and contract check (order line,
+    price, quantity, service fait), whatever its resolution. The arithmetic warnings (R120) are
+    for information: the arithmetic that matters refuses the file at import."""
+    return [c for c in invoice.checks if not c.ok and c.kind in (CheckKind.IDENTITY, CheckKind.CONTRACT)]
+
+
 def blocking_checks(invoice: Invoice) -> list[InvoiceCheck]:
-    """Contract mismatches neither accepted nor disputed: they must be dealt with before the split.
-    Unmatched lines (COMMANDE) do not block: they are shared by a key."""
-    return [
-        c
-        for c in invoice.checks
-        if c.kind == "contract" and not c.ok and c.rule != "COMMANDE" and c.resolution is not CheckResolution.ACCEPTED
-    ]
+    """The anomalies not accepted yet (open or disputed): each blocks the split."""
+    return [c for c in anomalies(invoice) if c.resolution is not CheckResolution.ACCEPTED]
+
+
+def split_blockers(invoice: Invoice) -> list[str]:
+    """Why the invoice cannot be split yet, in French (empty: nothing blocks)."""
+    reasons = []
+    if invoice.matched_at is None:
+        reasons.append("La facture n'est pas encore rapprochée des commandes (Rapprocher).")
+    reasons += [f"{c.rule} ({c.resolution.label}) : {c.message}" for c in blocking_checks(invoice)]
+    return reasons

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from groupement.contracts.models import Contract, OrderLine
+from groupement.contracts.models import Contract, ContractPrice, Delivery, OrderLine
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
@@ -14,6 +14,7 @@ from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.states import CheckKind, CheckResolution, InvoiceKind, InvoiceStatus
 from groupement.invoices.title_rules import TitleKind, TitleStatus
 from groupement.organisations.models import Organisation
+from groupement.organisations.user_models import User
 from groupement.tenders.models import Supplier
 
 
@@ -23,12 +24,14 @@ class Invoice(db.Model):
     coordinator through it."""
 
     __tablename__ = "invoice"
-    # Same coordinator, same seller, same number: the same invoice (seller_key is the SIRET, else the name).
-    __table_args__ = (UniqueConstraint("coordinator_id", "seller_key", "number"),)
+    # Same coordinator, same seller, same number once normalised (case, spaces, separators left out:
+    # rules.normalise_invoice_number): the same invoice (seller_key is the SIRET, else the name).
+    __table_args__ = (UniqueConstraint("coordinator_id", "seller_key", "number_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     number: Mapped[str] = mapped_column(String(60))
+    number_key: Mapped[str] = mapped_column(String(60))
     kind: Mapped[InvoiceKind] = mapped_column(enum_column(InvoiceKind))
     type_code: Mapped[str] = mapped_column(String(3))
     status: Mapped[InvoiceStatus] = mapped_column(enum_column(InvoiceStatus), default=InvoiceStatus.IMPORTED)
@@ -51,6 +54,12 @@ class Invoice(db.Model):
     total_ttc: Mapped[Decimal] = mapped_column(Money)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The match against the orders (its anomalies are known from then on: the split needs it).
+    matched_at: Mapped[datetime | None]
+    # A rejected invoice (status rejected): who, when and why.
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    rejected_at: Mapped[datetime | None]
 
     supplier: Mapped[Supplier | None] = relationship()
     contract: Mapped[Contract | None] = relationship()
@@ -58,6 +67,16 @@ class Invoice(db.Model):
     vat: Mapped[list[InvoiceVat]] = relationship(order_by="InvoiceVat.rate")
     allowances_charges: Mapped[list[InvoiceAllowanceCharge]] = relationship()
     checks: Mapped[list[InvoiceCheck]] = relationship(order_by="InvoiceCheck.id")
+    rejected_by: Mapped[User | None] = relationship(foreign_keys=[rejected_by_id])
+
+    @property
+    def supplier_name(self) -> str:
+        """The seller's name as the file writes it, else the supplier record's, else its SIRET."""
+        if self.seller_name and self.seller_name.strip():
+            return self.seller_name.strip()
+        if self.supplier is not None and self.supplier.name.strip():
+            return self.supplier.name.strip()
+        return f"SIRET {self.seller_siret}" if self.seller_siret else "fournisseur sans nom"
 
 
 class InvoiceVat(db.Model):
@@ -132,6 +151,8 @@ class InvoiceCheck(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     resolved_at: Mapped[datetime | None]
 
+    resolved_by: Mapped[User | None] = relationship()
+
 
 class Allocation(db.Model):
     """A commune's share of a split invoice. One split per invoice: unique (invoice, commune)."""
@@ -178,6 +199,31 @@ class AllocationLine(db.Model):
     account: Mapped[str | None] = mapped_column(String(10))
     vat_rate: Mapped[Decimal] = mapped_column(Rate)
     ht: Mapped[Decimal] = mapped_column(Money)
+    # The trace of a line tied to an order: the order line (its order and deliveries), the
+    # contract price it was checked against, the quantity and unit price invoiced.
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id"), index=True)
+    contract_price_id: Mapped[int | None] = mapped_column(ForeignKey("contract_price.id"))
+    quantity: Mapped[Decimal | None] = mapped_column(UnitPrice)
+    unit_price: Mapped[Decimal | None] = mapped_column(UnitPrice)
+
+    order_line: Mapped[OrderLine | None] = relationship()
+    contract_price: Mapped[ContractPrice | None] = relationship()
+
+
+class ServiceFait(db.Model):
+    """The ordering commune certifies that a delivery was received as ordered (service fait): only
+    certified deliveries count for the invoices' delivery check. One certification per delivery."""
+
+    __tablename__ = "service_fait"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id"), unique=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    certified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    certified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    delivery: Mapped[Delivery] = relationship()
+    certified_by: Mapped[User | None] = relationship()
 
 
 class RecoveryTitle(db.Model):

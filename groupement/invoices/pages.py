@@ -10,11 +10,13 @@ commune's statements and ledger (anything else is NotFound, a 404).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from groupement.contracts.models import OrderLine
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.formatting import name_key, slug
@@ -22,8 +24,16 @@ from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.ledgers import commune_statement, invoice_detail, list_invoices
-from groupement.invoices.matching import blocking_checks
-from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
+from groupement.invoices.matching import COORDINATOR_DECISIONS, anomalies, blocking_checks, split_blockers
+from groupement.invoices.models import (
+    Allocation,
+    AllocationLine,
+    Invoice,
+    InvoiceCheck,
+    Payment,
+    RecoveryTitle,
+    ServiceFait,
+)
 from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, StatementTitle, TitleRow
 from groupement.invoices.states import InvoiceStatus, can_move
@@ -68,7 +78,7 @@ def board_rows(actor: Actor, status: InvoiceStatus | None = None, search: str = 
             number=i.number,
             kind=i.kind.label,
             issue_date=i.issue_date,
-            supplier=i.seller_name,
+            supplier=i.supplier_name,
             status=i.status.label,
             total_ht=i.total_ht,
             total_vat=i.total_vat,
@@ -91,6 +101,26 @@ class VatRow:
 
 
 @dataclass(frozen=True)
+class Trace:
+    """Part of a commune's share: an invoice line tied to an order line, with the order, what the
+    commune certified as delivered and the contract price it was checked against."""
+
+    commune: str
+    line_key: str
+    description: str
+    ht: Decimal
+    order_number: str
+    order_id: int
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    contract_price: Decimal | None
+    eco_participation: Decimal | None
+    ordered: int
+    delivered: int
+    certified: int
+
+
+@dataclass(frozen=True)
 class InvoicePage:
     invoice: Invoice
     vat: list[VatRow]  # per rate (categories at the same rate added up)
@@ -101,6 +131,15 @@ class InvoicePage:
     titles: list[RecoveryTitle]  # by commune name
     members: list[Organisation]  # the member communes, for the split form
     has_shared_lines: bool  # lines not tied to an order, or document charges/allowances
+    anomalies: list[InvoiceCheck] = field(default_factory=list)  # blocking ones first, then resolved
+    passing: list[InvoiceCheck] = field(default_factory=list)  # the checks that hold, and the warnings
+    blockers: list[str] = field(default_factory=list)  # why the split waits (split_blockers)
+    traces: list[Trace] = field(default_factory=list)  # each commune's euros back to order and price
+    coordinator_decides: frozenset[str] = COORDINATOR_DECISIONS
+
+    @property
+    def can_reject(self) -> bool:
+        return can_move(self.invoice.status, InvoiceStatus.REJECTED)
 
     @property
     def can_match(self) -> bool:
@@ -108,7 +147,7 @@ class InvoicePage:
 
     @property
     def can_split(self) -> bool:
-        return can_move(self.invoice.status, InvoiceStatus.SPLIT) and not self.blocking
+        return can_move(self.invoice.status, InvoiceStatus.SPLIT) and not self.blockers
 
     @property
     def can_resolve(self) -> bool:
@@ -156,17 +195,59 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
         )
     )
     titles.sort(key=lambda t: name_key(t.commune.name))
+    found = anomalies(invoice)
+    blocking = blocking_checks(invoice)
     return InvoicePage(
         invoice=invoice,
         vat=_vat_rows(invoice),
         checks=list(invoice.checks),
-        blocking=blocking_checks(invoice),
+        blocking=blocking,
         allocations=allocations,
         split_rates=sorted({v.rate for a in allocations for v in a.vat_lines}),
         titles=titles,
         members=member_communes(actor),
         has_shared_lines=any(line.commune_id is None for line in invoice.lines) or bool(invoice.allowances_charges),
+        anomalies=blocking + [c for c in found if c not in blocking],
+        passing=[c for c in invoice.checks if c not in found],
+        blockers=split_blockers(invoice),
+        traces=_traces(allocations),
     )
+
+
+def _traces(allocations: list[Allocation]) -> list[Trace]:
+    lines = db.session.scalars(
+        select(AllocationLine)
+        .where(AllocationLine.allocation_id.in_([a.id for a in allocations]), AllocationLine.order_line_id.is_not(None))
+        .options(
+            selectinload(AllocationLine.order_line).selectinload(OrderLine.deliveries),
+            selectinload(AllocationLine.order_line).joinedload(OrderLine.order),
+            selectinload(AllocationLine.contract_price),
+        )
+    ).all()
+    delivery_ids = [d.id for line in lines for d in line.order_line.deliveries]
+    certified = set(
+        db.session.scalars(select(ServiceFait.delivery_id).where(ServiceFait.delivery_id.in_(delivery_ids)))
+    )
+    communes = {a.id: a.commune.name for a in allocations}
+    traces = [
+        Trace(
+            commune=communes[line.allocation_id],
+            line_key=line.line_key,
+            description=line.description,
+            ht=line.ht,
+            order_number=line.order_line.order.number,
+            order_id=line.order_line.order_id,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            contract_price=line.contract_price.unit_price if line.contract_price else None,
+            eco_participation=line.contract_price.eco_participation if line.contract_price else None,
+            ordered=line.order_line.quantity,
+            delivered=sum(d.quantity for d in line.order_line.deliveries),
+            certified=sum(d.quantity for d in line.order_line.deliveries if d.id in certified),
+        )
+        for line in lines
+    ]
+    return sorted(traces, key=lambda t: (name_key(t.commune), int(t.line_key[1:] or 0)))
 
 
 def _vat_rows(invoice: Invoice) -> list[VatRow]:
@@ -202,7 +283,7 @@ def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
         invoice_number=invoice.number,
         invoice_kind=invoice.kind.label,
         invoice_date=invoice.issue_date,
-        supplier=invoice.seller_name,
+        supplier=invoice.supplier_name,
         invoice_total_ttc=invoice.total_ttc,
         commune_name=commune.name,
         commune_insee=commune.insee_code or "",

@@ -33,6 +33,7 @@ The currency is not a check: a non-euro invoice is refused when it is read (Invo
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -170,7 +171,7 @@ class CheckResult:
 def check_invoice(data: InvoiceData) -> list[CheckResult]:
     """Every arithmetic rule of EN 16931 the invoice must satisfy (see the module docstring)."""
     results: list[CheckResult] = []
-    results += _line_nets(data.lines)
+    results += _line_nets(data.lines, data.source_format in SPREADSHEET_FORMATS)
     results += _document_totals(data)
     results += _vat_breakdown(data)
     results += _grand_totals(data)
@@ -196,16 +197,38 @@ def vat_amount(taxable: Decimal, category: str, rate: Decimal) -> Decimal:
 # --- the rules --------------------------------------------------------------------------------
 
 
-def _line_nets(lines: tuple[InvoiceLineData, ...]) -> list[CheckResult]:
+SPREADSHEET_FORMATS = frozenset({"xlsx", "csv"})  # their line_id is the file's row number
+
+
+def line_label(position: int, line_id: str | None = None, spreadsheet: bool = False) -> str:
+    """'ligne 4': the invoice's 4th line, whatever its identifier in the file, which follows when
+    it differs: 'ligne 4 (identifiant 5)' (a supplier's BT-126), 'ligne 4 (ligne 5 du fichier)'."""
+    if line_id and line_id.strip() and line_id.strip() != str(position):
+        where = f"ligne {line_id.strip()} du fichier" if spreadsheet else f"identifiant {line_id.strip()}"
+        return f"ligne {position} ({where})"
+    return f"ligne {position}"
+
+
+_SEPARATORS = re.compile(r"[\s\-_/.\\]+")
+
+
+def normalise_invoice_number(number: str) -> str:
+    """The invoice number as duplicates are compared: case, spaces and separators (- _ / . \\) left out.
+    'OVER-8', 'over-8' and 'OVER -8' are the same number, 'OVER8'."""
+    return _SEPARATORS.sub("", number).casefold().upper()
+
+
+def _line_nets(lines: tuple[InvoiceLineData, ...], spreadsheet: bool = False) -> list[CheckResult]:
     results = []
-    for line in lines:
+    for position, line in enumerate(lines, start=1):
         expected = line.expected_net
         if line.net_amount != expected:
             results.append(
                 CheckResult(
                     LINE_RULE,
                     False,
-                    f"{LINE_RULE} : ligne {line.line_id}, le montant net déclaré ({_eur(line.net_amount)}) "
+                    f"{LINE_RULE} : {line_label(position, line.line_id, spreadsheet)}, "
+                    f"le montant net déclaré ({_eur(line.net_amount)}) "
                     f"diffère de {_line_formula(line)} = {_eur(expected)}.",
                 )
             )

@@ -14,7 +14,7 @@ from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.allocation import AllocationKey, CommuneInfo, InvoiceSplit, SplitLine
 from groupement.invoices.allocation import split_invoice as allocate
-from groupement.invoices.matching import blocking_checks
+from groupement.invoices.matching import split_blockers
 from groupement.invoices.models import (
     Allocation,
     AllocationLine,
@@ -26,6 +26,20 @@ from groupement.invoices.states import (
 )
 
 # --- split back to the communes --------------------------------------------------------------
+
+
+BEFORE_SPLIT = frozenset({InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED})
+
+
+class SplitBlocked(ServiceError):
+    """Anomalies (or a missing match) stop the split; `reasons` are French sentences, one each."""
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__(
+            f"La facture ne peut pas être répartie : {len(reasons)} point(s) à traiter (accepter l'anomalie avec "
+            "un commentaire, ou rejeter la facture) : " + " ; ".join(reasons[:3]) + (" ; …" if len(reasons) > 3 else "")
+        )
 
 
 def split_invoice(
@@ -41,12 +55,10 @@ def split_invoice(
     are shared among `communes` (INSEE codes; None: every member commune) by the key.
     """
     invoice = invoice_for_update(actor, invoice_id)
+    # Before the split, what stops it is said first (not matched, anomalies); afterwards, the state.
+    if invoice.status in BEFORE_SPLIT and (reasons := split_blockers(invoice)):
+        raise SplitBlocked(reasons)
     advance("split", invoice.status, InvoiceStatus.SPLIT)
-    if blocking := blocking_checks(invoice):
-        raise ServiceError(
-            f"{len(blocking)} écart(s) avec le marché à traiter avant la répartition (accepter ou contester) : "
-            + " ; ".join(c.message for c in blocking[:3])
-        )
     members = invoice_scope.member_communes(actor)
     by_id = {c.id: c for c in members}
     shared = communes if communes is not None else [c.insee_code for c in members]
@@ -94,6 +106,17 @@ def split_invoice(
     accounts = {line.key: line.account for line in lines}
     rates = {line.key: line.vat_rate for line in lines}
     commune_ids = {c.insee_code: c.id for c in involved}
+    # Each euro of a line tied to an order keeps its order line and the contract price it was checked against.
+    traces = {
+        f"L{line.position}": {
+            "order_line_id": line.order_line_id,
+            "contract_price_id": line.order_line.contract_price_id,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+        }
+        for line in invoice.lines
+        if line.order_line is not None
+    }
     new_allocations = []
     for share in result.communes:
         if not share.ht and not share.total_vat:
@@ -122,6 +145,7 @@ def split_invoice(
                 account=accounts[line_key],
                 vat_rate=rates[line_key],
                 ht=amount,
+                **traces.get(line_key, {}),
             )
             for line_key, amount in share.lines.items()
             if amount

@@ -24,10 +24,12 @@ class InvoiceStatus(StrEnum):
     SPLIT = "split"
     RECOVERED = "recovered"
     SETTLED = "settled"
+    REJECTED = "rejected"  # refused by the accountant with a reason: never split, never titled
 
     @property
     def label(self) -> str:
         return {
+            "rejected": "rejetée",
             "imported": "importée",
             "checked": "contrôlée",
             "disputed": "en litige",
@@ -39,19 +41,25 @@ class InvoiceStatus(StrEnum):
 
 # The life cycle (DESIGN.md §4): imported → checked (or disputed, which blocks the split) → split →
 # recovered (titles issued) → settled. Matching and resolving a check may be redone until the split.
+# The split needs the match (its anomalies are only known then); until the split the accountant may
+# reject the invoice instead (rejected is final: the supplier sends a credit note or a new invoice).
 INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
-    InvoiceStatus.IMPORTED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED, InvoiceStatus.SPLIT}),
-    InvoiceStatus.CHECKED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED, InvoiceStatus.SPLIT}),
-    InvoiceStatus.DISPUTED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED}),
+    InvoiceStatus.IMPORTED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED, InvoiceStatus.REJECTED}),
+    InvoiceStatus.CHECKED: frozenset(
+        {InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED, InvoiceStatus.SPLIT, InvoiceStatus.REJECTED}
+    ),
+    InvoiceStatus.DISPUTED: frozenset({InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED, InvoiceStatus.REJECTED}),
     InvoiceStatus.SPLIT: frozenset({InvoiceStatus.RECOVERED}),
     InvoiceStatus.RECOVERED: frozenset({InvoiceStatus.SETTLED}),
     InvoiceStatus.SETTLED: frozenset(),
+    InvoiceStatus.REJECTED: frozenset(),
 }
 # What each use case says when the invoice's state refuses it ({status}: the current state's label).
 REFUSALS = {
     "match": "La facture est {status} : le rapprochement ne peut plus être refait.",
-    "resolve": "La facture est déjà répartie : ses contrôles ne changent plus.",
+    "resolve": "La facture est {status} : ses contrôles ne changent plus.",
     "split": "La facture est {status} : elle ne peut pas être répartie.",
+    "reject": "La facture est {status} : elle ne peut plus être rejetée.",
     "issue_titles": "Les titres de recettes s'émettent sur une facture répartie, une seule fois.",
     "settle": "La facture est {status} : elle ne peut pas être soldée.",
 }
@@ -82,7 +90,7 @@ class CheckKind(StrEnum):
 
 class CheckResolution(StrEnum):
     OPEN = "open"
-    ACCEPTED = "accepted"  # the accountant accepts the mismatch, with a comment
+    ACCEPTED = "accepted"  # accepted with a comment (service fait: by the coordinator only)
     DISPUTED = "disputed"  # a dispute with the supplier: blocks the split
 
     @property

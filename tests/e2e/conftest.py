@@ -208,10 +208,12 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
     from groupement.invoices.models import Allocation
     from groupement.invoices.recovery import issue_recovery_titles
     from groupement.invoices.splitting import split_invoice
+    from tests.invoicing import approve_for_split
 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
     accountant = Actor(users["accountant"].id, Role.ACCOUNTANT, users["accountant"].organisation_id)
     invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     titles = {t.commune_id: t for t in issue_recovery_titles(accountant, invoice.id, utcnow().date() + timedelta(30))}
     db.session.commit()  # services flush only: the world is committed like a request would
@@ -237,6 +239,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     from groupement.invoices.importing import import_invoice
     from groupement.invoices.recovery import issue_recovery_titles, record_payment
     from groupement.invoices.splitting import split_invoice
+    from tests.invoicing import approve_for_split
 
     make = factories
     other = make.coordinator(name="Autre coordonnateur", siren="200066793", siret=None)
@@ -272,6 +275,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     accountant = Actor(users["other_accountant"].id, Role.ACCOUNTANT, other.id)
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
     invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune.insee_code])
     (title,) = issue_recovery_titles(accountant, invoice.id, today + timedelta(30))
     record_payment(accountant, title.id, today, Decimal("10.00"))

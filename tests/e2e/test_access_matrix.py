@@ -163,6 +163,7 @@ RULES = {
         statuses(COORDINATION),
     ),
     ("invoices.my_commune", "GET"): (lambda ids: "/ma-commune/factures", statuses(COMMUNE_USERS)),
+    ("invoices.service_fait_list", "GET"): (lambda ids: "/ma-commune/service-fait", statuses(COMMUNE_USERS)),
     ("admin.users", "GET"): (lambda ids: "/admin/utilisateurs", statuses({"admin"})),
     ("admin.new_user", "GET"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
 }
@@ -293,6 +294,17 @@ POST_RULES = {
     ("invoices.split", "POST"): (
         lambda ids: f"/factures/{ids['invoice']}/repartir",
         statuses(COORDINATION, ok=302),
+    ),
+    # Reject: an empty reason is refused with a message and a redirect (the invoice is recovered anyway).
+    ("invoices.reject", "POST"): (
+        lambda ids: f"/factures/{ids['invoice']}/rejeter",
+        statuses(COORDINATION, ok=302),
+    ),
+    # Service fait: the world has no delivery; a commune's users are told it is not found
+    # (test_invoices_pages certifies a real one, and refuses it to another commune).
+    ("invoices.certify", "POST"): (
+        lambda ids: "/ma-commune/service-fait/999999",
+        statuses(COMMUNE_USERS, ok=404),
     ),
     ("invoices.issue_titles", "POST"): (
         lambda ids: f"/factures/{ids['invoice']}/titres",
@@ -451,6 +463,7 @@ OTHER_COORDINATORS_OBJECTS = {
     ("invoices.show (autre coordonnateur)", "GET"): lambda ids: f"/factures/{ids['other_invoice']}",
     ("invoices.match (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/rapprocher",
     ("invoices.split (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/repartir",
+    ("invoices.reject (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/rejeter",
     ("invoices.issue_titles (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/titres",
     ("invoices.resolve (autre coordonnateur)", "POST"): (
         lambda ids: f"/factures/controles/{ids['other_invoice_check']}"
@@ -501,6 +514,7 @@ FIRST_COORDINATORS_OBJECTS = {
     ("invoices.show", "GET"): lambda ids: f"/factures/{ids['invoice']}",
     ("invoices.match", "POST"): lambda ids: f"/factures/{ids['invoice']}/rapprocher",
     ("invoices.split", "POST"): lambda ids: f"/factures/{ids['invoice']}/repartir",
+    ("invoices.reject", "POST"): lambda ids: f"/factures/{ids['invoice']}/rejeter",
     ("invoices.issue_titles", "POST"): lambda ids: f"/factures/{ids['invoice']}/titres",
     ("invoices.resolve", "POST"): lambda ids: f"/factures/controles/{ids['invoice_check']}",
     ("invoices.statement", "GET"): lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}",

@@ -1,6 +1,7 @@
 """The accountant's invoice in a real Chromium, on the demo: the Factur-X sample imported, matched
-(no order behind it: every line is shared by a key), split by population among four communes,
-a commune's statement downloaded, the recovery titles issued."""
+(unknown seller, buyer « LE CLIENT », no order behind it: five blocking anomalies), each anomaly
+accepted with a comment, split by population among four communes, a commune's statement
+downloaded, the recovery titles issued; the UBL sample imported and rejected with its reason."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.e2e.browser import screenshot
 pytestmark = pytest.mark.browser
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "facturx_en16931_fr.pdf"
+UBL = SAMPLE.with_name("ubl21_en16931_fr.xml")
 COMMUNES = ("Bourgoin-Jallieu", "Villefontaine", "Four", "Crachier")
 
 
@@ -41,9 +43,30 @@ def test_the_accountant_imports_matches_splits_by_population_and_issues_the_titl
     screenshot(page, "facture-importee")
 
     page.get_by_role("button", name="Rapprocher").click()
-    flash = page.locator(".flash-success").inner_text()
-    assert "0 ligne(s) rattachée(s) à une commande, 3 à répartir par clé, 0 écart(s)" in flash
+    flash = page.locator(".flash-warning").inner_text()
+    assert "0 ligne(s) rattachée(s) à une commande, 3 sans commande, 0 écart(s)" in flash
     assert "contrôlée" in page.locator(".page-head .badge").inner_text()
+    assert page.get_by_role("button", name="Répartir la facture").count() == 0  # blocked by the anomalies
+    anomalies = page.locator("table.invoice-anomalies tbody tr")
+    assert anomalies.count() == 5
+    assert {r.split("\n")[0].strip() for r in anomalies.locator("th").all_inner_texts()} == {
+        "VENDEUR",
+        "ACHETEUR",
+        "COMMANDE",
+    }
+    screenshot(page, "facture-anomalies")
+
+    # Each anomaly accepted with a comment: who, when and why are shown on the invoice.
+    for _ in range(5):
+        form = page.locator("form.resolve-form").first
+        form.locator("textarea").fill("Fournisseur et acheteur vérifiés : facture refacturée aux communes.")
+        form.get_by_role("button", name="Accepter l'anomalie").click()
+        page.wait_for_load_state()
+        assert "acceptée avec votre commentaire" in page.locator(".flash-success").inner_text()
+    assert page.locator("form.resolve-form").count() == 0
+    resolutions = page.locator("table.invoice-anomalies .resolution").all_inner_texts()
+    assert len(resolutions) == 5
+    assert all("Fournisseur et acheteur vérifiés" in text and "Acceptée par" in text for text in resolutions)
 
     page.get_by_label("Clé de répartition des lignes communes").select_option("population")
     assert not page.locator("th.manual-percent").is_visible()  # percentages only for the manual key
@@ -80,3 +103,28 @@ def test_the_accountant_imports_matches_splits_by_population_and_issues_the_titl
     assert all(re.fullmatch(r"TR-\d{4}-\d{5}", n) for n in titles.locator("th").all_inner_texts())
     assert "titres émis" in page.locator(".page-head .badge").inner_text()
     screenshot(page, "facture-titres-emis")
+
+
+def test_the_accountant_rejects_an_invoice_with_its_reason(demo, page):
+    page.goto(demo.url + "/connexion")
+    page.get_by_label("Adresse électronique").fill(f"comptable@{DEMO_DOMAIN}")
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(demo.url + "/")
+    page.goto(demo.url + "/factures")
+    page.get_by_label("Fichier de la facture ou de l'avoir").set_input_files(str(UBL))
+    page.get_by_role("button", name="Importer la facture").click()
+    page.wait_for_url(re.compile(r".*/factures/\d+$"))
+
+    page.locator("details#rejeter summary").click()
+    page.get_by_label("Motif du rejet").fill("Fournisseur inconnu du groupement : facture renvoyée.")
+    page.get_by_role("button", name="Rejeter la facture").click()
+    page.wait_for_load_state()
+    assert "rejetée : elle ne sera ni répartie ni titrée" in page.locator(".flash-warning").inner_text()
+    assert "rejetée" in page.locator(".page-head .badge").inner_text()
+    notice = page.locator("#rejet").inner_text()
+    assert "Motif : Fournisseur inconnu du groupement : facture renvoyée." in notice
+    assert page.get_by_role("button", name="Rapprocher").count() == 0
+    assert page.get_by_role("button", name="Répartir la facture").count() == 0
+    assert page.locator("form.resolve-form").count() == 0
+    screenshot(page, "facture-rejetee")

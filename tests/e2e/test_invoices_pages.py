@@ -24,7 +24,7 @@ from groupement.core.audit_log import AuditEvent
 from groupement.core.formatting import date_fr
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
-from groupement.invoices.models import Invoice, InvoiceLine, Payment, RecoveryTitle
+from groupement.invoices.models import Invoice, InvoiceCheck, InvoiceLine, Payment, RecoveryTitle
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import Supplier
 from tests.conftest import csrf_token_of
@@ -128,7 +128,7 @@ def test_an_uploaded_sample_is_imported_and_opens_on_its_page_with_each_check(ap
     assert "Facture n° 12115118 de De Koksmaat importée : 250,33 € TTC, 20 ligne(s)." in page
     assert "TVA 6 % sur 183,23 €" in page and "TVA 21 % sur 46,37 €" in page
     assert "BR-CO-10" in page and "BR-CO-15" in page and "conforme" in page
-    assert "VENDEUR" in page and "à examiner" in page
+    assert "VENDEUR" in page and "bloquante" in page
     assert 'action="/factures/{}/rapprocher"'.format(invoice_id(app, "12115118")) in page
 
 
@@ -147,7 +147,7 @@ def test_a_refused_file_lists_every_reason_and_leaves_nothing(app, client_as, wo
 
     duplicate = upload(client, "encore.xml", content.encode())
     assert duplicate.status_code == 422
-    assert "a déjà été importée (doublon)" in duplicate.get_data(as_text=True)
+    assert "est un doublon : la facture n° F124212 a déjà été importée." in flat(duplicate.get_data(as_text=True))
     empty = client.post("/factures/import", data={"csrf_token": token(client)})
     assert empty.status_code == 422
     assert "Choisissez le fichier de la facture à importer." in empty.get_data(as_text=True)
@@ -164,13 +164,20 @@ def test_the_accountant_matches_resolves_splits_issues_titles_and_records_a_paym
     assert "Rapprocher" in page
 
     matched = flat(followed(client, client.post(f"/factures/{invoice}/rapprocher", data={"csrf_token": token(client)})))
-    assert "2 ligne(s) rattachée(s) à une commande, 1 à répartir par clé" in matched
+    assert "2 ligne(s) rattachée(s) à une commande, 1 sans commande" in matched
     assert "prix unitaire facturé 120,00 € ≠ prix du marché 116,10 €" in matched
     assert "Commune A" in matched and "en litige" not in matched
     html = client.get(f"/factures/{invoice}").get_data(as_text=True)
     checks = [int(i) for i in re.findall(r'action="/factures/controles/(\d+)"', html)]
-    assert len(checks) == 3  # the price of the screens, and both lines invoiced before delivery
-    assert "à traiter avant la répartition" in html and f'action="/factures/{invoice}/repartir"' not in html
+    # No buyer on the file, the price of the screens, both lines beyond the certified service fait,
+    # the delivery charge tied to no order.
+    assert len(checks) == 5
+    assert "bloquent la répartition" in html and f'action="/factures/{invoice}/repartir"' not in html
+    with app.app_context():
+        service_fait = {
+            c.id for c in db.session.scalars(select(InvoiceCheck).where(InvoiceCheck.rule == "SERVICE-FAIT"))
+        }
+    assert len(service_fait) == 2
 
     # A dispute blocks; no comment, no decision.
     refused = client.post(f"/factures/controles/{checks[0]}", data={"csrf_token": token(client), "dispute": "y"})
@@ -182,11 +189,14 @@ def test_the_accountant_matches_resolves_splits_issues_titles_and_records_a_paym
     assert "litige ouvert" in followed(client, disputed)
     assert "en litige" in client.get("/factures?statut=disputed").get_data(as_text=True)
     for check in checks:
-        accepted = client.post(
-            f"/factures/controles/{check}",
-            data={"csrf_token": token(client), "comment": "Avoir promis ; livraison constatée", "accept": "y"},
-        )
-        assert "accepté" in followed(client, accepted)
+        decision = {"csrf_token": token(client), "comment": "Avoir promis ; livraison constatée", "accept": "y"}
+        if check in service_fait:  # the coordinator's reasoned decision, not the accountant's
+            assert client.post(f"/factures/controles/{check}", data=decision).status_code == 403
+            coordinator = client_as("coordinator")
+            decision["csrf_token"] = token(coordinator)
+            assert "accepté" in followed(coordinator, coordinator.post(f"/factures/controles/{check}", data=decision))
+        else:
+            assert "accepté" in followed(client, client.post(f"/factures/controles/{check}", data=decision))
     page = client.get(f"/factures/{invoice}").get_data(as_text=True)
     assert f'action="/factures/{invoice}/repartir"' in page
     for label in ("Au prorata du montant HT", "À parts égales", "Pourcentages saisis"):
@@ -321,3 +331,122 @@ def test_the_contract_reconciliation_page_shows_ordered_delivered_invoiced_and_p
     assert "1 880,00 € commandé HT" in text and "0,00 € livré HT" in text
     assert "1 918,20 € facturé HT" in text and "0,00 € encaissé TTC" in text
     assert "FA-2026-117" in text and "Aucune facture rapprochée" not in text
+
+
+# --- issue 12: the home counts, anomalies first, rejection, service fait, the trace ---------------------------
+
+
+def test_the_accountants_home_counts_the_invoices(app, client_as, world):
+    client = client_as("accountant")
+    for name in ("cii_en16931_example1.xml", "facturx_en16931_fr.pdf"):
+        followed(client, upload(client, name, (SAMPLES / name).read_bytes()))
+    content = order_invoice_csv(app, world)
+    followed(client, upload(client, "fa-117.csv", content))
+    followed(client, upload(client, "fa-118.csv", content.replace(b"FA-2026-117", b"FA-2026-118")))
+    page = text_of(client.get("/"))
+    assert "Factures des fournisseurs 5 factures" in page and "dont 4 à contrôler ou à répartir." in page
+    assert "4 importée" in page and "1 titres émis" in page
+    assert "apparaîtront ici" not in page
+    assert "5 factures" in text_of(client_as("coordinator").get("/"))
+
+
+def test_the_invoice_page_shows_the_blocking_anomalies_first_then_the_passing_checks(app, client_as, world):
+    client = client_as("accountant")
+    followed(client, upload(client, "facturx.pdf", (SAMPLES / "facturx_en16931_fr.pdf").read_bytes()))
+    invoice = invoice_id(app, "F20260023")
+    followed(client, client.post(f"/factures/{invoice}/rapprocher", data={"csrf_token": token(client)}))
+    html = client.get(f"/factures/{invoice}").get_data(as_text=True)
+    anomalies, passing = html.index('id="anomalies-titre"'), html.index('id="conformes-titre"')
+    assert anomalies < html.index("Vendeur « LE FOURNISSEUR » inconnu") < passing
+    assert anomalies < html.index("Acheteur « LE CLIENT »") < passing
+    assert passing < html.index("BR-CO-15 : le total TTC est égal")
+    assert html.count('class="resolve-form"') == 5 and f'action="/factures/{invoice}/rejeter"' in html
+    assert f'action="/factures/{invoice}/repartir"' not in html
+
+
+def test_a_rejected_invoice_shows_its_reason_and_offers_no_split(app, client_as, world):
+    client = client_as("accountant")
+    followed(client, upload(client, "facturx.pdf", (SAMPLES / "facturx_en16931_fr.pdf").read_bytes()))
+    invoice = invoice_id(app, "F20260023")
+    empty = client.post(f"/factures/{invoice}/rejeter", data={"csrf_token": token(client), "reason": ""})
+    assert "Le motif du rejet est obligatoire." in followed(client, empty)
+    rejected = client.post(
+        f"/factures/{invoice}/rejeter", data={"csrf_token": token(client), "reason": "Adressée à LE CLIENT"}
+    )
+    page = text_of_html(followed(client, rejected))
+    assert "Facture n° F20260023 rejetée : elle ne sera ni répartie ni titrée." in page
+    assert "Facture rejetée le" in page and "Motif : Adressée à LE CLIENT" in page
+    assert "rejetée" in text_of(client.get("/factures?statut=rejected"))
+    html = client.get(f"/factures/{invoice}").get_data(as_text=True)
+    assert "/repartir" not in html and "/rejeter" not in html and 'class="resolve-form"' not in html
+    split = client.post(f"/factures/{invoice}/repartir", data={"csrf_token": token(client), "key": "equal"})
+    assert "rejetée : elle ne peut pas être répartie" in followed(client, split)
+
+
+def text_of_html(html: str) -> str:
+    return flat(re.sub(r"<[^>]+>", " ", html))
+
+
+def delivered(app, world) -> int:
+    """Commune A received one screen of its order (order line A): its service fait awaits."""
+    from groupement.contracts.orders import record_delivery
+    from groupement.core.access import Actor, Role
+    from groupement.core.timeutil import paris_today
+    from groupement.organisations.user_models import User
+
+    with app.app_context():
+        agent = db.session.scalar(
+            select(User).where(User.organisation_id == world.ids["commune_a"], User.role == Role.AGENT)
+        )
+        delivery = record_delivery(
+            Actor(agent.id, Role.AGENT, world.ids["commune_a"]), world.ids["order_line_a"], paris_today(), 1
+        )
+        db.session.commit()
+        return delivery.id
+
+
+def test_the_commune_certifies_its_delivery_on_its_service_fait_page(app, client_as, world):
+    delivery = delivered(app, world)
+    agent = client_as("agent_a")
+    assert "1 livraison en attente de votre certification" in text_of(agent.get("/"))
+    page = text_of(agent.get("/ma-commune/service-fait"))
+    assert "1 livraison en attente de certification." in page and "Certifier le service fait" in page
+    certified = agent.post(f"/ma-commune/service-fait/{delivery}", data={"csrf_token": token(agent, "/")})
+    page = text_of_html(followed(agent, certified))
+    assert "Service fait certifié : 1 livré(s) le" in page and "0 livraison en attente" in page
+    assert "certifié le" in page
+    assert "Aucune livraison enregistrée" in text_of(client_as("agent_b").get("/ma-commune/service-fait"))
+    other = client_as("agent_b")
+    assert other.post(f"/ma-commune/service-fait/{delivery}", data={"csrf_token": token(other, "/")}).status_code == 404
+
+
+def test_the_split_page_traces_each_euro_to_its_order_delivery_and_contract_price(app, client_as, world):
+    delivery = delivered(app, world)
+    agent = client_as("agent_a")
+    agent.post(f"/ma-commune/service-fait/{delivery}", data={"csrf_token": token(agent, "/")})
+    with app.app_context():
+        order = db.session.get(Order, world.ids["order_a"])
+        screen = order.lines[0]
+        ref, number, price = screen.contract_price.lot_line.ref, order.number, screen.unit_price
+        siret = db.session.get(Supplier, world.ids["supplier"]).siret
+        buyer = db.session.get(Organisation, world.ids["capi"]).siret
+        insee = db.session.get(Organisation, world.ids["commune_a"]).insee_code
+    head = "numero_facture;date_facture;fournisseur_siret;acheteur_siret;numero_commande;code_insee;ref_article;"
+    rows = [
+        head + "designation;quantite;prix_unitaire_ht;taux_tva",
+        f"FA-2026-200;15/06/2026;{siret};{buyer};{number};{insee};{ref};Écran;1;{price};20",
+    ]
+    client = client_as("accountant")
+    uploaded = upload(client, "fa-200.csv", ("\n".join(rows) + "\n").encode())
+    assert uploaded.status_code == 302, re.findall(
+        r'refusal-reasons">(.*?)</ul>', uploaded.get_data(as_text=True), re.S
+    )
+    invoice = invoice_id(app, "FA-2026-200")
+    matched = client.post(f"/factures/{invoice}/rapprocher", data={"csrf_token": token(client)})
+    assert "0 écart(s) avec le marché" in followed(client, matched)
+    split = client.post(f"/factures/{invoice}/repartir", data={"csrf_token": token(client), "key": "amount"})
+    page = text_of_html(followed(client, split))
+    assert "D'où vient chaque euro" in page
+    trace = page[page.index("D'où vient chaque euro") :]
+    assert f"Commune A L1 Écran {number} 3 1 1 1" in trace
+    assert "116,10 € + éco-participation 0,50 €" in trace

@@ -33,6 +33,7 @@ from groupement.invoices.recovery import issue_recovery_titles, record_payment
 from groupement.invoices.splitting import split_invoice
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLineShare
+from tests.invoicing import approve_for_split
 
 # Real commits: what the code commits must be seen by the other threads' connections.
 pytestmark = pytest.mark.real_commits
@@ -197,6 +198,7 @@ def test_the_same_invoice_split_twice_at_once_gives_one_split(app, make, databas
         codes.append(insee)
     accountant = system_actor(capi.id)
     invoice_id = import_invoice(accountant, UBL.name, UBL.read_bytes()).id
+    approve_for_split(accountant, invoice_id)
     database.session.commit()
 
     outcomes = run_together(

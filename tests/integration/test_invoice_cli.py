@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from groupement.core.access import system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.invoices.models import Allocation, Invoice, InvoiceLine
+from tests.invoicing import approve_for_split
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 COMMUNES = [("Bourgoin-Jallieu", "38053", 29_000), ("Villefontaine", "38553", 19_000), ("Four", "38172", 1_500)]
@@ -121,7 +123,7 @@ def test_import_in_text_prints_the_totals_per_rate_and_each_check(runner, databa
     assert "2 ligne(s), format ubl" in result.output
     for figure in ("273,00", "TVA 5,5\u00a0% : 7,43", "TVA 20\u00a0% : 27,60", "35,03", "308,03"):
         assert figure in result.output
-    assert "[à examiner] VENDEUR : Vendeur « Au bon moulin » inconnu" in result.output
+    assert "[bloquant] VENDEUR : Vendeur « Au bon moulin » inconnu" in result.output
     assert "[ok] BR-CO-10 :" in result.output
 
 
@@ -156,8 +158,10 @@ def test_a_duplicate_and_an_unreadable_file_are_refused_with_exit_code_1(runner,
     assert count(database, Invoice) == 1
 
 
-def test_split_by_population_among_four_communes_adds_up_exactly_to_the_invoice(runner, database, members):
+def test_split_by_population_among_four_communes_adds_up_exactly_to_the_invoice(runner, database, members, capi):
     invoice = import_json(runner, SAMPLES / "ubl21_en16931_fr.xml")
+    approve_for_split(system_actor(capi.id), invoice["id"])
+    database.session.commit()  # as the web page would have
     result = runner.invoke(
         args=[
             "invoice",
@@ -196,8 +200,10 @@ def test_split_by_population_among_four_communes_adds_up_exactly_to_the_invoice(
     assert count(database, Allocation) == 4
 
 
-def test_split_in_text_prints_each_commune_and_refuses_an_unknown_commune(runner, database, members):
+def test_split_in_text_prints_each_commune_and_refuses_an_unknown_commune(runner, database, members, capi):
     invoice = import_json(runner, SAMPLES / "facturx_en16931_fr.pdf")
+    approve_for_split(system_actor(capi.id), invoice["id"])
+    database.session.commit()  # as the web page would have
     unknown = runner.invoke(args=["invoice", "split", str(invoice["id"]), "--key", "equal", "--communes", "99999"])
     assert unknown.exit_code == 1 and "99999" in unknown.output
     assert count(database, Allocation) == 0
@@ -225,3 +231,25 @@ def test_with_two_coordinators_the_command_needs_one_and_acts_for_it(runner, mak
     # The other coordinator's invoice is not found when acting for the first one.
     split = runner.invoke(args=["invoice", "split", str(invoice.id), "--key", "equal", "--coordinateur", capi.siren])
     assert split.exit_code == 1 and "introuvable" in split.output
+
+
+def test_cli_split_refuses_a_blocked_invoice_with_reasons(runner, database, members):
+    invoice = import_json(runner, SAMPLES / "facturx_en16931_fr.pdf")  # unknown seller, buyer « LE CLIENT »
+    result = runner.invoke(args=["invoice", "split", str(invoice["id"]), "--key", "population", "--json"])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["error"] == f"la facture {invoice['id']} ne peut pas être répartie."
+    reasons = document["reasons"]
+    assert reasons[0].startswith("La facture n'est pas encore rapprochée")
+    assert any(r.startswith("VENDEUR (à traiter) : Vendeur « LE FOURNISSEUR » inconnu") for r in reasons)
+    assert any(r.startswith("ACHETEUR (à traiter) : Acheteur « LE CLIENT » : ni le coordonnateur") for r in reasons)
+
+    matched = runner.invoke(args=["invoice", "match", str(invoice["id"])])
+    assert matched.exit_code == 0, matched.output
+    assert "[bloquant] COMMANDE" in matched.output
+    text = runner.invoke(args=["invoice", "split", str(invoice["id"]), "--key", "population"])
+    assert text.exit_code == 1
+    assert "Erreur : la facture" in text.output and "ne peut pas être répartie" in text.output
+    assert "  ACHETEUR (à traiter) : Acheteur « LE CLIENT »" in text.output
+    assert "  COMMANDE (à traiter) : Ligne 1 " in text.output
+    assert count(database, Allocation) == 0

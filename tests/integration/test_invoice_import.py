@@ -33,7 +33,7 @@ def test_the_shared_samples_import_with_their_exact_totals(database, file_name, 
     assert (invoice.total_ht, invoice.total_vat, invoice.total_ttc) == (Decimal(ht), Decimal(vat), Decimal(ttc))
     assert invoice.kind is InvoiceKind.INVOICE and invoice.status is InvoiceStatus.IMPORTED
     assert sum(v.amount for v in invoice.vat) == Decimal(vat)
-    assert {c.rule for c in invoice.checks if c.kind == "identity"} == {"VENDEUR", "ACHETEUR"}
+    assert {c.rule for c in invoice.checks if c.kind == "identity"} == {"VENDEUR", "ACHETEUR", "DOUBLON"}
 
 
 def test_a_duplicate_is_refused_and_nothing_more_is_written(database):

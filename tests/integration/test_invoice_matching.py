@@ -9,6 +9,7 @@ from groupement.core.access import Role, system_actor
 from groupement.core.timeutil import paris_today, utcnow
 from groupement.invoices.importing import import_invoice
 from groupement.invoices.matching import match_invoice
+from groupement.invoices.service_fait import certify_delivery
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
 
@@ -35,7 +36,7 @@ def test_matching_flags_quantities_beyond_the_order_and_beyond_what_was_delivere
     )
     database.session.commit()
     order = place_order(agent, contract.id, [(contract.prices[0].id, 5)], "Mairie de Four")
-    record_delivery(agent, order.lines[0].id, paris_today(), 2)
+    certify_delivery(agent, record_delivery(agent, order.lines[0].id, paris_today(), 2).id)
     price = contract.prices[0].unit_price
 
     def invoice(number: str, quantity: int):

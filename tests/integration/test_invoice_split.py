@@ -15,6 +15,7 @@ from groupement.invoices.models import Allocation, AllocationVat, RecoveryTitle
 from groupement.invoices.recovery import issue_recovery_titles, record_payment
 from groupement.invoices.splitting import split_invoice
 from groupement.invoices.states import CheckResolution, InvoiceStatus
+from tests.invoicing import approve_for_split
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 CAPI_FOUR = {
@@ -42,8 +43,13 @@ def members(make, database):
     }
 
 
-def facturx(accountant):
-    return import_invoice(accountant, "facture.pdf", (SAMPLES / "facturx_en16931_fr.pdf").read_bytes())
+def facturx(accountant, approve: bool = True):
+    """The Factur-X sample (unknown seller, buyer « LE CLIENT », no order): its anomalies accepted
+    by the coordinator unless approve is False."""
+    invoice = import_invoice(accountant, "facture.pdf", (SAMPLES / "facturx_en16931_fr.pdf").read_bytes())
+    if approve:
+        approve_for_split(accountant, invoice.id)
+    return invoice
 
 
 def test_the_factur_x_sample_split_by_population_reconciles_to_the_cent(members, database):

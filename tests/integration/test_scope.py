@@ -18,6 +18,7 @@ from groupement.invoices.splitting import split_invoice
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
 from groupement.tenders.suppliers import SupplierData, create_supplier, list_suppliers
+from tests.invoicing import approve_for_split
 
 
 @pytest.fixture
@@ -83,6 +84,7 @@ def recovered(world, make):
     accountant = make.user(Role.ACCOUNTANT, world["capi"]).actor
     make.supplier(world["capi"], name="Fournisseur de CAPI")
     invoice = import_invoice(accountant, UBL.name, UBL.read_bytes())
+    approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [world["a"].insee_code, world["b"].insee_code])
     titles = issue_recovery_titles(accountant, invoice.id, date(2026, 12, 31))
     record_payment(accountant, titles[0].id, date(2026, 12, 1), titles[0].amount_ttc)

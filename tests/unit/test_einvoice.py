@@ -572,7 +572,10 @@ def test_a_declared_line_amount_is_kept_and_checked_against_quantity_times_price
     assert [line.net_amount for line in data.lines] == [D("2137.50"), D("259.99"), D("33.33")]
     [failure] = failures(check_invoice(data))
     assert failure.rule == "PEPPOL-EN16931-R120"
-    assert failure.message.startswith("PEPPOL-EN16931-R120 : ligne 3, le montant net déclaré (259,99\u00a0€)")
+    # The invoice's 2nd line, on the file's 3rd row (issue 12, item 10).
+    assert failure.message.startswith(
+        "PEPPOL-EN16931-R120 : ligne 2 (ligne 3 du fichier), le montant net déclaré (259,99\u00a0€)"
+    )
 
 
 def test_an_ods_file_is_refused_with_advice():

@@ -22,9 +22,12 @@ from groupement.invoices.rules import (
     VatBreakdown,
     check_invoice,
     failures,
+    line_label,
+    normalise_invoice_number,
     vat_amount,
     vat_rule,
 )
+from groupement.invoices.states import INVOICE_TRANSITIONS, InvoiceStatus
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 D = Decimal
@@ -383,3 +386,29 @@ def test_a_refusal_keeps_the_issues_and_reads_as_french_sentences():
     assert len(refused.issues) == 1
     assert str(refused) == "; ".join(refused.reasons)
     assert isinstance(refused, ServiceError)  # a refusal the user can act on
+
+
+@pytest.mark.parametrize("written", ["OVER-8", "over-8", "OVER -8", "Over_8", "over/8", "O.VER 8", " over\t8 "])
+def test_invoice_numbers_are_compared_without_case_spaces_or_separators(written):
+    assert normalise_invoice_number(written) == "OVER8"
+
+
+def test_different_invoice_numbers_stay_different_once_normalised():
+    assert normalise_invoice_number("OVER-8") != normalise_invoice_number("OVER-9")
+    assert normalise_invoice_number("F2026-001") != normalise_invoice_number("F2026-0010")
+
+
+def test_a_line_is_named_by_its_place_on_the_invoice_and_its_identifier_when_different():
+    assert line_label(4, "4") == "ligne 4"
+    assert line_label(4, "5") == "ligne 4 (identifiant 5)"
+    assert line_label(1, "") == "ligne 1"
+    assert line_label(4, "5", spreadsheet=True) == "ligne 4 (ligne 5 du fichier)"
+
+
+def test_a_rejected_invoice_goes_nowhere_and_an_unmatched_one_is_not_split_directly():
+    assert INVOICE_TRANSITIONS[InvoiceStatus.REJECTED] == frozenset()
+    assert InvoiceStatus.SPLIT not in INVOICE_TRANSITIONS[InvoiceStatus.IMPORTED]
+    for status in (InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED):
+        assert InvoiceStatus.REJECTED in INVOICE_TRANSITIONS[status]
+    for status in (InvoiceStatus.SPLIT, InvoiceStatus.RECOVERED, InvoiceStatus.SETTLED):
+        assert InvoiceStatus.REJECTED not in INVOICE_TRANSITIONS[status]

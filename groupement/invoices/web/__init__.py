@@ -1,8 +1,8 @@
 """Invoices: the accountants' reconciliation board, each invoice's checks, split, statements and
-recovery titles; the communes' own statements and ledger."""
+recovery titles; the communes' own statements and ledger, and their service fait."""
 
 from flask import Blueprint
 
 bp = Blueprint("invoices", __name__)
 
-from groupement.invoices.web import routes, titles  # noqa: E402,F401  (routes register on bp)
+from groupement.invoices.web import routes, service_fait, titles  # noqa: E402,F401  (routes register on bp)

@@ -64,8 +64,19 @@ class ResolveForm(FrenchForm):
         ],
         render_kw={"rows": 2, "maxlength": 2000},
     )
-    accept = SubmitField("Accepter l'écart")
+    accept = SubmitField("Accepter l'anomalie")
     dispute = SubmitField("Contester (litige)")
+
+
+class RejectForm(FrenchForm):
+    reason = LongTextField(
+        "Motif du rejet",
+        validators=[
+            InputRequired("Le motif du rejet est obligatoire."),
+            Length(max=2000, message="2 000 caractères au plus."),
+        ],
+        render_kw={"rows": 2, "maxlength": 2000},
+    )
 
 
 class CheckboxesField(SelectMultipleField):

@@ -19,6 +19,7 @@ from groupement.invoices.states import CheckResolution
 from groupement.invoices.web import bp
 from groupement.invoices.web.forms import (
     ActionForm,
+    RejectForm,
     ResolveForm,
     SearchForm,
     UploadForm,
@@ -94,7 +95,7 @@ def upload():
         flash(str(refused), "error")
         return _board_page(form, status=422)
     flash(
-        f"{invoice.kind.label.capitalize()} n° {invoice.number} {de(invoice.seller_name)} importée : "
+        f"{invoice.kind.label.capitalize()} n° {invoice.number} {de(invoice.supplier_name)} importée : "
         f"{formatting.euros(invoice.total_ttc)} TTC, {len(invoice.lines)} ligne(s). "
         "Rapprochez-la des commandes puis répartissez-la.",
         "success",
@@ -124,6 +125,7 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
             split=form,
             action_form=ActionForm(),
             resolve_form=ResolveForm(),
+            reject_form=RejectForm(),
             titles_form=TitlesForm(data={"due_date": today + TITLE_DELAY}),
             payment_form=PaymentForm(data={"paid_on": today}),
             keys=list(AllocationKey),
@@ -142,8 +144,8 @@ def match(invoice_id: int):
         if report is not None:
             flash(
                 f"Rapprochement fait : {report.matched} ligne(s) rattachée(s) à une commande, "
-                f"{report.unmatched} à répartir par clé, {report.mismatches} écart(s) avec le marché.",
-                "warning" if report.mismatches else "success",
+                f"{report.unmatched} sans commande, {report.mismatches} écart(s) avec le marché.",
+                "warning" if report.mismatches or report.unmatched else "success",
             )
     return redirect(url_for("invoices.show", invoice_id=invoice_id))
 
@@ -160,10 +162,25 @@ def resolve(check_id: int):
         resolved = attempt(lambda: matching.resolve_check(current_actor(), check_id, resolution, form.comment.data))
         if resolved is not None:
             flash(
-                f"Écart {resolved.rule} : {'litige ouvert' if resolution is CheckResolution.DISPUTED else 'accepté'}.",
+                f"Anomalie {resolved.rule} : "
+                f"{'litige ouvert' if resolution is CheckResolution.DISPUTED else 'acceptée avec votre commentaire'}.",
                 "warning" if resolution is CheckResolution.DISPUTED else "success",
             )
     return redirect(url_for("invoices.show", invoice_id=check.invoice_id, _anchor="controles"))
+
+
+@bp.route("/factures/<int:invoice_id>/rejeter", methods=["POST"])
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def reject(invoice_id: int):
+    ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
+    form = RejectForm()
+    if not form.validate_on_submit():
+        flash_errors(form, labelled=True)
+    else:
+        rejected = attempt(lambda: matching.reject_invoice(current_actor(), invoice_id, form.reason.data))
+        if rejected is not None:
+            flash(f"Facture n° {rejected.number} rejetée : elle ne sera ni répartie ni titrée.", "warning")
+    return redirect(url_for("invoices.show", invoice_id=invoice_id))
 
 
 @bp.route("/factures/<int:invoice_id>/repartir", methods=["POST"])
