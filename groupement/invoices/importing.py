@@ -14,6 +14,7 @@ from groupement.core import audit, transaction
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import date_fr, euros
+from groupement.core.money import to_unit_price
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.einvoice import parse_invoice
@@ -180,7 +181,8 @@ def _line(position: int, line, sign: Decimal) -> InvoiceLine:
         item_ref=line.item_ref[:60] if line.item_ref else None,
         description=line.description[:500],
         quantity=line.quantity,
-        unit_price=line.unit_price,
+        # A net price may carry more decimals than the column (EN 16931 allows it): rounded here, once.
+        unit_price=to_unit_price(line.unit_price),
         net_amount=sign * line.net_amount,
         vat_category=line.vat_category,
         vat_rate=line.vat_rate,

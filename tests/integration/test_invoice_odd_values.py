@@ -6,6 +6,7 @@ accepted invoice, never an overflow, a CHECK failure or another exception."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,14 @@ def test_every_figure_column_of_the_spreadsheet_set_to_an_odd_value_is_refused(m
 
     assert (refused, accepted) == (len(variants), [])
     assert database.session.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+def test_a_net_price_with_six_decimals_is_read_and_stored_rounded_to_four(make, database):
+    """EN 16931 puts no limit on the decimals of a net price (BT-146): a valid invoice is not
+    refused for 0,123456 €; the column keeps 0,1235."""
+    content = (SAMPLES / "ubl21_en16931_fr.xml").read_bytes()
+    tree = etree.fromstring(content)
+    price = tree.find(".//{*}InvoiceLine/{*}Price/{*}PriceAmount")
+    price.text = "0.123456"
+    invoice = import_invoice(system_actor(make.coordinator().id), "prix.xml", etree.tostring(tree))
+    assert invoice.lines[0].unit_price == Decimal("0.1235")
