@@ -4,6 +4,7 @@ from wtforms import SelectChoice
 from groupement.core import transaction
 from groupement.core.access import Role
 from groupement.core.errors import ServiceError
+from groupement.core.french import de
 from groupement.extensions import db
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
@@ -51,9 +52,9 @@ def _set_active(user_id: int, active: bool):
         user = attempt(lambda: set_active(current_actor(), user_id, active))
         if user is not None:
             if active:
-                flash(f"Compte de {user.name} réactivé.", "success")
+                flash(f"Compte {de(user.name)} réactivé.", "success")
             else:
-                flash(f"Compte de {user.name} désactivé : ses sessions sont fermées.", "success")
+                flash(f"Compte {de(user.name)} désactivé : ses sessions sont fermées.", "success")
     else:
         flash("Le jeton de sécurité du formulaire est absent ou invalide. Rechargez la page et recommencez.", "error")
     return redirect(url_for("admin.users"))
