@@ -197,7 +197,11 @@ def contract_reconciliation(actor: Actor, contract_id: int) -> ContractReconcili
         ).all()
     )
     invoiced = db.session.scalars(
-        select(Invoice.total_ht).where(Invoice.contract_id == contract.id, Invoice.id.in_(reached))
+        select(Invoice.total_ht).where(
+            Invoice.contract_id == contract.id,
+            Invoice.id.in_(reached),
+            Invoice.status != InvoiceStatus.REJECTED,  # refused: nothing of it is owed
+        )
     ).all()
     paid = db.session.scalars(
         select(Payment.amount)

@@ -38,6 +38,19 @@ class InvoiceStatus(StrEnum):
             "settled": "soldée",
         }[self.value]
 
+    def counted(self, count: int) -> str:
+        """The state after a number of invoices: « 1 importée », « 4 importées », « 2 en litige »."""
+        singular, plural = {
+            "rejected": ("rejetée", "rejetées"),
+            "imported": ("importée", "importées"),
+            "checked": ("contrôlée", "contrôlées"),
+            "disputed": ("en litige", "en litige"),
+            "split": ("répartie", "réparties"),
+            "recovered": ("titrée", "titrées"),
+            "settled": ("soldée", "soldées"),
+        }[self.value]
+        return plural if count > 1 else singular
+
 
 # The life cycle (DESIGN.md §4): imported → checked (or disputed, which blocks the split) → split →
 # recovered (titles issued) → settled. Matching and resolving a check may be redone until the split.

@@ -332,6 +332,13 @@ def test_the_contract_reconciliation_page_shows_ordered_delivered_invoiced_and_p
     assert "1 918,20 € facturé HT" in text and "0,00 € encaissé TTC" in text
     assert "FA-2026-117" in text and "Aucune facture rapprochée" not in text
 
+    accountant = client_as("accountant")
+    rejected = accountant.post(
+        f"/factures/{invoice}/rejeter", data={"csrf_token": token(accountant), "reason": "Prix faux"}
+    )
+    assert "rejetée" in followed(accountant, rejected)
+    assert "0,00 € facturé HT" in text_of(client.get(f"/factures/contrats/{world.ids['contract']}"))
+
 
 # --- issue 12: the home counts, anomalies first, rejection, service fait, the trace ---------------------------
 
@@ -345,7 +352,7 @@ def test_the_accountants_home_counts_the_invoices(app, client_as, world):
     followed(client, upload(client, "fa-118.csv", content.replace(b"FA-2026-117", b"FA-2026-118")))
     page = text_of(client.get("/"))
     assert "Factures des fournisseurs 5 factures" in page and "dont 4 à contrôler ou à répartir." in page
-    assert "4 importée" in page and "1 titres émis" in page
+    assert "4 importées" in page and "1 titrée" in page
     assert "apparaîtront ici" not in page
     assert "5 factures" in text_of(client_as("coordinator").get("/"))
 
