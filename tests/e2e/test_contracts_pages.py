@@ -218,11 +218,12 @@ def test_a_campaign_without_contracts_says_so(client_as, world):
 
 def test_the_coordinators_home_page_shows_the_savings_and_the_communes_do_not(client_as, world):
     home = client_as("coordinator").get("/").get_data(as_text=True)
-    assert "Économies réalisées" in home
+    assert "Économies et surcoûts" in home
     assert formatting.euros(D("926.40")) in home
+    assert "d'économie par rapport à l'estimation" in home
     assert f'href="/campagnes/{world.ids["contract_campaign"]}/economies"' in home
     assert 'id="graphique-economies-titre"' in home
-    assert "Économies réalisées" not in client_as("agent_a").get("/").get_data(as_text=True)
+    assert "Économies et surcoûts" not in client_as("agent_a").get("/").get_data(as_text=True)
 
 
 def test_the_contract_number_is_never_longer_than_sixteen_characters(app, client_as, offers):
