@@ -73,6 +73,10 @@ def test_on_a_laptop_the_menu_is_unfolded_without_a_menu_button(open_as, live_se
     for name in ("Accueil", "Commandes", "Fournisseurs", "Données essentielles", "Factures"):
         assert menu(page).get_by_role("link", name=name, exact=True).is_visible()
     assert menu(page).get_by_role("link", name="Factures", exact=True).get_attribute("aria-current") == "page"
+    # The keyboard goes from the brand straight to the first link: no hidden button on the way.
+    page.locator(".brand a").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Accueil"
 
 
 @pytest.mark.browser
@@ -84,8 +88,8 @@ def test_on_a_phone_a_wide_table_scrolls_inside_its_named_region_with_the_keyboa
     assert region.evaluate("r => r.scrollWidth > r.clientWidth")  # wider than the phone: it scrolls…
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # …the page does not
     region.focus()
-    page.keyboard.press("ArrowRight")
-    assert region.evaluate("r => r.scrollLeft") > 0
+    page.keyboard.press("ArrowRight")  # the browser scrolls smoothly: wait for it
+    page.wait_for_function("region => region.scrollLeft > 0", arg=region.element_handle(), timeout=5_000)
     # Every table of the page sits in such a region.
     tables = page.locator("main table")
     assert tables.count() >= 2
