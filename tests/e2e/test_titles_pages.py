@@ -22,6 +22,7 @@ from groupement.invoices.splitting import split_invoice
 from groupement.invoices.title_rules import TitleKind, TitleStatus
 from groupement.organisations.models import Organisation
 from tests.conftest import csrf_token_of
+from tests.invoicing import approve_for_split
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 
@@ -93,6 +94,7 @@ def test_a_share_not_yet_titled_shows_a_titrer_on_the_ledger(app, client_as, wor
         actor = system_actor(world.ids["capi"])
         invoice = import_invoice(actor, "facture.pdf", (SAMPLES / "facturx_en16931_fr.pdf").read_bytes())
         codes = [db.session.get(Organisation, world.ids[key]).insee_code for key in ("commune_a", "commune_b")]
+        approve_for_split(actor, invoice.id)
         split_invoice(actor, invoice.id, AllocationKey.EQUAL, codes)
         number = invoice.number
         db.session.commit()

@@ -258,6 +258,7 @@ def split_invoices(make, count: int) -> tuple[object, list[int], list[int]]:
             b"<cbc:IssueDate>2026-06-17</cbc:IssueDate>", f"<cbc:IssueDate>2026-05-{n:02d}</cbc:IssueDate>".encode(), 1
         )
         invoice = import_invoice(accountant, f"facture-{n}.xml", content)
+        approve_for_split(accountant, invoice.id)
         split_invoice(accountant, invoice.id, AllocationKey.EQUAL, ["38053", "38553"])
         invoices.append(invoice.id)
     db.session.commit()

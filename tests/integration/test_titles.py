@@ -26,6 +26,7 @@ from groupement.invoices.splitting import split_invoice
 from groupement.invoices.statements import titles_csv
 from groupement.invoices.states import InvoiceStatus
 from groupement.invoices.title_rules import ShareState, TitleKind, TitleStatus
+from tests.invoicing import approve_for_split
 
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
 
@@ -53,6 +54,7 @@ def split(make, database):
     accountant = make.user(Role.ACCOUNTANT, capi).actor
     agent_a = make.user(Role.AGENT, a).actor
     invoice = ubl_invoice(accountant)
+    approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, ["38053", "38553"])
     database.session.flush()
     return {"capi": capi, "a": a, "b": b, "accountant": accountant, "agent_a": agent_a, "invoice": invoice}
@@ -95,6 +97,7 @@ def test_titles_are_numbered_from_a_yearly_counter_per_coordinator(split, make, 
     make.membership(make.groupement(other), commune)
     accountant = make.user(Role.ACCOUNTANT, other).actor
     invoice = ubl_invoice(accountant)
+    approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, ["38172"])
     (own,) = issue_recovery_titles(accountant, invoice.id, paris_today())
     assert own.number == f"TR-{year}-00001"
