@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from groupement.catalog.models import CatalogItem
 from groupement.catalog.reference_data import cpv_nomenclature
-from groupement.catalog.rules import CATALOG_COLUMNS, CatalogEntry, diff_catalog, validate_entries
+from groupement.catalog.rules import (
+    CATALOG_COLUMNS,
+    CatalogEntry,
+    diff_catalog,
+    like_pattern,
+    search_key,
+    validate_entries,
+)
 from groupement.core import audit
 from groupement.core.errors import ImportRejected
 from groupement.core.files.csv_files import read_table
@@ -80,14 +87,11 @@ def catalog_query(search: str = "", family: Family | None = None) -> Select:
     statement = select(CatalogItem).where(CatalogItem.active.is_(True))
     if family:
         statement = statement.where(CatalogItem.family == family)
-    for word in search.split():
-        pattern = f"%{word.lower()}%"
+    for word in search_key(search).split():
+        # Accents and case ignored on both databases: the stored key is already plain.
+        pattern = like_pattern(word)
         statement = statement.where(
-            or_(
-                func.lower(CatalogItem.designation).like(pattern),
-                func.lower(CatalogItem.ref).like(pattern),
-                CatalogItem.cpv_code.like(pattern),
-            )
+            or_(CatalogItem.search_key.like(pattern, escape="\\"), CatalogItem.cpv_code.like(pattern, escape="\\"))
         )
     return statement.order_by(CatalogItem.family, CatalogItem.ref)
 
