@@ -15,15 +15,13 @@ from groupement.web.access import current_actor, roles_required
 
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
     grid = needs_grid(current_actor(), campaign_id)
-    search = request.args.get("q", "").strip()
+    search = request.args.get("q", "").strip()[:200]  # a search box, not a document
     flagged = set(errors or {}) | {conflict.item_id for conflict in conflicts or []}
     faulty = [line for line in grid.lines if line.item.id in flagged]  # in the grid's order
     return render_template(
         "campaigns/needs/grid.html",
         grid=grid,
         form=GridForm(),
-        step_form=StepForm(),
-        send_back_form=SendBackForm(),
         typed=typed or {},
         errors=errors or {},
         conflicts={c.item_id: c for c in conflicts or []},
