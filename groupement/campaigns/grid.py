@@ -36,6 +36,7 @@ from groupement.campaigns.rules import (
     estimated_line_amount,
     parse_quantity,
 )
+from groupement.catalog.rules import search_key
 from groupement.core import audit, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.audit_log import AuditEvent
@@ -142,6 +143,12 @@ class NeedsGrid:
     @property
     def total(self) -> Decimal:
         return estimated_amount((line.quantity, line.item.unit_price_ht) for line in self.lines)
+
+    def matching(self, search: str) -> set[int]:
+        """The ids of the items whose designation or ref holds every word of the search, accents
+        and case ignored (the catalog's search key: « ecran » finds « Écran »)."""
+        words = search_key(search).split()
+        return {line.item.id for line in self.lines if all(word in line.item.search_key for word in words)}
 
     def by_family(self) -> list[tuple[Family, list[GridLine]]]:
         return [(f, [line for line in self.lines if line.item.family is f]) for f in self.families]

@@ -10,10 +10,13 @@ changed in between (NeedsConflict). Nothing here commits: the request does, once
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.grid import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
@@ -21,10 +24,11 @@ from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
 from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
 from groupement.campaigns.needs_xlsx_reader import limits_for_grid, read_needs_rows
 from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
-from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs
+from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs, estimated_line_amount
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit, transaction
 from groupement.core.access import Actor, Role
+from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
 from groupement.core.files.upload_guard import MAX_UPLOAD_BYTES
 from groupement.core.formatting import datetime_fr, slug
@@ -184,7 +188,7 @@ def confirm_upload(actor: Actor, campaign_id: int, upload_id: int, now: datetime
             "needs.import",
             "submission",
             submission_id,
-            after={"file": file_name, "lines": len(entries), "campaign_id": campaign.id},
+            after={"file": file_name, "lines": len(entries), "campaign_id": campaign.id, "upload_id": upload_id},
         )
         return save_needs(actor, campaign_id, entries, now=now)
 
@@ -194,8 +198,84 @@ def cancel_upload(actor: Actor, campaign_id: int, upload_id: int) -> None:
     _require_agent(actor)
     grid_submission = _own_submission(actor, campaign_id)
     pending = _pending(grid_submission.id, upload_id)
+    audit.record(
+        actor.user_id,
+        "needs.import_cancel",
+        "submission",
+        grid_submission.id,
+        after={"file": pending.file_name, "lines": len(pending.changes), "upload_id": upload_id},
+    )
     db.session.delete(pending)
     db.session.flush()
+
+
+@dataclass(frozen=True)
+class PreviewEffect:
+    """The upload's effect in euros: the commune's estimated total before and after, and each
+    changed line's amount before and after (by ref)."""
+
+    before: Decimal
+    after: Decimal
+    lines: dict[str, tuple[Decimal, Decimal]]
+
+    @property
+    def difference(self) -> Decimal:
+        return self.after - self.before
+
+
+def preview_effect(lines: dict[str, GridLine], pending: PendingUpload) -> PreviewEffect:
+    """What confirming would do to the estimated amounts, from the lines as they are now."""
+    uploaded = {change["ref"]: change["quantity"] for change in pending.changes if change["ref"] in lines}
+    changed = {
+        ref: (line.amount, estimated_line_amount(uploaded[ref], line.item.unit_price_ht))
+        for ref, line in lines.items()
+        if ref in uploaded
+    }
+    before = sum((line.amount for line in lines.values()), Decimal(0))
+    after = before + sum((new - old for old, new in changed.values()), Decimal(0))
+    return PreviewEffect(before, after, changed)
+
+
+@dataclass(frozen=True)
+class FinishedUpload:
+    """An upload that is no longer pending: confirmed or cancelled, by whom, when."""
+
+    confirmed: bool
+    file_name: str
+    lines: int
+    by: str
+    at: datetime
+
+
+def finished_upload(actor: Actor, campaign_id: int, upload_id: int) -> FinishedUpload | None:
+    """What became of an upload no longer awaiting confirmation (the browser's Back button, a
+    second click), from the audit trail of the actor's commune; None if it never was one."""
+    _require_agent(actor)
+    try:
+        submission = _own_submission(actor, campaign_id)
+    except NotFound:
+        return None
+    events = db.session.scalars(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(
+            AuditEvent.object_type == "submission",
+            AuditEvent.object_id == str(submission.id),
+            AuditEvent.action.in_(("needs.import", "needs.import_cancel")),
+        )
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    )
+    for event in events:
+        after = event.after or {}
+        if after.get("upload_id") == upload_id:
+            return FinishedUpload(
+                confirmed=event.action == "needs.import",
+                file_name=after.get("file", ""),
+                lines=after.get("lines", 0),
+                by=event.actor.name if event.actor else "système",
+                at=event.occurred_at,
+            )
+    return None
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -67,8 +67,12 @@ def campaign_families(campaign: Campaign) -> set[Family]:
 
 def campaign_items(campaign_id: int, families: set[Family]) -> list[GridItem]:
     """The grid's items as rows of the columns it shows: a 2 000-item grid is read on every page
-    load, and ORM objects cost several times as much to build."""
-    return list(
+    load, and ORM objects cost several times as much to build.
+
+    In the grid's order, which the Excel file follows too: the families as the grid shows them
+    (Family's order), then the refs, sorted here so that every database gives the same order
+    (a database collation would sort families by their stored value and refs by its locale)."""
+    rows = list(
         db.session.execute(
             select(
                 CatalogItem.id,
@@ -77,16 +81,19 @@ def campaign_items(campaign_id: int, families: set[Family]) -> list[GridItem]:
                 CatalogItem.family,
                 CatalogItem.unit,
                 CatalogItem.unit_price_ht,
+                CatalogItem.search_key,
             )
             .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
             .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(families))
-            .order_by(CatalogItem.family, CatalogItem.ref)
         )
     )
+    order = {family: index for index, family in enumerate(Family)}
+    return sorted(rows, key=lambda row: (order[row.family], row.ref))
 
 
-def previous_quantities(campaign: Campaign, commune_id: int) -> dict[int, int]:
-    previous = db.session.scalar(
+def previous_campaign(campaign: Campaign) -> Campaign | None:
+    """The groupement's latest campaign of an earlier year that was opened (the one compared with)."""
+    return db.session.scalar(
         select(Campaign)
         .where(
             Campaign.groupement_id == campaign.groupement_id,
@@ -96,6 +103,10 @@ def previous_quantities(campaign: Campaign, commune_id: int) -> dict[int, int]:
         .order_by(Campaign.year.desc(), Campaign.id.desc())
         .limit(1)
     )
+
+
+def previous_quantities(campaign: Campaign, commune_id: int) -> dict[int, int]:
+    previous = previous_campaign(campaign)
     if previous is None:
         return {}
     return dict(

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from groupement.catalog.models import CatalogItem
 from groupement.catalog.reference_data import cpv_nomenclature
-from groupement.catalog.rules import CATALOG_COLUMNS, CatalogEntry, diff_catalog, validate_entries
+from groupement.catalog.rules import (
+    CATALOG_COLUMNS,
+    CatalogEntry,
+    diff_catalog,
+    search_key,
+    validate_entries,
+)
 from groupement.core import audit
 from groupement.core.errors import ImportRejected
 from groupement.core.files.csv_files import read_table
@@ -81,15 +87,9 @@ def catalog_query(search: str = "", family: Family | None = None) -> Select:
     statement = select(CatalogItem).where(CatalogItem.active.is_(True))
     if family:
         statement = statement.where(CatalogItem.family == family)
-    for word in search.split():
-        word = word.lower()
-        statement = statement.where(
-            or_(
-                contains(func.lower(CatalogItem.designation), word),
-                contains(func.lower(CatalogItem.ref), word),
-                contains(CatalogItem.cpv_code, word),
-            )
-        )
+    for word in search_key(search).split():
+        # Accents and case ignored on both databases: the stored key is already plain.
+        statement = statement.where(or_(contains(CatalogItem.search_key, word), contains(CatalogItem.cpv_code, word)))
     return statement.order_by(CatalogItem.family, CatalogItem.ref)
 
 

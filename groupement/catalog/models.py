@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from groupement.catalog.rules import SEARCH_KEY_LENGTH, search_key
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Rate, UnitPrice, enum_column
 from groupement.extensions import db
@@ -32,3 +33,12 @@ class CatalogItem(db.Model):
     account: Mapped[str] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # designation + ref in lower case without accents (catalog.rules.search_key), kept by the
+    # mapper events below: searches compare it with LIKE, the same on SQLite and PostgreSQL.
+    search_key: Mapped[str] = mapped_column(String(SEARCH_KEY_LENGTH), default="")
+
+
+@event.listens_for(CatalogItem, "before_insert")
+@event.listens_for(CatalogItem, "before_update")
+def _keep_search_key(_mapper, _connection, item: CatalogItem) -> None:
+    item.search_key = search_key(item.designation, item.ref)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -23,6 +24,7 @@ CATALOG_COLUMNS = (
     "compte_m57",
 )
 MAX_UNIT_PRICE = Decimal("10000000")
+SEARCH_KEY_LENGTH = 400
 KNOWN_ACCOUNTS = {"2182", "2183", "2184", "2188", "6064", "6068", "6063"}
 
 
@@ -161,3 +163,12 @@ def diff_catalog(entries: Iterable[CatalogEntry], current: Mapping[str, CatalogE
         }
         (updated.append((entry, changes)) if changes else unchanged.append(entry))
     return CatalogDiff(tuple(created), tuple(updated), tuple(unchanged))
+
+
+def search_key(*texts: str) -> str:
+    """What a search compares, the same on every database: the texts joined by spaces, in lower
+    case, without accents (NFKD then the combining marks dropped): « Écran 24 » → « ecran 24 »."""
+    text = " ".join(part for part in texts if part)
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.lower().split())

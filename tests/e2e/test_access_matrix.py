@@ -69,6 +69,15 @@ RULES = {
         statuses(COORDINATION),
     ),
     ("needs.grid", "GET"): (lambda ids: f"/campagnes/{ids['campaign']}/besoins", statuses(COMMUNE_USERS)),
+    # The confirmation step before submitting and the signatory's validation page: commune users.
+    ("needs.submit_review", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/soumettre",
+        statuses(COMMUNE_USERS),
+    ),
+    ("needs.validate_review", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/valider",
+        statuses(COMMUNE_USERS),
+    ),
     ("needs.history", "GET"): (
         lambda ids: f"/campagnes/{ids['campaign']}/besoins/historique/{ids['item']}",
         statuses(COMMUNE_USERS, agent_b=404),

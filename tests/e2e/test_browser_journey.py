@@ -228,7 +228,9 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     agent_b.get_by_role("button", name="Enregistrer").click()
     assert "enregistrée" in agent_b.get_by_role("status").first.inner_text()
     assert amount(agent_b.locator("[data-grand-total]").inner_text()) == Decimal("559.00")
-    agent_b.get_by_role("button", name="Soumettre les besoins").click()
+    agent_b.get_by_role("link", name="Soumettre les besoins").click()
+    journey.audit(agent_b)
+    agent_b.get_by_role("button", name="Confirmer la soumission").click()
     assert "soumis" in agent_b.locator(".flash-success").inner_text()
     journey.shot(agent_b, "besoins-grille-soumis")
 
@@ -261,7 +263,9 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     agent_v.wait_for_url(re.compile(r".*/besoins$"))
     assert row_of(agent_v, PAPER).locator("input.qty").input_value() == "50"
     assert amount(agent_v.locator("[data-grand-total]").inner_text()) == Decimal("378.50")
-    agent_v.get_by_role("button", name="Soumettre les besoins").click()
+    agent_v.get_by_role("link", name="Soumettre les besoins").click()
+    journey.audit(agent_v)
+    agent_v.get_by_role("button", name="Confirmer la soumission").click()
     assert "soumis" in agent_v.locator(".flash-success").inner_text()
     journey.shot(agent_v, "besoins-excel-soumis")
 
@@ -269,6 +273,8 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     for login in ("signataire.bourgoin", "signataire.villefontaine"):
         signatory = journey.as_(login)
         signatory.goto(f"{url}/campagnes/{campaign_id}/besoins")
+        journey.audit(signatory)
+        signatory.get_by_role("link", name="Vérifier puis valider les besoins").click()
         journey.audit(signatory)
         signatory.get_by_role("button", name="Valider les besoins").click()
         assert "validés" in signatory.locator(".flash-success").inner_text()

@@ -75,7 +75,8 @@ def test_an_agent_uploads_a_modified_workbook_confirms_the_preview_then_submits(
     row = page.locator("tr", has=page.locator(f"code:text-is('{ref}')"))
     assert row.locator("input.qty").input_value() == expected
 
-    page.get_by_role("button", name="Soumettre les besoins").click()
+    page.get_by_role("link", name="Soumettre les besoins").click()
+    page.get_by_role("button", name="Confirmer la soumission").click()
     assert "soumis" in page.locator(".flash-success").inner_text()
 
 
@@ -83,6 +84,7 @@ def test_the_signatory_validates_and_the_coordinator_board_shows_it(demo, browse
     signatory = browser.new_context(locale="fr-FR").new_page()
     log_in(signatory, demo, "signataire.villefontaine")  # Villefontaine's needs are submitted
     open_grid(signatory, demo)
+    signatory.get_by_role("link", name="Vérifier puis valider les besoins").click()
     signatory.get_by_role("button", name="Valider les besoins").click()
     assert "validés" in signatory.locator(".flash-success").inner_text()
     assert signatory.locator(".badge").first.inner_text() == "validée"

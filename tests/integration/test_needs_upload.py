@@ -174,9 +174,9 @@ def test_a_file_with_any_error_is_rejected_whole_and_nothing_is_kept(database, s
     content = filled(exported(setting), {"INF-PC": 4, "INF-ECRAN": -2, "FOU-STY": "=1+1"})
     with pytest.raises(ImportRejected) as rejected:
         preview_upload(setting.agent.actor, setting.campaign.id, "besoins.xlsx", content)
-    assert [(i.column, i.reason) for i in rejected.value.issues] == [
-        ("Quantité", "formule interdite : saisissez directement la valeur"),
+    assert [(i.column, i.reason) for i in rejected.value.issues] == [  # in the file's order: the grid's
         ("Quantité", "quantité négative (-2)"),
+        ("Quantité", "formule interdite : saisissez directement la valeur"),
     ]
     assert all(i.file == "besoins.xlsx" and i.row for i in rejected.value.issues)
     assert count(database, PendingUpload) == 0

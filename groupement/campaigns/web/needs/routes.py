@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from groupement.campaigns.grid import InvalidQuantities, NeedsConflict, needs_grid, save_needs
+from groupement.campaigns.summary import needs_summary
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.forms import GridForm, SendBackForm, StepForm, entries_from_form
 from groupement.campaigns.workflow import line_history, send_back_needs, submit_needs, validate_needs
@@ -16,16 +17,18 @@ from groupement.web.query import choice_arg, text_arg
 
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
     grid = needs_grid(current_actor(), campaign_id)
+    search = text_arg("q", 200)  # a search box, not a document
+    flagged = set(errors or {}) | {conflict.item_id for conflict in conflicts or []}
+    faulty = [line for line in grid.lines if line.item.id in flagged]  # in the grid's order
     return render_template(
         "campaigns/needs/grid.html",
         grid=grid,
         form=GridForm(),
-        step_form=StepForm(),
-        send_back_form=SendBackForm(),
         typed=typed or {},
         errors=errors or {},
         conflicts={c.item_id: c for c in conflicts or []},
-        search=text_arg("q").lower(),
+        visible=grid.matching(search) if search else None,
+        faulty=faulty,
         family_filter=text_arg("famille"),
     ), status
 
@@ -78,6 +81,27 @@ def _step(campaign_id: int, action, success: str, *args):
     else:
         flash(success, "success")
     return redirect(url_for("needs.grid", campaign_id=campaign_id))
+
+
+@bp.route("/soumettre")
+@roles_required(*COMMUNE_ROLES)
+def submit_review(campaign_id: int):
+    """The confirmation step before submitting: what will be submitted (lines, totals)."""
+    summary = needs_summary(current_actor(), campaign_id)
+    return render_template("campaigns/needs/submit_review.html", summary=summary, step_form=StepForm())
+
+
+@bp.route("/valider")
+@roles_required(*COMMUNE_ROLES)
+def validate_review(campaign_id: int):
+    """The signatory's page: the non-zero lines, totals per family, last campaign compared."""
+    summary = needs_summary(current_actor(), campaign_id)
+    return render_template(
+        "campaigns/needs/validate_review.html",
+        summary=summary,
+        step_form=StepForm(),
+        send_back_form=SendBackForm(),
+    )
 
 
 @bp.route("/soumettre", methods=["POST"])

@@ -4,7 +4,14 @@ from flask import current_app, flash, redirect, render_template, url_for
 
 from groupement.campaigns import needs_upload
 from groupement.campaigns.grid import NeedsConflict, needs_grid
-from groupement.campaigns.needs_upload import NoChanges, export_needs, pending_preview, preview_upload
+from groupement.campaigns.needs_upload import (
+    NoChanges,
+    export_needs,
+    finished_upload,
+    pending_preview,
+    preview_effect,
+    preview_upload,
+)
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.upload_forms import NeedsUploadForm, UploadDecisionForm
 from groupement.core import transaction
@@ -57,13 +64,21 @@ def upload(campaign_id: int):
 @bp.route("/import/<int:upload_id>")
 @roles_required(Role.AGENT)
 def preview(campaign_id: int, upload_id: int):
-    pending, diff, lines = pending_preview(current_actor(), campaign_id, upload_id)
+    try:
+        pending, diff, lines = pending_preview(current_actor(), campaign_id, upload_id)
+    except NotFound:
+        # Back after a confirmation (or a cancellation): say what became of the upload.
+        finished = finished_upload(current_actor(), campaign_id, upload_id)
+        if finished is None:
+            raise
+        return render_template("campaigns/needs/upload_done.html", campaign_id=campaign_id, finished=finished)
     return render_template(
         "campaigns/needs/upload_preview.html",
         campaign_id=campaign_id,
         pending=pending,
         diff=diff,
         lines=lines,
+        effect=preview_effect(lines, pending),
     )
 
 
@@ -76,7 +91,13 @@ def confirm_upload(campaign_id: int, upload_id: int):
     except NeedsConflict as conflict:
         flash(_conflict_message(conflict), "error")
         return redirect(url_for("needs.preview", campaign_id=campaign_id, upload_id=upload_id))
-    except (NotFound, Forbidden):
+    except NotFound:
+        transaction.discard()
+        if finished_upload(current_actor(), campaign_id, upload_id) is None:
+            raise
+        # A second click on « Confirmer » (or a resent form): the page that says it is done.
+        return redirect(url_for("needs.preview", campaign_id=campaign_id, upload_id=upload_id))
+    except Forbidden:
         raise
     except ServiceError as refused:
         transaction.discard()
