@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from groupement.campaigns.board import campaign_overview
 from groupement.catalog.models import CatalogItem
-from groupement.core.access import COMMUNE_ROLES, Actor
+from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.charts import bar_chart_svg
 from groupement.core.formatting import euros
+from groupement.core.timeutil import paris_today
+from groupement.dashboard.accountant_tasks import accountant_tasks
+from groupement.dashboard.commune_tasks import commune_tasks
+from groupement.dashboard.coordinator_tasks import coordinator_tasks
+from groupement.dashboard.tasks import Task
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
-from groupement.invoices.service_fait import commune_deliveries
 from groupement.invoices.states import InvoiceStatus
 from groupement.organisations import scope
 from groupement.organisations.families import Family
@@ -36,7 +41,12 @@ class HomeSummary:
     savings: list = field(default_factory=list)  # coordinator's side: CampaignSavings, latest first
     savings_chart: str = ""  # SVG: estimated and awarded amounts of the latest campaigns
     invoices: InvoiceCounts | None = None  # coordinator's side: the invoices by state
-    deliveries_awaiting: int = 0  # a commune's deliveries awaiting its service fait
+    tasks: list[Task] = field(default_factory=list)  # the role's to-do list, most urgent first
+
+    @property
+    def deliveries_awaiting(self) -> int:
+        """A commune's deliveries awaiting its service fait."""
+        return sum(t.count for t in self.tasks if t.kind == "deliveries_to_certify")
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,9 @@ def invoice_counts(actor: Actor) -> InvoiceCounts:
     )
 
 
-def home_summary(actor: Actor) -> HomeSummary:
+def home_summary(actor: Actor, today: date | None = None) -> HomeSummary:
+    today = today or paris_today()
+    overview = campaign_overview(actor)
     counts = dict(
         db.session.execute(
             select(CatalogItem.family, func.count()).where(CatalogItem.active.is_(True)).group_by(CatalogItem.family)
@@ -72,13 +84,13 @@ def home_summary(actor: Actor) -> HomeSummary:
     summary = HomeSummary(
         organisation=db.session.get(Organisation, actor.organisation_id),
         items_by_family={family: counts.get(family, 0) for family in Family},
-        campaigns=campaign_overview(actor).current,
+        campaigns=overview.current,
     )
     if actor.role in COMMUNE_ROLES:
         summary.memberships = list(
             db.session.scalars(select(Membership).where(Membership.commune_id == actor.organisation_id))
         )
-        summary.deliveries_awaiting = sum(1 for row in commune_deliveries(actor) if row.certification is None)
+        summary.tasks = commune_tasks(actor, overview.current, today)
     else:
         summary.groupements = list(
             db.session.scalars(select(Groupement).where(Groupement.coordinator_id == actor.organisation_id))
@@ -88,6 +100,10 @@ def home_summary(actor: Actor) -> HomeSummary:
         summary.savings = savings_overview(actor)
         summary.savings_chart = _savings_chart(summary.savings[:SAVINGS_CHART_CAMPAIGNS])
         summary.invoices = invoice_counts(actor)
+        if actor.role is Role.COORDINATOR:
+            summary.tasks = coordinator_tasks(actor, overview.current + overview.past, today)
+        elif actor.role is Role.ACCOUNTANT:
+            summary.tasks = accountant_tasks(actor, today)
     return summary
 
 

@@ -1,0 +1,223 @@
+"""The coordinator's to-do list: late communes (and the last reminder sent), submitted needs that
+aggregation would leave out, lots to publish, offers to score, contracts near their maximum or
+their end. A fixed number of set-based queries, through the features' scoped queries."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+
+from groupement.campaigns import scope as campaign_scope
+from groupement.campaigns.board import CampaignSummary
+from groupement.campaigns.models import Submission
+from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.contracts import scope as contract_scope
+from groupement.contracts.models import Contract, Order
+from groupement.contracts.order_rules import ConsumptionLevel, consumption_level, contract_end
+from groupement.core.access import Actor
+from groupement.core.audit_log import AuditEvent
+from groupement.core.formatting import date_fr, datetime_fr
+from groupement.core.timeutil import to_paris
+from groupement.dashboard.tasks import Task, Urgency, by_urgency, plural, urgency_of
+from groupement.extensions import db
+from groupement.lots.models import Lot
+from groupement.lots.rules import LotStatus
+from groupement.tenders.models import AwardCriteria, Offer
+
+CONTRACT_END_DAYS = 90  # a contract ending within this many days is announced
+CONTRACTS_NAMED = 3  # contracts named in a task's detail
+
+
+def coordinator_tasks(actor: Actor, campaigns: list[CampaignSummary], today: date) -> list[Task]:
+    tasks = _campaign_tasks(campaigns, today)
+    tasks += _lots_to_publish(actor)
+    tasks += _offers_to_score(actor)
+    tasks += _contracts_to_watch(actor, today)
+    return by_urgency(tasks)
+
+
+def _campaign_tasks(campaigns: list[CampaignSummary], today: date) -> list[Task]:
+    """Open campaigns: the communes that have not validated, with the last reminder sent.
+    Open or closed, not aggregated yet: the needs submitted but not validated, which aggregation
+    (validated needs only) would leave out."""
+    watched = [s for s in campaigns if s.status in (CampaignStatus.OPEN, CampaignStatus.CLOSED)]
+    if not watched:
+        return []
+    ids = [s.campaign.id for s in watched]
+    submitted = dict(
+        db.session.execute(
+            select(Submission.campaign_id, func.count())
+            .where(Submission.campaign_id.in_(ids), Submission.status == SubmissionStatus.SUBMITTED)
+            .group_by(Submission.campaign_id)
+        ).all()
+    )
+    reminded = dict(
+        db.session.execute(
+            select(AuditEvent.object_id, func.max(AuditEvent.occurred_at))
+            .where(
+                AuditEvent.action == "campaign.remind",
+                AuditEvent.object_type == "campaign",
+                AuditEvent.object_id.in_([str(i) for i in ids]),
+            )
+            .group_by(AuditEvent.object_id)
+        ).all()
+    )
+    tasks = []
+    for summary in watched:
+        campaign = summary.campaign
+        due_on = to_paris(campaign.closes_at).date()
+        board = {"endpoint": "campaigns.board", "params": {"campaign_id": campaign.id}}
+        late = summary.participants - summary.validated
+        if summary.status is CampaignStatus.OPEN and late > 0:
+            last = reminded.get(str(campaign.id))
+            tasks.append(
+                Task(
+                    "late_communes",
+                    f"« {campaign.title} » : {plural(late, 'commune')} sans besoins validés",
+                    late,
+                    urgency=urgency_of(due_on, today),
+                    due_on=due_on,
+                    when=f"date limite le {datetime_fr(campaign.closes_at)}",
+                    detail=f"Dernière relance le {datetime_fr(last)}." if last else "Aucune relance envoyée.",
+                    **board,
+                )
+            )
+        waiting = submitted.get(campaign.id, 0)
+        if waiting:
+            closed = summary.status is CampaignStatus.CLOSED
+            tasks.append(
+                Task(
+                    "submitted_not_validated",
+                    f"« {campaign.title} » : {plural(waiting, 'commune')} "
+                    f"{'a' if waiting < 2 else 'ont'} soumis sans validation du signataire",
+                    waiting,
+                    urgency=Urgency.LATE if closed else urgency_of(due_on, today),
+                    due_on=due_on,
+                    when=f"saisie close le {datetime_fr(campaign.closes_at)}"
+                    if closed
+                    else f"date limite le {datetime_fr(campaign.closes_at)}",
+                    detail="L'agrégation ne retient que les besoins validés : ces besoins en seraient exclus.",
+                    **board,
+                )
+            )
+    return tasks
+
+
+def _campaign_ids(actor: Actor):
+    reached = campaign_scope.campaigns(actor).subquery()
+    return select(reached.c.id)
+
+
+def _lots_to_publish(actor: Actor) -> list[Task]:
+    rows = db.session.execute(
+        select(Lot.campaign_id, func.count())
+        .where(Lot.campaign_id.in_(_campaign_ids(actor)), Lot.status == LotStatus.DRAFT)
+        .group_by(Lot.campaign_id)
+    ).all()
+    return [
+        Task(
+            "lots_to_publish",
+            f"{plural(count, 'lot')} à publier",
+            count,
+            "lots.index",
+            {"campaign_id": campaign_id},
+            detail="Un lot publié est figé : ses fichiers de consultation sont alors à jour.",
+        )
+        for campaign_id, count in rows
+    ]
+
+
+def _offers_to_score(actor: Actor) -> list[Task]:
+    """Offers on a published lot still missing a technical (or, when weighted, environmental) score."""
+    unscored = or_(
+        and_(Offer.technical_score.is_(None), func.coalesce(AwardCriteria.technical_weight, 1) > 0),
+        and_(Offer.environmental_score.is_(None), func.coalesce(AwardCriteria.environmental_weight, 0) > 0),
+    )
+    rows = db.session.execute(
+        select(Lot.id, Lot.number, Lot.title, func.count(Offer.id))
+        .join(Offer, Offer.lot_id == Lot.id)
+        .outerjoin(AwardCriteria, AwardCriteria.lot_id == Lot.id)
+        .where(Lot.campaign_id.in_(_campaign_ids(actor)), Lot.status == LotStatus.PUBLISHED, unscored)
+        .group_by(Lot.id, Lot.number, Lot.title)
+        .order_by(Lot.number)
+    ).all()
+    return [
+        Task(
+            "offers_to_score",
+            f"Lot {number} « {title} » : {plural(count, 'offre')} à noter",
+            count,
+            "offers.index",
+            {"lot_id": lot_id},
+        )
+        for lot_id, number, title, count in rows
+    ]
+
+
+def _contracts_to_watch(actor: Actor, today: date) -> list[Task]:
+    """Contracts whose orders reached 80 % of the maximum, and contracts ending within 90 days."""
+    ordered = (
+        select(Order.contract_id, func.sum(Order.total_ht).label("ordered")).group_by(Order.contract_id).subquery()
+    )
+    reached = contract_scope.contracts(actor).with_only_columns(Contract.id).subquery()
+    rows = db.session.execute(
+        select(
+            Contract.id,
+            Contract.number,
+            Contract.maximum_amount,
+            Contract.start_date,
+            Contract.duration_months,
+            func.coalesce(ordered.c.ordered, 0),
+        )
+        .outerjoin(ordered, ordered.c.contract_id == Contract.id)
+        .where(Contract.id.in_(select(reached.c.id)))
+        .order_by(Contract.number)
+    ).all()
+    near_maximum, beyond, ending = [], [], []
+    for _, number, maximum, start, months, total in rows:
+        level = consumption_level(Decimal(total), maximum)
+        if level is ConsumptionLevel.REFUSED:
+            beyond.append(number)
+        elif level is ConsumptionLevel.WARNING:
+            near_maximum.append(number)
+        end = contract_end(start, months)
+        if start <= today <= end and (end - today).days <= CONTRACT_END_DAYS:
+            ending.append((end, number))
+    tasks = []
+    if beyond or near_maximum:
+        count = len(beyond) + len(near_maximum)
+        tasks.append(
+            Task(
+                "contracts_near_maximum",
+                f"{plural(count, 'marché')} à 80 % ou plus de {'son' if count < 2 else 'leur'} montant maximum",
+                count,
+                "contracts.index",
+                urgency=Urgency.LATE if beyond else Urgency.SOON,
+                detail=_named(beyond + near_maximum),
+            )
+        )
+    if ending:
+        ending.sort()
+        first_end = ending[0][0]
+        tasks.append(
+            Task(
+                "contracts_ending",
+                f"{plural(len(ending), 'marché')} "
+                f"{'arrive' if len(ending) < 2 else 'arrivent'} à échéance dans les {CONTRACT_END_DAYS} jours",
+                len(ending),
+                "contracts.index",
+                urgency=urgency_of(first_end, today, soon_days=30),
+                due_on=first_end,
+                when=f"premier terme le {date_fr(first_end)}",
+                detail=_named([number for _, number in ending]) + " Préparez le renouvellement de la consultation.",
+            )
+        )
+    return tasks
+
+
+def _named(numbers: list[str]) -> str:
+    shown = ", ".join(numbers[:CONTRACTS_NAMED])
+    more = len(numbers) - CONTRACTS_NAMED
+    tail = f" et {plural(more, 'autre')}" if more > 0 else ""
+    return f"{shown}{tail}."
