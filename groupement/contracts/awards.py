@@ -594,4 +594,4 @@ def _addressee(supplier) -> award_letters.Addressee:
 
 
 def _lot_label(lot: Lot) -> str:
-    return f"lot n° {lot.number} : {lot.title}"
+    return f"lot n°\u00a0{lot.number} : {lot.title}"
