@@ -463,7 +463,12 @@ def notification_letter(actor: Actor, lot_id: int) -> ArchivedDocument:
     if actor.role is not Role.COORDINATOR:
         raise NotFound("La lettre de notification n'a pas encore été éditée par le coordonnateur.")
     report = analysis(actor, lot.id)
-    winner = next(row for row in report.ranking if row.offer_id == contract.award.offer_id)
+    ranked = next((row for row in report.ranking if row.offer_id == contract.award.offer_id), None)
+    winner = (
+        _scores(ranked)
+        if ranked
+        else award_letters.Scores(contract.supplier.name, 1, contract.award.offer.total_ht, None, None, None, None)
+    )
     sending = rejection_sending(lot)
     period = standstill_of(sending)
     coordinator = lot.campaign.groupement.coordinator
@@ -475,7 +480,7 @@ def notification_letter(actor: Actor, lot_id: int) -> ArchivedDocument:
         lot_label=_lot_label(lot),
         procedure=contract.procedure,
         addressee=_addressee(contract.supplier),
-        winner=_scores(winner),
+        winner=winner,
         contract_number=contract.number,
         maximum_amount=contract.maximum_amount,
         duration_months=contract.duration_months,

@@ -264,6 +264,21 @@ POST_RULES = {
         lambda ids: f"/lots/{ids['lot']}/infructueux",
         statuses({"coordinator"}, ok=302),
     ),
+    # The rejection letters' sending: an empty form comes back with its errors (422); the
+    # notification letter is edited once and downloaded (302 to the archived PDF); an archived
+    # letter that does not exist is 404 for the coordinator's side, 403 for the communes.
+    ("contracts.rejections_sent", "POST"): (
+        lambda ids: f"/lots/{ids['lot']}/attribution/lettres-de-rejet",
+        statuses({"coordinator"}, ok=422),
+    ),
+    ("contracts.notification", "POST"): (
+        lambda ids: f"/lots/{ids['contract_lot']}/attribution/notification",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.award_letter", "GET"): (
+        lambda ids: f"/lots/{ids['contract_lot']}/attribution/documents/999999",
+        statuses(COORDINATION, ok=404),
+    ),
     # Offers: an empty supplier, import, key-in or score form comes back with its errors (422; the
     # score form: the lot is awarded, its scores no longer change); empty criteria are refused with
     # a message and a redirect. Other roles 403.
@@ -510,6 +525,8 @@ OUT_OF_SCOPE.update(
 )
 # The first world's objects, for every object type: not found for the other coordinator's principals.
 FIRST_COORDINATORS_OBJECTS = {
+    ("contracts.notification", "POST"): lambda ids: f"/lots/{ids['contract_lot']}/attribution/notification",
+    ("contracts.rejections_sent", "POST"): lambda ids: f"/lots/{ids['lot']}/attribution/lettres-de-rejet",
     ("offers.edit_supplier", "GET"): lambda ids: f"/fournisseurs/{ids['supplier']}/modifier",
     ("invoices.show", "GET"): lambda ids: f"/factures/{ids['invoice']}",
     ("invoices.match", "POST"): lambda ids: f"/factures/{ids['invoice']}/rapprocher",

@@ -124,9 +124,8 @@ def test_the_rejection_letter_names_the_winner_its_scores_and_the_end_of_the_sta
 
 def test_the_notification_letter_is_produced_once_and_archived(formal, database):
     record_rejections_sent(formal.coordinator, formal.lot.id, formal.cheap.id, sent_on=SENT)
-    contract = award_lot(
-        formal.coordinator, formal.lot.id, formal.cheap.id, "", date(2026, 12, 7), date(2026, 12, 1), number="AC-2027-01"
-    )
+    start, notified = date(2026, 12, 7), date(2026, 12, 1)
+    contract = award_lot(formal.coordinator, formal.lot.id, formal.cheap.id, "", start, notified, number="AC-2027-01")
     document = notification_letter(formal.coordinator, formal.lot.id)
     again = notification_letter(formal.coordinator, formal.lot.id)
     assert again.id == document.id and document.kind == NOTIFICATION_KIND
