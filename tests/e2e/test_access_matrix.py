@@ -135,6 +135,11 @@ RULES = {
         lambda ids: f"/lots/{ids['contract_lot']}/analyse.xlsx",
         statuses(COORDINATION),
     ),
+    # The analysis report as PDF: edited and archived by the coordinator (the PDF comes back).
+    ("offers.analysis_pdf", "POST"): (
+        lambda ids: f"/lots/{ids['contract_lot']}/analyse.pdf",
+        statuses({"coordinator"}),
+    ),
     # Invoices: the accounting side (accountant, coordinator, admin) works on them; a commune's users
     # reach only their own commune's statements (A's statement: 404 for B) and their own ledger page.
     ("invoices.board", "GET"): (lambda ids: "/factures", statuses(COORDINATION)),
@@ -525,6 +530,7 @@ OUT_OF_SCOPE.update(
 )
 # The first world's objects, for every object type: not found for the other coordinator's principals.
 FIRST_COORDINATORS_OBJECTS = {
+    ("offers.analysis_pdf", "POST"): lambda ids: f"/lots/{ids['contract_lot']}/analyse.pdf",
     ("contracts.notification", "POST"): lambda ids: f"/lots/{ids['contract_lot']}/attribution/notification",
     ("contracts.rejections_sent", "POST"): lambda ids: f"/lots/{ids['lot']}/attribution/lettres-de-rejet",
     ("offers.edit_supplier", "GET"): lambda ids: f"/fournisseurs/{ids['supplier']}/modifier",
