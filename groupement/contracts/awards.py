@@ -454,7 +454,7 @@ def notification_letter(actor: Actor, lot_id: int) -> ArchivedDocument:
     if actor.role not in COORDINATOR_SIDE_ROLES:
         raise Forbidden("Les lettres d'attribution sont tenues par le coordonnateur.")
     lot = scoped_lot(actor, lot_id)
-    contract = db.session.scalar(select(Contract).where(Contract.lot_id == lot.id))
+    contract = db.session.scalar(contract_scope.contracts(actor).where(Contract.lot_id == lot.id))
     if contract is None:
         raise NotFound("Le lot n'est pas attribué : aucune lettre de notification.")
     existing = [doc for doc in award_documents(actor, lot.id) if doc.kind == NOTIFICATION_KIND]

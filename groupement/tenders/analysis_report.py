@@ -9,19 +9,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import render_template
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from groupement.core.access import Actor, Role
 from groupement.core.archive import ArchivedDocument, archive
 from groupement.core.errors import Forbidden
 from groupement.core.files.pdf import Letterhead, html_to_pdf
 from groupement.core.formatting import euros, number
+from groupement.core.french import a
 from groupement.core.timeutil import paris_today
-from groupement.extensions import db
 from groupement.tenders import offer_analysis_xlsx
 from groupement.tenders.letters import letterhead_of
-from groupement.tenders.models import Offer
 from groupement.tenders.offer_queries import LotAnalysis, RankedOffer, analysis, analysis_sheet, lot_offers
 
 REPORT_KIND = "rapport_analyse_offres"
@@ -66,7 +63,7 @@ class AnalysisReport:
             return "Pas de proposition : la notation n'est pas terminée."
         name = f"{best.supplier_name} (variante)" if best.is_variant else best.supplier_name
         return (
-            f"Il est proposé d'attribuer le lot à {name}, offre classée au 1er rang avec "
+            f"Il est proposé d'attribuer le lot {a(name)}, offre classée au 1er rang avec "
             f"{number(best.weighted_total, 2)} points sur 100, pour un montant de {euros(best.total_ht)} HT "
             "au détail quantitatif estimatif."
             + (
@@ -85,10 +82,9 @@ class AnalysisReport:
 def analysis_report(actor: Actor, lot_id: int) -> AnalysisReport:
     report = analysis(actor, lot_id)
     data = lot_offers(actor, lot_id)
-    offers = db.session.scalars(
-        select(Offer).where(Offer.lot_id == report.lot.id).options(selectinload(Offer.lines))
-    ).all()
-    prices_by_offer = {offer.id: {line.lot_line_id: line.unit_price for line in offer.lines} for offer in offers}
+    prices_by_offer = {  # lot_offers has checked the lot against the actor's scope
+        offer.id: {line.lot_line_id: line.unit_price for line in offer.lines} for offer in data.offers
+    }
     rows = tuple(
         PriceRow(
             line.ref,
