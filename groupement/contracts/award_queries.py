@@ -118,6 +118,25 @@ def award_page(actor: Actor, lot_id: int) -> AwardPage:
     )
 
 
+def standstill_periods(actor: Actor) -> list[RejectionSending]:
+    """The standstill periods of the lots still to notify, in the actor's campaigns, the first to
+    end first (for the coordinator's home: « délais de suspension en cours ou échus »)."""
+    campaign_ids = campaign_scope.campaigns(actor).with_only_columns(Campaign.id)
+    return list(
+        db.session.scalars(
+            select(RejectionSending)
+            .join(Lot, Lot.id == RejectionSending.lot_id)
+            .where(
+                Lot.campaign_id.in_(campaign_ids),
+                Lot.status == LotStatus.PUBLISHED,
+                RejectionSending.standstill_required.is_(True),
+            )
+            .options(selectinload(RejectionSending.lot), selectinload(RejectionSending.offer))
+            .order_by(RejectionSending.standstill_last_day, RejectionSending.id)
+        )
+    )
+
+
 # --- contracts --------------------------------------------------------------------------------------
 
 

@@ -150,3 +150,14 @@ def test_the_coordinator_of_another_groupement_finds_neither_the_lot_nor_its_let
         award_document(other.coordinator, other.lot.id, letter.id)
     with pytest.raises(NotFound):
         record_rejections_sent(other.coordinator, formal.lot.id, formal.cheap.id, sent_on=SENT)
+
+
+def test_the_standstill_periods_to_watch_are_listed_within_scope_until_the_lot_is_notified(make, formal, database):
+    from groupement.contracts.award_queries import standstill_periods
+
+    record_rejections_sent(formal.coordinator, formal.lot.id, formal.cheap.id, sent_on=SENT)
+    other = build_tender(make, database)
+    assert [sending.lot_id for sending in standstill_periods(formal.coordinator)] == [formal.lot.id]
+    assert standstill_periods(other.coordinator) == []
+    award_lot(formal.coordinator, formal.lot.id, formal.cheap.id, "", date(2026, 12, 1), date(2026, 12, 1))
+    assert standstill_periods(formal.coordinator) == []
