@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
-from groupement.contracts.awards import decp_procedure, default_number, lot_view, scoped_lot
-from groupement.contracts.models import Award, Contract, ContractPrice
+from groupement.contracts.awards import (
+    NOTIFICATION_KIND,
+    REJECTION_KIND,
+    award_documents,
+    decp_procedure,
+    default_number,
+    lot_view,
+    rejection_sending,
+    scoped_lot,
+    standstill_of,
+    standstill_required,
+)
+from groupement.contracts.models import Award, Contract, ContractPrice, RejectionSending
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Actor
+from groupement.core.archive import ArchivedDocument
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db
 from groupement.lots.models import Lot
@@ -20,6 +32,7 @@ from groupement.lots.rules import LotStatus
 from groupement.organisations.families import Family
 from groupement.tenders.models import Offer
 from groupement.tenders.offer_queries import LotAnalysis, RankedOffer, analysis
+from groupement.tenders.standstill import Standstill
 
 # --- the award page -------------------------------------------------------------------------------
 
@@ -33,6 +46,27 @@ class AwardPage:
     contract: Contract | None
     default_number: str
     procedure: str
+    sending: RejectionSending | None = None  # the rejection letters sent
+    standstill: Standstill | None = None  # the period they started, when one is required
+    standstill_required: bool = False
+    documents: list[ArchivedDocument] = field(default_factory=list)
+
+    @property
+    def rejection_letters(self) -> list[ArchivedDocument]:
+        return [doc for doc in self.documents if doc.kind == REJECTION_KIND]
+
+    @property
+    def notification_letters(self) -> list[ArchivedDocument]:
+        return [doc for doc in self.documents if doc.kind == NOTIFICATION_KIND]
+
+    @property
+    def may_send_rejections(self) -> bool:
+        return self.decidable and self.ready and self.sending is None and len(self.ranking) > 1
+
+    @property
+    def retained_offer_id(self) -> int | None:
+        """The offer the award form proposes: the one the letters announced, else the best ranked."""
+        return self.sending.offer_id if self.sending else self.best_offer_id
 
     @property
     def ranking(self) -> list[RankedOffer]:
@@ -67,7 +101,40 @@ def award_page(actor: Actor, lot_id: int) -> AwardPage:
     view = lot_view(lot)
     award = db.session.scalar(select(Award).where(Award.lot_id == lot.id))
     contract = db.session.scalar(select(Contract).where(Contract.lot_id == lot.id))
-    return AwardPage(lot, view, analysis(actor, lot.id), award, contract, default_number(lot), decp_procedure(view))
+    report = analysis(actor, lot.id)
+    sending = rejection_sending(lot)
+    return AwardPage(
+        lot,
+        view,
+        report,
+        award,
+        contract,
+        default_number(lot),
+        decp_procedure(view),
+        sending=sending,
+        standstill=standstill_of(sending),
+        standstill_required=standstill_required(view, len(report.ranking)),
+        documents=award_documents(actor, lot.id),
+    )
+
+
+def standstill_periods(actor: Actor) -> list[RejectionSending]:
+    """The standstill periods of the lots still to notify, in the actor's campaigns, the first to
+    end first (for the coordinator's home: « délais de suspension en cours ou échus »)."""
+    campaign_ids = campaign_scope.campaigns(actor).with_only_columns(Campaign.id)
+    return list(
+        db.session.scalars(
+            select(RejectionSending)
+            .join(Lot, Lot.id == RejectionSending.lot_id)
+            .where(
+                Lot.campaign_id.in_(campaign_ids),
+                Lot.status == LotStatus.PUBLISHED,
+                RejectionSending.standstill_required.is_(True),
+            )
+            .options(selectinload(RejectionSending.lot), selectinload(RejectionSending.offer))
+            .order_by(RejectionSending.standstill_last_day, RejectionSending.id)
+        )
+    )
 
 
 # --- contracts --------------------------------------------------------------------------------------

@@ -151,3 +151,26 @@ class Delivery(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     order_line: Mapped[OrderLine] = relationship(back_populates="deliveries")
+
+
+class RejectionSending(db.Model):
+    """The rejection letters of a lot sent to the unsuccessful bidders, naming the offer to be
+    retained: their sending date starts the standstill period (tenders/standstill.py), the end of
+    which the award's notification waits for. Recorded once per lot."""
+
+    __tablename__ = "rejection_sending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), unique=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))  # the offer to be retained
+    justification: Mapped[str] = mapped_column(Text, default="")  # when not the best ranked
+    sent_on: Mapped[date]
+    electronic: Mapped[bool] = mapped_column(default=True)
+    standstill_required: Mapped[bool] = mapped_column(default=True)
+    standstill_days: Mapped[int] = mapped_column(default=0)  # 0 when not required
+    standstill_last_day: Mapped[date | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    lot: Mapped[Lot] = relationship()
+    offer: Mapped[Offer] = relationship()

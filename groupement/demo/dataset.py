@@ -239,6 +239,8 @@ def _carry_through(campaign: Campaign, today: date) -> None:
             )
         best = offer_queries.analysis(coordinator, lot.id).ranking[0]
         vehicles = lot.family.value == "vehicules"
+        # The rejection letters start the standstill period the notification waits for (R2182-1).
+        awards.record_rejections_sent(coordinator, lot.id, best.offer_id, sent_on=launch + timedelta(days=55))
         contracts.append(
             awards.award_lot(
                 coordinator,

@@ -11,7 +11,14 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from groupement.core.files.xlsx import EURO_FORMAT, HEADER_FILL, HEADER_FONT, INTEGER_FORMAT, escape_text
+from groupement.core.files.xlsx import (
+    EURO_FORMAT,
+    HEADER_FILL,
+    HEADER_FONT,
+    INTEGER_FORMAT,
+    UNIT_PRICE_FORMAT,
+    escape_text,
+)
 from groupement.tenders.offer_sheet import clean
 from groupement.tenders.tender_layout import BOLD, TITLE_FONT
 
@@ -45,8 +52,28 @@ class AnalysisSheet:
     rows: list[tuple]  # one per offer, in ANALYSIS_COLUMNS order, best first
 
 
-def analysis_workbook(report: AnalysisSheet) -> bytes:
-    """The rapport d'analyse des offres: title, facts, the ranking table, then the method."""
+@dataclass(frozen=True)
+class PriceComparison:
+    """The offers' unit prices line by line: ref, designation, unit, quantity, estimate, then one
+    price per offer (None: not priced), and each offer's total."""
+
+    offer_names: list[str]
+    rows: list[tuple]
+    totals: list[Decimal]
+
+
+COMPARISON_COLUMNS = (
+    ("Référence", 14, None),
+    ("Désignation", 40, None),
+    ("Unité", 9, None),
+    ("Quantité", 10, INTEGER_FORMAT),
+    ("Prix unitaire estimé HT", 14, UNIT_PRICE_FORMAT),
+)
+
+
+def analysis_workbook(report: AnalysisSheet, comparison: PriceComparison | None = None) -> bytes:
+    """The rapport d'analyse des offres: title, facts, the ranking table, then the method; with a
+    comparison, a second sheet of the offers' unit prices line by line."""
     workbook = Workbook(write_only=True)
     workbook.properties.title = clean(report.title)[:200]
     workbook.properties.creator = "groupement"
@@ -82,9 +109,35 @@ def analysis_workbook(report: AnalysisSheet) -> bytes:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if comparison is not None:
+        _comparison_sheet(workbook, comparison)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _comparison_sheet(workbook, comparison: PriceComparison) -> None:
+    sheet = workbook.create_sheet("Comparaison des prix")
+    columns = [*COMPARISON_COLUMNS, *((f"{name} (PU HT)", 16, UNIT_PRICE_FORMAT) for name in comparison.offer_names)]
+    for index, (_, width, _) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([_styled(sheet, title, font=HEADER_FONT, fill=HEADER_FILL, wrap=True) for title, _, _ in columns])
+    for row in comparison.rows:
+        sheet.append(
+            [
+                _styled(sheet, "non chiffré" if value is None and index >= len(COMPARISON_COLUMNS) else value, fmt)
+                for index, (value, (_, _, fmt)) in enumerate(zip(row, columns, strict=True))
+            ]
+        )
+    sheet.append(
+        [
+            _styled(sheet, "Total DQE HT", font=BOLD),
+            *([None] * (len(COMPARISON_COLUMNS) - 1)),
+            *(_styled(sheet, total, EURO_FORMAT, font=BOLD) for total in comparison.totals),
+        ]
+    )
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
 
 
 def _styled(sheet, value, number_format: str | None = None, font=None, fill=None, wrap: bool = False):
@@ -102,4 +155,4 @@ def _styled(sheet, value, number_format: str | None = None, font=None, fill=None
     return cell
 
 
-__all__ = ["AnalysisSheet", "analysis_workbook"]
+__all__ = ["AnalysisSheet", "PriceComparison", "analysis_workbook"]

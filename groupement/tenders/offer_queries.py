@@ -150,6 +150,11 @@ def analysis(actor: Actor, lot_id: int) -> LotAnalysis:
 
 def analysis_xlsx(report: LotAnalysis) -> bytes:
     """The analysis report as a spreadsheet: the lot, the criteria, the method, the ranking."""
+    return offer_analysis_xlsx.analysis_workbook(analysis_sheet(report))
+
+
+def analysis_sheet(report: LotAnalysis) -> AnalysisSheet:
+    """The analysis sheet's content: the lot, the criteria, the method, the ranking."""
     lot, criteria = report.lot, report.criteria
     facts = [
         ("Groupement de commandes", lot.campaign.groupement.name),
@@ -187,13 +192,11 @@ def analysis_xlsx(report: LotAnalysis) -> bytes:
         )
         for ranked in report.ranking
     ]
-    return offer_analysis_xlsx.analysis_workbook(
-        AnalysisSheet(
-            title=f"Rapport d'analyse des offres : lot n° {lot.number}",
-            facts=facts,
-            method=report.method,
-            rows=rows,
-        )
+    return AnalysisSheet(
+        title=f"Rapport d'analyse des offres : lot n° {lot.number}",
+        facts=facts,
+        method=report.method,
+        rows=rows,
     )
 
 

@@ -144,6 +144,11 @@ RULES = {
         lambda ids: f"/lots/{ids['contract_lot']}/analyse.xlsx",
         statuses(COORDINATION),
     ),
+    # The analysis report as PDF: edited and archived by the coordinator (the PDF comes back).
+    ("offers.analysis_pdf", "POST"): (
+        lambda ids: f"/lots/{ids['contract_lot']}/analyse.pdf",
+        statuses({"coordinator"}),
+    ),
     # Invoices: the accounting side (accountant, coordinator, admin) works on them; a commune's users
     # reach only their own commune's statements (A's statement: 404 for B) and their own ledger page.
     ("invoices.board", "GET"): (lambda ids: "/factures", statuses(COORDINATION)),
@@ -272,6 +277,21 @@ POST_RULES = {
     ("contracts.unsuccessful", "POST"): (
         lambda ids: f"/lots/{ids['lot']}/infructueux",
         statuses({"coordinator"}, ok=302),
+    ),
+    # The rejection letters' sending: an empty form comes back with its errors (422); the
+    # notification letter is edited once and downloaded (302 to the archived PDF); an archived
+    # letter that does not exist is 404 for the coordinator's side, 403 for the communes.
+    ("contracts.rejections_sent", "POST"): (
+        lambda ids: f"/lots/{ids['lot']}/attribution/lettres-de-rejet",
+        statuses({"coordinator"}, ok=422),
+    ),
+    ("contracts.notification", "POST"): (
+        lambda ids: f"/lots/{ids['contract_lot']}/attribution/notification",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.award_letter", "GET"): (
+        lambda ids: f"/lots/{ids['contract_lot']}/attribution/documents/999999",
+        statuses(COORDINATION, ok=404),
     ),
     # Offers: an empty supplier, import, key-in or score form comes back with its errors (422; the
     # score form: the lot is awarded, its scores no longer change); empty criteria are refused with
@@ -519,6 +539,9 @@ OUT_OF_SCOPE.update(
 )
 # The first world's objects, for every object type: not found for the other coordinator's principals.
 FIRST_COORDINATORS_OBJECTS = {
+    ("offers.analysis_pdf", "POST"): lambda ids: f"/lots/{ids['contract_lot']}/analyse.pdf",
+    ("contracts.notification", "POST"): lambda ids: f"/lots/{ids['contract_lot']}/attribution/notification",
+    ("contracts.rejections_sent", "POST"): lambda ids: f"/lots/{ids['lot']}/attribution/lettres-de-rejet",
     ("offers.edit_supplier", "GET"): lambda ids: f"/fournisseurs/{ids['supplier']}/modifier",
     ("invoices.show", "GET"): lambda ids: f"/factures/{ids['invoice']}",
     ("invoices.match", "POST"): lambda ids: f"/factures/{ids['invoice']}/rapprocher",

@@ -15,13 +15,13 @@ from groupement.campaigns.models import Campaign
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.award_queries import award_page, contract_detail, list_contracts
-from groupement.contracts.awards import award_lot, declare_unsuccessful
+from groupement.contracts.awards import award_lot, declare_unsuccessful, record_rejections_sent
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rules import AwardDecision
 from groupement.core.access import Actor, Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
-from groupement.core.timeutil import utcnow
+from groupement.core.timeutil import paris_today, utcnow
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.edits import publish_lot, set_lot_parameters
 from groupement.lots.models import Lot, LotLine
@@ -202,6 +202,7 @@ def test_the_award_and_the_contract_are_audited(tender, database):
 
 def test_a_large_lot_is_recorded_as_an_open_call_for_tenders(make, database):
     tender = build_tender(make, database, maximum=Decimal("300000"))
+    record_rejections_sent(tender.coordinator, tender.lot.id, tender.cheap.id, sent_on=paris_today())
     contract = award_lot(tender.coordinator, tender.lot.id, tender.cheap.id, "", START, NOTIFIED)
     assert contract.maximum_amount == Decimal("300000.00")
     assert contract.procedure == "Appel d'offres ouvert"

@@ -77,3 +77,34 @@ class UnsuccessfulForm(FrenchForm):
             Length(max=5000, message="5 000 caractères au plus."),
         ],
     )
+
+
+class RejectionSendingForm(FrenchForm):
+    """The rejection letters sent: the offer they announce as retained, the day, the means."""
+
+    offer_id = RadioField(
+        "Offre à retenir (annoncée dans les lettres)",
+        coerce=id_coerce,
+        validate_choice=False,
+        invalid_value_message="Choisissez l'offre à retenir.",
+        validators=[InputRequired("Choisissez l'offre à retenir.")],
+    )
+    justification = LongTextField(
+        "Justification du choix",
+        validators=[Optional(), Length(max=5000, message="5 000 caractères au plus.")],
+    )
+    sent_on = DateField(
+        "Date d'envoi des lettres de rejet",
+        validators=[InputRequired("La date d'envoi des lettres de rejet est obligatoire.")],
+        invalid_value_message="Date attendue (jj/mm/aaaa).",
+    )
+    means = RadioField(
+        "Mode d'envoi",
+        choices=[
+            SelectChoice("electronic", "Par voie électronique (profil d'acheteur, courriel)"),
+            SelectChoice("paper", "Par courrier"),
+        ],
+        default="electronic",
+        validate_choice=False,
+        validators=[InputRequired("Choisissez le mode d'envoi des lettres.")],
+    )

@@ -17,10 +17,18 @@ from groupement.contracts.award_queries import (
     contract_prices_table,
     list_contracts,
 )
-from groupement.contracts.awards import award_lot, declare_unsuccessful, editable_contract, set_price_type
+from groupement.contracts.awards import (
+    award_document,
+    award_lot,
+    declare_unsuccessful,
+    editable_contract,
+    notification_letter,
+    record_rejections_sent,
+    set_price_type,
+)
 from groupement.contracts.rules import PriceType
 from groupement.contracts.web import bp
-from groupement.contracts.web.forms import AwardForm, PriceTypeForm, UnsuccessfulForm
+from groupement.contracts.web.forms import AwardForm, PriceTypeForm, RejectionSendingForm, UnsuccessfulForm
 from groupement.core import formatting, transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -29,8 +37,8 @@ from groupement.core.french import a
 from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.downloads import xlsx_response
-from groupement.web.forms import flash_errors
+from groupement.web.downloads import file_response, xlsx_response
+from groupement.web.forms import FrenchForm, flash_errors
 
 # --- award ------------------------------------------------------------------------------------------
 
@@ -39,7 +47,7 @@ from groupement.web.forms import flash_errors
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def award_form(lot_id: int):
     page = award_page(current_actor(), lot_id)
-    form = AwardForm(data={"offer_id": page.best_offer_id})
+    form = AwardForm(data={"offer_id": page.retained_offer_id})
     return _render_award(page, form)
 
 
@@ -99,7 +107,65 @@ def unsuccessful(lot_id: int):
     return redirect(url_for("contracts.award_form", lot_id=lot_id))
 
 
-def _offer_choices(form: AwardForm, page: AwardPage) -> None:
+@bp.route("/lots/<int:lot_id>/attribution/lettres-de-rejet", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def rejections_sent(lot_id: int):
+    actor = current_actor()
+    page = award_page(actor, lot_id)
+    form = RejectionSendingForm(prefix=REJECTION_PREFIX)
+    _offer_choices(form, page)
+    if not form.validate_on_submit():
+        return _render_award(page, AwardForm(formdata=None, data={"offer_id": page.retained_offer_id}), form), 422
+    try:
+        sending = record_rejections_sent(
+            actor,
+            lot_id,
+            form.offer_id.data,
+            form.justification.data or "",
+            form.sent_on.data,
+            electronic=form.means.data != "paper",
+        )
+    except (NotFound, Forbidden):
+        raise
+    except ServiceError as error:
+        transaction.discard()
+        flash(str(error), "error")
+        page = award_page(actor, lot_id)
+        return _render_award(page, AwardForm(formdata=None, data={"offer_id": page.retained_offer_id}), form), 422
+    if sending.standstill_last_day:
+        flash(
+            f"Envoi des lettres de rejet enregistré au {formatting.date_fr(sending.sent_on)} : le délai de suspension "
+            f"court jusqu'au {formatting.date_fr(sending.standstill_last_day)} inclus.",
+            "success",
+        )
+    else:
+        flash(f"Envoi des lettres de rejet enregistré au {formatting.date_fr(sending.sent_on)}.", "success")
+    return redirect(url_for("contracts.award_form", lot_id=lot_id) + "#lettres")
+
+
+@bp.route("/lots/<int:lot_id>/attribution/documents/<int:document_id>")
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def award_letter(lot_id: int, document_id: int):
+    document = award_document(current_actor(), lot_id, document_id)
+    return file_response(document.content, document.file_name, document.media_type)
+
+
+@bp.route("/lots/<int:lot_id>/attribution/notification", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def notification(lot_id: int):
+    """Edits (once) and archives the notification letter, then downloads it."""
+    form = FrenchForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(url_for("contracts.award_form", lot_id=lot_id))
+    document = notification_letter(current_actor(), lot_id)
+    return redirect(url_for("contracts.award_letter", lot_id=lot_id, document_id=document.id))
+
+
+REJECTION_PREFIX = "rejet"  # the award form is on the same page: distinct field names and ids
+
+
+def _offer_choices(form: AwardForm | RejectionSendingForm, page: AwardPage) -> None:
     form.offer_id.choices = [
         SelectChoice(
             row.offer_id,
@@ -109,8 +175,15 @@ def _offer_choices(form: AwardForm, page: AwardPage) -> None:
     ]
 
 
-def _render_award(page: AwardPage, form: AwardForm):
+def _render_award(page: AwardPage, form: AwardForm, rejection_form: RejectionSendingForm | None = None):
     _offer_choices(form, page)
+    if rejection_form is None:
+        rejection_form = RejectionSendingForm(
+            formdata=None,
+            prefix=REJECTION_PREFIX,
+            data={"offer_id": page.best_offer_id, "sent_on": paris_today(), "means": "electronic"},
+        )
+    _offer_choices(rejection_form, page)
     if not form.number.data:
         form.number.render_kw = {"placeholder": page.default_number}
     return render_template(
@@ -119,6 +192,7 @@ def _render_award(page: AwardPage, form: AwardForm):
         lot=page.lot,
         form=form,
         unsuccessful_form=UnsuccessfulForm(formdata=None),
+        rejection_form=rejection_form,
     )
 
 

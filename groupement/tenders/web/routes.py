@@ -12,7 +12,7 @@ from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceE
 from groupement.core.formatting import euros, number
 from groupement.core.imports import ImportIssue
 from groupement.core.types import UnitPrice
-from groupement.tenders import offer_criteria, offer_queries
+from groupement.tenders import analysis_report, offer_criteria, offer_queries
 from groupement.tenders import offers as offer_service
 from groupement.tenders.suppliers import (
     FIELDS,
@@ -27,8 +27,8 @@ from groupement.tenders.web import bp
 from groupement.tenders.web.forms import CriteriaForm, KeyInForm, OfferImportForm, ScoreForm, SupplierForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.downloads import xlsx_response
-from groupement.web.forms import flash_errors, parse_bounded_decimal
+from groupement.web.downloads import file_response, xlsx_response
+from groupement.web.forms import FrenchForm, flash_errors, parse_bounded_decimal
 
 # --- suppliers ----------------------------------------------------------------------------------
 
@@ -275,8 +275,20 @@ def analysis(lot_id: int):
 @bp.route("/lots/<int:lot_id>/analyse.xlsx")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def analysis_export(lot_id: int):
-    report = offer_queries.analysis(current_actor(), lot_id)
-    return xlsx_response(offer_queries.analysis_xlsx(report), offer_queries.analysis_file_name(report))
+    report = analysis_report.analysis_report(current_actor(), lot_id)
+    return xlsx_response(analysis_report.report_xlsx(report), offer_queries.analysis_file_name(report.analysis))
+
+
+@bp.route("/lots/<int:lot_id>/analyse.pdf", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def analysis_pdf(lot_id: int):
+    """Edits the report as PDF, archives it with the lot, and downloads it."""
+    form = FrenchForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(url_for("offers.analysis", lot_id=lot_id))
+    document = analysis_report.archived_report_pdf(current_actor(), lot_id)
+    return file_response(document.content, document.file_name, document.media_type)
 
 
 # --- helpers ------------------------------------------------------------------------------------
