@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -45,7 +46,9 @@ pytestmark = pytest.mark.real_commits
 
 REDIS_DB = 13
 REDIS_URI = f"redis://127.0.0.1:6379/{REDIS_DB}"
-KEY_PREFIX = "wt-accounts-test"
+# One prefix per test process: two runs at once (CI on SQLite and on PostgreSQL, two checkouts)
+# must not count each other's attempts.
+KEY_PREFIX = f"groupement-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 WRONG = "mauvais-mot-de-passe-1"
 ROOT = Path(__file__).resolve().parents[2]
 
