@@ -32,7 +32,7 @@ def documents(database, kind: str) -> list[ArchivedDocument]:
     return list(database.session.scalars(select(ArchivedDocument).where(ArchivedDocument.kind == kind)))
 
 
-def test_placing_an_order_archives_its_bon_de_commande_with_the_references_for_the_invoice(setting, database):
+def test_placing_an_order_archives_its_bon_de_commande_with_the_references_for_the_invoice(setting, database):  # noqa: F811  (the fixture imported above)
     s = setting
     s.a.chorus_service_code = "SERV-ARTAS-01"
     coordinator = database.session.get(Organisation, s.coordinator.organisation_id)
@@ -58,13 +58,13 @@ def test_placing_an_order_archives_its_bon_de_commande_with_the_references_for_t
     assert len(documents(database, "bon_de_commande")) == 1
 
 
-def test_an_engagement_number_beyond_fifty_characters_is_refused(setting, database):
+def test_an_engagement_number_beyond_fifty_characters_is_refused(setting, database):  # noqa: F811  (the fixture imported above)
     with pytest.raises(ServiceError, match="50 caractères"):
         place_order(setting.agent_a, setting.contract.id, [(setting.laptop.id, 1)], ADDRESS, engagement_number="E" * 51)
     assert documents(database, "bon_de_commande") == []
 
 
-def test_another_commune_or_coordinator_gets_no_bon_de_commande(setting, make, database):
+def test_another_commune_or_coordinator_gets_no_bon_de_commande(setting, make, database):  # noqa: F811  (the fixture imported above)
     s = setting
     order = place_order(s.agent_a, s.contract.id, [(s.laptop.id, 1)], ADDRESS)
     other = actor(make, Role.COORDINATOR, make.organisation(OrganisationKind.COORDINATOR, name="Autre EPCI"))
@@ -73,7 +73,7 @@ def test_another_commune_or_coordinator_gets_no_bon_de_commande(setting, make, d
             order_pdf_file(outsider, order.id)
 
 
-def test_a_statement_is_archived_once_per_content_and_refused_to_another_commune(members, database):
+def test_a_statement_is_archived_once_per_content_and_refused_to_another_commune(members, database):  # noqa: F811  (the fixture imported above)
     invoice = facturx(members["accountant"])
     split_invoice(members["accountant"], invoice.id, AllocationKey.EQUAL, list(CAPI_FOUR))
     four = members["communes"]["38172"]

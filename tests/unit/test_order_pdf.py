@@ -118,7 +118,9 @@ def test_a_long_order_continues_on_numbered_pages_with_its_header_repeated(app):
 
 
 def test_a_unit_price_to_the_tenth_of_a_cent_is_printed_as_priced(app):
-    line = OrderDocumentLine("RAM-A4", "Ramette A4", "ramette", 10, Decimal("4.2150"), Decimal("0"), Decimal("20"), Decimal("42.15"))
+    line = OrderDocumentLine(
+        "RAM-A4", "Ramette A4", "ramette", 10, Decimal("4.2150"), Decimal("0"), Decimal("20"), Decimal("42.15")
+    )
     with app.app_context():
         text = flat(pdf_text(order_pdf(document(lines=1, vat=[], lines_override=[line]), LETTERHEAD)))
     assert "4,215 €" in text

@@ -121,7 +121,10 @@ def test_the_statement_pdf_carries_the_letterhead_the_lines_and_the_totals(app):
     with app.app_context():
         content = statement_pdf(document, LETTERHEAD)
     assert len(pdf_to_png(content, "etat-de-repartition")) == 1
-    assert PdfReader(io.BytesIO(content)).metadata.title == "État de répartition — facture n° F2027-0042 — Bourgoin-Jallieu"
+    assert (
+        PdfReader(io.BytesIO(content)).metadata.title
+        == "État de répartition — facture n° F2027-0042 — Bourgoin-Jallieu"
+    )
     text = flat(pdf_text(content))
     assert "Communauté d'agglomération Porte de l'Isère" in text and "SIRET 20004267900017" in text
     assert "État de répartition" in text and "Facture n° F2027-0042 — Bourgoin-Jallieu · le 01/04/2027" in text

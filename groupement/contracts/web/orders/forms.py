@@ -58,7 +58,9 @@ class OrderForm(FrenchForm):
         render_kw={"rows": 4},
     )
     engagement_number = TextField(
-        "Numéro d'engagement juridique (facultatif)", max_length=MAX_ENGAGEMENT_LENGTH, render_kw={"autocomplete": "off"}
+        "Numéro d'engagement juridique (facultatif)",
+        max_length=MAX_ENGAGEMENT_LENGTH,
+        render_kw={"autocomplete": "off"},
     )
 
     def validate(self, extra_validators=None) -> bool:
