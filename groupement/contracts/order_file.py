@@ -4,6 +4,8 @@ archived one, byte for byte, whatever changes later (a new letterhead, a renamed
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from groupement.contracts.consumption import delivery_address_of
 from groupement.contracts.models import Order
 from groupement.contracts.order_pdf import OrderDocument, OrderDocumentLine, order_pdf, order_title
@@ -19,7 +21,9 @@ OBJECT_TYPE = "purchase_order"
 
 
 def coordinator_of(order: Order) -> int:
-    return db.session.get(Groupement, order.contract.lot.campaign.groupement_id).coordinator_id
+    """The coordinator of the groupement the order's contract was awarded for (the order is in scope)."""
+    groupement_id = order.contract.lot.campaign.groupement_id
+    return db.session.scalar(select(Groupement.coordinator_id).where(Groupement.id == groupement_id))
 
 
 def order_document(detail: OrderDetail) -> OrderDocument:

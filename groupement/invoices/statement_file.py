@@ -12,6 +12,7 @@ from groupement.extensions import db
 from groupement.invoices import pages
 from groupement.invoices.ledgers import commune_statement
 from groupement.invoices.statements import statement_pdf, statement_title
+from groupement.organisations import scope
 from groupement.organisations.letterhead import letterhead_for
 from groupement.organisations.user_models import User
 
@@ -24,7 +25,7 @@ def statement_pdf_file(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
     invoice, another commune's share)."""
     statement = commune_statement(actor, invoice_id, commune_id)
     document, stem = pages.statement_document(actor, invoice_id, commune_id)
-    user = db.session.get(User, actor.user_id) if actor.user_id else None
+    user = db.session.scalar(scope.users(actor).where(User.id == actor.user_id)) if actor.user_id else None
     if user is not None and actor.role in COORDINATOR_SIDE_ROLES:
         document = replace(document, certifier_name=user.name)
     coordinator_id = statement.invoice.coordinator_id

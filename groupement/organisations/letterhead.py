@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 
 from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
 from groupement.core.access import OrganisationKind
 from groupement.core.errors import NotFound
@@ -18,11 +17,18 @@ from groupement.organisations.models import Organisation
 def letterhead_for(coordinator_id: int) -> Letterhead:
     """The coordinator's letterhead; NotFound for an organisation that is not a coordinator. The
     caller has checked that the document belongs to this coordinator."""
-    coordinator = db.session.scalar(
-        select(Organisation)
-        .options(undefer(Organisation.logo))
-        .where(Organisation.id == coordinator_id, Organisation.kind == OrganisationKind.COORDINATOR)
-    )
+    # The letterhead's columns only (never a commune's row): the caller has checked the document.
+    coordinator = db.session.execute(
+        select(
+            Organisation.name,
+            Organisation.address,
+            Organisation.postcode,
+            Organisation.city,
+            Organisation.siret,
+            Organisation.logo,
+            Organisation.logo_media_type,
+        ).where(Organisation.id == coordinator_id, Organisation.kind == OrganisationKind.COORDINATOR)
+    ).one_or_none()
     if coordinator is None:
         raise NotFound("Coordonnateur introuvable.")
     town = " ".join(part for part in (coordinator.postcode, coordinator.city) if part)

@@ -43,7 +43,7 @@ RULES = {
     ),
     # Document settings: the coordinator's letterhead, the communes' Chorus Pro codes (not the accountant's).
     ("settings.show", "GET"): (lambda ids: "/parametres", statuses(EVERYONE - {"accountant"})),
-    ("settings.letterhead", "POST"): (lambda ids: "/parametres/en-tete", statuses({"coordinator", "admin"}, ok=422)),
+    ("settings.letterhead", "POST"): (lambda ids: "/parametres/en-tete", statuses({"coordinator", "admin"}, ok=302)),
     ("settings.chorus", "POST"): (lambda ids: "/parametres/chorus", statuses(EVERYONE - {"accountant"}, ok=302)),
     ("campaigns.index", "GET"): (lambda ids: "/campagnes", statuses(EVERYONE)),
     # The coordinator's side: the coordinator acts; accountant and admin (same organisation) may read.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf.file import FileField
 from wtforms import BooleanField
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from groupement.core.access import COMMUNE_ROLES, OrganisationKind, Role
 from groupement.core.files.pdf import Letterhead
@@ -55,7 +55,7 @@ class LetterheadForm(FrenchForm):
 
 
 class ChorusForm(FrenchForm):
-    commune_id = IdField()
+    commune_id = IdField(validators=[InputRequired("Choisissez la commune.")])
     code = TextField("Code service Chorus Pro", max_length=MAX_CHORUS_CODE_LENGTH)
 
 
@@ -87,8 +87,8 @@ def _page(letterhead_form: LetterheadForm | None, status: int = 200):
 def _letterhead_form(actor) -> LetterheadForm | None:
     if actor.role not in (Role.COORDINATOR, Role.ADMIN):
         return None
-    coordinator = db.session.get(Organisation, actor.organisation_id)
-    if coordinator is None or coordinator.kind != OrganisationKind.COORDINATOR:
+    coordinator = scope.get_scoped(Organisation, actor.organisation_id, Organisation.id, actor)
+    if coordinator.kind != OrganisationKind.COORDINATOR:
         return None
     return LetterheadForm(
         data={
