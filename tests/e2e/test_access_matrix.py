@@ -175,6 +175,11 @@ RULES = {
 POST_RULES = {
     ("auth.login", "POST"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
     # Commune steps answer a refused step with a message and a redirect (302), other roles 403.
+    # Commune A's needs in the first campaign are not validated yet: no document (404), as for B.
+    ("needs.validated_pdf", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/etat-valide.pdf",
+        statuses(COMMUNE_USERS, agent_a=404, agent_b=404, signatory_a=404),
+    ),
     ("needs.grid", "POST"): (
         lambda ids: f"/campagnes/{ids['campaign']}/besoins",
         statuses({"agent_a", "agent_b"}, ok=302),
