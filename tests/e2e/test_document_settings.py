@@ -130,3 +130,34 @@ def test_another_coordinators_commune_gets_no_bon_de_commande_nor_statement(clie
     assert other.get(f"/factures/{world.ids['invoice']}/communes/{world.ids['commune_a']}/etat.pdf").status_code == 404
     own = client_as("agent_a").get(f"/commandes/{world.ids['order_a']}/bon.pdf")
     assert own.status_code == 200 and "Références à rappeler sur la facture" in " ".join(pdf_text(own.data).split())
+
+
+def test_the_engagement_number_typed_on_the_order_form_is_printed_on_the_bon_de_commande(client_as, world):
+    client = client_as("agent_a")
+    path = f"/commandes/nouvelle/{world.ids['contract']}"
+    token = csrf_token_of(client.get(path).get_data(as_text=True))
+    response = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "delivery_address": "Mairie de Commune A",
+            "engagement_number": "EJ-2026-0042",
+            f"quantite_{world.ids['contract_price']}": "1",
+        },
+    )
+    assert response.status_code == 302, words(response)
+    shown = client.get(response.headers["Location"])
+    assert "N° d'engagement juridique EJ-2026-0042" in words(shown)
+    pdf = client.get(response.headers["Location"] + "/bon.pdf")
+    assert pdf.status_code == 200
+    assert "N° d'engagement juridique EJ-2026-0042" in " ".join(pdf_text(pdf.data).split())
+    too_long = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "delivery_address": "Mairie de Commune A",
+            "engagement_number": "E" * 51,
+            f"quantite_{world.ids['contract_price']}": "1",
+        },
+    )
+    assert too_long.status_code == 422 and "50 caractères au plus." in words(too_long)
