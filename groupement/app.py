@@ -39,6 +39,7 @@ def blueprints() -> list:
     from groupement.organisations.web.admin import bp as admin_bp
     from groupement.organisations.web.auth import bp as auth_bp
     from groupement.organisations.web.organisations import bp as organisations_bp
+    from groupement.organisations.web.settings import bp as settings_bp
     from groupement.savings import web as savings_web  # noqa: F401  (its routes join contracts_bp)
     from groupement.tenders.web import bp as offers_bp
     from groupement.tenders.web import lot_files  # noqa: F401  (adds the tender files to the lots pages)
@@ -48,6 +49,7 @@ def blueprints() -> list:
         dashboard_bp,
         catalog_bp,
         organisations_bp,
+        settings_bp,
         admin_bp,
         campaigns_bp,
         needs_bp,

@@ -109,6 +109,8 @@ class Order(db.Model):
     sequence: Mapped[int]
     delivery_address: Mapped[str] = mapped_column(Text)
     total_ht: Mapped[Decimal] = mapped_column(Money)
+    # The commune's numéro d'engagement juridique (its accounting), optional, printed on the order.
+    engagement_number: Mapped[str] = mapped_column(String(50), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

@@ -1,25 +1,42 @@
-"""An order's PDF file: its detail laid out for order_pdf."""
+"""An order's PDF file: its detail laid out for order_pdf, on its coordinator's letterhead, and
+archived (core/archive.py) when the order is created: the file the commune downloads is then the
+archived one, byte for byte, whatever changes later (a new letterhead, a renamed supplier)."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from groupement.contracts.consumption import delivery_address_of
-from groupement.contracts.order_pdf import OrderDocument, OrderDocumentLine, order_pdf
-from groupement.contracts.order_queries import order_detail
+from groupement.contracts.models import Order
+from groupement.contracts.order_pdf import OrderDocument, OrderDocumentLine, order_pdf, order_title
+from groupement.contracts.order_queries import OrderDetail, order_detail
 from groupement.core.access import Actor
+from groupement.core.archive import archive, archived_documents
+from groupement.extensions import db
+from groupement.organisations.letterhead import letterhead_for
+from groupement.organisations.models import Groupement
+
+KIND = "bon_de_commande"
+OBJECT_TYPE = "purchase_order"
 
 
-def order_pdf_file(actor: Actor, order_id: int) -> tuple[bytes, str]:
-    """The printable order as a PDF, and its file name."""
-    detail = order_detail(actor, order_id)
+def coordinator_of(order: Order) -> int:
+    """The coordinator of the groupement the order's contract was awarded for (the order is in scope)."""
+    groupement_id = order.contract.lot.campaign.groupement_id
+    return db.session.scalar(select(Groupement.coordinator_id).where(Groupement.id == groupement_id))
+
+
+def order_document(detail: OrderDetail) -> OrderDocument:
     order, contract = detail.order, detail.order.contract
     supplier = contract.supplier
     commune = order.commune
-    document = OrderDocument(
+    return OrderDocument(
         number=order.number,
         order_date=detail.order_date,
         commune_name=commune.name,
         commune_address=delivery_address_of(commune),
         commune_siret=commune.siret or "",
+        commune_siren=commune.siren,
         delivery_address=order.delivery_address,
         supplier_name=supplier.name,
         supplier_address="\n".join(
@@ -46,5 +63,36 @@ def order_pdf_file(actor: Actor, order_id: int) -> tuple[bytes, str]:
         total_ht=order.total_ht,
         total_vat=detail.total_vat,
         total_ttc=detail.total_ttc,
+        engagement_number=order.engagement_number or "",
+        chorus_service_code=commune.chorus_service_code or "",
     )
-    return order_pdf(document), f"{order.number}.pdf"
+
+
+def archive_order_pdf(actor: Actor, order_id: int) -> bytes:
+    """Renders the order's PDF and archives it (a new version beside any earlier one)."""
+    detail = order_detail(actor, order_id)
+    order = detail.order
+    coordinator_id = coordinator_of(order)
+    document = order_document(detail)
+    content = order_pdf(document, letterhead_for(coordinator_id))
+    archive(
+        actor_id=actor.user_id,
+        coordinator_id=coordinator_id,
+        object_type=OBJECT_TYPE,
+        object_id=order.id,
+        kind=KIND,
+        title=order_title(document),
+        file_name=f"{order.number}.pdf",
+        content=content,
+    )
+    return content
+
+
+def order_pdf_file(actor: Actor, order_id: int) -> tuple[bytes, str]:
+    """The order as archived at its creation, and its file name; an order older than the archive
+    is rendered and archived now. NotFound outside the actor's scope."""
+    order = order_detail(actor, order_id).order
+    kept = [d for d in archived_documents(coordinator_of(order), OBJECT_TYPE, order.id) if d.kind == KIND]
+    if kept:
+        return kept[0].content, kept[0].file_name
+    return archive_order_pdf(actor, order_id), f"{order.number}.pdf"

@@ -27,6 +27,7 @@ from groupement.contracts.consumption import (
     ordered_total,
 )
 from groupement.contracts.models import Contract, Delivery, Order, OrderLine
+from groupement.contracts.order_file import archive_order_pdf
 from groupement.contracts.order_queries import line_in_scope
 from groupement.contracts.order_rules import (
     MAX_ORDER_LINES,
@@ -49,6 +50,7 @@ from groupement.extensions import db
 from groupement.organisations.models import Organisation
 
 MAX_ADDRESS_LENGTH = 500
+MAX_ENGAGEMENT_LENGTH = 50  # the column's
 
 
 # --- placing an order ---------------------------------------------------------------------------
@@ -79,9 +81,10 @@ def place_order(
     lines: Sequence[tuple[int, object]],
     delivery_address: str,
     today: date | None = None,
+    engagement_number: str = "",
 ) -> Order:
     """The order, numbered, priced from the contract; raises ServiceError on any refusal."""
-    return submit_order(actor, contract_id, lines, delivery_address, today).order
+    return submit_order(actor, contract_id, lines, delivery_address, today, engagement_number).order
 
 
 def submit_order(
@@ -90,6 +93,7 @@ def submit_order(
     lines: Sequence[tuple[int, object]],
     delivery_address: str,
     today: date | None = None,
+    engagement_number: str = "",
 ) -> PlacedOrder:
     """place_order, with the warnings for the page (80 % of the maximum, needs exceeded).
 
@@ -100,16 +104,26 @@ def submit_order(
     for _attempt in range(2):
         try:
             with transaction.savepoint():
-                return _submit(actor, contract_id, lines, delivery_address, today)
+                return _submit(actor, contract_id, lines, delivery_address, today, engagement_number)
         except IntegrityError:
             continue  # the savepoint undid this attempt only
     raise ServiceError("Un autre bon de commande a été enregistré au même instant : réessayez.")
 
 
 def _submit(
-    actor: Actor, contract_id: int, lines: Sequence[tuple[int, object]], delivery_address: str, today: date
+    actor: Actor,
+    contract_id: int,
+    lines: Sequence[tuple[int, object]],
+    delivery_address: str,
+    today: date,
+    engagement_number: str = "",
 ) -> PlacedOrder:
     contract, commune = orderable(actor, contract_id, today)
+    engagement = (engagement_number or "").strip()
+    if "\x00" in engagement:
+        raise ServiceError("Le numéro d'engagement contient un caractère interdit (octet nul).")
+    if len(engagement) > MAX_ENGAGEMENT_LENGTH:
+        raise ServiceError(f"Le numéro d'engagement dépasse {MAX_ENGAGEMENT_LENGTH} caractères.")
     check_order_date(contract.execution_period, today)  # never outside the execution period
     address = (delivery_address or "").strip()
     if not address:
@@ -168,6 +182,7 @@ def _submit(
         year=year,
         sequence=sequence,
         delivery_address=address,
+        engagement_number=engagement,
         total_ht=total,
         created_by_id=actor.user_id,
         lines=order_lines,
@@ -189,8 +204,10 @@ def _submit(
                 for line in order_lines
             ],
             "consumption": check.ratio,
+            "engagement_number": engagement,
         },
     )
+    archive_order_pdf(actor, order.id)  # the bon de commande as issued, kept with the order
 
     warnings = []
     if check.warning:

@@ -297,6 +297,9 @@ def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
                 vat_rate=line.vat_rate,
                 ht=line.ht,
                 shared=line.line_key not in whole,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                order_number=line.order_line.order.number if line.order_line_id else "",
             )
             for line in lines
         ],

@@ -12,7 +12,8 @@ counter-title (nature ``annulation``, its ``titre_annule`` the cancelled title's
 listed. Text cells that a spreadsheet would run as a formula are neutralised with a leading
 apostrophe (see io/xlsx.escape_text).
 
-The PDF uses the DejaVu fonts shipped under groupement/static/fonts/, as the purchase order does.
+The PDF is HTML and CSS (templates/pdf/statement.html) on the coordinator's letterhead, by
+WeasyPrint (core/files/pdf.py); it needs an application context.
 """
 
 from __future__ import annotations
@@ -24,16 +25,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
+from flask import render_template
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from groupement.contracts.order_pdf import FONT, FONTS
+from groupement.contracts.order_pdf import unit_euros
+from groupement.core.files.pdf import Letterhead, html_to_pdf
 from groupement.core.files.xlsx import DATE_FORMAT, EURO_FORMAT, Column, escape_text, table_bytes
 from groupement.core.formatting import date_fr, euros, percent
-from groupement.core.french import de
 
 TITLE_CSV_COLUMNS = (
     "numero_titre",
@@ -64,6 +63,9 @@ class StatementLine:
     vat_rate: Decimal
     ht: Decimal
     shared: bool  # a share of a line common to several communes, rather than the whole line
+    quantity: Decimal | None = None  # the invoiced quantity of a line of the commune's order
+    unit_price: Decimal | None = None
+    order_number: str = ""  # the commune's bon de commande the line belongs to
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class StatementDocument:
     total_ttc: Decimal
     issued_on: date
     titles: Sequence[StatementTitle] = ()  # the share's title and, once cancelled, its counter-title
+    certifier_name: str = ""  # who certifies the statement (« certifié exact »), printed above the signature
+    certifier_function: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,109 +169,25 @@ def statement_xlsx(document: StatementDocument) -> bytes:
     return buffer.getvalue()
 
 
-class _StatementPdf(FPDF):
-    reference = ""
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(FONT, "", 8)
-        self.cell(0, 5, f"État de répartition {self.reference} — page {self.page_no()}/{{nb}}", align="C")
-
-
-STATEMENT_COLUMNS = ("Ligne", "Désignation", "Origine", "Compte M57", "TVA", "Montant HT")
-STATEMENT_WIDTHS = (14, 86, 24, 22, 16, 28)  # millimetres, 190 in all
-STATEMENT_ALIGN = ("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT")
-
-
-def statement_pdf(document: StatementDocument) -> bytes:
-    pdf = _StatementPdf(orientation="portrait", unit="mm", format="A4")
-    pdf.reference = f"{document.invoice_number} — {document.commune_name}"
-    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(statement_title(document))
-    pdf.set_subject(f"Facture n° {document.invoice_number} {de(document.supplier)}")
-    pdf.set_author("Groupement de commandes")
-    pdf.set_creator("groupement")
-    pdf.set_lang("fr-FR")
-    pdf.set_margins(10, 12, 10)
-    pdf.set_auto_page_break(True, margin=20)
-    pdf.add_page()
-
-    pdf.set_font(FONT, "B", 16)
-    pdf.cell(0, 9, "ÉTAT DE RÉPARTITION", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "B", 12)
-    pdf.multi_cell(0, 7, document.commune_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(2)
-    for label, value in _facts(document):
-        pdf.set_font(FONT, "B", 10)
-        pdf.cell(55, 6, label)
-        pdf.set_font(FONT, "", 10)
-        pdf.multi_cell(135, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-
-    pdf.set_font(FONT, "", 8)
-    with pdf.table(
-        col_widths=STATEMENT_WIDTHS,
-        text_align=STATEMENT_ALIGN,
-        line_height=5,
-        first_row_as_headings=True,
-        headings_style=FontFace(emphasis="BOLD", fill_color=(227, 227, 253)),
-    ) as table:
-        heading = table.row()
-        for title in STATEMENT_COLUMNS:
-            heading.cell(title)
-        for line in document.lines:
-            row = table.row()
-            for text in (
-                line.reference,
-                line.description,
-                _origin(line),
-                line.account or "—",
-                percent(line.vat_rate),
-                euros(line.ht),
-            ):
-                row.cell(text)
-    pdf.ln(3)
-
-    pdf.set_font(FONT, "", 10)
-    _total(pdf, "Total HT", euros(document.total_ht))
-    for rate, base, vat in document.vat:
-        _total(pdf, f"TVA {percent(rate)} sur {euros(base)}", euros(vat))
-    _total(pdf, "Total TVA", euros(document.total_vat))
-    pdf.set_font(FONT, "B", 10)
-    _total(pdf, "Total TTC dû par la commune", euros(document.total_ttc))
-    pdf.set_font(FONT, "", 9)
-    pdf.ln(4)
-    pdf.multi_cell(
-        0,
-        5,
-        "La commune rembourse au coordonnateur du groupement de commandes sa part toutes taxes comprises "
-        "de la facture ci-dessus, sur titre de recettes. Les lignes rattachées à une commande de la commune "
-        "lui reviennent entièrement ; les lignes communes sont réparties selon la clé indiquée, au centime près.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+def statement_html(document: StatementDocument, letterhead: Letterhead) -> str:
+    return render_template(
+        "pdf/statement.html",
+        document=document,
+        letterhead=letterhead,
+        pdf_title=statement_title(document),
+        document_title="État de répartition",
+        reference=f"{document.invoice_kind.capitalize()} n° {document.invoice_number} — {document.commune_name}",
+        issued_on=document.issued_on,
+        facts=_facts(document),
+        origin=_origin,
+        unit_euros=unit_euros,
     )
-    if document.titles:
-        pdf.ln(3)
-        pdf.set_font(FONT, "B", 10)
-        pdf.cell(0, 6, "Titres de recettes", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font(FONT, "", 9)
-        for title in document.titles:
-            state = f", {title.state}" if title.state else ""
-            pdf.multi_cell(
-                0,
-                5,
-                f"{title.number} — {title.label} — {euros(title.amount_ttc)}, échéance le "
-                f"{date_fr(title.due_date)}{state}",
-                new_x=XPos.LMARGIN,
-                new_y=YPos.NEXT,
-            )
-    return bytes(pdf.output())
 
 
-def _total(pdf: FPDF, label: str, amount: str) -> None:
-    pdf.cell(150, 6, label, align="R")
-    pdf.cell(40, 6, amount, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+def statement_pdf(document: StatementDocument, letterhead: Letterhead) -> bytes:
+    """On the coordinator's letterhead: the facts, the commune's lines with their quantities, unit
+    prices and orders, the totals per rate, the titles, and the « certifié exact » block."""
+    return html_to_pdf(statement_html(document, letterhead))
 
 
 # --- recovery titles ----------------------------------------------------------------------------

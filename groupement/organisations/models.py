@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -52,6 +52,11 @@ class Organisation(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     postcode: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
+    chorus_service_code: Mapped[str] = mapped_column(String(100), default="", server_default="")  # Chorus Pro
+    # The coordinator's letterhead logo (PNG or JPEG, checked by content, at most 500 Ko): in the
+    # database, never on a local disk; deferred so that loading an organisation does not load it.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_media_type: Mapped[str | None] = mapped_column(String(20))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="commune", foreign_keys="Membership.commune_id")
 

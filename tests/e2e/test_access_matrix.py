@@ -41,6 +41,10 @@ RULES = {
         lambda ids: f"/organisations/{ids['commune_a']}",
         statuses(EVERYONE, agent_b=404),
     ),
+    # Document settings: the coordinator's letterhead, the communes' Chorus Pro codes (not the accountant's).
+    ("settings.show", "GET"): (lambda ids: "/parametres", statuses(EVERYONE - {"accountant"})),
+    ("settings.letterhead", "POST"): (lambda ids: "/parametres/en-tete", statuses({"coordinator", "admin"}, ok=302)),
+    ("settings.chorus", "POST"): (lambda ids: "/parametres/chorus", statuses(EVERYONE - {"accountant"}, ok=302)),
     ("campaigns.index", "GET"): (lambda ids: "/campagnes", statuses(EVERYONE)),
     # The coordinator's side: the coordinator acts; accountant and admin (same organisation) may read.
     ("campaigns.new", "GET"): (lambda ids: "/campagnes/nouvelle", statuses({"coordinator"})),
@@ -185,6 +189,11 @@ RULES = {
 POST_RULES = {
     ("auth.login", "POST"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
     # Commune steps answer a refused step with a message and a redirect (302), other roles 403.
+    # Commune A's needs in the first campaign are not validated yet: no document (404), as for B.
+    ("needs.validated_pdf", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/besoins/etat-valide.pdf",
+        statuses(COMMUNE_USERS, agent_a=404, agent_b=404, signatory_a=404),
+    ),
     ("needs.grid", "POST"): (
         lambda ids: f"/campagnes/{ids['campaign']}/besoins",
         statuses({"agent_a", "agent_b"}, ok=302),

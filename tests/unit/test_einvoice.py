@@ -354,13 +354,9 @@ def test_a_type_other_than_invoice_credit_note_or_corrective_is_refused():
 
 
 def test_a_pdf_without_embedded_xml_is_refused():
-    from fpdf import FPDF
+    from weasyprint import HTML
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text="Facture papier")
-    reasons = refusal(bytes(pdf.output()), "scan.pdf")
+    reasons = refusal(HTML(string="<p>Facture papier</p>").write_pdf(), "scan.pdf")
 
     assert reasons.startswith("scan.pdf : ce PDF ne contient pas de facture électronique (aucun XML Factur-X embarqué)")
 

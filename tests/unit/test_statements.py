@@ -10,6 +10,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from groupement.core.files.pdf import Letterhead
 from groupement.invoices.statements import (
     BoardRow,
     StatementDocument,
@@ -22,6 +23,7 @@ from groupement.invoices.statements import (
     titles_csv,
     titles_xlsx,
 )
+from tests.pdf_reading import pdf_pages_text, pdf_text, pdf_to_png
 
 
 def statement(**changes) -> StatementDocument:
@@ -91,23 +93,61 @@ def test_the_statement_workbook_totals_ht_vat_per_rate_and_ttc_as_exact_numbers(
     assert ttc[5].number_format == '#,##0.00\\ "€"'
 
 
-def test_the_statement_pdf_is_french_titled_and_carries_the_figures():
-    content = statement_pdf(statement())
-    assert content.startswith(b"%PDF-")
-    reader = PdfReader(io.BytesIO(content))
-    assert reader.metadata.title == "État de répartition — facture n° F2027-0042 — Bourgoin-Jallieu"
-    text = " ".join(page.extract_text() for page in reader.pages)
-    flat = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
-    for expected in ("ÉTAT DE RÉPARTITION", "Bourgoin-Jallieu", "au prorata de la population", "2183", "6064"):
-        assert expected in flat
-    assert "1 888,78 €" in flat and "quote-part" in flat
+LETTERHEAD = Letterhead(
+    name="Communauté d'agglomération Porte de l'Isère",
+    address_lines=("17 avenue du Bourg", "38080 L'Isle-d'Abeau"),
+    siret="20004267900017",
+)
 
 
-def test_a_long_statement_runs_over_several_pages():
+def flat(text: str) -> str:
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def test_the_statement_pdf_carries_the_letterhead_the_lines_and_the_totals(app):
+    ordered = StatementLine(
+        "L1",
+        "Ordinateur portable 14 pouces",
+        "2183",
+        Decimal("20.00"),
+        Decimal("1528.20"),
+        False,
+        quantity=Decimal("2"),
+        unit_price=Decimal("764.1000"),
+        order_number="BC-38053-2027-0042",
+    )
+    document = statement(certifier_name="Claire Coordinatrice", certifier_function="Directrice de la commande publique")
+    document = StatementDocument(**{**document.__dict__, "lines": [ordered, *document.lines[1:]]})
+    with app.app_context():
+        content = statement_pdf(document, LETTERHEAD)
+    assert len(pdf_to_png(content, "etat-de-repartition")) == 1
+    assert (
+        PdfReader(io.BytesIO(content)).metadata.title
+        == "État de répartition — facture n° F2027-0042 — Bourgoin-Jallieu"
+    )
+    text = flat(pdf_text(content))
+    assert "Communauté d'agglomération Porte de l'Isère" in text and "SIRET 20004267900017" in text
+    assert "État de répartition" in text and "Facture n° F2027-0042 — Bourgoin-Jallieu · le 01/04/2027" in text
+    assert "Clé de répartition au prorata de la population" in text
+    assert "BC-38053-2027-0042 2 764,10 €" in text  # the line's order, quantity and unit price
+    assert "ligne entière 2183 20 % 1 528,20 €" in text
+    assert "6064" in text and "quote-part" in text
+    assert "Total HT 1 581,65 €" in text and "TVA 5,5 % sur 63,45 € 3,49 €" in text
+    assert "Total TTC dû par la commune 1 888,78 €" in text
+    assert "Certifié exact" in text
+    assert "Nom : Claire Coordinatrice" in text and "Fonction : Directrice de la commande publique" in text
+    assert "Le 01/04/2027" in text and "Signature et cachet" in text
+    assert "Page 1 sur 1" in text
+
+
+def test_a_long_statement_runs_over_numbered_pages_with_its_header_repeated(app):
     many = [StatementLine(f"L{i}", "Ramette A4", "6064", Decimal("20.00"), Decimal("4.20"), True) for i in range(120)]
-    reader = PdfReader(io.BytesIO(statement_pdf(statement(lines=many))))
-    assert len(reader.pages) >= 3
-    assert "page 3/" in reader.pages[2].extract_text()
+    with app.app_context():
+        pages = pdf_pages_text(statement_pdf(statement(lines=many), LETTERHEAD))
+    assert len(pages) >= 3
+    assert all(f"Page {n} sur {len(pages)}" in page for n, page in enumerate(pages, 1))
+    assert all("Montant HT" in page for page in pages)
+    assert "Certifié exact" in pages[-1]
 
 
 def titles() -> list[TitleRow]:
@@ -216,7 +256,7 @@ def test_the_board_export_ends_with_a_totals_row():
     assert rows[3][5:8] == (Decimal("90.00"), Decimal("18.00"), Decimal("108.00"))
 
 
-def test_the_statement_pdf_lists_the_title_and_its_counter_title():
+def test_the_statement_pdf_lists_the_title_and_its_counter_title(app):
     document = statement(
         titles=[
             StatementTitle("TR-2027-00001", "titre de recettes", Decimal("1888.78"), date(2027, 5, 1), "annulé"),
@@ -229,7 +269,7 @@ def test_the_statement_pdf_lists_the_title_and_its_counter_title():
             ),
         ]
     )
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(statement_pdf(document))).pages)
-    flat = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
-    assert "TR-2027-00001 — titre de recettes — 1 888,78 €, échéance le 01/05/2027, annulé" in flat
-    assert "TR-2027-00009 — titre d'annulation du titre TR-2027-00001 (mauvaise clé) — -1 888,78 €" in flat
+    with app.app_context():
+        text = flat(pdf_text(statement_pdf(document, LETTERHEAD)))
+    assert "TR-2027-00001 — titre de recettes — 1 888,78 €, échéance le 01/05/2027, annulé" in text
+    assert "TR-2027-00009 — titre d'annulation du titre TR-2027-00001 (mauvaise clé) — -1 888,78 €" in text

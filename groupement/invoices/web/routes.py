@@ -14,7 +14,8 @@ from groupement.core.french import de
 from groupement.core.timeutil import paris_today
 from groupement.invoices import importing, ledgers, matching, pages, splitting
 from groupement.invoices.allocation import AllocationKey
-from groupement.invoices.statements import invoices_board_xlsx, statement_pdf, statement_xlsx
+from groupement.invoices.statement_file import statement_pdf_file as statement_pdf_of
+from groupement.invoices.statements import invoices_board_xlsx, statement_xlsx
 from groupement.invoices.states import CheckResolution
 from groupement.invoices.web import bp
 from groupement.invoices.web.forms import (
@@ -227,8 +228,8 @@ def statement_xlsx_file(invoice_id: int, commune_id: int):
 @bp.route("/factures/<int:invoice_id>/communes/<int:commune_id>/etat.pdf")
 @roles_required()
 def statement_pdf_file(invoice_id: int, commune_id: int):
-    document, stem = pages.statement_document(current_actor(), invoice_id, commune_id)
-    return file_response(statement_pdf(document), f"{stem}.pdf", "application/pdf")
+    content, file_name = statement_pdf_of(current_actor(), invoice_id, commune_id)
+    return file_response(content, file_name, "application/pdf")
 
 
 # --- reconciliation and ledgers ---------------------------------------------------------------------

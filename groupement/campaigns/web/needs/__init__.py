@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("needs", __name__, url_prefix="/campagnes/<int:campaign_id>/besoins")
 
-from groupement.campaigns.web.needs import routes, upload  # noqa: E402,F401  (routes register on bp)
+from groupement.campaigns.web.needs import pdf, routes, upload  # noqa: E402,F401  (routes register on bp)

@@ -11,8 +11,8 @@ from wtforms.widgets import TextInput
 
 from groupement.campaigns.rules import parse_quantity
 from groupement.contracts.order_rules import OrderRefused, parse_order_quantity
-from groupement.contracts.orders import MAX_ADDRESS_LENGTH
-from groupement.web.forms import NUL_MESSAGE, FrenchForm, LongTextField
+from groupement.contracts.orders import MAX_ADDRESS_LENGTH, MAX_ENGAGEMENT_LENGTH
+from groupement.web.forms import NUL_MESSAGE, FrenchForm, LongTextField, TextField
 
 QUANTITY_PREFIX = "quantite_"
 
@@ -56,6 +56,11 @@ class OrderForm(FrenchForm):
             Length(max=MAX_ADDRESS_LENGTH, message=f"{MAX_ADDRESS_LENGTH} caractères au plus."),
         ],
         render_kw={"rows": 4},
+    )
+    engagement_number = TextField(
+        "Numéro d'engagement juridique (facultatif)",
+        max_length=MAX_ENGAGEMENT_LENGTH,
+        render_kw={"autocomplete": "off"},
     )
 
     def validate(self, extra_validators=None) -> bool:

@@ -60,7 +60,13 @@ def new(contract_id: int):
     form = order_form([line.price.id for line in sheet.lines], data={"delivery_address": sheet.default_address})
     if form.validate_on_submit():
         try:
-            placed = submit_order(actor, contract_id, form.ordered(), form.delivery_address.data)
+            placed = submit_order(
+                actor,
+                contract_id,
+                form.ordered(),
+                form.delivery_address.data,
+                engagement_number=form.engagement_number.data or "",
+            )
         except (NotFound, Forbidden):
             raise
         except InvalidOrder as refused:
