@@ -4,7 +4,7 @@ their end. A fixed number of set-based queries, through the features' scoped que
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
@@ -14,6 +14,7 @@ from groupement.campaigns.board import CampaignSummary
 from groupement.campaigns.models import Submission
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
 from groupement.contracts import scope as contract_scope
+from groupement.contracts.award_queries import standstill_periods
 from groupement.contracts.models import Contract, Order
 from groupement.contracts.order_rules import ConsumptionLevel, consumption_level, contract_end
 from groupement.core.access import Actor
@@ -35,6 +36,7 @@ def coordinator_tasks(actor: Actor, campaigns: list[CampaignSummary], today: dat
     tasks += _lots_to_publish(actor)
     tasks += _offers_to_score(actor)
     tasks += _contracts_to_watch(actor, today)
+    tasks += _standstill_tasks(actor, today)
     return by_urgency(tasks)
 
 
@@ -221,3 +223,42 @@ def _named(numbers: list[str]) -> str:
     more = len(numbers) - CONTRACTS_NAMED
     tail = f" et {plural(more, 'autre')}" if more > 0 else ""
     return f"{shown}{tail}."
+
+
+def _standstill_tasks(actor: Actor, today: date) -> list[Task]:
+    """Lots whose rejection letters are sent: the standstill period still running (notification
+    possible from the day after its last day), or over (the contract may now be notified)."""
+    periods = standstill_periods(actor)
+    over = [p for p in periods if p.standstill_last_day < today]
+    running = [p for p in periods if p.standstill_last_day >= today]
+    tasks = []
+    if over:
+        tasks.append(
+            Task(
+                "standstill_over",
+                f"{plural(len(over), 'lot')} à notifier : délai de suspension échu",
+                len(over),
+                "contracts.award_form",
+                {"lot_id": over[0].lot_id},
+                urgency=Urgency.LATE,
+                due_on=over[0].standstill_last_day,
+                when=f"échu le {date_fr(over[0].standstill_last_day)}",
+                detail=_named([f"lot n° {p.lot.number}" for p in over]),
+            )
+        )
+    if running:
+        first = running[0].standstill_last_day
+        tasks.append(
+            Task(
+                "standstill_running",
+                f"{plural(len(running), 'délai')} de suspension en cours",
+                len(running),
+                "contracts.award_form",
+                {"lot_id": running[0].lot_id},
+                urgency=urgency_of(first, today, soon_days=3),
+                due_on=first,
+                when=f"notification possible à partir du {date_fr(first + timedelta(days=1))}",
+                detail=_named([f"lot n° {p.lot.number}" for p in running]),
+            )
+        )
+    return tasks

@@ -161,3 +161,21 @@ def test_the_standstill_periods_to_watch_are_listed_within_scope_until_the_lot_i
     assert standstill_periods(other.coordinator) == []
     award_lot(formal.coordinator, formal.lot.id, formal.cheap.id, "", date(2026, 12, 1), date(2026, 12, 1))
     assert standstill_periods(formal.coordinator) == []
+
+
+def test_the_coordinators_home_shows_the_standstill_running_then_the_lot_to_notify(formal, database):
+    from groupement.dashboard.queries import home_summary
+
+    def kinds(today: date) -> dict[str, object]:
+        return {task.kind: task for task in home_summary(formal.coordinator, today).tasks}
+
+    record_rejections_sent(formal.coordinator, formal.lot.id, formal.cheap.id, sent_on=SENT)
+    running = kinds(date(2026, 11, 25))["standstill_running"]
+    assert running.label == "1 délai de suspension en cours"
+    assert running.when == "notification possible à partir du 01/12/2026"
+    assert running.params == {"lot_id": formal.lot.id}
+    over = kinds(date(2026, 12, 2))
+    assert "standstill_running" not in over
+    assert over["standstill_over"].label == "1 lot à notifier : délai de suspension échu"
+    award_lot(formal.coordinator, formal.lot.id, formal.cheap.id, "", date(2026, 12, 2), date(2026, 12, 2))
+    assert not {"standstill_running", "standstill_over"} & set(kinds(date(2026, 12, 2)))
