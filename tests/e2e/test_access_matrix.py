@@ -57,6 +57,11 @@ RULES = {
         lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['commune_a']}",
         statuses(COORDINATION),
     ),
+    # Commune A's needs are not validated in this campaign: no document yet (404) for those who may see it.
+    ("campaigns.commune_needs_pdf", "GET"): (
+        lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['commune_a']}/etat-valide.pdf",
+        statuses(COORDINATION, ok=404),
+    ),
     # Lots: the coordinator builds them; accountant and admin read them and download the tender files.
     ("lots.index", "GET"): (lambda ids: f"/campagnes/{ids['lots_campaign']}/lots", statuses(COORDINATION)),
     ("lots.show", "GET"): (lambda ids: f"/lots/{ids['lot']}", statuses(COORDINATION)),

@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 from groupement.campaigns.board import board_xlsx, campaign_board, campaign_overview, coordinated_groupements
 from groupement.campaigns.campaigns import change_campaign_status, create_campaign, reopen_submission
 from groupement.campaigns.grid import needs_grid
+from groupement.campaigns.needs_pdf import needs_pdf_file
 from groupement.campaigns.reminders import ReminderReport, remind_late_communes
 from groupement.campaigns.web.forms import ActionForm, CampaignForm, CloseForm, ReopenForm
 from groupement.core import formatting, transaction
@@ -16,7 +17,7 @@ from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
-from groupement.web.downloads import xlsx_response
+from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
@@ -164,6 +165,14 @@ def reopen(campaign_id: int, commune_id: int):
 def commune_needs(campaign_id: int, commune_id: int):
     grid = needs_grid(current_actor(), campaign_id, commune_id)
     return render_template("campaigns/commune_needs.html", grid=grid)
+
+
+@bp.route("/<int:campaign_id>/communes/<int:commune_id>/etat-valide.pdf")
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def commune_needs_pdf(campaign_id: int, commune_id: int):
+    """The commune's état des besoins validé, as its signatory validated it (404 until then)."""
+    content, file_name = needs_pdf_file(current_actor(), campaign_id, commune_id)
+    return file_response(content, file_name, "application/pdf")
 
 
 # --- helpers -----------------------------------------------------------------------------
