@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.e2e.browser import screenshot
-from tests.e2e.test_access_matrix import RULES
+from tests.e2e.test_access_matrix import ALL_RULES as RULES
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser

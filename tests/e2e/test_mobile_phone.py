@@ -58,7 +58,16 @@ def test_on_a_phone_the_menu_folds_behind_a_menu_button_and_unfolds_to_every_lin
     box = commandes.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     links = [name.strip() for name in menu(page).get_by_role("link").all_inner_texts()]
-    assert links == ["Accueil", "Campagnes", "Catalogue", "Commandes", "Accords-cadres", "Ma commune", "Mes factures"]
+    assert links == [
+        "Accueil",
+        "Campagnes",
+        "Catalogue",
+        "Commandes",
+        "Accords-cadres",
+        "Ma commune",
+        "Mes factures",
+        "Paramètres",
+    ]
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "mobile-menu-ouvert")
     button.click()
