@@ -25,7 +25,8 @@ from groupement.core.files.upload_guard import (
     OFFER_XLSX,
     UploadRefused,
 )
-from groupement.core.files.xlsx_guard import _cell_reference, check_xlsx
+from groupement.core.files.xlsx_guard import check_xlsx
+from groupement.core.files.xlsx_parts import _cell_reference
 from groupement.core.formatting import number
 from groupement.invoices.einvoice.common import MAX_LINES
 from groupement.invoices.einvoice.spreadsheet_files import HEADER_SEARCH_ROWS as INVOICE_HEADER_ROWS
