@@ -9,19 +9,17 @@ from sqlalchemy.orm import selectinload
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
-from groupement.contracts.awards import (
+from groupement.contracts.award_lots import decp_procedure, lot_view, scoped_lot
+from groupement.contracts.awards import default_number
+from groupement.contracts.models import Award, Contract, ContractPrice, RejectionSending
+from groupement.contracts.rejections import (
     NOTIFICATION_KIND,
     REJECTION_KIND,
     award_documents,
-    decp_procedure,
-    default_number,
-    lot_view,
     rejection_sending,
-    scoped_lot,
     standstill_of,
     standstill_required,
 )
-from groupement.contracts.models import Award, Contract, ContractPrice, RejectionSending
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Actor
 from groupement.core.archive import ArchivedDocument
 from groupement.core.errors import Forbidden, NotFound

@@ -183,7 +183,7 @@ DEMO_ORDERS = {"38053": 6, "38553": 4, "38172": 2}  # commune: quantity of each 
 def _carry_through(campaign: Campaign, today: date) -> None:
     """Last year's campaign taken to the end: lots published, three offers each, awarded; a few
     orders and deliveries; one supplier invoice imported, matched and split."""
-    from groupement.contracts import awards, orders
+    from groupement.contracts import awards, orders, rejections
     from groupement.core.identifiers import clean_siret
     from groupement.invoices import importing, matching, service_fait, splitting
     from groupement.invoices.allocation import AllocationKey
@@ -240,7 +240,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
         best = offer_queries.analysis(coordinator, lot.id).ranking[0]
         vehicles = lot.family.value == "vehicules"
         # The rejection letters start the standstill period the notification waits for (R2182-1).
-        awards.record_rejections_sent(coordinator, lot.id, best.offer_id, sent_on=launch + timedelta(days=55))
+        rejections.record_rejections_sent(coordinator, lot.id, best.offer_id, sent_on=launch + timedelta(days=55))
         contracts.append(
             awards.award_lot(
                 coordinator,

@@ -9,16 +9,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from groupement.contracts.awards import (
+from groupement.contracts.awards import award_lot
+from groupement.contracts.models import Contract, RejectionSending
+from groupement.contracts.rejections import (
     NOTIFICATION_KIND,
     REJECTION_KIND,
     award_document,
     award_documents,
-    award_lot,
     notification_letter,
     record_rejections_sent,
 )
-from groupement.contracts.models import Contract, RejectionSending
 from groupement.core.archive import ArchivedDocument
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import NotFound, ServiceError

@@ -15,8 +15,9 @@ from groupement.campaigns.models import Campaign
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.award_queries import award_page, contract_detail, list_contracts
-from groupement.contracts.awards import award_lot, declare_unsuccessful, record_rejections_sent
+from groupement.contracts.awards import award_lot, declare_unsuccessful
 from groupement.contracts.models import Award, Contract, ContractPrice
+from groupement.contracts.rejections import record_rejections_sent
 from groupement.contracts.rules import AwardDecision
 from groupement.core.access import Actor, Role, system_actor
 from groupement.core.audit_log import AuditEvent

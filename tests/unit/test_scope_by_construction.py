@@ -101,8 +101,9 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ("campaigns/reminders.py", "Submission"): "job over every campaign (reminders), acting for no one yet",
     ("campaigns/workflow.py", "NeedLine"): "the needs grid loads rows by id after its campaign check",
     ("contracts/award_queries.py", "Contract"): "lots/offers/contracts by id after _scoped_lot",
-    ("contracts/awards.py", "Lot"): "lots/offers/contracts by id after _scoped_lot",
-    ("contracts/awards.py", "Offer"): "lots/offers/contracts by id after _scoped_lot",
+    ("contracts/award_lots.py", "Lot"): "lots/offers/contracts by id after scoped_lot",
+    ("contracts/award_lots.py", "Offer"): "lots/offers/contracts by id after scoped_lot",
+    ("contracts/rejections.py", "Offer"): "lots/offers/contracts by id after scoped_lot",
     ("contracts/decp.py", "Contract"): "open data export over all contracts (decp_document(actor=None))",
     ("contracts/decp.py", "LotLine"): "open data export over all contracts (decp_document(actor=None))",
     (

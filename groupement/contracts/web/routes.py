@@ -17,15 +17,8 @@ from groupement.contracts.award_queries import (
     contract_prices_table,
     list_contracts,
 )
-from groupement.contracts.awards import (
-    award_document,
-    award_lot,
-    declare_unsuccessful,
-    editable_contract,
-    notification_letter,
-    record_rejections_sent,
-    set_price_type,
-)
+from groupement.contracts.awards import award_lot, declare_unsuccessful, editable_contract, set_price_type
+from groupement.contracts.rejections import award_document, notification_letter, record_rejections_sent
 from groupement.contracts.rules import PriceType
 from groupement.contracts.web import bp
 from groupement.contracts.web.forms import AwardForm, PriceTypeForm, RejectionSendingForm, UnsuccessfulForm
