@@ -23,7 +23,7 @@ from groupement.campaigns.participation import participant, previous_quantities
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.catalog.models import CatalogItem
 from groupement.core.access import COMMUNE_ROLES, Actor
-from groupement.core.archive import archive, archived_documents
+from groupement.core.archive import archive, archived_documents, serialise_first_archiving
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import NotFound
 from groupement.core.files.pdf import html_to_pdf
@@ -150,6 +150,7 @@ def needs_pdf_file(actor: Actor, campaign_id: int, commune_id: int) -> tuple[byt
     )
     content = html_to_pdf(html)
     file_name = f"etat-des-besoins-{campaign.year}-{commune.insee_code or commune.id}.pdf"
+    serialise_first_archiving(OBJECT_TYPE, submission.id, KIND)
     kept = archived_documents(coordinator_id, OBJECT_TYPE, submission.id)
     if not kept or kept[0].content != content:
         archive(

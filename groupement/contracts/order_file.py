@@ -11,7 +11,7 @@ from groupement.contracts.models import Order
 from groupement.contracts.order_pdf import OrderDocument, OrderDocumentLine, order_pdf, order_title
 from groupement.contracts.order_queries import OrderDetail, order_detail
 from groupement.core.access import Actor
-from groupement.core.archive import archive, archived_documents
+from groupement.core.archive import archive, archived_documents, serialise_first_archiving
 from groupement.extensions import db
 from groupement.organisations.letterhead import letterhead_for
 from groupement.organisations.models import Groupement
@@ -92,6 +92,7 @@ def order_pdf_file(actor: Actor, order_id: int) -> tuple[bytes, str]:
     """The order as archived at its creation, and its file name; an order older than the archive
     is rendered and archived now. NotFound outside the actor's scope."""
     order = order_detail(actor, order_id).order
+    serialise_first_archiving(OBJECT_TYPE, order.id, KIND)
     kept = [d for d in archived_documents(coordinator_of(order), OBJECT_TYPE, order.id) if d.kind == KIND]
     if kept:
         return kept[0].content, kept[0].file_name

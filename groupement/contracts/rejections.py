@@ -26,7 +26,7 @@ from groupement.contracts.award_lots import (
 from groupement.contracts.models import Contract, RejectionSending
 from groupement.core import audit, transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Actor, Role
-from groupement.core.archive import ArchivedDocument, archive, archived_documents
+from groupement.core.archive import ArchivedDocument, archive, archived_documents, serialise_first_archiving
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.french import a as a_name
 from groupement.core.timeutil import paris_today
@@ -159,6 +159,7 @@ def notification_letter(actor: Actor, lot_id: int) -> ArchivedDocument:
     contract = db.session.scalar(contract_scope.contracts(actor).where(Contract.lot_id == lot.id))
     if contract is None:
         raise NotFound("Le lot n'est pas attribué : aucune lettre de notification.")
+    serialise_first_archiving("lot", lot.id, NOTIFICATION_KIND)
     existing = [doc for doc in award_documents(actor, lot.id) if doc.kind == NOTIFICATION_KIND]
     if existing:
         return existing[0]

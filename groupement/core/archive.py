@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, event, select
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, event, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from groupement.core.audit import record
@@ -83,6 +83,17 @@ def archive(
         after={"document_id": document.id, "kind": kind, "sha256": document.sha256, "size": document.size},
     )
     return document
+
+
+def serialise_first_archiving(object_type: str, object_id: object, kind: str) -> None:
+    """Call before "archive it unless it is already there": two requests doing it at once for the
+    same object then run one after the other, and the second finds the first's document. On
+    PostgreSQL a transaction-scoped advisory lock keyed by the object and kind; on SQLite the
+    writing transaction (POST, or a GET marked transaction.writes_on_get) already holds the
+    database's single write lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = f"archive:{object_type}:{object_id}:{kind}"
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
 
 
 def archived_documents(coordinator_id: int, object_type: str, object_id: object) -> list[ArchivedDocument]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import wraps
 
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -92,11 +92,23 @@ def _sqlite_connect(dbapi_connection, connection_record) -> None:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
+def writes_on_get(view):
+    """Marks a GET route that writes: a document archived at its first download. Its transaction
+    begins as a writing one (BEGIN IMMEDIATE on SQLite), so that two first downloads at once
+    queue instead of the second failing with "database is locked". Put it under @bp.route."""
+    view.writes_on_get = True
+    return view
+
+
 def _writes() -> bool:
-    """This transaction belongs to a unit of work that writes: a POST (PUT, DELETE…) request,
-    or a CLI command or job in `unit_of_work()`."""
-    if has_request_context() and request.method not in SAFE_METHODS:
-        return True
+    """This transaction belongs to a unit of work that writes: a POST (PUT, DELETE…) request, a
+    GET route marked `writes_on_get`, or a CLI command or job in `unit_of_work()`."""
+    if has_request_context():
+        if request.method not in SAFE_METHODS:
+            return True
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "writes_on_get", False):
+            return True
     return has_app_context() and g.get("unit_of_work_writes", False)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Actor
-from groupement.core.archive import archive, archived_documents
+from groupement.core.archive import archive, archived_documents, serialise_first_archiving
 from groupement.extensions import db
 from groupement.invoices import pages
 from groupement.invoices.ledgers import commune_statement
@@ -32,6 +32,7 @@ def statement_pdf_file(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
     content = statement_pdf(document, letterhead_for(coordinator_id))
     file_name = f"{stem}.pdf"
     allocation_id = statement.allocation.id
+    serialise_first_archiving(OBJECT_TYPE, allocation_id, KIND)
     kept = archived_documents(coordinator_id, OBJECT_TYPE, allocation_id)
     if not kept or kept[0].content != content:
         archive(

@@ -169,6 +169,7 @@ def commune_needs(campaign_id: int, commune_id: int):
 
 @bp.route("/<int:campaign_id>/communes/<int:commune_id>/etat-valide.pdf")
 @roles_required(*COORDINATOR_SIDE_ROLES)
+@transaction.writes_on_get
 def commune_needs_pdf(campaign_id: int, commune_id: int):
     """The commune's état des besoins validé, as its signatory validated it (404 until then)."""
     content, file_name = needs_pdf_file(current_actor(), campaign_id, commune_id)

@@ -227,6 +227,7 @@ def statement_xlsx_file(invoice_id: int, commune_id: int):
 
 @bp.route("/factures/<int:invoice_id>/communes/<int:commune_id>/etat.pdf")
 @roles_required()
+@transaction.writes_on_get
 def statement_pdf_file(invoice_id: int, commune_id: int):
     content, file_name = statement_pdf_of(current_actor(), invoice_id, commune_id)
     return file_response(content, file_name, "application/pdf")

@@ -107,6 +107,7 @@ def show(order_id: int):
 
 @bp.route("/commandes/<int:order_id>/bon.pdf")
 @roles_required()
+@transaction.writes_on_get
 def pdf(order_id: int):
     content, filename = order_pdf_file(current_actor(), order_id)
     return file_response(content, filename, "application/pdf")
