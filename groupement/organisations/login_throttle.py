@@ -18,16 +18,14 @@ attempts on two workers cannot both slip under the limit. The right password cle
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, or_, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from groupement.core import transaction
 from groupement.core.errors import ServiceError
@@ -42,7 +40,6 @@ FORGET_AFTER = timedelta(hours=24)  # failures older than that (no failure since
 DEVICE_COOKIE = "groupement_appareil"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 _DEVICE_SALT = "groupement.appareil-connu"
-BUSY_BUDGET = 10.0  # seconds an attempt may wait for SQLite's write lock
 
 
 class LoginThrottled(ServiceError):
@@ -86,22 +83,9 @@ def claim_attempt(key: str, clock=utcnow) -> None:
     (PostgreSQL) and the compare-and-set on the count (any database) make concurrent attempts
     queue: the second sees the first's failure and its delay.
     """
-    deadline = time.monotonic() + BUSY_BUDGET
-    while True:
-        try:
-            return _claim(key, clock)
-        except OperationalError as error:
-            if not _sqlite_busy(error) or time.monotonic() > deadline:
-                raise
-        # SQLite: another process is writing (its own attempt on any account). The claim is the
-        # first write of the login request, so nothing but this attempt is lost by starting the
-        # transaction again; a deferred SQLite transaction that read cannot wait for the lock.
-        db.session.rollback()
-        time.sleep(random.uniform(0.01, 0.05))
-
-
-def _sqlite_busy(error: OperationalError) -> bool:
-    return db.session.get_bind().dialect.name == "sqlite" and "locked" in str(error.orig)
+    # The login is a POST: on SQLite its transaction began IMMEDIATE (core/transaction.py), so
+    # attempts from several processes queue on the write lock instead of failing "locked".
+    return _claim(key, clock)
 
 
 def _claim(key: str, clock) -> None:
