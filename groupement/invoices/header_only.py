@@ -5,8 +5,9 @@ A BASIC WL invoice declares the base of each rate (BT-116), document allowances 
 included: its line for a rate is that base − the charges + the allowances of the rate, so that
 lines + charges − allowances give back each base and the total HT. A MINIMUM invoice declares only
 its totals: its one line is the total HT, at the single rate whose VAT (rounded once) is the total
-VAT declared (20, 10, 8,5, 5,5, 2,1 or 0 %, exempt E); no single rate gives it: refused, for the
-split could not give each commune its VAT.
+VAT declared (20, 10, 8,5, 5,5, 2,1 or 0 %, exempt E); when no single rate gives it (several rates
+behind one total), at the invoice's mean rate, the declared VAT being what is split
+(allocation.split_invoice's declared_vat), so that each commune's VAT adds up to it exactly.
 
 Sub-lines of Factur-X EXTENDED: only DETAIL lines (and plain ones) are kept for the split; the
 GROUP subtotals and INFORMATION lines are named in an information check.
@@ -80,21 +81,24 @@ def _minimum_rate(data: InvoiceData, file_name: str) -> VatBreakdown:
     if data.tax_total == ZERO:
         return VatBreakdown("E", ZERO, data.tax_exclusive, ZERO)
     found = [rate for rate in FRENCH_RATES if vat_amount(data.tax_exclusive, "S", rate) == data.tax_total]
-    if len(found) != 1:
+    if len(found) == 1:
+        return VatBreakdown("S", found[0], data.tax_exclusive, data.tax_total)
+    if data.tax_exclusive <= ZERO or not ZERO <= data.tax_total <= data.tax_exclusive:
         raise InvoiceRefused(
             [
                 ImportIssue(
                     file_name,
                     None,
                     None,
-                    f"facture sans lignes ni ventilation de TVA (profil Factur-X MINIMUM) : sa TVA "
-                    f"({euros(data.tax_total)} pour {euros(data.tax_exclusive)} HT) ne correspond à aucun taux "
-                    "unique, la part de TVA de chaque commune ne peut pas être calculée ; demandez au fournisseur "
-                    "la facture au profil BASIC WL ou supérieur",
+                    f"facture sans lignes ni ventilation de TVA (profil Factur-X MINIMUM) : une TVA de "
+                    f"{euros(data.tax_total)} sur un total HT de {euros(data.tax_exclusive)} ne se répartit pas ; "
+                    "demandez au fournisseur la facture au profil BASIC WL ou supérieur",
                 )
             ]
         )
-    return VatBreakdown("S", found[0], data.tax_exclusive, data.tax_total)
+    # Several rates behind one total: the declared VAT is split as it is, at the invoice's mean rate.
+    mean = (data.tax_total * 100 / data.tax_exclusive).quantize(Decimal("0.01"))
+    return VatBreakdown("S", mean, data.tax_exclusive, data.tax_total)
 
 
 def _sub_line_checks(data: InvoiceData) -> list[CheckResult]:

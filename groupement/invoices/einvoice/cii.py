@@ -165,7 +165,9 @@ class CiiReader(Reader):
                 counted,
             ),
             vat_category=category,
-            vat_rate=self.rate(text_of(tax, "RateApplicablePercent"), category, label),
+            vat_rate=self.rate(text_of(tax, "RateApplicablePercent"), category, label)
+            if counted or tax is not None
+            else ZERO,
             order_ref=text_of(agreement, "BuyerOrderReferencedDocument/IssuerAssignedID") or order_reference,
             commune_insee=None,
             price_base_quantity=base_quantity,
