@@ -17,6 +17,7 @@ from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import date_fr, euros
 from groupement.core.money import to_unit_price
 from groupement.extensions import db
+from groupement.invoices import invoice_file
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.einvoice import parse_invoice
 from groupement.invoices.header_only import header_lines
@@ -49,8 +50,6 @@ from groupement.tenders.models import Supplier
 # for it: PEPPOL's R120 does not refuse the import, but a line beyond its 0,02 € slack is an
 # anomaly that blocks the split until the accountant accepts it with a comment or rejects the invoice.
 WARNING_RULES = frozenset({LINE_RULE})
-PDF_OBJECT_TYPE = "invoice"
-PDF_KIND = "facture_pdf"
 
 
 class InvoiceRejected(ServiceError):
@@ -183,9 +182,9 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         archive(
             actor_id=actor.user_id,
             coordinator_id=actor.organisation_id,
-            object_type=PDF_OBJECT_TYPE,
+            object_type=invoice_file.OBJECT_TYPE,
             object_id=invoice.id,
-            kind=PDF_KIND,
+            kind=invoice_file.KIND,
             title=f"{invoice.kind.label.capitalize()} n° {invoice.number} (PDF du fournisseur)"[:200],
             file_name=file_name[:200],
             content=content,

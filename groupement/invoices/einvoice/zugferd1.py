@@ -19,7 +19,6 @@ allowance written negative (as ZUGFeRD 1.0's own samples do) is read positive.
 from __future__ import annotations
 
 import copy
-
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
