@@ -48,11 +48,14 @@ from decimal import ROUND_DOWN, Decimal
 
 import groupement.core.money as money
 from groupement.core.errors import ServiceError
-from groupement.core.formatting import euros, number, percent
+from groupement.core.formatting import percent
 from groupement.core.imports import ImportIssue
+from groupement.invoices.check_results import CheckResult, count, eur, failures, line_label, num
+from groupement.invoices.check_results import equal as _checked_equal
+from groupement.invoices.check_results import key as _vat_key
 from groupement.invoices.document_types import DocumentType, document_type, type_label
 from groupement.invoices.states import InvoiceKind
-from groupement.invoices.tolerances import LINE_SLACK, line_within, within
+from groupement.invoices.tolerances import LINE_SLACK, line_within
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -209,13 +212,6 @@ class InvoiceData:
         return len(self.counted_lines) + len(self.allowances_charges)
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    rule: str
-    ok: bool
-    message: str
-
-
 def check_invoice(data: InvoiceData) -> list[CheckResult]:
     """Every arithmetic rule of EN 16931 the invoice must satisfy (see the module docstring)."""
     results: list[CheckResult] = []
@@ -225,10 +221,6 @@ def check_invoice(data: InvoiceData) -> list[CheckResult]:
     results += _vat_breakdown(data)
     results += _grand_totals(data)
     return results
-
-
-def failures(results: Iterable[CheckResult]) -> list[CheckResult]:
-    return [result for result in results if not result.ok]
 
 
 def vat_rule(category: str, suffix: str) -> str:
@@ -247,15 +239,6 @@ def vat_amount(taxable: Decimal, category: str, rate: Decimal) -> Decimal:
 
 
 SPREADSHEET_FORMATS = frozenset({"xlsx", "csv"})  # their line_id is the file's row number
-
-
-def line_label(position: int, line_id: str | None = None, spreadsheet: bool = False) -> str:
-    """'ligne 4': the invoice's 4th line, whatever its identifier in the file, which follows when
-    it differs: 'ligne 4 (identifiant 5)' (a supplier's BT-126), 'ligne 4 (ligne 5 du fichier)'."""
-    if line_id and line_id.strip() and line_id.strip() != str(position):
-        where = f"ligne {line_id.strip()} du fichier" if spreadsheet else f"identifiant {line_id.strip()}"
-        return f"ligne {position} ({where})"
-    return f"ligne {position}"
 
 
 _SEPARATORS = re.compile(r"[\s\-_/.\\]+")
@@ -462,43 +445,14 @@ def _grand_totals(data: InvoiceData) -> list[CheckResult]:
     return results
 
 
-# --- helpers ----------------------------------------------------------------------------------
-
-
 def _equal(
     rule: str, computed: Decimal, declared: Decimal, failure: str, success: str, data: InvoiceData | None = None
 ) -> CheckResult:
-    """`data` given: the rounding difference the official rules accept for its syntax (tolerances)."""
-    ok = computed == declared
-    if (
-        not ok
-        and data is not None
-        and within(rule, data.source_format, computed, declared, extended_amounts=data.extended_amounts)
-    ):
-        ok = True
-        success += f" (écart d'arrondi de {_eur(abs(declared - computed))} admis par la règle officielle)"
-    template = success if ok else failure
-    # replace(), not format(): a label may carry text read from the file
-    text = template.replace("{computed}", _eur(computed)).replace("{declared}", _eur(declared))
-    return CheckResult(rule, ok, f"{rule} : {text}.")
+    """check_results.equal, with the rounding difference the official rules accept for `data`'s syntax."""
+    if data is None:
+        return _checked_equal(rule, computed, declared, failure, success)
+    return _checked_equal(rule, computed, declared, failure, success, data.source_format, data.extended_amounts)
 
 
-def _key(category: str, rate: Decimal) -> tuple[str, Decimal]:
-    return category.strip().upper(), rate.normalize() if rate else ZERO
-
-
-def _eur(amount: Decimal) -> str:
-    """1 234,56 € ; a figure with more decimals keeps them (4,4625 €), never rounded silently."""
-    exponent = amount.normalize().as_tuple().exponent
-    decimals = -exponent if isinstance(exponent, int) and exponent < -2 else 2
-    if decimals == 2:
-        return euros(amount)
-    return number(amount, min(decimals, 6)) + "\u00a0€"
-
-
-def _num(value: Decimal) -> str:
-    return number(value)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{number(n)} {word}{'s' if n > 1 else ''}"
+_key, _eur, _num, _count = _vat_key, eur, num, count
+__all__ = ["CheckResult", "failures", "line_label"]
