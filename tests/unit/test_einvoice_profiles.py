@@ -306,3 +306,18 @@ def test_a_pdf_with_a_well_encoded_latin_1_xml_is_read():
     )
     data = parse_invoice(pdf_with(xml), "latin.pdf")
     assert data.seller_name == "Énergies du Dauphiné" and data.source_format == "factur-x"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (">380</cbc:InvoiceTypeCode>", ">381</cbc:InvoiceTypeCode>", "impossible dans une facture UBL (Invoice)"),
+        (">380</cbc:InvoiceTypeCode>", ">389</cbc:InvoiceTypeCode>", None),
+    ],
+)
+def test_a_ubl_invoice_carries_an_invoice_code_as_br_cl_01_requires(old, new, expected):
+    content = (LIBRARY / "ubl-21-en16931.xml").read_bytes().replace(old.encode(), new.encode(), 1)
+    if expected is None:
+        assert parse_invoice(content, "ubl.xml").document_type.kind is InvoiceKind.SELF_BILLED
+    else:
+        assert f"type de document (BT-3) « 381 » {expected} (règle BR-CL-01)" in refusal(content, "ubl.xml")
