@@ -39,6 +39,7 @@ from groupement.invoices.rules import (
 from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.states import (
     CheckKind,
+    InvoiceKind,
     InvoiceStatus,
 )
 from groupement.organisations import scope
@@ -166,7 +167,10 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         + [_check(CheckKind.ARITHMETIC, r) for r in header_checks]
         + [
             _check(CheckKind.IDENTITY, r)
-            for r in line_anomalies + _identity_checks(actor, data, supplier) + [_near_duplicate_check(near)]
+            for r in line_anomalies
+            + _identity_checks(actor, data, supplier)
+            + [_near_duplicate_check(near)]
+            + _prepayment_checks(actor, data, seller_key, sign)
         ]
     )
     try:
@@ -243,6 +247,36 @@ def _near_duplicate_check(near: list[Invoice]) -> CheckResult:
         f"Doublon possible : même fournisseur, même date ({date_fr(near[0].issue_date)}) et même total TTC "
         f"({euros(near[0].total_ttc)}) que la facture {numbers}.",
     )
+
+
+def _prepayment_checks(actor: Actor, data: InvoiceData, seller_key: str, sign: Decimal) -> list[CheckResult]:
+    """A final invoice deducting prepayments (BT-113): its TTC is split and titled whole, so the
+    prepayment invoices (386) already titled must be set against it. Until the recovery deducts
+    them itself, an anomaly names them (or their absence), to accept with a comment."""
+    if not data.prepaid:
+        return []
+    earlier = list(
+        db.session.scalars(
+            invoice_scope.invoices(actor)
+            .where(Invoice.seller_key == seller_key, Invoice.kind == InvoiceKind.PREPAYMENT)
+            .order_by(Invoice.issue_date, Invoice.id)
+        )
+    )
+    found = (
+        "facture(s) d'acompte de ce fournisseur : "
+        + ", ".join(f"n° {i.number} du {date_fr(i.issue_date)} ({euros(i.total_ttc)})" for i in earlier[:5])
+        if earlier
+        else "aucune facture d'acompte de ce fournisseur n'a été importée"
+    )
+    return [
+        CheckResult(
+            "ACOMPTE",
+            False,
+            f"Acomptes déduits (BT-113) : {euros(sign * data.prepaid)} ; net à payer {euros(sign * data.payable)}. "
+            f"Le total TTC est réparti et titré en entier : vérifiez que les acomptes déjà titrés aux communes "
+            f"sont déduits de leurs titres ({found}).",
+        )
+    ]
 
 
 def _identity_checks(actor: Actor, data: InvoiceData, supplier: Supplier | None) -> list[CheckResult]:

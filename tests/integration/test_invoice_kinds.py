@@ -66,9 +66,24 @@ def test_each_document_type_is_stored_with_its_kind_and_signed_amounts(members, 
     assert sum(line.net_amount for line in invoice.lines) == sign * D("95.00")
 
 
-def test_a_final_invoice_deducts_its_prepayments_bt_113(members):
-    invoice = import_invoice(members["actor"], "ubl.xml", (FIXTURES / "ubl21_en16931_fr.xml").read_bytes())
+def test_a_final_invoice_deducts_its_prepayments_bt_113_and_names_the_prepayment_invoices(members):
+    final = (FIXTURES / "ubl21_en16931_fr.xml").read_text()
+    prepayment_file = (
+        final.replace("<cbc:ID>F124212</cbc:ID>", "<cbc:ID>AC-2026-001</cbc:ID>", 1)
+        .replace("<cbc:InvoiceTypeCode>380<", "<cbc:InvoiceTypeCode>386<")
+        .replace('<cbc:PrepaidAmount currencyID="EUR">100.00<', '<cbc:PrepaidAmount currencyID="EUR">0.00<')
+        .replace('<cbc:PayableAmount currencyID="EUR">208.03<', '<cbc:PayableAmount currencyID="EUR">308.03<')
+    )
+    prepayment = import_invoice(members["actor"], "acompte.xml", prepayment_file.encode())
+    assert (prepayment.kind, prepayment.prepaid) == (InvoiceKind.PREPAYMENT, D("0"))
+    assert not [c for c in prepayment.checks if c.rule == "ACOMPTE"]
+
+    invoice = import_invoice(members["actor"], "ubl.xml", final.encode())
     assert (invoice.total_ttc, invoice.prepaid, invoice.payable) == (D("308.03"), D("100.00"), D("208.03"))
+    [check] = [c for c in invoice.checks if c.rule == "ACOMPTE"]
+    assert not check.ok and check.kind == "identity"
+    assert "Acomptes déduits (BT-113) : 100,00\u00a0€ ; net à payer 208,03\u00a0€" in check.message
+    assert "n° AC-2026-001 du " in check.message
 
 
 def test_a_basic_wl_pdf_is_split_by_a_key_and_its_pdf_kept_as_the_legal_invoice(members, database, app):
