@@ -19,7 +19,7 @@ allowance written negative (as ZUGFeRD 1.0's own samples do) is read positive.
 from __future__ import annotations
 
 import copy
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 
 from lxml import etree
 
@@ -87,7 +87,10 @@ def as_cii(root):
                 amount.text = amount.text.strip()[1:]
     for totals in tree.iter("{*}SpecifiedTradeSettlementHeaderMonetarySummation"):
         if next(children(totals, "DuePayableAmount"), None) is None:
-            due = _decimal(_text(totals, "GrandTotalAmount")) - _decimal(_text(totals, "TotalPrepaidAmount"))
+            try:
+                due = _decimal(_text(totals, "GrandTotalAmount")) - _decimal(_text(totals, "TotalPrepaidAmount"))
+            except DecimalException:  # an absurd figure: left absent, the reader names it
+                continue
             _add(totals, "DuePayableAmount", str(due))
     return tree
 
@@ -113,8 +116,11 @@ def _complete_line(item, header_taxes) -> None:
     if next(children(agreement, "NetPriceProductTradePrice"), None) is None:
         quantity = _decimal(_text(next(children(item, "SpecifiedLineTradeDelivery"), None), "BilledQuantity"))
         net = _decimal(_text(summation, "LineTotalAmount"))
-        if quantity:
-            price = (net / quantity).quantize(Decimal("0.0001"))
+        try:
+            price = (net / quantity).quantize(Decimal("0.0001")) if quantity else None
+        except DecimalException:  # an absurd figure: no price, the reader names it
+            price = None
+        if price is not None:
             _add(_add(agreement, "NetPriceProductTradePrice"), "ChargeAmount", str(price))
 
 
