@@ -92,7 +92,7 @@ def test_each_en16931_type_code_is_read_with_its_kind_and_sign(code, kind, sign)
 
 
 def test_every_type_has_a_french_label_and_an_unknown_code_none():
-    assert all(t.label and t.label == t.label.lower() or t.label[0].islower() for t in DOCUMENT_TYPES.values())
+    assert all(t.label and t.label[0].islower() and t.code == code for code, t in DOCUMENT_TYPES.items())
     assert document_type("389").label == "autofacture"
     assert document_type("999") is None and document_type(None) is None
 
