@@ -132,6 +132,7 @@ def split_invoice(
     shared_among: Sequence[str] | None = None,
     manual_percents: Mapping[str, Decimal] | None = None,
     line_keys: Mapping[str, AllocationKey] | None = None,
+    declared_vat: Mapping[Decimal, Decimal] | None = None,
 ) -> InvoiceSplit:
     """Split an invoice's lines, charges and allowances over the communes (module docstring).
 
@@ -139,6 +140,9 @@ def split_invoice(
     `manual_percents`: INSEE code -> percent, for MANUAL; must add up to 100.
     `line_keys`: line key -> allocation key, overriding `key` for that shared line (a key on
     a tied line is ignored: a tied line always goes to its commune).
+    `declared_vat`: rate -> the VAT the invoice declares for it, split instead of base × rate: the
+    official rules accept a rounding difference on it (BR-S-09), and a header-only MINIMUM invoice
+    declares only a total VAT, carried by one line at its mean rate.
     Raises AllocationError with a French message on inconsistent input.
     """
     key = AllocationKey(key)
@@ -180,6 +184,9 @@ def split_invoice(
             allocated[insee][line.key] = part
             bases[insee] += part
     invoice_vat = {rate: vat_amount(invoice_bases[rate], rate) for rate in rates}
+    for rate, amount in (declared_vat or {}).items():
+        if rate in invoice_vat:
+            invoice_vat[rate] = amount
     commune_vat = {rate: split_vat(invoice_vat[rate], rate, commune_bases[rate]) for rate in rates}
 
     shares = []

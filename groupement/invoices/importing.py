@@ -12,12 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit, transaction
 from groupement.core.access import Actor
+from groupement.core.archive import archive
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import date_fr, euros
 from groupement.core.money import to_unit_price
 from groupement.extensions import db
+from groupement.invoices import invoice_file
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.header_only import header_lines
 from groupement.invoices.models import (
     Invoice,
     InvoiceAllowanceCharge,
@@ -26,6 +29,7 @@ from groupement.invoices.models import (
     InvoiceVat,
 )
 from groupement.invoices.rules import (
+    LINE_RULE,
     CheckResult,
     InvoiceData,
     InvoiceRefused,
@@ -34,6 +38,7 @@ from groupement.invoices.rules import (
 )
 from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.states import (
+    CheckKind,
     InvoiceKind,
     InvoiceStatus,
 )
@@ -42,10 +47,10 @@ from groupement.organisations.models import Organisation
 from groupement.tenders import scope as supplier_scope
 from groupement.tenders.models import Supplier
 
-# EN 16931 has no rule on a line's own arithmetic; PEPPOL's R120 is reported, never blocking
-# (real invoices write returns as a positive quantity with a negative net, for instance).
-WARNING_RULES = frozenset({"PEPPOL-EN16931-R120"})
-KIND_OF_TYPE = {"380": InvoiceKind.INVOICE, "381": InvoiceKind.CREDIT_NOTE, "384": InvoiceKind.CORRECTIVE}
+# EN 16931 has no rule on a line's own arithmetic, so the official validator never refuses a file
+# for it: PEPPOL's R120 does not refuse the import, but a line beyond its 0,02 € slack is an
+# anomaly that blocks the split until the accountant accepts it with a comment or rejects the invoice.
+WARNING_RULES = frozenset({LINE_RULE})
 
 
 class InvoiceRejected(ServiceError):
@@ -69,6 +74,10 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
     blocking = [r for r in results if not r.ok and r.rule not in WARNING_RULES]
     if blocking:
         raise InvoiceRejected(file_name, [r.message for r in blocking])
+    try:
+        lines, vat_rows, header_checks = header_lines(data, file_name)
+    except InvoiceRefused as refused:
+        raise InvoiceRejected(file_name, list(refused.reasons)) from refused
     seller_key = data.seller_siret or data.seller_name.strip().upper()
     number_key = normalise_invoice_number(data.number)
     supplier = (
@@ -85,7 +94,8 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
     if same is not None:
         raise InvoiceRejected(file_name, [_duplicate_reason(data.number, same.number, seller)])
 
-    sign = Decimal(-1) if data.type_code == "381" else Decimal(1)
+    document = data.document_type
+    sign = document.sign
     near = list(
         db.session.scalars(
             invoice_scope.invoices(actor)
@@ -101,7 +111,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         coordinator_id=actor.organisation_id,
         number=data.number,
         number_key=number_key,
-        kind=KIND_OF_TYPE[data.type_code],
+        kind=document.kind,
         type_code=data.type_code,
         status=InvoiceStatus.IMPORTED,
         issue_date=data.issue_date,
@@ -120,9 +130,12 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         total_ht=sign * data.tax_exclusive,
         total_vat=sign * data.tax_total,
         total_ttc=sign * data.tax_inclusive,
+        profile=data.profile,
+        prepaid=sign * data.prepaid,
         imported_by_id=actor.user_id,
     )
-    invoice.lines = [_line(position, line, sign) for position, line in enumerate(data.lines, start=1)]
+    # Only the lines that count (a GROUP subtotal or an INFORMATION sub-line is never split twice).
+    invoice.lines = [_line(position, line, sign) for position, line in enumerate(lines, start=1)]
     catalog = {
         item.ref: item
         for item in db.session.scalars(
@@ -134,7 +147,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             line.item_id, line.account = item.id, item.account
     invoice.vat = [
         InvoiceVat(category=v.category, rate=v.rate, base=sign * v.taxable_amount, amount=sign * v.tax_amount)
-        for v in data.vat_breakdown
+        for v in vat_rows
     ]
     invoice.allowances_charges = [
         InvoiceAllowanceCharge(
@@ -146,9 +159,20 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         )
         for ac in data.allowances_charges
     ]
-    invoice.checks = [_check("arithmetic", r) for r in results] + [
-        _check("identity", r) for r in _identity_checks(actor, data, supplier) + [_near_duplicate_check(near)]
-    ]
+    # A line beyond R120's slack is an anomaly of the document itself, kept with the identity checks
+    # (which re-matching leaves alone) so that it blocks the split until accepted.
+    line_anomalies = [r for r in results if not r.ok and r.rule == LINE_RULE]
+    invoice.checks = (
+        [_check(CheckKind.ARITHMETIC, r) for r in results if r not in line_anomalies]
+        + [_check(CheckKind.ARITHMETIC, r) for r in header_checks]
+        + [
+            _check(CheckKind.IDENTITY, r)
+            for r in line_anomalies
+            + _identity_checks(actor, data, supplier)
+            + [_near_duplicate_check(near)]
+            + _prepayment_checks(actor, data, seller_key, sign)
+        ]
+    )
     try:
         # A concurrent import of the same invoice: the unique constraint refuses the second one,
         # and only this attempt is undone.
@@ -157,6 +181,18 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             db.session.flush()
     except IntegrityError:
         raise InvoiceRejected(file_name, [_duplicate_reason(data.number, data.number, seller)]) from None
+    if content.startswith(b"%PDF-") or b"%PDF-" in content[:1024]:
+        # The PDF is the legal invoice (always for a header-only profile): kept, byte for byte.
+        archive(
+            actor_id=actor.user_id,
+            coordinator_id=actor.organisation_id,
+            object_type=invoice_file.OBJECT_TYPE,
+            object_id=invoice.id,
+            kind=invoice_file.KIND,
+            title=f"{invoice.kind.label.capitalize()} n° {invoice.number} (PDF du fournisseur)"[:200],
+            file_name=file_name[:200],
+            content=content,
+        )
     audit.record(
         actor.user_id,
         "invoice.import",
@@ -211,6 +247,36 @@ def _near_duplicate_check(near: list[Invoice]) -> CheckResult:
         f"Doublon possible : même fournisseur, même date ({date_fr(near[0].issue_date)}) et même total TTC "
         f"({euros(near[0].total_ttc)}) que la facture {numbers}.",
     )
+
+
+def _prepayment_checks(actor: Actor, data: InvoiceData, seller_key: str, sign: Decimal) -> list[CheckResult]:
+    """A final invoice deducting prepayments (BT-113): its TTC is split and titled whole, so the
+    prepayment invoices (386) already titled must be set against it. Until the recovery deducts
+    them itself, an anomaly names them (or their absence), to accept with a comment."""
+    if not data.prepaid:
+        return []
+    earlier = list(
+        db.session.scalars(
+            invoice_scope.invoices(actor)
+            .where(Invoice.seller_key == seller_key, Invoice.kind == InvoiceKind.PREPAYMENT)
+            .order_by(Invoice.issue_date, Invoice.id)
+        )
+    )
+    found = (
+        "facture(s) d'acompte de ce fournisseur : "
+        + ", ".join(f"n° {i.number} du {date_fr(i.issue_date)} ({euros(i.total_ttc)})" for i in earlier[:5])
+        if earlier
+        else "aucune facture d'acompte de ce fournisseur n'a été importée"
+    )
+    return [
+        CheckResult(
+            "ACOMPTE",
+            False,
+            f"Acomptes déduits (BT-113) : {euros(sign * data.prepaid)} ; net à payer {euros(sign * data.payable)}. "
+            f"Le total TTC est réparti et titré en entier : vérifiez que les acomptes déjà titrés aux communes "
+            f"sont déduits de leurs titres ({found}).",
+        )
+    ]
 
 
 def _identity_checks(actor: Actor, data: InvoiceData, supplier: Supplier | None) -> list[CheckResult]:

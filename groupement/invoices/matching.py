@@ -69,7 +69,9 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     matched = unmatched = mismatches = 0
     contracts = set()
     sign = Decimal(-1) if invoice.kind is InvoiceKind.CREDIT_NOTE else Decimal(1)
-    pairs = [(line, *_order_line_for(line, orders)) for line in invoice.lines]
+    # A header-only invoice (Factur-X MINIMUM, BASIC WL) has no lines to tie: its amounts per rate
+    # are shared by an allocation key.
+    pairs = [] if invoice.header_only else [(line, *_order_line_for(line, orders)) for line in invoice.lines]
     order_line_ids = [order_line.id for _, order_line, _ in pairs if order_line is not None]
     # Four grouped queries for the whole invoice, not four per line.
     delivered = _sums(

@@ -52,6 +52,10 @@ class Invoice(db.Model):
     total_ht: Mapped[Decimal] = mapped_column(Money)
     total_vat: Mapped[Decimal] = mapped_column(Money)
     total_ttc: Mapped[Decimal] = mapped_column(Money)
+    # Factur-X / ZUGFeRD profile (MINIMUM and BASIC WL carry no lines: split only by a key, the PDF
+    # is the legal document); the prepayments the invoice deducts (BT-113, signed like the totals).
+    profile: Mapped[str] = mapped_column(String(20), default="")
+    prepaid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The match against the orders (its anomalies are known from then on: the split needs it).
@@ -68,6 +72,16 @@ class Invoice(db.Model):
     allowances_charges: Mapped[list[InvoiceAllowanceCharge]] = relationship()
     checks: Mapped[list[InvoiceCheck]] = relationship(order_by="InvoiceCheck.id")
     rejected_by: Mapped[User | None] = relationship(foreign_keys=[rejected_by_id])
+
+    @property
+    def header_only(self) -> bool:
+        """A Factur-X MINIMUM or BASIC WL invoice: its lines are the VAT rates, shared by a key."""
+        return self.profile in ("MINIMUM", "BASIC WL")
+
+    @property
+    def payable(self) -> Decimal:
+        """What remains to pay once the prepayments are deducted (BT-115 without the rounding)."""
+        return self.total_ttc - self.prepaid
 
     @property
     def supplier_name(self) -> str:

@@ -4,17 +4,23 @@
 CII, UBL 2.1 Invoice and CreditNote, the spreadsheet template). Amounts are as written in the
 document: a credit note (381) carries positive amounts and the caller negates them.
 
-`check_invoice` is strict: amounts are compared to the cent, with no tolerance. It returns one
+`check_invoice` compares amounts to the cent, with only the tolerances the official rules give
+(invoices.tolerances: BR-S-09's per-rate rounding, Factur-X EXTENDED's cent per amount, Peppol's
+0,02 € on a line's net), so that it never disagrees with the official validator. It returns one
 `CheckResult` per rule (or per line / per VAT rate for the rules that apply to one): `ok=True`
 with a short statement when the rule holds, one `ok=False` result per discrepancy otherwise,
 the message in French naming the rule and both figures.
 
 The rules:
 
+- BR-DEC-23: a line net has at most 2 decimals.
 - PEPPOL-EN16931-R120, the line net amount (EN 16931 defines BT-131 without a BR rule of its
-  own; this is the Peppol BIS 3 rule that checks it): BT-131 = round(BT-129 × BT-146 / BT-149
-  + Σ line charges − Σ line allowances, 2), rounded half up. Exactly: a net written with more
-  than 2 decimals (BR-DEC-23) never equals that figure unless its extra decimals are zeros.
+  own; this is the Peppol BIS 3 rule that checks it): BT-131 = BT-129 × BT-146 / BT-149
+  + Σ line charges − Σ line allowances, within 0,02 € (Peppol's slack); beyond, a real anomaly.
+- Only the lines that count are summed: a Factur-X EXTENDED sub-line of status GROUP (a subtotal
+  of its DETAIL lines) or INFORMATION is shown, never added (BR-FXEXT-CO-10).
+- A header-only invoice (Factur-X MINIMUM, BASIC WL: no lines) is checked on what it carries:
+  the totals, and in BASIC WL the VAT of each rate.
 - BR-CO-10: Σ BT-131 = BT-106.  BR-CO-11: Σ BT-92 = BT-107.  BR-CO-12: Σ BT-99 = BT-108.
 - BR-CO-13: BT-109 = BT-106 − BT-107 + BT-108.
 - BR-S-08 (and its twins BR-Z-08, BR-E-08, BR-AE-08, BR-IC-08, BR-G-08, BR-O-08... named after
@@ -38,20 +44,30 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import groupement.core.money as money
 from groupement.core.errors import ServiceError
-from groupement.core.formatting import euros, number, percent
+from groupement.core.formatting import percent
 from groupement.core.imports import ImportIssue
+from groupement.invoices.check_results import CheckResult, count, eur, failures, line_label, num
+from groupement.invoices.check_results import equal as _checked_equal
+from groupement.invoices.check_results import key as _vat_key
+from groupement.invoices.document_types import DocumentType, document_type, type_label
+from groupement.invoices.states import InvoiceKind
+from groupement.invoices.tolerances import LINE_SLACK, line_within
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
+CENT_EXPONENT = Decimal("0.01")
 
 INVOICE = "380"
 CREDIT_NOTE = "381"
 CORRECTIVE = "384"
-TYPE_LABELS = {INVOICE: "facture", CREDIT_NOTE: "avoir", CORRECTIVE: "facture rectificative"}
+# Factur-X line statuses (BT-X-8): only DETAIL lines (or lines without a status) count in the totals.
+COUNTED_LINE_STATUSES = frozenset({"", "DETAIL"})
+# Factur-X profiles without lines (the PDF stays the legal invoice).
+HEADER_ONLY_PROFILES = frozenset({"MINIMUM", "BASIC WL"})
 
 LINE_RULE = "PEPPOL-EN16931-R120"
 # The prefix of the EN 16931 rules of each VAT category (BR-S-08, BR-IC-08 for K...).
@@ -96,12 +112,22 @@ class InvoiceLineData:
     price_base_quantity: Decimal = ONE  # BT-149
     line_allowances: Decimal = ZERO  # Σ BT-136
     line_charges: Decimal = ZERO  # Σ BT-141
+    status: str = ""  # BT-X-8 (Factur-X EXTENDED): DETAIL, GROUP, INFORMATION, or "" (a plain line)
+    parent_id: str | None = None  # BT-X-304, the GROUP line it details
+
+    @property
+    def exact_net(self) -> Decimal:
+        return self.quantity * self.unit_price / self.price_base_quantity + self.line_charges - self.line_allowances
 
     @property
     def expected_net(self) -> Decimal:
         """round(quantity × price / base + charges − allowances, 2), half up."""
-        exact = self.quantity * self.unit_price / self.price_base_quantity + self.line_charges - self.line_allowances
-        return money.to_cents(exact)
+        return money.to_cents(self.exact_net)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the line is summed in the totals (not a GROUP subtotal nor an INFORMATION line)."""
+        return self.status in COUNTED_LINE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -113,6 +139,7 @@ class AllowanceCharge:
     vat_category: str  # BT-95 / BT-102
     vat_rate: Decimal  # BT-96 / BT-103
     reason: str  # BT-97 / BT-104, else the reason code
+    logistics: bool = False  # a Factur-X EXTENDED logistics service charge (BG-X-42), counted in BT-108
 
 
 @dataclass(frozen=True)
@@ -128,7 +155,7 @@ class VatBreakdown:
 @dataclass(frozen=True)
 class InvoiceData:
     number: str  # BT-1
-    type_code: str  # BT-3: 380, 381 or 384
+    type_code: str  # BT-3: one of document_types.ACCEPTED_CODES
     issue_date: date  # BT-2
     due_date: date | None  # BT-9
     currency: str  # BT-5 (always EUR: other currencies are refused)
@@ -151,35 +178,49 @@ class InvoiceData:
     vat_breakdown: tuple[VatBreakdown, ...]
     source_format: str  # "factur-x", "cii", "ubl", "xlsx" or "csv"
     rounding: Decimal = ZERO  # BT-114
+    profile: str = ""  # Factur-X / ZUGFeRD profile: MINIMUM, BASIC WL, BASIC, EN 16931, EXTENDED ("" unknown)
+    buyer_reference: str | None = None  # BT-10
 
     @property
     def is_credit_note(self) -> bool:
-        return self.type_code == CREDIT_NOTE
+        return self.document_type.kind is InvoiceKind.CREDIT_NOTE
+
+    @property
+    def document_type(self) -> DocumentType:
+        found = document_type(self.type_code)
+        if found is None:
+            raise ValueError(f"type de document {self.type_code} hors de la norme")
+        return found
 
     @property
     def type_label(self) -> str:
-        return TYPE_LABELS.get(self.type_code, self.type_code)
+        return type_label(self.type_code)
 
+    @property
+    def header_only(self) -> bool:
+        return not self.lines and self.profile in HEADER_ONLY_PROFILES
 
-@dataclass(frozen=True)
-class CheckResult:
-    rule: str
-    ok: bool
-    message: str
+    @property
+    def counted_lines(self) -> tuple[InvoiceLineData, ...]:
+        return tuple(line for line in self.lines if line.counts)
+
+    @property
+    def extended_amounts(self) -> int:
+        """For Factur-X EXTENDED, how many amounts the totals sum (its rules allow a cent each)."""
+        if self.profile != "EXTENDED":
+            return 0
+        return len(self.counted_lines) + len(self.allowances_charges)
 
 
 def check_invoice(data: InvoiceData) -> list[CheckResult]:
     """Every arithmetic rule of EN 16931 the invoice must satisfy (see the module docstring)."""
     results: list[CheckResult] = []
-    results += _line_nets(data.lines, data.source_format in SPREADSHEET_FORMATS)
+    if not data.header_only:
+        results += _line_nets(data.lines, data.source_format in SPREADSHEET_FORMATS)
     results += _document_totals(data)
     results += _vat_breakdown(data)
     results += _grand_totals(data)
     return results
-
-
-def failures(results: Iterable[CheckResult]) -> list[CheckResult]:
-    return [result for result in results if not result.ok]
 
 
 def vat_rule(category: str, suffix: str) -> str:
@@ -200,15 +241,6 @@ def vat_amount(taxable: Decimal, category: str, rate: Decimal) -> Decimal:
 SPREADSHEET_FORMATS = frozenset({"xlsx", "csv"})  # their line_id is the file's row number
 
 
-def line_label(position: int, line_id: str | None = None, spreadsheet: bool = False) -> str:
-    """'ligne 4': the invoice's 4th line, whatever its identifier in the file, which follows when
-    it differs: 'ligne 4 (identifiant 5)' (a supplier's BT-126), 'ligne 4 (ligne 5 du fichier)'."""
-    if line_id and line_id.strip() and line_id.strip() != str(position):
-        where = f"ligne {line_id.strip()} du fichier" if spreadsheet else f"identifiant {line_id.strip()}"
-        return f"ligne {position} ({where})"
-    return f"ligne {position}"
-
-
 _SEPARATORS = re.compile(r"[\s\-_/.\\]+")
 
 
@@ -221,15 +253,26 @@ def normalise_invoice_number(number: str) -> str:
 def _line_nets(lines: tuple[InvoiceLineData, ...], spreadsheet: bool = False) -> list[CheckResult]:
     results = []
     for position, line in enumerate(lines, start=1):
+        if line.net_amount != line.net_amount.quantize(CENT_EXPONENT, rounding=ROUND_DOWN):
+            results.append(
+                CheckResult(
+                    "BR-DEC-23",
+                    False,
+                    f"BR-DEC-23 : {line_label(position, line.line_id, spreadsheet)}, le montant net "
+                    f"({_eur(line.net_amount)}) a plus de 2 décimales : 2 au plus.",
+                )
+            )
+            continue
         expected = line.expected_net
-        if line.net_amount != expected:
+        if line.counts and not line_within(line.exact_net, line.net_amount):
             results.append(
                 CheckResult(
                     LINE_RULE,
                     False,
                     f"{LINE_RULE} : {line_label(position, line.line_id, spreadsheet)}, "
                     f"le montant net déclaré ({_eur(line.net_amount)}) "
-                    f"diffère de {_line_formula(line)} = {_eur(expected)}.",
+                    f"diffère de {_line_formula(line)} = {_eur(expected)} "
+                    f"(au-delà de l'écart d'arrondi de {_eur(LINE_SLACK)} admis).",
                 )
             )
     if not results:
@@ -238,7 +281,7 @@ def _line_nets(lines: tuple[InvoiceLineData, ...], spreadsheet: bool = False) ->
                 LINE_RULE,
                 True,
                 f"{LINE_RULE} : le montant net de chaque ligne ({_count(len(lines), 'ligne')}) est égal à "
-                "quantité × prix net + frais − remises de la ligne.",
+                f"quantité × prix net + frais − remises de la ligne, à {_eur(LINE_SLACK)} près.",
             )
         )
     return results
@@ -260,17 +303,18 @@ def _line_formula(line: InvoiceLineData) -> str:
 
 
 def _document_totals(data: InvoiceData) -> list[CheckResult]:
-    lines_sum = sum((line.net_amount for line in data.lines), ZERO)
+    lines_sum = sum((line.net_amount for line in data.counted_lines), ZERO)
     allowances = sum((ac.amount for ac in data.allowances_charges if not ac.is_charge), ZERO)
     charges = sum((ac.amount for ac in data.allowances_charges if ac.is_charge), ZERO)
     expected_109 = data.line_total - data.allowance_total + data.charge_total
-    return [
+    results = [
         _equal(
             "BR-CO-10",
             lines_sum,
             data.line_total,
             "la somme des montants nets des lignes ({computed}) diffère du total des lignes déclaré ({declared})",
             "la somme des montants nets des lignes est égale au total des lignes ({declared})",
+            data,
         ),
         _equal(
             "BR-CO-11",
@@ -278,6 +322,7 @@ def _document_totals(data: InvoiceData) -> list[CheckResult]:
             data.allowance_total,
             "la somme des remises au niveau du document ({computed}) diffère du total des remises déclaré ({declared})",
             "la somme des remises au niveau du document est égale au total des remises ({declared})",
+            data,
         ),
         _equal(
             "BR-CO-12",
@@ -285,6 +330,7 @@ def _document_totals(data: InvoiceData) -> list[CheckResult]:
             data.charge_total,
             "la somme des frais au niveau du document ({computed}) diffère du total des frais déclaré ({declared})",
             "la somme des frais au niveau du document est égale au total des frais ({declared})",
+            data,
         ),
         _equal(
             "BR-CO-13",
@@ -293,13 +339,19 @@ def _document_totals(data: InvoiceData) -> list[CheckResult]:
             f"le total HT déclaré ({{declared}}) diffère du total des lignes − remises + frais "
             f"({_eur(data.line_total)} − {_eur(data.allowance_total)} + {_eur(data.charge_total)} = {{computed}})",
             "le total HT est égal au total des lignes − remises + frais ({declared})",
+            data,
         ),
     ]
+    # Header-only: no lines to add up (BR-CO-10); MINIMUM has no line total either (BR-CO-13).
+    skipped = {"BR-CO-10"} if data.header_only else set()
+    if data.header_only and data.profile == "MINIMUM":
+        skipped.add("BR-CO-13")
+    return [result for result in results if result.rule not in skipped]
 
 
 def _vat_breakdown(data: InvoiceData) -> list[CheckResult]:
     computed: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
-    for line in data.lines:
+    for line in data.counted_lines:
         computed[_key(line.vat_category, line.vat_rate)] += line.net_amount
     for ac in data.allowances_charges:
         computed[_key(ac.vat_category, ac.vat_rate)] += ac.amount if ac.is_charge else -ac.amount
@@ -326,16 +378,19 @@ def _vat_breakdown(data: InvoiceData) -> list[CheckResult]:
             continue
         taxable = sum((entry.taxable_amount for entry in entries), ZERO)
         tax = sum((entry.tax_amount for entry in entries), ZERO)
-        results.append(
-            _equal(
-                rule_08,
-                base,
-                taxable,
-                f"{label}, la base déclarée ({{declared}}) diffère de la somme des lignes, frais et remises à ce "
-                "taux ({computed})",
-                f"{label}, la base déclarée est égale à la somme des lignes, frais et remises à ce taux ({{declared}})",
+        if not data.header_only:  # no lines: each declared base is taken as written
+            results.append(
+                _equal(
+                    rule_08,
+                    base,
+                    taxable,
+                    f"{label}, la base déclarée ({{declared}}) diffère de la somme des lignes, frais et remises à ce "
+                    "taux ({computed})",
+                    f"{label}, la base déclarée est égale à la somme des lignes, frais et remises à ce taux "
+                    "({declared})",
+                    data,
+                )
             )
-        )
         expected_tax = vat_amount(taxable, category, rate)
         formula = (
             "elle doit être nulle dans cette catégorie"
@@ -349,6 +404,7 @@ def _vat_breakdown(data: InvoiceData) -> list[CheckResult]:
                 tax,
                 f"{label}, la TVA déclarée ({{declared}}) est inexacte ({formula})",
                 f"{label}, la TVA déclarée ({{declared}}) est égale à la base × le taux",
+                data,
             )
         )
     return results
@@ -356,13 +412,14 @@ def _vat_breakdown(data: InvoiceData) -> list[CheckResult]:
 
 def _grand_totals(data: InvoiceData) -> list[CheckResult]:
     vat_sum = sum((entry.tax_amount for entry in data.vat_breakdown), ZERO)
-    return [
+    results = [
         _equal(
             "BR-CO-14",
             vat_sum,
             data.tax_total,
             "le total de TVA déclaré ({declared}) diffère de la somme des TVA par taux ({computed})",
             "le total de TVA est égal à la somme des TVA par taux ({declared})",
+            data,
         ),
         _equal(
             "BR-CO-15",
@@ -371,6 +428,7 @@ def _grand_totals(data: InvoiceData) -> list[CheckResult]:
             f"le total TTC déclaré ({{declared}}) diffère du total HT + TVA "
             f"({_eur(data.tax_exclusive)} + {_eur(data.tax_total)} = {{computed}})",
             "le total TTC est égal au total HT + TVA ({declared})",
+            data,
         ),
         _equal(
             "BR-CO-16",
@@ -379,37 +437,22 @@ def _grand_totals(data: InvoiceData) -> list[CheckResult]:
             f"le montant à payer déclaré ({{declared}}) diffère du total TTC − acomptes + arrondi "
             f"({_eur(data.tax_inclusive)} − {_eur(data.prepaid)} + {_eur(data.rounding)} = {{computed}})",
             "le montant à payer est égal au total TTC − acomptes + arrondi ({declared})",
+            data,
         ),
     ]
+    if data.header_only and not data.vat_breakdown:  # MINIMUM: the total VAT alone, no rate
+        return results[1:]
+    return results
 
 
-# --- helpers ----------------------------------------------------------------------------------
+def _equal(
+    rule: str, computed: Decimal, declared: Decimal, failure: str, success: str, data: InvoiceData | None = None
+) -> CheckResult:
+    """check_results.equal, with the rounding difference the official rules accept for `data`'s syntax."""
+    if data is None:
+        return _checked_equal(rule, computed, declared, failure, success)
+    return _checked_equal(rule, computed, declared, failure, success, data.source_format, data.extended_amounts)
 
 
-def _equal(rule: str, computed: Decimal, declared: Decimal, failure: str, success: str) -> CheckResult:
-    ok = computed == declared
-    template = success if ok else failure
-    # replace(), not format(): a label may carry text read from the file
-    text = template.replace("{computed}", _eur(computed)).replace("{declared}", _eur(declared))
-    return CheckResult(rule, ok, f"{rule} : {text}.")
-
-
-def _key(category: str, rate: Decimal) -> tuple[str, Decimal]:
-    return category.strip().upper(), rate.normalize() if rate else ZERO
-
-
-def _eur(amount: Decimal) -> str:
-    """1 234,56 € ; a figure with more decimals keeps them (4,4625 €), never rounded silently."""
-    exponent = amount.normalize().as_tuple().exponent
-    decimals = -exponent if isinstance(exponent, int) and exponent < -2 else 2
-    if decimals == 2:
-        return euros(amount)
-    return number(amount, min(decimals, 6)) + "\u00a0€"
-
-
-def _num(value: Decimal) -> str:
-    return number(value)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{number(n)} {word}{'s' if n > 1 else ''}"
+_key, _eur, _num, _count = _vat_key, eur, num, count
+__all__ = ["CheckResult", "failures", "line_label"]

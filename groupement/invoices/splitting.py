@@ -81,16 +81,17 @@ def split_invoice(
     ]
     tied = {line.commune for line in lines if line.commune}
     involved = [c for c in members if c.insee_code in tied or c.insee_code in shared]
+    expected_vat = {}
+    for row in invoice.vat:
+        expected_vat[row.rate] = expected_vat.get(row.rate, Decimal(0)) + row.amount
     result = allocate(  # an AllocationError is a ServiceError: the user reads its French reason
         lines,
         [CommuneInfo(c.insee_code, c.name, c.population or 0) for c in involved],
         key,
         shared_among=[code for code in shared if code],
         manual_percents=manual_percents,
+        declared_vat=expected_vat,  # the VAT the invoice declares (its rounding accepted by BR-S-09)
     )
-    expected_vat = {}
-    for row in invoice.vat:
-        expected_vat[row.rate] = expected_vat.get(row.rate, Decimal(0)) + row.amount
     if (result.total_ht, result.total_ttc) != (invoice.total_ht, invoice.total_ttc) or any(
         result.vat.get(rate, Decimal(0)) != amount for rate, amount in expected_vat.items()
     ):

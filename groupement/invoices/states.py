@@ -11,10 +11,19 @@ class InvoiceKind(StrEnum):
     INVOICE = "invoice"  # 380
     CREDIT_NOTE = "credit_note"  # 381: imported as negative amounts
     CORRECTIVE = "corrective"  # 384
+    SELF_BILLED = "self_billed"  # 389: written by the buyer
+    PREPAYMENT = "prepayment"  # 386: deducted later by the final invoice (BT-113)
+    # document_types.py maps every EN 16931 type code to one of these.
 
     @property
     def label(self) -> str:
-        return {"invoice": "facture", "credit_note": "avoir", "corrective": "facture rectificative"}[self.value]
+        return {
+            "invoice": "facture",
+            "credit_note": "avoir",
+            "corrective": "facture rectificative",
+            "self_billed": "autofacture",
+            "prepayment": "facture d'acompte",
+        }[self.value]
 
 
 class InvoiceStatus(StrEnum):

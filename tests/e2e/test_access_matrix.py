@@ -163,6 +163,12 @@ RULES = {
     ("invoices.board", "GET"): (lambda ids: "/factures", statuses(COORDINATION)),
     ("invoices.board_export", "GET"): (lambda ids: "/factures/export.xlsx?statut=recovered", statuses(COORDINATION)),
     ("invoices.show", "GET"): (lambda ids: f"/factures/{ids['invoice']}", statuses(COORDINATION)),
+    # The supplier's PDF kept at import: the world's invoice came as UBL XML, so there is none (404 for
+    # whoever may see invoices; the PDF itself is downloaded in tests/integration/test_invoice_kinds.py).
+    ("invoices.invoice_pdf_file", "GET"): (
+        lambda ids: f"/factures/{ids['invoice']}/facture.pdf",
+        statuses(COORDINATION, ok=404),
+    ),
     ("invoices.statement", "GET"): (
         lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}",
         statuses(EVERYONE, agent_b=404),

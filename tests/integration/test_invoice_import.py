@@ -33,7 +33,13 @@ def test_the_shared_samples_import_with_their_exact_totals(database, file_name, 
     assert (invoice.total_ht, invoice.total_vat, invoice.total_ttc) == (Decimal(ht), Decimal(vat), Decimal(ttc))
     assert invoice.kind is InvoiceKind.INVOICE and invoice.status is InvoiceStatus.IMPORTED
     assert sum(v.amount for v in invoice.vat) == Decimal(vat)
-    assert {c.rule for c in invoice.checks if c.kind == "identity"} == {"VENDEUR", "ACHETEUR", "DOUBLON"}
+    # The CEN example's line 20 (a return written 6 × 18,33 € = −109,98 €) is beyond Peppol R120's
+    # 0,02 €: an anomaly of the document that blocks the split until accepted.
+    line_rule = {"PEPPOL-EN16931-R120"} if file_name.startswith("cii_en16931") else set()
+    # The UBL sample deducts 100,00 € of prepayments (BT-113): an anomaly until accepted.
+    prepaid = {"ACOMPTE"} if file_name.startswith("ubl21") else set()
+    expected = {"VENDEUR", "ACHETEUR", "DOUBLON"} | line_rule | prepaid
+    assert {c.rule for c in invoice.checks if c.kind == "identity"} == expected
 
 
 def test_a_duplicate_is_refused_and_nothing_more_is_written(database):

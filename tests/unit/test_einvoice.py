@@ -346,11 +346,11 @@ def test_an_unreadable_amount_names_the_line_and_the_field():
     assert refusal(content) == "facture.xml : montant net de la ligne 2 (BT-131) : « douze » n'est pas un nombre"
 
 
-def test_a_type_other_than_invoice_credit_note_or_corrective_is_refused():
-    reasons = refusal(altered(UBL, (">380<", ">386<")))
+def test_a_type_code_outside_the_en16931_list_is_refused_naming_bt_3():
+    reasons = refusal(altered(UBL, (">380<", ">999<")))
 
-    assert "type de document « 386 » non pris en charge" in reasons
-    assert "380 (facture), 381 (avoir), 384 (facture rectificative)" in reasons
+    assert "type de document (BT-3) « 999 » inconnu de la norme EN 16931" in reasons
+    assert "380 facture, 381 avoir, 384 facture rectificative" in reasons
 
 
 def test_a_pdf_without_embedded_xml_is_refused():
@@ -560,17 +560,17 @@ def test_a_template_without_a_required_column_names_it_in_the_header_row():
 
 def test_a_declared_line_amount_is_kept_and_checked_against_quantity_times_price():
     header = [*HEADER, "montant_ht", "type_facture"]
-    rows = [[*row, amount, "avoir"] for row, amount in zip(ROWS, ["2137,50", "259,99", ""], strict=True)]
+    rows = [[*row, amount, "avoir"] for row, amount in zip(ROWS, ["2137,50", "259,90", ""], strict=True)]
 
     data = parse_invoice(csv_bytes(header, rows), "avoir.csv")
 
     assert data.type_code == "381"
-    assert [line.net_amount for line in data.lines] == [D("2137.50"), D("259.99"), D("33.33")]
+    assert [line.net_amount for line in data.lines] == [D("2137.50"), D("259.90"), D("33.33")]
     [failure] = failures(check_invoice(data))
     assert failure.rule == "PEPPOL-EN16931-R120"
     # The invoice's 2nd line, on the file's 3rd row (issue 12, item 10).
     assert failure.message.startswith(
-        "PEPPOL-EN16931-R120 : ligne 2 (ligne 3 du fichier), le montant net déclaré (259,99\u00a0€)"
+        "PEPPOL-EN16931-R120 : ligne 2 (ligne 3 du fichier), le montant net déclaré (259,90\u00a0€)"
     )
 
 

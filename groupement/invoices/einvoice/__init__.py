@@ -2,12 +2,12 @@
 
 `parse_invoice(content, file_name)` recognises the format by the content, not by the name:
 
-- a PDF (``%PDF-`` in the first kilobyte): Factur-X, whose embedded CII XML is extracted with the
-  factur-x library (``get_xml_from_pdf``, without its XSD check: the form is ours to judge,
-  leniently) and then read as CII;
-- XML: CII (root ``CrossIndustryInvoice``, D16B and later) or UBL 2.1 (root ``Invoice`` or
-  ``CreditNote`` in the OASIS namespaces). Elements are found by their local names, so any
-  prefix and any version of the namespaces is read;
+- a PDF (``%PDF-`` in the first kilobyte): Factur-X or ZUGFeRD, whose attached XML is found with
+  pypdf (facturx.py) and then read as CII;
+- XML: CII (root ``CrossIndustryInvoice``, D16B and later, every Factur-X profile from MINIMUM to
+  EXTENDED and CTC-FR), ZUGFeRD 1.0 (root ``CrossIndustryDocument``, renamed to CII by zugferd1)
+  or UBL 2.1 (root ``Invoice`` or ``CreditNote`` in the OASIS namespaces). Elements are found by
+  their local names, so any prefix and any version of the namespaces is read;
 - an .xlsx workbook (a zip archive) or a CSV text: the spreadsheet template described below.
 
 Anything else, or anything unreadable, raises InvoiceRefused with French reasons naming the
@@ -20,8 +20,9 @@ CreditNote; an absent price base quantity means 1). Arithmetic is not judged her
 invoices.rules.check_invoice.
 
 Refused outright: a currency other than the euro (BT-5, or a currencyID on an amount); a type
-other than 380 (facture), 381 (avoir) and 384 (facture rectificative); a missing number, issue
-date, line or mandatory total (BT-106, BT-109, BT-112, BT-115); a figure its column cannot hold
+code (BT-3) outside the EN 16931 list (invoices.document_types); a missing number, issue date,
+line (but for the header-only profiles MINIMUM and BASIC WL) or mandatory total (BT-106 but in
+MINIMUM, BT-109, BT-112, BT-115); a figure its column cannot hold
 exactly (core.numbers: 1e30, 1e999999, 0,0000001 at 4 decimals, digits other than 0 to 9), named
 with its line and field; an issue date outside 01/01/2000 to a year ahead, a due date beyond ten
 years ahead (common.implausible_date).
@@ -30,7 +31,8 @@ The readers, one module per format: xml_safety (limits and DOCTYPE refusal befor
 xml_reader (what CII and UBL share), cii, ubl, facturx (the XML embedded in a PDF), spreadsheet
 and spreadsheet_files (the template, from .xlsx or CSV); common holds the limits they share.
 
-source_format: "factur-x", "cii", "ubl", "xlsx" or "csv".
+source_format: "factur-x", "cii", "zugferd" (1.0), "ubl", "xlsx" or "csv"; profile (InvoiceData) the
+Factur-X / ZUGFeRD profile of a CII document.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from groupement.invoices.einvoice.spreadsheet_files import csv_rows, looks_like_
 from groupement.invoices.einvoice.ubl import UblReader
 from groupement.invoices.einvoice.xml_reader import local_name
 from groupement.invoices.einvoice.xml_safety import looks_like_xml, safe_root
+from groupement.invoices.einvoice.zugferd1 import as_cii, is_zugferd1
 from groupement.invoices.rules import InvoiceData, InvoiceRefused
 
 __all__ = ["InvoiceRefused", "parse_invoice", "parse_xml"]
@@ -81,6 +84,6 @@ def parse_xml(content: bytes, file_name: str, source_format: str | None = None) 
         return CiiReader(root, file_name, source_format or "cii").read()
     if name in ("Invoice", "CreditNote") and namespace.startswith(UBL_NAMESPACE_PREFIX):
         return UblReader(root, file_name, source_format or "ubl").read()
-    if name == "CrossIndustryDocument":
-        raise refused(file_name, "XML ZUGFeRD 1.0 non pris en charge : demandez une facture Factur-X, CII ou UBL")
+    if is_zugferd1(root):
+        return CiiReader(as_cii(root), file_name, "zugferd").read()
     raise refused(file_name, f"XML non reconnu (élément racine « {name} ») : une facture CII ou UBL 2.1 est attendue")

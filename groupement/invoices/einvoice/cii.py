@@ -1,4 +1,12 @@
-"""UN/CEFACT Cross Industry Invoice (CII, D16B and later; also the XML of Factur-X)."""
+"""UN/CEFACT Cross Industry Invoice (CII, D16B and later; also the XML of Factur-X and ZUGFeRD).
+
+Every Factur-X profile: MINIMUM and BASIC WL carry no lines (header-only: the totals, and in BASIC
+WL the VAT breakdown and document allowances and charges); EXTENDED and CTC-FR add logistics
+service charges (SpecifiedLogisticsServiceCharge, BG-X-42: read as document charges, counted in
+BT-108) and sub-lines (AssociatedDocumentLineDocument/ParentLineID and LineStatusReasonCode:
+DETAIL lines count, GROUP subtotals and INFORMATION lines are kept but never summed). A GROUP or
+INFORMATION line may lack a quantity, a price or a net amount.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,17 @@ from datetime import date
 
 from groupement.core.numbers import PRICE_AS_WRITTEN
 from groupement.invoices.einvoice.common import EURO, MAX_DESCRIPTION_LENGTH, MAX_REASON_LENGTH, clip, vat_number
-from groupement.invoices.einvoice.xml_reader import Reader, all_at, first_at, siret_in, text_of
-from groupement.invoices.rules import ONE, ZERO, AllowanceCharge, InvoiceData, InvoiceLineData, VatBreakdown
+from groupement.invoices.einvoice.xml_reader import Reader, all_at, first_at, profile_of, siret_in, text_of
+from groupement.invoices.rules import (
+    ONE,
+    ZERO,
+    AllowanceCharge,
+    InvoiceData,
+    InvoiceLineData,
+    VatBreakdown,
+)
+
+LINE_STATUSES = frozenset({"DETAIL", "GROUP", "INFORMATION"})
 
 
 class CiiReader(Reader):
@@ -17,6 +34,9 @@ class CiiReader(Reader):
         agreement = first_at(transaction, "ApplicableHeaderTradeAgreement")
         settlement = first_at(transaction, "ApplicableHeaderTradeSettlement")
         currency = self.check_currency(text_of(settlement, "InvoiceCurrencyCode"))
+        profile = profile_of(
+            text_of(self.root, "ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID")
+        )
 
         number, type_code = self.document_fields(text_of(document, "ID"), text_of(document, "TypeCode") or "380")
         issue = first_at(document, "IssueDateTime/DateTimeString")
@@ -35,11 +55,12 @@ class CiiReader(Reader):
         order_reference = text_of(agreement, "BuyerOrderReferencedDocument/IssuerAssignedID")
 
         items = all_at(transaction, "IncludedSupplyChainTradeLineItem")
-        self.check_lines(len(items))
+        self.check_lines(len(items), profile)
         lines = tuple(self.line(item, position, order_reference) for position, item in enumerate(items, 1))
+        self.check_parents(lines)
         allowances_charges = tuple(
             self.allowance_charge(ac) for ac in all_at(settlement, "SpecifiedTradeAllowanceCharge")
-        )
+        ) + tuple(self.logistics_charge(lc) for lc in all_at(settlement, "SpecifiedLogisticsServiceCharge"))
         breakdown = tuple(self.breakdown(tax) for tax in all_at(settlement, "ApplicableTradeTax"))
 
         totals = first_at(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
@@ -64,7 +85,11 @@ class CiiReader(Reader):
             order_reference=order_reference,
             lines=lines,
             allowances_charges=allowances_charges,
-            line_total=self.amount(first_at(totals, "LineTotalAmount"), "total des lignes (BT-106)", True),
+            line_total=self.amount(
+                first_at(totals, "LineTotalAmount"),
+                "total des lignes (BT-106)",
+                required=profile != "MINIMUM" or bool(items),
+            ),
             allowance_total=self.amount(first_at(totals, "AllowanceTotalAmount"), "total des remises (BT-107)"),
             charge_total=self.amount(first_at(totals, "ChargeTotalAmount"), "total des frais (BT-108)"),
             tax_exclusive=self.amount(first_at(totals, "TaxBasisTotalAmount"), "total HT (BT-109)", True),
@@ -75,6 +100,8 @@ class CiiReader(Reader):
             vat_breakdown=breakdown,
             source_format=self.source_format,
             rounding=self.amount(first_at(totals, "RoundingAmount"), "arrondi (BT-114)"),
+            profile=profile,
+            buyer_reference=text_of(agreement, "BuyerReference"),
         )
         self.refuse_if_problems()
         return data
@@ -93,12 +120,19 @@ class CiiReader(Reader):
     def line(self, item, position: int, order_reference: str | None) -> InvoiceLineData:
         line_id = text_of(item, "AssociatedDocumentLineDocument/LineID") or str(position)
         label = f" de la ligne {line_id}"
+        status = (text_of(item, "AssociatedDocumentLineDocument/LineStatusReasonCode") or "").upper()
+        if status and status not in LINE_STATUSES:
+            self.problem(
+                f"statut de sous-ligne{label} (BT-X-8) inconnu « {status[:20]} » : DETAIL, GROUP ou INFORMATION attendu"
+            )
+            status = ""
+        counted = status in ("", "DETAIL")
         product = first_at(item, "SpecifiedTradeProduct")
         agreement = first_at(item, "SpecifiedLineTradeAgreement")
         settlement = first_at(item, "SpecifiedLineTradeSettlement")
         net_price = first_at(agreement, "NetPriceProductTradePrice")
         tax = first_at(settlement, "ApplicableTradeTax")
-        category = self.category(text_of(tax, "CategoryCode"), label)
+        category = self.category(text_of(tax, "CategoryCode"), label) if counted or tax is not None else ""
         allowances = charges = ZERO
         for ac in all_at(settlement, "SpecifiedTradeAllowanceCharge"):
             indicator = text_of(ac, "ChargeIndicator/Indicator") or text_of(ac, "ChargeIndicator")
@@ -118,23 +152,54 @@ class CiiReader(Reader):
             or text_of(product, "GlobalID"),
             description=clip(text_of(product, "Name") or text_of(product, "Description"), MAX_DESCRIPTION_LENGTH),
             quantity=self.number(
-                text_of(item, "SpecifiedLineTradeDelivery/BilledQuantity"), f"quantité{label} (BT-129)"
+                text_of(item, "SpecifiedLineTradeDelivery/BilledQuantity"),
+                f"quantité{label} (BT-129)",
+                None if counted else ZERO,
             ),
             unit_price=self.amount(
-                first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", True, PRICE_AS_WRITTEN
+                first_at(net_price, "ChargeAmount"), f"prix net{label} (BT-146)", counted, PRICE_AS_WRITTEN
             ),
             net_amount=self.amount(
                 first_at(settlement, "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount"),
                 f"montant net{label} (BT-131)",
-                True,
+                counted,
             ),
             vat_category=category,
-            vat_rate=self.rate(text_of(tax, "RateApplicablePercent"), category, label),
+            vat_rate=self.rate(text_of(tax, "RateApplicablePercent"), category, label)
+            if counted or tax is not None
+            else ZERO,
             order_ref=text_of(agreement, "BuyerOrderReferencedDocument/IssuerAssignedID") or order_reference,
             commune_insee=None,
             price_base_quantity=base_quantity,
             line_allowances=allowances,
             line_charges=charges,
+            status=status,
+            parent_id=text_of(item, "AssociatedDocumentLineDocument/ParentLineID"),
+        )
+
+    def check_parents(self, lines: tuple[InvoiceLineData, ...]) -> None:
+        """BR-FXEXT-11: each parent line (BT-X-304) names a line of the invoice; BR-FXEXT-06: a
+        sub-line says its status."""
+        ids = {line.line_id for line in lines}
+        for line in lines:
+            if line.parent_id and line.parent_id not in ids:
+                self.problem(
+                    f"ligne {line.line_id} : sa ligne parente « {line.parent_id[:40]} » (BT-X-304) n'existe pas"
+                )
+            if line.parent_id and not line.status:
+                self.problem(f"ligne {line.line_id} : sous-ligne sans statut (BT-X-8 : DETAIL, GROUP ou INFORMATION)")
+
+    def logistics_charge(self, charge) -> AllowanceCharge:
+        """A logistics service charge (Factur-X EXTENDED BG-X-42: freight, packing...), a document charge."""
+        label = " des frais logistiques"
+        category = self.category(text_of(charge, "AppliedTradeTax/CategoryCode"), label)
+        return AllowanceCharge(
+            is_charge=True,
+            amount=self.amount(first_at(charge, "AppliedAmount"), f"montant{label} (BT-X-272)", True),
+            vat_category=category,
+            vat_rate=self.rate(text_of(charge, "AppliedTradeTax/RateApplicablePercent"), category, label),
+            reason=clip(text_of(charge, "Description") or "Frais logistiques", MAX_REASON_LENGTH),
+            logistics=True,
         )
 
     def allowance_charge(self, ac) -> AllowanceCharge:

@@ -31,6 +31,7 @@ from groupement.core.imports import ImportIssue
 from groupement.core.money import CENT, exactly, has_at_most, line_amount
 from groupement.core.numbers import MONEY, QUANTITY, UNIT_PRICE, Bounds, fits, parse_bounded_decimal, parse_within
 from groupement.core.timeutil import paris_today
+from groupement.invoices.document_types import document_type
 from groupement.invoices.einvoice.common import (
     EURO,
     MAX_DESCRIPTION_LENGTH,
@@ -44,7 +45,6 @@ from groupement.invoices.einvoice.common import (
 from groupement.invoices.einvoice.spreadsheet_files import HEADER_SEARCH_ROWS, column_key
 from groupement.invoices.rules import (
     ONE,
-    TYPE_LABELS,
     ZERO,
     InvoiceData,
     InvoiceLineData,
@@ -196,9 +196,10 @@ def _sheet_rate(raw) -> Decimal:
 def _sheet_type(raw) -> str:
     text = " ".join(cell_text(raw).split()).casefold()
     code = TYPE_WORDS.get(text, text)
-    if code not in TYPE_LABELS:
+    if document_type(code) is None:
         raise ValueError(
-            f"type « {cell_text(raw)} » inconnu : 380 (facture), 381 (avoir) ou 384 (facture rectificative)"
+            f"type « {cell_text(raw)} » inconnu : 380 (facture), 381 (avoir), 384 (facture rectificative), "
+            "386 (facture d'acompte) ou un autre code de la norme EN 16931"
         )
     return code
 

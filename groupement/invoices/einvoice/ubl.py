@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from groupement.core.numbers import PRICE_AS_WRITTEN
+from groupement.invoices.document_types import CREDIT_NOTE_CODES, INVOICE_CODES, document_type
 from groupement.invoices.einvoice.common import EURO, MAX_DESCRIPTION_LENGTH, MAX_REASON_LENGTH, clip, vat_number
 from groupement.invoices.einvoice.xml_reader import (
     Reader,
@@ -27,6 +28,7 @@ class UblReader(Reader):
         number, type_code = self.document_fields(
             text_of(root, "ID"), text_of(root, f"{kind}TypeCode") or ("381" if credit_note else "380")
         )
+        self.check_root_type(type_code, credit_note)
         issue_date = self.date(text_of(root, "IssueDate"), "date de facture (BT-2)", True)
         due_text = text_of(root, "DueDate") or next(
             (text_of(d) for d in all_at(root, "PaymentMeans/PaymentDueDate") if text_of(d)), None
@@ -86,6 +88,20 @@ class UblReader(Reader):
         )
         self.refuse_if_problems()
         return data
+
+    def check_root_type(self, type_code: str, credit_note: bool) -> None:
+        """BR-CL-01 as the CEN artefacts apply it to UBL: a CreditNote carries a credit-note code, an
+        Invoice an invoice code (81 is in both lists)."""
+        codes, document = (
+            (CREDIT_NOTE_CODES, "un avoir UBL (CreditNote)")
+            if credit_note
+            else (INVOICE_CODES, "une facture UBL (Invoice)")
+        )
+        if document_type(type_code) is not None and type_code not in codes:
+            self.problem(
+                f"type de document (BT-3) « {type_code} » impossible dans {document} (règle BR-CL-01) : "
+                f"codes admis {', '.join(sorted(codes, key=int)[:12])}…"
+            )
 
     def party_siret(self, party) -> str | None:
         return siret_in(all_at(party, "PartyIdentification/ID") + all_at(party, "PartyLegalEntity/CompanyID"))

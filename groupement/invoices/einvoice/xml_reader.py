@@ -21,8 +21,9 @@ from decimal import Decimal
 from groupement.core.imports import ImportIssue
 from groupement.core.numbers import MONEY, QUANTITY, RATE, Bounds, InvalidNumber, parse_within
 from groupement.core.timeutil import paris_today
+from groupement.invoices.document_types import document_type, refusal
 from groupement.invoices.einvoice.common import EURO, MAX_LINES, MAX_NUMBER_LENGTH, implausible_date, refused
-from groupement.invoices.rules import NO_VAT_CATEGORIES, TYPE_LABELS, ZERO, InvoiceRefused
+from groupement.invoices.rules import HEADER_ONLY_PROFILES, NO_VAT_CATEGORIES, ZERO, InvoiceRefused
 
 SIRET_SCHEME = "0009"
 
@@ -174,13 +175,12 @@ class Reader:
             self.problem("numéro de facture (BT-1) absent")
         elif len(number) > MAX_NUMBER_LENGTH:
             self.problem(f"numéro de facture (BT-1) trop long ({len(number)} caractères ; {MAX_NUMBER_LENGTH} au plus)")
-        if type_code not in TYPE_LABELS:
-            accepted = ", ".join(f"{code} ({label})" for code, label in TYPE_LABELS.items())
-            self.problem(f"type de document « {type_code} » non pris en charge : seuls {accepted} sont acceptés")
-        return number or "", type_code or ""
+        if document_type(type_code) is None:
+            self.problem(refusal(type_code))
+        return number or "", (type_code or "").strip()
 
-    def check_lines(self, count: int) -> None:
-        if count == 0:
+    def check_lines(self, count: int, profile: str = "") -> None:
+        if count == 0 and profile not in HEADER_ONLY_PROFILES:
             self.problem("aucune ligne de facture")
         elif count > MAX_LINES:
             raise refused(self.file_name, f"trop de lignes ({count} ; {MAX_LINES} au plus)")
@@ -188,6 +188,23 @@ class Reader:
     def check_seller(self, name: str | None, siret: str | None) -> None:
         if not name and not siret:
             self.problem("vendeur sans nom ni SIRET (BT-27)")
+
+
+def profile_of(guideline: str | None) -> str:
+    """The Factur-X / ZUGFeRD profile named by the guideline (BT-24): MINIMUM, BASIC WL, BASIC,
+    EN 16931 or EXTENDED (CTC-FR included); "" when it names none of them (XRechnung, Peppol...)."""
+    text = (guideline or "").lower()
+    for marker, profile in (
+        ("minimum", "MINIMUM"),
+        ("basicwl", "BASIC WL"),
+        ("basic-wl", "BASIC WL"),
+        ("extended", "EXTENDED"),
+        ("basic", "BASIC"),
+        ("comfort", "EN 16931"),  # ZUGFeRD 1.0's name for the full profile
+    ):
+        if marker in text:
+            return profile
+    return "EN 16931" if text.startswith("urn:cen.eu:en16931") else ""
 
 
 def siret_in(candidates: Iterable) -> str | None:

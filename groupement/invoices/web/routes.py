@@ -12,8 +12,9 @@ from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.french import de
 from groupement.core.timeutil import paris_today
-from groupement.invoices import importing, ledgers, matching, pages, splitting
+from groupement.invoices import importing, invoice_file, ledgers, matching, pages, splitting
 from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.document_types import document_type
 from groupement.invoices.statement_file import statement_pdf_file as statement_pdf_of
 from groupement.invoices.statements import invoices_board_xlsx, statement_xlsx
 from groupement.invoices.states import CheckResolution
@@ -116,6 +117,13 @@ def show(invoice_id: int):
     return _invoice_page(page, form)
 
 
+@bp.route("/factures/<int:invoice_id>/facture.pdf")
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def invoice_pdf_file(invoice_id: int):
+    content, file_name = invoice_file.invoice_pdf(current_actor(), invoice_id)
+    return file_response(content, file_name, "application/pdf")
+
+
 def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
     today = paris_today()
     return (
@@ -131,6 +139,8 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
             payment_form=PaymentForm(data={"paid_on": today}),
             keys=list(AllocationKey),
             today_iso=today.isoformat(),
+            kept_pdf=invoice_file.kept_pdf(page.invoice),
+            document_type=document_type(page.invoice.type_code),
         ),
         status,
     )
