@@ -17,6 +17,7 @@ def register_models() -> None:
     from groupement.campaigns import models as _campaigns  # noqa: F401
     from groupement.catalog import models as _catalog  # noqa: F401
     from groupement.contracts import models as _contracts  # noqa: F401
+    from groupement.contracts import life_models as _contract_life  # noqa: F401
     from groupement.core import archive as _archive  # noqa: F401
     from groupement.core import audit_log as _audit  # noqa: F401
     from groupement.invoices import models as _invoices  # noqa: F401
