@@ -137,6 +137,7 @@ class Order(db.Model):
     engagement_number: Mapped[str] = mapped_column(String(50), default="", server_default="")
     # Why the prices are not revised when a revision was due (contracts/revision_rules.py), or "".
     price_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ordered_on: Mapped[date | None]  # the Paris day the order was placed (its prices are that day's)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
