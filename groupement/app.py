@@ -42,6 +42,7 @@ def blueprints() -> list:
     from groupement.organisations.web.organisations import bp as organisations_bp
     from groupement.organisations.web.settings import bp as settings_bp
     from groupement.savings import web as savings_web  # noqa: F401  (its routes join contracts_bp)
+    from groupement.invoices.web import execution_report as _execution  # noqa: F401  (joins contracts_bp)
     from groupement.tenders.web import bp as offers_bp
     from groupement.tenders.web import lot_files  # noqa: F401  (adds the tender files to the lots pages)
 
