@@ -16,8 +16,8 @@ def register_models() -> None:
     """Import every feature's models so that their tables are on the metadata."""
     from groupement.campaigns import models as _campaigns  # noqa: F401
     from groupement.catalog import models as _catalog  # noqa: F401
-    from groupement.contracts import models as _contracts  # noqa: F401
     from groupement.contracts import life_models as _contract_life  # noqa: F401
+    from groupement.contracts import models as _contracts  # noqa: F401
     from groupement.core import archive as _archive  # noqa: F401
     from groupement.core import audit_log as _audit  # noqa: F401
     from groupement.invoices import models as _invoices  # noqa: F401
@@ -36,13 +36,13 @@ def blueprints() -> list:
     from groupement.contracts.web.orders import bp as orders_bp
     from groupement.dashboard.web import bp as dashboard_bp
     from groupement.invoices.web import bp as invoices_bp
+    from groupement.invoices.web import execution_report as _execution  # noqa: F401  (joins contracts_bp)
     from groupement.lots.web import bp as lots_bp
     from groupement.organisations.web.admin import bp as admin_bp
     from groupement.organisations.web.auth import bp as auth_bp
     from groupement.organisations.web.organisations import bp as organisations_bp
     from groupement.organisations.web.settings import bp as settings_bp
     from groupement.savings import web as savings_web  # noqa: F401  (its routes join contracts_bp)
-    from groupement.invoices.web import execution_report as _execution  # noqa: F401  (joins contracts_bp)
     from groupement.tenders.web import bp as offers_bp
     from groupement.tenders.web import lot_files  # noqa: F401  (adds the tender files to the lots pages)
 

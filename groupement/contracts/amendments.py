@@ -47,9 +47,7 @@ def add_amendment(
         )
     if notified_on > today:
         raise AmendmentRefused(f"La date de notification de l'avenant ({notified_on:%d/%m/%Y}) est dans le futur.")
-    earlier = list(
-        db.session.scalars(select(ContractAmendment).where(ContractAmendment.contract_id == contract.id))
-    )
+    earlier = list(db.session.scalars(select(ContractAmendment).where(ContractAmendment.contract_id == contract.id)))
     de_minimis_before = sum((abs(a.amount_ht) for a in earlier if a.ground is Ground.DE_MINIMIS), Decimal(0))
     check = check_amendment(
         initial_amount=contract.initial_maximum,

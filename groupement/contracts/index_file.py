@@ -53,7 +53,10 @@ def read_index_file(content: bytes, file_name: str) -> tuple[list[IndexRow], lis
     for line, (code_text, month_text, value_text) in table:
         parsed = []
         for column, parse, text in zip(
-            COLUMNS, (parse_index_code, parse_month, parse_index_value), (code_text, month_text, value_text), strict=True
+            COLUMNS,
+            (parse_index_code, parse_month, parse_index_value),
+            (code_text, month_text, value_text),
+            strict=True,
         ):
             try:
                 parsed.append(parse(text, column))

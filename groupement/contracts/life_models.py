@@ -87,7 +87,10 @@ class RevisionFormula(db.Model):
 
 class RevisionTerm(db.Model):
     __tablename__ = "revision_term"
-    __table_args__ = (UniqueConstraint("formula_id", "index_code"), CheckConstraint("weight > 0", name="weight_positive"))
+    __table_args__ = (
+        UniqueConstraint("formula_id", "index_code"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     formula_id: Mapped[int] = mapped_column(ForeignKey("revision_formula.id"), index=True)

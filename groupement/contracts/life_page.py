@@ -12,7 +12,13 @@ from groupement.contracts.life_models import ContractAmendment, PriceIndexValue,
 from groupement.contracts.models import Contract
 from groupement.contracts.renewals import RenewalView, renewal_view
 from groupement.contracts.revision_rules import revision_start
-from groupement.contracts.revisions import PricesInForce, formula_of, index_values_for, prices_in_force, revision_history
+from groupement.contracts.revisions import (
+    PricesInForce,
+    formula_of,
+    index_values_for,
+    prices_in_force,
+    revision_history,
+)
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db

@@ -29,7 +29,6 @@ from groupement.contracts.consumption import (
 from groupement.contracts.models import Contract, Delivery, Order, OrderLine
 from groupement.contracts.order_file import archive_order_pdf
 from groupement.contracts.order_queries import line_in_scope
-from groupement.contracts.revisions import prices_in_force
 from groupement.contracts.order_rules import (
     MAX_ORDER_LINES,
     NeedsUse,
@@ -42,6 +41,7 @@ from groupement.contracts.order_rules import (
     order_number,
     parse_order_quantity,
 )
+from groupement.contracts.revisions import prices_in_force
 from groupement.core import audit, formatting, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound, ServiceError

@@ -93,11 +93,15 @@ def pending(terms: RenewalTerms, state: RenewalState, today: date) -> PendingRen
 def decide(terms: RenewalTerms, state: RenewalState, period: int, renew: bool, today: date) -> RenewalState:
     """The state after deciding on `period`; raises RenewalRefused with the dates."""
     if state.closed:
-        raise RenewalRefused("Les reconductions de ce marché sont closes : une décision de non-reconduction a été prise.")
+        raise RenewalRefused(
+            "Les reconductions de ce marché sont closes : une décision de non-reconduction a été prise."
+        )
     if state.renewed >= terms.renewal_count:
         raise RenewalRefused(f"Toutes les reconductions prévues ({terms.renewal_count}) ont été décidées.")
     if period != state.renewed + 1:
-        raise RenewalRefused(f"La prochaine décision porte sur la reconduction n° {state.renewed + 1}, pas n° {period}.")
+        raise RenewalRefused(
+            f"La prochaine décision porte sur la reconduction n° {state.renewed + 1}, pas n° {period}."
+        )
     end = terms.end_after(state.renewed)
     if today > end:
         raise RenewalRefused(f"Le marché a pris fin le {_d(end)} : il ne peut plus être reconduit.")

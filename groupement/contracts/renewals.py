@@ -63,7 +63,9 @@ def set_renewal_terms(actor: Actor, contract_id: int, count: int, months: int, n
     return contract
 
 
-def decide_renewal(actor: Actor, contract_id: int, period: int, renew: bool, today: date | None = None) -> ContractRenewal:
+def decide_renewal(
+    actor: Actor, contract_id: int, period: int, renew: bool, today: date | None = None
+) -> ContractRenewal:
     today = today or paris_today()
     contract = editable_contract(actor, contract_id)
     db.session.scalar(select(Contract.id).where(Contract.id == contract.id).with_for_update())

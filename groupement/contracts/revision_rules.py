@@ -108,11 +108,8 @@ def coefficient(formula: Formula, number: int, values: Mapping[tuple[str, date],
     """C for revision n° `number`, 4 decimals; RevisionRefused naming the missing values."""
     missing = missing_values(formula, number, values)
     if missing:
-        raise RevisionRefused(
-            f"Révision n° {number} impossible : indice{'s' if len(missing) > 1 else ''} non saisi{'s' if len(missing) > 1 else ''} "
-            + ", ".join(missing)
-            + "."
-        )
+        s = "s" if len(missing) > 1 else ""
+        raise RevisionRefused(f"Révision n° {number} impossible : indice{s} non saisi{s} " + ", ".join(missing) + ".")
     month = index_month(formula, number)
     raw = formula.fixed_part + sum(
         (t.weight * values[(t.index_code, month)] / values[(t.index_code, formula.base_month)] for t in formula.terms),
@@ -183,7 +180,8 @@ def parse_index_code(raw: object, where: str) -> str:
     code = str(raw if raw is not None else "").strip()
     if not code or len(code) > MAX_INDEX_CODE or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in code):
         raise RevisionRefused(
-            f"{where} : code d'indice attendu (lettres, chiffres, « - », « _ » ou « . », {MAX_INDEX_CODE} caractères au plus)."
+            f"{where} : code d'indice attendu (lettres, chiffres, « - », « _ » ou « . », "
+            f"{MAX_INDEX_CODE} caractères au plus)."
         )
     return code
 
@@ -191,4 +189,3 @@ def parse_index_code(raw: object, where: str) -> str:
 def _n(value: Decimal) -> str:
     text = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f").rstrip("0")
     return text.replace(".", ",")
-

@@ -116,7 +116,9 @@ def _index_values(coordinator_id: int, codes: Sequence[str]) -> dict[tuple[str, 
 def record_index_value(actor: Actor, contract_id: int, code: str, month: date, value: object) -> PriceIndexValue:
     """One index value for a month (the coordinator's own table), entered from a contract's page."""
     editable_contract(actor, contract_id)
-    return _store(actor, [IndexRow(0, parse_index_code(code, "Indice"), month_of(month), parse_index_value(value, "Valeur"))])[0]
+    return _store(
+        actor, [IndexRow(0, parse_index_code(code, "Indice"), month_of(month), parse_index_value(value, "Valeur"))]
+    )[0]
 
 
 def import_index_values(actor: Actor, contract_id: int, content: bytes, file_name: str) -> int:
@@ -208,7 +210,9 @@ def compute_revisions(actor: Actor, contract_id: int, today: date | None = None)
             index_month=index_month(formula, number),
             coefficient=value,
             computed_by_id=actor.user_id,
-            prices=[RevisedPrice(contract_price_id=p.id, unit_price=revised_price(p.unit_price, value)) for p in prices],
+            prices=[
+                RevisedPrice(contract_price_id=p.id, unit_price=revised_price(p.unit_price, value)) for p in prices
+            ],
         )
         db.session.add(revision)
         db.session.flush()
@@ -232,7 +236,10 @@ class PricesInForce:
 
 def prices_in_force(contract: Contract, day: date, as_of: datetime | None = None) -> PricesInForce:
     """The unit prices of a contract (reached through scope) for an order of `day` placed at `as_of`."""
-    base = {p.id: p.unit_price for p in db.session.scalars(select(ContractPrice).where(ContractPrice.contract_id == contract.id))}
+    base = {
+        p.id: p.unit_price
+        for p in db.session.scalars(select(ContractPrice).where(ContractPrice.contract_id == contract.id))
+    }
     row = formula_of(contract.id)
     if row is None:
         return PricesInForce(0, base, "")
@@ -244,7 +251,11 @@ def prices_in_force(contract: Contract, day: date, as_of: datetime | None = None
         values = _index_values(_owner(contract), [t.index_code for t in formula.terms])
         missing = missing_values(formula, due, values)
     used, note = price_in_force_reason(
-        due, [Revision(r.number, r.applies_from) for r in revisions], contract.start_date, formula.period_months, missing
+        due,
+        [Revision(r.number, r.applies_from) for r in revisions],
+        contract.start_date,
+        formula.period_months,
+        missing,
     )
     if used == 0:
         return PricesInForce(0, base, note)

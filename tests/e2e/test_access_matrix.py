@@ -586,9 +586,7 @@ OTHER_COORDINATORS_OBJECTS = {
     ("contracts.renewal_decision (autre coordonnateur)", "POST"): (
         lambda ids: f"/contrats/{ids['other_contract']}/reconduction"
     ),
-    ("contracts.amendment (autre coordonnateur)", "POST"): (
-        lambda ids: f"/contrats/{ids['other_contract']}/avenants"
-    ),
+    ("contracts.amendment (autre coordonnateur)", "POST"): (lambda ids: f"/contrats/{ids['other_contract']}/avenants"),
     ("contracts.revision_formula (autre coordonnateur)", "POST"): (
         lambda ids: f"/contrats/{ids['other_contract']}/revision/formule"
     ),

@@ -233,3 +233,21 @@ def test_another_coordinator_reaches_none_of_it(life, make):
     ):
         with pytest.raises(NotFound):
             action()
+
+
+def test_the_coordinators_home_reminds_the_renewal_to_decide_before_its_deadline(life, make):
+    from groupement.dashboard.coordinator_tasks import coordinator_tasks
+
+    def reminders(actor):
+        return [t for t in coordinator_tasks(actor, [], life.today) if t.kind == "renewals_to_decide"]
+
+    assert reminders(life.coordinator) == []  # no renewal clause yet
+    set_renewal_terms(life.coordinator, life.contract.id, 1, 12, 0)
+    (task,) = reminders(life.coordinator)
+    deadline = life.contract.execution_period.end  # notice 0: decide by the last day of the period
+    assert task.label == "1 reconduction à décider" and task.due_on == deadline
+    assert task.params == {"contract_id": life.contract.id} and life.contract.number in task.detail
+    other = make.user(Role.COORDINATOR, make.coordinator(name="Autre EPCI", siren=make.valid_siren(998))).actor
+    assert reminders(other) == []
+    decide_renewal(life.coordinator, life.contract.id, 1, True, life.today)
+    assert reminders(life.coordinator) == []

@@ -131,7 +131,10 @@ def amendment(contract_id: int):
             )
         )
         if row is not None:
-            flash(f"Avenant n° {row.sequence} enregistré : nouveau montant maximum {euros(row.maximum_after)} HT.", "success")
+            flash(
+                f"Avenant n° {row.sequence} enregistré : nouveau montant maximum {euros(row.maximum_after)} HT.",
+                "success",
+            )
     return _back(contract_id, "avenants")
 
 

@@ -79,14 +79,21 @@ class FormulaForm(FrenchForm):
         validators=[InputRequired("Partie fixe attendue, par exemple 0,15."), within(0, 1, "Entre 0 et 1.")],
     )
     index_code = TextField(
-        "Indice", validators=[InputRequired("Code de l'indice attendu."), Length(max=MAX_INDEX_CODE, message=f"{MAX_INDEX_CODE} caractères au plus.")]
+        "Indice",
+        validators=[
+            InputRequired("Code de l'indice attendu."),
+            Length(max=MAX_INDEX_CODE, message=f"{MAX_INDEX_CODE} caractères au plus."),
+        ],
     )
     weight = FrenchDecimalField(
         "Poids de l'indice",
         column=Fraction,
         validators=[InputRequired("Poids attendu, par exemple 0,85."), within(0, 1, "Entre 0 et 1.")],
     )
-    index_code_2 = TextField("Second indice (facultatif)", validators=[Optional(), Length(max=MAX_INDEX_CODE, message=f"{MAX_INDEX_CODE} caractères au plus.")])
+    index_code_2 = TextField(
+        "Second indice (facultatif)",
+        validators=[Optional(), Length(max=MAX_INDEX_CODE, message=f"{MAX_INDEX_CODE} caractères au plus.")],
+    )
     weight_2 = FrenchDecimalField(
         "Poids du second indice", column=Fraction, validators=[Optional(), within(0, 1, "Entre 0 et 1.")]
     )
@@ -98,10 +105,20 @@ class FormulaForm(FrenchForm):
 
 class IndexValueForm(FrenchForm):
     index_code = TextField(
-        "Indice", validators=[InputRequired("Code de l'indice attendu."), Length(max=MAX_INDEX_CODE, message=f"{MAX_INDEX_CODE} caractères au plus.")]
+        "Indice",
+        validators=[
+            InputRequired("Code de l'indice attendu."),
+            Length(max=MAX_INDEX_CODE, message=f"{MAX_INDEX_CODE} caractères au plus."),
+        ],
     )
     month = _date("Mois", "Le mois de la valeur est obligatoire.")
-    value = TextField("Valeur", validators=[InputRequired("Valeur attendue, par exemple 112,4."), Length(max=30, message="30 caractères au plus.")])
+    value = TextField(
+        "Valeur",
+        validators=[
+            InputRequired("Valeur attendue, par exemple 112,4."),
+            Length(max=30, message="30 caractères au plus."),
+        ],
+    )
 
 
 class IndexImportForm(FrenchForm):
