@@ -132,3 +132,24 @@ def test_the_execution_report_shows_each_commune_to_the_coordinator_and_its_own_
     assert rows[0][0] == "Commune" and rows[-1][0] == "Total"
     ordered = {row[0]: row[2] for row in rows[1:]}
     assert ordered["Commune B"] == 0 and ordered["Commune A"] == ordered["Total"] > 0
+
+
+def test_the_order_form_says_why_the_prices_are_not_revised_when_an_index_is_missing(client_as, world):
+    client = client_as("coordinator")
+    contract = world.ids["contract"]
+    page = f"/contrats/{contract}/vie"
+    start = "2026-01-01"  # monthly revisions from the contract's start (50 days ago): one is due
+    formula = {
+        "fixed_part": "0,15",
+        "index_code": "ICHT-IME",
+        "weight": "0,85",
+        "base_month": start,
+        "period_months": "1",
+    }
+    _post(client, f"/contrats/{contract}/revision/formule", formula, page)
+    life = _text(client.get(page))
+    assert "Prix non révisés : la révision n° 1" in life
+    order_form = _text(client_as("agent_a").get(f"/commandes/nouvelle/{contract}"))
+    assert (
+        "Prix non révisés : la révision n° 1" in order_form and "indices non saisis : ICHT-IME de 01/2026" in order_form
+    )

@@ -10,7 +10,13 @@ from groupement.contracts.amendments import add_amendment
 from groupement.contracts.awards import editable_contract
 from groupement.contracts.life_page import life_page
 from groupement.contracts.renewals import decide_renewal, set_renewal_terms
-from groupement.contracts.revisions import compute_revisions, import_index_values, record_index_value, set_formula
+from groupement.contracts.revisions import (
+    compute_revisions,
+    import_index_values,
+    prices_in_force,
+    record_index_value,
+    set_formula,
+)
 from groupement.contracts.web import bp
 from groupement.contracts.web.life_forms import (
     AmendmentForm,
@@ -221,3 +227,9 @@ def compute_revision(contract_id: int):
         elif not result.computed:
             flash("Aucune révision à calculer aujourd'hui.", "info")
     return _back(contract_id, "revision")
+
+
+@bp.app_template_global()
+def prices_in_force_today(contract):
+    """For the order form: the unit prices in force today (revised ones included) and why not."""
+    return prices_in_force(contract, paris_today())
