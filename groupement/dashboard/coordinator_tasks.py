@@ -172,7 +172,7 @@ def _contracts_to_watch(actor: Actor, today: date) -> list[Task]:
             Contract.number,
             Contract.maximum_amount,
             Contract.start_date,
-            Contract.duration_months,
+            Contract.duration_months + Contract.renewed_periods * Contract.renewal_months,  # renewals included
             func.coalesce(ordered.c.ordered, 0),
         )
         .outerjoin(ordered, ordered.c.contract_id == Contract.id)

@@ -251,3 +251,15 @@ def test_the_coordinators_home_reminds_the_renewal_to_decide_before_its_deadline
     assert reminders(other) == []
     decide_renewal(life.coordinator, life.contract.id, 1, True, life.today)
     assert reminders(life.coordinator) == []
+
+
+def test_a_renewed_contract_is_no_longer_announced_as_ending(life):
+    from groupement.dashboard.coordinator_tasks import coordinator_tasks
+
+    def ending():
+        return [t for t in coordinator_tasks(life.coordinator, [], life.today) if t.kind == "contracts_ending"]
+
+    assert len(ending()) == 1  # the first period ends within a month
+    set_renewal_terms(life.coordinator, life.contract.id, 1, 12, 0)
+    decide_renewal(life.coordinator, life.contract.id, 1, True, life.today)
+    assert ending() == []
