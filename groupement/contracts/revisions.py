@@ -92,6 +92,9 @@ def set_formula(
         row = RevisionFormula(contract_id=contract.id, fixed_part=fixed_part, base_month=formula.base_month)
         db.session.add(row)
     row.fixed_part, row.base_month, row.period_months = fixed_part, formula.base_month, period_months
+    if row.terms:  # the old terms go first: the same index may come back (unique per formula)
+        row.terms = []
+        db.session.flush()
     row.terms = [
         RevisionTerm(position=i, index_code=t.index_code, weight=t.weight) for i, t in enumerate(formula.terms, 1)
     ]

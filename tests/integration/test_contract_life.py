@@ -263,3 +263,13 @@ def test_a_renewed_contract_is_no_longer_announced_as_ending(life):
     set_renewal_terms(life.coordinator, life.contract.id, 1, 12, 0)
     decide_renewal(life.coordinator, life.contract.id, 1, True, life.today)
     assert ending() == []
+
+
+def test_the_formula_may_be_entered_again_until_a_revision_is_computed(life):
+    _revise(life)
+    base = life.start.replace(day=1)
+    row = set_formula(life.coordinator, life.contract.id, Decimal("0.20"), [("ICHT-IME", Decimal("0.80"))], base, 6)
+    assert [(t.index_code, t.weight) for t in row.terms] == [("ICHT-IME", Decimal("0.80"))]
+    compute_revisions(life.coordinator, life.contract.id, life.today)
+    with pytest.raises(ServiceError, match="ne se modifie plus"):
+        set_formula(life.coordinator, life.contract.id, Decimal("0.15"), [("ICHT-IME", Decimal("0.85"))], base, 6)
