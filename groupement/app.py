@@ -16,6 +16,7 @@ def register_models() -> None:
     """Import every feature's models so that their tables are on the metadata."""
     from groupement.campaigns import models as _campaigns  # noqa: F401
     from groupement.catalog import models as _catalog  # noqa: F401
+    from groupement.contracts import life_models as _contract_life  # noqa: F401
     from groupement.contracts import models as _contracts  # noqa: F401
     from groupement.core import archive as _archive  # noqa: F401
     from groupement.core import audit_log as _audit  # noqa: F401
@@ -35,6 +36,7 @@ def blueprints() -> list:
     from groupement.contracts.web.orders import bp as orders_bp
     from groupement.dashboard.web import bp as dashboard_bp
     from groupement.invoices.web import bp as invoices_bp
+    from groupement.invoices.web import execution_report as _execution  # noqa: F401  (joins contracts_bp)
     from groupement.lots.web import bp as lots_bp
     from groupement.organisations.web.admin import bp as admin_bp
     from groupement.organisations.web.auth import bp as auth_bp

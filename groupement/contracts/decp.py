@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
 from groupement.contracts import decp_json as decp_io
+from groupement.contracts.decp_modifications import mark_published, modifications_of
 from groupement.contracts.models import Contract
 from groupement.core import audit
 from groupement.core.access import Actor
@@ -71,6 +72,8 @@ class DecpReport:
     published_on: date | None = None
     # The exported contracts never published before: export_decp stores their first publication.
     first_publications: list[Contract] = field(default_factory=list, repr=False)
+    # Their amendments and renewals, whose first publication date is stored likewise.
+    modification_rows: list = field(default_factory=list, repr=False)
 
     @property
     def filename(self) -> str:
@@ -111,7 +114,9 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
 
     report = DecpReport(document={}, published_on=today)
     entries = []
+    modifications = modifications_of([row[0] for row in rows])
     for contract, lot, campaign, buyer, supplier in rows:
+        changes = modifications.get(contract.id, [])
         social, environmental = decp_io.considerations(considerations_of(lot, criteria.get(lot.id)))
         mapped = decp_io.contract_entry(
             decp_io.DecpContract(
@@ -128,13 +133,14 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
                 offers_received=contract.offers_received,
                 duration_months=contract.duration_months,
                 notified_on=contract.notified_on,
-                maximum_amount=contract.maximum_amount,
+                maximum_amount=contract.initial_maximum,
                 social_considerations=social,
                 environmental_considerations=environmental,
                 origin_eu_percent=contract.origin_eu_percent,
                 origin_france_percent=contract.origin_france_percent,
                 price_type=contract.price_type.value,
                 first_published_on=contract.first_published_on,
+                modifications=tuple(change for change, _ in changes),
             ),
             published_on=today,
         )
@@ -143,6 +149,7 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
             report.problems.append(ContractProblem(contract.number, list(mapped.missing), label))
             continue
         entries.append(mapped.entry)
+        report.modification_rows += [row for _, row in changes if row.published_on is None]
         if contract.first_published_on is None:
             report.first_publications.append(contract)
         report.exported.append(
@@ -167,6 +174,7 @@ def export_decp(today: date, actor: Actor) -> DecpReport:
     """The report of the export (download or CLI): the contracts published for the first time
     keep ``today`` as their date of first publication; the others keep theirs."""
     report = decp_report(today, actor)
+    mark_published(report.modification_rows, today)
     for contract in report.first_publications:
         contract.first_published_on = today
         db.session.flush()

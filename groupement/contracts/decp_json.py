@@ -142,6 +142,17 @@ class DecpLine:
 
 
 @dataclass(frozen=True)
+class DecpModification:
+    """One modification after the first publication (an amendment or a renewal), in the order of
+    notification: the contract's maximum HT and duration in months after it."""
+
+    notified_on: date
+    published_on: date | None  # None: this export publishes it first
+    maximum_amount: Decimal
+    duration_months: int
+
+
+@dataclass(frozen=True)
 class DecpContract:
     number: str
     lot_title: str
@@ -163,6 +174,7 @@ class DecpContract:
     origin_france_percent: Decimal | None = None
     price_type: str = "Définitif ferme"
     first_published_on: date | None = None  # None: never published, this export is the first
+    modifications: tuple[DecpModification, ...] = ()  # maximum_amount above is the initial one
 
 
 @dataclass(frozen=True)
@@ -297,7 +309,30 @@ def contract_entry(contract: DecpContract, published_on: date) -> MappedContract
         "considerationsSociales": {"considerationSociale": social},
         "considerationsEnvironnementales": {"considerationEnvironnementale": environmental},
     }
+    if contract.modifications:
+        entry["modifications"] = modification_entries(contract.modifications, supplier, published_on)
     return MappedContract(number, entry, ())
+
+
+def modification_entries(
+    modifications: Sequence[DecpModification], supplier_siret: str | None, published_on: date
+) -> list[dict[str, Any]]:
+    """The DECP ``modifications`` block: ids 1, 2… in the order of notification, each with the new
+    amount (2 decimals), the new duration and the holder (unchanged)."""
+    ordered = sorted(modifications, key=lambda m: m.notified_on)
+    return [
+        {
+            "modification": {
+                "id": number,
+                "dateNotificationModification": iso_date(m.notified_on),
+                "datePublicationDonneesModification": iso_date(m.published_on or published_on),
+                "montant": to_cents(m.maximum_amount),
+                "dureeMois": m.duration_months,
+                "titulaires": [{"titulaire": {"typeIdentifiant": TITULAIRE_ID_TYPE, "id": supplier_siret}}],
+            }
+        }
+        for number, m in enumerate(ordered, start=1)
+    ]
 
 
 def document(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.contracts.order_rules import ExecutionPeriod
@@ -44,6 +44,12 @@ class Contract(db.Model):
     __table_args__ = (
         CheckConstraint("maximum_amount > 0", name="maximum_positive"),
         CheckConstraint("duration_months BETWEEN 1 AND 48", name="duration_at_most_four_years"),
+        CheckConstraint(
+            "renewal_count >= 0 AND renewal_months BETWEEN 1 AND 48 AND notice_months BETWEEN 0 AND 12 "
+            "AND renewed_periods BETWEEN 0 AND renewal_count "
+            "AND duration_months + renewal_count * renewal_months <= 48",
+            name="renewals_within_four_years",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +71,16 @@ class Contract(db.Model):
     price_type: Mapped[PriceType] = mapped_column(enum_column(PriceType, length=30), default=PriceType.FERME)
     first_published_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Renewals (contracts/renewal_rules.py): up to renewal_count periods of renewal_months, decided
+    # at the latest notice_months before each; renewed_periods moves the end, renewals_closed is a
+    # decision not to renew. The history is contract_renewal (life_models.py).
+    renewal_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    renewal_months: Mapped[int] = mapped_column(default=12, server_default="12")
+    notice_months: Mapped[int] = mapped_column(default=3, server_default="3")
+    renewed_periods: Mapped[int] = mapped_column(default=0, server_default="0")
+    renewals_closed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The maximum at notification, kept at the first amendment (maximum_amount is then the new one).
+    initial_maximum_amount: Mapped[Decimal | None] = mapped_column(Money)
 
     lot: Mapped[Lot] = relationship()
     award: Mapped[Award] = relationship()
@@ -73,8 +89,16 @@ class Contract(db.Model):
 
     @property
     def execution_period(self) -> ExecutionPeriod:
-        """From the start of execution to its end (start + duration); orders only within it."""
-        return ExecutionPeriod.of(self.number, self.notified_on, self.start_date, self.duration_months)
+        """From the start of execution to its end (start + duration + renewed periods); orders only within it."""
+        return ExecutionPeriod.of(self.number, self.notified_on, self.start_date, self.current_duration_months)
+
+    @property
+    def current_duration_months(self) -> int:
+        return self.duration_months + (self.renewed_periods or 0) * (self.renewal_months or 0)
+
+    @property
+    def initial_maximum(self) -> Decimal:
+        return self.maximum_amount if self.initial_maximum_amount is None else self.initial_maximum_amount
 
 
 class ContractPrice(db.Model):
@@ -111,6 +135,9 @@ class Order(db.Model):
     total_ht: Mapped[Decimal] = mapped_column(Money)
     # The commune's numéro d'engagement juridique (its accounting), optional, printed on the order.
     engagement_number: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    # Why the prices are not revised when a revision was due (contracts/revision_rules.py), or "".
+    price_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ordered_on: Mapped[date | None]  # the Paris day the order was placed (its prices are that day's)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

@@ -13,7 +13,8 @@
   groupement as a whole, not each member. The coordinator sees the overruns on the
   consumption page and may talk with the commune.
 - Execution period: an order is placed on a day (Paris time) within the contract's execution
-  period, from its start of execution to its end (start + duration in months, the day before
+  period, from its start of execution to its end (start + duration in months, renewed periods
+  included (renewal_rules.py), the day before
   the same day of the last month, or that month's last day when it has no such day), and never
   before the contract's notification. Outside, the order is refused, naming the dates.
 - Delivery (service fait): per order line, a quantity > 0 received on a date that is neither in
@@ -69,6 +70,13 @@ def contract_end(start: date, duration_months: int) -> date:
     if start.day > last_day:  # no such day in that month: the period ends on its last day
         return date(year, month, last_day)
     return date(year, month, start.day) - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` months later (or earlier when negative), or that month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)

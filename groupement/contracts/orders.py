@@ -41,6 +41,7 @@ from groupement.contracts.order_rules import (
     order_number,
     parse_order_quantity,
 )
+from groupement.contracts.revisions import prices_in_force
 from groupement.core import audit, formatting, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -138,15 +139,16 @@ def _submit(
     db.session.scalar(select(Organisation.id).where(Organisation.id == commune.id).with_for_update())
 
     prices = {p.id: p for p in contract_prices(contract.id)}
+    in_force = prices_in_force(contract, today)  # revised prices from their date (revisions.py)
     order_lines = [
         OrderLine(
             contract_price_id=price.id,
             item_id=price.item_id,
             quantity=quantity,
-            unit_price=price.unit_price,
+            unit_price=in_force.unit_prices[price.id],
             eco_participation=price.eco_participation,
             vat_rate=price.vat_rate,
-            amount_ht=line_amount(quantity, price.unit_price, price.eco_participation),
+            amount_ht=line_amount(quantity, in_force.unit_prices[price.id], price.eco_participation),
         )
         for price_id, quantity in quantities.items()
         for price in [prices[price_id]]
@@ -183,6 +185,8 @@ def _submit(
         sequence=sequence,
         delivery_address=address,
         engagement_number=engagement,
+        price_note=in_force.note,
+        ordered_on=today,
         total_ht=total,
         created_by_id=actor.user_id,
         lines=order_lines,
@@ -205,6 +209,7 @@ def _submit(
             ],
             "consumption": check.ratio,
             "engagement_number": engagement,
+            "price_revision": in_force.revision,
         },
     )
     archive_order_pdf(actor, order.id)  # the bon de commande as issued, kept with the order
@@ -216,6 +221,8 @@ def _submit(
             f"{formatting.percent(round_half_up(check.ratio * 100, PERCENT_STEP))} de son montant maximum "
             f"({formatting.euros(check.new_total)} HT sur {formatting.euros(contract.maximum_amount)} HT)."
         )
+    if in_force.note:
+        warnings.append(in_force.note)
     overruns = needs_overruns(uses)
     if overruns:
         warnings.append("Commande au-delà des besoins validés de la commune : " + " ".join(overruns))

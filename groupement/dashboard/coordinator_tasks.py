@@ -17,6 +17,8 @@ from groupement.contracts import scope as contract_scope
 from groupement.contracts.award_queries import standstill_periods
 from groupement.contracts.models import Contract, Order
 from groupement.contracts.order_rules import ConsumptionLevel, consumption_level, contract_end
+from groupement.contracts.renewal_rules import pending
+from groupement.contracts.renewals import state_of, terms_of
 from groupement.core.access import Actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.formatting import date_fr, datetime_fr
@@ -37,6 +39,7 @@ def coordinator_tasks(actor: Actor, campaigns: list[CampaignSummary], today: dat
     tasks += _offers_to_score(actor)
     tasks += _contracts_to_watch(actor, today)
     tasks += _standstill_tasks(actor, today)
+    tasks += _renewals_to_decide(actor, today)
     return by_urgency(tasks)
 
 
@@ -169,7 +172,7 @@ def _contracts_to_watch(actor: Actor, today: date) -> list[Task]:
             Contract.number,
             Contract.maximum_amount,
             Contract.start_date,
-            Contract.duration_months,
+            Contract.duration_months + Contract.renewed_periods * Contract.renewal_months,  # renewals included
             func.coalesce(ordered.c.ordered, 0),
         )
         .outerjoin(ordered, ordered.c.contract_id == Contract.id)
@@ -262,3 +265,39 @@ def _standstill_tasks(actor: Actor, today: date) -> list[Task]:
             )
         )
     return tasks
+
+
+RENEWAL_NOTICE_DAYS = 60  # a renewal decision due within this many days is announced
+
+
+def _renewals_to_decide(actor: Actor, today: date) -> list[Task]:
+    """Contracts with a renewal period still to decide whose notice deadline falls within 60 days
+    (or has just passed while the current period runs: without a decision, no renewal)."""
+    contracts = db.session.scalars(
+        contract_scope.contracts(actor)
+        .where(Contract.renewal_count > Contract.renewed_periods, Contract.renewals_closed.is_(False))
+        .order_by(Contract.number)
+    ).all()
+    due = []
+    for contract in contracts:
+        next_period = pending(terms_of(contract), state_of(contract), today)
+        if next_period is not None and (next_period.deadline - today).days <= RENEWAL_NOTICE_DAYS:
+            due.append((next_period.deadline, contract))
+    if not due:
+        return []
+    due.sort(key=lambda pair: (pair[0], pair[1].number))
+    first, contract = due[0]
+    return [
+        Task(
+            "renewals_to_decide",
+            f"{plural(len(due), 'reconduction')} à décider",
+            len(due),
+            "contracts.life",
+            {"contract_id": contract.id},
+            urgency=urgency_of(first, today, soon_days=15),
+            due_on=first,
+            when=f"date limite le {date_fr(first)}" if first >= today else f"date limite dépassée le {date_fr(first)}",
+            detail=_named([c.number for _, c in due])
+            + " Sans décision expresse avant la date limite, le marché n'est pas reconduit.",
+        )
+    ]

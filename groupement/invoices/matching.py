@@ -13,11 +13,12 @@ from sqlalchemy.orm import aliased
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Delivery, Order, OrderLine
 from groupement.contracts.order_queries import orders_in_scope
+from groupement.contracts.revisions import prices_in_force
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.formatting import euros, number
-from groupement.core.timeutil import utcnow
+from groupement.core.timeutil import to_paris, utcnow
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.models import (
@@ -128,7 +129,7 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
         contracts.add(order.contract_id)
         line.order_line_id, line.commune_id, line.item_id = order_line.id, order.commune_id, order_line.item_id
         line.account = accounts.get(order_line.item_id)
-        price, eco = order_line.unit_price, order_line.eco_participation
+        price, eco = price_in_force(order_line), order_line.eco_participation
         # Suppliers write the eco-participation either on its own or inside the unit price.
         if line.unit_price not in (price, price + eco):
             mismatches += 1
@@ -177,6 +178,16 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
         after={"matched": matched, "unmatched": unmatched, "mismatches": mismatches},
     )
     return MatchReport(matched, unmatched, mismatches)
+
+
+def price_in_force(order_line: OrderLine) -> Decimal:
+    """The contract's unit price HT in force on the day of the order (Paris), as the revisions
+    computed before the order was placed give it (contracts/revisions.py: a revision whose index
+    was missing then leaves the previous price, as the order said)."""
+    order = order_line.order
+    day = order.ordered_on or to_paris(order.created_at).date()
+    in_force = prices_in_force(order.contract, day, order.created_at)
+    return in_force.unit_prices.get(order_line.contract_price_id, order_line.unit_price)
 
 
 def _sums(statement) -> dict[int, Decimal]:

@@ -129,6 +129,45 @@ RULES = {
         lambda ids: f"/contrats/{ids['contract']}/type-de-prix",
         statuses({"coordinator"}, ok=302),
     ),
+    # The contract's life (issue 17): the coordinator acts, accountant and admin read; the execution
+    # report is every role's within scope (a commune sees its own line only).
+    ("contracts.life", "GET"): (lambda ids: f"/contrats/{ids['contract']}/vie", statuses(COORDINATION)),
+    ("contracts.execution_report", "GET"): (
+        lambda ids: f"/contrats/{ids['contract']}/execution",
+        statuses(EVERYONE),
+    ),
+    ("contracts.execution_report_xlsx", "GET"): (
+        lambda ids: f"/contrats/{ids['contract']}/execution.xlsx",
+        statuses(EVERYONE),
+    ),
+    ("contracts.renewal_terms", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/reconduction/clause",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.renewal_decision", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/reconduction",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.amendment", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/avenants",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.revision_formula", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/revision/formule",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.index_value", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/revision/indices",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.index_import", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/revision/indices/import",
+        statuses({"coordinator"}, ok=302),
+    ),
+    ("contracts.compute_revision", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/revision/calcul",
+        statuses({"coordinator"}, ok=302),
+    ),
     ("contracts.savings", "GET"): (
         lambda ids: f"/campagnes/{ids['contract_campaign']}/economies",
         statuses(COORDINATION),
@@ -540,6 +579,32 @@ OTHER_COORDINATORS_OBJECTS = {
     ("contracts.price_type (autre coordonnateur)", "POST"): (
         lambda ids: f"/contrats/{ids['other_contract']}/type-de-prix"
     ),
+    ("contracts.life (autre coordonnateur)", "GET"): lambda ids: f"/contrats/{ids['other_contract']}/vie",
+    ("contracts.execution_report (autre coordonnateur)", "GET"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/execution"
+    ),
+    ("contracts.execution_report_xlsx (autre coordonnateur)", "GET"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/execution.xlsx"
+    ),
+    ("contracts.renewal_terms (autre coordonnateur)", "POST"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/reconduction/clause"
+    ),
+    ("contracts.renewal_decision (autre coordonnateur)", "POST"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/reconduction"
+    ),
+    ("contracts.amendment (autre coordonnateur)", "POST"): (lambda ids: f"/contrats/{ids['other_contract']}/avenants"),
+    ("contracts.revision_formula (autre coordonnateur)", "POST"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/revision/formule"
+    ),
+    ("contracts.index_value (autre coordonnateur)", "POST"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/revision/indices"
+    ),
+    ("contracts.index_import (autre coordonnateur)", "POST"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/revision/indices/import"
+    ),
+    ("contracts.compute_revision (autre coordonnateur)", "POST"): (
+        lambda ids: f"/contrats/{ids['other_contract']}/revision/calcul"
+    ),
 }
 
 
@@ -576,6 +641,9 @@ FIRST_COORDINATORS_OBJECTS = {
     ("invoices.cancel_title", "POST"): lambda ids: f"/factures/titres/{ids['title_a']}/annulation",
     ("invoices.contract", "GET"): lambda ids: f"/factures/contrats/{ids['contract']}",
     ("offers.show", "GET"): lambda ids: f"/offres/{ids['offer']}",
+    ("contracts.life", "GET"): lambda ids: f"/contrats/{ids['contract']}/vie",
+    ("contracts.execution_report", "GET"): lambda ids: f"/contrats/{ids['contract']}/execution",
+    ("contracts.amendment", "POST"): lambda ids: f"/contrats/{ids['contract']}/avenants",
     ("contracts.show", "GET"): lambda ids: f"/contrats/{ids['contract']}",
     ("orders.show", "GET"): lambda ids: f"/commandes/{ids['order_a']}",
     ("campaigns.board", "GET"): lambda ids: f"/campagnes/{ids['campaign']}",

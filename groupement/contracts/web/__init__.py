@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("contracts", __name__)
 
-from groupement.contracts.web import routes  # noqa: E402,F401  (routes register on bp)
+from groupement.contracts.web import life, routes  # noqa: E402,F401  (routes register on bp)
