@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from groupement.core.formatting import euros, percent
 from groupement.core.imports import ImportIssue
+from groupement.core.money import round_half_up
 from groupement.invoices.rules import (
     ZERO,
     CheckResult,
@@ -97,7 +98,7 @@ def _minimum_rate(data: InvoiceData, file_name: str) -> VatBreakdown:
             ]
         )
     # Several rates behind one total: the declared VAT is split as it is, at the invoice's mean rate.
-    mean = (data.tax_total * 100 / data.tax_exclusive).quantize(Decimal("0.01"))
+    mean = round_half_up(data.tax_total * 100 / data.tax_exclusive, Decimal("0.01"))
     return VatBreakdown("S", mean, data.tax_exclusive, data.tax_total)
 
 

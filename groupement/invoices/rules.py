@@ -44,12 +44,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 import groupement.core.money as money
 from groupement.core.errors import ServiceError
 from groupement.core.formatting import percent
 from groupement.core.imports import ImportIssue
+from groupement.core.money import has_at_most
 from groupement.invoices.check_results import CheckResult, count, eur, failures, line_label, num
 from groupement.invoices.check_results import equal as _checked_equal
 from groupement.invoices.check_results import key as _vat_key
@@ -253,7 +254,7 @@ def normalise_invoice_number(number: str) -> str:
 def _line_nets(lines: tuple[InvoiceLineData, ...], spreadsheet: bool = False) -> list[CheckResult]:
     results = []
     for position, line in enumerate(lines, start=1):
-        if line.net_amount != line.net_amount.quantize(CENT_EXPONENT, rounding=ROUND_DOWN):
+        if not has_at_most(line.net_amount, CENT_EXPONENT):
             results.append(
                 CheckResult(
                     "BR-DEC-23",

@@ -23,6 +23,7 @@ from decimal import Decimal, DecimalException, InvalidOperation
 
 from lxml import etree
 
+from groupement.core.money import to_unit_price
 from groupement.invoices.einvoice.xml_reader import children, local_name
 
 NAMESPACE_MARK = "urn:ferd:crossindustrydocument"
@@ -117,7 +118,7 @@ def _complete_line(item, header_taxes) -> None:
         quantity = _decimal(_text(next(children(item, "SpecifiedLineTradeDelivery"), None), "BilledQuantity"))
         net = _decimal(_text(summation, "LineTotalAmount"))
         try:
-            price = (net / quantity).quantize(Decimal("0.0001")) if quantity else None
+            price = to_unit_price(net / quantity) if quantity else None
         except DecimalException:  # an absurd figure: no price, the reader names it
             price = None
         if price is not None:
