@@ -18,6 +18,7 @@ from groupement.core.money import to_unit_price
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.einvoice.official_rules import check_file
 from groupement.invoices.models import (
     Invoice,
     InvoiceAllowanceCharge,
@@ -25,6 +26,7 @@ from groupement.invoices.models import (
     InvoiceLine,
     InvoiceVat,
 )
+from groupement.invoices.official_findings import record as record_official_check
 from groupement.invoices.rules import (
     CheckResult,
     InvoiceData,
@@ -157,6 +159,8 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             db.session.flush()
     except IntegrityError:
         raise InvoiceRejected(file_name, [_duplicate_reason(data.number, data.number, seller)]) from None
+    # The official EN 16931 rules (CEN / Factur-X schematron): stored, fatal findings block the split.
+    record_official_check(invoice.id, check_file(content, file_name))
     audit.record(
         actor.user_id,
         "invoice.import",

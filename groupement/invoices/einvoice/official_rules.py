@@ -46,6 +46,7 @@ MAX_TEXT = 1000
 
 VALID, INVALID, UNAVAILABLE, NOT_APPLICABLE = "valid", "invalid", "unavailable", "not_applicable"
 FATAL, WARNING = "fatal", "warning"
+GUIDELINE = "GuidelineSpecifiedDocumentContextParameter"  # BT-24, the specification identifier
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ ARTEFACTS = {
         Artefact("fx-minimum", "Factur-X_1.09_MINIMUM.xsl", "Règles Factur-X 1.09, profil MINIMUM"),
         Artefact("fx-basicwl", "FACTUR-X_BASIC-WL.xslt", "Règles Factur-X 1.09.2, profil BASIC WL"),
         Artefact("fx-basic", "Factur-X_1.09_BASIC.xsl", "Règles Factur-X 1.09, profil BASIC"),
-        Artefact("fx-en16931", "FACTUR-X_EN16931.xslt", "Règles CEN EN 16931 pour CII (Factur-X 1.09.2, profil EN 16931)"),
+        Artefact("fx-en16931", "FACTUR-X_EN16931.xslt", "Règles CEN EN 16931 pour CII (Factur-X 1.09.2, EN 16931)"),
         Artefact("fx-extended", "FACTUR-X_EXTENDED.xslt", "Règles Factur-X 1.09.2, profil EXTENDED"),
     )
 }
@@ -115,7 +116,8 @@ def check_file(content: bytes, file_name: str) -> OfficialResult:
     if looks_like_xml(content):
         return check_xml(content, file_name)
     return OfficialResult(
-        NOT_APPLICABLE, message="Modèle tableur : ce n'est pas une facture électronique EN 16931, aucune règle officielle."
+        NOT_APPLICABLE,
+        message="Modèle tableur : ce n'est pas une facture électronique EN 16931, aucune règle officielle.",
     )
 
 
@@ -154,7 +156,8 @@ def cii_profile(root) -> str:
     guideline = " ".join(
         (element.text or "").strip().lower()
         for element in root.iter()
-        if local_name(element) == "ID" and local_name(element.getparent()) == "GuidelineSpecifiedDocumentContextParameter"
+        if local_name(element) == "ID"
+        and local_name(element.getparent()) == "GuidelineSpecifiedDocumentContextParameter"
     )
     if "extended" in guideline:
         return "fx-extended"
@@ -194,7 +197,7 @@ def read_svrl(svrl: str, artefact: Artefact) -> OfficialResult:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rules_by_context(file: str) -> dict[str, frozenset[str]]:
     """context of each schematron rule -> the ids of its asserts and reports, read from the XSLT."""
     tree = etree.parse(str(OFFICIAL_DIR / file), etree.XMLParser(huge_tree=True, no_network=True))
