@@ -98,14 +98,14 @@ class SaxonClient:
                 allowance = 0.0 if stylesheet in self._compiled else COMPILE_ALLOWANCE
                 status, payload = self._answer(process, allowance), self._answer(process)
                 self._compiled.add(stylesheet)
+            except TimeoutError:  # before OSError, of which it is a subclass
+                self._stop()
+                raise OfficialRulesUnavailable(
+                    f"le validateur officiel n'a pas répondu en {max(1, round(self.timeout))} seconde(s)"
+                ) from None
             except (OSError, ValueError):
                 self._stop()
                 raise OfficialRulesUnavailable("le validateur officiel s'est arrêté inopinément") from None
-            except TimeoutError:
-                self._stop()
-                raise OfficialRulesUnavailable(
-                    f"le validateur officiel n'a pas répondu en {int(self.timeout)} secondes"
-                ) from None
         if status != b"ok":
             raise OfficialRulesUnavailable(f"le validateur officiel a signalé une erreur : {payload.decode()}")
         return payload.decode()
