@@ -21,6 +21,7 @@ def register_models() -> None:
     from groupement.core import archive as _archive  # noqa: F401
     from groupement.core import audit_log as _audit  # noqa: F401
     from groupement.invoices import models as _invoices  # noqa: F401
+    from groupement.invoices import official_findings as _official  # noqa: F401
     from groupement.lots import models as _lots  # noqa: F401
     from groupement.organisations import models as _organisations  # noqa: F401
     from groupement.organisations import user_models as _users  # noqa: F401

@@ -20,6 +20,7 @@ from groupement.extensions import db
 from groupement.invoices import invoice_file
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.einvoice import parse_invoice
+from groupement.invoices.einvoice.official_rules import check_file
 from groupement.invoices.header_only import header_lines
 from groupement.invoices.models import (
     Invoice,
@@ -28,6 +29,7 @@ from groupement.invoices.models import (
     InvoiceLine,
     InvoiceVat,
 )
+from groupement.invoices.official_findings import record as record_official_check
 from groupement.invoices.rules import (
     LINE_RULE,
     CheckResult,
@@ -193,6 +195,8 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             file_name=file_name[:200],
             content=content,
         )
+    # The official EN 16931 rules (CEN / Factur-X schematron): stored, fatal findings block the split.
+    record_official_check(invoice.id, check_file(content, file_name))
     audit.record(
         actor.user_id,
         "invoice.import",

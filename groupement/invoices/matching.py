@@ -27,6 +27,7 @@ from groupement.invoices.models import (
     InvoiceLine,
     ServiceFait,
 )
+from groupement.invoices.official_findings import official_blockers
 from groupement.invoices.scope import ACCOUNTING_ROLES, advance, invoice_for_update
 from groupement.invoices.states import (
     CheckKind,
@@ -325,4 +326,5 @@ def split_blockers(invoice: Invoice) -> list[str]:
     if invoice.matched_at is None:
         reasons.append("La facture n'est pas encore rapprochée des commandes (Rapprocher).")
     reasons += [f"{c.rule} ({c.resolution.label}) : {c.message}" for c in blocking_checks(invoice)]
+    reasons += official_blockers(invoice.id)  # fatal official findings: never acceptable, only rejection
     return reasons

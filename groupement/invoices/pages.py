@@ -34,6 +34,7 @@ from groupement.invoices.models import (
     RecoveryTitle,
     ServiceFait,
 )
+from groupement.invoices.official_findings import OfficialCheck, official_check
 from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, StatementTitle, TitleRow
 from groupement.invoices.states import InvoiceStatus, can_move
@@ -136,6 +137,7 @@ class InvoicePage:
     blockers: list[str] = field(default_factory=list)  # why the split waits (split_blockers)
     traces: list[Trace] = field(default_factory=list)  # each commune's euros back to order and price
     coordinator_decides: frozenset[str] = COORDINATOR_DECISIONS
+    official: OfficialCheck | None = None  # the official EN 16931 rules' result (official_findings)
 
     @property
     def can_reject(self) -> bool:
@@ -211,6 +213,7 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
         passing=[c for c in invoice.checks if c not in found],
         blockers=split_blockers(invoice),
         traces=_traces(allocations),
+        official=official_check(invoice.id),
     )
 
 
