@@ -58,7 +58,8 @@ def recap_workbook(lot: TenderLot, communes: Sequence[CommuneColumn]) -> bytes:
     first = FIRST_LINE_ROW
     last = first + len(lot.lines) - 1
 
-    workbook = writer.workbook(f"Récapitulatif lot {lot.number} : {lot.title}")
+    cells = (len(lot.lines) + 10) * len(titles)
+    workbook = writer.workbook(f"Récapitulatif lot {lot.number} : {lot.title}", cells=cells)
     freeze = f"{_letter(first_commune)}{first}"
     sheet = writer.sheet(workbook, f"Récapitulatif lot {lot.number}", widths, hidden=(), freeze=freeze)
     writer.header_block(
@@ -125,7 +126,8 @@ def commune_annex_workbook(
         _check_quantities(commune, lot)
     edited_on = edited_on or paris_today()
     campaigns = writer.distinct(lot.campaign for lot in lots)
-    workbook = writer.workbook(f"Annexe {de(commune.name)} : {campaigns}")
+    cells = 7 * (len(commune.quantities) + 2 * len(lots) + 10)  # the lines it asked for, a title and subtotal per lot
+    workbook = writer.workbook(f"Annexe {de(commune.name)} : {campaigns}", cells=cells)
     sheet = writer.sheet(workbook, ANNEX_SHEET, ANNEX_WIDTHS, hidden=(), freeze=f"A{FIRST_LINE_ROW}")
     writer.header_block(
         sheet,

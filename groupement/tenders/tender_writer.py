@@ -11,9 +11,10 @@ from groupement.core.files.xlsx_writer import Book, Cell, Formula, Sheet, clean
 from groupement.tenders.tender_layout import HEADER, HEADER_ROW, STYLES
 
 
-def workbook(title: str) -> Book:
-    """A workbook with the tender files' formats; it asks for a full calculation on load."""
-    return Book(title, STYLES)
+def workbook(title: str, cells: int | None = None) -> Book:
+    """A workbook with the tender files' formats, of about `cells` cells; it asks for a full
+    calculation on load."""
+    return Book(title, STYLES, cells=cells)
 
 
 def sheet(book: Book, title: str, widths: Sequence[int], hidden: Iterable[int], freeze: str | None) -> Sheet:

@@ -90,7 +90,7 @@ from groupement.tenders.tender_layout import (
 
 def dqe_workbook(lot: TenderLot) -> bytes:
     """The lot's DQE for bidders: estimated quantities, price cells to fill in, totals as formulas."""
-    workbook = writer.workbook(f"DQE lot {lot.number} : {lot.title}")
+    workbook = writer.workbook(f"DQE lot {lot.number} : {lot.title}", cells=_cells(lot, DQE_COLUMNS))
     _write_dqe_sheet(workbook, lot)
     return writer.save(workbook)
 
@@ -98,7 +98,7 @@ def dqe_workbook(lot: TenderLot) -> bytes:
 def bpu_workbook(lot: TenderLot) -> bytes:
     """The lot's BPU for bidders: the same lines, no quantities, the unit prices to fill in."""
     check_lot(lot)
-    workbook = writer.workbook(f"BPU lot {lot.number} : {lot.title}")
+    workbook = writer.workbook(f"BPU lot {lot.number} : {lot.title}", cells=_cells(lot, BPU_COLUMNS))
     columns = BPU_COLUMNS
     sheet = _new_sheet(workbook, f"BPU lot {lot.number}", columns, freeze=f"D{FIRST_LINE_ROW}")
     writer.header_block(
@@ -132,7 +132,8 @@ def all_lots_workbook(lots: Sequence[TenderLot], *, with_estimate: bool = True) 
     numbers = [lot.number for lot in lots]
     if len(set(numbers)) != len(numbers):
         raise ValueError("deux lots portent le même numéro")
-    workbook = writer.workbook(f"DQE : {writer.count(len(lots), 'lot')}")
+    cells = sum(_cells(lot, DQE_COLUMNS) for lot in lots) + 8 * (len(lots) + 20)
+    workbook = writer.workbook(f"DQE : {writer.count(len(lots), 'lot')}", cells=cells)
     _write_summary_sheet(workbook, lots, with_estimate)
     for lot in lots:
         _write_dqe_sheet(workbook, lot)
@@ -264,6 +265,11 @@ def _price_validation(sheet: Sheet, columns: Sequence[str], last_row: int) -> No
             "input_message": "Montant HT en euros, 4 décimales au plus.",
         },
     )
+
+
+def _cells(lot: TenderLot, columns: Sequence[str]) -> int:
+    """About how many cells a lot's sheet holds: its lines, the header block and the totals."""
+    return (len(lot.lines) + 10) * len(columns)
 
 
 def _letter(column: int) -> str:

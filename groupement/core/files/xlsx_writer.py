@@ -27,6 +27,7 @@ from decimal import Decimal
 
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
+from xlsxwriter.worksheet import Worksheet
 
 from groupement.core.files.xlsx import escape_text
 
@@ -35,12 +36,27 @@ _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _FIXED_DATE = datetime(2000, 1, 1)  # docProps: the same data give the same bytes
 
 OPTIONS = {
-    "constant_memory": True,
     # Values are written through the typed methods only; these keep write() from guessing anyway.
     "strings_to_numbers": False,
     "strings_to_formulas": False,
     "strings_to_urls": False,
 }
+# Up to this many cells a workbook is built in memory (no temporary file at all: a few Mo at most);
+# above, in constant-memory mode. Most tender files are small (a lot's DQE, a commune's annex), and
+# the temporary files of constant-memory mode cost more than their cells there.
+IN_MEMORY_CELLS = 10_000
+
+# The functions of our formulas: none needs the _xlfn. prefix of Excel 2010+ functions, so that
+# XlsxWriter's 30-odd regular expressions per formula (which add it) can be skipped.
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+PLAIN_FUNCTIONS = frozenset({"SUM", "ROUND", "SUMPRODUCT"})
+
+
+class _Worksheet(Worksheet):
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if not formula.startswith("{") and set(_FUNCTION.findall(formula)) <= PLAIN_FUNCTIONS:
+            return formula[1:] if formula.startswith("=") else formula
+        return super()._prepare_formula(formula, expand_future_functions)
 
 
 class Formula(str):
@@ -62,9 +78,11 @@ class Book:
     """One workbook: its named formats (`styles`: name -> XlsxWriter format properties), its sheets,
     its bytes on `save()`."""
 
-    def __init__(self, title: str, styles: Mapping[str, Mapping[str, object]] | None = None):
+    def __init__(self, title: str, styles: Mapping[str, Mapping[str, object]] | None = None, cells: int | None = None):
+        """`cells`: about how many cells it will hold (None: unknown, constant-memory mode)."""
         self._buffer = io.BytesIO()
-        self.workbook = xlsxwriter.Workbook(self._buffer, OPTIONS)
+        in_memory = cells is not None and cells <= IN_MEMORY_CELLS
+        self.workbook = xlsxwriter.Workbook(self._buffer, {**OPTIONS, "in_memory": in_memory, "constant_memory": True})
         self.workbook.set_properties({"title": clean(title)[:200], "author": "groupement", "created": _FIXED_DATE})
         self.formats = {name: self.workbook.add_format(dict(properties)) for name, properties in (styles or {}).items()}
 
@@ -83,7 +101,7 @@ class Book:
         freeze: str | None = None,
     ) -> Sheet:
         """A sheet; widths of columns 1, 2…, `hidden` column numbers (from 1), panes frozen at a cell."""
-        worksheet = self.workbook.add_worksheet(title[:31])
+        worksheet = self.workbook.add_worksheet(title[:31], worksheet_class=_Worksheet)
         hidden = set(hidden)
         for index, width in enumerate(widths):
             options = {"hidden": True} if index + 1 in hidden else None
@@ -114,20 +132,32 @@ class Sheet:
         """The next row: `Cell`s (styled), plain values, None for no cell at all. Returns its number."""
         self.row += 1
         row = self.row - 1
+        formats = self.book.formats
+        worksheet = self.worksheet
+        # The common cases inline (millions of cells at a thousand communes), the others in _write.
         for column, cell in enumerate(cells):
             if cell is None:
                 continue
-            if isinstance(cell, Cell):
-                self._write(row, column, cell.value, self.book.format(cell.style))
+            if cell.__class__ is Cell:
+                value, fmt = cell.value, None if cell.style is None else formats[cell.style]
             else:
-                self._write(row, column, cell, None)
-        self._last = list(cells)
+                value, fmt = cell, None
+            kind = value.__class__
+            if kind is int or kind is Decimal or kind is float:
+                worksheet.write_number(row, column, value, fmt)
+            elif kind is str:
+                worksheet.write_string(row, column, escape_text(clean(value)), fmt)
+            elif kind is Formula:
+                worksheet.write_formula(row, column, value, fmt, "")
+            else:
+                self._write(row, column, value, fmt)
+        self._last = cells
         return self.row
 
     def merge_last(self, first_column: int, last_column: int) -> None:
         """Merge columns first..last (from 1) of the row just written; each cell keeps its style."""
         row = self.row - 1
-        cells = self._last + [None] * (last_column - len(self._last))
+        cells = [*self._last] + [None] * (last_column - len(self._last))
         first = cells[first_column - 1]
         value, style = (first.value, first.style) if isinstance(first, Cell) else (first, None)
         fmt = self.book.format(style)
@@ -154,7 +184,7 @@ class Sheet:
         elif isinstance(value, bool):
             write.write_boolean(row, column, value, fmt)
         elif isinstance(value, int | float | Decimal):
-            write.write_number(row, column, value, fmt)
+            write.write_number(row, column, value, fmt)  # NaN and infinities refused by XlsxWriter
         elif isinstance(value, date):  # datetime included
             if fmt is None:
                 fmt = self._date_format(isinstance(value, datetime))
