@@ -198,6 +198,8 @@ MAX_SUM_ARGUMENTS = 200  # Excel's SUM takes at most 255 arguments
 
 
 def _check_quantities(commune: CommuneColumn, lot: TenderLot) -> None:
+    if all(quantity.__class__ is int and quantity >= 0 for quantity in commune.quantities.values()):
+        return  # the usual case, in one pass over the commune's own quantities; else find the line to name
     for line in lot.lines:
         quantity = commune.quantities.get(line.line_key, 0)
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
