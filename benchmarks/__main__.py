@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--sizes S,M,L] [--only import,aggregate,exports,split,http]`
+"""`python -m benchmarks [--sizes S,M,L] [--only import,aggregate,exports,jobs,split,http] [--clock wall|cpu]`
 
 Runs every scenario variant (the application and its baselines) side by side, on the same data,
 in the same run, each in its own subprocess; writes benchmarks/results/latest.json and latest.md.
