@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent
 DATA_ROOT = Path(os.environ.get("BENCH_DATA_DIR", ROOT / ".data"))
-VERSION = 2
+VERSION = 3
 SEED = 20261128
 DENSITY = 0.20
 
@@ -50,9 +50,9 @@ SIZES = {
     "L": Size("L", 1_000, 5_000, 50_000, 1_000, 100),
 }
 
-# Scenario 5 (HTTP, benchmarks/http.py): one commune's grid of 2 000 items among 22 communes; no
+# Scenario 5 (HTTP, benchmarks/http.py): one commune's grid of 5 000 items among 22 communes; no
 # invoices, no workbooks. Kept out of SIZES, so `--sizes` and the growth exponent never pick it.
-HTTP_SIZE = Size("H", 22, 2_000, 0, 0, 0)
+HTTP_SIZE = Size("H", 22, 5_000, 0, 0, 0)
 
 FAMILY_CPV = {
     "informatique": ["30213100", "30232110", "32420000", "30237000", "48000000"],

@@ -1,4 +1,4 @@
-"""Scenario 5, HTTP: one commune's needs grid (2 000 items) read and saved by 20 concurrent
+"""Scenario 5, HTTP: one commune's needs grid (5 000 items) read and saved by 20 concurrent
 clients through gunicorn, on SQLite and on PostgreSQL, against a baseline that serves the same
 page's bytes pre-rendered from the same gunicorn (the serving limit of this machine).
 
@@ -6,10 +6,10 @@ page's bytes pre-rendered from the same gunicorn (the serving limit of this mach
 list of result entries that `python -m benchmarks` adds to latest.json.
 
 - Server: gunicorn, 2 **sync** workers on 127.0.0.1 and a free port. The grid is CPU-bound
-  (rendering 2 000 rows) and the GIL lets one thread of a process render at a time, so threads
+  (rendering thousands of rows) and the GIL lets one thread of a process render at a time, so threads
   (gthread) would add no throughput on this 2-core machine; sync is gunicorn's default and gives
   one request per core. The baseline runs the same command with a tiny WSGI app.
-- Data: generate.HTTP_SIZE (2 000 items, 22 communes, last year's quantities for « Quantité N-1 »),
+- Data: generate.HTTP_SIZE (5 000 items, 22 communes, last year's quantities for « Quantité N-1 »),
   plus, for the commune under test, a draft of this year's needs (~20 % of the lines filled) and
   one agent account per client, so that a conflict names another person, as it would.
 - Driver: asyncio + aiohttp, one session per client, loopback only. Each client logs in once
@@ -56,7 +56,7 @@ CLIENTS = int(os.environ.get("BENCH_HTTP_CLIENTS", "20"))
 WARMUP = float(os.environ.get("BENCH_HTTP_WARMUP", "3"))
 WORKERS = 2
 GETS_PER_SAVE = 4  # the mix: 4 GET for 1 POST
-SAVED_LINES = 5  # quantities changed by one save, out of 2 000 lines
+SAVED_LINES = 5  # quantities changed by one save, out of the lines the page shows
 PASSWORD = "bench-password"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 TARGET_RATIO, TARGET_P95_MS = 0.30, 150.0
@@ -387,7 +387,7 @@ async def _login(session, email: str) -> None:
 
 
 def save_body(page: bytes, rng: random.Random) -> bytes:
-    """The grid form as a browser posts it (every field of the 2 000 lines, in page order), with
+    """The grid form as a browser posts it (every field of the lines the page shows, in page order), with
     SAVED_LINES quantities changed; versions and shown values are those of `page`."""
     token = CSRF.search(page)
     fields = FIELD.findall(page)
@@ -454,7 +454,26 @@ async def _client(session, number: int, grid: str, run: Run) -> None:
         run.add("save", began, {302: "ok", 303: "ok", 409: "conflict"}.get(status, "error"), f"HTTP {status}")
 
 
-async def _drive(server: Server, grid: str, emails: list[str], clients: int, warmup: float, seconds: float) -> Run:
+async def _reader(session, number: int, path: str, run: Run) -> None:
+    """One person reading a page again and again (the lots page, the invoice board)."""
+    import aiohttp
+
+    while time.perf_counter() < run.window[1]:
+        began = time.perf_counter()
+        try:
+            async with session.get(path, allow_redirects=False) as answer:
+                await answer.read()
+                status = answer.status
+        except (aiohttp.ClientError, TimeoutError) as failure:
+            run.add("get", began, "error", repr(failure))
+            await asyncio.sleep(0.05)
+            continue
+        run.add("get", began, "ok" if status == 200 else "error", f"HTTP {status}")
+
+
+async def _drive(
+    server: Server, grid: str, emails: list[str], clients: int, warmup: float, seconds: float, client=None
+) -> Run:
     """`clients` sessions log in (not measured), then load the server together for warmup + seconds."""
     run = Run()
     async with AsyncExitStack() as stack:
@@ -463,7 +482,7 @@ async def _drive(server: Server, grid: str, emails: list[str], clients: int, war
         begin = time.perf_counter()
         run.window = (begin + warmup, begin + warmup + seconds)
         clock = asyncio.create_task(_cpu_clock(server, run))
-        await asyncio.gather(*(_client(s, n, grid, run) for n, s in enumerate(sessions)))
+        await asyncio.gather(*((client or _client)(s, n, grid, run) for n, s in enumerate(sessions)))
         await clock
     return run
 
@@ -566,6 +585,153 @@ def measure(label: str, database_url: str, meta: dict) -> list[dict]:
     return entries
 
 
+# --- the coordinator's pages at size L -------------------------------------------------------
+
+PAGES = (("http-lots", "/campagnes/{campaign}/lots"), ("http-invoices", "/factures"))
+PAGES_SIZE = "L"
+INVOICE_LINES_EACH = 25
+PAGES_TARGET_LABEL = "p95 < 150 ms ; aucune erreur"
+
+
+def _prepare_pages(database_url: str, meta: dict) -> None:
+    """At size L: the closed campaign aggregated into lots (as the coordinator would), and the size's
+    invoice lines (50 000 at L) as imported invoices of 25 lines, spread over the communes."""
+    from sqlalchemy import insert
+
+    from groupement import create_app
+    from groupement.core.access import system_actor
+    from groupement.core.timeutil import utcnow
+    from groupement.extensions import db
+    from groupement.invoices.models import Invoice, InvoiceLine
+    from groupement.invoices.states import InvoiceKind, InvoiceStatus
+    from groupement.lots.campaign_aggregation import aggregate_campaign
+
+    work = Path(tempfile.mkdtemp(prefix="bench-http-pages-"))
+    app = create_app(generate._config(work / "unused.db", work / "instance", database_url))
+    rng = random.Random(generate.SEED + 6)
+    now = utcnow().replace(microsecond=0)
+    communes = meta["communes"]
+    invoices = meta["invoice_lines"] // INVOICE_LINES_EACH
+    try:
+        with app.app_context():
+            aggregate_campaign(system_actor(1), meta["closed_campaign"])
+            conn = db.session.connection()
+            conn.execute(
+                insert(Invoice),
+                [
+                    {
+                        "id": n,
+                        "coordinator_id": 1,
+                        "number": f"F-2026-{n:05d}",
+                        "number_key": f"f2026{n:05d}",
+                        "kind": InvoiceKind.INVOICE,
+                        "type_code": "380",
+                        "status": InvoiceStatus.IMPORTED,
+                        "issue_date": now.date(),
+                        "currency": "EUR",
+                        "seller_key": f"4100000{n % 40:02d}00001",
+                        "seller_name": f"Fournisseur {n % 40:02d}",
+                        "source_format": "ubl",
+                        "file_name": f"facture-{n:05d}.xml",
+                        "total_ht": 0,
+                        "total_vat": 0,
+                        "total_ttc": 0,
+                        "imported_at": now,
+                        "imported_by_id": 1,
+                    }
+                    for n in range(1, invoices + 1)
+                ],
+            )
+            lines = []
+            for n in range(1, invoices + 1):
+                for position in range(1, INVOICE_LINES_EACH + 1):
+                    quantity, price = rng.randint(1, 50), rng.randint(100, 50_000)
+                    lines.append(
+                        {
+                            "invoice_id": n,
+                            "position": position,
+                            "line_id": str(position),
+                            "description": f"Article {position}",
+                            "quantity": quantity,
+                            "unit_price": price / 100,
+                            "net_amount": quantity * price / 100,
+                            "vat_rate": 20,
+                            "commune_id": communes[(n * INVOICE_LINES_EACH + position) % len(communes)],
+                        }
+                    )
+            conn.execute(insert(InvoiceLine), lines)
+            db.session.commit()
+            db.engine.dispose()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure_pages(label: str, database_url: str, meta: dict) -> list[dict]:
+    """The lots page and the invoice board at L, read by CLIENTS coordinators' sessions, against
+    the same gunicorn serving each page's bytes."""
+    _prepare_pages(database_url, meta)
+    email = "coordination@bench.invalid"
+    env = {
+        **os.environ,
+        "GROUPEMENT_ENV": "development",
+        "SECRET_KEY": "bench-not-secret",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_ENABLED": "false",
+        "PYTHONHASHSEED": "0",
+    }
+    entries = []
+    work = Path(tempfile.mkdtemp(prefix="bench-http-pages-"))
+    try:
+        for name, pattern in PAGES:
+            path = pattern.format(campaign=meta["closed_campaign"])
+            with gunicorn(APP_SPEC, env, "/connexion") as server:
+                page, headers = asyncio.run(_fetch_page(server.url, path, email))
+                log(f"  {name:<15} {label:<10} {path} : {len(page) / 1e3:.0f} Ko, {CLIENTS} clients, {SECONDS:.0f} s…")
+                ours_run = asyncio.run(_drive(server, path, [email], CLIENTS, WARMUP, SECONDS, client=_reader))
+            if ours_run.error_samples:
+                log(f"  erreurs (exemples) : {ours_run.error_samples}\n{server.log_tail()}")
+            (work / "page.html").write_bytes(page)
+            (work / "page.headers.json").write_text(json.dumps(headers))
+            baseline_env = {**env, "BENCH_HTTP_PAGE": str(work / "page.html"), "BENCH_HTTP_GRID": path}
+            with gunicorn(BASELINE_SPEC, baseline_env, path) as base_server:
+                base_run = asyncio.run(_drive(base_server, path, [email], CLIENTS, WARMUP, SECONDS, client=_reader))
+            ours, theirs = ours_run.summary(("get",)), base_run.summary(("get",))
+            ratio = ours["throughput"] / theirs["throughput"] if theirs["throughput"] else 0.0
+            met = ours["requests"] > 0 and ours["p95_ms"] is not None and ours["p95_ms"] < 150 and not ours["errors"]
+            entries.append(
+                {
+                    "name": name,
+                    "size": f"{label}, {PAGES_SIZE}",
+                    "seconds": SECONDS,
+                    "baseline": "page pré-rendue (même gunicorn)",
+                    "baseline_seconds": SECONDS,
+                    "ratio": round(ratio, 2),
+                    "target": PAGES_TARGET_LABEL,
+                    "met": met,
+                    "peak_rss_mb": server.workers_peak_rss_mb,
+                    "rows": ours["requests"],
+                    "throughput": round(ours["throughput"], 2),
+                    "p50_ms": _round(ours["p50_ms"]),
+                    "p95_ms": _round(ours["p95_ms"]),
+                    "p99_ms": _round(ours["p99_ms"]),
+                    "errors": ours["errors"],
+                    "conflicts": None,
+                    "baseline_throughput": round(theirs["throughput"], 2),
+                    "baseline_p95_ms": _round(theirs["p95_ms"]),
+                    "clients": CLIENTS,
+                    "workers": WORKERS,
+                    "page_bytes": len(page),
+                }
+            )
+            log(
+                f"  {name:<15} {label:<10} {ours['throughput']:7.1f} req/s  p95 {_ms(ours['p95_ms'])}  "
+                f"erreurs {ours['errors']}  (réf. {theirs['throughput']:.1f} req/s)"
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return entries
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -598,6 +764,10 @@ def main() -> None:
     else:
         with postgresql_database() as url:
             entries += measure("PostgreSQL", url, meta)
+    if os.environ.get("BENCH_HTTP_PAGES", "1") != "0":
+        large = generate.ensure(PAGES_SIZE)
+        with sqlite_database(large) as url:
+            entries += measure_pages("SQLite", url, json.loads((large / "meta.json").read_text()))
     print(json.dumps(entries, ensure_ascii=False))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from math import ceil
 
-from openpyxl.utils import get_column_letter
+from xlsxwriter.utility import xl_col_to_name
 
 from groupement.core.formatting import date_fr
 from groupement.core.french import de
@@ -58,8 +58,9 @@ def recap_workbook(lot: TenderLot, communes: Sequence[CommuneColumn]) -> bytes:
     first = FIRST_LINE_ROW
     last = first + len(lot.lines) - 1
 
-    workbook = writer.workbook(f"Récapitulatif lot {lot.number} : {lot.title}")
-    freeze = f"{get_column_letter(first_commune)}{first}"
+    cells = (len(lot.lines) + 10) * len(titles)
+    workbook = writer.workbook(f"Récapitulatif lot {lot.number} : {lot.title}", cells=cells)
+    freeze = f"{_letter(first_commune)}{first}"
     sheet = writer.sheet(workbook, f"Récapitulatif lot {lot.number}", widths, hidden=(), freeze=freeze)
     writer.header_block(
         sheet,
@@ -77,36 +78,39 @@ def recap_workbook(lot: TenderLot, communes: Sequence[CommuneColumn]) -> bytes:
         ],
     )
     writer.table_header(sheet, titles, height=45)
-    first_letter, last_letter = get_column_letter(first_commune), get_column_letter(max(last_commune, first_commune))
+    first_letter, last_letter = _letter(first_commune), _letter(max(last_commune, first_commune))
+    quantities = [commune.quantities.get for commune in communes]
     for row, line in enumerate(lot.lines, start=first):
         cells = [
-            writer.cell(sheet, line.number, CELL),
-            writer.cell(sheet, line.ref, CELL),
-            writer.cell(sheet, line.designation, LONG_TEXT),
-            writer.cell(sheet, line.unit, CELL),
+            writer.cell(line.number, CELL),
+            writer.cell(line.ref, CELL),
+            writer.cell(line.designation, LONG_TEXT),
+            writer.cell(line.unit, CELL),
         ]
-        for commune in communes:
-            # No cell at all for zero: easier to read, SUM ignores it, and four cells in five are zeros
-            # at a thousand communes (millions of styled empty cells otherwise). Gridlines are printed.
-            quantity = commune.quantities.get(line.line_key, 0)
-            cells.append(writer.cell(sheet, quantity, QTY) if quantity else None)
+        key = line.line_key
+        # No cell at all for zero: easier to read, SUM ignores it, and four cells in five are zeros
+        # at a thousand communes (millions of styled empty cells otherwise). Gridlines are printed.
+        cells += [writer.cell(quantity, QTY) if (quantity := get(key, 0)) else None for get in quantities]
         row_total = writer.Formula(f"=SUM({first_letter}{row}:{last_letter}{row})") if communes else 0
-        cells.append(writer.cell(sheet, row_total, QTY_TOTAL))
-        cells.append(writer.cell(sheet, line.quantity, QTY))
+        cells.append(writer.cell(row_total, QTY_TOTAL))
+        cells.append(writer.cell(line.quantity, QTY))
         sheet.append(cells)
 
-    totals = [writer.cell(sheet, "Total", TOTAL_LABEL)] + [writer.cell(sheet, None, TOTAL_BLANK) for _ in fixed[1:]]
+    totals = [writer.cell("Total", TOTAL_LABEL)] + [writer.cell(None, TOTAL_BLANK) for _ in fixed[1:]]
     for column in range(first_commune, last_commune + 3):
-        letter = get_column_letter(column)
-        totals.append(writer.cell(sheet, writer.Formula(f"=SUM({letter}{first}:{letter}{last})"), TOTAL_QTY))
+        letter = _letter(column)
+        totals.append(writer.cell(writer.Formula(f"=SUM({letter}{first}:{letter}{last})"), TOTAL_QTY))
     sheet.append(totals)
-    sheet.merged_cells.add(f"A{last + 1}:{get_column_letter(len(fixed))}{last + 1}")
+    sheet.merge_last(1, len(fixed))
     writer.protect(sheet)
     pages_wide = ceil(len(titles) / 25)  # 22 communes fit on one landscape page, 1 000 on 41
-    writer.print_setup(sheet, f"Lot n° {lot.number} : {lot.title}", pages_wide=pages_wide)
-    sheet.print_options.gridLines = True
-    if pages_wide > 1:
-        sheet.print_title_cols = f"A:{get_column_letter(len(fixed))}"
+    writer.print_setup(
+        sheet,
+        f"Lot n° {lot.number} : {lot.title}",
+        pages_wide=pages_wide,
+        title_columns=len(fixed) if pages_wide > 1 else 0,
+        gridlines=True,
+    )
     return writer.save(workbook)
 
 
@@ -122,7 +126,8 @@ def commune_annex_workbook(
         _check_quantities(commune, lot)
     edited_on = edited_on or paris_today()
     campaigns = writer.distinct(lot.campaign for lot in lots)
-    workbook = writer.workbook(f"Annexe {de(commune.name)} : {campaigns}")
+    cells = 7 * (len(commune.quantities) + 2 * len(lots) + 10)  # the lines it asked for, a title and subtotal per lot
+    workbook = writer.workbook(f"Annexe {de(commune.name)} : {campaigns}", cells=cells)
     sheet = writer.sheet(workbook, ANNEX_SHEET, ANNEX_WIDTHS, hidden=(), freeze=f"A{FIRST_LINE_ROW}")
     writer.header_block(
         sheet,
@@ -140,8 +145,8 @@ def commune_annex_workbook(
     row = FIRST_LINE_ROW
     subtotals: list[str] = []
     for lot in lots:
-        sheet.append([writer.cell(sheet, f"Lot n° {lot.number} : {lot.title}", SECTION)])
-        sheet.merged_cells.add(f"A{row}:{get_column_letter(width)}{row}")
+        sheet.append([writer.cell(f"Lot n° {lot.number} : {lot.title}", SECTION)])
+        sheet.merge_last(1, width)
         row += 1
         first = row
         for line in lot.lines:
@@ -149,38 +154,38 @@ def commune_annex_workbook(
             if quantity:
                 sheet.append(
                     [
-                        writer.cell(sheet, line.number, CELL),
-                        writer.cell(sheet, line.ref, CELL),
-                        writer.cell(sheet, line.designation, LONG_TEXT),
-                        writer.cell(sheet, line.unit, CELL),
-                        writer.cell(sheet, quantity, QTY),
-                        writer.cell(sheet, line.estimated_unit_price, PRICE),
-                        writer.cell(sheet, writer.Formula(f"=ROUND(E{row}*F{row},2)"), AMOUNT),
+                        writer.cell(line.number, CELL),
+                        writer.cell(line.ref, CELL),
+                        writer.cell(line.designation, LONG_TEXT),
+                        writer.cell(line.unit, CELL),
+                        writer.cell(quantity, QTY),
+                        writer.cell(line.estimated_unit_price, PRICE),
+                        writer.cell(writer.Formula(f"=ROUND(E{row}*F{row},2)"), AMOUNT),
                     ]
                 )
                 row += 1
         if row == first:
-            sheet.append([None, None, writer.cell(sheet, "Aucun besoin de la commune sur ce lot.", NOTE)])
+            sheet.append([None, None, writer.cell("Aucun besoin de la commune sur ce lot.", NOTE)])
             row += 1
             subtotal: object = 0
         else:
             subtotal = writer.Formula(f"=SUM(G{first}:G{row - 1})")
         sheet.append(
-            [writer.cell(sheet, f"Sous-total lot n° {lot.number}", TOTAL_LABEL)]
-            + [writer.cell(sheet, None, TOTAL_BLANK) for _ in range(width - 2)]
-            + [writer.cell(sheet, subtotal, TOTAL_AMOUNT)]
+            [writer.cell(f"Sous-total lot n° {lot.number}", TOTAL_LABEL)]
+            + [writer.cell(None, TOTAL_BLANK) for _ in range(width - 2)]
+            + [writer.cell(subtotal, TOTAL_AMOUNT)]
         )
-        sheet.merged_cells.add(f"A{row}:{get_column_letter(width - 1)}{row}")
+        sheet.merge_last(1, width - 1)
         subtotals.append(f"G{row}")
         row += 1
-    sheet.append([])
+    sheet.append()
     row += 1
     sheet.append(
-        [writer.cell(sheet, "Total général estimé HT", GRAND_LABEL)]
+        [writer.cell("Total général estimé HT", GRAND_LABEL)]
         + [None] * (width - 2)
-        + [writer.cell(sheet, _sum_of(subtotals), GRAND_AMOUNT)]
+        + [writer.cell(_sum_of(subtotals), GRAND_AMOUNT)]
     )
-    sheet.merged_cells.add(f"A{row}:{get_column_letter(width - 1)}{row}")
+    sheet.merge_last(1, width - 1)
     writer.protect(sheet)
     writer.print_setup(sheet, f"{commune.name} : besoins estimés")
     return writer.save(workbook)
@@ -193,6 +198,8 @@ MAX_SUM_ARGUMENTS = 200  # Excel's SUM takes at most 255 arguments
 
 
 def _check_quantities(commune: CommuneColumn, lot: TenderLot) -> None:
+    if all(quantity.__class__ is int and quantity >= 0 for quantity in commune.quantities.values()):
+        return  # the usual case, in one pass over the commune's own quantities; else find the line to name
     for line in lot.lines:
         quantity = commune.quantities.get(line.line_key, 0)
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
@@ -212,6 +219,11 @@ def _check_recap(lot: TenderLot, communes: Sequence[CommuneColumn]) -> None:
                 f"lot n° {lot.number}, ligne n° {line.number} ({line.ref}) : les communes totalisent {total}, "
                 f"la ligne porte {line.quantity}"
             )
+
+
+def _letter(column: int) -> str:
+    """The letter of a column numbered from 1."""
+    return xl_col_to_name(column - 1)
 
 
 def _sum_of(cells: Sequence[str]) -> writer.Formula:

@@ -19,26 +19,20 @@ from them. The tests check that a real spreadsheet engine (LibreOffice) recalcul
 finds exactly these figures, to the cent. (campaigns.rules.estimated_amount rounds once on the
 sum instead: over many lines the two may differ by a few cents.)
 
-Streaming. Every workbook is written with openpyxl's write-only mode (rows go to a temporary file
-as they are appended), so a recap of 1 000 communes × 5 000 items never holds the whole workbook in
-memory. What write-only mode means here:
-- cells are appended row by row and never revisited: every row number a formula refers to
-  (totals below the table, the summary's links to each lot sheet) is computed before writing;
-- the top of the sheet XML is written on the first append: column widths, hidden columns, freeze
-  panes and sheet properties (the fit-to-page flag) are set before it; a row's height before
-  that row is appended;
-- the end of the sheet XML is written on save: sheet protection, merged ranges, data validation,
-  print settings, header and footer may be set at any time before;
-- styled cells are `WriteOnlyCell`s; write-only sheets have neither `merge_cells()` nor
-  `add_data_validation()`: ranges go straight into `sheet.merged_cells`, validations into
-  `sheet.data_validations`;
-- openpyxl never computes formulas, so formula cells carry no cached result: the workbooks ask
-  for a full calculation on load (Excel and LibreOffice compute on opening), but tools that only
-  read cached values (python-calamine, pandas, mail previews) see those cells empty. Quantities,
-  prices and line identifiers are therefore plain values; only totals are formulas;
-- cost: about 25 µs per styled cell (named styles: setting font, fill, border... cell by cell is
-  20 times slower), most of it XML serialisation; with lxml installed openpyxl writes faster. A
-  recap of 1 000 communes × 5 000 items (5 million cells) takes minutes: a background job.
+Streaming. Every workbook is written with XlsxWriter in constant-memory mode (core.files.xlsx_writer:
+each row goes to a temporary file once the next one starts), so a recap of 1 000 communes × 5 000 items
+never holds the whole workbook in memory. What that means here:
+- rows are written top to bottom and never revisited: every row number a formula refers to (totals
+  below the table, the summary's links to each lot sheet) is computed before writing; a row's height
+  is set before that row; a merged range is declared on the row just written (`merge_last`);
+- widths, hidden columns, panes, protection, data validation and print settings are set at any time;
+- cells refer to one format object per named style of tender_layout.STYLES (one lookup per workbook);
+- no formula cell carries a cached result: the workbooks ask for a full calculation on load (Excel and
+  LibreOffice compute on opening), but tools that only read cached values (python-calamine, pandas,
+  mail previews) see those cells empty. Quantities, prices and line identifiers are therefore plain
+  values; only totals are formulas;
+- text cells are inline strings, which openpyxl and calamine read back like shared ones;
+- cost: a few µs per styled cell, most of it XML serialisation (benchmarks/, scenario exports).
 
 Protection has no password: it prevents mistakes, it is not a security boundary (the offer reader
 checks everything again). Every text cell goes through `escape_text` (formula injection).
@@ -48,10 +42,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from xlsxwriter.utility import xl_col_to_name
 
+from groupement.core.files.xlsx_writer import Book, Sheet
 from groupement.tenders import tender_writer as writer
 from groupement.tenders.tender_data import TenderLine, TenderLot, check_lot, estimated_lot_amount
 from groupement.tenders.tender_layout import (
@@ -97,7 +90,7 @@ from groupement.tenders.tender_layout import (
 
 def dqe_workbook(lot: TenderLot) -> bytes:
     """The lot's DQE for bidders: estimated quantities, price cells to fill in, totals as formulas."""
-    workbook = writer.workbook(f"DQE lot {lot.number} : {lot.title}")
+    workbook = writer.workbook(f"DQE lot {lot.number} : {lot.title}", cells=_cells(lot, DQE_COLUMNS))
     _write_dqe_sheet(workbook, lot)
     return writer.save(workbook)
 
@@ -105,7 +98,7 @@ def dqe_workbook(lot: TenderLot) -> bytes:
 def bpu_workbook(lot: TenderLot) -> bytes:
     """The lot's BPU for bidders: the same lines, no quantities, the unit prices to fill in."""
     check_lot(lot)
-    workbook = writer.workbook(f"BPU lot {lot.number} : {lot.title}")
+    workbook = writer.workbook(f"BPU lot {lot.number} : {lot.title}", cells=_cells(lot, BPU_COLUMNS))
     columns = BPU_COLUMNS
     sheet = _new_sheet(workbook, f"BPU lot {lot.number}", columns, freeze=f"D{FIRST_LINE_ROW}")
     writer.header_block(
@@ -120,9 +113,10 @@ def bpu_workbook(lot: TenderLot) -> bytes:
         ],
     )
     writer.table_header(sheet, columns)
+    styles = [LINE_STYLES[title] for title in columns]
     for line in lot.lines:
         values = _line_values(line)
-        sheet.append([writer.cell(sheet, values.get(title), LINE_STYLES[title]) for title in columns])
+        sheet.append([writer.cell(values.get(title), style) for title, style in zip(columns, styles, strict=True)])
     _price_validation(sheet, columns, FIRST_LINE_ROW + len(lot.lines) - 1)
     writer.protect(sheet)
     writer.print_setup(sheet, f"Lot n° {lot.number} : {lot.title}")
@@ -138,14 +132,15 @@ def all_lots_workbook(lots: Sequence[TenderLot], *, with_estimate: bool = True) 
     numbers = [lot.number for lot in lots]
     if len(set(numbers)) != len(numbers):
         raise ValueError("deux lots portent le même numéro")
-    workbook = writer.workbook(f"DQE : {writer.count(len(lots), 'lot')}")
+    cells = sum(_cells(lot, DQE_COLUMNS) for lot in lots) + 8 * (len(lots) + 20)
+    workbook = writer.workbook(f"DQE : {writer.count(len(lots), 'lot')}", cells=cells)
     _write_summary_sheet(workbook, lots, with_estimate)
     for lot in lots:
         _write_dqe_sheet(workbook, lot)
     return writer.save(workbook)
 
 
-def _write_dqe_sheet(workbook: Workbook, lot: TenderLot) -> None:
+def _write_dqe_sheet(workbook: Book, lot: TenderLot) -> None:
     check_lot(lot)
     columns = DQE_COLUMNS
     sheet = _new_sheet(workbook, dqe_sheet_title(lot), columns, freeze=f"D{FIRST_LINE_ROW}")
@@ -161,34 +156,36 @@ def _write_dqe_sheet(workbook: Workbook, lot: TenderLot) -> None:
         ],
     )
     writer.table_header(sheet, columns)
-    letter = {title: get_column_letter(index) for index, title in enumerate(columns, start=1)}
+    letter = {title: _letter(index) for index, title in enumerate(columns, start=1)}
     q, p, e, t, v = (letter[title] for title in (QUANTITY, UNIT_PRICE, ECO, LINE_TOTAL, VAT_RATE))
+    styles = [LINE_STYLES[title] for title in columns]
     for row, line in enumerate(lot.lines, start=FIRST_LINE_ROW):
         values = _line_values(line)
         values[LINE_TOTAL] = writer.Formula(f"=ROUND({q}{row}*({p}{row}+{e}{row}),2)")
-        sheet.append([writer.cell(sheet, values.get(title), LINE_STYLES[title]) for title in columns])
+        sheet.append([writer.cell(values.get(title), style) for title, style in zip(columns, styles, strict=True)])
 
     ht_row, vat_row, ttc_row = dqe_total_rows(lot)
     last = ht_row - 1
     lines, rates = f"{t}{FIRST_LINE_ROW}:{t}{last}", f"{v}{FIRST_LINE_ROW}:{v}{last}"
     label_width = columns.index(LINE_TOTAL)  # the label is merged across the columns before the total
-    for row, label, formula in (
-        (ht_row, "Total HT", f"=SUM({lines})"),
-        (vat_row, "TVA", f"=ROUND(SUMPRODUCT({lines},{rates})/100,2)"),
-        (ttc_row, "Total TTC", f"={t}{ht_row}+{t}{vat_row}"),
+    # Rows ht_row, vat_row, ttc_row, in that order: the formulas refer to them.
+    for label, formula in (
+        ("Total HT", f"=SUM({lines})"),
+        ("TVA", f"=ROUND(SUMPRODUCT({lines},{rates})/100,2)"),
+        ("Total TTC", f"={t}{ht_row}+{t}{vat_row}"),
     ):
         sheet.append(
-            [writer.cell(sheet, label, TOTAL_LABEL)]
-            + [writer.cell(sheet, None, TOTAL_BLANK) for _ in range(label_width - 1)]
-            + [writer.cell(sheet, writer.Formula(formula), TOTAL_AMOUNT)]
+            [writer.cell(label, TOTAL_LABEL)]
+            + [writer.cell(None, TOTAL_BLANK) for _ in range(label_width - 1)]
+            + [writer.cell(writer.Formula(formula), TOTAL_AMOUNT)]
         )
-        sheet.merged_cells.add(f"A{row}:{get_column_letter(label_width)}{row}")
+        sheet.merge_last(1, label_width)
     _price_validation(sheet, columns, last)
     writer.protect(sheet)
     writer.print_setup(sheet, f"Lot n° {lot.number} : {lot.title}")
 
 
-def _write_summary_sheet(workbook: Workbook, lots: Sequence[TenderLot], with_estimate: bool) -> None:
+def _write_summary_sheet(workbook: Book, lots: Sequence[TenderLot], with_estimate: bool) -> None:
     columns = [("N° du lot", 9, CELL), ("Intitulé du lot", 50, LONG_TEXT), ("Nombre de lignes", 11, QTY)]
     if with_estimate:
         columns.append(("Montant estimé HT (acheteur)", 18, AMOUNT))
@@ -208,28 +205,26 @@ def _write_summary_sheet(workbook: Workbook, lots: Sequence[TenderLot], with_est
         ],
     )
     writer.table_header(sheet, [title for title, _, _ in columns])
-    total_letter = get_column_letter(DQE_COLUMNS.index(LINE_TOTAL) + 1)
+    total_letter = _letter(DQE_COLUMNS.index(LINE_TOTAL) + 1)
     for lot in lots:
         quoted = "'" + dqe_sheet_title(lot).replace("'", "''") + "'"
         cells = [
-            writer.cell(sheet, lot.number, CELL),
-            writer.cell(sheet, lot.title, LONG_TEXT),
-            writer.cell(sheet, len(lot.lines), QTY),
+            writer.cell(lot.number, CELL),
+            writer.cell(lot.title, LONG_TEXT),
+            writer.cell(len(lot.lines), QTY),
         ]
         if with_estimate:
-            cells.append(writer.cell(sheet, estimated_lot_amount(lot), AMOUNT))
-        cells += [
-            writer.cell(sheet, writer.Formula(f"={quoted}!{total_letter}{row}"), AMOUNT) for row in dqe_total_rows(lot)
-        ]
+            cells.append(writer.cell(estimated_lot_amount(lot), AMOUNT))
+        cells += [writer.cell(writer.Formula(f"={quoted}!{total_letter}{row}"), AMOUNT) for row in dqe_total_rows(lot)]
         sheet.append(cells)
     first, last = FIRST_LINE_ROW, FIRST_LINE_ROW + len(lots) - 1
-    totals = [writer.cell(sheet, "Total", TOTAL_LABEL), writer.cell(sheet, None, TOTAL_BLANK)]
+    totals = [writer.cell("Total", TOTAL_LABEL), writer.cell(None, TOTAL_BLANK)]
     for column in range(3, len(columns) + 1):
-        letter = get_column_letter(column)
+        letter = _letter(column)
         style = TOTAL_QTY if column == 3 else TOTAL_AMOUNT
-        totals.append(writer.cell(sheet, writer.Formula(f"=SUM({letter}{first}:{letter}{last})"), style))
+        totals.append(writer.cell(writer.Formula(f"=SUM({letter}{first}:{letter}{last})"), style))
     sheet.append(totals)
-    sheet.merged_cells.add(f"A{last + 1}:B{last + 1}")
+    sheet.merge_last(1, 2)
     writer.protect(sheet)
     writer.print_setup(sheet, "Synthèse des lots")
 
@@ -250,28 +245,39 @@ def _line_values(line: TenderLine) -> dict[str, object]:
     }
 
 
-def _price_validation(sheet, columns: Sequence[str], last_row: int) -> None:
-    validation = DataValidation(
-        type="decimal",
-        operator="between",
-        formula1="0",
-        formula2="100000000",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorStyle="stop",
-        errorTitle="Prix invalide",
-        error="Saisissez un montant HT en euros, positif ou nul, 4 décimales au plus.",
-        showInputMessage=True,
-        promptTitle="Prix HT",
-        prompt="Montant HT en euros, 4 décimales au plus.",
-    )
+def _price_validation(sheet: Sheet, columns: Sequence[str], last_row: int) -> None:
+    ranges = []
     for title in PRICE_COLUMNS:
-        letter = get_column_letter(columns.index(title) + 1)
-        validation.add(f"{letter}{FIRST_LINE_ROW}:{letter}{last_row}")
-    sheet.data_validations.append(validation)  # write-only sheets have no add_data_validation()
+        letter = _letter(columns.index(title) + 1)
+        ranges.append(f"{letter}{FIRST_LINE_ROW}:{letter}{last_row}")
+    sheet.validate(
+        ranges,
+        {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": 100_000_000,
+            "ignore_blank": True,
+            "error_type": "stop",
+            "error_title": "Prix invalide",
+            "error_message": "Saisissez un montant HT en euros, positif ou nul, 4 décimales au plus.",
+            "input_title": "Prix HT",
+            "input_message": "Montant HT en euros, 4 décimales au plus.",
+        },
+    )
 
 
-def _new_sheet(workbook: Workbook, title: str, columns: Sequence[str], freeze: str | None):
+def _cells(lot: TenderLot, columns: Sequence[str]) -> int:
+    """About how many cells a lot's sheet holds: its lines, the header block and the totals."""
+    return (len(lot.lines) + 10) * len(columns)
+
+
+def _letter(column: int) -> str:
+    """The letter of a column numbered from 1."""
+    return xl_col_to_name(column - 1)
+
+
+def _new_sheet(workbook: Book, title: str, columns: Sequence[str], freeze: str | None):
     widths = [WIDTHS[column] for column in columns]
     hidden = [index for index, column in enumerate(columns, start=1) if column in HIDDEN_COLUMNS]
     return writer.sheet(workbook, title, widths, hidden=hidden, freeze=freeze)
