@@ -66,7 +66,9 @@ def download(job_id: int):
         if job.result_url:
             return redirect(job.result_url, 303)
         raise NotFound("Ce travail n'a pas de fichier à télécharger.")
-    return file_response(job.result, job.result_filename or "resultat", job.result_mimetype or "application/octet-stream")
+    return file_response(
+        job.result, job.result_filename or "resultat", job.result_mimetype or "application/octet-stream"
+    )
 
 
 @bp.route("/travaux/<int:job_id>/relancer", methods=["POST"])

@@ -28,9 +28,7 @@ def _start(app, world, kind: str, **params) -> int:
 
 def _written(app, marker: str) -> int:
     with app.app_context():
-        return db.session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.object_id == marker)
-        )
+        return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_id == marker))
 
 
 def _job(app, job_id: int) -> Job:
@@ -42,9 +40,7 @@ def _job(app, job_id: int) -> Job:
 
 def start_dossier(client, world):
     page = client.get(f"/campagnes/{world.ids['lots_campaign']}/lots").get_data(as_text=True)
-    return client.post(
-        f"/campagnes/{world.ids['lots_campaign']}/dossier", data={"csrf_token": csrf_token_of(page)}
-    )
+    return client.post(f"/campagnes/{world.ids['lots_campaign']}/dossier", data={"csrf_token": csrf_token_of(page)})
 
 
 def test_the_dossier_job_page_refreshes_without_javascript_then_offers_the_zip(app, client_as, world):
@@ -63,7 +59,7 @@ def test_the_dossier_job_page_refreshes_without_javascript_then_offers_the_zip(a
 
     assert run_pending_jobs(app) >= 1
     done = client.get(started.location).get_data(as_text=True)
-    assert "http-equiv=\"refresh\"" not in done and "jobs.js" not in done
+    assert 'http-equiv="refresh"' not in done and "jobs.js" not in done
     assert "Terminé" in done and "Télécharger dossier-" in done
     download = client.get(started.location + "/resultat")
     assert download.status_code == 200 and download.mimetype == "application/zip"

@@ -1,6 +1,7 @@
 """The tender files, downloaded from the lots pages (DQE, BPU, recap per lot; the campaign's
-workbook and commune annexes; the whole dossier as a background job, tenders/dossier_job.py). Tenders come after lots in the pipeline, so these routes join
-the lots blueprint from here: the endpoints stay `lots.export_*`."""
+workbook and commune annexes; the whole dossier as a background job, tenders/dossier_job.py).
+Tenders come after lots in the pipeline, so these routes join the lots blueprint from here: the
+endpoints stay `lots.export_*`."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from groupement.core import transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.lots.web import bp
+from groupement.tenders.dossier_job import start_dossier
 from groupement.tenders.exports import campaign_file, commune_annex, lot_file
 from groupement.web.access import current_actor, roles_required
-from groupement.tenders.dossier_job import start_dossier
 from groupement.web.downloads import xlsx_response
 
 
