@@ -78,6 +78,7 @@ class Job(db.Model):
     result_filename: Mapped[str | None] = mapped_column(String(200))
     result_mimetype: Mapped[str | None] = mapped_column(String(120))
     result_url: Mapped[str | None] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -92,6 +93,8 @@ class JobResult:
     filename: str | None = None
     mimetype: str | None = None
     url: str | None = None
+    summary: str | None = None
+    """A French sentence shown on the job page: what was done."""
 
 
 Progress = Callable[[int, int, str], None]

@@ -219,6 +219,7 @@ def _finish(job_id: int, claim: str, result: JobResult) -> None:
             result_filename=result.filename,
             result_mimetype=result.mimetype,
             result_url=result.url,
+            summary=result.summary,
             finished_at=utcnow(),
         )
     ).rowcount

@@ -39,6 +39,7 @@ def upgrade():
         sa.Column("result_filename", sa.String(length=200), nullable=True),
         sa.Column("result_mimetype", sa.String(length=120), nullable=True),
         sa.Column("result_url", sa.String(length=300), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=True),
         sa.Column("finished_at", sa.DateTime(), nullable=True),

@@ -10,7 +10,7 @@ import pytest
 
 from groupement.core.jobs_runner import run_pending_jobs
 from groupement.demo.dataset import DEMO_DOMAIN, DEMO_PASSWORD
-from tests.e2e.browser import SCREENSHOTS, screenshot
+from tests.e2e.browser import SCREENSHOTS, finish_job, screenshot
 from tests.e2e.browser import log_in as browser_log_in
 
 pytestmark = pytest.mark.browser
@@ -34,8 +34,10 @@ def test_the_coordinator_closes_aggregates_moves_an_item_publishes_a_lot_and_dow
 
     page.get_by_label("Je confirme l'agrégation").check()
     page.get_by_role("button", name="Agréger les besoins validés").click()
-    page.wait_for_url(re.compile(r".*/campagnes/\d+/lots$"))
+    result = finish_job(page, app, "Voir le résultat")  # the aggregation is a background job
     assert "Besoins validés agrégés" in page.locator(".flash-success").inner_text()
+    result.click()
+    page.wait_for_url(re.compile(r".*/campagnes/\d+/lots$"))
     assert page.locator("svg.chart").count() == 1
     screenshot(page, "lots-apres-agregation")
 

@@ -90,9 +90,11 @@ def test_aggregating_again_replaces_the_draft_lots_and_opens_the_lots_page(clien
     campaign_id = world.ids["lots_campaign"]
     board = f"/campagnes/{campaign_id}"
     response = post_form(client, board, f"{board}/agreger", confirm="y")
-    assert response.location.endswith(f"/campagnes/{campaign_id}/lots")
-    page = followed(client, response)
+    assert response.status_code == 303 and "/travaux/" in response.location  # a background job
+    assert run_pending_jobs(app) >= 1
+    page = client.get(response.location).get_data(as_text=True)
     assert "Besoins validés agrégés : 3 lots, 4 lignes, 2 communes." in page
+    assert f'href="/campagnes/{campaign_id}/lots">Voir le résultat' in page
     assert [title for title, _, _ in lots_of(app, campaign_id).values()] == [
         "Postes de travail, écrans et accessoires",
         "Impression et numérisation",
