@@ -103,7 +103,7 @@ RULES = {
     ),
     # Open data (DECP): the coordinator publishes; accountant and admin read and download.
     ("opendata.index", "GET"): (lambda ids: "/donnees-essentielles", statuses(COORDINATION)),
-    ("opendata.download", "GET"): (lambda ids: "/donnees-essentielles/decp.json", statuses(COORDINATION)),
+    ("opendata.download", "POST"): (lambda ids: "/donnees-essentielles/decp", statuses(COORDINATION, ok=303)),
     # Orders: every role lists the orders it reaches (a commune its own) and the contracts; only
     # agents order (B is a member too); A's order is A's; consumption is the coordinator's side.
     ("orders.index", "GET"): (lambda ids: "/commandes", statuses(EVERYONE)),
