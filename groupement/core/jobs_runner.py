@@ -113,7 +113,10 @@ def queue() -> JobQueue:
 def _enqueue_committed(session) -> None:
     ids = take_to_enqueue(session)
     for job_id in ids:
-        queue().enqueue(job_id)
+        try:
+            queue().enqueue(job_id)
+        except Exception:  # the store is down: the row is committed, the reaper queues it later
+            log.exception("travail %s enregistré mais pas mis en file", job_id)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -312,6 +315,17 @@ def reap_stale_jobs(now: float | None = None) -> list[int]:
             if changed:
                 handled.append(job_id)
                 log.warning("travail %s sans signe de vie depuis %.0f s : repris", job_id, now - last)
+        # A job committed while the store was down never reached the queue: queued again, at most
+        # once per JOBS_STALE_SECONDS (a copy in the queue is harmless: the claim runs it once).
+        waiting = db.session.execute(select(Job.id, Job.created_at).where(Job.state == JobState.PENDING)).all()
+        for job_id, created_at in waiting:
+            if now - created_at.replace(tzinfo=UTC).timestamp() < stale_after:
+                continue
+            mark = f"job:{job_id}:requeued"
+            if now - (queue().peek(mark) or 0) < stale_after:
+                continue
+            queue().put(mark, now)
+            to_enqueue(job_id)
     return handled
 
 

@@ -134,3 +134,14 @@ def test_the_reaper_gives_a_silent_job_back_then_fails_it_after_its_attempts(app
     job = _job(app, job_id)
     assert job.state is JobState.FAILED and job.error == interrupted(job.max_attempts)
     assert _written(app, "muet") == 0
+
+
+def test_a_job_whose_queueing_was_lost_is_queued_again_by_the_reaper(app, world):
+    job_id = _start(app, world, job_kinds.SLOW, marker="perdu")
+    with app.app_context():
+        while queue().huey.dequeue() is not None:  # the store lost it (down when the row committed)
+            pass
+        assert reap_stale_jobs() == []  # just created: not yet
+        reap_stale_jobs(now=time.time() + 3600)
+    assert run_pending_jobs(app) == 1
+    assert _job(app, job_id).state is JobState.DONE and _written(app, "perdu") == 1
