@@ -319,9 +319,10 @@ def reap_stale_jobs(now: float | None = None) -> list[int]:
         # once per JOBS_STALE_SECONDS (a copy in the queue is harmless: the claim runs it once).
         waiting = db.session.execute(select(Job.id, Job.created_at).where(Job.state == JobState.PENDING)).all()
         for job_id, created_at in waiting:
-            if now - created_at.replace(tzinfo=UTC).timestamp() < stale_after:
+            created = created_at.replace(tzinfo=UTC).timestamp()
+            if job_id in handled or now - created < stale_after:
                 continue
-            mark = f"job:{job_id}:requeued"
+            mark = f"job:{job_id}:{created:.0f}:requeued"
             if now - (queue().peek(mark) or 0) < stale_after:
                 continue
             queue().put(mark, now)
