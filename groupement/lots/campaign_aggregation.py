@@ -38,18 +38,7 @@ def aggregate_campaign(actor: Actor, campaign_id: int, now: datetime | None = No
 
     Draft lots of an earlier aggregation are replaced; once a lot is published, never.
     """
-    if actor.role is not Role.COORDINATOR:
-        raise Forbidden("Seul le coordonnateur agrège une campagne.")
-    campaign = campaign_scope.get_campaign(actor, campaign_id)
-    status = effective_status(campaign.status, campaign.closes_at, now or utcnow())
-    if status is CampaignStatus.OPEN:
-        raise ServiceError("La campagne est encore ouverte : attendez la date limite ou clôturez-la avant d'agréger.")
-    if status not in (CampaignStatus.CLOSED, CampaignStatus.AGGREGATED):
-        raise ServiceError(f"Une campagne {status.label} ne peut pas être agrégée.")
-    if db.session.scalar(
-        select(func.count()).select_from(Lot).where(Lot.campaign_id == campaign.id, Lot.status != LotStatus.DRAFT)
-    ):
-        raise ServiceError("Des lots de cette campagne sont déjà publiés : l'agrégation ne peut plus être refaite.")
+    campaign = check_aggregable(actor, campaign_id, now)
     _delete_draft_lots(campaign.id)
 
     # Set-based: the totals by one GROUP BY, the shares by one INSERT ... SELECT. At a thousand
@@ -125,6 +114,31 @@ def aggregate_campaign(actor: Actor, campaign_id: int, now: datetime | None = No
     )
     db.session.flush()
     return report
+
+
+def check_aggregable(actor: Actor, campaign_id: int, now: datetime | None = None, *, needs: bool = False):
+    """The campaign if the actor may aggregate it now, a French ServiceError otherwise; with
+    `needs`, also refused when no validated need exists (the quick answer of the button, before
+    the aggregation job starts). Reads only."""
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden("Seul le coordonnateur agrège une campagne.")
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
+    status = effective_status(campaign.status, campaign.closes_at, now or utcnow())
+    if status is CampaignStatus.OPEN:
+        raise ServiceError("La campagne est encore ouverte : attendez la date limite ou clôturez-la avant d'agréger.")
+    if status not in (CampaignStatus.CLOSED, CampaignStatus.AGGREGATED):
+        raise ServiceError(f"Une campagne {status.label} ne peut pas être agrégée.")
+    if db.session.scalar(
+        select(func.count()).select_from(Lot).where(Lot.campaign_id == campaign.id, Lot.status != LotStatus.DRAFT)
+    ):
+        raise ServiceError("Des lots de cette campagne sont déjà publiés : l'agrégation ne peut plus être refaite.")
+    if needs and not db.session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.campaign_id == campaign.id, Submission.status == SubmissionStatus.VALIDATED)
+    ):
+        raise ServiceError("Aucun besoin validé dans cette campagne : rien à agréger.")
+    return campaign
 
 
 def _line_row(campaign_id: int, lot_id: int, position: int, item: CatalogItem, quantity: int) -> dict:

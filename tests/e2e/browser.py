@@ -94,3 +94,17 @@ def log_in(page, server, email: str, password: str) -> None:
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(server.url + "/")
+
+
+def finish_job(page, app, link_name):
+    """The page is a job's (/travaux/<id>): run the queued job as a worker would (same database
+    and queue as the live server), wait for static/jobs.js to reload the page, return the link."""
+    import re as _re
+
+    from groupement.core.jobs_runner import run_pending_jobs
+
+    page.wait_for_url(_re.compile(r".*/travaux/\d+$"))
+    run_pending_jobs(app)
+    link = page.get_by_role("link", name=link_name)
+    link.wait_for(timeout=15_000)
+    return link

@@ -26,7 +26,7 @@ from groupement.organisations.families import Family
 from groupement.organisations.models import ExecutionMode, Groupement, Membership, Organisation
 from groupement.organisations.users import create_user
 from groupement.tenders.tender_layout import ECO, REF, UNIT_PRICE
-from tests.e2e.browser import screenshot
+from tests.e2e.browser import finish_job, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -192,7 +192,7 @@ def row_of(page, ref: str):
     return page.locator("tr", has=page.locator(f"code:text-is('{ref}')"))
 
 
-def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_browser(journey, tmp_path):
+def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_browser(app, journey, tmp_path):
     url = journey.server.url
 
     # 1. The coordinator creates the campaign (supplies only, open since an hour ago) and opens it.
@@ -292,8 +292,10 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     assert "Campagne clôturée" in coordinator.locator(".flash-success").inner_text()
     coordinator.get_by_label("Je confirme l'agrégation").check()
     coordinator.get_by_role("button", name="Agréger les besoins validés").click()
-    coordinator.wait_for_url(re.compile(r".*/campagnes/\d+/lots$"))
+    result = finish_job(coordinator, app, "Voir le résultat")  # the aggregation is a background job
     assert "Besoins validés agrégés" in coordinator.locator(".flash-success").inner_text()
+    result.click()
+    coordinator.wait_for_url(re.compile(r".*/campagnes/\d+/lots$"))
     assert coordinator.locator("table.lots-summary tbody tr").count() == 1
     journey.shot(coordinator, "lots-agreges")
 

@@ -11,10 +11,23 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+from groupement.core.jobs_runner import run_pending_jobs
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.lots.models import Lot
 from tests import factories
+from tests.conftest import csrf_token_of
+
+
+def decp_download(client):
+    """The DECP file as the coordinator gets it: the POST starts the job, a worker runs it, the
+    job page offers the file."""
+    token = csrf_token_of(client.get("/donnees-essentielles").get_data(as_text=True))
+    started = client.post("/donnees-essentielles/decp", data={"csrf_token": token})
+    assert started.status_code == 303 and "/travaux/" in started.location
+    run_pending_jobs(client.application)
+    return client.get(started.location + "/resultat")
+
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
 VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
@@ -50,12 +63,12 @@ def test_the_page_lists_published_and_incomplete_contracts_in_french(client_as, 
     assert "2026-lot_3" in page
     assert "titulaires : SIRET du titulaire invalide" in page
     assert "2026-lot_2" not in page  # 30 000 € : below the threshold
-    assert 'href="/donnees-essentielles/decp.json"' in page
+    assert 'action="/donnees-essentielles/decp"' in page
     assert " style=" not in page
 
 
 def test_the_download_is_a_json_attachment_valid_against_the_official_schema(client_as, contracts):
-    response = client_as("accountant").get("/donnees-essentielles/decp.json")
+    response = decp_download(client_as("accountant"))
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     today = paris_today()
@@ -73,7 +86,7 @@ def test_without_contracts_the_page_says_so_and_the_file_is_an_empty_valid_docum
     page = client.get("/donnees-essentielles").get_data(as_text=True)
     assert "Aucun marché notifié n&#39;atteint le seuil de publication pour le moment." in page
     assert "Marchés incomplets" not in page
-    document = json.loads(client.get("/donnees-essentielles/decp.json").get_data(as_text=True))
+    document = json.loads(decp_download(client).get_data(as_text=True))
     assert document == {"marches": {"marche": []}}
     assert list(VALIDATOR.iter_errors(document)) == []
 
@@ -93,7 +106,7 @@ def test_the_first_download_stores_the_first_publication_date_and_later_ones_kee
         contract = db.session.scalar(db.select(Contract).where(Contract.number == contracts["lot"]))
         contract.first_published_on = date(2026, 10, 5)  # published once already, before
         db.session.commit()
-    [entry] = json.loads(client.get("/donnees-essentielles/decp.json").get_data(as_text=True))["marches"]["marche"]
+    [entry] = json.loads(decp_download(client).get_data(as_text=True))["marches"]["marche"]
     assert entry["datePublicationDonnees"] == "2026-10-05"
     page = client.get("/donnees-essentielles").get_data(as_text=True)
     assert "05/10/2026" in page and "au prochain téléchargement" not in page
@@ -101,7 +114,7 @@ def test_the_first_download_stores_the_first_publication_date_and_later_ones_kee
         contract = db.session.scalar(db.select(Contract).where(Contract.number == contracts["lot"]))
         contract.first_published_on = None
         db.session.commit()
-    client.get("/donnees-essentielles/decp.json")
+    decp_download(client)
     with app.app_context():
         assert db.session.scalar(db.select(Contract.first_published_on).where(Contract.number == contracts["lot"])) == (
             today

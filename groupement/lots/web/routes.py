@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
-from groupement.lots.campaign_aggregation import aggregate_campaign
+from groupement.lots.aggregation_job import start_aggregation
 from groupement.lots.edits import (
     exclude_line,
     merge_lots,
@@ -54,15 +54,11 @@ def aggregate(campaign_id: int):
     if not form.validate_on_submit():
         flash_errors(form)
         return redirect(url_for("campaigns.board", campaign_id=campaign_id))
-    report = attempt(lambda: aggregate_campaign(current_actor(), campaign_id))
-    if report is None:
+    # A background job (lots/aggregation_job.py): refused at once when it cannot run, else its page.
+    job = attempt(lambda: start_aggregation(current_actor(), campaign_id))
+    if job is None:
         return redirect(url_for("campaigns.board", campaign_id=campaign_id))
-    flash(
-        f"Besoins validés agrégés : {plural(report.lots, 'lot')}, {plural(report.lines, 'ligne')}, "
-        f"{plural(report.communes, 'commune')}. Vérifiez les lots avant de les publier.",
-        "success",
-    )
-    return redirect(url_for("lots.index", campaign_id=campaign_id))
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
 
 
 @bp.route("/campagnes/<int:campaign_id>/lots")

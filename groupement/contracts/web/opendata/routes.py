@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 
-from groupement.contracts.decp import decp_json, decp_report, export_decp
+from groupement.contracts.decp import decp_report
+from groupement.contracts.decp_job import start_decp
 from groupement.contracts.web.opendata import bp
 from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
-from groupement.web.downloads import file_response
 
 
 @bp.route("/donnees-essentielles")
@@ -19,10 +19,10 @@ def index():
     return render_template("contracts/opendata/index.html", report=report)
 
 
-@bp.route("/donnees-essentielles/decp.json")
+@bp.route("/donnees-essentielles/decp", methods=["POST"])
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def download():
-    """The file to publish: the contracts in it for the first time keep today as their date of first
-    publication (written by the request's unit of work)."""
-    report = export_decp(paris_today(), current_actor())
-    return file_response(decp_json(report), report.filename, "application/json")
+    """The file to publish, built by a background job (contracts/decp_job.py): the contracts in it
+    for the first time keep today as their date of first publication (the job's unit of work)."""
+    job = start_decp(current_actor(), paris_today())
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
