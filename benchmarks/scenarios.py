@@ -418,8 +418,8 @@ def _dump_books(db, campaign_id: int):
 # The small interface the job scenario drives: a function that starts a job of `kind` with `params`
 # as the start POST does (for `actor`), lets a real worker run it, and returns once the job is done
 # (raising if it failed or `timeout` seconds went by). groupement's job engine provides it.
-JOB_ENGINE = "groupement.core.jobs:enqueue_and_wait"  # (actor, kind: str, params: dict, timeout: float) -> None
-JOB_KIND = "aggregate"  # the aggregation of a campaign, params {"campaign_id": id}
+JOB_ENGINE = "groupement.core.jobs_worker:enqueue_and_wait"  # (actor, kind: str, params: dict, timeout: float) -> None
+JOB_KIND = "lots.aggregate"  # the aggregation of a campaign, params {"campaign_id": id}
 
 
 class Skipped(Exception):

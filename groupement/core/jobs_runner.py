@@ -72,7 +72,7 @@ class JobQueue:
 
 def make_huey(url: str, name: str, instance_path: str) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, results=False)
+        return RedisHuey(name, url=url, results=False, blocking=True)  # BRPOP: picked up at once
     if url.startswith("sqlite:///"):
         filename = url[len("sqlite:///") :]
     else:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
-from flask import Flask
+from flask import Flask, current_app
 from huey.consumer import Consumer
+from sqlalchemy import select
 
 from groupement.core.jobs_runner import reap_stale_jobs
 
@@ -33,12 +35,51 @@ class Reaper(threading.Thread):
                 log.exception("ramassage des travaux interrompus en échec (nouvel essai au prochain tour)")
 
 
+# An idle worker polls the SQLite store every POLL_FIRST seconds at first, then less often up to
+# POLL_MAX; on Redis the store blocks on the queue (BRPOP) and a job is picked up at once.
+POLL_FIRST, POLL_MAX = 0.02, 1.0
+
+
+def worker_consumer(huey, workers: int = 2, periodic: bool = True) -> Consumer:
+    return Consumer(
+        huey, workers=workers, worker_type="thread", periodic=periodic, initial_delay=POLL_FIRST, max_delay=POLL_MAX
+    )
+
+
+def enqueue_and_wait(actor, kind: str, params: dict, timeout: float = 600.0) -> None:
+    """Start a job of `kind` as its POST would, let a real worker (a consumer thread on the app's
+    store) run it, return once it is done; raise if it failed or took more than `timeout` seconds.
+    For the benchmarks (job overhead against the same function called in-process)."""
+    from groupement.core.jobs import Job, JobState, start_job
+    from groupement.core.transaction import unit_of_work
+    from groupement.extensions import db
+
+    consumer = worker_consumer(current_app.extensions["jobs"].huey, workers=1, periodic=False)
+    consumer.start()
+    try:
+        with unit_of_work():
+            job_id = start_job(actor, kind, key=f"bench-{time.time_ns()}", params=dict(params), title=kind).id
+        deadline = time.monotonic() + timeout
+        while True:
+            state, error = db.session.execute(select(Job.state, Job.error).where(Job.id == job_id)).one()
+            db.session.rollback()
+            if state is JobState.DONE:
+                return
+            if state is JobState.FAILED:
+                raise RuntimeError(f"la tâche {job_id} a échoué : {error}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"la tâche {job_id} n'a pas fini en {timeout:.0f} s")
+            time.sleep(0.005)
+    finally:
+        consumer.stop(graceful=True)
+
+
 def run_worker(app: Flask, workers: int = 2) -> None:
     """Blocks until SIGINT/SIGTERM: the consumer finishes its running tasks, then returns."""
     huey = app.extensions["jobs"].huey
     reaper = Reaper(app)
     reaper.start()
-    consumer = Consumer(huey, workers=workers, worker_type="thread", periodic=True, initial_delay=0.1, max_delay=1.0)
+    consumer = worker_consumer(huey, workers)
     try:
         consumer.run()
     finally:
