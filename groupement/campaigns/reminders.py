@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from groupement.campaigns import scope as campaign_scope
@@ -18,7 +17,7 @@ from groupement.core import audit
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import datetime_fr
-from groupement.core.mail import send_mail
+from groupement.core.mail import public_link, send_mail
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.organisations.models import Organisation
@@ -95,7 +94,7 @@ def _recipients(commune: Organisation) -> list[str]:
 
 def _message(campaign: Campaign, commune: Organisation, status: SubmissionStatus | None) -> tuple[str, str]:
     deadline = datetime_fr(campaign.closes_at)
-    link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/campagnes/{campaign.id}/besoins"
+    link = public_link(f"/campagnes/{campaign.id}/besoins")
     state = status.label if status else NOT_STARTED_LABEL
     if status is SubmissionStatus.SUBMITTED:
         todo = "Vos besoins ont été soumis : il reste au signataire de la commune à les valider."
