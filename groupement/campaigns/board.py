@@ -425,32 +425,3 @@ def _participants(
     # Sorted here, not in SQL: the database's collation would order "Échirolles" differently
     # on SQLite and PostgreSQL.
     return sorted(result, key=lambda pair: (name_key(pair[0].name), pair[0].id))
-
-
-@dataclass(frozen=True)
-class NeedsEstimates:
-    """What the board's total and the lots' total are made of, to say why they differ."""
-
-    entered_ht: Decimal  # every need entered, any status, catalogue price HT without eco-participation
-    validated_ht: Decimal  # validated needs only, without eco-participation
-    validated_with_eco: Decimal  # validated needs, eco-participation included: what aggregation takes
-
-
-def needs_estimates(actor: Actor, campaign_id: int) -> NeedsEstimates:
-    campaign = campaign_scope.get_campaign(actor, campaign_id)
-    entered, validated, validated_eco = [], [], []
-    for quantity, unit_price, eco, status in db.session.execute(
-        select(NeedLine.quantity, CatalogItem.unit_price_ht, CatalogItem.eco_participation, Submission.status)
-        .join(Submission, Submission.id == NeedLine.submission_id)
-        .join(CatalogItem, CatalogItem.id == NeedLine.item_id)
-        .join(
-            CampaignItem,
-            (CampaignItem.campaign_id == Submission.campaign_id) & (CampaignItem.item_id == NeedLine.item_id),
-        )
-        .where(Submission.campaign_id == campaign.id, NeedLine.quantity > 0)
-    ):
-        entered.append((quantity, Decimal(unit_price)))
-        if status is SubmissionStatus.VALIDATED:
-            validated.append((quantity, Decimal(unit_price)))
-            validated_eco.append((quantity, Decimal(unit_price) + Decimal(eco or 0)))
-    return NeedsEstimates(estimated_amount(entered), estimated_amount(validated), estimated_amount(validated_eco))

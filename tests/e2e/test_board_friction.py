@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select, update
 
 from groupement.campaigns import reminders
-from groupement.campaigns.board import campaign_board, needs_estimates
+from groupement.campaigns.board import campaign_board
+from groupement.campaigns.estimates import needs_estimates
 from groupement.campaigns.models import CampaignReminder
 from groupement.campaigns.reminders import remind_late_communes
 from groupement.core.access import Actor, Role, system_actor

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from groupement.campaigns.board import needs_estimates
+from groupement.campaigns.estimates import needs_estimates
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
