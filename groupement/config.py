@@ -77,8 +77,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "groupement@localhost"),
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Empty: links in e-mails follow the server the request reached (the port of `make run` or
+        # `groupement run --port`, core/mail.public_link); set it in production.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip(),
         "PAGE_SIZE": 25,
+        # « Remplir depuis le SIRET » asks the public SIRENE data (tenders/sirene.py); 0 for an
+        # instance without network access (the form says to fill it by hand).
+        "SIRENE_LOOKUP": _flag("SIRENE_LOOKUP", True),
         # Login rate limiting (Flask-Limiter). "memory://" counts per server process: enough for one
         # process in development; production with several processes or servers MUST set a shared
         # storage, e.g. RATELIMIT_STORAGE_URI=redis://localhost:6379/0 (the client library is then needed).

@@ -31,6 +31,7 @@ def app(tmp_path_factory):
             "SECRET_KEY": "clef-de-test",
             "SQLALCHEMY_DATABASE_URI": uri,
             "MAIL_SERVER": "",
+            "SIRENE_LOOKUP": False,  # no network call from the tests (tenders/sirene.py)
             # Tests log in many times: only tests/e2e/test_security.py turns the limiter on.
             "RATELIMIT_ENABLED": False,
         }

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from groupement.campaigns import scope as campaign_scope
-from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submission
+from groupement.campaigns.models import Campaign, CampaignItem, CampaignReminder, NeedLine, Submission
 from groupement.campaigns.rules import (
     NOT_STARTED_LABEL,
     CampaignStatus,
@@ -58,6 +58,10 @@ class BoardRow:
     updated_at: datetime | None
     updated_by: str | None
     amounts: dict[Family, Decimal]  # only the families the commune joined
+    active_accounts: int = 0  # active agents and signatories: 0, nobody to remind nor to enter needs
+    last_reminder_at: datetime | None = None
+    last_reminder_by: str | None = None  # None with a date: the cron (system)
+    last_reminder_delivered: bool = True  # False: only written to the log (development)
 
     @property
     def status_label(self) -> str:
@@ -76,10 +80,33 @@ class Board:
     rows: list[BoardRow]
     totals: dict[Family, Decimal]
     counts: dict[SubmissionStatus | None, int]
+    validated_ht: Decimal = Decimal("0.00")  # validated needs only, catalogue price HT
+    validated_with_eco: Decimal = Decimal("0.00")  # the same with the eco-participation: what the lots take
+    page: int = 1
+    page_size: int = 0  # 0: one page
 
     @property
     def total(self) -> Decimal:
         return sum(self.totals.values(), Decimal("0.00"))
+
+    @property
+    def without_account(self) -> list[BoardRow]:
+        """Communes nobody can enter needs for nor be reminded: no active agent or signatory."""
+        return [row for row in self.rows if row.active_accounts == 0]
+
+    @property
+    def pages(self) -> int:
+        if not self.page_size:
+            return 1
+        return max(1, -(-len(self.rows) // self.page_size))
+
+    @property
+    def page_rows(self) -> list[BoardRow]:
+        """The communes of the page shown (LIMIT/OFFSET over the name order); totals cover them all."""
+        if not self.page_size:
+            return self.rows
+        start = (min(self.page, self.pages) - 1) * self.page_size
+        return self.rows[start : start + self.page_size]
 
     def status_counts(self) -> list[tuple[str, int]]:
         """('non commencée', 3), ('brouillon', 5), ... in workflow order."""
@@ -100,7 +127,12 @@ class Board:
         return sorted(((row.commune_name, row.amount) for row in self.rows), key=lambda bar: (-bar[1], bar[0]))
 
 
-def campaign_board(actor: Actor, campaign_id: int, now: datetime | None = None) -> Board:
+BOARD_PAGE_SIZE = 100
+
+
+def campaign_board(
+    actor: Actor, campaign_id: int, now: datetime | None = None, page: int = 1, page_size: int = 0
+) -> Board:
     if actor.role in COMMUNE_ROLES:
         raise Forbidden("Tableau de suivi réservé au coordonnateur.")
     campaign = campaign_scope.get_campaign(actor, campaign_id)
@@ -116,8 +148,17 @@ def campaign_board(actor: Actor, campaign_id: int, now: datetime | None = None) 
         )
     }
     lines: dict[tuple[int, Family], list[tuple[int, Decimal]]] = defaultdict(list)
-    for commune_id, family, quantity, unit_price in db.session.execute(
-        select(Submission.commune_id, CatalogItem.family, NeedLine.quantity, CatalogItem.unit_price_ht)
+    validated: list[tuple[int, Decimal]] = []
+    validated_eco: list[tuple[int, Decimal]] = []
+    for commune_id, family, quantity, unit_price, eco, status in db.session.execute(
+        select(
+            Submission.commune_id,
+            CatalogItem.family,
+            NeedLine.quantity,
+            CatalogItem.unit_price_ht,
+            CatalogItem.eco_participation,
+            Submission.status,
+        )
         .join(NeedLine, NeedLine.submission_id == Submission.id)
         .join(CatalogItem, CatalogItem.id == NeedLine.item_id)
         .join(
@@ -127,6 +168,11 @@ def campaign_board(actor: Actor, campaign_id: int, now: datetime | None = None) 
         .where(Submission.campaign_id == campaign.id, NeedLine.quantity > 0)
     ):
         lines[(commune_id, family)].append((quantity, Decimal(unit_price)))
+        if status is SubmissionStatus.VALIDATED:
+            validated.append((quantity, Decimal(unit_price)))
+            validated_eco.append((quantity, Decimal(unit_price) + Decimal(eco or 0)))
+    accounts = _active_accounts([commune.id for commune, _ in participants])
+    reminders = _last_reminders(campaign.id)
 
     rows = []
     for commune, joined in participants:
@@ -145,6 +191,8 @@ def campaign_board(actor: Actor, campaign_id: int, now: datetime | None = None) 
                 amounts={
                     family: estimated_amount(lines[(commune.id, family)]) for family in families if family in joined
                 },
+                active_accounts=accounts.get(commune.id, 0),
+                **reminders.get(commune.id, {}),
             )
         )
     totals = {
@@ -158,7 +206,36 @@ def campaign_board(actor: Actor, campaign_id: int, now: datetime | None = None) 
         rows=rows,
         totals=totals,
         counts={status: counts.get(status, 0) for status in STATUS_ORDER},
+        validated_ht=estimated_amount(validated),
+        validated_with_eco=estimated_amount(validated_eco),
+        page=max(1, page),
+        page_size=page_size,
     )
+
+
+def _active_accounts(commune_ids: list[int]) -> dict[int, int]:
+    """Active agents and signatories per commune, in one query."""
+    if not commune_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(User.organisation_id, func.count())
+            .where(User.organisation_id.in_(commune_ids), User.active.is_(True), User.role.in_(COMMUNE_ROLES))
+            .group_by(User.organisation_id)
+        ).all()
+    )
+
+
+def _last_reminders(campaign_id: int) -> dict[int, dict]:
+    """The last reminder of each commune of the campaign: when, by whom, really sent or logged."""
+    return {
+        commune_id: {"last_reminder_at": sent_at, "last_reminder_by": name, "last_reminder_delivered": delivered}
+        for commune_id, sent_at, name, delivered in db.session.execute(
+            select(CampaignReminder.commune_id, CampaignReminder.sent_at, User.name, CampaignReminder.delivered)
+            .outerjoin(User, User.id == CampaignReminder.sent_by_id)
+            .where(CampaignReminder.campaign_id == campaign_id)
+        )
+    }
 
 
 BOARD_COLUMNS_BEFORE = [

@@ -24,6 +24,7 @@ def campaign_group() -> None:
 def campaign_remind(campaign_id: int, coordinator: str | None) -> None:
     from groupement.campaigns.reminders import remind_late_communes
     from groupement.core.errors import ServiceError
+    from groupement.core.formatting import datetime_fr
 
     try:
         report = remind_late_communes(acting_for(coordinator), campaign_id)
@@ -32,12 +33,18 @@ def campaign_remind(campaign_id: int, coordinator: str | None) -> None:
     if not report.communes:
         click.echo("Aucune commune à relancer : tous les besoins sont validés.")
         return
+    how = "envoyé(s)" if report.delivered else "journalisé(s) (mode développement, non envoyé(s))"
     click.echo(
         f"Relance de la campagne n° {campaign_id} : {len(report.communes)} commune(s) en retard, "
-        f"{report.messages_sent} courriel(s) envoyé(s)."
+        f"{report.messages_sent} courriel(s) {how}."
     )
+    too_soon = dict(report.too_soon)
     for name in report.communes:
-        note = " (aucun destinataire actif : non relancée)" if name in report.communes_without_recipient else ""
+        note = ""
+        if name in report.communes_without_recipient:
+            note = " (aucun destinataire actif : non relancée)"
+        elif name in too_soon:
+            note = f" (relancée il y a moins de {report.interval} : prochaine relance le {datetime_fr(too_soon[name])})"
         click.echo(f"  {name}{note}")
 
 

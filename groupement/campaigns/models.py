@@ -112,3 +112,22 @@ class PendingUpload(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     file_name: Mapped[str] = mapped_column(String(255))
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class CampaignReminder(db.Model):
+    """The last reminder of one commune for one campaign (the history is in the audit trail).
+
+    One row per (campaign, commune): the reminder is claimed by inserting it, or by a
+    compare-and-set UPDATE on `sent_at` once the interval has passed (campaigns/reminders.py),
+    so two presses of the button send one message."""
+
+    __tablename__ = "campaign_reminder"
+    __table_args__ = (UniqueConstraint("campaign_id", "commune_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    sent_at: Mapped[datetime]  # UTC
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # None: the cron
+    # False: MAIL_SERVER was empty, the message was only written to the log (development).
+    delivered: Mapped[bool]

@@ -5,25 +5,27 @@ expired campaigns every five minutes (core/jobs.py PeriodicWork; no cron line)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.campaigns import campaign_status
-from groupement.campaigns.models import Campaign, Submission
+from groupement.campaigns.models import Campaign, CampaignReminder, Submission
 from groupement.campaigns.participation import participating_communes
+from groupement.campaigns.reminder_rules import interval_label, next_reminder_at, reminder_interval
 from groupement.campaigns.rules import NOT_STARTED_LABEL, CampaignStatus, SubmissionStatus
-from groupement.core import audit
+from groupement.core import audit, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor, Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import datetime_fr
 from groupement.core.jobs import PeriodicWork, register_periodic
-from groupement.core.mail import send_mail
-from groupement.core.timeutil import utcnow
+from groupement.core.mail import delivered, public_link, send_mail
+from groupement.core.timeutil import to_paris, utcnow
 from groupement.core.transaction import savepoint
 from groupement.extensions import db
 from groupement.organisations.models import Organisation
@@ -37,6 +39,12 @@ class ReminderReport:
     messages_sent: int
     communes_without_recipient: list[str]
     """Late communes with no active agent or signatory: nobody to write to."""
+    too_soon: list[tuple[str, datetime]] = field(default_factory=list)
+    """Late communes reminded less than the interval ago: (name, first moment allowed again)."""
+    delivered: bool = True
+    """False: MAIL_SERVER is empty, the messages were written to the log only (development)."""
+    interval: str = field(default="", compare=False)
+    """The minimum interval between two reminders, as the messages say it (« 24 h »)."""
 
 
 def remind_late_communes(actor: Actor, campaign_id: int, now: datetime | None = None) -> ReminderReport:
@@ -58,19 +66,31 @@ def remind_late_communes(actor: Actor, campaign_id: int, now: datetime | None = 
         for s in db.session.scalars(select(Submission).where(Submission.campaign_id == campaign.id))
     }
     late = [c for c in participating_communes(campaign) if submissions.get(c.id) is not SubmissionStatus.VALIDATED]
+    interval = reminder_interval(to_paris(now).date())
+    really_sent = delivered(current_app.config)
     sent = 0
     without_recipient = []
+    too_soon = []
     for commune in late:
         recipients = _recipients(commune)
         if not recipients:
             without_recipient.append(commune.name)
+            continue
+        last = _claim(campaign.id, commune.id, actor.user_id, now, now - interval, really_sent)
+        if last is not None:
+            too_soon.append((commune.name, next_reminder_at(last, interval)))
             continue
         subject, body = _message(campaign, commune, submissions.get(commune.id))
         send_mail(recipients, subject, body)
         sent += 1
 
     report = ReminderReport(
-        communes=[c.name for c in late], messages_sent=sent, communes_without_recipient=without_recipient
+        communes=[c.name for c in late],
+        messages_sent=sent,
+        communes_without_recipient=without_recipient,
+        too_soon=too_soon,
+        delivered=really_sent,
+        interval=interval_label(interval),
     )
     audit.record(
         actor.user_id if actor else None,
@@ -81,11 +101,55 @@ def remind_late_communes(actor: Actor, campaign_id: int, now: datetime | None = 
             "communes": report.communes,
             "messages": sent,
             "without_recipient": without_recipient,
+            "too_soon": [name for name, _ in too_soon],
+            "delivered": really_sent,
             "by": "coordonnateur" if actor else "système",
         },
     )
     db.session.flush()
     return report
+
+
+def _claim(
+    campaign_id: int, commune_id: int, user_id: int | None, now: datetime, cutoff: datetime, really_sent: bool
+) -> datetime | None:
+    """Takes the right to remind this commune now: None when taken, else the last reminder's time.
+
+    The first reminder inserts the row (the unique constraint refuses a second one inserted at
+    the same moment); the next ones move `sent_at` by a compare-and-set UPDATE that only
+    matches once the interval has passed. Two requests at once: one matches, the other waits
+    for its row lock then finds `sent_at` moved, and sends nothing."""
+    values = {"sent_at": now, "sent_by_id": user_id, "delivered": really_sent}
+    exists = db.session.scalar(
+        select(CampaignReminder.id).where(
+            CampaignReminder.campaign_id == campaign_id, CampaignReminder.commune_id == commune_id
+        )
+    )
+    if exists is None:
+        try:
+            with transaction.savepoint():
+                db.session.add(CampaignReminder(campaign_id=campaign_id, commune_id=commune_id, **values))
+                db.session.flush()
+            return None
+        except IntegrityError:
+            pass  # inserted meanwhile by another request: the UPDATE below decides
+    claimed = db.session.execute(
+        update(CampaignReminder)
+        .where(
+            CampaignReminder.campaign_id == campaign_id,
+            CampaignReminder.commune_id == commune_id,
+            CampaignReminder.sent_at <= cutoff,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 1:
+        return None
+    return db.session.scalar(
+        select(CampaignReminder.sent_at).where(
+            CampaignReminder.campaign_id == campaign_id, CampaignReminder.commune_id == commune_id
+        )
+    )
 
 
 def _recipients(commune: Organisation) -> list[str]:
@@ -100,7 +164,7 @@ def _recipients(commune: Organisation) -> list[str]:
 
 def _message(campaign: Campaign, commune: Organisation, status: SubmissionStatus | None) -> tuple[str, str]:
     deadline = datetime_fr(campaign.closes_at)
-    link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/campagnes/{campaign.id}/besoins"
+    link = public_link(f"/campagnes/{campaign.id}/besoins")
     state = status.label if status else NOT_STARTED_LABEL
     if status is SubmissionStatus.SUBMITTED:
         todo = "Vos besoins ont été soumis : il reste au signataire de la commune à les valider."

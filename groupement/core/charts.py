@@ -1,5 +1,9 @@
 """Server-rendered SVG charts: printable, usable in PDFs, no JavaScript. Pure.
 
+Stacked layout: each label on its own line above its bar, the value after the bar. The chart
+is about 360 units wide whatever the labels, so a 390 px phone shows it at its own size (text
+at FONT_SIZE, not scaled down to a third as a label-beside-bar layout of 800 units would be).
+
 The markup uses SVG presentation attributes (fill=, font-size=...) and classes only, never a
 style="" attribute, so the page's Content-Security-Policy (style-src 'self') accepts it; the
 stylesheet may override the colours through the classes. Same input, same bytes.
@@ -16,12 +20,14 @@ from groupement.core.money import round_half_up
 BAR_FILL = "#000091"
 TEXT_FILL = "#161616"
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
-FONT_SIZE = 13
-CHAR_WIDTH = 8.5  # generous advance of a character at FONT_SIZE: capitals and wide fonts must fit
-ROW_HEIGHT = 26
-BAR_HEIGHT = 18
+FONT_SIZE = 14
+CHAR_WIDTH = 8.5  # generous advance of a character at 13 px: capitals and wide fonts must fit
+LABEL_HEIGHT = 18  # the label's line, above its bar
+BAR_HEIGHT = 16
+ROW_GAP = 10
+ROW_HEIGHT = LABEL_HEIGHT + BAR_HEIGHT + ROW_GAP
 MARGIN = 8
-BAR_AREA = 420  # width of the longest bar
+BAR_AREA = 200  # width of the longest bar: with its value after it, the chart fits a phone
 MAX_LABEL_CHARS = 32
 TENTH = Decimal("0.1")
 
@@ -44,7 +50,7 @@ def bar_chart_svg(
     shown_labels = [_shorten(label) for label, _ in bars]
     label_width = _text_width(max((len(s) for s in shown_labels), default=0))
     value_width = _text_width(max((len(s) for s in formatted), default=0))
-    width = MARGIN + label_width + BAR_AREA + 6 + value_width + MARGIN
+    width = MARGIN + max(label_width, BAR_AREA + 6 + value_width) + MARGIN
     height = 2 * MARGIN + max(len(bars), 1) * ROW_HEIGHT
     title_id, desc_id = f"{chart_id}-titre", f"{chart_id}-description"
     description = (
@@ -67,18 +73,19 @@ def bar_chart_svg(
             f'dominant-baseline="middle" fill="{TEXT_FILL}">Aucune donnée</text>'
         )
     maximum = max((value for _, value in bars), default=Decimal(0))
-    bar_x = MARGIN + label_width
+    bar_x = MARGIN
     for index, ((label, value), shown, text) in enumerate(zip(bars, shown_labels, formatted, strict=True)):
         top = MARGIN + index * ROW_HEIGHT
-        middle = top + ROW_HEIGHT // 2
+        bar_top = top + LABEL_HEIGHT
+        bar_middle = bar_top + BAR_HEIGHT // 2
         length = _length(value, maximum)
         parts.append(
             f'<g class="chart-row"><title>{escape(label)} : {escape(text)}</title>'
-            f'<text class="chart-label" x="{bar_x - 6}" y="{middle}" text-anchor="end" '
+            f'<text class="chart-label" x="{bar_x}" y="{top + LABEL_HEIGHT // 2}" '
             f'dominant-baseline="middle" fill="{TEXT_FILL}">{escape(shown)}</text>'
-            f'<rect class="chart-bar" x="{bar_x}" y="{top + (ROW_HEIGHT - BAR_HEIGHT) // 2}" '
+            f'<rect class="chart-bar" x="{bar_x}" y="{bar_top}" '
             f'width="{length}" height="{BAR_HEIGHT}" fill="{BAR_FILL}"/>'
-            f'<text class="chart-value" x="{_decimal_text(Decimal(bar_x) + length + 6)}" y="{middle}" '
+            f'<text class="chart-value" x="{_decimal_text(Decimal(bar_x) + length + 6)}" y="{bar_middle}" '
             f'dominant-baseline="middle" fill="{TEXT_FILL}">{escape(text)}</text></g>'
         )
     parts.append("</svg>")

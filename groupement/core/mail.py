@@ -7,12 +7,13 @@ MAIL_USE_TLS (STARTTLS, required when set), MAIL_SENDER.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from groupement.core.errors import ServiceError
 
@@ -22,6 +23,32 @@ if logger.level == logging.NOTSET:
     logger.setLevel(logging.INFO)
 
 DEFAULT_TIMEOUT = 10
+LOCAL_SERVER = "http://127.0.0.1"
+DEFAULT_PORT = "5000"
+
+
+def public_link(path: str) -> str:
+    """The absolute address of `path` (starting with "/") for a link in an e-mail.
+
+    PUBLIC_URL when set. Otherwise the server the request reached, so the link carries the
+    port `make run` or `groupement run --port` used (in production only when Flask checks the
+    host against TRUSTED_HOSTS: a forged Host header must not choose where a reset link goes).
+    Outside a request (cron), the local server on FLASK_RUN_PORT, else 5000.
+    """
+    config = current_app.config
+    base = (config.get("PUBLIC_URL") or "").strip()
+    if not base and has_request_context():
+        if config.get("ENV_NAME") != "production" or config.get("TRUSTED_HOSTS"):
+            base = request.host_url
+    if not base:
+        port = os.environ.get("FLASK_RUN_PORT", "").strip()
+        base = f"{LOCAL_SERVER}:{port if port.isascii() and port.isdigit() else DEFAULT_PORT}"
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def delivered(config) -> bool:
+    """Whether send_mail really sends (MAIL_SERVER set) or only writes the mail to the log."""
+    return bool(config.get("MAIL_SERVER") or "")
 
 
 def send_mail(to: list[str], subject: str, body: str) -> None:

@@ -113,3 +113,19 @@ def test_two_charts_on_one_page_get_distinct_ids():
 def test_a_negative_value_is_refused():
     with pytest.raises(ValueError):
         bar_chart_svg([("A", Decimal("-1"))], "t", euros)
+
+
+def test_on_a_390_px_phone_the_chart_is_shown_near_its_own_size_with_readable_text():
+    """Issue 16: the label-beside-bar charts were ~830 units wide, shrunk to 5 px text at 390 px.
+    Stacked (label above its bar), the longest label and the largest value still fit ~360 units."""
+    name = "Communauté d'agglomération Porte de l'Isère, service mutualisé des achats"
+    root = parse(bar_chart_svg([(name, Decimal("1234567.89")), ("Four", Decimal("3"))], "t", euros))
+
+    width = Decimal(root.get("viewBox").split()[2])
+    phone_content = Decimal(390 - 2 * 24 - 2 * 16)  # the page and the card around the chart
+    shown_font = Decimal(root.get("font-size")) * min(Decimal(1), phone_content / width)
+    assert width <= 360
+    assert shown_font >= 12
+    label = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "chart-label")
+    bar = bars_of(root)[0]
+    assert Decimal(label.get("y")) < Decimal(bar.get("y"))  # the label sits above its bar

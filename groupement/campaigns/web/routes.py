@@ -6,7 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from groupement.campaigns.board import board_xlsx, campaign_board, campaign_overview, coordinated_groupements
+from groupement.campaigns.board import (
+    BOARD_PAGE_SIZE,
+    board_xlsx,
+    campaign_board,
+    campaign_overview,
+    coordinated_groupements,
+)
 from groupement.campaigns.campaigns import change_campaign_status, create_campaign, reopen_submission
 from groupement.campaigns.grid import needs_grid
 from groupement.campaigns.needs_pdf import needs_pdf_file
@@ -19,6 +25,7 @@ from groupement.core.errors import NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
+from groupement.web.query import int_arg
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
 
@@ -77,7 +84,7 @@ def new():
 @bp.route("/<int:campaign_id>")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def board(campaign_id: int):
-    board = campaign_board(current_actor(), campaign_id)
+    board = campaign_board(current_actor(), campaign_id, page=int_arg("page", 1), page_size=BOARD_PAGE_SIZE)
     chart = Markup(
         bar_chart_svg(
             board.chart_bars(),
@@ -196,16 +203,35 @@ def reminder_messages(report: ReminderReport) -> list[tuple[str, str]]:
     """The French summary of a reminder round, as (category, message) flashes."""
     if not report.communes:
         return [("info", "Aucune commune en retard : toutes ont validé leurs besoins, personne n'a été relancé.")]
-    reminded = [name for name in report.communes if name not in set(report.communes_without_recipient)]
+    skipped = set(report.communes_without_recipient) | {name for name, _ in report.too_soon}
+    reminded = [name for name in report.communes if name not in skipped]
     messages = []
     if reminded:
         count, sent = len(reminded), report.messages_sent
+        s = "s" if sent > 1 else ""
+        how = (
+            f"{sent} message{s} envoyé{s}"
+            if report.delivered
+            else f"{sent} message{s} journalisé{s} (mode développement, non envoyé{s})"
+        )
         messages.append(
             (
-                "success",
-                f"{count} commune{'s' if count > 1 else ''} relancée{'s' if count > 1 else ''} "
-                f"({sent} message{'s' if sent > 1 else ''} envoyé{'s' if sent > 1 else ''}) : "
+                "success" if report.delivered else "info",
+                f"{count} commune{'s' if count > 1 else ''} relancée{'s' if count > 1 else ''} ({how}) : "
                 f"{', '.join(reminded)}.",
+            )
+        )
+    if report.too_soon:
+        count = len(report.too_soon)
+        s = "s" if count > 1 else ""
+        detail = ", ".join(
+            f"{name} (prochaine relance possible le {formatting.datetime_fr(when)})" for name, when in report.too_soon
+        )
+        messages.append(
+            (
+                "info",
+                f"{count} commune{s} déjà relancée{s} il y a moins de {report.interval}, non relancée{s} "
+                f"cette fois : {detail}.",
             )
         )
     if report.communes_without_recipient:
@@ -215,7 +241,8 @@ def reminder_messages(report: ReminderReport) -> list[tuple[str, str]]:
                 "error",
                 f"{count} commune{'s' if count > 1 else ''} en retard sans destinataire (aucun agent ni "
                 f"signataire actif), non relancée{'s' if count > 1 else ''} : "
-                f"{', '.join(report.communes_without_recipient)}.",
+                f"{', '.join(report.communes_without_recipient)}. L'administrateur doit leur créer un compte "
+                "(Administration › Utilisateurs).",
             )
         )
     return messages

@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from groupement.campaigns.estimates import needs_estimates
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
@@ -88,6 +89,7 @@ def index(campaign_id: int):
         merge_form=merge_form,
         annex_communes=list(overview.communes.items()),
         line_amount=line_amount,
+        estimates=needs_estimates(current_actor(), campaign_id),
     )
 
 

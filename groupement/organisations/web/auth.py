@@ -5,6 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from groupement.core import transaction
 from groupement.core.errors import ServiceError
+from groupement.core.mail import public_link
 from groupement.core.timeutil import utcnow
 from groupement.extensions import limiter, login_manager
 from groupement.organisations import login_throttle
@@ -132,7 +133,7 @@ def forgotten():
         try:
             request_password_reset(
                 form.email.data,
-                lambda token: current_app.config["PUBLIC_URL"].rstrip("/") + url_for("auth.reset", token=token),
+                lambda token: public_link(url_for("auth.reset", token=token)),
             )
         except ServiceError as error:
             transaction.discard()

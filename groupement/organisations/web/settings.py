@@ -115,8 +115,7 @@ def letterhead():
     if form is None:
         return _page(None, 404)
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
-        return _page(form, 422)
+        return _page(form, 422)  # each error beside its field, counted above the form
     done = attempt(
         lambda: update_letterhead(
             actor,

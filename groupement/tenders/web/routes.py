@@ -25,6 +25,7 @@ from groupement.tenders.suppliers import (
 from groupement.tenders.tender_layout import ECO, UNIT_PRICE
 from groupement.tenders.web import bp
 from groupement.tenders.web.forms import CriteriaForm, KeyInForm, OfferImportForm, ScoreForm, SupplierForm
+from groupement.tenders.web.sirene_fill import FILL_BUTTON, fill_from_siret, fill_requested
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
@@ -43,13 +44,16 @@ def suppliers():
 @roles_required(Role.COORDINATOR)
 def new_supplier():
     form = SupplierForm()
+    if fill_requested():
+        fill_from_siret(form)
+        return render_template("tenders/supplier_form.html", form=form, supplier=None, fill=FILL_BUTTON)
     if form.validate_on_submit():
         supplier = attempt(lambda: create_supplier(current_actor(), _supplier_data(form)))
         if supplier is not None:
             flash(f"Fournisseur « {supplier.name} » créé (SIRET {supplier.siret}).", "success")
             return redirect(url_for("offers.suppliers"))
     status = 422 if request.method == "POST" else 200
-    return render_template("tenders/supplier_form.html", form=form, supplier=None), status
+    return render_template("tenders/supplier_form.html", form=form, supplier=None, fill=FILL_BUTTON), status
 
 
 @bp.route("/fournisseurs/<int:supplier_id>/modifier", methods=["GET", "POST"])
@@ -57,13 +61,16 @@ def new_supplier():
 def edit_supplier(supplier_id: int):
     supplier = get_supplier(current_actor(), supplier_id)
     form = SupplierForm(obj=supplier)
+    if fill_requested():
+        fill_from_siret(form)
+        return render_template("tenders/supplier_form.html", form=form, supplier=supplier, fill=FILL_BUTTON)
     if form.validate_on_submit():
         saved = attempt(lambda: update_supplier(current_actor(), supplier_id, _supplier_data(form)))
         if saved is not None:
             flash(f"Fournisseur « {saved.name} » enregistré.", "success")
             return redirect(url_for("offers.suppliers"))
     status = 422 if request.method == "POST" else 200
-    return render_template("tenders/supplier_form.html", form=form, supplier=supplier), status
+    return render_template("tenders/supplier_form.html", form=form, supplier=supplier, fill=FILL_BUTTON), status
 
 
 def _supplier_data(form: SupplierForm) -> SupplierData:
