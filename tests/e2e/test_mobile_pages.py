@@ -19,7 +19,7 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.browser
 
 # One principal per role (agent_b is another agent: the same pages), and the visitor.
-ROLES = ("anonymous", "agent_a", "signatory_a", "coordinator", "accountant", "admin")
+ROLES = ("anonymous", "agent_a", "signatory_a", "coordinator", "accountant", "admin", "supplier_a")
 WIDTHS = {"telephone": (390, 844), "ordinateur": (1366, 768)}
 DOWNLOADS = (".xlsx", ".pdf", ".csv", ".json", ".zip")
 SERIOUS = {"serious", "critical"}

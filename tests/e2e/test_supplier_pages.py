@@ -47,9 +47,8 @@ def count(app, model) -> int:
 def test_a_new_order_notifies_the_suppliers_users_over_smtp(client_as, world, smtp):
     client = client_as("agent_a")
     page = f"/commandes/nouvelle/{world.ids['contract']}"
-    response = post_form(
-        client, page, page, **{f"quantite_{world.ids['contract_price']}": "1", "delivery_address": "Mairie de Commune A"}
-    )
+    fields = {f"quantite_{world.ids['contract_price']}": "1", "delivery_address": "Mairie de Commune A"}
+    response = post_form(client, page, page, **fields)
     assert response.status_code == 302
     (message,) = smtp.messages()
     assert message["To"] == world.emails["supplier_a"]
@@ -129,12 +128,12 @@ def test_an_agent_fills_the_basket_from_the_search_and_places_it(client_as, worl
     found = client.get("/boutique?q=ECRAN").get_data(as_text=True)
     assert "INF-ECRAN" in found
     before = count(app, Order)
-    post_form(
-        client, "/boutique", "/boutique/panier/ajouter", contract_price_id=str(world.ids["contract_price"]), quantity="1"
-    )
+    price = str(world.ids["contract_price"])
+    post_form(client, "/boutique", "/boutique/panier/ajouter", contract_price_id=price, quantity="1")
     basket = client.get("/boutique/panier").get_data(as_text=True)
     assert "Passer 1 bon de commande" in basket
-    response = post_form(client, "/boutique/panier", "/boutique/panier/commander", delivery_address="Mairie de Commune A")
+    address = "Mairie de Commune A"
+    response = post_form(client, "/boutique/panier", "/boutique/panier/commander", delivery_address=address)
     assert response.status_code == 302
     assert count(app, Order) == before + 1
     assert "Votre panier est vide" in client.get("/boutique/panier").get_data(as_text=True)
