@@ -170,6 +170,14 @@ class OrderView:
         return order_delivery_status([(v.line.quantity, v.delivered) for v in self.lines])
 
 
+def declared_delivery_ids(delivery_ids) -> set[int]:
+    """Which of these deliveries (already reached through the caller's scope) the supplier declared."""
+    ids = list(delivery_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(DeclaredDelivery.delivery_id).where(DeclaredDelivery.delivery_id.in_(ids))))
+
+
 def order_view(actor: Actor, order_id: int) -> OrderView:
     from groupement.suppliers.invoicing import certified_delivery_ids
 
@@ -184,9 +192,7 @@ def order_view(actor: Actor, order_id: int) -> OrderView:
         .order_by(OrderLine.id)
     ).all()
     delivery_ids = [d.id for ln in lines for d in ln.deliveries]
-    declared = set(
-        db.session.scalars(select(DeclaredDelivery.delivery_id).where(DeclaredDelivery.delivery_id.in_(delivery_ids)))
-    )
+    declared = declared_delivery_ids(delivery_ids)
     certified = certified_delivery_ids(delivery_ids)
     views = [
         LineView(

@@ -96,6 +96,9 @@ def test_the_supplier_acknowledges_from_its_home_once_and_declares_a_partial_del
     assert "déclarée par le fournisseur" in page and "service fait à certifier par la commune" in page
     assert (count(app, Delivery), count(app, DeclaredDelivery)) == (1, 1)
     assert 'data-kind="deliver"' in client.get("/").get_data(as_text=True)
+    # The commune sees it as declared by the supplier, still to certify.
+    commune = client_as("signatory_a").get("/ma-commune/service-fait").get_data(as_text=True)
+    assert "déclarée par le fournisseur" in commune and "Certifier le service fait" in commune
 
 
 def test_the_invitation_link_sets_the_password_and_opens_the_supplier_space(client_as, world, smtp, app):

@@ -22,6 +22,12 @@ def helpers():
     return {"unit_euros": unit_euros}
 
 
+@bp.app_context_processor
+def supplier_declarations():
+    """For the commune's service fait page: which deliveries the supplier declared."""
+    return {"declared_delivery_ids": space.declared_delivery_ids}
+
+
 @bp.route("/espace-fournisseur")
 @roles_required(Role.SUPPLIER)
 def home():
