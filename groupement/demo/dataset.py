@@ -138,7 +138,8 @@ def _supplier_logins(capi: Organisation) -> list[DemoLogin]:
     for supplier in holders:
         email = f"fournisseur.{slug(supplier.name, 40, default='titulaire')}@{DEMO_DOMAIN}"
         if email not in existing:
-            user = User(email=email, name=f"Commercial {de(supplier.name)}", role=Role.SUPPLIER, organisation_id=capi.id)
+            name = f"Commercial {de(supplier.name)}"
+            user = User(email=email, name=name, role=Role.SUPPLIER, organisation_id=capi.id)
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             db.session.flush()
