@@ -64,8 +64,12 @@ def _prepare_notices(session: Session) -> None:
         return
     notices = []
     for order_id in order_ids:
-        order = session.get(Order, order_id)
-        notice = order_notice(order) if order is not None else None
+        try:
+            order = session.get(Order, order_id)
+            notice = order_notice(order) if order is not None else None
+        except Exception:  # noqa: BLE001  (a notice that cannot be written never blocks the order)
+            logger.exception("Avis du bon de commande %s non préparé", order_id)
+            continue
         if notice is not None:
             notices.append((order_id, notice))
     if notices:
