@@ -58,7 +58,10 @@ def _note_new_orders(session: Session, flush_context) -> None:
 
 
 def _prepare_notices(session: Session) -> None:
-    """Before the commit (SQL may still run): the notices of the orders that still exist."""
+    """Before the commit (SQL may still run): the notices of the orders that still exist.
+    SQLAlchemy calls the commit hooks for a savepoint's release too: only the real commit counts."""
+    if session.in_nested_transaction():
+        return
     order_ids = session.info.pop(_PENDING, [])
     if not order_ids or not has_app_context():
         return
@@ -77,6 +80,8 @@ def _prepare_notices(session: Session) -> None:
 
 
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     for order_id, notice in session.info.pop(_READY, []):
         try:
             send_mail(*notice)
@@ -85,6 +90,8 @@ def _send_after_commit(session: Session) -> None:
 
 
 def _forget(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint undone: its orders are gone, _prepare_notices will not find them
     session.info.pop(_PENDING, None)
     session.info.pop(_READY, None)
 

@@ -256,3 +256,52 @@ def test_only_agents_shop_and_only_in_their_communes_contracts(bench):
     for raw in ("0", "-1", "1e3", "１２", "99999999"):
         with pytest.raises(ServiceError, match="nombre entier"):
             shop.add_to_basket(bench.agent, bench.contract_a.prices[0].id, raw)
+
+
+# --- the order notice ------------------------------------------------------------------------------
+
+
+def test_the_notice_leaves_after_the_commit_only_and_a_mail_failure_keeps_the_order(bench, database, monkeypatch):
+    from groupement.suppliers import notifications
+
+    sent = []
+    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.append((to, subject)))
+    database.session.commit()  # the bench's own orders: notified now
+    sent.clear()
+    price = bench.contract_a.prices[0].id
+    order = place_order(bench.agent, bench.contract_a.id, [(price, 1)], "Mairie de Commune A")
+    assert sent == []  # flushed (its savepoint released), not committed
+    database.session.rollback()
+    database.session.commit()
+    assert sent == []  # rolled back: nothing to tell
+    order = place_order(bench.agent, bench.contract_a.id, [(price, 1)], "Mairie de Commune A")
+    number = order.number
+    database.session.commit()
+    supplier_email = database.session.get(scope.User, bench.supplier_a.user_id).email
+    assert sent == [([supplier_email], f"Nouveau bon de commande n° {number} — marché n° {bench.contract_a.number}")]
+
+    def refuse(to, subject, body):
+        raise ServiceError("Courriel non envoyé : le serveur de messagerie est injoignable.")
+
+    monkeypatch.setattr(notifications, "send_mail", refuse)
+    order = place_order(bench.agent, bench.contract_a.id, [(price, 1)], "Mairie de Commune A")
+    order_id = order.id
+    database.session.commit()  # the failure is logged
+    assert database.session.get(Order, order_id) is not None
+
+
+def test_a_savepoint_undone_after_an_order_keeps_its_notice(bench, database, monkeypatch):
+    from groupement.core import transaction
+    from groupement.suppliers import notifications
+
+    sent = []
+    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.append(subject))
+    database.session.commit()
+    sent.clear()
+    price = bench.contract_a.prices[0].id
+    order = place_order(bench.agent, bench.contract_a.id, [(price, 1)], "Mairie de Commune A")
+    number = order.number
+    with pytest.raises(RuntimeError), transaction.savepoint():  # a later step of the same unit fails
+        raise RuntimeError("étape suivante refusée")
+    database.session.commit()
+    assert sent == [f"Nouveau bon de commande n° {number} — marché n° {bench.contract_a.number}"]
