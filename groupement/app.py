@@ -26,6 +26,7 @@ def register_models() -> None:
     from groupement.lots import models as _lots  # noqa: F401
     from groupement.organisations import models as _organisations  # noqa: F401
     from groupement.organisations import user_models as _users  # noqa: F401
+    from groupement.suppliers import models as _suppliers  # noqa: F401
     from groupement.tenders import models as _tenders  # noqa: F401
 
 
@@ -45,6 +46,8 @@ def blueprints() -> list:
     from groupement.organisations.web.organisations import bp as organisations_bp
     from groupement.organisations.web.settings import bp as settings_bp
     from groupement.savings import web as savings_web  # noqa: F401  (its routes join contracts_bp)
+    from groupement.suppliers.web import bp as suppliers_bp
+    from groupement.suppliers.web.shop import bp as shop_bp
     from groupement.tenders.web import bp as offers_bp
     from groupement.tenders.web import lot_files  # noqa: F401  (adds the tender files to the lots pages)
     from groupement.web.jobs import bp as jobs_bp
@@ -65,6 +68,8 @@ def blueprints() -> list:
         offers_bp,
         invoices_bp,
         jobs_bp,
+        suppliers_bp,
+        shop_bp,
     ]
 
 
@@ -103,6 +108,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
     transaction.install(app)
+    from groupement.suppliers import notifications
+
+    notifications.register()  # each new order notifies its supplier's users
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
 

@@ -264,3 +264,14 @@ def contract(chosen: Offer, **values) -> Contract:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def supplier_user(supplier: Supplier, **values) -> User:
+    """A user of the supplier record (role Fournisseur), in its coordinator's organisation."""
+    from groupement.suppliers.models import SupplierUser
+
+    organisation = db.session.get(Organisation, supplier.coordinator_id)
+    row = user(Role.SUPPLIER, organisation, **values)
+    db.session.add(SupplierUser(supplier_id=supplier.id, user_id=row.id))
+    db.session.flush()
+    return row

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from groupement.campaigns.models import Campaign
 from groupement.campaigns.rules import CampaignStatus
-from groupement.core.access import COMMUNE_ROLES, Actor
+from groupement.core.access import COMMUNE_ROLES, SUPPLIER_ROLES, Actor
 from groupement.core.errors import NotFound
 from groupement.extensions import db
 from groupement.organisations.models import Groupement, Membership
@@ -17,6 +17,8 @@ def campaigns(actor: Actor) -> Select:
     Commune side: the non-draft campaigns of the groupements the commune belongs to."""
 
     statement = select(Campaign).join(Groupement, Groupement.id == Campaign.groupement_id)
+    if actor.role in SUPPLIER_ROLES:  # a supplier reaches its contracts through suppliers/scope.py only
+        return statement.where(false())
     if actor.role in COMMUNE_ROLES:
         member_of = select(Membership.groupement_id).where(Membership.commune_id == actor.organisation_id)
         return statement.where(Campaign.groupement_id.in_(member_of), Campaign.status != CampaignStatus.DRAFT)

@@ -16,6 +16,7 @@ class Role(StrEnum):
     SIGNATORY = "signatory"
     ACCOUNTANT = "accountant"
     ADMIN = "admin"
+    SUPPLIER = "supplier"  # a contract holder's user (issue 17): its own supplier record only
 
     @property
     def label(self) -> str:
@@ -28,10 +29,16 @@ ROLE_LABELS = {
     Role.SIGNATORY: "Signataire communal",
     Role.ACCOUNTANT: "Comptable",
     Role.ADMIN: "Administrateur",
+    Role.SUPPLIER: "Fournisseur",
 }
 
 COMMUNE_ROLES = frozenset({Role.AGENT, Role.SIGNATORY})
 COORDINATOR_SIDE_ROLES = frozenset({Role.COORDINATOR, Role.ACCOUNTANT, Role.ADMIN})
+# A supplier's users belong to the coordinator that keeps the supplier record (their
+# organisation_id) but reach none of its data: their scope is the supplier record alone
+# (groupement/suppliers/scope.py). Routes admit them only where they name Role.SUPPLIER.
+SUPPLIER_ROLES = frozenset({Role.SUPPLIER})
+BUYER_ROLES = frozenset(Role) - SUPPLIER_ROLES
 
 
 class OrganisationKind(StrEnum):
@@ -75,6 +82,8 @@ def reachable_organisation_ids(actor: Actor, coordinated_member_ids: Iterable[in
     A commune's users reach their commune only. The coordinator's users reach their own
     organisation and the members of the groupements it coordinates.
     """
+    if actor.role in SUPPLIER_ROLES:
+        return frozenset()  # nothing of any organisation: suppliers/scope.py gives its own rows
     if actor.role in COMMUNE_ROLES:
         return frozenset({actor.organisation_id})
     return frozenset({actor.organisation_id, *coordinated_member_ids})

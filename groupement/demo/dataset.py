@@ -117,7 +117,37 @@ def load_demo() -> list[DemoLogin]:
         if email not in existing:
             create_user(None, email, name, role, organisation.id, DEMO_PASSWORD)
     _load_campaigns(groupement, communes)
-    return [DemoLogin(email, role, organisation.name) for email, _, role, organisation in wanted]
+    logins = [DemoLogin(email, role, organisation.name) for email, _, role, organisation in wanted]
+    return logins + _supplier_logins(capi)
+
+
+def _supplier_logins(capi: Organisation) -> list[DemoLogin]:
+    """One user per awarded supplier of the coordinator (issue 17): its supplier space."""
+    from groupement.contracts.models import Contract
+    from groupement.core.formatting import slug
+    from groupement.suppliers.models import SupplierUser
+    from groupement.tenders.models import Supplier
+
+    holders = db.session.scalars(
+        select(Supplier)
+        .where(Supplier.coordinator_id == capi.id, Supplier.id.in_(select(Contract.supplier_id)))
+        .order_by(Supplier.name)
+    ).all()
+    existing = set(db.session.scalars(select(User.email)))
+    logins = []
+    for supplier in holders:
+        email = f"fournisseur.{slug(supplier.name, 40, default='titulaire')}@{DEMO_DOMAIN}"
+        if email not in existing:
+            name = f"Commercial {de(supplier.name)}"
+            user = User(email=email, name=name, role=Role.SUPPLIER, organisation_id=capi.id)
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(SupplierUser(supplier_id=supplier.id, user_id=user.id))
+            db.session.flush()
+            audit.record(None, "supplier_user.create", "user", user.id, after={"email": email, "supplier": supplier.id})
+        logins.append(DemoLogin(email, Role.SUPPLIER, supplier.name))
+    return logins
 
 
 # Where each commune stands in the open 2027 campaign; the others have validated.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, false, select
 
-from groupement.core.access import COMMUNE_ROLES, Actor, reachable_organisation_ids
+from groupement.core.access import COMMUNE_ROLES, SUPPLIER_ROLES, Actor, reachable_organisation_ids
 from groupement.core.errors import NotFound
 from groupement.extensions import db
 from groupement.organisations.models import Groupement, Membership, Organisation
@@ -12,7 +12,7 @@ from groupement.organisations.user_models import User
 
 
 def coordinated_member_ids(actor: Actor) -> list[int]:
-    if actor.role in COMMUNE_ROLES:
+    if actor.role in COMMUNE_ROLES or actor.role in SUPPLIER_ROLES:
         return []
     return list(
         db.session.scalars(
@@ -51,6 +51,6 @@ def get_scoped(model, object_id: int, organisation_column, actor: Actor):
 def owned_by_coordinator(statement: Select, coordinator_column, actor: Actor) -> Select:
     """Narrow a SELECT to the rows a coordinator owns (its suppliers, its invoices): the actor's
     own coordinator on the coordinator side; nothing for a commune's users."""
-    if actor.role in COMMUNE_ROLES:
+    if actor.role in COMMUNE_ROLES or actor.role in SUPPLIER_ROLES:
         return statement.where(false())
     return statement.where(coordinator_column == actor.organisation_id)

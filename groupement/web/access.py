@@ -7,13 +7,14 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from groupement.core.access import Actor, Role
+from groupement.core.access import BUYER_ROLES, Actor, Role
 
 ALL_ROLES = frozenset(Role)
 
 
 def roles_required(*roles: Role):
-    allowed = frozenset(roles) or ALL_ROLES
+    # No role named: the buyers' roles; a supplier's user is admitted only where Role.SUPPLIER is named.
+    allowed = frozenset(roles) or BUYER_ROLES
 
     def decorator(view):
         @wraps(view)

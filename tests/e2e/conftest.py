@@ -28,9 +28,9 @@ class World:
     emails: dict[str, str]
 
 
-PRINCIPALS = ("anonymous", "agent_a", "agent_b", "signatory_a", "coordinator", "accountant", "admin")
+PRINCIPALS = ("anonymous", "agent_a", "agent_b", "signatory_a", "coordinator", "accountant", "admin", "supplier_a")
 # The principals of a second coordinator ("Autre coordonnateur"), who must reach nothing of the first.
-OTHER_PRINCIPALS = ("other_agent", "other_coordinator", "other_accountant", "other_admin")
+OTHER_PRINCIPALS = ("other_agent", "other_coordinator", "other_accountant", "other_admin", "other_supplier_user")
 
 
 @pytest.fixture
@@ -174,6 +174,7 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     supplier = make.supplier(name="Informatique Dauphiné")
+    users["supplier_a"] = make.supplier_user(supplier)  # the contract holder's user (issue 17)
     offer = make.offer(lot, supplier)  # the estimate less 10 %: laptop 764,10 €, screen 116,10 €
     today = now.date()
     notified_on, start_date = today - timedelta(days=60), today - timedelta(days=50)
@@ -184,7 +185,13 @@ def _awarded_contract(group, commune_a, commune_b, laptop, users) -> dict[str, i
     order = place_order(
         agent_a, contract.id, [(prices[laptop.id].id, 2), (prices[screen.id].id, 3)], "Mairie de Commune A"
     )
+    from groupement.suppliers.models import BasketLine
+
+    basket_line = BasketLine(user_id=users["agent_a"].id, contract_price_id=prices[screen.id].id, quantity=1)
+    db.session.add(basket_line)
+    db.session.commit()
     return {
+        "basket_line_a": basket_line.id,
         "contract_campaign": campaign.id,
         "contract_lot": lot.id,
         "supplier": supplier.id,
@@ -266,6 +273,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     aggregate_campaign(system_actor(campaign.groupement.coordinator_id), campaign.id)
     lot = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id)).one()
     supplier = make.supplier(other, name="Fournisseur de l'autre")
+    users["other_supplier_user"] = make.supplier_user(supplier)
     offer = make.offer(lot, supplier)
     today = now.date()
     contract = make.contract(offer, notified_on=today - timedelta(days=60), start_date=today - timedelta(days=50))
@@ -289,6 +297,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
         "other_offer": offer.id,
         "other_contract": contract.id,
         "other_order": order.id,
+        "other_order_line": order.lines[0].id,
         "other_invoice": invoice.id,
         "other_invoice_check": next(c.id for c in invoice.checks if not c.ok),
         "other_title": title.id,

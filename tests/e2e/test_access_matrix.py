@@ -14,12 +14,14 @@ from tests.e2e.conftest import OTHER_PRINCIPALS, PRINCIPALS
 COMMUNE_USERS = {"agent_a", "agent_b", "signatory_a"}
 COORDINATION = {"coordinator", "accountant", "admin"}
 EVERYONE = COMMUNE_USERS | COORDINATION
+# A supplier's user (issue 17): its own supplier space, its account, nothing of the buyers' pages.
+SUPPLIERS = {"supplier_a"}
 LOGIN = "login"  # anonymous visitors are sent to the login page
 
 
 def statuses(allowed: set[str], ok: int = 200, **special: int) -> dict[str, int | str]:
     expected: dict[str, int | str] = {"anonymous": LOGIN}
-    for principal in EVERYONE:
+    for principal in EVERYONE | SUPPLIERS:
         expected[principal] = ok if principal in allowed else 403
     expected.update(special)
     return expected
@@ -27,12 +29,32 @@ def statuses(allowed: set[str], ok: int = 200, **special: int) -> dict[str, int 
 
 # (endpoint, method): (path builder from world ids, expected status per principal)
 RULES = {
-    ("auth.login", "GET"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE}}),
-    ("auth.logout", "POST"): (lambda ids: "/deconnexion", statuses(EVERYONE, ok=302)),
-    ("auth.password", "GET"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE)),
-    ("auth.forgotten", "GET"): (lambda ids: "/mot-de-passe-oublie", {"anonymous": 200, **{p: 200 for p in EVERYONE}}),
-    ("auth.reset", "GET"): (lambda ids: "/reinitialisation/faux", {"anonymous": 302, **{p: 302 for p in EVERYONE}}),
-    ("dashboard.home", "GET"): (lambda ids: "/", statuses(EVERYONE)),
+    ("auth.login", "GET"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE | SUPPLIERS}}),
+    ("auth.logout", "POST"): (lambda ids: "/deconnexion", statuses(EVERYONE | SUPPLIERS, ok=302)),
+    ("auth.password", "GET"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE | SUPPLIERS)),
+    ("auth.forgotten", "GET"): (
+        lambda ids: "/mot-de-passe-oublie",
+        {"anonymous": 200, **{p: 200 for p in EVERYONE | SUPPLIERS}},
+    ),
+    ("auth.reset", "GET"): (
+        lambda ids: "/reinitialisation/faux",
+        {"anonymous": 302, **{p: 302 for p in EVERYONE | SUPPLIERS}},
+    ),
+    ("dashboard.home", "GET"): (lambda ids: "/", statuses(EVERYONE | SUPPLIERS)),
+    # The supplier space (issue 17): the supplier's user only; the coordinator's side reads the
+    # accounts of its supplier records and the coordinator invites; agents shop.
+    ("suppliers.home", "GET"): (lambda ids: "/espace-fournisseur", statuses(SUPPLIERS)),
+    ("suppliers.orders_index", "GET"): (lambda ids: "/espace-fournisseur/commandes", statuses(SUPPLIERS)),
+    ("suppliers.order", "GET"): (lambda ids: f"/espace-fournisseur/commandes/{ids['order_a']}", statuses(SUPPLIERS)),
+    ("suppliers.contracts", "GET"): (lambda ids: "/espace-fournisseur/marches", statuses(SUPPLIERS)),
+    ("suppliers.contract", "GET"): (
+        lambda ids: f"/espace-fournisseur/marches/{ids['contract']}",
+        statuses(SUPPLIERS),
+    ),
+    ("suppliers.invoices", "GET"): (lambda ids: "/espace-fournisseur/factures", statuses(SUPPLIERS)),
+    ("suppliers.accounts", "GET"): (lambda ids: f"/fournisseurs/{ids['supplier']}/comptes", statuses(COORDINATION)),
+    ("shop.index", "GET"): (lambda ids: "/boutique?q=ordinateur", statuses({"agent_a", "agent_b"})),
+    ("shop.basket", "GET"): (lambda ids: "/boutique/panier", statuses({"agent_a", "agent_b"})),
     ("catalog.index", "GET"): (lambda ids: "/catalogue", statuses(EVERYONE)),
     ("catalog.export", "GET"): (lambda ids: "/catalogue/export.xlsx", statuses(EVERYONE)),
     ("organisations.index", "GET"): (lambda ids: "/organisations", statuses(EVERYONE)),
@@ -414,9 +436,42 @@ POST_RULES = {
         statuses(COORDINATION, ok=302),
     ),
     ("admin.new_user", "POST"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
-    ("auth.password", "POST"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE)),
-    ("auth.forgotten", "POST"): (lambda ids: "/mot-de-passe-oublie", {"anonymous": 200, **{p: 200 for p in EVERYONE}}),
-    ("auth.reset", "POST"): (lambda ids: "/reinitialisation/faux", {"anonymous": 302, **{p: 302 for p in EVERYONE}}),
+    ("auth.password", "POST"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE | SUPPLIERS)),
+    ("auth.forgotten", "POST"): (
+        lambda ids: "/mot-de-passe-oublie",
+        {"anonymous": 200, **{p: 200 for p in EVERYONE | SUPPLIERS}},
+    ),
+    ("auth.reset", "POST"): (
+        lambda ids: "/reinitialisation/faux",
+        {"anonymous": 302, **{p: 302 for p in EVERYONE | SUPPLIERS}},
+    ),
+    # The supplier space: an empty acknowledgment acknowledges (no date is required); an empty
+    # delivery date or delivery is refused with a message; all redirect to the order.
+    ("suppliers.acknowledge", "POST"): (
+        lambda ids: f"/espace-fournisseur/commandes/{ids['order_a']}/accuse-reception",
+        statuses(SUPPLIERS, ok=302),
+    ),
+    ("suppliers.plan", "POST"): (
+        lambda ids: f"/espace-fournisseur/commandes/{ids['order_a']}/date-de-livraison",
+        statuses(SUPPLIERS, ok=302),
+    ),
+    ("suppliers.declare", "POST"): (
+        lambda ids: f"/espace-fournisseur/lignes/{ids['order_line_a']}/livraison",
+        statuses(SUPPLIERS, ok=302),
+    ),
+    # An empty invitation comes back with its errors (422).
+    ("suppliers.invite", "POST"): (
+        lambda ids: f"/fournisseurs/{ids['supplier']}/comptes/inviter",
+        statuses({"coordinator"}, ok=422),
+    ),
+    # The shop: empty forms are refused with a message and a redirect to the basket; the world's
+    # basket line is agent A's (404 for B).
+    ("shop.add", "POST"): (lambda ids: "/boutique/panier/ajouter", statuses({"agent_a", "agent_b"}, ok=302)),
+    ("shop.set_quantity", "POST"): (
+        lambda ids: f"/boutique/panier/lignes/{ids['basket_line_a']}",
+        statuses({"agent_a", "agent_b"}, ok=302, agent_b=404),
+    ),
+    ("shop.place", "POST"): (lambda ids: "/boutique/panier/commander", statuses({"agent_a", "agent_b"}, ok=302)),
     # An account that does not exist: the administrator gets 404, the others are refused first.
     ("admin.deactivate", "POST"): (lambda ids: "/admin/utilisateurs/999999/desactiver", statuses({"admin"}, ok=404)),
     ("admin.reactivate", "POST"): (lambda ids: "/admin/utilisateurs/999999/reactiver", statuses({"admin"}, ok=404)),
@@ -424,6 +479,13 @@ POST_RULES = {
 ALL_RULES = {**RULES, **POST_RULES}
 # Object-level checks: ids of another commune are not found, whatever the route.
 OUT_OF_SCOPE = {
+    ("suppliers.order (inexistant)", "GET"): (lambda ids: "/espace-fournisseur/commandes/999999", {"supplier_a": 404}),
+    ("suppliers.declare (ligne inexistante)", "POST"): (
+        lambda ids: "/espace-fournisseur/lignes/999999/livraison",
+        {"supplier_a": 404},
+    ),
+    ("suppliers.accounts (inexistant)", "GET"): (lambda ids: "/fournisseurs/999999/comptes", {"coordinator": 404}),
+    ("shop.set_quantity (ligne inexistante)", "POST"): (lambda ids: "/boutique/panier/lignes/999999", {"agent_a": 404}),
     ("organisations.show", "GET"): (
         lambda ids: f"/organisations/{ids['commune_b']}",
         {"agent_a": 404, "signatory_a": 404, "agent_b": 200},
@@ -549,7 +611,7 @@ OUT_OF_SCOPE = {
     ),
 }
 
-FIRST_WORLD = ("agent_a", "agent_b", "signatory_a", "coordinator", "accountant", "admin")
+FIRST_WORLD = ("agent_a", "agent_b", "signatory_a", "coordinator", "accountant", "admin", "supplier_a")
 # The other coordinator's objects, for every object type: not found for every principal of the first.
 OTHER_COORDINATORS_OBJECTS = {
     ("offers.edit_supplier (autre coordonnateur)", "GET"): lambda ids: (
@@ -612,6 +674,23 @@ OTHER_COORDINATORS_OBJECTS = {
     ("contracts.compute_revision (autre coordonnateur)", "POST"): (
         lambda ids: f"/contrats/{ids['other_contract']}/revision/calcul"
     ),
+    ("suppliers.order (autre coordonnateur)", "GET"): lambda ids: f"/espace-fournisseur/commandes/{ids['other_order']}",
+    ("suppliers.acknowledge (autre coordonnateur)", "POST"): (
+        lambda ids: f"/espace-fournisseur/commandes/{ids['other_order']}/accuse-reception"
+    ),
+    ("suppliers.plan (autre coordonnateur)", "POST"): (
+        lambda ids: f"/espace-fournisseur/commandes/{ids['other_order']}/date-de-livraison"
+    ),
+    ("suppliers.declare (autre coordonnateur)", "POST"): (
+        lambda ids: f"/espace-fournisseur/lignes/{ids['other_order_line']}/livraison"
+    ),
+    ("suppliers.contract (autre coordonnateur)", "GET"): lambda ids: (
+        f"/espace-fournisseur/marches/{ids['other_contract']}"
+    ),
+    ("suppliers.accounts (autre coordonnateur)", "GET"): lambda ids: f"/fournisseurs/{ids['other_supplier']}/comptes",
+    ("suppliers.invite (autre coordonnateur)", "POST"): (
+        lambda ids: f"/fournisseurs/{ids['other_supplier']}/comptes/inviter"
+    ),
 }
 
 
@@ -619,7 +698,7 @@ def _not_found_for_whoever_may_use_the_route(key: tuple[str, str], principals) -
     """404 for the principals the route serves; the others are refused by their role first (403)."""
     name, method = key
     expected = ALL_RULES[(name.split(" (")[0], method)][1]
-    same_role = {"other_agent": "agent_a"}
+    same_role = {"other_agent": "agent_a", "other_supplier_user": "supplier_a"}
     return {p: 403 if expected.get(same_role.get(p, p.removeprefix("other_"))) == 403 else 404 for p in principals}
 
 
@@ -655,6 +734,12 @@ FIRST_COORDINATORS_OBJECTS = {
     ("orders.show", "GET"): lambda ids: f"/commandes/{ids['order_a']}",
     ("campaigns.board", "GET"): lambda ids: f"/campagnes/{ids['campaign']}",
     ("lots.show", "GET"): lambda ids: f"/lots/{ids['lot']}",
+    ("suppliers.order", "GET"): lambda ids: f"/espace-fournisseur/commandes/{ids['order_a']}",
+    ("suppliers.acknowledge", "POST"): lambda ids: f"/espace-fournisseur/commandes/{ids['order_a']}/accuse-reception",
+    ("suppliers.declare", "POST"): lambda ids: f"/espace-fournisseur/lignes/{ids['order_line_a']}/livraison",
+    ("suppliers.contract", "GET"): lambda ids: f"/espace-fournisseur/marches/{ids['contract']}",
+    ("suppliers.accounts", "GET"): lambda ids: f"/fournisseurs/{ids['supplier']}/comptes",
+    ("suppliers.invite", "POST"): lambda ids: f"/fournisseurs/{ids['supplier']}/comptes/inviter",
 }
 
 

@@ -59,7 +59,8 @@ def test_cli_demo_prints_one_login_per_role(app, database):
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert DEMO_PASSWORD in result.output
-    for label in ("Coordonnateur", "Administrateur", "Comptable", "Agent communal", "Signataire communal"):
+    labels = ("Coordonnateur", "Administrateur", "Comptable", "Agent communal", "Signataire communal", "Fournisseur")
+    for label in labels:
         assert label in result.output
 
 

@@ -16,7 +16,8 @@ class UserForm(FlaskForm):
         ],
     )
     organisation_id = SelectField("Organisation", coerce=int)
-    role = SelectField("Rôle", choices=[SelectChoice(r.value, r.label) for r in Role])
+    # A supplier's user is invited from its supplier record (suppliers/accounts.py), not created here.
+    role = SelectField("Rôle", choices=[SelectChoice(r.value, r.label) for r in Role if r is not Role.SUPPLIER])
     password = PasswordField(
         "Mot de passe provisoire",
         validators=[

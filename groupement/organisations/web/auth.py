@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user, login_user, logout_user
 
 from groupement.core import transaction
+from groupement.core.access import Role
 from groupement.core.errors import ServiceError
 from groupement.core.mail import public_link
 from groupement.core.timeutil import utcnow
@@ -94,7 +95,7 @@ def login():
 
 
 @bp.route("/deconnexion", methods=["POST"])
-@roles_required()
+@roles_required(*Role)
 def logout():
     if LogoutForm().validate_on_submit():
         log_out(current_user._get_current_object())  # every session and remember cookie of the user
@@ -105,7 +106,7 @@ def logout():
 
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
-@roles_required()
+@roles_required(*Role)
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():

@@ -1,0 +1,209 @@
+"""What a supplier's user reads in its space: the tasks of its home, its contracts with their
+prices and consumption, the orders addressed to it, an order's detail. Everything through
+suppliers/scope.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from groupement.contracts.consumption import ContractConsumption, contract_consumption, contract_prices
+from groupement.contracts.models import Contract, ContractPrice, Order, OrderLine
+from groupement.contracts.order_rules import (
+    DeliveryStatus,
+    VatRow,
+    delivery_status,
+    order_delivery_status,
+    vat_breakdown,
+)
+from groupement.core.access import Actor
+from groupement.core.timeutil import to_paris
+from groupement.extensions import db
+from groupement.lots.models import LotLine
+from groupement.suppliers import scope
+from groupement.suppliers.models import DeclaredDelivery, OrderAcknowledgment
+from groupement.tenders.models import Supplier
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: Order
+    acknowledgment: OrderAcknowledgment | None
+    status: DeliveryStatus
+
+    @property
+    def order_date(self) -> date:
+        return to_paris(self.order.created_at).date()
+
+    @property
+    def to_acknowledge(self) -> bool:
+        return self.acknowledgment is None
+
+    @property
+    def to_deliver(self) -> bool:
+        return self.acknowledgment is not None and self.status is not DeliveryStatus.DELIVERED
+
+
+def _acknowledgments(order_ids: list[int]) -> dict[int, OrderAcknowledgment]:
+    if not order_ids:
+        return {}
+    return {
+        a.order_id: a
+        for a in db.session.scalars(select(OrderAcknowledgment).where(OrderAcknowledgment.order_id.in_(order_ids)))
+    }
+
+
+def order_rows(actor: Actor) -> list[OrderRow]:
+    """The orders addressed to the supplier, newest first."""
+    orders = (
+        db.session.scalars(
+            scope.orders(actor)
+            .options(
+                joinedload(Order.commune),
+                joinedload(Order.contract),
+                selectinload(Order.lines).selectinload(OrderLine.deliveries),
+            )
+            .order_by(Order.created_at.desc(), Order.id.desc())
+        )
+        .unique()
+        .all()
+    )
+    acks = _acknowledgments([o.id for o in orders])
+    return [
+        OrderRow(
+            o,
+            acks.get(o.id),
+            order_delivery_status([(ln.quantity, sum(d.quantity for d in ln.deliveries)) for ln in o.lines]),
+        )
+        for o in orders
+    ]
+
+
+@dataclass
+class Home:
+    supplier: Supplier
+    to_acknowledge: list[OrderRow]
+    to_deliver: list[OrderRow]
+    contracts: int
+
+
+def home(actor: Actor) -> Home:
+    supplier = scope.own_supplier(actor)
+    rows = order_rows(actor)
+    count = len(db.session.scalars(scope.contracts(actor)).all())
+    return Home(supplier, [r for r in rows if r.to_acknowledge], [r for r in rows if r.to_deliver], count)
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    contract: Contract
+    consumption: ContractConsumption
+
+
+def contract_rows(actor: Actor) -> list[ContractRow]:
+    contracts = db.session.scalars(
+        scope.contracts(actor).options(joinedload(Contract.lot)).order_by(Contract.start_date.desc(), Contract.number)
+    ).all()
+    return [ContractRow(c, contract_consumption(c.id)) for c in contracts]
+
+
+@dataclass
+class ContractView:
+    contract: Contract
+    consumption: ContractConsumption
+    prices: list[ContractPrice]
+
+
+def contract_view(actor: Actor, contract_id: int) -> ContractView:
+    contract = scope.get_contract(actor, contract_id)
+    return ContractView(contract, contract_consumption(contract.id), contract_prices(contract.id))
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    delivered_on: date
+    quantity: int
+    declared: bool  # by the supplier (else recorded by the commune)
+    certified: bool
+
+
+@dataclass(frozen=True)
+class LineView:
+    line: OrderLine
+    lot_line: LotLine
+    deliveries: list[DeliveryView]
+
+    @property
+    def delivered(self) -> int:
+        return sum(d.quantity for d in self.deliveries)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.line.quantity - self.delivered, 0)
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return delivery_status(self.line.quantity, self.delivered)
+
+
+@dataclass
+class OrderView:
+    order: Order
+    acknowledgment: OrderAcknowledgment | None
+    lines: list[LineView]
+    vat: list[VatRow]
+
+    @property
+    def order_date(self) -> date:
+        return to_paris(self.order.created_at).date()
+
+    @property
+    def total_ttc(self) -> Decimal:
+        return self.order.total_ht + sum((row.vat for row in self.vat), Decimal("0.00"))
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return order_delivery_status([(v.line.quantity, v.delivered) for v in self.lines])
+
+
+def declared_delivery_ids(delivery_ids) -> set[int]:
+    """Which of these deliveries (already reached through the caller's scope) the supplier declared."""
+    ids = list(delivery_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(DeclaredDelivery.delivery_id).where(DeclaredDelivery.delivery_id.in_(ids))))
+
+
+def order_view(actor: Actor, order_id: int) -> OrderView:
+    from groupement.suppliers.invoicing import certified_delivery_ids
+
+    order = scope.get_order(actor, order_id)
+    lines = db.session.scalars(
+        scope.order_lines(actor)
+        .where(OrderLine.order_id == order.id)
+        .options(
+            joinedload(OrderLine.contract_price).joinedload(ContractPrice.lot_line),
+            selectinload(OrderLine.deliveries),
+        )
+        .order_by(OrderLine.id)
+    ).all()
+    delivery_ids = [d.id for ln in lines for d in ln.deliveries]
+    declared = declared_delivery_ids(delivery_ids)
+    certified = certified_delivery_ids(delivery_ids)
+    views = [
+        LineView(
+            ln,
+            ln.contract_price.lot_line,
+            [
+                DeliveryView(d.delivered_on, d.quantity, d.id in declared, d.id in certified)
+                for d in sorted(ln.deliveries, key=lambda d: (d.delivered_on, d.id))
+            ],
+        )
+        for ln in lines
+    ]
+    vat = vat_breakdown((ln.amount_ht, ln.vat_rate) for ln in lines)
+    return OrderView(order, _acknowledgments([order.id]).get(order.id), views, vat)
