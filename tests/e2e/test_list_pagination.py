@@ -103,3 +103,23 @@ def test_the_invoice_board_in_pages_with_counts_and_sql_totals(app, client):
 
     for odd in ("page=0", "page=-3", "page=abc", "page=999999999999", "par_page=100000", "page=99999"):
         assert client.get(f"/factures?{odd}").status_code == 200
+
+
+def test_the_suppliers_list_in_pages_and_searched(app, client):
+    with app.app_context():
+        ours = factories.coordinator()
+        theirs = factories.organisation(factories.OrganisationKind.COORDINATOR, name="Autre groupement")
+        coordinator = factories.user(Role.COORDINATOR, ours)
+        for n in range(62):
+            factories.supplier(ours, name=f"Société {n:03d}" if n % 9 else f"Société {n:03d} énergie")
+        factories.supplier(theirs, name="Société d'ailleurs")
+        db.session.commit()
+        email = coordinator.email
+    log_in(client, email)
+
+    first = _flat(client.get("/fournisseurs").get_data(as_text=True))
+    assert "1–50 sur 62 fournisseurs" in first and "Société 049" in first and "Société 050" not in first
+    second = _flat(client.get("/fournisseurs?page=2").get_data(as_text=True))
+    assert "51–62 sur 62 fournisseurs" in second and "Société 061" in second and "ailleurs" not in second
+    searched = _flat(client.get("/fournisseurs?q=soci%C3%A9t%C3%A9+%C3%A9nergie").get_data(as_text=True))
+    assert "1–7 sur 7 fournisseurs" in searched and "Société 009 énergie" in searched
