@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from groupement.contracts import scope as contract_scope
 from groupement.contracts.models import Contract, Delivery, Order, OrderLine
@@ -34,6 +34,11 @@ from groupement.organisations.models import Organisation
 
 
 def list_invoices(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> list[Invoice]:
+    return list(db.session.scalars(invoices_query(actor, status, search)))
+
+
+def invoices_query(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> Select:
+    """The scoped, filtered, ordered SELECT of the invoices: for a page of the board or all of them."""
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
     statement = invoice_scope.invoices(actor).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
@@ -44,7 +49,7 @@ def list_invoices(actor: Actor, status: InvoiceStatus | None = None, search: str
         statement = statement.where(
             contains(func.lower(Invoice.number), word) | contains(func.lower(Invoice.seller_name), word)
         )
-    return list(db.session.scalars(statement))
+    return statement
 
 
 def invoice_detail(actor: Actor, invoice_id: int) -> Invoice:

@@ -9,11 +9,11 @@ commune's statements and ledger (anything else is NotFound, a 404).
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from groupement.contracts.models import OrderLine
@@ -23,7 +23,7 @@ from groupement.core.formatting import name_key, slug
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
-from groupement.invoices.ledgers import commune_statement, invoice_detail, list_invoices
+from groupement.invoices.ledgers import commune_statement, invoice_detail, invoices_query, list_invoices
 from groupement.invoices.matching import COORDINATOR_DECISIONS, anomalies, blocking_checks, split_blockers
 from groupement.invoices.models import (
     Allocation,
@@ -40,6 +40,7 @@ from groupement.invoices.statements import BoardRow, StatementDocument, Statemen
 from groupement.invoices.states import InvoiceStatus, can_move
 from groupement.invoices.title_rules import TitleStatus
 from groupement.organisations.models import Organisation
+from groupement.web.pagination import paginate
 
 ZERO = Decimal("0.00")
 
@@ -54,21 +55,28 @@ def _require_accounting(actor: Actor) -> None:
 
 @dataclass(frozen=True)
 class Board:
-    invoices: list[Invoice]
-    total_ht: Decimal
+    invoices: Pagination  # one page of the filtered invoices (web/pagination.py)
+    total_ht: Decimal  # of every filtered invoice, in SQL
     total_vat: Decimal
     total_ttc: Decimal
     counts: dict[InvoiceStatus, int]  # every invoice, whatever the filters
 
 
 def invoice_board(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> Board:
-    invoices = list_invoices(actor, status, search)
-    counts = Counter(invoice.status for invoice in list_invoices(actor))
+    statement = invoices_query(actor, status, search)
+    filtered = statement.order_by(None).subquery()
+    totals = db.session.execute(
+        select(
+            func.coalesce(func.sum(filtered.c.total_ht), 0),
+            func.coalesce(func.sum(filtered.c.total_vat), 0),
+            func.coalesce(func.sum(filtered.c.total_ttc), 0),
+        )
+    ).one()
+    everything = invoices_query(actor).order_by(None).subquery()
+    counts = dict(db.session.execute(select(everything.c.status, func.count()).group_by(everything.c.status)).all())
     return Board(
-        invoices,
-        sum((i.total_ht for i in invoices), ZERO),
-        sum((i.total_vat for i in invoices), ZERO),
-        sum((i.total_ttc for i in invoices), ZERO),
+        paginate(statement),
+        *(Decimal(value).quantize(ZERO) for value in totals),
         {s: counts.get(s, 0) for s in InvoiceStatus},
     )
 

@@ -32,19 +32,25 @@
     var shown = row.querySelector("[data-qty]");
     return shown ? BigInt(shown.getAttribute("data-qty") || "0") : 0n;
   }
+  // A page of a long grid: the totals also count the lines of the other pages, as the server
+  // summed them (data-rest: the family's, data-rest-total: everything outside this page).
+  function restOf(element, name) {
+    var value = element.getAttribute(name);
+    return value && /^-?\d+$/.test(value) ? BigInt(value) : 0n;
+  }
   function recompute() {
-    var grand = 0n;
+    var grand = restOf(form, "data-rest-total");
     form.querySelectorAll(".family-block").forEach(function (block) {
-      var familyTotal = 0n;
+      var onPage = 0n;
       block.querySelectorAll("tr[data-price]").forEach(function (row) {
         var amount = priceUnits(row.getAttribute("data-price")) * quantityOf(row);
-        familyTotal += amount;
+        onPage += amount;
         var cell = row.querySelector("[data-amount]");
         if (cell) { cell.textContent = formatUnits(amount); }
       });
       var label = block.querySelector("[data-family-total]");
-      if (label) { label.textContent = formatUnits(familyTotal); }
-      grand += familyTotal;
+      if (label) { label.textContent = formatUnits(restOf(block, "data-rest") + onPage); }
+      grand += onPage;
     });
     var total = form.querySelector("[data-grand-total]");
     if (total) { total.textContent = formatUnits(grand); }
@@ -131,8 +137,12 @@
       });
     });
   }
-  if (search) { search.addEventListener("input", filter); }
-  if (family) { family.addEventListener("change", filter); }
+  // On one unfiltered page the search filters as one types; a paged or filtered grid is
+  // searched by the server (the form's « Filtrer »), which sees every page.
+  if (form.getAttribute("data-paged") !== "true") {
+    if (search) { search.addEventListener("input", filter); }
+    if (family) { family.addEventListener("change", filter); }
+  }
 
   // After a refused save: the first faulty row is brought into view and its quantity focused.
   var summary = document.getElementById("grid-errors");

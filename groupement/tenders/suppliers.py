@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
@@ -13,9 +15,11 @@ from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import name_key
 from groupement.core.identifiers import InvalidIdentifier, clean_siret
+from groupement.core.search import contains
 from groupement.extensions import db
 from groupement.tenders import scope as supplier_scope
 from groupement.tenders.models import Supplier
+from groupement.web.pagination import paginate
 
 FIELDS = ("name", "siret", "vat_number", "address", "postcode", "city", "contact_name", "contact_email", "phone")
 MAX_LENGTHS = {
@@ -55,6 +59,16 @@ def list_suppliers(actor: Actor) -> list[Supplier]:
     _require_reader(actor)
     suppliers = db.session.scalars(supplier_scope.suppliers(actor)).all()
     return sorted(suppliers, key=lambda s: (name_key(s.name), s.id))
+
+
+def suppliers_page(actor: Actor, search: str = "") -> Pagination:
+    """One page of the suppliers in alphabetical order, filtered by words of their name or SIRET
+    (web/pagination.py: the count and the page in SQL)."""
+    _require_reader(actor)
+    statement = supplier_scope.suppliers(actor)
+    for word in search.lower().split():
+        statement = statement.where(contains(func.lower(Supplier.name), word) | contains(Supplier.siret, word))
+    return paginate(statement.order_by(func.lower(Supplier.name), Supplier.id))
 
 
 def get_supplier(actor: Actor, supplier_id: int) -> Supplier:

@@ -50,6 +50,9 @@ def register_web(app: Flask) -> None:
         a=french.a,
     )
     app.jinja_env.globals.update(Role=Role, Family=Family)
+    from groupement.web.pagination import page_range
+
+    app.jinja_env.filters["page_range"] = page_range
 
     def error_page(status: int, title: str, message: str):
         return render_template("errors/error.html", status=status, title=title, message=message), status

@@ -20,6 +20,7 @@ from groupement.tenders.suppliers import (
     create_supplier,
     get_supplier,
     list_suppliers,
+    suppliers_page,
     update_supplier,
 )
 from groupement.tenders.tender_layout import ECO, UNIT_PRICE
@@ -30,6 +31,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import FrenchForm, flash_errors, parse_bounded_decimal
+from groupement.web.query import text_arg
 
 # --- suppliers ----------------------------------------------------------------------------------
 
@@ -37,7 +39,9 @@ from groupement.web.forms import FrenchForm, flash_errors, parse_bounded_decimal
 @bp.route("/fournisseurs")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def suppliers():
-    return render_template("tenders/suppliers.html", suppliers=list_suppliers(current_actor()))
+    search = text_arg("q")
+    page = suppliers_page(current_actor(), search)
+    return render_template("tenders/suppliers.html", suppliers=page.items, pagination=page, search=search)
 
 
 @bp.route("/fournisseurs/nouveau", methods=["GET", "POST"])

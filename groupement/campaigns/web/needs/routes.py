@@ -2,7 +2,8 @@
 
 from flask import flash, redirect, render_template, request, url_for
 
-from groupement.campaigns.grid import InvalidQuantities, NeedsConflict, needs_grid, save_needs
+from groupement.campaigns.grid import InvalidQuantities, NeedsConflict, save_needs
+from groupement.campaigns.grid_page import needs_grid_page
 from groupement.campaigns.summary import needs_summary
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.forms import GridForm, SendBackForm, StepForm, entries_from_form
@@ -12,24 +13,32 @@ from groupement.core.access import COMMUNE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
-from groupement.web.query import choice_arg, text_arg
+from groupement.web.query import choice_arg, int_arg, text_arg
 
 
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
-    grid = needs_grid(current_actor(), campaign_id)
-    search = text_arg("q", 200)  # a search box, not a document
+    filters = _grid_filters()
+    paged = needs_grid_page(
+        current_actor(),
+        campaign_id,
+        family=Family(filters["famille"]) if "famille" in filters else None,
+        search=filters.get("q", ""),
+        page=int_arg("page", 1),
+    )
+    grid = paged.grid
     flagged = set(errors or {}) | {conflict.item_id for conflict in conflicts or []}
     faulty = [line for line in grid.lines if line.item.id in flagged]  # in the grid's order
     return render_template(
         "campaigns/needs/grid.html",
         grid=grid,
+        paged=paged,
+        filters=filters,
         form=GridForm(),
         typed=typed or {},
         errors=errors or {},
         conflicts={c.item_id: c for c in conflicts or []},
-        visible=grid.matching(search) if search else None,
         faulty=faulty,
-        family_filter=text_arg("famille"),
+        family_filter=filters.get("famille", ""),
     ), status
 
 
@@ -61,12 +70,17 @@ def grid(campaign_id: int):
         flash(f"{changed} ligne{'s' if changed > 1 else ''} enregistrée{'s' if changed > 1 else ''}.", "success")
     else:
         flash("Aucune modification à enregistrer.", "info")
-    return redirect(url_for("needs.grid", campaign_id=campaign_id, **_grid_filters()))
+    page = int_arg("page", 1)
+    if request.form.get("suivante"):  # « Enregistrer et page suivante »: the entry goes on there
+        page = int_arg("page", 1) + 1
+    return redirect(
+        url_for("needs.grid", campaign_id=campaign_id, **_grid_filters(), **({"page": page} if page > 1 else {}))
+    )
 
 
 def _grid_filters() -> dict[str, str]:
     """The grid's own filters, validated, to come back to the same view after a save."""
-    filters = {"q": text_arg("q"), "famille": choice_arg("famille", (f.value for f in Family))}
+    filters = {"q": text_arg("q", 200), "famille": choice_arg("famille", (f.value for f in Family))}
     return {name: value for name, value in filters.items() if value}
 
 

@@ -1,0 +1,43 @@
+"""Pages of a list: one helper for every list (suppliers, contracts, invoices, lots…).
+
+`paginate(statement)` reads `page` and `par_page` from the query string through web/query.py
+(bounded: a page past the end is an empty page, never a 500) and lets Flask-SQLAlchemy run one
+COUNT and one LIMIT/OFFSET query: the rows of other pages are never loaded. The `pager` macro of
+_macros.html shows « 1–50 sur 1 234 » and the previous/next links, keeping the other filters.
+"""
+
+from __future__ import annotations
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from groupement.core.formatting import number
+from groupement.extensions import db
+from groupement.web.query import int_arg
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+MAX_PAGE = 100_000  # beyond any list: the offset stays a small integer
+
+
+def page_args(default_per_page: int = DEFAULT_PER_PAGE) -> tuple[int, int]:
+    """The page number and page size asked for in the query string, within bounds."""
+    page = int_arg("page", 1, maximum=MAX_PAGE)
+    per_page = int_arg("par_page", default_per_page, maximum=MAX_PER_PAGE)
+    return page, per_page
+
+
+def paginate(statement: Select, default_per_page: int = DEFAULT_PER_PAGE) -> Pagination:
+    """One page of `statement` (already scoped and ordered), with the count of every row."""
+    page, per_page = page_args(default_per_page)
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False, max_per_page=MAX_PER_PAGE)
+
+
+def page_range(pagination: Pagination) -> str:
+    """« 1–50 sur 1 234 » (« 0 sur 0 » for an empty list)."""
+    total = pagination.total or 0
+    if not pagination.items:
+        return f"0 sur {number(total)}"
+    first = (pagination.page - 1) * pagination.per_page + 1
+    last = first + len(pagination.items) - 1
+    return f"{number(first)}–{number(last)} sur {number(total)}"

@@ -1,0 +1,123 @@
+"""A long needs grid comes in pages of GRID_PAGE_SIZE items: each page small, its place said
+("Articles 201 à 400 sur 451"), the totals of the whole submission on every page, the search
+across every page (accents ignored), and « Enregistrer et page suivante » going on."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert
+
+from groupement.campaigns.grid_page import GRID_PAGE_SIZE
+from groupement.campaigns.models import CampaignItem
+from groupement.campaigns.participation import campaign_items, families_of
+from groupement.catalog.models import CatalogItem
+from groupement.catalog.rules import search_key
+from groupement.extensions import db
+from groupement.organisations.families import Family
+from tests.conftest import csrf_token_of
+from tests.e2e.test_needs_grid_http import grid_path
+
+EXTRA = 2 * GRID_PAGE_SIZE + 50  # three pages with the world's own item
+
+
+@pytest.fixture
+def long_grid(app, world):
+    with app.app_context():
+        rows = [
+            {
+                "ref": f"LONG-{n:04d}",
+                "designation": (f"Écran supplémentaire {n}" if n % 50 == 0 else f"Souris de bureau {n}"),
+                "family": Family.INFORMATIQUE,
+                "cpv_code": "30237410-6",
+                "unit": "unité",
+                "unit_price_ht": Decimal("4.215"),
+                "vat_rate": Decimal("20.00"),
+                "eco_participation": Decimal("0"),
+                "account": "2183",
+                "active": True,
+            }
+            for n in range(EXTRA)
+        ]
+        for row in rows:
+            row["search_key"] = search_key(f"{row['designation']} {row['ref']}")
+        ids = db.session.scalars(insert(CatalogItem).returning(CatalogItem.id), rows).all()
+        db.session.execute(
+            insert(CampaignItem), [{"campaign_id": world.ids["campaign"], "item_id": item_id} for item_id in ids]
+        )
+        db.session.commit()
+    return world
+
+
+def quantity_fields(page: str) -> list[str]:
+    return re.findall(r'name="q-(\d+)"', page)
+
+
+def test_a_long_grid_comes_in_small_pages_that_say_where_they_stand(client_as, long_grid):
+    client = client_as("agent_a")
+    first = client.get(grid_path(long_grid))
+    page = first.get_data(as_text=True)
+    assert len(quantity_fields(page)) == GRID_PAGE_SIZE
+    assert f"Articles 1 à 200 sur {EXTRA + 1}" in page and "page 1 sur 3" in page
+    assert len(first.data) < 300_000
+    last = client.get(grid_path(long_grid) + "?page=3").get_data(as_text=True)
+    assert len(quantity_fields(last)) == EXTRA + 1 - 2 * GRID_PAGE_SIZE
+    assert "Page suivante" not in last and "Page précédente" in last
+    beyond = client.get(grid_path(long_grid) + "?page=99").get_data(as_text=True)
+    assert "page 3 sur 3" in beyond  # a page past the end shows the last one
+
+
+def test_the_pages_follow_the_grid_order_that_the_excel_file_follows(app, client_as, long_grid):
+    client = client_as("agent_a")
+    shown = [int(i) for n in (1, 2, 3) for i in quantity_fields(client.get(f"{grid_path(long_grid)}?page={n}").text)]
+    with app.app_context():
+        from groupement.campaigns.models import Campaign
+
+        campaign = db.session.get(Campaign, long_grid.ids["campaign"])
+        expected = [row.id for row in campaign_items(campaign.id, families_of(campaign, long_grid.ids["commune_a"]))]
+    assert shown == expected
+
+
+def test_every_page_shows_the_totals_of_the_whole_submission(client_as, long_grid):
+    client = client_as("agent_a")
+    last = client.get(grid_path(long_grid) + "?page=3").get_data(as_text=True)
+    far_item = quantity_fields(last)[-1]
+    version = re.search(rf'name="v-{far_item}" value="(\d+)"', last).group(1)
+    response = client.post(
+        grid_path(long_grid) + "?page=3",
+        data={"csrf_token": csrf_token_of(last), f"q-{far_item}": "3", f"v-{far_item}": version, f"oq-{far_item}": ""},
+    )
+    assert response.status_code == 302 and "page=3" in response.location
+    first = client.get(grid_path(long_grid)).get_data(as_text=True)
+    # the world's 3 laptops at 849,00 € and, on page 3, 3 mice at 4,215 € (12,645 → 12,65 €)
+    assert "2\u202f559,65\xa0€" in first and f'name="q-{far_item}"' not in first
+    assert 'data-rest-total="126500"' in first  # the 12,65 € outside page 1, in ten-thousandths
+
+
+def test_the_search_finds_items_on_every_page_accents_ignored(client_as, long_grid):
+    page = client_as("agent_a").get(grid_path(long_grid) + "?q=ecran").get_data(as_text=True)
+    assert len(quantity_fields(page)) == EXTRA // 50
+    assert f"Articles 1 à {EXTRA // 50} sur {EXTRA // 50}" in page
+    assert 'data-paged="true"' in page  # the script leaves the search to the server
+    nothing = client_as("agent_a").get(grid_path(long_grid) + "?q=zzzz").get_data(as_text=True)
+    assert "Aucun article ne correspond" in nothing
+
+
+def test_save_and_next_page_goes_on_to_the_next_page(client_as, long_grid):
+    client = client_as("agent_a")
+    page = client.get(grid_path(long_grid)).get_data(as_text=True)
+    assert "Enregistrer et page suivante" in page
+    response = client.post(grid_path(long_grid), data={"csrf_token": csrf_token_of(page), "suivante": "1"})
+    assert response.status_code == 302 and "page=2" in response.location
+    assert "Articles 201 à 400" in client.get(response.location).get_data(as_text=True)
+
+
+def test_a_one_page_grid_keeps_its_live_search(client_as, world):
+    page = client_as("agent_a").get(grid_path(world)).get_data(as_text=True)
+    assert 'data-paged="false"' in page and "Page suivante" not in page
+
+
+def test_another_communes_grid_page_is_not_found(client_as, long_grid):
+    assert client_as("other_agent").get(grid_path(long_grid) + "?page=2").status_code in (403, 404)
