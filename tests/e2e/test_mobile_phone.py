@@ -63,6 +63,7 @@ def test_on_a_phone_the_menu_folds_behind_a_menu_button_and_unfolds_to_every_lin
         "Campagnes",
         "Catalogue",
         "Commandes",
+        "Boutique",
         "Accords-cadres",
         "Ma commune",
         "Mes factures",
