@@ -20,7 +20,10 @@ install: $(STAMP)
 run: install pdf-deps
 	$(DEV_ENV) $(BIN)/groupement db upgrade
 	$(DEV_ENV) $(BIN)/groupement demo
-	@echo "Application : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
+	@echo "Application : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter le serveur et le worker)"
+	@# The background jobs' worker beside the web server; Ctrl+C (or the server's end) stops both.
+	@$(DEV_ENV) $(BIN)/groupement worker --workers 1 & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/groupement run --host $(HOST) --port $(PORT)
 
 # Pango: WeasyPrint's text layout, needed to write the PDF documents (by `make run` too).

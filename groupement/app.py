@@ -19,6 +19,7 @@ def register_models() -> None:
     from groupement.contracts import models as _contracts  # noqa: F401
     from groupement.core import archive as _archive  # noqa: F401
     from groupement.core import audit_log as _audit  # noqa: F401
+    from groupement.core import jobs as _jobs  # noqa: F401
     from groupement.invoices import models as _invoices  # noqa: F401
     from groupement.lots import models as _lots  # noqa: F401
     from groupement.organisations import models as _organisations  # noqa: F401
@@ -43,6 +44,7 @@ def blueprints() -> list:
     from groupement.savings import web as savings_web  # noqa: F401  (its routes join contracts_bp)
     from groupement.tenders.web import bp as offers_bp
     from groupement.tenders.web import lot_files  # noqa: F401  (adds the tender files to the lots pages)
+    from groupement.web.jobs import bp as jobs_bp
 
     return [
         auth_bp,
@@ -59,6 +61,7 @@ def blueprints() -> list:
         contracts_bp,
         offers_bp,
         invoices_bp,
+        jobs_bp,
     ]
 
 
@@ -103,4 +106,8 @@ def create_app(config: dict | None = None) -> Flask:
     from groupement.cli import register_commands
 
     register_commands(app)
+
+    from groupement.core.jobs_runner import init_jobs
+
+    init_jobs(app)  # after the features registered their job kinds and periodic work
     return app

@@ -41,6 +41,31 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(invoice_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(worker_command)
+
+
+# --- the background jobs' worker ----------------------------------------------------------------
+
+
+@click.command(
+    "worker",
+    help="Lance un processus de travaux en arrière-plan (dossiers, agrégations, exports…) ; "
+    "plusieurs processus, sur plusieurs machines, se partagent la file (JOBS_URL).",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Fils d'exécution.")
+@click.option("--once", is_flag=True, help="Exécute les travaux en attente puis s'arrête.")
+@with_appcontext
+def worker_command(workers: int, once: bool) -> None:
+    from flask import current_app
+
+    from groupement.core.jobs_runner import run_pending_jobs
+    from groupement.core.jobs_worker import run_worker
+
+    app = current_app._get_current_object()
+    if once:
+        click.echo(f"{run_pending_jobs(app)} travail(aux) exécuté(s).")
+        return
+    run_worker(app, workers)
 
 
 # --- backup and restore of the whole database ----------------------------------------------

@@ -101,6 +101,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": _count("TRUSTED_PROXIES"),
         # A password-reset link stays valid this many seconds (and serves once).
         "PASSWORD_RESET_MAX_AGE": _count("PASSWORD_RESET_MAX_AGE", 3600),
+        # Background jobs (core/jobs_runner.py): empty = a Huey SQLite file in the instance folder,
+        # no server needed; redis://host:6379/0 in production, shared by every web server and worker.
+        "JOBS_URL": os.environ.get("JOBS_URL", "").strip(),
+        "JOBS_NAME": os.environ.get("JOBS_NAME", "groupement").strip() or "groupement",
+        # A running job whose worker gave no sign of life for this long is started again (or failed).
+        "JOBS_STALE_SECONDS": _count("JOBS_STALE_SECONDS", 60),
+        "JOBS_HEARTBEAT_SECONDS": _count("JOBS_HEARTBEAT_SECONDS", 5),
+        "JOBS_REAP_SECONDS": _count("JOBS_REAP_SECONDS", 30),
     }
     config.update(overrides)
     return config

@@ -1,10 +1,12 @@
 """Reminding the communes whose needs are not validated yet, by e-mail: from the coordinator's
-button or from cron (`groupement campaign remind CAMPAIGN_ID`)."""
+button, from `groupement campaign remind CAMPAIGN_ID`, and automatically a week and a day before
+the deadline: the job engine's workers run send_due_reminders() hourly and the closing of the
+expired campaigns every five minutes (core/jobs.py PeriodicWork; no cron line)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -15,11 +17,14 @@ from groupement.campaigns.models import Campaign, Submission
 from groupement.campaigns.participation import participating_communes
 from groupement.campaigns.rules import NOT_STARTED_LABEL, CampaignStatus, SubmissionStatus
 from groupement.core import audit
-from groupement.core.access import COMMUNE_ROLES, Actor, Role
+from groupement.core.access import COMMUNE_ROLES, Actor, Role, system_actor
+from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import datetime_fr
+from groupement.core.jobs import PeriodicWork, register_periodic
 from groupement.core.mail import send_mail
 from groupement.core.timeutil import utcnow
+from groupement.core.transaction import savepoint
 from groupement.extensions import db
 from groupement.organisations.models import Organisation
 from groupement.organisations.user_models import User
@@ -127,3 +132,63 @@ def _message(campaign: Campaign, commune: Organisation, status: SubmissionStatus
     ]
     subject = f"Recensement des besoins « {campaign.title} » : date limite le {deadline}"
     return subject, "\n".join(lines) + "\n"
+
+
+# --- scheduled by the job engine (core/jobs.py PeriodicWork), not by cron ---------------------
+
+# The communes not validated yet are reminded automatically a week and a day before the deadline.
+AUTOMATIC_REMINDERS = (timedelta(days=7), timedelta(days=1))
+AUTOMATIC_ACTION = "campaign.remind_auto"
+
+
+def send_due_reminders(now: datetime | None = None) -> list[int]:
+    """For each open campaign whose deadline is within a threshold of AUTOMATIC_REMINDERS, the
+    reminder of that threshold if it was not sent yet (an audit event marks it: run it hourly or
+    twice, each commune gets one message per threshold and deadline). Returns the campaigns reminded."""
+    now = now or utcnow()
+    longest = max(AUTOMATIC_REMINDERS)
+    due = db.session.scalars(
+        select(Campaign)
+        .where(
+            Campaign.status == CampaignStatus.OPEN,
+            Campaign.opens_at <= now,
+            Campaign.closes_at > now,
+            Campaign.closes_at <= now + longest,
+        )
+        .order_by(Campaign.id)
+    ).all()
+    reminded = []
+    for campaign in due:
+        threshold = min(t for t in AUTOMATIC_REMINDERS if campaign.closes_at - now <= t)
+        # One mark per campaign, deadline and threshold: a deadline moved later is reminded again.
+        mark = f"{campaign.id}:{campaign.closes_at:%Y%m%d%H%M}:{threshold.days}"
+        already = db.session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.action == AUTOMATIC_ACTION,
+                AuditEvent.object_type == "campaign_deadline",
+                AuditEvent.object_id == mark,
+            )
+            .limit(1)
+        )
+        if already is not None:
+            continue
+        try:
+            with savepoint():
+                remind_late_communes(system_actor(campaign.groupement.coordinator_id), campaign.id, now)
+                audit.record(None, AUTOMATIC_ACTION, "campaign_deadline", mark, after={"days_before": threshold.days})
+        except ServiceError as error:
+            current_app.logger.warning("relance automatique de la campagne %s impossible : %s", campaign.id, error)
+            continue
+        reminded.append(campaign.id)
+    return reminded
+
+
+def _close_expired() -> None:
+    from groupement.campaigns.campaigns import close_expired_campaigns
+
+    close_expired_campaigns()
+
+
+register_periodic(PeriodicWork("campaigns.reminders", {"minute": "5"}, send_due_reminders))
+register_periodic(PeriodicWork("campaigns.close_expired", {"minute": "*/5"}, _close_expired))

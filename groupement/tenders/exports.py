@@ -84,6 +84,12 @@ def tender_files(overview: LotsOverview) -> Iterator[tuple[str, bytes]]:
         )
 
 
+def tender_file_count(overview: LotsOverview) -> int:
+    """How many files tender_files() yields: the progress of the dossier job counts them."""
+    lots = sum(1 for view in overview.lots if view.counted_lines)
+    return 1 + 3 * lots + len(_campaign_columns(overview))
+
+
 def export_campaign(campaign_id: int, out_dir: Path) -> list[Path]:
     """For the command line: write every tender file under out_dir, and the zip of them all, in one
     pass; return their paths."""

@@ -69,10 +69,6 @@ RULES = {
     ("lots.export_bpu", "GET"): (lambda ids: f"/lots/{ids['lot']}/bpu.xlsx", statuses(COORDINATION)),
     ("lots.export_recap", "GET"): (lambda ids: f"/lots/{ids['lot']}/recapitulatif.xlsx", statuses(COORDINATION)),
     ("lots.export_all", "GET"): (lambda ids: f"/campagnes/{ids['lots_campaign']}/lots.xlsx", statuses(COORDINATION)),
-    ("lots.export_zip", "GET"): (
-        lambda ids: f"/campagnes/{ids['lots_campaign']}/dossier.zip",
-        statuses(COORDINATION),
-    ),
     ("lots.export_annex", "GET"): (
         lambda ids: f"/campagnes/{ids['lots_campaign']}/annexes/{ids['commune_a']}.xlsx",
         statuses(COORDINATION),
@@ -264,6 +260,17 @@ POST_RULES = {
     ),
     ("lots.publish", "POST"): (lambda ids: f"/lots/{ids['lot']}/publier", statuses({"coordinator"}, ok=302)),
     ("lots.exclude", "POST"): (lambda ids: f"/lignes/{ids['lot_line']}/exclure", statuses({"coordinator"}, ok=302)),
+    # The tender dossier is a background job: the POST starts it and shows its page (303).
+    ("lots.export_zip", "POST"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/dossier",
+        statuses(COORDINATION, ok=303),
+    ),
+    # Jobs: « Mes travaux » for everyone; a job nobody may see is not found (tests/e2e/test_jobs.py).
+    ("jobs.index", "GET"): (lambda ids: "/travaux", statuses(EVERYONE)),
+    ("jobs.show", "GET"): (lambda ids: "/travaux/999999", statuses(EVERYONE, ok=404)),
+    ("jobs.status", "GET"): (lambda ids: "/travaux/999999/etat.json", statuses(EVERYONE, ok=404)),
+    ("jobs.download", "GET"): (lambda ids: "/travaux/999999/resultat", statuses(EVERYONE, ok=404)),
+    ("jobs.retry", "POST"): (lambda ids: "/travaux/999999/relancer", statuses(EVERYONE, ok=404)),
     ("lots.include", "POST"): (
         lambda ids: f"/lignes/{ids['lot_line']}/reintegrer",
         statuses({"coordinator"}, ok=302),
@@ -431,8 +438,8 @@ OUT_OF_SCOPE = {
         lambda ids: "/campagnes/999999/lots.xlsx",
         {"coordinator": 404},
     ),
-    ("lots.export_zip (campagne inexistante)", "GET"): (
-        lambda ids: "/campagnes/999999/dossier.zip",
+    ("lots.export_zip (campagne inexistante)", "POST"): (
+        lambda ids: "/campagnes/999999/dossier",
         {"coordinator": 404},
     ),
     ("lots.export_annex (commune sans besoin dans les lots)", "GET"): (

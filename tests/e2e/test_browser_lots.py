@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from groupement.core.jobs_runner import run_pending_jobs
 from groupement.demo.dataset import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.e2e.browser import SCREENSHOTS, screenshot
 from tests.e2e.browser import log_in as browser_log_in
@@ -20,7 +21,7 @@ def log_in(page, server, login):
 
 
 def test_the_coordinator_closes_aggregates_moves_an_item_publishes_a_lot_and_downloads_the_tender_file(
-    demo, page, tmp_path
+    app, demo, page, tmp_path
 ):
     log_in(page, demo, "coordinateur")
     page.goto(demo.url + "/campagnes")
@@ -70,8 +71,16 @@ def test_the_coordinator_closes_aggregates_moves_an_item_publishes_a_lot_and_dow
     # The whole tender file.
     page.get_by_role("link", name="Lots", exact=True).click()
     page.wait_for_url(re.compile(r".*/campagnes/\d+/lots$"))
+    # The whole tender file is a background job: its page shows the progress, then the download.
+    page.get_by_role("button", name="Préparer le dossier de consultation (zip)").click()
+    page.wait_for_url(re.compile(r".*/travaux/\d+$"))
+    assert page.locator("progress").count() == 1
+    screenshot(page, "dossier-en-preparation")
+    run_pending_jobs(app)  # the worker's part, on the same database and queue as the live server
+    download_link = page.get_by_role("link", name=re.compile(r"^Télécharger dossier-"))
+    download_link.wait_for(timeout=15_000)  # static/jobs.js saw the end and reloaded the page
     with page.expect_download() as download:
-        page.get_by_role("link", name="Télécharger le dossier de consultation (zip)").click()
+        download_link.click()
     path = tmp_path / "dossier.zip"
     download.value.save_as(path)
     assert download.value.suggested_filename.endswith(".zip")

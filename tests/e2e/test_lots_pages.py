@@ -14,6 +14,7 @@ from sqlalchemy import select
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.core.access import Role, system_actor
 from groupement.core.files.xlsx import XLSX_MIMETYPE
+from groupement.core.jobs_runner import run_pending_jobs
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.lots.campaign_aggregation import aggregate_campaign
@@ -123,7 +124,7 @@ def test_the_lots_page_shows_the_summary_the_chart_the_annexes_and_the_tender_fi
     assert "Sans publicité ni mise en concurrence préalables (art. R2122-8)" in page
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-bars"' in page
     assert "1. Postes de travail, écrans et accessoires : 9\u202f277,00\xa0€" in page  # chart description
-    assert f'href="/campagnes/{campaign_id}/dossier.zip"' in page
+    assert f'action="/campagnes/{campaign_id}/dossier"' in page
     assert f'href="/campagnes/{campaign_id}/lots.xlsx"' in page
     assert f'href="/campagnes/{campaign_id}/annexes/{world.ids["commune_a"]}.xlsx">Annexe de Commune A' in page
     assert f'href="/campagnes/{campaign_id}/annexes/{world.ids["commune_b"]}.xlsx">Annexe de Commune B' in page
@@ -137,7 +138,7 @@ def test_the_accountant_reads_the_lots_without_any_editing_form(client_as, world
     assert "Postes de travail, écrans et accessoires" in page
     assert 'name="line_ids"' not in page
     assert "/lots/deplacer" not in page and "/lots/fusionner" not in page
-    assert "dossier.zip" in page
+    assert f'action="/campagnes/{world.ids["lots_campaign"]}/dossier"' in page
     lot = client_as("accountant").get(f"/lots/{world.ids['lot']}").get_data(as_text=True)
     assert "Procédure conseillée" in lot and "recapitulatif.xlsx" in lot
     for action in ("/renommer", "/parametres", "/publier", "/exclure"):
@@ -371,8 +372,15 @@ def test_every_export_is_an_xlsx_file_with_a_name(client_as, world):
         assert load_workbook(io.BytesIO(response.data)).sheetnames, path
 
 
-def test_the_tender_zip_holds_the_lots_workbooks_and_the_annexes(client_as, world):
-    response = client_as("coordinator").get(f"/campagnes/{world.ids['lots_campaign']}/dossier.zip")
+def test_the_tender_zip_holds_the_lots_workbooks_and_the_annexes(app, client_as, world):
+    client = client_as("coordinator")
+    lots_page = f"/campagnes/{world.ids['lots_campaign']}/lots"
+    started = post_form(client, lots_page, f"/campagnes/{world.ids['lots_campaign']}/dossier")
+    assert started.status_code == 303 and "/travaux/" in started.location
+    assert run_pending_jobs(app) >= 1
+    job_page = client.get(started.location).get_data(as_text=True)
+    assert "Terminé" in job_page and "/resultat" in job_page
+    response = client.get(started.location + "/resultat")
     assert response.status_code == 200
     assert response.mimetype == "application/zip"
     assert response.headers["Content-Disposition"].endswith('.zip"')
@@ -384,7 +392,7 @@ def test_the_tender_zip_holds_the_lots_workbooks_and_the_annexes(client_as, worl
 
 def test_a_campaign_without_lots_sends_back_to_its_lots_page_with_a_message(client_as, world):
     client = client_as("coordinator")
-    response = client.get(f"/campagnes/{world.ids['campaign']}/dossier.zip")
+    response = post_form(client, "/", f"/campagnes/{world.ids['campaign']}/dossier")
     page = followed(client, response)
     assert "Cette campagne n&#39;a pas encore de lots : agrégez-la d&#39;abord." in page
     assert "Aucun lot pour cette campagne" in page
@@ -417,9 +425,9 @@ def test_the_lots_of_another_coordinators_groupement_are_not_found(client_as, wo
         f"/lots/{foreign_lot}",
         f"/lots/{foreign_lot}/dqe.xlsx",
         f"/campagnes/{foreign_campaign}/lots",
-        f"/campagnes/{foreign_campaign}/dossier.zip",
     ):
         assert client.get(path).status_code == 404, path
+    assert post_form(client, "/", f"/campagnes/{foreign_campaign}/dossier").status_code == 404
     show = f"/lots/{world.ids['lot']}"
     assert post_form(client, show, f"/lots/{foreign_lot}/renommer", title="Pris").status_code == 404
     assert post_form(client, show, f"/lots/{foreign_lot}/publier", confirm="y").status_code == 404
