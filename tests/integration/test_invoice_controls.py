@@ -279,7 +279,7 @@ def test_an_accepted_anomaly_lets_the_split_go_on_and_records_who_and_why(bought
     assert {c.resolved_by_id for c in accepted} == {bought.accountant.user_id}
     assert all(c.resolved_at is not None and c.resolution_comment.startswith("Accepté (") for c in accepted)
     events = database.session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice_check.accepted")).all()
-    assert len(events) == 5 and {e.actor_id for e in events} == {bought.accountant.user_id}
+    assert len(events) == 6 and {e.actor_id for e in events} == {bought.accountant.user_id}
     assert all(e.after["comment"].startswith("Accepté (") for e in events)
     result = split_invoice(bought.accountant, invoice.id, AllocationKey.POPULATION, list(CAPI_FOUR))
     assert result.total_ttc == invoice.total_ttc and invoice.status is InvoiceStatus.SPLIT
