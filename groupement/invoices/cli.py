@@ -208,3 +208,70 @@ def invoice_split(invoice_id: int, key: str, communes: str | None, as_json: bool
         vat = ", ".join(f"TVA {percent(rate)} {euros(amount)}" for rate, amount in sorted(share.vat.items()))
         click.echo(f"  {share.insee} {share.name} : HT {euros(share.ht)} ; {vat} ; TTC {euros(share.ttc)}")
     click.echo(f"Total : HT {euros(result.total_ht)} ; TVA {euros(result.total_vat)} ; TTC {euros(result.total_ttc)}.")
+
+
+@invoice_group.command(
+    "import-batch",
+    help="Importe un lot de factures (un dossier, ou une archive .zip téléchargée depuis Chorus Pro) par un travail "
+    "de fond : une ligne par fichier dans le rapport (lue, doublon, refusée avec ses motifs). Un fichier refusé "
+    "n'enregistre rien ; les factures lues sont enregistrées ensemble à la fin du travail. Sans --attendre, le "
+    "travail est confié au processus de travaux (groupement worker).",
+)
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option("--attendre", "wait", is_flag=True, help="Exécute le travail ici même et affiche le rapport.")
+@coordinator_option
+@with_appcontext
+def invoice_import_batch(path: Path, wait: bool, coordinator: str | None) -> None:
+    from flask import current_app
+
+    from groupement.core.errors import ServiceError
+    from groupement.core.transaction import unit_of_work
+    from groupement.invoices.batch import BatchRefused, pack_folder
+
+    try:
+        if path.is_dir():
+            content, left_out = pack_folder(path)
+            name = f"{path.name or 'dossier'}.zip"
+        else:
+            content, left_out, name = path.read_bytes(), [], path.name
+    except BatchRefused as refused:
+        raise FrenchError("; ".join(refused.reasons)) from None
+    except OSError as error:
+        raise FrenchError(f"impossible de lire {path} ({os_reason(error)}).") from None
+    from groupement.invoices.batch_job import start_batch
+
+    try:
+        with unit_of_work():
+            started = start_batch(acting_for(coordinator), name, content, left_out)
+            batch_id, job_id, files = started.batch.id, started.job.id, started.files
+    except BatchRefused as refused:
+        for reason in refused.reasons:
+            click.echo(f"  {reason}", err=True)
+        raise FrenchError(f"lot « {name} » refusé : rien n'a été enregistré.") from None
+    except ServiceError as error:
+        raise FrenchError(str(error)) from None
+    click.echo(f"Lot n° {batch_id} ({files} fichier(s)) : travail n° {job_id} lancé.")
+    if not wait:
+        click.echo("Le processus de travaux (groupement worker) l'importe ; le rapport s'affiche sur la page du lot.")
+        return
+    from groupement.core.jobs_runner import run_pending_jobs
+
+    run_pending_jobs(current_app._get_current_object())
+    _print_batch_report(coordinator, batch_id, job_id)
+
+
+def _print_batch_report(coordinator: str | None, batch_id: int, job_id: int) -> None:
+    from groupement.core.jobs import JobState, visible_job
+    from groupement.invoices.batch_job import get_batch
+    from groupement.invoices.batch_report import ReportLine, counts
+
+    actor = acting_for(coordinator)
+    job = visible_job(actor, job_id)
+    if job.state is not JobState.DONE:
+        raise FrenchError(f"le travail n° {job_id} n'est pas terminé ({job.state.label}) : {job.error or ''}".strip())
+    lines = [ReportLine.from_json(line) for line in get_batch(actor, batch_id).report or []]
+    for line in lines:
+        shown = f"n° {line.number} {de(line.supplier)}" if line.status == "read" else " ; ".join(line.reasons)
+        click.echo(f"  [{line.label}] {line.file} : {shown}")
+    total = counts(lines)
+    click.echo(f"Rapport : {total['read']} lue(s), {total['duplicate']} doublon(s), {total['refused']} refusée(s).")

@@ -62,6 +62,11 @@ class InvoiceRejected(ServiceError):
         super().__init__(f"Facture « {file_name} » refusée : rien n'a été enregistré.")
 
 
+class InvoiceDuplicate(InvoiceRejected):
+    """The invoice was already imported (same seller, same number once normalised): a batch's
+    report says « doublon » rather than « refusée »."""
+
+
 def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
     """Parse, check the arithmetic, refuse duplicates, then write the invoice for the actor's
     coordinator (the command line acts as its system actor). A credit note is stored with
@@ -94,7 +99,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         invoice_scope.invoices(actor).where(Invoice.seller_key == seller_key, Invoice.number_key == number_key)
     )
     if same is not None:
-        raise InvoiceRejected(file_name, [_duplicate_reason(data.number, same.number, seller)])
+        raise InvoiceDuplicate(file_name, [_duplicate_reason(data.number, same.number, seller)])
 
     document = data.document_type
     sign = document.sign
@@ -125,7 +130,8 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         seller_vat=data.seller_vat,
         buyer_name=data.buyer_name,
         buyer_siret=data.buyer_siret,
-        order_reference=data.order_reference,
+        order_reference=data.order_reference[:60] if data.order_reference else None,
+        buyer_reference=data.buyer_reference[:100] if data.buyer_reference else None,
         supplier_id=supplier.id if supplier else None,
         source_format=data.source_format,
         file_name=file_name[:255],
@@ -182,7 +188,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             db.session.add(invoice)
             db.session.flush()
     except IntegrityError:
-        raise InvoiceRejected(file_name, [_duplicate_reason(data.number, data.number, seller)]) from None
+        raise InvoiceDuplicate(file_name, [_duplicate_reason(data.number, data.number, seller)]) from None
     if content.startswith(b"%PDF-") or b"%PDF-" in content[:1024]:
         # The PDF is the legal invoice (always for a header-only profile): kept, byte for byte.
         archive(

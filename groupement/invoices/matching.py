@@ -21,6 +21,13 @@ from groupement.core.formatting import euros, number
 from groupement.core.timeutil import to_paris, utcnow
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
+from groupement.invoices.chorus_references import (
+    REFERENCES_RULE,
+    CommuneCode,
+    OrderReference,
+    ReferenceMatch,
+    match_references,
+)
 from groupement.invoices.models import (
     Invoice,
     InvoiceCheck,
@@ -60,14 +67,12 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     invoice.checks = [c for c in invoice.checks if c.kind != "contract"]
     db.session.flush()
 
-    orders = {
-        order.number: order
-        for order in db.session.scalars(
-            orders_in_scope(actor).where(
-                Order.number.in_({line.order_reference for line in invoice.lines if line.order_reference})
-            )
-        )
-    }
+    # Chorus Pro references first (BT-13 order or engagement number, BT-10 service code): which
+    # orders the invoice designates, each quoted reference to its orders; the lines then use them.
+    orders, references = _orders_by_reference(actor, invoice)
+    invoice.checks.append(
+        InvoiceCheck(kind="contract", rule=REFERENCES_RULE, ok=references.ok, message=references.message)
+    )
     matched = unmatched = mismatches = 0
     contracts = set()
     sign = Decimal(-1) if invoice.kind is InvoiceKind.CREDIT_NOTE else Decimal(1)
@@ -216,22 +221,64 @@ def _counted(quantity: Decimal, earlier: Decimal, on_this_invoice: Decimal, tota
     return text
 
 
-def _order_line_for(line: InvoiceLine, orders: dict[str, Order]) -> tuple[OrderLine | None, str]:
-    """The order line the invoice line delivers, else None and why (French, for the anomaly)."""
+def _orders_by_reference(actor: Actor, invoice: Invoice) -> tuple[dict[str, list[Order]], ReferenceMatch]:
+    """The orders of the actor's scope each quoted reference designates (an order number, or an
+    engagement number that may cover several orders of one commune), and the references' check."""
+    quoted = [invoice.order_reference or ""] + [line.order_reference or "" for line in invoice.lines]
+    wanted = {r.strip().casefold() for r in [*quoted, invoice.buyer_reference or ""] if r and r.strip()}
+    found = (
+        list(
+            db.session.scalars(
+                orders_in_scope(actor)
+                .where(func.lower(Order.number).in_(wanted) | func.lower(Order.engagement_number).in_(wanted))
+                .order_by(Order.number)
+            )
+        )
+        if wanted
+        else []
+    )
+    communes = invoice_scope.member_communes(actor)
+    buyer = next(
+        (
+            c
+            for c in communes
+            if invoice.buyer_siret and (c.siret == invoice.buyer_siret or c.siren == invoice.buyer_siret[:9])
+        ),
+        None,
+    )
+    references = match_references(
+        quoted,
+        invoice.buyer_reference,
+        [OrderReference(o.number, o.engagement_number or "", o.commune_id, o.commune.name) for o in found],
+        [CommuneCode(c.id, c.name, c.chorus_service_code or "") for c in communes],
+        buyer.id if buyer is not None else None,
+    )
+    by_number = {o.number: o for o in found}
+    orders = {
+        reference.casefold(): [by_number[n] for n in numbers]
+        for reference, numbers in references.orders_by_reference.items()
+    }
+    return orders, references
+
+
+def _order_line_for(line: InvoiceLine, orders: dict[str, list[Order]]) -> tuple[OrderLine | None, str]:
+    """The order line the invoice line delivers, else None and why (French, for the anomaly). Its
+    reference is an order number or an engagement number (Chorus Pro), which may cover several orders."""
     if not line.order_reference:
         return None, "aucun numéro de commande"
-    order = orders.get(line.order_reference)
-    if order is None:
+    candidates_orders = orders.get(line.order_reference.strip().casefold())
+    if not candidates_orders:
         return None, f"la commande {line.order_reference} est inconnue"
+    numbers = ", ".join(o.number for o in candidates_orders)
     if line.item_ref:
-        candidates = [ol for ol in order.lines if _ref_of(ol) == line.item_ref]
+        candidates = [ol for order in candidates_orders for ol in order.lines if _ref_of(ol) == line.item_ref]
         if not candidates:
-            return None, f"l'article {line.item_ref} n'est pas sur la commande {order.number}"
+            return None, f"l'article {line.item_ref} n'est pas sur la commande {numbers}"
         return candidates[0], ""
     # Without an item reference, only an order of one line says which line it is.
-    if len(order.lines) == 1:
-        return order.lines[0], ""
-    return None, f"aucune référence d'article, et la commande {order.number} a plusieurs lignes"
+    if len(candidates_orders) == 1 and len(candidates_orders[0].lines) == 1:
+        return candidates_orders[0].lines[0], ""
+    return None, f"aucune référence d'article, et la commande {numbers} a plusieurs lignes"
 
 
 def _ref_of(order_line: OrderLine) -> str:

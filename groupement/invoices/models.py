@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.contracts.models import Contract, ContractPrice, Delivery, OrderLine
@@ -45,6 +46,8 @@ class Invoice(db.Model):
     buyer_name: Mapped[str] = mapped_column(String(200), default="")
     buyer_siret: Mapped[str | None] = mapped_column(String(14))
     order_reference: Mapped[str | None] = mapped_column(String(60))
+    # BT-10: the buyer's reference; for Chorus Pro the commune's service code (or its engagement number).
+    buyer_reference: Mapped[str | None] = mapped_column(String(100))
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"), index=True)
     source_format: Mapped[str] = mapped_column(String(20))
@@ -320,3 +323,20 @@ class NumberSequence(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     year: Mapped[int]
     last: Mapped[int] = mapped_column(default=0)
+
+
+class InvoiceBatch(db.Model):
+    """A zip (web upload) or a folder (CLI) of invoices imported by one job (invoices/batch_job.py):
+    the bytes received, kept in the database so that any worker reads them, and the report, one line
+    per file (read, duplicate, refused with its reasons) once the job is done."""
+
+    __tablename__ = "invoice_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    report: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

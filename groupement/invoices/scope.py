@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.extensions import db
-from groupement.invoices.models import Allocation, Invoice, InvoiceCheck, Payment, RecoveryTitle
+from groupement.invoices.models import Allocation, Invoice, InvoiceBatch, InvoiceCheck, Payment, RecoveryTitle
 from groupement.invoices.states import InvoiceStatus, check_invoice_transition
 from groupement.organisations import scope
 from groupement.organisations.models import Groupement, Membership, Organisation
@@ -24,6 +24,11 @@ def invoices(actor: Actor) -> Select:
         shared_with_commune = select(Allocation.invoice_id).where(Allocation.commune_id == actor.organisation_id)
         return select(Invoice).where(Invoice.id.in_(shared_with_commune))
     return scope.owned_by_coordinator(select(Invoice), Invoice.coordinator_id, actor)
+
+
+def batches(actor: Actor) -> Select:
+    """The batches of invoices (zip, folder) of the actor's coordinator; none for a commune."""
+    return scope.owned_by_coordinator(select(InvoiceBatch), InvoiceBatch.coordinator_id, actor)
 
 
 def get_invoice(actor: Actor, invoice_id: int, for_update: bool = False) -> Invoice:

@@ -223,9 +223,20 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
     approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     titles = {t.commune_id: t for t in issue_recovery_titles(accountant, invoice.id, utcnow().date() + timedelta(30))}
+    from groupement.invoices.models import InvoiceBatch
+
+    batch = InvoiceBatch(
+        coordinator_id=accountant.organisation_id,
+        file_name="chorus.zip",
+        content=b"PK",
+        report=[],
+        finished_at=utcnow(),
+    )
+    db.session.add(batch)
     db.session.commit()  # services flush only: the world is committed like a request would
     allocations = {a.commune_id: a for a in db.session.scalars(select(Allocation))}
     return {
+        "invoice_batch": batch.id,
         "invoice": invoice.id,
         "invoice_check": next(c.id for c in invoice.checks if not c.ok),
         "allocation_a": allocations[commune_a.id].id,

@@ -219,6 +219,9 @@ RULES = {
     # reach only their own commune's statements (A's statement: 404 for B) and their own ledger page.
     ("invoices.board", "GET"): (lambda ids: "/factures", statuses(COORDINATION)),
     ("invoices.board_export", "GET"): (lambda ids: "/factures/export.xlsx?statut=recovered", statuses(COORDINATION)),
+    ("invoices.batches", "GET"): (lambda ids: "/factures/lots", statuses(COORDINATION)),
+    ("invoices.batch_show", "GET"): (lambda ids: f"/factures/lots/{ids['invoice_batch']}", statuses(COORDINATION)),
+    ("invoices.invoice_template", "GET"): (lambda ids: "/factures/modele.xlsx", statuses(COORDINATION)),
     ("invoices.show", "GET"): (lambda ids: f"/factures/{ids['invoice']}", statuses(COORDINATION)),
     # The supplier's PDF kept at import: the world's invoice came as UBL XML, so there is none (404 for
     # whoever may see invoices; the PDF itself is downloaded in tests/integration/test_invoice_kinds.py).
@@ -400,6 +403,7 @@ POST_RULES = {
     # (422); match and split are refused with a message and a redirect (the invoice is recovered);
     # an empty resolution, titles or payment form is refused with a message and a redirect.
     ("invoices.upload", "POST"): (lambda ids: "/factures/import", statuses(COORDINATION, ok=422)),
+    ("invoices.batch_upload", "POST"): (lambda ids: "/factures/lots", statuses(COORDINATION, ok=422)),
     ("invoices.match", "POST"): (
         lambda ids: f"/factures/{ids['invoice']}/rapprocher",
         statuses(COORDINATION, ok=302),
@@ -573,6 +577,10 @@ OUT_OF_SCOPE = {
         lambda ids: "/commandes/lignes/999999/livraison",
         {"agent_a": 404, "signatory_a": 404},
     ),
+    ("invoices.batch_show (lot inexistant)", "GET"): (
+        lambda ids: "/factures/lots/999999",
+        {"coordinator": 404, "accountant": 404, "admin": 404},
+    ),
     ("invoices.statement (commune B)", "GET"): (
         lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_b']}",
         {"agent_a": 404, "signatory_a": 404, "agent_b": 200, "accountant": 200},
@@ -715,6 +723,7 @@ FIRST_COORDINATORS_OBJECTS = {
     ("contracts.rejections_sent", "POST"): lambda ids: f"/lots/{ids['lot']}/attribution/lettres-de-rejet",
     ("offers.edit_supplier", "GET"): lambda ids: f"/fournisseurs/{ids['supplier']}/modifier",
     ("invoices.show", "GET"): lambda ids: f"/factures/{ids['invoice']}",
+    ("invoices.batch_show", "GET"): lambda ids: f"/factures/lots/{ids['invoice_batch']}",
     ("invoices.match", "POST"): lambda ids: f"/factures/{ids['invoice']}/rapprocher",
     ("invoices.split", "POST"): lambda ids: f"/factures/{ids['invoice']}/repartir",
     ("invoices.reject", "POST"): lambda ids: f"/factures/{ids['invoice']}/rejeter",

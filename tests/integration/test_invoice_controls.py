@@ -144,10 +144,11 @@ def accept_all_but(bought: Bought, invoice: Invoice, rule: str) -> None:
 
 def test_the_factur_x_sample_bills_no_commune_while_its_anomalies_are_open(bought, database):
     invoice = facturx(bought)
-    assert {rule for rule, _ in failed(invoice)} == {"VENDEUR", "ACHETEUR", "COMMANDE"}
+    # The sample quotes an order reference (BT-13) that is none of the groupement's: REFERENCES too.
+    assert {rule for rule, _ in failed(invoice)} == {"VENDEUR", "ACHETEUR", "REFERENCES", "COMMANDE"}
     with pytest.raises(SplitBlocked) as blocked:
         split_invoice(bought.accountant, invoice.id, AllocationKey.POPULATION, list(CAPI_FOUR))
-    assert len(blocked.value.reasons) == 5  # seller, buyer, three lines without an order
+    assert len(blocked.value.reasons) == 6  # seller, buyer, references, three lines without an order
     assert count(database, Allocation) == 0
 
 
@@ -274,11 +275,11 @@ def test_an_accepted_anomaly_lets_the_split_go_on_and_records_who_and_why(bought
     for check in blocking_checks(invoice):
         resolve_check(bought.accountant, check.id, CheckResolution.ACCEPTED, f"Accepté ({check.rule}) : refacturé.")
     accepted = [c for c in invoice.checks if c.resolution is CheckResolution.ACCEPTED]
-    assert len(accepted) == 5
+    assert len(accepted) == 6  # seller, buyer, the Chorus Pro references, three lines
     assert {c.resolved_by_id for c in accepted} == {bought.accountant.user_id}
     assert all(c.resolved_at is not None and c.resolution_comment.startswith("Accepté (") for c in accepted)
     events = database.session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice_check.accepted")).all()
-    assert len(events) == 5 and {e.actor_id for e in events} == {bought.accountant.user_id}
+    assert len(events) == 6 and {e.actor_id for e in events} == {bought.accountant.user_id}
     assert all(e.after["comment"].startswith("Accepté (") for e in events)
     result = split_invoice(bought.accountant, invoice.id, AllocationKey.POPULATION, list(CAPI_FOUR))
     assert result.total_ttc == invoice.total_ttc and invoice.status is InvoiceStatus.SPLIT

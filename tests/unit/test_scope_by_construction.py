@@ -18,6 +18,7 @@ SCOPED_MODELS = frozenset(
         "Supplier",
         "Invoice",
         "InvoiceCheck",
+        "InvoiceBatch",
         "RecoveryTitle",
         "Payment",
         "Allocation",

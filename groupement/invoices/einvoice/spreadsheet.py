@@ -11,11 +11,16 @@ without accents, case or spaces ("Numéro facture" = numero_facture); unknown co
   380), date_echeance, fournisseur_nom, fournisseur_tva, acheteur_nom, acheteur_siret,
   categorie_tva (default S, or E at 0 %), montant_ht (the line's net as the supplier computed it:
   when given it is kept and checked against quantity × price by check_invoice; when empty the
-  net is quantity × price rounded to the cent).
+  net is quantity × price rounded to the cent), code_service (BT-10: the commune's Chorus Pro
+  service code, or its engagement number; numero_commande may hold the order number or the
+  engagement number, BT-13), ligne_partagee (oui/non: a shared line, delivery or fees, tied to no
+  order nor commune: numero_commande and code_insee left empty; it is read as a document charge,
+  BG-21, that the split shares among the communes by the allocation key).
 - a spreadsheet declares no totals: they are computed (BT-106 = Σ nets; per category and rate,
   base = Σ nets and VAT = base × rate rounded once; BT-109 = BT-106; BT-112 = BT-109 + VAT;
-  nothing prepaid), so check_invoice can only find wrong line nets in it. There are no document
-  allowances or charges; the currency is the euro. line_id is the spreadsheet row number.
+  nothing prepaid), so check_invoice can only find wrong line nets in it. The shared lines are the
+  document charges (BT-108 = their sum, counted in each rate's base and in BT-109); there are no
+  document allowances; the currency is the euro. line_id is the spreadsheet row number.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from groupement.invoices.einvoice.spreadsheet_files import HEADER_SEARCH_ROWS, c
 from groupement.invoices.rules import (
     ONE,
     ZERO,
+    AllowanceCharge,
     InvoiceData,
     InvoiceLineData,
     InvoiceRefused,
@@ -76,6 +82,8 @@ OPTIONAL_COLUMNS = (
     "acheteur_siret",
     "categorie_tva",
     "montant_ht",
+    "code_service",
+    "ligne_partagee",
 )
 DOCUMENT_COLUMNS = (
     "numero_facture",
@@ -87,8 +95,11 @@ DOCUMENT_COLUMNS = (
     "fournisseur_tva",
     "acheteur_nom",
     "acheteur_siret",
+    "code_service",
 )
 FRENCH_RATES = (Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), ZERO)
+MAX_BUYER_REFERENCE_LENGTH = 100  # Invoice.buyer_reference
+YES_WORDS = {"oui": True, "o": True, "x": True, "1": True, "non": False, "n": False, "0": False, "": False}
 TYPE_WORDS = {"facture": "380", "avoir": "381", "facture rectificative": "384", "rectificative": "384"}
 
 
@@ -246,6 +257,7 @@ def parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_forma
     issues = []
     document: dict[str, tuple[int, object]] = {}  # column -> (first row, parsed value)
     lines: list[InvoiceLineData] = []
+    shared: list[AllowanceCharge] = []
     for row_number, values in rows[header_index + 1 :]:
         cells = {key: values[index] if index < len(values) else None for key, index in positions.items()}
         if all(blank(value) for value in cells.values()):
@@ -253,10 +265,20 @@ def parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_forma
         row = _SpreadsheetRow(file_name, row_number, cells, issues)
         _document_cells(row, document)
         line = _line_cells(row)
-        if line is not None:
+        if isinstance(line, AllowanceCharge):
+            shared.append(line)
+        elif line is not None:
             lines.append(line)
     if not lines and not issues:
-        issues.append(ImportIssue(file_name, None, None, "aucune ligne de facture après l'en-tête"))
+        issues.append(
+            ImportIssue(
+                file_name,
+                None,
+                None,
+                "aucune ligne de facture rattachée à une commande après l'en-tête"
+                + (" (les lignes partagées s'ajoutent aux lignes des commandes)" if shared else ""),
+            )
+        )
     if issues:
         raise InvoiceRefused(issues)
 
@@ -265,15 +287,18 @@ def parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_forma
         return default if found is None else found
 
     line_total = sum((line.net_amount for line in lines), ZERO)
+    charge_total = sum((charge.amount for charge in shared), ZERO)
     bases: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         bases[(line.vat_category, line.vat_rate)] += line.net_amount
+    for charge in shared:
+        bases[(charge.vat_category, charge.vat_rate)] += charge.amount
     breakdown = tuple(
         VatBreakdown(category, rate, base, vat_amount(base, category, rate))
         for (category, rate), base in sorted(bases.items(), key=lambda item: (-item[0][1], item[0][0]))
     )
     tax_total = sum((entry.tax_amount for entry in breakdown), ZERO)
-    if not fits(line_total + tax_total, MONEY):
+    if not fits(line_total + charge_total + tax_total, MONEY):
         raise refused(file_name, "total de la facture trop grand (12 chiffres au plus avant la virgule)")
     return InvoiceData(
         number=value("numero_facture"),
@@ -287,16 +312,17 @@ def parse_spreadsheet(rows: list[tuple[int, list]], file_name: str, source_forma
         buyer_name=value("acheteur_nom", ""),
         buyer_siret=value("acheteur_siret"),
         order_reference=lines[0].order_ref if len({line.order_ref for line in lines}) == 1 else None,
+        buyer_reference=value("code_service"),
         lines=tuple(lines),
-        allowances_charges=(),
+        allowances_charges=tuple(shared),
         line_total=line_total,
         allowance_total=ZERO,
-        charge_total=ZERO,
-        tax_exclusive=line_total,
+        charge_total=charge_total,
+        tax_exclusive=line_total + charge_total,
         tax_total=tax_total,
-        tax_inclusive=line_total + tax_total,
+        tax_inclusive=line_total + charge_total + tax_total,
         prepaid=ZERO,
-        payable=line_total + tax_total,
+        payable=line_total + charge_total + tax_total,
         vat_breakdown=breakdown,
         source_format=source_format,
     )
@@ -334,7 +360,22 @@ _DOCUMENT_PARSERS: dict[str, tuple[Callable, bool]] = {  # column -> (parser, re
     "fournisseur_tva": (lambda raw: vat_number(cell_text(raw)), False),
     "acheteur_nom": (_name, False),
     "acheteur_siret": (_siret, False),
+    "code_service": (lambda raw: _reference(raw, MAX_BUYER_REFERENCE_LENGTH), False),
 }
+
+
+def _reference(raw, limit: int) -> str:
+    text = " ".join(cell_text(raw).split())
+    if len(text) > limit:
+        raise ValueError(f"référence trop longue ({len(text)} caractères ; {limit} au plus)")
+    return text
+
+
+def _yes_no(raw) -> bool:
+    text = cell_text(raw).strip().casefold() if not isinstance(raw, bool) else ("oui" if raw else "non")
+    if text not in YES_WORDS:
+        raise ValueError(f"« {cell_text(raw)[:20]} » : oui ou non attendu")
+    return YES_WORDS[text]
 
 
 def _document_cells(row: _SpreadsheetRow, document: dict[str, tuple[int, object]]) -> None:
@@ -359,12 +400,23 @@ def _document_cells(row: _SpreadsheetRow, document: dict[str, tuple[int, object]
             )
 
 
-def _line_cells(row: _SpreadsheetRow) -> InvoiceLineData | None:
+def _line_cells(row: _SpreadsheetRow) -> InvoiceLineData | AllowanceCharge | None:
+    """An ordinary line (tied to an order and a commune) or, marked ligne_partagee, a shared line
+    (delivery, fees) read as a document charge that the split shares by key."""
     issues_before = len(row.issues)
-    order_ref = row.text("numero_commande", required=True)
+    shared = bool(row.parsed("ligne_partagee", _yes_no, required=False))
+    if shared:
+        for column in ("numero_commande", "code_insee"):
+            if not blank(row.values.get(column)):
+                row.fail(
+                    column,
+                    "une ligne partagée (livraison, frais) n'est rattachée à aucune commande ni commune : "
+                    "laissez cette colonne vide, la répartition la partage entre les communes par clé",
+                )
+    order_ref = None if shared else row.text("numero_commande", required=True)
     if order_ref and len(order_ref) > MAX_NUMBER_LENGTH:
         row.fail("numero_commande", f"numéro trop long ({MAX_NUMBER_LENGTH} caractères au plus)")
-    insee = row.parsed("code_insee", _insee)
+    insee = None if shared else row.parsed("code_insee", _insee)
     item_ref = row.text("ref_article")
     description = row.text("designation")
     if not item_ref and not description:
@@ -382,6 +434,17 @@ def _line_cells(row: _SpreadsheetRow) -> InvoiceLineData | None:
         if not fits(net, MONEY):
             row.fail("quantite", "quantité × prix unitaire trop grand pour un montant de facture")
             return None
+    if shared:
+        if declared_net is not None and declared_net != line_amount(quantity, unit_price):
+            row.fail("montant_ht", f"montant {declared_net} ≠ quantité × prix unitaire pour une ligne partagée")
+            return None
+        return AllowanceCharge(
+            is_charge=True,
+            amount=net,
+            vat_category=category,
+            vat_rate=rate,
+            reason=clip(description or item_ref or "Frais partagés", MAX_REASON_LENGTH),
+        )
     return InvoiceLineData(
         line_id=str(row.row),
         item_ref=item_ref,

@@ -72,6 +72,7 @@ class UblReader(Reader):
             buyer_name=text_of(buyer, "PartyLegalEntity/RegistrationName") or text_of(buyer, "PartyName/Name") or "",
             buyer_siret=self.party_siret(buyer),
             order_reference=order_reference,
+            buyer_reference=text_of(root, "BuyerReference"),
             lines=lines,
             allowances_charges=allowances_charges,
             line_total=self.amount(first_at(totals, "LineExtensionAmount"), "total des lignes (BT-106)", True),

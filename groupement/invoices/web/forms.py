@@ -135,3 +135,15 @@ def split_form(communes: Sequence[tuple[str, str]], **kwargs) -> SplitForm:
     form = InvoiceSplitForm(**kwargs)
     form.communes.choices = [SelectChoice(insee, name) for insee, name in communes]
     return form
+
+
+class BatchUploadForm(FrenchForm):
+    """A zip of invoices as downloaded from Chorus Pro or a platform (batch intake)."""
+
+    file = FileField(
+        "Archive .zip des factures",
+        validators=[
+            FileRequired("Choisissez l'archive .zip des factures à importer."),
+            FileAllowed(["zip"], "Une archive .zip est attendue (telle que téléchargée depuis Chorus Pro)."),
+        ],
+    )
