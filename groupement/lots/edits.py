@@ -239,6 +239,29 @@ def publish_lot(actor: Actor, lot_id: int, today: date | None = None) -> Lot:
     return lot
 
 
+def publish_lots(actor: Actor, campaign_id: int, lot_ids: list[int], today: date | None = None) -> list[Lot]:
+    """Publish several lots of one campaign at once, all or nothing: each is checked as
+    publish_lot checks one; if any is refused, nothing is published and every refusal is named."""
+    _require_coordinator(actor)
+    campaign_scope.get_campaign(actor, campaign_id)
+    if not lot_ids:
+        raise ServiceError("Cochez au moins un lot à publier.")
+    lots = {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.campaign_id == campaign_id))}
+    published, refusals = [], []
+    for lot_id in sorted(set(lot_ids)):
+        if lot_id not in lots:
+            raise NotFound("Lot introuvable.")
+        try:
+            published.append(publish_lot(actor, lot_id, today))
+        except (NotFound, Forbidden):
+            raise
+        except ServiceError as refused:
+            refusals.append(f"lot n° {lots[lot_id].number} : {refused}")
+    if refusals:
+        raise ServiceError(f"Aucun lot n'a été publié ({len(refusals)} refus) : " + " ; ".join(refusals))
+    return published
+
+
 def _require_coordinator(actor: Actor) -> None:
     if actor.role is not Role.COORDINATOR:
         raise Forbidden("Seul le coordonnateur modifie les lots.")

@@ -316,6 +316,10 @@ POST_RULES = {
         lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/fusionner",
         statuses({"coordinator"}, ok=302),
     ),
+    ("lots.publish_selection", "POST"): (
+        lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/publier",
+        statuses({"coordinator"}, ok=302),
+    ),
     ("lots.rename", "POST"): (lambda ids: f"/lots/{ids['lot']}/renommer", statuses({"coordinator"}, ok=302)),
     ("lots.parameters", "POST"): (lambda ids: f"/lots/{ids['lot']}/parametres", statuses({"coordinator"}, ok=302)),
     ("lots.open_data", "POST"): (
@@ -651,6 +655,9 @@ OTHER_COORDINATORS_OBJECTS = {
     ("contracts.show (autre coordonnateur)", "GET"): lambda ids: f"/contrats/{ids['other_contract']}",
     ("orders.show (autre coordonnateur)", "GET"): lambda ids: f"/commandes/{ids['other_order']}",
     ("campaigns.board (autre coordonnateur)", "GET"): lambda ids: f"/campagnes/{ids['other_campaign']}",
+    ("lots.publish_selection (autre coordonnateur)", "POST"): (
+        lambda ids: f"/campagnes/{ids['other_campaign']}/lots/publier"
+    ),
     ("lots.show (autre coordonnateur)", "GET"): lambda ids: f"/lots/{ids['other_lot']}",
     ("lots.open_data (autre coordonnateur)", "POST"): lambda ids: f"/lots/{ids['other_lot']}/donnees-essentielles",
     ("contracts.price_type (autre coordonnateur)", "POST"): (

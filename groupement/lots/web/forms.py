@@ -131,6 +131,24 @@ class ParametersForm(FrenchForm):
             raise ValidationError("Le montant maximum doit être positif.")
 
 
+class PublishSelectionForm(FrenchForm):
+    """Several lots of the campaign published at once (the lots page); the confirmation is the
+    same as for one lot."""
+
+    lot_ids = SelectMultipleField(
+        "Lots à publier",
+        coerce=id_coerce,
+        validate_choice=False,
+        invalid_value_message="Sélection de lots invalide.",
+        validators=[InputRequired("Cochez au moins un lot à publier.")],
+    )
+    confirm = BooleanField(
+        "Je confirme la publication : les lignes, quantités, répartitions et le montant maximum de chaque "
+        "lot coché seront figés définitivement.",
+        validators=[InputRequired("Cochez la case pour confirmer la publication.")],
+    )
+
+
 class PublishForm(FrenchForm):
     confirm = BooleanField(
         "Je confirme la publication : les lignes, quantités, répartitions et le montant maximum du lot "

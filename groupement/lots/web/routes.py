@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.estimates import needs_estimates
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
@@ -20,6 +21,7 @@ from groupement.lots.edits import (
     move_lines,
     open_data_lot,
     publish_lot,
+    publish_lots,
     rename_lot,
     set_lot_parameters,
     set_open_data,
@@ -36,6 +38,7 @@ from groupement.lots.web.forms import (
     OpenDataForm,
     ParametersForm,
     PublishForm,
+    PublishSelectionForm,
     RenameForm,
 )
 from groupement.web.access import current_actor, roles_required
@@ -87,6 +90,7 @@ def index(campaign_id: int):
         chart=chart,
         move_form=move_form,
         merge_form=merge_form,
+        publish_form=PublishSelectionForm(),
         annex_communes=list(overview.communes.items()),
         line_amount=line_amount,
         estimates=needs_estimates(current_actor(), campaign_id),
@@ -251,6 +255,26 @@ def publish(lot_id: int):
                 "success",
             )
     return redirect(url_for("lots.show", lot_id=lot_id))
+
+
+@bp.route("/campagnes/<int:campaign_id>/lots/publier", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def publish_selection(campaign_id: int):
+    """Several lots published in one step: all or nothing, each refusal named."""
+    campaign_scope.get_campaign(current_actor(), campaign_id)  # 404 before anything else
+    form = PublishSelectionForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        lots = attempt(lambda: publish_lots(current_actor(), campaign_id, form.lot_ids.data))
+        if lots:
+            numbers = ", ".join(f"n° {lot.number}" for lot in lots)
+            flash(
+                f"{len(lots)} lot{'s' if len(lots) > 1 else ''} publié{'s' if len(lots) > 1 else ''} ({numbers}) : "
+                "lignes, quantités, répartitions et montants maximums sont figés.",
+                "success",
+            )
+    return redirect(url_for("lots.index", campaign_id=campaign_id))
 
 
 @bp.route("/lignes/<int:line_id>/exclure", methods=["POST"])
