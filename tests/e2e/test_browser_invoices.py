@@ -1,7 +1,8 @@
 """The accountant's invoice in a real Chromium, on the demo: the Factur-X sample imported, matched
-(unknown seller, buyer « LE CLIENT », no order behind it: five blocking anomalies), each anomaly
-accepted with a comment, split by population among four communes, a commune's statement
-downloaded, the recovery titles issued; the UBL sample imported and rejected with its reason."""
+(unknown seller, buyer « LE CLIENT », its order reference none of ours, no order behind it: six
+blocking anomalies), each anomaly accepted with a comment, split by population among four
+communes, a commune's statement downloaded, the recovery titles issued; the UBL sample imported
+and rejected with its reason."""
 
 from __future__ import annotations
 
@@ -48,16 +49,17 @@ def test_the_accountant_imports_matches_splits_by_population_and_issues_the_titl
     assert "contrôlée" in page.locator(".page-head .badge").inner_text()
     assert page.get_by_role("button", name="Répartir la facture").count() == 0  # blocked by the anomalies
     anomalies = page.locator("table.invoice-anomalies tbody tr")
-    assert anomalies.count() == 5
+    assert anomalies.count() == 6  # and the order reference (BT-13) that is none of ours
     assert {r.split("\n")[0].strip() for r in anomalies.locator("th").all_inner_texts()} == {
         "VENDEUR",
         "ACHETEUR",
+        "REFERENCES",
         "COMMANDE",
     }
     screenshot(page, "facture-anomalies")
 
     # Each anomaly accepted with a comment: who, when and why are shown on the invoice.
-    for _ in range(5):
+    for _ in range(6):
         form = page.locator("form.resolve-form").first
         form.locator("textarea").fill("Fournisseur et acheteur vérifiés : facture refacturée aux communes.")
         form.get_by_role("button", name="Accepter l'anomalie").click()
@@ -65,7 +67,7 @@ def test_the_accountant_imports_matches_splits_by_population_and_issues_the_titl
         assert "acceptée avec votre commentaire" in page.locator(".flash-success").inner_text()
     assert page.locator("form.resolve-form").count() == 0
     resolutions = page.locator("table.invoice-anomalies .resolution").all_inner_texts()
-    assert len(resolutions) == 5
+    assert len(resolutions) == 6
     assert all("Fournisseur et acheteur vérifiés" in text and "Acceptée par" in text for text in resolutions)
 
     page.get_by_label("Clé de répartition des lignes communes").select_option("population")

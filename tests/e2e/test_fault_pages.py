@@ -77,7 +77,7 @@ def test_the_database_dropping_while_reading_a_page_shows_the_french_500_page(
     def connection_lost(*args, **kwargs):
         raise LOST
 
-    monkeypatch.setattr("groupement.campaigns.web.needs.routes.needs_grid", connection_lost)
+    monkeypatch.setattr("groupement.campaigns.web.needs.routes.needs_grid_page", connection_lost)
     response = client.get(f"/campagnes/{world.ids['campaign']}/besoins")
     assert response.status_code == 500
     assert "Erreur interne" in response.get_data(as_text=True)
