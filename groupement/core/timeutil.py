@@ -14,7 +14,11 @@ def utcnow() -> datetime:
 
 
 def to_paris(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC).astimezone(PARIS)
+    """A stored moment (naive, UTC) or an aware one, in Paris time. An aware moment is converted,
+    never re-labelled: a Paris time passed twice stays the same time (the needs PDF at 23 h)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS)
 
 
 def paris_today() -> date:

@@ -20,6 +20,7 @@ from groupement.contracts.models import OrderLine
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.formatting import name_key, slug
+from groupement.core.money import to_cents
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
@@ -76,7 +77,7 @@ def invoice_board(actor: Actor, status: InvoiceStatus | None = None, search: str
     counts = dict(db.session.execute(select(everything.c.status, func.count()).group_by(everything.c.status)).all())
     return Board(
         paginate(statement),
-        *(Decimal(value).quantize(ZERO) for value in totals),
+        *(to_cents(Decimal(value)) for value in totals),
         {s: counts.get(s, 0) for s in InvoiceStatus},
     )
 
