@@ -7,7 +7,7 @@ DEV_ENV := GROUPEMENT_ENV=development
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install run test test-unit lint system-deps pdf-deps clean bench bench-s
+.PHONY: install run test test-unit lint system-deps pdf-deps clean bench bench-s reliability-report
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ lint: install
 	$(BIN)/ruff check groupement tests benchmarks
 	$(BIN)/ruff format --check groupement tests benchmarks
 	$(BIN)/lint-imports --no-cache
+
+# The fuzzer's figures of the last `make test`, copied into the versioned docs (the README cites them).
+reliability-report:
+	@test -f build/reliability-fuzzer.md || { echo "Lancer d'abord make test (ou pytest tests/e2e/test_form_fuzzer.py)."; exit 1; }
+	cp build/reliability-fuzzer.md docs/reliability-fuzzer.md
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

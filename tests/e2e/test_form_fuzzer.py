@@ -3,7 +3,7 @@ of the form the pages show; every GET route with ids out of range and odd query 
 
 Asserted: no 500 ever; a refusal (4xx, or an error flash) writes nothing (row counts of every table
 unchanged); a NUL byte is a 400 in French; an out-of-range id is a 404. The figures of the run
-(routes, requests, 500s) are written to docs/reliability-fuzzer.md.
+(routes, requests, 500s) are written to build/reliability-fuzzer.md.
 
 Values are sampled, not exhausted: each field gets the hostile values of its kind (a number, a
 choice, a date, a check box, a text) and two of the other kinds in rotation; fields of one family
@@ -25,7 +25,10 @@ from groupement.extensions import db
 from tests.conftest import csrf_token_of
 from tests.e2e.test_access_matrix import ALL_RULES, LOGIN, routes
 
-REPORT = Path(__file__).resolve().parents[2] / "docs" / "reliability-fuzzer.md"
+ROOT = Path(__file__).resolve().parents[2]
+# Each run writes its figures under build/ (not versioned), so that parallel branches do not all
+# rewrite a tracked file; `make reliability-report` copies them to docs/ when the README is updated.
+REPORT = ROOT / "build" / "reliability-fuzzer.md"
 DB_INT_MAX = 2_147_483_647
 NUL = "\x00"
 
@@ -424,7 +427,8 @@ def test_no_hostile_value_in_any_form_or_url_gives_a_500_or_a_partial_write(app,
 def _write_report(tally: Tally) -> None:
     routes_fuzzed = len(tally.post_routes) + len(tally.get_routes)
     text = (
-        "<!-- Écrit par tests/e2e/test_form_fuzzer.py à chaque exécution : ne pas modifier à la main. -->\n"
+        "<!-- Écrit par tests/e2e/test_form_fuzzer.py dans build/, copié ici par "
+        "`make reliability-report` : ne pas modifier à la main. -->\n"
         "- **Fuzzer de formulaires et d'adresses** (`tests/e2e/test_form_fuzzer.py`) : "
         f"{len(tally.post_routes)} routes d'envoi de formulaire × chaque profil autorisé "
         f"({len(tally.combinations)} couples route × profil), chaque champ du formulaire affiché par "
@@ -437,6 +441,7 @@ def _write_report(tally: Tally) -> None:
         f"{tally.refusals} refus sans aucune écriture partielle, "
         f"**{len(tally.server_errors)} erreur 500**.\n"
     )
+    REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(text, encoding="utf-8")
 
 
