@@ -158,6 +158,19 @@ class NeedsGrid:
         return self.submission.status.label if self.submission else NOT_STARTED_LABEL
 
 
+def grid_line(item: GridItem, line: NeedLine | None, previous_quantity: int | None) -> GridLine:
+    """One row of the grid: the item, what the commune entered (nothing yet: 0) and last year's."""
+    return GridLine(
+        item=item,
+        quantity=line.quantity if line else 0,
+        comment=line.comment if line else "",
+        version=line.version if line else 0,
+        previous_quantity=previous_quantity,
+        updated_by=line.updated_by.name if line and line.updated_by else None,
+        updated_at=line.updated_at if line else None,
+    )
+
+
 def needs_grid(actor: Actor, campaign_id: int, commune_id: int | None = None, now: datetime | None = None) -> NeedsGrid:
     """The commune's grid: the campaign's items of the families it joined, with its quantities,
     last campaign's for reference. Commune users see their own commune; the coordinator any."""
@@ -174,20 +187,7 @@ def needs_grid(actor: Actor, campaign_id: int, commune_id: int | None = None, no
     items = campaign_items(campaign.id, families)
     lines = {line.item_id: line for line in (submission.lines if submission else [])}
     previous = previous_quantities(campaign, commune.id)
-    grid_lines = []
-    for item in items:
-        line = lines.get(item.id)
-        grid_lines.append(
-            GridLine(
-                item=item,
-                quantity=line.quantity if line else 0,
-                comment=line.comment if line else "",
-                version=line.version if line else 0,
-                previous_quantity=previous.get(item.id),
-                updated_by=line.updated_by.name if line and line.updated_by else None,
-                updated_at=line.updated_at if line else None,
-            )
-        )
+    grid_lines = [grid_line(item, lines.get(item.id), previous.get(item.id)) for item in items]
     return NeedsGrid(
         campaign,
         commune,

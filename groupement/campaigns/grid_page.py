@@ -19,9 +19,15 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from groupement.campaigns import scope as campaign_scope
-from groupement.campaigns.grid import GridLine, NeedsGrid
+from groupement.campaigns.grid import NeedsGrid, grid_line
 from groupement.campaigns.models import CampaignItem, NeedLine, Submission
-from groupement.campaigns.participation import entry_window, families_of, participant, previous_quantities
+from groupement.campaigns.participation import (
+    GRID_ITEM_COLUMNS,
+    entry_window,
+    families_of,
+    participant,
+    previous_quantities,
+)
 from groupement.campaigns.rules import estimated_amount
 from groupement.catalog.models import CatalogItem
 from groupement.catalog.rules import search_key
@@ -121,15 +127,7 @@ def needs_grid_page(
     place = GridPage(min(max(page, 1), place.pages), size, count)
     items = list(
         db.session.execute(
-            select(
-                CatalogItem.id,
-                CatalogItem.ref,
-                CatalogItem.designation,
-                CatalogItem.family,
-                CatalogItem.unit,
-                CatalogItem.unit_price_ht,
-                CatalogItem.search_key,
-            )
+            select(*GRID_ITEM_COLUMNS)
             .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
             .where(*kept)
             .order_by(*_grid_order(db.session.get_bind().dialect.name))
@@ -148,19 +146,7 @@ def needs_grid_page(
             )
         }
     previous = previous_quantities(campaign, commune.id)
-    grid_lines = [
-        GridLine(
-            item=item,
-            quantity=line.quantity if line else 0,
-            comment=line.comment if line else "",
-            version=line.version if line else 0,
-            previous_quantity=previous.get(item.id),
-            updated_by=line.updated_by.name if line and line.updated_by else None,
-            updated_at=line.updated_at if line else None,
-        )
-        for item in items
-        for line in (lines.get(item.id),)
-    ]
+    grid_lines = [grid_line(item, lines.get(item.id), previous.get(item.id)) for item in items]
     grid = NeedsGrid(campaign, commune, submission, entry_window(campaign, submission, now), families, grid_lines)
     return PagedGrid(grid, place, _family_totals(submission, families), shown)
 

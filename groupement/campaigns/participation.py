@@ -65,6 +65,19 @@ def campaign_families(campaign: Campaign) -> set[Family]:
     )
 
 
+# The catalog columns a grid row shows, read as rows rather than ORM objects (the whole grid and
+# its pages both select these).
+GRID_ITEM_COLUMNS = (
+    CatalogItem.id,
+    CatalogItem.ref,
+    CatalogItem.designation,
+    CatalogItem.family,
+    CatalogItem.unit,
+    CatalogItem.unit_price_ht,
+    CatalogItem.search_key,
+)
+
+
 def campaign_items(campaign_id: int, families: set[Family]) -> list[GridItem]:
     """The grid's items as rows of the columns it shows: a 2 000-item grid is read on every page
     load, and ORM objects cost several times as much to build.
@@ -74,15 +87,7 @@ def campaign_items(campaign_id: int, families: set[Family]) -> list[GridItem]:
     (a database collation would sort families by their stored value and refs by its locale)."""
     rows = list(
         db.session.execute(
-            select(
-                CatalogItem.id,
-                CatalogItem.ref,
-                CatalogItem.designation,
-                CatalogItem.family,
-                CatalogItem.unit,
-                CatalogItem.unit_price_ht,
-                CatalogItem.search_key,
-            )
+            select(*GRID_ITEM_COLUMNS)
             .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
             .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(families))
         )
