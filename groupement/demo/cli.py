@@ -16,5 +16,8 @@ def demo_command() -> None:
 
     logins = load_demo()
     click.echo(f"Données de démonstration chargées. Comptes (mot de passe commun : {DEMO_PASSWORD}) :")
+    # Columns as wide as their longest entry: a supplier's address is longer than a commune's.
+    role_width = max((len(login.role.label) for login in logins), default=0)
+    email_width = max((len(login.email) for login in logins), default=0)
     for login in logins:
-        click.echo(f"  {login.role.label:<26} {login.email:<48} {login.organisation}")
+        click.echo(f"  {login.role.label:<{role_width}}  {login.email:<{email_width}}  {login.organisation}")
