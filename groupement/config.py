@@ -114,6 +114,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JOBS_STALE_SECONDS": _count("JOBS_STALE_SECONDS", 60),
         "JOBS_HEARTBEAT_SECONDS": _count("JOBS_HEARTBEAT_SECONDS", 5),
         "JOBS_REAP_SECONDS": _count("JOBS_REAP_SECONDS", 30),
+        # Finished jobs (and the results they keep) are deleted this many days after their end.
+        "JOBS_RETENTION_DAYS": _count("JOBS_RETENTION_DAYS", 30),
     }
     config.update(overrides)
     return config

@@ -1,6 +1,6 @@
 """Job kinds for the tests of the engine (tests/e2e/test_jobs*.py), also imported by the worker
 processes those tests start. Each writes an audit event, so that a test counts how many times
-its work was committed."""
+its work was committed, and who it acted as."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _no_check(actor, params) -> None:
 
 def slow(actor, params, progress) -> JobResult:
     steps, pause = int(params.get("steps", 3)), float(params.get("pause", 0.0))
-    audit.record(None, "test.job", "job-test", params.get("marker", "x"))
+    audit.record(actor.user_id, "test.job", "job-test", params.get("marker", "x"))  # who the job acted as
     for done in range(1, steps + 1):
         time.sleep(pause)
         progress(done, steps, f"étape {done}")

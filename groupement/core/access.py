@@ -66,8 +66,9 @@ class Actor:
 
 
 def system_actor(coordinator_id: int) -> Actor:
-    """The CLI and the jobs act for one coordinator, with its coordinator's rights and scope and no
-    user: the audit trail records them as the system. Nothing is ever "allowed everything"."""
+    """The CLI, the periodic work and the jobs no user started act for one coordinator, with its
+    coordinator's rights and scope and no user: the audit trail records them as the system (a job a
+    user started acts as that user: core/jobs.job_actor). Nothing is ever "allowed everything"."""
     return Actor(None, Role.COORDINATOR, coordinator_id)
 
 

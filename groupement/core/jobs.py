@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, select
+from flask import current_app
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupement.core.access import Actor, Role
-from groupement.core.errors import NotFound
+from groupement.core import audit
+from groupement.core.access import Actor, Role, system_actor
+from groupement.core.errors import NotFound, ServiceError
 from groupement.core.timeutil import utcnow
 from groupement.core.types import enum_column
 from groupement.extensions import db
@@ -95,6 +97,11 @@ class JobResult:
     url: str | None = None
     summary: str | None = None
     """A French sentence shown on the job page: what was done."""
+    store: Callable[[], None] | None = None
+    """For a read-only kind (`writes=False`): the writes that go with the file it built (the archive
+    of the documents it produced), run in the short transaction that stores the result, so that
+    the file and those writes are kept together or not at all. Plain data only: the objects the
+    work read are gone by then."""
 
 
 Progress = Callable[[int, int, str], None]
@@ -106,11 +113,14 @@ class JobKind:
     """A kind of job a feature registers.
 
     run(actor, params, progress) -> JobResult does the work inside the job's unit of work, as the
-    system actor of the organisation that owns the job (core/access.system_actor): it flushes,
-    never commits; a ServiceError is shown in French and everything it wrote is rolled back.
-    check(actor, params) raises NotFound when the actor may not see the job's target (the same
-    scope as the page that starts it). `writes=False` for a job that only reads (a file to
-    build): on SQLite it then does not hold the write lock while it works."""
+    user who started the job (job_actor: still active, still of the organisation, still of one of
+    the kind's roles, the target still in their scope), or the organisation's system actor when
+    no user started it (the CLI): it flushes, never commits; a ServiceError is shown in French and
+    everything it wrote is rolled back. check(actor, params) raises NotFound when the actor may not
+    see the job's target (the same scope as the page that starts it). `writes=False` for a job
+    that only reads (a file to build): on SQLite it then does not hold the write lock while it
+    works. result_page(params), when given, is the page that shows what the job did (its link on
+    the job page, labelled result_page_label, beside the download)."""
 
     name: str
     run: Callable[[Actor, dict[str, Any], Progress], JobResult]
@@ -119,6 +129,8 @@ class JobKind:
     writes: bool = True
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     back_url: Callable[[dict[str, Any]], str] | None = field(default=None)
+    result_page: Callable[[dict[str, Any]], str] | None = field(default=None)
+    result_page_label: str = "Voir le résultat"
 
 
 KINDS: dict[str, JobKind] = {}
@@ -131,6 +143,19 @@ def register(kind: JobKind) -> JobKind:
 
 def kind_of(job: Job) -> JobKind:
     return KINDS[job.kind]
+
+
+def result_page_of(job: Job) -> tuple[str, str] | None:
+    """(label, url) of the page showing what a finished job did: its kind's result page, else the
+    url its result left; None while it runs or when it failed."""
+    if job.state is not JobState.DONE:
+        return None
+    kind = KINDS.get(job.kind)
+    if kind is not None and kind.result_page is not None:
+        return kind.result_page_label, kind.result_page(job.params)
+    if job.result_url:
+        return (kind.result_page_label if kind else "Voir le résultat"), job.result_url
+    return None
 
 
 def active_key(kind: str, organisation_id: int, key: str) -> str:
@@ -211,6 +236,50 @@ def jobs_of(actor: Actor, limit: int = 50) -> list[Job]:
     return list(db.session.scalars(statement))
 
 
+# --- who a job acts as ---------------------------------------------------------------------------
+
+UserActor = Callable[[int], Actor | None]
+"""user id -> the user's actor now (role, organisation), or None for an account deactivated or gone."""
+
+_USER_ACTOR: list[UserActor] = []
+
+
+def register_user_actor(lookup: UserActor) -> None:
+    """organisations/ tells the engine how to read a user's account (core imports no feature)."""
+    _USER_ACTOR[:] = [lookup]
+
+
+INACTIVE_USER = (
+    "Le compte qui a lancé ce travail est désactivé : rien n'a été fait. "
+    "Un utilisateur actif de l'organisation peut le relancer."
+)
+ROLE_LOST = (
+    "Le compte qui a lancé ce travail n'a plus le rôle qui le permet : rien n'a été fait. "
+    "Un utilisateur qui a ce droit peut le relancer."
+)
+TARGET_LOST = "Ce que vise ce travail n'est plus accessible au compte qui l'a lancé : rien n'a été fait."
+
+
+def job_actor(job: Job) -> Actor:
+    """Who the job's work acts as, so that the audit trail names them: the user who started it,
+    checked again now (the account active, still of the job's organisation, with one of the kind's
+    roles, the target still in their scope), else a French ServiceError that fails the job. A job
+    no user started (the CLI) acts as its organisation's system actor."""
+    if job.user_id is None:
+        return system_actor(job.organisation_id)
+    kind = KINDS[job.kind]
+    actor = _USER_ACTOR[0](job.user_id) if _USER_ACTOR else None
+    if actor is None:
+        raise ServiceError(INACTIVE_USER)
+    if actor.organisation_id != job.organisation_id or actor.role not in kind.roles:
+        raise ServiceError(ROLE_LOST)
+    try:
+        kind.check(actor, dict(job.params))
+    except NotFound:
+        raise ServiceError(TARGET_LOST) from None
+    return actor
+
+
 # --- queueing once committed: a worker must find the row it is given -------------------------
 
 _PENDING_KEY = "jobs_to_enqueue"
@@ -244,3 +313,34 @@ PERIODIC: dict[str, PeriodicWork] = {}
 def register_periodic(work: PeriodicWork) -> PeriodicWork:
     PERIODIC[work.name] = work
     return work
+
+
+# --- finished jobs purged after their retention ------------------------------------------------
+
+PURGE_ACTION = "jobs.purge"
+
+
+def purge_finished_jobs(now: datetime | None = None, retention_days: int | None = None) -> int:
+    """Deletes the jobs finished (done or failed) more than JOBS_RETENTION_DAYS ago, with their
+    kept results, in the caller's one transaction, and audits it as the system; returns how many.
+    Waiting and running jobs are never touched. What a job wrote (lots, titles, archived documents)
+    is not a job row and stays."""
+    now = now or utcnow()
+    days = current_app.config.get("JOBS_RETENTION_DAYS", 30) if retention_days is None else retention_days
+    cutoff = now - timedelta(days=days)
+    finished = (Job.state.in_((JobState.DONE, JobState.FAILED)), Job.finished_at < cutoff)
+    by_kind = dict(db.session.execute(select(Job.kind, func.count()).where(*finished).group_by(Job.kind)).all())
+    if not by_kind:
+        return 0
+    deleted = db.session.execute(delete(Job).where(*finished).execution_options(synchronize_session=False)).rowcount
+    audit.record(
+        None,
+        PURGE_ACTION,
+        "job",
+        f"avant {cutoff:%Y-%m-%d %H:%M}",
+        after={"deleted": deleted, "by_kind": by_kind, "retention_days": days, "finished_before": cutoff},
+    )
+    return deleted
+
+
+register_periodic(PeriodicWork(PURGE_ACTION, {"hour": "3", "minute": "40"}, purge_finished_jobs))

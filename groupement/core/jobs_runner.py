@@ -28,9 +28,8 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from groupement.core.access import system_actor
 from groupement.core.errors import ServiceError
-from groupement.core.jobs import KINDS, PERIODIC, Job, JobResult, JobState, take_to_enqueue, to_enqueue
+from groupement.core.jobs import KINDS, PERIODIC, Job, JobResult, JobState, job_actor, take_to_enqueue, to_enqueue
 from groupement.core.timeutil import utcnow
 from groupement.core.transaction import unit_of_work
 from groupement.extensions import db
@@ -189,7 +188,7 @@ def _work(job_id: int, claim: str) -> None:
     try:
         if kind is None:
             raise ServiceError("Ce type de travail n'existe plus dans cette version : relancez l'action.")
-        params, actor = dict(job.params), system_actor(job.organisation_id)
+        params, actor = dict(job.params), job_actor(job)  # the user who started it, checked again
         db.session.rollback()  # the work begins its own transaction (IMMEDIATE on SQLite if it writes)
         if kind.writes:
             with unit_of_work():
@@ -211,6 +210,8 @@ def _work(job_id: int, claim: str) -> None:
 
 
 def _finish(job_id: int, claim: str, result: JobResult) -> None:
+    if result.store is not None:
+        result.store()  # the writes that go with the file, in the same transaction as its end
     stored = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.claim == claim, Job.state == JobState.RUNNING)

@@ -152,7 +152,9 @@ register(
         roles=COORDINATOR_SIDE_ROLES,
         check=_check,
         writes=True,
-        back_url=lambda params: batch_url(_batch_id(params)),
+        back_url=lambda params: url_for("invoices.batches"),
+        result_page=lambda params: batch_url(_batch_id(params)),
+        result_page_label="Voir le rapport du lot",
     )
 )
 

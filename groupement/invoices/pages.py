@@ -342,8 +342,8 @@ def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
 # --- titles and payments -------------------------------------------------------------------------
 
 
-def title_rows(actor: Actor, invoice_id: int | None = None) -> list[TitleRow]:
-    """Every recovery title (or one invoice's), by number, for the accounting software."""
+def title_rows(actor: Actor, invoice_id: int | None = None, invoice_ids: list[int] | None = None) -> list[TitleRow]:
+    """Every recovery title (or one invoice's, or some invoices'), by number, for the accounting software."""
     _require_accounting(actor)
     statement = (
         invoice_scope.titles(actor)
@@ -358,6 +358,8 @@ def title_rows(actor: Actor, invoice_id: int | None = None) -> list[TitleRow]:
     if invoice_id is not None:
         invoice_detail(actor, invoice_id)  # NotFound for an unknown invoice
         statement = statement.where(RecoveryTitle.invoice_id == invoice_id)
+    if invoice_ids is not None:
+        statement = statement.where(RecoveryTitle.invoice_id.in_(invoice_ids))
     return [
         TitleRow(
             number=t.number,

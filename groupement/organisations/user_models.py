@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from groupement.core.access import Actor, Role
+from groupement.core.jobs import register_user_actor
 from groupement.core.timeutil import utcnow
 from groupement.core.types import enum_column
 from groupement.extensions import db
@@ -60,3 +61,12 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(default=None)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+def _active_actor(user_id: int) -> Actor | None:
+    """A job's user as they are now (core/jobs.job_actor): None once deactivated or deleted."""
+    user = db.session.get(User, user_id)
+    return user.actor if user is not None and user.active else None
+
+
+register_user_actor(_active_actor)

@@ -44,7 +44,13 @@ def show(job_id: int):
     kind = jobs.kind_of(job)
     back = kind.back_url(job.params) if kind.back_url else None
     return render_template(
-        "jobs/show.html", job=job, status=_state(job), back=back, refresh=REFRESH_SECONDS, JobState=jobs.JobState
+        "jobs/show.html",
+        job=job,
+        status=_state(job),
+        back=back,
+        result_page=jobs.result_page_of(job),
+        refresh=REFRESH_SECONDS,
+        JobState=jobs.JobState,
     )
 
 

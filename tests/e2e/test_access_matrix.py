@@ -242,6 +242,8 @@ RULES = {
         statuses(EVERYONE, agent_b=404),
     ),
     ("invoices.titles_export_csv", "GET"): (lambda ids: "/factures/titres.csv", statuses(COORDINATION)),
+    # The confirmation of « émettre les titres de toutes les factures réparties » (a job).
+    ("invoices.titles_batch", "GET"): (lambda ids: "/factures/titres/emission", statuses(COORDINATION)),
     ("invoices.titles_export_xlsx", "GET"): (
         lambda ids: f"/factures/titres.xlsx?facture={ids['invoice']}",
         statuses(COORDINATION),
@@ -439,6 +441,16 @@ POST_RULES = {
         lambda ids: f"/factures/titres/{ids['title_a']}/encaissement",
         statuses(COORDINATION, ok=302),
     ),
+    # The titles batch without its due date comes back with its error; every commune's statement of
+    # the world's invoice in a zip starts a job (303 to its page).
+    ("invoices.titles_batch_start", "POST"): (
+        lambda ids: "/factures/titres/emission",
+        statuses(COORDINATION, ok=422),
+    ),
+    ("invoices.statements_zip", "POST"): (
+        lambda ids: f"/factures/{ids['invoice']}/etats",
+        statuses(COORDINATION, ok=303),
+    ),
     ("invoices.cancel_title", "POST"): (
         lambda ids: f"/factures/titres/{ids['title_a']}/annulation",
         statuses(COORDINATION, ok=302),
@@ -613,6 +625,7 @@ OUT_OF_SCOPE = {
         lambda ids: "/factures/controles/999999",
         {"accountant": 404},
     ),
+    ("invoices.statements_zip (inexistante)", "POST"): (lambda ids: "/factures/999999/etats", {"accountant": 404}),
     ("invoices.record_payment (titre inexistant)", "POST"): (
         lambda ids: "/factures/titres/999999/encaissement",
         {"accountant": 404},
@@ -634,6 +647,7 @@ OTHER_COORDINATORS_OBJECTS = {
     ("invoices.split (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/repartir",
     ("invoices.reject (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/rejeter",
     ("invoices.issue_titles (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/titres",
+    ("invoices.statements_zip (autre coordonnateur)", "POST"): lambda ids: f"/factures/{ids['other_invoice']}/etats",
     ("invoices.resolve (autre coordonnateur)", "POST"): (
         lambda ids: f"/factures/controles/{ids['other_invoice_check']}"
     ),
@@ -735,6 +749,7 @@ FIRST_COORDINATORS_OBJECTS = {
     ("invoices.split", "POST"): lambda ids: f"/factures/{ids['invoice']}/repartir",
     ("invoices.reject", "POST"): lambda ids: f"/factures/{ids['invoice']}/rejeter",
     ("invoices.issue_titles", "POST"): lambda ids: f"/factures/{ids['invoice']}/titres",
+    ("invoices.statements_zip", "POST"): lambda ids: f"/factures/{ids['invoice']}/etats",
     ("invoices.resolve", "POST"): lambda ids: f"/factures/controles/{ids['invoice_check']}",
     ("invoices.statement", "GET"): lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}",
     ("invoices.titles_export_csv", "GET"): lambda ids: f"/factures/titres.csv?facture={ids['invoice']}",

@@ -52,6 +52,9 @@ def test_a_zip_is_imported_by_a_job_and_its_report_is_shown_and_downloadable(app
     assert "Terminé" in job_page and "Télécharger rapport-lot-" in job_page
     with app.app_context():
         batch_id = db.session.scalar(select(func.max(InvoiceBatch.id)))
+    # The job's page links to the batch's report page, beside the download (the kind's result page).
+    assert f'href="/factures/lots/{batch_id}">Voir le rapport du lot</a>' in job_page
+    assert 'href="/factures/lots">Retour à la page d\'origine' in job_page
     page = client.get(f"/factures/lots/{batch_id}").get_data(as_text=True)
     assert "doublon" in page and "refusée" in page and "deja-importee.xml" in page
     assert "Télécharger le rapport (Excel)" in page

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("invoices", __name__)
 
-from groupement.invoices.web import batches, routes, service_fait, titles  # noqa: E402,F401  (routes register on bp)
+from groupement.invoices.web import batches, routes, service_fait, titles, titles_batch  # noqa: E402,F401  (routes register on bp)

@@ -17,7 +17,7 @@ from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.document_types import document_type
 from groupement.invoices.statement_file import statement_pdf_file as statement_pdf_of
 from groupement.invoices.statements import invoices_board_xlsx, statement_xlsx
-from groupement.invoices.states import CheckResolution
+from groupement.invoices.states import CheckResolution, InvoiceStatus
 from groupement.invoices.web import bp
 from groupement.invoices.web.forms import (
     ActionForm,
@@ -58,6 +58,7 @@ def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name:
         render_template(
             "invoices/board.html",
             board=board,
+            titles_waiting=board.counts.get(InvoiceStatus.SPLIT, 0),
             search=search,
             upload=upload,
             reasons=reasons or [],

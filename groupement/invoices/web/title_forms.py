@@ -4,7 +4,7 @@ with the invoice's date)."""
 
 from __future__ import annotations
 
-from wtforms import DateField
+from wtforms import DateField, HiddenField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from groupement.core.formatting import date_fr
@@ -49,3 +49,10 @@ class CancelTitleForm(FrenchForm):
         ],
         render_kw={"rows": 2, "maxlength": REASON_MAX},
     )
+
+
+class TitlesBatchForm(TitlesForm):
+    """The confirmation of « émettre les titres de toutes les factures réparties »: the due date and
+    the fingerprint of the invoices the page showed (invoices/titles_job.py)."""
+
+    seen = HiddenField(validators=[InputRequired("Rechargez la page de confirmation."), Length(max=64)])
