@@ -753,18 +753,28 @@ def postgresql_unavailable() -> str | None:
     return None
 
 
+PARTS = ("sqlite", "postgresql", "pages")
+
+
 def main() -> None:
-    data = generate.ensure(generate.HTTP_SIZE.name)
-    meta = json.loads((data / "meta.json").read_text())
+    # BENCH_HTTP_PARTS picks some of the parts (a check between full runs); the table uses them all.
+    parts = [p.strip() for p in os.environ.get("BENCH_HTTP_PARTS", ",".join(PARTS)).split(",") if p.strip()]
+    if os.environ.get("BENCH_HTTP_PAGES", "1") == "0":
+        parts = [p for p in parts if p != "pages"]
     entries = []
-    with sqlite_database(data) as url:
-        entries += measure("SQLite", url, meta)
-    if reason := postgresql_unavailable():
-        log(f"  http PostgreSQL indisponible ({reason}) : mesuré sur SQLite seulement.")
-    else:
-        with postgresql_database() as url:
-            entries += measure("PostgreSQL", url, meta)
-    if os.environ.get("BENCH_HTTP_PAGES", "1") != "0":
+    if "sqlite" in parts or "postgresql" in parts:
+        data = generate.ensure(generate.HTTP_SIZE.name)
+        meta = json.loads((data / "meta.json").read_text())
+    if "sqlite" in parts:
+        with sqlite_database(data) as url:
+            entries += measure("SQLite", url, meta)
+    if "postgresql" in parts:
+        if reason := postgresql_unavailable():
+            log(f"  http PostgreSQL indisponible ({reason}) : mesuré sur SQLite seulement.")
+        else:
+            with postgresql_database() as url:
+                entries += measure("PostgreSQL", url, meta)
+    if "pages" in parts:
         large = generate.ensure(PAGES_SIZE)
         with sqlite_database(large) as url:
             entries += measure_pages("SQLite", url, json.loads((large / "meta.json").read_text()))
