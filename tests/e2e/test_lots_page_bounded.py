@@ -120,3 +120,32 @@ def test_odd_page_arguments_give_a_page_or_a_404_never_an_error(client_as, world
     assert client.get(f"{index}?lot=abc").status_code == 404
     # Another coordinator's campaign stays out of sight, whatever the arguments.
     assert client_as("other_coordinator").get(f"{index}?page_lignes=2").status_code == 404
+
+
+def test_a_lot_s_page_shows_its_lines_and_communes_a_page_at_a_time_with_sql_amounts(
+    client_as, world, app, monkeypatch
+):
+    from groupement.core.access import system_actor
+    from groupement.lots import lot_page
+    from groupement.lots.models import Lot
+    from groupement.lots.queries import lot_detail
+
+    with app.app_context():
+        expected = lot_detail(system_actor(world.ids["capi"]), world.ids["lot"]).communes
+        assert lot_page.commune_shares(db.session.get(Lot, world.ids["lot"])) == expected
+    monkeypatch.setattr(lot_page, "LINES_PER_PAGE", 1)
+    monkeypatch.setattr(lot_page, "COMMUNES_PER_PAGE", 1)
+    monkeypatch.setattr(lot_page, "SHARES_LISTED", 1)
+    client = client_as("coordinator")
+    path = f"/lots/{world.ids['lot']}"
+
+    first = text(client.get(path))
+    assert "1–1 sur 2 lignes" in first and f'href="{path}?page_lignes=2#lignes" rel="next"' in first
+    assert "1–1 sur 2 communes" in first and f'href="{path}?page_communes=2#communes" rel="next"' in first
+    assert "Total des lignes retenues (toutes les pages)" in first
+    second = text(client.get(f"{path}?page_lignes=2&page_communes=2"))
+    assert "2–2 sur 2 lignes" in second and "2–2 sur 2 communes" in second
+    assert expected[1].name in second.split('id="communes"')[1].split("</table>")[0]
+    # A line shared by two communes names one (SHARES_LISTED) and counts the other.
+    assert "et 1 autre (toutes dans le récapitulatif et les annexes par commune)" in first + second
+    assert client_as("other_coordinator").get(f"{path}?page_lignes=2").status_code == 404

@@ -25,8 +25,9 @@ from groupement.lots.edits import (
     set_lot_parameters,
     set_open_data,
 )
+from groupement.lots.lot_page import lot_page
 from groupement.lots.page import LotsFilter, lots_page
-from groupement.lots.queries import CommuneShareRow, line_amount, lot_detail
+from groupement.lots.queries import CommuneShareRow, line_amount
 from groupement.lots.rules import LotStatus
 from groupement.lots.web import bp
 from groupement.lots.web.forms import (
@@ -154,11 +155,16 @@ def merge(campaign_id: int):
 @bp.route("/lots/<int:lot_id>")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def show(lot_id: int):
-    detail = lot_detail(current_actor(), lot_id)
-    lot = detail.view.lot
+    page = lot_page(
+        current_actor(),
+        lot_id,
+        lines_page=int_arg("page_lignes", 1, maximum=MAX_PAGE),
+        communes_page=int_arg("page_communes", 1, maximum=MAX_PAGE),
+    )
+    lot = page.lot
     chart = Markup(
         bar_chart_svg(
-            commune_bars(detail.communes),
+            commune_bars(page.communes),
             f"Montant estimé HT annuel par commune — lot n° {lot.number}",
             formatting.euros,
             chart_id=f"graphique-communes-lot-{lot.id}",
@@ -174,9 +180,9 @@ def show(lot_id: int):
     )
     return render_template(
         "lots/show.html",
-        detail=detail,
+        page=page,
         lot=lot,
-        view=detail.view,
+        view=page.summary,
         chart=chart,
         rename_form=RenameForm(data={"title": lot.title}),
         parameters_form=parameters_form,
