@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     for size in sizes if any(s in only for s in SCENARIOS) else []:
         started = time.perf_counter()
         generate.ensure(size)
+        if "exports" in only:
+            generate.ensure_aggregated(size)  # once, not in each exports variant (the same lots for all)
         print(f"Taille {size} : données prêtes ({time.perf_counter() - started:.0f} s)", flush=True)
         for scenario in (s for s in SCENARIOS if s in only):
             variants = list(SCENARIOS[scenario])

@@ -160,11 +160,11 @@ def _prepare(database_url: str, meta: dict) -> tuple[int, list[str]]:
 
 
 @contextmanager
-def sqlite_database(data: Path) -> Iterator[str]:
+def sqlite_database(data: Path, database: str = "base.db") -> Iterator[str]:
     """A private copy of the cached SQLite data set (the saves write to it)."""
     work = Path(tempfile.mkdtemp(prefix="bench-http-sqlite-"))
     try:
-        shutil.copyfile(data / "base.db", work / "bench.db")
+        shutil.copyfile(data / database, work / "bench.db")
         yield f"sqlite:///{work / 'bench.db'}"
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -594,17 +594,15 @@ PAGES_TARGET_LABEL = "p95 < 150 ms ; aucune erreur"
 
 
 def _prepare_pages(database_url: str, meta: dict) -> None:
-    """At size L: the closed campaign aggregated into lots (as the coordinator would), and the size's
+    """At size L, on the copy of generate.AGGREGATED (the closed campaign already in lots): the size's
     invoice lines (50 000 at L) as imported invoices of 25 lines, spread over the communes."""
     from sqlalchemy import insert
 
     from groupement import create_app
-    from groupement.core.access import system_actor
     from groupement.core.timeutil import utcnow
     from groupement.extensions import db
     from groupement.invoices.models import Invoice, InvoiceLine
     from groupement.invoices.states import InvoiceKind, InvoiceStatus
-    from groupement.lots.campaign_aggregation import aggregate_campaign
 
     work = Path(tempfile.mkdtemp(prefix="bench-http-pages-"))
     app = create_app(generate._config(work / "unused.db", work / "instance", database_url))
@@ -614,7 +612,6 @@ def _prepare_pages(database_url: str, meta: dict) -> None:
     invoices = meta["invoice_lines"] // INVOICE_LINES_EACH
     try:
         with app.app_context():
-            aggregate_campaign(system_actor(1), meta["closed_campaign"])
             conn = db.session.connection()
             conn.execute(
                 insert(Invoice),
@@ -776,7 +773,8 @@ def main() -> None:
                 entries += measure("PostgreSQL", url, meta)
     if "pages" in parts:
         large = generate.ensure(PAGES_SIZE)
-        with sqlite_database(large) as url:
+        generate.ensure_aggregated(PAGES_SIZE)
+        with sqlite_database(large, generate.AGGREGATED) as url:
             entries += measure_pages("SQLite", url, json.loads((large / "meta.json").read_text()))
     print(json.dumps(entries, ensure_ascii=False))
 
