@@ -265,15 +265,17 @@ def markdown(document: dict) -> str:
     if http_rows:
         lines += [
             "",
-            "| HTTP | Base | Requêtes/s | p50 (ms) | p95 (ms) | p99 (ms) | Erreurs | Conflits | Réf. req/s | Rapport "
-            "| Atteint |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| HTTP | Base | Page (Ko) | Requêtes/s | p50 (ms) | p95 (ms) | p99 (ms) | Erreurs | Conflits "
+            "| CPU serveur (ms/req.) | Réf. req/s | Rapport | Objectif | Atteint |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for s in http_rows:
+            page_kb = round(s["page_bytes"] / 1000) if s.get("page_bytes") else None
             lines.append(
-                f"| {s['name']} | {s['size']} | {_fr(s['throughput'], 1)} | {_fr(s['p50_ms'], 1)} "
+                f"| {s['name']} | {s['size']} | {_fr(page_kb)} | {_fr(s['throughput'], 1)} | {_fr(s['p50_ms'], 1)} "
                 f"| {_fr(s['p95_ms'], 1)} | {_fr(s['p99_ms'], 1)} | {s['errors']} | {_fr(s.get('conflicts'))} "
-                f"| {_fr(s['baseline_throughput'], 1)} | {_fr(s['ratio'])} | {'✅ oui' if s['met'] else '❌ non'} |"
+                f"| {_fr(s.get('server_cpu_ms_per_request'), 1)} | {_fr(s['baseline_throughput'], 1)} "
+                f"| {_fr(s['ratio'])} | {s['target']} | {'✅ oui' if s['met'] else '❌ non'} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -715,6 +715,8 @@ def measure_pages(label: str, database_url: str, meta: dict) -> list[dict]:
                     "conflicts": None,
                     "baseline_throughput": round(theirs["throughput"], 2),
                     "baseline_p95_ms": _round(theirs["p95_ms"]),
+                    "server_cpu_ms_per_request": _round(ours["server_cpu_ms"]),
+                    "baseline_server_cpu_ms_per_request": _round(theirs["server_cpu_ms"]),
                     "clients": CLIENTS,
                     "workers": WORKERS,
                     "page_bytes": len(page),
