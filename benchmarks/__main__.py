@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import generate
+from benchmarks import aggregated, generate
 from benchmarks.scenarios import SCENARIOS
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         generate.ensure(size)
         if "exports" in only:
-            generate.ensure_aggregated(size)  # once, not in each exports variant (the same lots for all)
+            aggregated.ensure_aggregated(size)  # once, not in each exports variant (the same lots for all)
         print(f"Taille {size} : données prêtes ({time.perf_counter() - started:.0f} s)", flush=True)
         for scenario in (s for s in SCENARIOS if s in only):
             variants = list(SCENARIOS[scenario])

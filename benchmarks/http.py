@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from benchmarks import generate
+from benchmarks import aggregated, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "30"))
@@ -594,7 +594,7 @@ PAGES_TARGET_LABEL = "p95 < 150 ms ; aucune erreur"
 
 
 def _prepare_pages(database_url: str, meta: dict) -> None:
-    """At size L, on the copy of generate.AGGREGATED (the closed campaign already in lots): the size's
+    """At size L, on the copy of aggregated.AGGREGATED (the closed campaign already in lots): the size's
     invoice lines (50 000 at L) as imported invoices of 25 lines, spread over the communes."""
     from sqlalchemy import insert
 
@@ -775,8 +775,8 @@ def main() -> None:
                 entries += measure("PostgreSQL", url, meta)
     if "pages" in parts:
         large = generate.ensure(PAGES_SIZE)
-        generate.ensure_aggregated(PAGES_SIZE)
-        with sqlite_database(large, generate.AGGREGATED) as url:
+        aggregated.ensure_aggregated(PAGES_SIZE)
+        with sqlite_database(large, aggregated.AGGREGATED) as url:
             entries += measure_pages("SQLite", url, json.loads((large / "meta.json").read_text()))
     print(json.dumps(entries, ensure_ascii=False))
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks import generate
+from benchmarks import aggregated, generate
 
 
 def clock() -> float:
@@ -76,7 +76,7 @@ def peak_rss_mb() -> float:
 
 @contextmanager
 def app_on_copy(data: Path, database: str = "base.db"):
-    """An application context on a private copy of the size's database (or of generate.AGGREGATED)."""
+    """An application context on a private copy of the size's database (or of aggregated.AGGREGATED)."""
     from groupement import create_app
 
     work = Path(tempfile.mkdtemp(prefix="bench-run-"))
@@ -295,8 +295,8 @@ def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
     from groupement.lots.queries import overview_of
     from groupement.tenders.exports import tender_files
 
-    generate.ensure_aggregated(meta["size"])  # built once by `python -m benchmarks`, before the variants
-    with app_on_copy(data, generate.AGGREGATED):
+    aggregated.ensure_aggregated(meta["size"])  # built once by `python -m benchmarks`, before the variants
+    with app_on_copy(data, aggregated.AGGREGATED):
         shares = db.session.execute(text("SELECT count(*) FROM lot_line_share")).scalar()
         if variant in DUMPS:
             start = clock()
