@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from benchmarks import generate
+from benchmarks import aggregated, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "30"))
@@ -160,11 +160,11 @@ def _prepare(database_url: str, meta: dict) -> tuple[int, list[str]]:
 
 
 @contextmanager
-def sqlite_database(data: Path) -> Iterator[str]:
+def sqlite_database(data: Path, database: str = "base.db") -> Iterator[str]:
     """A private copy of the cached SQLite data set (the saves write to it)."""
     work = Path(tempfile.mkdtemp(prefix="bench-http-sqlite-"))
     try:
-        shutil.copyfile(data / "base.db", work / "bench.db")
+        shutil.copyfile(data / database, work / "bench.db")
         yield f"sqlite:///{work / 'bench.db'}"
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -594,17 +594,15 @@ PAGES_TARGET_LABEL = "p95 < 150 ms ; aucune erreur"
 
 
 def _prepare_pages(database_url: str, meta: dict) -> None:
-    """At size L: the closed campaign aggregated into lots (as the coordinator would), and the size's
+    """At size L, on the copy of aggregated.AGGREGATED (the closed campaign already in lots): the size's
     invoice lines (50 000 at L) as imported invoices of 25 lines, spread over the communes."""
     from sqlalchemy import insert
 
     from groupement import create_app
-    from groupement.core.access import system_actor
     from groupement.core.timeutil import utcnow
     from groupement.extensions import db
     from groupement.invoices.models import Invoice, InvoiceLine
     from groupement.invoices.states import InvoiceKind, InvoiceStatus
-    from groupement.lots.campaign_aggregation import aggregate_campaign
 
     work = Path(tempfile.mkdtemp(prefix="bench-http-pages-"))
     app = create_app(generate._config(work / "unused.db", work / "instance", database_url))
@@ -614,7 +612,6 @@ def _prepare_pages(database_url: str, meta: dict) -> None:
     invoices = meta["invoice_lines"] // INVOICE_LINES_EACH
     try:
         with app.app_context():
-            aggregate_campaign(system_actor(1), meta["closed_campaign"])
             conn = db.session.connection()
             conn.execute(
                 insert(Invoice),
@@ -718,6 +715,8 @@ def measure_pages(label: str, database_url: str, meta: dict) -> list[dict]:
                     "conflicts": None,
                     "baseline_throughput": round(theirs["throughput"], 2),
                     "baseline_p95_ms": _round(theirs["p95_ms"]),
+                    "server_cpu_ms_per_request": _round(ours["server_cpu_ms"]),
+                    "baseline_server_cpu_ms_per_request": _round(theirs["server_cpu_ms"]),
                     "clients": CLIENTS,
                     "workers": WORKERS,
                     "page_bytes": len(page),
@@ -753,20 +752,31 @@ def postgresql_unavailable() -> str | None:
     return None
 
 
+PARTS = ("sqlite", "postgresql", "pages")
+
+
 def main() -> None:
-    data = generate.ensure(generate.HTTP_SIZE.name)
-    meta = json.loads((data / "meta.json").read_text())
+    # BENCH_HTTP_PARTS picks some of the parts (a check between full runs); the table uses them all.
+    parts = [p.strip() for p in os.environ.get("BENCH_HTTP_PARTS", ",".join(PARTS)).split(",") if p.strip()]
+    if os.environ.get("BENCH_HTTP_PAGES", "1") == "0":
+        parts = [p for p in parts if p != "pages"]
     entries = []
-    with sqlite_database(data) as url:
-        entries += measure("SQLite", url, meta)
-    if reason := postgresql_unavailable():
-        log(f"  http PostgreSQL indisponible ({reason}) : mesuré sur SQLite seulement.")
-    else:
-        with postgresql_database() as url:
-            entries += measure("PostgreSQL", url, meta)
-    if os.environ.get("BENCH_HTTP_PAGES", "1") != "0":
+    if "sqlite" in parts or "postgresql" in parts:
+        data = generate.ensure(generate.HTTP_SIZE.name)
+        meta = json.loads((data / "meta.json").read_text())
+    if "sqlite" in parts:
+        with sqlite_database(data) as url:
+            entries += measure("SQLite", url, meta)
+    if "postgresql" in parts:
+        if reason := postgresql_unavailable():
+            log(f"  http PostgreSQL indisponible ({reason}) : mesuré sur SQLite seulement.")
+        else:
+            with postgresql_database() as url:
+                entries += measure("PostgreSQL", url, meta)
+    if "pages" in parts:
         large = generate.ensure(PAGES_SIZE)
-        with sqlite_database(large) as url:
+        aggregated.ensure_aggregated(PAGES_SIZE)
+        with sqlite_database(large, aggregated.AGGREGATED) as url:
             entries += measure_pages("SQLite", url, json.loads((large / "meta.json").read_text()))
     print(json.dumps(entries, ensure_ascii=False))
 

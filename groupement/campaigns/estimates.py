@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import CampaignItem, NeedLine, Submission
-from groupement.campaigns.rules import SubmissionStatus, estimated_amount
+from groupement.campaigns.rules import SubmissionStatus
 from groupement.catalog.models import CatalogItem
 from groupement.core.access import Actor
+from groupement.core.money import from_cents
+from groupement.core.money_sql import line_cents
 from groupement.extensions import db
 
 
@@ -27,10 +29,17 @@ class NeedsEstimates:
 
 
 def needs_estimates(actor: Actor, campaign_id: int) -> NeedsEstimates:
+    """The three sums in one GROUP BY (core/money_sql: each line to the cent, as estimated_amount
+    adds them), not a loop over the campaign's need lines (a million at 1 000 × 5 000)."""
     campaign = campaign_scope.get_campaign(actor, campaign_id)
-    entered, validated, validated_eco = [], [], []
-    for quantity, unit_price, eco, status in db.session.execute(
-        select(NeedLine.quantity, CatalogItem.unit_price_ht, CatalogItem.eco_participation, Submission.status)
+    price = CatalogItem.unit_price_ht
+    with_eco = CatalogItem.unit_price_ht + func.coalesce(CatalogItem.eco_participation, 0)
+    sums = db.session.execute(
+        select(
+            Submission.status,
+            func.sum(line_cents(NeedLine.quantity, price)),
+            func.sum(line_cents(NeedLine.quantity, with_eco)),
+        )
         .join(Submission, Submission.id == NeedLine.submission_id)
         .join(CatalogItem, CatalogItem.id == NeedLine.item_id)
         .join(
@@ -38,9 +47,8 @@ def needs_estimates(actor: Actor, campaign_id: int) -> NeedsEstimates:
             (CampaignItem.campaign_id == Submission.campaign_id) & (CampaignItem.item_id == NeedLine.item_id),
         )
         .where(Submission.campaign_id == campaign.id, NeedLine.quantity > 0)
-    ):
-        entered.append((quantity, Decimal(unit_price)))
-        if status is SubmissionStatus.VALIDATED:
-            validated.append((quantity, Decimal(unit_price)))
-            validated_eco.append((quantity, Decimal(unit_price) + Decimal(eco or 0)))
-    return NeedsEstimates(estimated_amount(entered), estimated_amount(validated), estimated_amount(validated_eco))
+        .group_by(Submission.status)
+    ).all()
+    entered = sum((cents for _, cents, _ in sums), 0)
+    validated = next(((cents, eco) for status, cents, eco in sums if status is SubmissionStatus.VALIDATED), (0, 0))
+    return NeedsEstimates(from_cents(entered), from_cents(validated[0]), from_cents(validated[1]))

@@ -24,6 +24,11 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def from_cents(cents: int | Decimal | None) -> Decimal:
+    """Whole cents (a SQL sum of core/money_sql.line_cents) as euros: 123456 → 1234.56, exactly."""
+    return Decimal(int(cents or 0)) / HUNDRED
+
+
 def to_unit_price(amount: Decimal) -> Decimal:
     return amount.quantize(UNIT_PRICE_STEP, rounding=ROUND_HALF_UP)
 

@@ -42,17 +42,19 @@ def test_the_coordinator_closes_aggregates_moves_an_item_publishes_a_lot_and_dow
     screenshot(page, "lots-apres-agregation")
 
     # Move the first item of lot 1 into lot 2 (both are IT equipment).
-    first_lot, second_lot = page.locator("section.lot-block").nth(0), page.locator("section.lot-block").nth(1)
-    assert first_lot.locator("tbody tr").count() > 1  # lot 1 keeps lines: the move leaves both lots in place
-    ref = first_lot.locator("tbody tr code").first.inner_text()
-    second_title = second_lot.locator("h3 a").inner_text()
+    # One table of lines, a tbody per lot headed by its title row (the lines are paged, 100 at a time).
+    lot_rows = "table.lot-lines tbody"
+    first_lot, second_lot = page.locator(lot_rows).nth(0), page.locator(lot_rows).nth(1)
+    assert first_lot.locator("tr:not(.lot-heading)").count() > 1  # lot 1 keeps lines: both lots stay in place
+    ref = first_lot.locator("tr:not(.lot-heading) code").first.inner_text()
+    second_title = second_lot.locator("tr.lot-heading a").inner_text()
     first_lot.get_by_role("checkbox").first.check()
     page.get_by_label("Déplacer vers").select_option(label=f"Lot 2 — {second_title}")
     page.get_by_role("button", name="Déplacer les lignes cochées").click()
     assert f"1 ligne déplacée vers le lot n° 2 « {second_title} »." in page.locator(".flash-success").inner_text()
-    second_lot = page.locator("section.lot-block").nth(1)
-    assert ref in second_lot.locator("tbody code").all_inner_texts()
-    assert ref not in page.locator("section.lot-block").nth(0).locator("tbody code").all_inner_texts()
+    second_lot = page.locator(lot_rows).nth(1)
+    assert ref in second_lot.locator("code").all_inner_texts()
+    assert ref not in page.locator(lot_rows).nth(0).locator("code").all_inner_texts()
     screenshot(page, "lots-apres-deplacement")
     second_lot.scroll_into_view_if_needed()
     assert page.get_by_role("button", name="Déplacer les lignes cochées").is_visible()  # the bar follows the list

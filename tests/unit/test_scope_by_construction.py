@@ -140,6 +140,8 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ("lots/edits.py", "Lot"): "loaded by id, then its campaign checked in scope (NotFound) before any use",
     ("lots/edits.py", "LotLine"): "loaded by id, then its campaign checked in scope (NotFound) before any use",
     ("lots/queries.py", "Lot"): "loaded by id, then its campaign checked in scope (NotFound) before any use",
+    ("lots/page.py", "Lot"): "the lots of a campaign already given by scope.get_campaign (as lots/queries.py)",
+    ("lots/lot_page.py", "Lot"): "loaded by id, then its campaign checked in scope (NotFound) before any use",
     (
         "organisations/commands.py",
         "Organisation",

@@ -10,7 +10,6 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from groupement.campaigns import scope as campaign_scope
-from groupement.campaigns.estimates import needs_estimates
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
@@ -26,7 +25,10 @@ from groupement.lots.edits import (
     set_lot_parameters,
     set_open_data,
 )
-from groupement.lots.queries import CommuneShareRow, campaign_lots, line_amount, lot_detail
+from groupement.lots.lot_page import lot_page
+from groupement.lots.page import LotsFilter, lots_page
+from groupement.lots.queries import CommuneShareRow, line_amount
+from groupement.lots.rules import LotStatus
 from groupement.lots.web import bp
 from groupement.lots.web.forms import (
     NEW_LOT,
@@ -41,9 +43,12 @@ from groupement.lots.web.forms import (
     PublishSelectionForm,
     RenameForm,
 )
+from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.forms import flash_errors
+from groupement.web.pagination import MAX_PAGE
+from groupement.web.query import choice_arg, id_arg, int_arg, text_arg
 
 LARGEST_COMMUNES = 10
 
@@ -68,17 +73,26 @@ def aggregate(campaign_id: int):
 @bp.route("/campagnes/<int:campaign_id>/lots")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def index(campaign_id: int):
-    overview = campaign_lots(current_actor(), campaign_id)
-    campaign = overview.campaign
+    wanted = LotsFilter(
+        status=LotStatus(value) if (value := choice_arg("statut", [s.value for s in LotStatus])) else None,
+        family=Family(value) if (value := choice_arg("famille", [f.value for f in Family])) else None,
+        page=int_arg("page", 1, maximum=MAX_PAGE),
+        line_lot_id=id_arg("lot"),
+        search=text_arg("recherche"),
+        lines_page=int_arg("page_lignes", 1, maximum=MAX_PAGE),
+        annexes_page=int_arg("page_annexes", 1, maximum=MAX_PAGE),
+    )
+    lots = lots_page(current_actor(), campaign_id, wanted)
+    campaign = lots.campaign
     chart = Markup(
         bar_chart_svg(
-            [(f"{view.lot.number}. {view.lot.title}", view.amounts.yearly_estimate) for view in overview.lots],
+            [(f"{row.lot.number}. {row.lot.title}", row.amounts.yearly_estimate) for row in lots.shown.items],
             f"Montant estimé HT annuel par lot — {campaign.title}",
             formatting.euros,
             chart_id=f"graphique-lots-{campaign.id}",
         )
     )
-    lot_choices = [SelectChoice(view.lot.id, f"Lot {view.lot.number} — {view.lot.title}") for view in overview.lots]
+    lot_choices = [SelectChoice(row.lot.id, f"Lot {row.lot.number} — {row.lot.title}") for row in lots.lots]
     move_form = MoveForm()
     move_form.target.choices = [SelectChoice("", "Choisissez…"), *lot_choices, SelectChoice(NEW_LOT, "Nouveau lot")]
     merge_form = MergeForm()
@@ -86,14 +100,15 @@ def index(campaign_id: int):
     merge_form.source_lot_id.choices = merge_form.target_lot_id.choices = merge_choices
     return render_template(
         "lots/index.html",
-        overview=overview,
+        lots=lots,
+        wanted=wanted,
         chart=chart,
         move_form=move_form,
         merge_form=merge_form,
         publish_form=PublishSelectionForm(),
-        annex_communes=list(overview.communes.items()),
         line_amount=line_amount,
-        estimates=needs_estimates(current_actor(), campaign_id),
+        families=list(Family),
+        statuses=list(LotStatus),
     )
 
 
@@ -140,11 +155,16 @@ def merge(campaign_id: int):
 @bp.route("/lots/<int:lot_id>")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def show(lot_id: int):
-    detail = lot_detail(current_actor(), lot_id)
-    lot = detail.view.lot
+    page = lot_page(
+        current_actor(),
+        lot_id,
+        lines_page=int_arg("page_lignes", 1, maximum=MAX_PAGE),
+        communes_page=int_arg("page_communes", 1, maximum=MAX_PAGE),
+    )
+    lot = page.lot
     chart = Markup(
         bar_chart_svg(
-            commune_bars(detail.communes),
+            commune_bars(page.communes),
             f"Montant estimé HT annuel par commune — lot n° {lot.number}",
             formatting.euros,
             chart_id=f"graphique-communes-lot-{lot.id}",
@@ -160,9 +180,9 @@ def show(lot_id: int):
     )
     return render_template(
         "lots/show.html",
-        detail=detail,
+        page=page,
         lot=lot,
-        view=detail.view,
+        view=page.summary,
         chart=chart,
         rename_form=RenameForm(data={"title": lot.title}),
         parameters_form=parameters_form,

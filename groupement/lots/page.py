@@ -1,0 +1,224 @@
+"""The read side of the lots page, bounded whatever the campaign's size (1 000 members × 5 000
+items): the lots' amounts summed in SQL (core/money_sql, the same cents as lots/queries.line_amount),
+the lots, their lines and the communes' annexes each shown a page at a time.
+
+Every lot is loaded (a campaign has tens of them, not thousands): the totals, the procedure advice
+(which adds up the lots of a family) and the choices of the move and merge forms need them all.
+The lines and the shares, the large tables, are only counted and paged by the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import case, exists, func, or_, select
+
+from groupement.campaigns import scope as campaign_scope
+from groupement.campaigns.models import Campaign
+from groupement.core.access import Actor, OrganisationKind, Role
+from groupement.core.errors import Forbidden
+from groupement.core.formatting import name_key
+from groupement.core.money import from_cents
+from groupement.core.money_sql import line_cents
+from groupement.core.search import contains
+from groupement.core.timeutil import paris_today
+from groupement.extensions import db
+from groupement.lots.models import Lot, LotLine, LotLineShare
+from groupement.lots.procedures import LotAdvice, LotValue, advise
+from groupement.lots.rules import LotAmounts, LotStatus, lot_amounts
+from groupement.organisations.families import Family
+from groupement.organisations.models import Organisation
+
+LOTS_PER_PAGE = 50
+LINES_PER_PAGE = 100
+ANNEXES_PER_PAGE = 50
+
+
+# What the page shows of a line: plain rows, not ORM objects (a page of them is rendered on every visit).
+LINE_COLUMNS = (
+    LotLine.id,
+    LotLine.lot_id,
+    LotLine.ref,
+    LotLine.designation,
+    LotLine.unit,
+    LotLine.total_quantity,
+    LotLine.estimated_unit_price,
+    LotLine.eco_participation,
+    LotLine.excluded_reason,
+)
+
+
+@dataclass(frozen=True)
+class LotsFilter:
+    """What the page is asked for: the lots' filters and page, the lines' filters and page, the annexes' page."""
+
+    status: LotStatus | None = None
+    family: Family | None = None
+    page: int = 1
+    line_lot_id: int | None = None
+    search: str = ""
+    lines_page: int = 1
+    annexes_page: int = 1
+
+
+@dataclass(frozen=True)
+class LotSummary:
+    lot: Lot
+    counted: int  # lines retained
+    excluded: int
+    amounts: LotAmounts
+    advice: LotAdvice | None
+
+    @property
+    def maximum(self) -> Decimal:
+        return self.lot.maximum_amount if self.lot.maximum_amount is not None else self.amounts.default_maximum
+
+
+@dataclass
+class LotsPage:
+    campaign: Campaign
+    lots: list[LotSummary]  # every lot of the campaign, by number
+    shown: Pagination  # the page of lots the filters select (items: LotSummary)
+    lines: Pagination  # the page of lines (items: rows of LINE_COLUMNS), by lot number then position
+    annexes: Pagination  # the page of communes with a retained share (items: (id, name)), by name
+    launch_date: date
+    status_counts: dict[LotStatus, int]
+
+    @property
+    def total_yearly(self) -> Decimal:
+        return sum((summary.amounts.yearly_estimate for summary in self.lots), Decimal(0))
+
+    @property
+    def total_maximum(self) -> Decimal:
+        return sum((summary.maximum for summary in self.lots), Decimal(0))
+
+    @property
+    def drafts(self) -> list[LotSummary]:
+        return [summary for summary in self.lots if summary.lot.status is LotStatus.DRAFT]
+
+    def lot(self, lot_id: int) -> Lot:
+        return self._by_id[lot_id]
+
+    def __post_init__(self) -> None:
+        self._by_id = {summary.lot.id: summary.lot for summary in self.lots}
+
+
+class ListPagination(Pagination):
+    """A page of a list already in memory (the lots, the communes): the same interface as the
+    database's pages, so the `pager` macro shows both."""
+
+    def _query_items(self) -> list:
+        items = self._query_args["items"]
+        return items[self._query_offset : self._query_offset + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["items"])
+
+
+class RowsPagination(SelectPagination):
+    """A page of a SELECT of columns: its rows whole (SelectPagination keeps the first column only)."""
+
+    def _query_items(self) -> list:
+        statement = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(statement).all())
+
+
+def page_of(items: list, page: int, per_page: int) -> ListPagination:
+    return ListPagination(page=page, per_page=per_page, error_out=False, items=items)
+
+
+def lots_page(actor: Actor, campaign_id: int, wanted: LotsFilter, today: date | None = None) -> LotsPage:
+    if actor.role is Role.AGENT or actor.role is Role.SIGNATORY:
+        raise Forbidden("Les lots sont construits par le coordonnateur.")
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
+    summaries, launch = lot_summaries(campaign, today)
+    selected = [
+        summary
+        for summary in summaries
+        if (wanted.status is None or summary.lot.status is wanted.status)
+        and (wanted.family is None or summary.lot.family is wanted.family)
+    ]
+    counts = {status: 0 for status in LotStatus}
+    for summary in summaries:
+        counts[summary.lot.status] += 1
+    return LotsPage(
+        campaign,
+        summaries,
+        page_of(selected, wanted.page, LOTS_PER_PAGE),
+        lines_of(campaign, wanted.line_lot_id, wanted.search, wanted.lines_page),
+        page_of(annex_communes(campaign), wanted.annexes_page, ANNEXES_PER_PAGE),
+        launch,
+        counts,
+    )
+
+
+def lot_summaries(campaign: Campaign, today: date | None = None) -> tuple[list[LotSummary], date]:
+    """Every lot with its amounts, from one GROUP BY over its lines, and the procedure advice."""
+    lots = db.session.scalars(select(Lot).where(Lot.campaign_id == campaign.id).order_by(Lot.number)).all()
+    retained = LotLine.excluded_reason.is_(None)
+    cents = line_cents(LotLine.total_quantity, LotLine.estimated_unit_price + LotLine.eco_participation)
+    sums = {
+        lot_id: (counted or 0, excluded or 0, total)
+        for lot_id, counted, excluded, total in db.session.execute(
+            select(
+                LotLine.lot_id,
+                func.count(case((retained, 1))),
+                func.count(case((~retained, 1))),
+                func.sum(case((retained, cents), else_=0)),
+            )
+            .where(LotLine.campaign_id == campaign.id)
+            .group_by(LotLine.lot_id)
+        )
+    }
+    amounts = {}
+    for lot in lots:
+        counted, excluded, total = sums.get(lot.id, (0, 0, 0))
+        amounts[lot.id] = (counted, excluded, lot_amounts([from_cents(total)], lot.duration_months, lot.margin_percent))
+    launch = min((lot.launch_date for lot in lots if lot.launch_date), default=today or paris_today())
+    maximum = {
+        lot.id: lot.maximum_amount if lot.maximum_amount is not None else amounts[lot.id][2].default_maximum
+        for lot in lots
+    }
+    advice = advise(
+        [LotValue(str(lot.id), lot.number, lot.title, lot.family.value, maximum[lot.id]) for lot in lots], launch
+    )
+    summaries = [LotSummary(lot, *amounts[lot.id], advice.get(str(lot.id))) for lot in lots]
+    return summaries, launch
+
+
+def lines_of(campaign: Campaign, lot_id: int | None, search: str, page: int) -> Pagination:
+    """One page of the campaign's lines (of one lot, matching a reference or designation), by lot then position."""
+    statement = (
+        select(*LINE_COLUMNS)
+        .join(Lot, Lot.id == LotLine.lot_id)
+        .where(LotLine.campaign_id == campaign.id)
+        .order_by(Lot.number, LotLine.position, LotLine.id)
+    )
+    if lot_id is not None:
+        statement = statement.where(LotLine.lot_id == lot_id)
+    if search:
+        word = search.lower()
+        statement = statement.where(
+            or_(contains(func.lower(LotLine.ref), word), contains(func.lower(LotLine.designation), word))
+        )
+    return RowsPagination(page=page, per_page=LINES_PER_PAGE, error_out=False, select=statement, session=db.session)
+
+
+def annex_communes(campaign: Campaign) -> list[tuple[int, str]]:
+    """The communes with a share in a retained line, by name as French sorts it (accents aside)."""
+    has_share = exists(
+        select(LotLineShare.id)
+        .join(LotLine, LotLine.id == LotLineShare.lot_line_id)
+        .where(
+            LotLineShare.commune_id == Organisation.id,
+            LotLine.campaign_id == campaign.id,
+            LotLine.excluded_reason.is_(None),
+        )
+    )
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.kind == OrganisationKind.COMMUNE, has_share)
+    ).all()
+    return [(row.id, row.name) for row in sorted(rows, key=lambda row: (name_key(row.name), row.id))]
