@@ -26,23 +26,7 @@ from groupement.extensions import db
 from groupement.lots.models import Lot
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import Supplier
-from groupement.web.pagination import paginate
-
-# A select of more choices than this is no help (and weighs on the page): the search box finds them.
-CHOICES_MAX = 200
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: int
-    label: str
-
-
-def _choices(statement: Select, label=lambda row: row[1]) -> list[Choice]:
-    """The (id, label…) rows as choices; none when they are more than CHOICES_MAX."""
-    rows = db.session.execute(statement.limit(CHOICES_MAX + 1)).all()
-    return [] if len(rows) > CHOICES_MAX else [Choice(row[0], label(row)) for row in rows]
-
+from groupement.web.pagination import Choice, capped_choices, paginate
 
 # --- contracts -------------------------------------------------------------------------------------
 
@@ -93,7 +77,7 @@ def contract_choices(actor: Actor) -> ContractChoices:
     """What the contracts' filters offer: the campaigns, suppliers and years of the actor's contracts."""
     reached = contract_scope.contracts(actor).with_only_columns(Contract.id).subquery()
     of_reached = Contract.id.in_(select(reached.c.id))
-    campaigns = _choices(
+    campaigns = capped_choices(
         select(Campaign.id, Campaign.title)
         .join(Lot, Lot.campaign_id == Campaign.id)
         .join(Contract, Contract.lot_id == Lot.id)
@@ -101,7 +85,7 @@ def contract_choices(actor: Actor) -> ContractChoices:
         .distinct()
         .order_by(Campaign.title)
     )
-    suppliers = _choices(
+    suppliers = capped_choices(
         select(Supplier.id, Supplier.name)
         .join(Contract, Contract.supplier_id == Supplier.id)
         .where(of_reached)
@@ -209,14 +193,14 @@ def order_choices(actor: Actor) -> OrderChoices:
     """What the orders' filters offer: the communes, contracts and years of the actor's orders."""
     reached = orders_in_scope(actor).with_only_columns(Order.id).subquery()
     of_reached = Order.id.in_(select(reached.c.id))
-    communes = _choices(
+    communes = capped_choices(
         select(Organisation.id, Organisation.name)
         .join(Order, Order.commune_id == Organisation.id)
         .where(of_reached)
         .distinct()
         .order_by(Organisation.name)
     )
-    contracts = _choices(
+    contracts = capped_choices(
         select(Contract.id, Contract.number, Supplier.name)
         .join(Order, Order.contract_id == Contract.id)
         .join(Supplier, Supplier.id == Contract.supplier_id)

@@ -8,6 +8,8 @@ _macros.html shows « 1–50 sur 1 234 » and the previous/next links, keeping t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
@@ -41,3 +43,22 @@ def page_range(pagination: Pagination) -> str:
     first = (pagination.page - 1) * pagination.per_page + 1
     last = first + len(pagination.items) - 1
     return f"{number(first)}–{number(last)} sur {number(total)}"
+
+
+# A filter's select of more choices than this is no help (and weighs on the page): the list's
+# search box finds them instead.
+CHOICES_MAX = 200
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a list's filter: a row id and what the select shows."""
+
+    value: int
+    label: str
+
+
+def capped_choices(statement: Select, label=lambda row: row[1]) -> list[Choice]:
+    """The (id, label…) rows of a scoped statement as a filter's choices; none past CHOICES_MAX."""
+    rows = db.session.execute(statement.limit(CHOICES_MAX + 1)).all()
+    return [] if len(rows) > CHOICES_MAX else [Choice(row[0], label(row)) for row in rows]

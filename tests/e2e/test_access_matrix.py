@@ -241,6 +241,7 @@ RULES = {
         lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}/etat.pdf",
         statuses(EVERYONE, agent_b=404),
     ),
+    ("invoices.titles", "GET"): (lambda ids: "/factures/titres", statuses(COORDINATION)),
     ("invoices.titles_export_csv", "GET"): (lambda ids: "/factures/titres.csv", statuses(COORDINATION)),
     ("invoices.titles_export_xlsx", "GET"): (
         lambda ids: f"/factures/titres.xlsx?facture={ids['invoice']}",
