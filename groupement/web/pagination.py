@@ -62,3 +62,41 @@ def capped_choices(statement: Select, label=lambda row: row[1]) -> list[Choice]:
     """The (id, label…) rows of a scoped statement as a filter's choices; none past CHOICES_MAX."""
     rows = db.session.execute(statement.limit(CHOICES_MAX + 1)).all()
     return [] if len(rows) > CHOICES_MAX else [Choice(row[0], label(row)) for row in rows]
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list already in memory (a short list filtered by a rule SQL cannot state),
+    with the attributes of a Pagination that the `pager` macro and page_range read."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def paginate_list(rows: list, default_per_page: int = DEFAULT_PER_PAGE) -> ListPage:
+    """One page of `rows`, with the page and size read like paginate()'s."""
+    page, per_page = page_args(default_per_page)
+    start = (page - 1) * per_page
+    return ListPage(rows[start : start + per_page], page, per_page, len(rows))
