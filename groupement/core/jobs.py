@@ -133,6 +133,11 @@ def kind_of(job: Job) -> JobKind:
     return KINDS[job.kind]
 
 
+def starts_jobs(role: Role) -> bool:
+    """Whether some registered kind of job may be started by this role (« Mes travaux » in its menu)."""
+    return any(role in kind.roles for kind in KINDS.values())
+
+
 def active_key(kind: str, organisation_id: int, key: str) -> str:
     return f"{kind}:{organisation_id}:{key}"
 
