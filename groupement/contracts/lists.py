@@ -110,7 +110,7 @@ class OrderFilters:
     year: int | None = None  # the order's year (its number's)
 
 
-def _status_condition(status: DeliveryStatus):
+def delivery_status_condition(status: DeliveryStatus):
     """order_rules.order_delivery_status in SQL: waiting when nothing of the order is delivered,
     delivered when every line is, partial otherwise."""
     line = OrderLine.__table__.alias("status_line")
@@ -144,7 +144,7 @@ def orders_statement(actor: Actor, filters: OrderFilters) -> Select:
     if filters.year is not None:
         statement = statement.where(Order.year == filters.year)
     if filters.status is not None:
-        statement = statement.where(_status_condition(filters.status))
+        statement = statement.where(delivery_status_condition(filters.status))
     for word in search_words(filters.search):
         statement = statement.where(
             or_(

@@ -363,3 +363,52 @@ def test_the_finished_campaigns_in_pages_filtered_by_year_and_state(app, client)
         assert "35 campagnes" in _get(client, "/campagnes?etat=archived")
         assert "1 campagne" in _get(client, "/campagnes?q=ouverte")
         assert "71 campagnes" in _get(client, "/campagnes?etat=perdue&annee=abc")
+
+
+def test_a_suppliers_received_orders_in_pages_filtered_by_receipt_and_delivery(app, client):
+    ours, theirs = _world(app)
+    with app.app_context():
+        from groupement.tenders.models import Supplier
+
+        email = factories.supplier_user(db.session.get(Supplier, ours.suppliers[0])).email
+        db.session.commit()
+    log_in(client, email)
+
+    first = _get(client, "/espace-fournisseur/commandes")
+    assert "334 bons de commande" in first and "1–50 sur 334 bons de commande" in first  # one order in three
+    assert "BC-NOUS-00000" in first and "BC-NOUS-00001<" not in first and "BC-EUX" not in first
+    assert "BC-NOUS-00150" in _get(client, "/espace-fournisseur/commandes?page=2")
+    assert "334 bons de commande" in _get(client, "/espace-fournisseur/commandes?accuse=non")
+    assert "Aucun bon de commande" in _get(client, "/espace-fournisseur/commandes?accuse=oui")
+    assert "1 bon de commande" in _get(client, "/espace-fournisseur/commandes?q=bc-nous-00003")
+    assert "334 bons de commande" in _get(client, "/espace-fournisseur/commandes?q=nous+commune")
+    assert "334 bons de commande" in _get(client, "/espace-fournisseur/commandes?livraison=waiting&accuse=peut-etre")
+
+
+def test_a_thousand_member_communes_in_pages_searched_and_exported_whole(app, client):
+    with app.app_context():
+        ours = factories.coordinator()
+        theirs = factories.organisation(OrganisationKind.COORDINATOR, name="Autre groupement")
+        coordinator = factories.user(Role.COORDINATOR, ours)
+        group = factories.groupement(ours)
+        for n in range(LARGE):
+            factories.membership(group, factories.organisation(name=f"Commune {n:04d}", population=100_000 - n))
+        factories.membership(factories.groupement(theirs), factories.organisation(name="Commune d'ailleurs"))
+        db.session.commit()
+        email = coordinator.email
+    log_in(client, email)
+
+    first = _get(client, "/organisations")
+    assert "1 001 organisations" in first and "1–50 sur 1 001 organisations" in first and "ailleurs" not in first
+    assert "Commune 0049" in _get(client, "/organisations?page=2") and "Commune 0050" not in first
+    assert "1 000 organisations" in _get(client, "/organisations?type=commune")
+    assert "1 organisation" in _get(client, "/organisations?q=commune+0042")
+    assert "1 001 organisations" in _get(client, "/organisations?type=roi")
+    exported = client.get("/organisations/export.xlsx?type=commune")
+    assert exported.status_code == 200
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(exported.data), read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows(min_row=2)) == LARGE  # every filtered commune, not one page
