@@ -9,24 +9,28 @@ what the actor may not see.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, exists, extract, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from groupement.campaigns.models import Campaign
+from groupement.contracts import consumption
 from groupement.contracts import scope as contract_scope
+from groupement.contracts.consumption import ContractRow
 from groupement.contracts.models import Contract, Delivery, Order, OrderLine
 from groupement.contracts.order_queries import OrderRow, orders_in_scope
 from groupement.contracts.order_rules import DeliveryStatus, order_delivery_status
-from groupement.core.access import Actor
+from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.search import contains
 from groupement.core.search_text import search_words
 from groupement.extensions import db
 from groupement.lots.models import Lot
+from groupement.organisations.families import Family
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import Supplier
-from groupement.web.pagination import Choice, capped_choices, paginate
+from groupement.web.pagination import Choice, ListPage, capped_choices, paginate, paginate_list
 
 # --- contracts -------------------------------------------------------------------------------------
 
@@ -211,3 +215,40 @@ def order_choices(actor: Actor) -> OrderChoices:
     )
     years = db.session.scalars(select(Order.year).where(of_reached).distinct().order_by(Order.year.desc())).all()
     return OrderChoices(communes, contracts, list(years))
+
+
+# --- contracts open to orders (/commandes/marches) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenContractFilters:
+    search: str = ""  # words of the number, the lot's title or the supplier's name
+    family: Family | None = None
+
+
+@dataclass(frozen=True)
+class OpenContracts:
+    pagination: Pagination | ListPage
+    rows: list[ContractRow]
+
+
+def open_contracts(actor: Actor, filters: OpenContractFilters, today: date) -> OpenContracts:
+    """One page of consumption.contracts_for: paged in SQL on the coordinator's side; on a commune's,
+    after the membership rule (its groupements' contracts, few), with the consumption of the page's only."""
+    statement = consumption.contracts_in_scope(actor).join(Supplier, Supplier.id == Contract.supplier_id)
+    if filters.family is not None:
+        statement = statement.where(Lot.family == filters.family)
+    for word in search_words(filters.search):
+        statement = statement.where(
+            or_(
+                contains(func.lower(Contract.number), word),
+                contains(func.lower(Lot.title), word),
+                contains(Supplier.search_key, word),
+            )
+        )
+    statement = statement.order_by(Contract.start_date.desc(), Contract.number)
+    if actor.role in COMMUNE_ROLES:
+        page = paginate_list(consumption.orderable_contracts(actor, list(db.session.scalars(statement)), today))
+        return OpenContracts(page, consumption.contract_rows(actor, page.items, today))
+    pagination = paginate(statement)
+    return OpenContracts(pagination, consumption.contract_rows(actor, list(pagination.items), today))

@@ -412,3 +412,30 @@ def test_a_thousand_member_communes_in_pages_searched_and_exported_whole(app, cl
 
     sheet = load_workbook(io.BytesIO(exported.data), read_only=True).active
     assert sum(1 for _ in sheet.iter_rows(min_row=2)) == LARGE  # every filtered commune, not one page
+
+
+def test_the_contracts_open_to_orders_in_pages_for_the_coordinator_and_the_commune(app, client):
+    ours, theirs = _world(app)
+    log_in(client, ours.emails["coordinator"])
+    first = _get(client, "/commandes/marches")
+    assert "1 000 marchés" in first and "1–50 sur 1 000 marchés" in first and "EUX-" not in first
+    assert "51–100 sur 1 000" in _get(client, "/commandes/marches?page=2")
+    assert "334 marchés" in _get(client, "/commandes/marches?q=energie")
+    assert "1 000 marchés" in _get(client, "/commandes/marches?famille=informatique")
+    assert "Aucun marché" in _get(client, "/commandes/marches?famille=vehicules")
+    assert "1 000 marchés" in _get(client, "/commandes/marches?famille=fusees")
+
+    agent = app.test_client()
+    log_in(agent, ours.emails["agent"])
+    own = _get(agent, "/commandes/marches")
+    assert "1 000 marchés" in own and "1–50 sur 1 000 marchés" in own and own.count(">Commander</a>") <= 50
+    assert "951–1 000 sur 1 000" in _get(agent, "/commandes/marches?page=20")
+
+
+def test_mes_travaux_is_in_the_menu_of_the_roles_that_start_jobs_only(app, client):
+    ours, _ = _world(app, size=3)
+    for role, shown in (("coordinator", True), ("accountant", True), ("admin", True), ("agent", False)):
+        browser = app.test_client()
+        log_in(browser, ours.emails[role])
+        menu = _get(browser, "/").split('aria-label="Navigation principale"')[1].split("</nav>")[0]
+        assert ('href="/travaux"' in menu) is shown, role

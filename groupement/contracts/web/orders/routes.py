@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
 
-from groupement.contracts.consumption import consumption_report, contracts_for, order_sheet
-from groupement.contracts.lists import OrderFilters, order_choices, orders_page
+from groupement.contracts.consumption import consumption_report, order_sheet
+from groupement.contracts.lists import OpenContractFilters, OrderFilters, open_contracts, order_choices, orders_page
 from groupement.contracts.order_file import order_pdf_file
 from groupement.contracts.order_queries import list_orders, order_detail, order_of_line
 from groupement.contracts.order_rules import DeliveryStatus
@@ -20,6 +20,7 @@ from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.money import to_cents
 from groupement.core.timeutil import paris_today
+from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response
@@ -71,7 +72,16 @@ def index():
 @roles_required()
 def contracts():
     today = paris_today()
-    return render_template("contracts/orders/contracts.html", rows=contracts_for(current_actor(), today), today=today)
+    family = choice_arg("famille", [f.value for f in Family])
+    filters = OpenContractFilters(search=text_arg("q"), family=Family(family) if family else None)
+    return render_template(
+        "contracts/orders/contracts.html",
+        page=open_contracts(current_actor(), filters, today),
+        filters=filters,
+        families=[(f.value, f.label) for f in Family],
+        args=kept_args(q=filters.search, famille=family),
+        today=today,
+    )
 
 
 @bp.route("/commandes/nouvelle/<int:contract_id>", methods=["GET", "POST"])
