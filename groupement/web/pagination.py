@@ -22,9 +22,9 @@ MAX_PER_PAGE = 200
 MAX_PAGE = 100_000  # beyond any list: the offset stays a small integer
 
 
-def page_args(default_per_page: int = DEFAULT_PER_PAGE) -> tuple[int, int]:
+def page_args(default_per_page: int = DEFAULT_PER_PAGE, page_arg: str = "page") -> tuple[int, int]:
     """The page number and page size asked for in the query string, within bounds."""
-    page = int_arg("page", 1, maximum=MAX_PAGE)
+    page = int_arg(page_arg, 1, maximum=MAX_PAGE)
     per_page = int_arg("par_page", default_per_page, maximum=MAX_PER_PAGE)
     return page, per_page
 
@@ -95,8 +95,9 @@ class ListPage:
         return self.page + 1 if self.has_next else None
 
 
-def paginate_list(rows: list, default_per_page: int = DEFAULT_PER_PAGE) -> ListPage:
-    """One page of `rows`, with the page and size read like paginate()'s."""
-    page, per_page = page_args(default_per_page)
+def paginate_list(rows: list, default_per_page: int = DEFAULT_PER_PAGE, page_arg: str = "page") -> ListPage:
+    """One page of `rows`, with the page and size read like paginate()'s (`page_arg`: the page's
+    argument when a page shows several lists)."""
+    page, per_page = page_args(default_per_page, page_arg)
     start = (page - 1) * per_page
     return ListPage(rows[start : start + per_page], page, per_page, len(rows))

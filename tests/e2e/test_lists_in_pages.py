@@ -439,3 +439,19 @@ def test_mes_travaux_is_in_the_menu_of_the_roles_that_start_jobs_only(app, clien
         log_in(browser, ours.emails[role])
         menu = _get(browser, "/").split('aria-label="Navigation principale"')[1].split("</nav>")[0]
         assert ('href="/travaux"' in menu) is shown, role
+
+
+def test_a_communes_ledger_shows_its_titles_in_pages_of_their_own(app, client):
+    ours, theirs = _world(app)
+    log_in(client, ours.emails["agent"])
+    first = _get(client, "/ma-commune/factures?par_page=20")
+    assert "1–20 sur 50 titres" in first and "TR-NOUS-00000" in first and "TR-NOUS-00001<" not in first
+    assert "page_titres=2" in first and "par_page=20" in first  # the link keeps the validated size
+    second = _get(client, "/ma-commune/factures?par_page=20&page_titres=2")
+    assert "21–40 sur 50 titres" in second and "TR-NOUS-00400" in second and "TR-NOUS-00380" not in second
+
+    accountant = app.test_client()
+    log_in(accountant, ours.emails["accountant"])
+    ledger = _get(accountant, f"/communes/{ours.communes[0]}/grand-livre?page_titres=3&par_page=20")
+    assert "41–50 sur 50 titres" in ledger
+    assert accountant.get(f"/communes/{theirs.communes[0]}/grand-livre").status_code == 404
