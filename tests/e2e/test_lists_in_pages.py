@@ -350,6 +350,8 @@ def test_the_finished_campaigns_in_pages_filtered_by_year_and_state(app, client)
                 closes_at=past - timedelta(days=n),
             )
         factories.campaign(group, [item], title="Campagne ouverte")
+        theirs = factories.organisation(OrganisationKind.COORDINATOR, name="Autre groupement")
+        factories.campaign(factories.groupement(theirs), [item], title="Campagne d'ailleurs", year=2021)
         db.session.commit()
         emails = coordinator.email, agent.email
     for email in emails:
@@ -357,6 +359,7 @@ def test_the_finished_campaigns_in_pages_filtered_by_year_and_state(app, client)
         log_in(client, email)
         first = _get(client, "/campagnes")
         assert "71 campagnes" in first and "Campagne ouverte" in first and "1–50 sur 70 campagnes terminées" in first
+        assert "ailleurs" not in first
         second = _get(client, "/campagnes?page=2")
         assert "51–70 sur 70" in second and "Campagne 69" in second and "Campagne 00" not in second
         assert "14 campagnes" in _get(client, "/campagnes?annee=2021")
@@ -383,6 +386,8 @@ def test_a_suppliers_received_orders_in_pages_filtered_by_receipt_and_delivery(a
     assert "1 bon de commande" in _get(client, "/espace-fournisseur/commandes?q=bc-nous-00003")
     assert "334 bons de commande" in _get(client, "/espace-fournisseur/commandes?q=nous+commune")
     assert "334 bons de commande" in _get(client, "/espace-fournisseur/commandes?livraison=waiting&accuse=peut-etre")
+    home = _get(client, "/espace-fournisseur")  # its tasks: the first twenty, then the filtered list
+    assert home.count('data-kind="acknowledge"') == 20 and "Les 334 bons à accuser reçu" in home
 
 
 def test_a_thousand_member_communes_in_pages_searched_and_exported_whole(app, client):
