@@ -16,6 +16,7 @@ from groupement.campaigns.rules import CampaignStatus
 from groupement.contracts.models import Award, Contract, ContractPrice, Delivery, Order, OrderLine
 from groupement.contracts.rules import AwardDecision
 from groupement.core.access import OrganisationKind, Role
+from groupement.core.formatting import number
 from groupement.core.search_text import search_key
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
@@ -460,3 +461,12 @@ def test_a_communes_ledger_shows_its_titles_in_pages_of_their_own(app, client):
     ledger = _get(accountant, f"/communes/{ours.communes[0]}/grand-livre?page_titres=3&par_page=20")
     assert "41–50 sur 50 titres" in ledger
     assert accountant.get(f"/communes/{theirs.communes[0]}/grand-livre").status_code == 404
+
+
+def test_the_decp_page_lists_a_thousand_incomplete_contracts_in_pages(app, client):
+    ours, _ = _world(app)
+    log_in(client, ours.emails["coordinator"])
+    first = _get(client, "/donnees-essentielles")
+    due = int(re.search(r"Marchés incomplets, non exportés \((\d+)\)", first).group(1))  # those notified by today
+    assert due > 100 and f"1–50 sur {_flat(number(due))} marchés incomplets" in first
+    assert f"51–100 sur {_flat(number(due))}" in _get(client, "/donnees-essentielles?page_incomplets=2")

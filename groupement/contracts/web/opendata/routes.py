@@ -18,7 +18,12 @@ from groupement.web.pagination import paginate_list
 def index():
     report = decp_report(paris_today(), current_actor())
     # The report maps every due contract (the file needs them all); the page shows them in pages.
-    return render_template("contracts/opendata/index.html", report=report, exported=paginate_list(report.exported))
+    exported = paginate_list(report.exported)
+    problems = paginate_list(report.problems, page_arg="page_incomplets")
+    args = {name: page.page for name, page in (("page", exported), ("page_incomplets", problems)) if page.page > 1}
+    return render_template(
+        "contracts/opendata/index.html", report=report, exported=exported, problems=problems, args=args
+    )
 
 
 @bp.route("/donnees-essentielles/decp", methods=["POST"])
