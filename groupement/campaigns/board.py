@@ -312,8 +312,18 @@ def campaign_overview(actor: Actor, now: datetime | None = None) -> CampaignOver
             .order_by(Campaign.closes_at.desc(), Campaign.id.desc())
         )
     )
+    summaries = campaign_summaries(actor, campaigns, now)
+    return CampaignOverview(
+        current=[s for s in summaries if s.current],
+        past=[s for s in summaries if not s.current],
+    )
+
+
+def campaign_summaries(actor: Actor, campaigns: list[Campaign], now: datetime) -> list[CampaignSummary]:
+    """Each campaign's summary, in the given order, in a fixed number of queries: a commune's
+    only for the campaigns whose families it joined (the others are left out)."""
     if not campaigns:
-        return CampaignOverview()
+        return []
     families = _campaign_families([c.id for c in campaigns])
     summaries = []
     if actor.role in COMMUNE_ROLES:
@@ -374,10 +384,7 @@ def campaign_overview(actor: Actor, now: datetime | None = None) -> CampaignOver
                     validated=validated.get(campaign.id, 0),
                 )
             )
-    return CampaignOverview(
-        current=[s for s in summaries if s.current],
-        past=[s for s in summaries if not s.current],
-    )
+    return summaries
 
 
 def coordinated_groupements(actor: Actor) -> list[Groupement]:

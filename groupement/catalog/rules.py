@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -10,6 +9,7 @@ from decimal import Decimal
 from groupement.core.identifiers import CpvNomenclature, InvalidIdentifier
 from groupement.core.imports import ImportIssue, RawRow
 from groupement.core.money import CENT, parse_decimal, round_half_up, to_unit_price
+from groupement.core.search_text import search_key  # noqa: F401 (the catalog's key, used by its callers)
 from groupement.organisations.families import Family
 
 CATALOG_COLUMNS = (
@@ -163,12 +163,3 @@ def diff_catalog(entries: Iterable[CatalogEntry], current: Mapping[str, CatalogE
         }
         (updated.append((entry, changes)) if changes else unchanged.append(entry))
     return CatalogDiff(tuple(created), tuple(updated), tuple(unchanged))
-
-
-def search_key(*texts: str) -> str:
-    """What a search compares, the same on every database: the texts joined by spaces, in lower
-    case, without accents (NFKD then the combining marks dropped): « Écran 24 » → « ecran 24 »."""
-    text = " ".join(part for part in texts if part)
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(plain.lower().split())

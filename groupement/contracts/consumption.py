@@ -233,12 +233,30 @@ class ContractRow:
 def contracts_for(actor: Actor, today: date | None = None) -> list[ContractRow]:
     """Commune side: the contracts its agents may order from (awarded lots of its groupements,
     in a family it joined). Coordinator side: every contract of its groupements."""
-    today = today or paris_today()
-    contracts = db.session.scalars(
-        _contracts_in_scope(actor)
-        .options(joinedload(Contract.lot), joinedload(Contract.supplier))
-        .order_by(Contract.start_date.desc(), Contract.number)
-    ).all()
+    statement = contracts_in_scope(actor).order_by(Contract.start_date.desc(), Contract.number)
+    return contract_rows(actor, list(db.session.scalars(statement)), today or paris_today())
+
+
+def orderable_contracts(actor: Actor, contracts: list[Contract], today: date) -> list[Contract]:
+    """Those of `contracts` the actor's commune may order from (all of them on the coordinator's side):
+    the membership of each groupement read once."""
+    if actor.role not in COMMUNE_ROLES:
+        return contracts
+    memberships: dict[int, Membership | None] = {}
+    kept = []
+    for contract in contracts:
+        campaign_id = contract.lot.campaign_id
+        if campaign_id not in memberships:
+            memberships[campaign_id] = _membership(actor.organisation_id, campaign_id)
+        if _joined_by(memberships[campaign_id], contract, today):
+            kept.append(contract)
+    return kept
+
+
+def contract_rows(actor: Actor, contracts: list[Contract], today: date) -> list[ContractRow]:
+    """Each contract's row with its consumption (one query for all their orders' totals); on the
+    commune's side only the contracts it may order from."""
+    contracts = orderable_contracts(actor, contracts, today)
     totals = dict(
         db.session.execute(
             select(Order.contract_id, func.sum(Order.total_ht))
@@ -249,16 +267,13 @@ def contracts_for(actor: Actor, today: date | None = None) -> list[ContractRow]:
     rows = []
     for contract in contracts:
         ordered = to_cents(Decimal(str(totals[contract.id]))) if contract.id in totals else Decimal("0.00")
-        orderable = actor.role in COMMUNE_ROLES and _joined(actor.organisation_id, contract, today)
-        if actor.role in COMMUNE_ROLES and not orderable:
-            continue
         rows.append(
             ContractRow(
                 contract,
                 contract.lot,
                 contract.lot.family,
                 _consumption(contract.maximum_amount, ordered),
-                orderable,
+                actor.role in COMMUNE_ROLES,
                 contract.execution_period.refusal(today),
             )
         )
@@ -297,28 +312,42 @@ def order_sheet(actor: Actor, contract_id: int, today: date | None = None) -> Or
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _contracts_in_scope(actor: Actor) -> Select:
+def contracts_in_scope(actor: Actor) -> Select:
+    """The contracts of the campaigns the actor reaches, with their lot and supplier loaded."""
     campaigns = campaign_scope.campaigns(actor).subquery()
-    return select(Contract).join(Lot, Lot.id == Contract.lot_id).where(Lot.campaign_id.in_(select(campaigns.c.id)))
+    return (
+        select(Contract)
+        .join(Lot, Lot.id == Contract.lot_id)
+        .where(Lot.campaign_id.in_(select(campaigns.c.id)))
+        .options(joinedload(Contract.lot), joinedload(Contract.supplier))
+    )
 
 
 def _contract_in_scope(actor: Actor, contract_id: int) -> Contract:
-    contract = db.session.scalar(_contracts_in_scope(actor).where(Contract.id == contract_id))
+    contract = db.session.scalar(contracts_in_scope(actor).where(Contract.id == contract_id))
     if contract is None:
         raise NotFound("Marché introuvable.")
     return contract
 
 
-def _joined(commune_id: int, contract: Contract, today: date) -> bool:
-    """The commune is a member of the contract's groupement, still on `today`, for the lot's family."""
-    membership = db.session.scalar(
+def _membership(commune_id: int, campaign_id: int) -> Membership | None:
+    return db.session.scalar(
         select(Membership)
         .join(Campaign, Campaign.groupement_id == Membership.groupement_id)
-        .where(Campaign.id == contract.lot.campaign_id, Membership.commune_id == commune_id)
+        .where(Campaign.id == campaign_id, Membership.commune_id == commune_id)
     )
+
+
+def _joined_by(membership: Membership | None, contract: Contract, today: date) -> bool:
+    """The membership is still in force on `today`, for the lot's family."""
     if membership is None or membership.signed_on > today:
         return False
     return bool(joined_families(membership.families, membership.left_on, {contract.lot.family}, today))
+
+
+def _joined(commune_id: int, contract: Contract, today: date) -> bool:
+    """The commune is a member of the contract's groupement, still on `today`, for the lot's family."""
+    return _joined_by(_membership(commune_id, contract.lot.campaign_id), contract, today)
 
 
 def orderable(actor: Actor, contract_id: int, today: date) -> tuple[Contract, Organisation]:

@@ -158,6 +158,11 @@ def result_page_of(job: Job) -> tuple[str, str] | None:
     return None
 
 
+def starts_jobs(role: Role) -> bool:
+    """Whether some registered kind of job may be started by this role (« Mes travaux » in its menu)."""
+    return any(role in kind.roles for kind in KINDS.values())
+
+
 def active_key(kind: str, organisation_id: int, key: str) -> str:
     return f"{kind}:{organisation_id}:{key}"
 

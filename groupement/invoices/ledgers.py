@@ -15,6 +15,7 @@ from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.money import to_cents
 from groupement.core.search import contains
+from groupement.core.search_text import search_words
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.allocation import AllocationKey
@@ -44,11 +45,8 @@ def invoices_query(actor: Actor, status: InvoiceStatus | None = None, search: st
     statement = invoice_scope.invoices(actor).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     if status is not None:
         statement = statement.where(Invoice.status == status)
-    for word in search.split():
-        word = word.lower()
-        statement = statement.where(
-            contains(func.lower(Invoice.number), word) | contains(func.lower(Invoice.seller_name), word)
-        )
+    for word in search_words(search):  # accent- and case-blind on every database (core/search_text.py)
+        statement = statement.where(contains(Invoice.search_key, word))
     return statement
 
 

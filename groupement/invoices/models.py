@@ -4,10 +4,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.contracts.models import Contract, ContractPrice, Delivery, OrderLine
+from groupement.core.search_text import search_key
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
@@ -67,6 +68,9 @@ class Invoice(db.Model):
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
     rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     rejected_at: Mapped[datetime | None]
+    # number + seller's name in lower case without accents (core/search_text.py), kept by the mapper
+    # events below: the board's search compares it with LIKE, the same on SQLite and PostgreSQL.
+    search_key: Mapped[str] = mapped_column(String(270), default="", server_default="")
 
     supplier: Mapped[Supplier | None] = relationship()
     contract: Mapped[Contract | None] = relationship()
@@ -94,6 +98,12 @@ class Invoice(db.Model):
         if self.supplier is not None and self.supplier.name.strip():
             return self.supplier.name.strip()
         return f"SIRET {self.seller_siret}" if self.seller_siret else "fournisseur sans nom"
+
+
+@event.listens_for(Invoice, "before_insert")
+@event.listens_for(Invoice, "before_update")
+def _keep_search_key(_mapper, _connection, invoice: Invoice) -> None:
+    invoice.search_key = search_key(invoice.number, invoice.seller_name)
 
 
 class InvoiceVat(db.Model):

@@ -9,7 +9,7 @@ commune's statements and ledger (anything else is NotFound, a 404).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
@@ -39,6 +39,7 @@ from groupement.invoices.official_findings import OfficialCheck, official_check
 from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, StatementTitle, TitleRow
 from groupement.invoices.states import InvoiceStatus, can_move
+from groupement.invoices.title_list import TitleFilters, titles_statement
 from groupement.invoices.title_rules import TitleStatus
 from groupement.organisations.models import Organisation
 from groupement.web.pagination import paginate
@@ -342,22 +343,25 @@ def statement_document(actor: Actor, invoice_id: int, commune_id: int) -> tuple[
 # --- titles and payments -------------------------------------------------------------------------
 
 
-def title_rows(actor: Actor, invoice_id: int | None = None, invoice_ids: list[int] | None = None) -> list[TitleRow]:
-    """Every recovery title (or one invoice's, or some invoices'), by number, for the accounting software."""
+def title_rows(
+    actor: Actor,
+    invoice_id: int | None = None,
+    filters: TitleFilters | None = None,
+    invoice_ids: list[int] | None = None,
+) -> list[TitleRow]:
+    """Every recovery title that passes the filters (or one invoice's, or some invoices'), by
+    number, for the accounting software: the whole filtered list, not one page of it."""
     _require_accounting(actor)
-    statement = (
-        invoice_scope.titles(actor)
-        .options(
-            selectinload(RecoveryTitle.payments),
-            selectinload(RecoveryTitle.commune),
-            selectinload(RecoveryTitle.invoice),
-            selectinload(RecoveryTitle.cancels),
-        )
-        .order_by(RecoveryTitle.number)
-    )
+    filters = filters or TitleFilters()
     if invoice_id is not None:
         invoice_detail(actor, invoice_id)  # NotFound for an unknown invoice
-        statement = statement.where(RecoveryTitle.invoice_id == invoice_id)
+        filters = replace(filters, invoice_id=invoice_id)
+    statement = titles_statement(actor, filters).options(
+        selectinload(RecoveryTitle.payments),
+        selectinload(RecoveryTitle.commune),
+        selectinload(RecoveryTitle.invoice),
+        selectinload(RecoveryTitle.cancels),
+    )
     if invoice_ids is not None:
         statement = statement.where(RecoveryTitle.invoice_id.in_(invoice_ids))
     return [

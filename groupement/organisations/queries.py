@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from groupement.core.access import Actor
+from groupement.core.access import Actor, OrganisationKind
+from groupement.core.search import contains
 from groupement.extensions import db
 from groupement.organisations import scope
 from groupement.organisations.models import Membership, Organisation
 from groupement.organisations.user_models import User
+from groupement.web.pagination import paginate
 
 
 @dataclass(frozen=True)
@@ -27,13 +30,45 @@ class OrganisationDetail:
     users: list[User]
 
 
-def organisations_overview(actor: Actor) -> list[OrganisationRow]:
-    organisations = db.session.scalars(
-        scope.organisations(actor)
-        .options(selectinload(Organisation.memberships))
-        .order_by(Organisation.kind.desc(), Organisation.population.desc(), Organisation.name)
-    ).all()
-    return [OrganisationRow(o, o.memberships[0] if o.memberships else None) for o in organisations]
+@dataclass(frozen=True)
+class OrganisationFilters:
+    search: str = ""  # words of the name, or an INSEE code or SIREN
+    kind: OrganisationKind | None = None
+
+
+def _organisations(actor: Actor, filters: OrganisationFilters) -> Select:
+    statement = scope.organisations(actor).options(selectinload(Organisation.memberships))
+    if filters.kind is not None:
+        statement = statement.where(Organisation.kind == filters.kind)
+    for word in filters.search.lower().split():
+        statement = statement.where(
+            or_(
+                contains(func.lower(Organisation.name), word),
+                contains(Organisation.insee_code, word),
+                contains(Organisation.siren, word),
+            )
+        )
+    return statement.order_by(Organisation.kind.desc(), Organisation.population.desc(), Organisation.name)
+
+
+def _row(organisation: Organisation) -> OrganisationRow:
+    return OrganisationRow(organisation, organisation.memberships[0] if organisation.memberships else None)
+
+
+def organisations_overview(actor: Actor, filters: OrganisationFilters | None = None) -> list[OrganisationRow]:
+    """Every organisation that passes the filters (the export's rows)."""
+    return [_row(o) for o in db.session.scalars(_organisations(actor, filters or OrganisationFilters()))]
+
+
+@dataclass(frozen=True)
+class OrganisationPage:
+    pagination: Pagination
+    rows: list[OrganisationRow]
+
+
+def organisations_page(actor: Actor, filters: OrganisationFilters) -> OrganisationPage:
+    pagination = paginate(_organisations(actor, filters))
+    return OrganisationPage(pagination, [_row(o) for o in pagination.items])
 
 
 def organisation_detail(actor: Actor, organisation_id: int) -> OrganisationDetail:

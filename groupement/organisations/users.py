@@ -4,20 +4,25 @@ creation, deactivation and reactivation by the administrator."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from groupement.core import audit
 from groupement.core.access import Actor, Role, can_manage_users, role_fits_organisation
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.mail import send_mail
+from groupement.core.search import contains
 from groupement.extensions import db
 from groupement.organisations import login_throttle, passwords
 from groupement.organisations.models import Organisation
 from groupement.organisations.user_models import User
+from groupement.web.pagination import Choice, capped_choices, paginate
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 RESET_MAX_AGE = 3600  # seconds a reset link stays valid
@@ -236,7 +241,38 @@ def create_user(actor: Actor | None, email: str, name: str, role: Role, organisa
     return user
 
 
-def users_by_organisation(actor: Actor) -> list[User]:
+@dataclass(frozen=True)
+class UserFilters:
+    search: str = ""  # words of the name or the e-mail address
+    role: Role | None = None
+    active: bool | None = None
+    organisation_id: int | None = None
+
+
+def users_page(actor: Actor, filters: UserFilters) -> Pagination:
+    """One page of the accounts the actor reaches (scope.users), by organisation then name."""
     from groupement.organisations import scope
 
-    return list(db.session.scalars(scope.users(actor).join(Organisation).order_by(Organisation.name, User.name)))
+    statement = scope.users(actor).join(Organisation, Organisation.id == User.organisation_id)
+    if filters.role is not None:
+        statement = statement.where(User.role == filters.role)
+    if filters.active is not None:
+        statement = statement.where(User.active.is_(filters.active))
+    if filters.organisation_id is not None:
+        statement = statement.where(User.organisation_id == filters.organisation_id)
+    for word in filters.search.lower().split():
+        statement = statement.where(or_(contains(func.lower(User.name), word), contains(User.email, word)))
+    statement = statement.options(contains_eager(User.organisation))
+    return paginate(statement.order_by(Organisation.name, User.name, User.id))
+
+
+def user_organisation_choices(actor: Actor) -> list[Choice]:
+    """The organisations of the reachable accounts, for the users' filter (none past CHOICES_MAX)."""
+    from groupement.organisations import scope
+
+    reached = scope.users(actor).with_only_columns(User.organisation_id).subquery()
+    return capped_choices(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.id.in_(select(reached.c.organisation_id)))
+        .order_by(Organisation.name)
+    )

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from groupement.contracts.consumption import ContractConsumption, contract_consumption, contract_prices
+from groupement.contracts.lists import delivery_status_condition
 from groupement.contracts.models import Contract, ContractPrice, Order, OrderLine
 from groupement.contracts.order_rules import (
     DeliveryStatus,
@@ -21,12 +23,15 @@ from groupement.contracts.order_rules import (
     vat_breakdown,
 )
 from groupement.core.access import Actor
+from groupement.core.search import contains
 from groupement.core.timeutil import to_paris
 from groupement.extensions import db
 from groupement.lots.models import LotLine
+from groupement.organisations.models import Organisation
 from groupement.suppliers import scope
 from groupement.suppliers.models import DeclaredDelivery, OrderAcknowledgment
 from groupement.tenders.models import Supplier
+from groupement.web.pagination import paginate
 
 
 @dataclass(frozen=True)
@@ -57,21 +62,53 @@ def _acknowledgments(order_ids: list[int]) -> dict[int, OrderAcknowledgment]:
     }
 
 
+def _order_statement(actor: Actor) -> Select:
+    return (
+        scope.orders(actor)
+        .options(
+            joinedload(Order.commune),
+            joinedload(Order.contract),
+            selectinload(Order.lines).selectinload(OrderLine.deliveries),
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    )
+
+
 def order_rows(actor: Actor) -> list[OrderRow]:
     """The orders addressed to the supplier, newest first."""
-    orders = (
-        db.session.scalars(
-            scope.orders(actor)
-            .options(
-                joinedload(Order.commune),
-                joinedload(Order.contract),
-                selectinload(Order.lines).selectinload(OrderLine.deliveries),
-            )
-            .order_by(Order.created_at.desc(), Order.id.desc())
+    return _rows_of(list(db.session.scalars(_order_statement(actor)).unique()))
+
+
+@dataclass(frozen=True)
+class ReceivedOrderFilters:
+    search: str = ""  # words of the order's number or the commune's name
+    status: DeliveryStatus | None = None
+    acknowledged: bool | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedOrders:
+    pagination: Pagination
+    rows: list[OrderRow]
+
+
+def received_orders(actor: Actor, filters: ReceivedOrderFilters) -> ReceivedOrders:
+    """One page of the orders addressed to the supplier that pass the filters (in SQL)."""
+    statement = _order_statement(actor).join(Organisation, Organisation.id == Order.commune_id)
+    if filters.status is not None:
+        statement = statement.where(delivery_status_condition(filters.status))
+    if filters.acknowledged is not None:
+        acknowledged = exists().where(OrderAcknowledgment.order_id == Order.id)
+        statement = statement.where(acknowledged if filters.acknowledged else ~acknowledged)
+    for word in filters.search.lower().split():
+        statement = statement.where(
+            or_(contains(func.lower(Order.number), word), contains(func.lower(Organisation.name), word))
         )
-        .unique()
-        .all()
-    )
+    pagination = paginate(statement)
+    return ReceivedOrders(pagination, _rows_of(list(pagination.items)))
+
+
+def _rows_of(orders: list[Order]) -> list[OrderRow]:
     acks = _acknowledgments([o.id for o in orders])
     return [
         OrderRow(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from groupement.core.search_text import search_key
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
@@ -36,6 +37,15 @@ class Supplier(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # name + SIRET in lower case without accents (core/search_text.py), kept by the mapper events
+    # below: the suppliers' search compares it with LIKE, the same on SQLite and PostgreSQL.
+    search_key: Mapped[str] = mapped_column(String(220), default="", server_default="")
+
+
+@event.listens_for(Supplier, "before_insert")
+@event.listens_for(Supplier, "before_update")
+def _keep_search_key(_mapper, _connection, supplier: Supplier) -> None:
+    supplier.search_key = search_key(supplier.name, supplier.siret)
 
 
 class AwardCriteria(db.Model):

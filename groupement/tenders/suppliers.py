@@ -16,6 +16,7 @@ from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import name_key
 from groupement.core.identifiers import InvalidIdentifier, clean_siret
 from groupement.core.search import contains
+from groupement.core.search_text import search_words
 from groupement.extensions import db
 from groupement.tenders import scope as supplier_scope
 from groupement.tenders.models import Supplier
@@ -66,8 +67,8 @@ def suppliers_page(actor: Actor, search: str = "") -> Pagination:
     (web/pagination.py: the count and the page in SQL)."""
     _require_reader(actor)
     statement = supplier_scope.suppliers(actor)
-    for word in search.lower().split():
-        statement = statement.where(contains(func.lower(Supplier.name), word) | contains(Supplier.siret, word))
+    for word in search_words(search):  # accent- and case-blind on every database (core/search_text.py)
+        statement = statement.where(contains(Supplier.search_key, word))
     return paginate(statement.order_by(func.lower(Supplier.name), Supplier.id))
 
 

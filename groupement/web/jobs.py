@@ -17,6 +17,12 @@ bp = Blueprint("jobs", __name__)
 REFRESH_SECONDS = 3
 
 
+@bp.app_context_processor
+def job_menu():
+    """base.html shows « Mes travaux » to the roles that start jobs."""
+    return {"starts_jobs": jobs.starts_jobs}
+
+
 def _state(job: jobs.Job) -> dict:
     done, total, step = progress_of(job) or (0, 0, "")
     return {

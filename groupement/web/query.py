@@ -48,3 +48,23 @@ def choice_arg(name: str, choices: Iterable[str]) -> str:
     """The argument when it is one of `choices`, else ''."""
     value = request.args.get(name, "")
     return value if value in set(choices) else ""
+
+
+def optional_id_arg(name: str) -> int | None:
+    """A list filter's row id (a commune, a supplier…): None when absent or unreadable. The list's
+    query stays scoped, so an id the actor may not reach only gives an empty list."""
+    try:
+        return parse_id(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def year_arg(name: str = "annee") -> int | None:
+    """A year filter: None when absent or not a year between 2000 and 2100."""
+    value = int_arg(name, 0, minimum=2000, maximum=2100)
+    return value or None
+
+
+def kept_args(**values: object) -> dict[str, object]:
+    """The validated filters worth keeping in the links of a list (pages, export), empty ones left out."""
+    return {name: value for name, value in values.items() if value not in (None, "")}

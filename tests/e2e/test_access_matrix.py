@@ -241,6 +241,7 @@ RULES = {
         lambda ids: f"/factures/{ids['invoice']}/communes/{ids['commune_a']}/etat.pdf",
         statuses(EVERYONE, agent_b=404),
     ),
+    ("invoices.titles", "GET"): (lambda ids: "/factures/titres", statuses(COORDINATION)),
     ("invoices.titles_export_csv", "GET"): (lambda ids: "/factures/titres.csv", statuses(COORDINATION)),
     # The confirmation of « émettre les titres de toutes les factures réparties » (a job).
     ("invoices.titles_batch", "GET"): (lambda ids: "/factures/titres/emission", statuses(COORDINATION)),

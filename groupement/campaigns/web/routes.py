@@ -10,13 +10,14 @@ from groupement.campaigns.board import (
     BOARD_PAGE_SIZE,
     board_xlsx,
     campaign_board,
-    campaign_overview,
     coordinated_groupements,
 )
+from groupement.campaigns.campaign_list import CampaignFilters, campaign_choices, campaign_list
 from groupement.campaigns.campaigns import change_campaign_status, create_campaign, reopen_submission
 from groupement.campaigns.grid import needs_grid
 from groupement.campaigns.needs_pdf import needs_pdf_file
 from groupement.campaigns.reminders import ReminderReport, remind_late_communes
+from groupement.campaigns.rules import CampaignStatus
 from groupement.campaigns.web.forms import ActionForm, CampaignForm, CloseForm, ReopenForm
 from groupement.core import formatting, transaction
 from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Role
@@ -25,7 +26,7 @@ from groupement.core.errors import NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
-from groupement.web.query import int_arg
+from groupement.web.query import choice_arg, int_arg, kept_args, optional_id_arg, text_arg, year_arg
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
 
@@ -36,10 +37,27 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
 @roles_required()
 def index():
     actor = current_actor()
+    status = choice_arg("etat", [s.value for s in CampaignStatus])
+    filters = CampaignFilters(
+        search=text_arg("q"),
+        status=CampaignStatus(status) if status else None,
+        year=year_arg("annee"),
+        groupement_id=optional_id_arg("groupement"),
+    )
+    args = kept_args(q=filters.search, etat=status, annee=filters.year, groupement=filters.groupement_id)
+    commune_side = actor.role in COMMUNE_ROLES  # a commune never sees a campaign in preparation
     return render_template(
         "campaigns/index.html",
-        overview=campaign_overview(actor),
-        commune_side=actor.role in COMMUNE_ROLES,
+        overview=campaign_list(actor, filters),
+        filters=filters,
+        choices=campaign_choices(actor),
+        statuses=[
+            (s.value, s.label)
+            for s in CampaignStatus
+            if s is not CampaignStatus.DRAFT or actor.role not in COMMUNE_ROLES
+        ],
+        args=args,
+        commune_side=commune_side,
     )
 
 

@@ -15,9 +15,9 @@ from groupement.contracts.award_queries import (
     award_page,
     contract_detail,
     contract_prices_table,
-    list_contracts,
 )
 from groupement.contracts.awards import award_lot, declare_unsuccessful, editable_contract, set_price_type
+from groupement.contracts.lists import ContractFilters, contract_choices, contracts_page
 from groupement.contracts.rejections import award_document, notification_letter, record_rejections_sent
 from groupement.contracts.rules import PriceType
 from groupement.contracts.web import bp
@@ -32,6 +32,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import FrenchForm, flash_errors
+from groupement.web.query import kept_args, optional_id_arg, text_arg, year_arg
 
 # --- award ------------------------------------------------------------------------------------------
 
@@ -195,7 +196,21 @@ def _render_award(page: AwardPage, form: AwardForm, rejection_form: RejectionSen
 @bp.route("/contrats")
 @roles_required()
 def index():
-    return render_template("contracts/index.html", contracts=list_contracts(current_actor()))
+    actor = current_actor()
+    filters = ContractFilters(
+        search=text_arg("q"),
+        campaign_id=optional_id_arg("campagne"),
+        supplier_id=optional_id_arg("titulaire"),
+        year=year_arg("annee"),
+    )
+    args = kept_args(q=filters.search, campagne=filters.campaign_id, titulaire=filters.supplier_id, annee=filters.year)
+    return render_template(
+        "contracts/index.html",
+        pagination=contracts_page(actor, filters),
+        filters=filters,
+        choices=contract_choices(actor),
+        args=args,
+    )
 
 
 @bp.route("/contrats/<int:contract_id>")

@@ -32,6 +32,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
+from groupement.web.pagination import paginate_list
 
 TITLE_DELAY = timedelta(days=30)
 
@@ -263,24 +264,46 @@ def contract(contract_id: int):
 @bp.route("/communes/<int:commune_id>/grand-livre")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def ledger(commune_id: int):
-    actor = current_actor()
-    return render_template(
-        "invoices/ledger.html",
-        ledger=ledgers.commune_ledger(actor, commune_id),
-        payments=pages.commune_payments(actor, commune_id),
-        own=False,
-    )
+    return _ledger_page(commune_id, own=False)
 
 
 @bp.route("/ma-commune/factures")
 @roles_required(*COMMUNE_ROLES)
 def my_commune():
+    return _ledger_page(current_actor().organisation_id, own=True)
+
+
+LEDGER_PAGES = ("page", "page_titres", "page_encaissements")  # the page's three lists, each in pages
+
+
+def _ledger_page(commune_id: int, own: bool):
+    """The commune's ledger: its invoices, titles and payments, each list in pages (the totals are
+    the whole ledger's)."""
     actor = current_actor()
+    ledger = ledgers.commune_ledger(actor, commune_id)
+    payments = pages.commune_payments(actor, commune_id)
+    lists = dict(
+        zip(
+            LEDGER_PAGES,
+            (
+                paginate_list(ledger.rows, page_arg="page"),
+                paginate_list(payments.titles, page_arg="page_titres"),
+                paginate_list(payments.payments, page_arg="page_encaissements"),
+            ),
+            strict=True,
+        )
+    )
+    args = {name: page.page for name, page in lists.items() if page.page > 1}
+    if not own:
+        args["commune_id"] = commune_id
     return render_template(
         "invoices/ledger.html",
-        ledger=ledgers.commune_ledger(actor, actor.organisation_id),
-        payments=pages.commune_payments(actor, actor.organisation_id),
-        own=True,
+        ledger=ledger,
+        payments=payments,
+        lists=lists,
+        args=args,
+        endpoint="invoices.my_commune" if own else "invoices.ledger",
+        own=own,
     )
 
 

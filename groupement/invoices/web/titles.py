@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, render_template, url_for
 
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES
-from groupement.invoices import ledgers, pages, recovery
+from groupement.invoices import ledgers, pages, recovery, title_list
 from groupement.invoices.statements import titles_csv, titles_xlsx
 from groupement.invoices.web import bp
 from groupement.invoices.web.title_forms import CancelTitleForm, PaymentForm, TitlesForm
@@ -18,7 +18,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.forms import flash_errors
-from groupement.web.query import id_arg
+from groupement.web.query import choice_arg, id_arg, kept_args, optional_id_arg, text_arg, year_arg
 
 
 @bp.context_processor
@@ -85,19 +85,48 @@ def cancel_title(title_id: int):
 # --- titles export -------------------------------------------------------------------------------------
 
 
+@bp.route("/factures/titres")
+@roles_required(*COORDINATOR_SIDE_ROLES)
+def titles():
+    """Every recovery title of the coordinator, in pages, filtered; the exports take the same filters."""
+    actor = current_actor()
+    filters, args = _title_filters()
+    return render_template(
+        "invoices/titles.html",
+        pagination=title_list.titles_page(actor, filters),
+        filters=filters,
+        choices=title_list.title_choices(actor),
+        states=[(s.value, s.label) for s in title_list.TitleListState],
+        args=args,
+    )
+
+
 @bp.route("/factures/titres.csv")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def titles_export_csv():
-    rows = pages.title_rows(current_actor(), _invoice_filter())
+    rows = pages.title_rows(current_actor(), _invoice_filter(), _title_filters()[0])
     return file_response(titles_csv(rows), "titres-de-recettes.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/factures/titres.xlsx")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def titles_export_xlsx():
-    rows = pages.title_rows(current_actor(), _invoice_filter())
+    rows = pages.title_rows(current_actor(), _invoice_filter(), _title_filters()[0])
     return xlsx_response(titles_xlsx(rows), "titres-de-recettes.xlsx")
 
 
 def _invoice_filter() -> int | None:
     return id_arg("facture", "Facture introuvable.")
+
+
+def _title_filters() -> tuple[title_list.TitleFilters, dict]:
+    """The list's filters from the query string (validated: an odd value is left out), and the
+    same as the arguments its links keep."""
+    state = choice_arg("etat", [s.value for s in title_list.TitleListState])
+    filters = title_list.TitleFilters(
+        search=text_arg("q"),
+        state=title_list.TitleListState(state) if state else None,
+        commune_id=optional_id_arg("commune"),
+        year=year_arg("annee"),
+    )
+    return filters, kept_args(q=filters.search, etat=state, commune=filters.commune_id, annee=filters.year)

@@ -8,10 +8,11 @@ from groupement.core.french import de
 from groupement.extensions import db
 from groupement.organisations import scope
 from groupement.organisations.models import Organisation
-from groupement.organisations.users import create_user, set_active, users_by_organisation
+from groupement.organisations.users import UserFilters, create_user, set_active, user_organisation_choices, users_page
 from groupement.organisations.web.admin_forms import AccountStateForm, UserForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
+from groupement.web.query import choice_arg, kept_args, optional_id_arg, text_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -19,7 +20,25 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/utilisateurs")
 @roles_required(Role.ADMIN)
 def users():
-    return render_template("organisations/admin/users.html", users=users_by_organisation(current_actor()))
+    actor = current_actor()
+    role = choice_arg("role", [r.value for r in Role])
+    state = choice_arg("etat", ["actif", "desactive"])
+    filters = UserFilters(
+        search=text_arg("q"),
+        role=Role(role) if role else None,
+        active={"actif": True, "desactive": False}.get(state),
+        organisation_id=optional_id_arg("organisation"),
+    )
+    args = kept_args(q=filters.search, role=role, etat=state, organisation=filters.organisation_id)
+    return render_template(
+        "organisations/admin/users.html",
+        pagination=users_page(actor, filters),
+        filters=filters,
+        state=state,
+        roles=[(r.value, r.label) for r in Role],
+        organisations=user_organisation_choices(actor),
+        args=args,
+    )
 
 
 @bp.route("/utilisateurs/nouveau", methods=["GET", "POST"])

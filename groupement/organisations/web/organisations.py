@@ -1,9 +1,16 @@
 from flask import Blueprint, render_template
 
+from groupement.core.access import OrganisationKind
 from groupement.core.files.xlsx import INTEGER_FORMAT, Column, table_bytes
-from groupement.organisations.queries import organisation_detail, organisations_overview
+from groupement.organisations.queries import (
+    OrganisationFilters,
+    organisation_detail,
+    organisations_overview,
+    organisations_page,
+)
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
+from groupement.web.query import choice_arg, kept_args, text_arg
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -11,13 +18,22 @@ bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 @bp.route("")
 @roles_required()
 def index():
-    return render_template("organisations/index.html", overview=organisations_overview(current_actor()))
+    filters, args = _filters()
+    return render_template(
+        "organisations/index.html", page=organisations_page(current_actor(), filters), filters=filters, args=args
+    )
+
+
+def _filters() -> tuple[OrganisationFilters, dict]:
+    kind = choice_arg("type", [k.value for k in OrganisationKind])
+    filters = OrganisationFilters(search=text_arg("q"), kind=OrganisationKind(kind) if kind else None)
+    return filters, kept_args(q=filters.search, type=kind)
 
 
 @bp.route("/export.xlsx")
 @roles_required()
 def export():
-    overview = organisations_overview(current_actor())
+    overview = organisations_overview(current_actor(), _filters()[0])
     columns = [
         Column("Organisation", 40),
         Column("Type", 14),

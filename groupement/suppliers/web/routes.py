@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
+from groupement.contracts.order_rules import DeliveryStatus
 from groupement.contracts.web.orders.routes import unit_euros
 from groupement.core import formatting
 from groupement.core.access import Role
@@ -15,6 +16,7 @@ from groupement.suppliers.web.forms import AcknowledgeForm, DeclareDeliveryForm,
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.forms import flash_errors
+from groupement.web.query import choice_arg, kept_args, text_arg
 
 
 @bp.context_processor
@@ -38,7 +40,22 @@ def home():
 @roles_required(Role.SUPPLIER)
 def orders_index():
     actor = current_actor()
-    return render_template("suppliers/orders.html", supplier=scope.own_supplier(actor), rows=space.order_rows(actor))
+    status = choice_arg("livraison", [s.value for s in DeliveryStatus])
+    receipt = choice_arg("accuse", ["oui", "non"])
+    filters = space.ReceivedOrderFilters(
+        search=text_arg("q"),
+        status=DeliveryStatus(status) if status else None,
+        acknowledged={"oui": True, "non": False}.get(receipt),
+    )
+    return render_template(
+        "suppliers/orders.html",
+        supplier=scope.own_supplier(actor),
+        page=space.received_orders(actor, filters),
+        filters=filters,
+        receipt=receipt,
+        statuses=[(s.value, s.label) for s in DeliveryStatus],
+        args=kept_args(q=filters.search, livraison=status, accuse=receipt),
+    )
 
 
 @bp.route("/espace-fournisseur/commandes/<int:order_id>")

@@ -10,13 +10,20 @@ from groupement.contracts.web.opendata import bp
 from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
+from groupement.web.pagination import paginate_list
 
 
 @bp.route("/donnees-essentielles")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def index():
     report = decp_report(paris_today(), current_actor())
-    return render_template("contracts/opendata/index.html", report=report)
+    # The report maps every due contract (the file needs them all); the page shows them in pages.
+    exported = paginate_list(report.exported)
+    problems = paginate_list(report.problems, page_arg="page_incomplets")
+    args = {name: page.page for name, page in (("page", exported), ("page_incomplets", problems)) if page.page > 1}
+    return render_template(
+        "contracts/opendata/index.html", report=report, exported=exported, problems=problems, args=args
+    )
 
 
 @bp.route("/donnees-essentielles/decp", methods=["POST"])

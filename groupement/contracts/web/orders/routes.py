@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
 
-from groupement.contracts.consumption import consumption_report, contracts_for, order_sheet
+from groupement.contracts.consumption import consumption_report, order_sheet
+from groupement.contracts.lists import OpenContractFilters, OrderFilters, open_contracts, order_choices, orders_page
 from groupement.contracts.order_file import order_pdf_file
 from groupement.contracts.order_queries import list_orders, order_detail, order_of_line
+from groupement.contracts.order_rules import DeliveryStatus
 from groupement.contracts.orders import InvalidOrder, record_delivery, submit_order
 from groupement.contracts.web.orders import bp
 from groupement.contracts.web.orders.forms import DeliveryForm, order_form
@@ -18,10 +20,12 @@ from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.money import to_cents
 from groupement.core.timeutil import paris_today
+from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response
 from groupement.web.forms import flash_errors
+from groupement.web.query import choice_arg, kept_args, optional_id_arg, text_arg, year_arg
 
 
 def unit_euros(price: Decimal | None) -> str:
@@ -42,14 +46,42 @@ def order_helpers():
 @bp.route("/commandes")
 @roles_required()
 def index():
-    return render_template("contracts/orders/index.html", rows=list_orders(current_actor()))
+    actor = current_actor()
+    status = choice_arg("livraison", [s.value for s in DeliveryStatus])
+    filters = OrderFilters(
+        search=text_arg("q"),
+        status=DeliveryStatus(status) if status else None,
+        commune_id=None if actor.role in COMMUNE_ROLES else optional_id_arg("commune"),
+        contract_id=optional_id_arg("marche"),
+        year=year_arg("annee"),
+    )
+    args = kept_args(
+        q=filters.search, livraison=status, commune=filters.commune_id, marche=filters.contract_id, annee=filters.year
+    )
+    return render_template(
+        "contracts/orders/index.html",
+        page=orders_page(actor, filters),
+        filters=filters,
+        choices=order_choices(actor),
+        statuses=[(s.value, s.label) for s in DeliveryStatus],
+        args=args,
+    )
 
 
 @bp.route("/commandes/marches")
 @roles_required()
 def contracts():
     today = paris_today()
-    return render_template("contracts/orders/contracts.html", rows=contracts_for(current_actor(), today), today=today)
+    family = choice_arg("famille", [f.value for f in Family])
+    filters = OpenContractFilters(search=text_arg("q"), family=Family(family) if family else None)
+    return render_template(
+        "contracts/orders/contracts.html",
+        page=open_contracts(current_actor(), filters, today),
+        filters=filters,
+        families=[(f.value, f.label) for f in Family],
+        args=kept_args(q=filters.search, famille=family),
+        today=today,
+    )
 
 
 @bp.route("/commandes/nouvelle/<int:contract_id>", methods=["GET", "POST"])
