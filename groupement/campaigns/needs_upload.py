@@ -123,8 +123,8 @@ def check_upload(
     if issues:
         raise ImportRejected(issues)
 
-    saved = {ref: NeedValue(value.quantity, value.comment) for ref, value in current.items()}
-    diff = diff_needs(saved, {need.ref: need.value for need in uploaded})
+    saved = {need.ref: NeedValue(current[need.ref].quantity, current[need.ref].comment) for need in uploaded}
+    diff = diff_needs(saved, {need.ref: need.value for need in uploaded})  # lines absent from the file stay
     if diff.empty:
         raise NoChanges()
     changed_refs = {*diff.modified, *diff.added, *diff.zeroed}

@@ -14,8 +14,12 @@ from groupement.core.audit_log import AuditEvent
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 
+_PLAIN = (str, int, float, bool, type(None))
+
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # exact types: a StrEnum or an IntEnum is converted below
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):

@@ -37,6 +37,7 @@ _SHARED_INDEX = re.compile(
     rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: [A-Za-z]+="[^"<>&]*")* t="s"[^>]*><v>([0-9]{1,9})</v>'
 )
 _FORMULA = re.compile(rb"<f[\s/>]")
+_LEADING_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: [A-Za-z]+="[^"<>&]*")*\s*><f[\s/>]')
 _ROW = re.compile(rb'<row r="([1-9][0-9]{0,6})"[\s/>]')
 _REFERENCES = re.compile(rb'<(?:dimension|mergeCell) ref="([^"<>&]*)"')
 _TEXT = re.compile(rb"<(?:v|t)(?:\s[^>]*)?>([^<]*)</")
@@ -116,6 +117,12 @@ def measure_plain_sheet(
 def _formulas(xml: bytes) -> set[tuple[int, int]] | None:
     """(row, column from 0) of each cell holding an <f>: the nearest cell tag before it, if the
     <f> comes before that cell's end (an <f> outside any cell marks none, as for the handlers)."""
+    formulas = len(_FORMULA.findall(xml))
+    if not formulas:
+        return set()
+    leading = _LEADING_FORMULA.findall(xml)  # the usual spelling: the <f> first in its cell
+    if len(leading) == formulas:
+        return {(int(digits), _column(letters) - 1) for letters, digits in leading}
     found = set()
     for match in _FORMULA.finditer(xml):
         start = xml.rfind(b'<c r="', 0, match.start())
