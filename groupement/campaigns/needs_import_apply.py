@@ -30,8 +30,11 @@ from groupement.extensions import db
 from groupement.organisations.families import Family
 
 # One item of the commune's grid with its saved value (0, "" and version 0: no line yet): a row
-# of item_id, ref, unit_price, quantity, comment, version (plain rows: 5 000 of them per file).
+# of item_id, ref, unit_price, quantity, comment, version, read by position (5 000 per file, and
+# a Row's attribute by name costs several times its index).
 CurrentValue = Row
+ITEM_ID, VERSION = 0, 5
+QUANTITY_AND_COMMENT = slice(3, 5)
 
 
 def current_values(campaign_id: int, submission_id: int | None, families: Iterable[Family]) -> dict[str, CurrentValue]:

@@ -22,7 +22,13 @@ from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.grid import GridLine, needs_grid
 from groupement.campaigns.line_audit import IMPORT_ACTION
 from groupement.campaigns.models import Campaign, CampaignItem, PendingUpload, Submission
-from groupement.campaigns.needs_import_apply import apply_changes, current_values
+from groupement.campaigns.needs_import_apply import (
+    ITEM_ID,
+    QUANTITY_AND_COMMENT,
+    VERSION,
+    apply_changes,
+    current_values,
+)
 from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
 from groupement.campaigns.needs_xlsx_reader import limits_for_grid, read_needs_rows
 from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
@@ -123,18 +129,18 @@ def check_upload(
     if issues:
         raise ImportRejected(issues)
 
-    saved = {need.ref: NeedValue(current[need.ref].quantity, current[need.ref].comment) for need in uploaded}
+    saved = {need.ref: NeedValue(*current[need.ref][QUANTITY_AND_COMMENT]) for need in uploaded}
     diff = diff_needs(saved, {need.ref: need.value for need in uploaded})  # lines absent from the file stay
     if diff.empty:
         raise NoChanges()
     changed_refs = {*diff.modified, *diff.added, *diff.zeroed}
     changes = [
         {
-            "item_id": current[need.ref].item_id,
+            "item_id": current[need.ref][ITEM_ID],
             "ref": need.ref,
             "quantity": need.value.quantity,
             "comment": need.value.comment,
-            "version": current[need.ref].version,
+            "version": current[need.ref][VERSION],
         }
         for need in uploaded
         if need.ref in changed_refs

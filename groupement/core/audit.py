@@ -29,9 +29,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, frozenset | set):
         return sorted(_jsonable(v) for v in value)
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
     return value
 
 
