@@ -155,3 +155,13 @@ def test_a_small_file_is_still_checked_at_once_without_a_job(app, client_as, wor
     response = upload(client, world, workbook(client, world, 8))
     assert response.status_code == 302 and f"{grid_path(world)}/import/" in response.location
     assert count(app, Job) == 0
+
+
+def test_a_large_file_that_changes_nothing_ends_its_job_saying_so(app, client_as, world, every_import_a_job):
+    client = client_as("agent_a")
+    uploads_before = count(app, PendingUpload)
+    started = upload(client, world, workbook(client, world, 3))  # the quantity already saved
+    run_pending_jobs(app)
+    page = client.get(started.location).get_data(as_text=True)
+    assert "Terminé" in page and "Le fichier ne change aucune quantité ni aucun commentaire" in page
+    assert count(app, PendingUpload) == uploads_before and count(app, ReceivedNeedsFile) == 0
