@@ -32,7 +32,12 @@ from groupement.campaigns.needs_import_apply import (
 from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
 from groupement.campaigns.needs_xlsx_reader import limits_for_grid, read_needs_rows
 from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
-from groupement.campaigns.participation import entry_window, families_of, participant, submission_for_update
+from groupement.campaigns.participation import (
+    entry_window,
+    participant,
+    participant_families,
+    submission_for_update,
+)
 from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs, estimated_line_amount
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit, transaction
@@ -114,8 +119,7 @@ def check_upload(
     require_agent(actor)
     file_name = clean_file_name(file_name)
     campaign = campaign_scope.get_campaign(actor, campaign_id)
-    commune = participant(campaign, actor.organisation_id)
-    families = families_of(campaign, commune.id)
+    commune, families = participant_families(campaign, actor.organisation_id)
     submission = db.session.scalar(
         select(Submission).where(Submission.campaign_id == campaign.id, Submission.commune_id == commune.id)
     )
@@ -195,11 +199,11 @@ def confirm_upload(actor: Actor, campaign_id: int, upload_id: int, now: datetime
         removed = db.session.execute(delete(PendingUpload).where(PendingUpload.id == pending.id))
         if removed.rowcount != 1:
             raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
-        commune = participant(campaign, actor.organisation_id)
+        commune, families = participant_families(campaign, actor.organisation_id)
         submission = submission_for_update(campaign.id, commune.id)
         if reason := entry_window(campaign, submission, now).refusal():
             raise ServiceError(reason)
-        lines = apply_changes(actor, campaign.id, submission, families_of(campaign, commune.id), changes)
+        lines = apply_changes(actor, campaign.id, submission, families, changes)
         audit.record(
             actor.user_id,
             IMPORT_ACTION,
