@@ -33,7 +33,7 @@ from groupement.organisations.families import Family
 # of item_id, ref, unit_price, quantity, comment, version, read by position (5 000 per file, and
 # a Row's attribute by name costs several times its index).
 CurrentValue = Row
-ITEM_ID, VERSION = 0, 5
+ITEM_ID, REF, VERSION = 0, 1, 5
 QUANTITY_AND_COMMENT = slice(3, 5)
 
 
@@ -56,7 +56,7 @@ def current_values(campaign_id: int, submission_id: int | None, families: Iterab
         )
         .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(list(families)))
     )
-    return {row.ref: row for row in db.session.execute(statement)}
+    return {row[REF]: row for row in db.session.execute(statement)}
 
 
 def apply_changes(

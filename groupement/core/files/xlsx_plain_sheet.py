@@ -122,7 +122,8 @@ def _formulas(xml: bytes) -> set[tuple[int, int]] | None:
         return set()
     leading = _LEADING_FORMULA.findall(xml)  # the usual spelling: the <f> first in its cell
     if len(leading) == formulas:
-        return {(int(digits), _column(letters) - 1) for letters, digits in leading}
+        columns = {letters: _column(letters) - 1 for letters in {letters for letters, _ in leading}}
+        return {(int(digits), columns[letters]) for letters, digits in leading}
     found = set()
     for match in _FORMULA.finditer(xml):
         start = xml.rfind(b'<c r="', 0, match.start())
