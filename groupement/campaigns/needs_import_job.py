@@ -4,9 +4,10 @@ A 5 000-line file is read, checked and confirmed in about 0,36 s of CPU (the ben
 L, on a shared machine), a file of the 20 000 lines a sheet may hold in well over a second:
 past what a request should take. So a file of NEEDS_IMPORT_JOB_BYTES or more, and a
 confirmation of NEEDS_IMPORT_JOB_CHANGES lines or more, go through a job (the small files of
-most communes stay synchronous: the preview shows at once, with no page in between). The route's POST returns at once with the job's page;
-the job runs needs_upload's check_upload / confirm_upload, as the agent who started it, in the
-job's one unit of work: all or nothing, every refusal in French naming the file, row and column.
+most communes stay synchronous: the preview shows at once, with no page in between). The
+route's POST returns at once with the job's page; the job runs needs_upload's check_upload /
+confirm_upload, as the agent who started it, in the job's one unit of work: all or nothing,
+every refusal in French naming the file, row and column.
 
 Idempotent: the check's key is the agent, the campaign and the file's SHA-256 (a double click
 sends the same bytes twice: one job); the confirmation's is the upload. A retry is safe: the
