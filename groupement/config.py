@@ -116,6 +116,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JOBS_REAP_SECONDS": _count("JOBS_REAP_SECONDS", 30),
         # Finished jobs (and the results they keep) are deleted this many days after their end.
         "JOBS_RETENTION_DAYS": _count("JOBS_RETENTION_DAYS", 30),
+        # A needs file of this many bytes or more (about 1 200 lines of the export) is checked by a
+        # job, and a confirmation of this many changed lines or more is applied by one
+        # (campaigns/needs_import_job.py); smaller ones within the request, the preview at once.
+        "NEEDS_IMPORT_JOB_BYTES": _count("NEEDS_IMPORT_JOB_BYTES", 64 * 1024),
+        "NEEDS_IMPORT_JOB_CHANGES": _count("NEEDS_IMPORT_JOB_CHANGES", 1_000),
     }
     config.update(overrides)
     return config

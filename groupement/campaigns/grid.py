@@ -11,10 +11,10 @@ from functools import cached_property
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from groupement.campaigns import scope as campaign_scope
+from groupement.campaigns.line_audit import line_changes
 from groupement.campaigns.models import Campaign, NeedLine, Submission
 from groupement.campaigns.participation import (
     GridItem,
@@ -39,7 +39,6 @@ from groupement.campaigns.rules import (
 from groupement.catalog.rules import search_key
 from groupement.core import audit, transaction
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
-from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import NotFound, ServiceError
 from groupement.core.formatting import datetime_fr
 from groupement.core.timeutil import to_paris, utcnow
@@ -238,7 +237,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
 
     current = _current_lines(submission.id)
     conflicts = [
-        _conflict(allowed_items[item_id], current.get(item_id))
+        conflict_of(allowed_items[item_id], current.get(item_id))
         for item_id, (quantity, comment, version) in parsed.items()
         if _changed_since_seen(current.get(item_id), version, quantity, comment)
     ]
@@ -304,7 +303,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
             now_there = _current_lines(submission.id)
             raise NeedsConflict(
                 [
-                    _conflict(allowed_items[values["item_id"]], now_there[values["item_id"]])
+                    conflict_of(allowed_items[values["item_id"]], now_there[values["item_id"]])
                     for values in created
                     if values["item_id"] in now_there
                 ]
@@ -372,22 +371,16 @@ def _changed_since_seen(line: NeedLine | None, version: int, quantity: int, comm
     return seen != version and not same_value
 
 
-def _conflict(item: GridItem, line: NeedLine | None) -> Conflict:
-    """Who changed the line, when, and from what to what: from the audit trail."""
+def conflict_of(item: GridItem, line: NeedLine | None) -> Conflict:
+    """Who changed the line, when, and from what to what: from the audit trail (the grid's
+    events per line and the imports' per file)."""
     if line is None:
         return Conflict(item.id, item.ref, item.designation, 0, "", "?", utcnow())
-    event = db.session.scalar(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.object_type == "need_line", AuditEvent.object_id == str(line.id))
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    )
+    changes = line_changes(line.submission_id, line.id, line.item_id)
     by = line.updated_by.name if line.updated_by else "?"
     before = None
-    if event is not None:
-        by = event.actor.name if event.actor else "système"
-        before = (event.before or {}).get("quantity")
+    if changes:
+        by, before = changes[0].by, changes[0].before
     return Conflict(
         item.id,
         item.ref,
@@ -400,6 +393,16 @@ def _conflict(item: GridItem, line: NeedLine | None) -> Conflict:
     )
 
 
+def conflicts_of_items(items: dict[int, GridItem], submission_id: int, item_ids: list[int]) -> list[Conflict]:
+    """The conflicts on these items' lines of the submission, as they are now (an import's refusal)."""
+    lines = db.session.scalars(
+        select(NeedLine)
+        .where(NeedLine.submission_id == submission_id, NeedLine.item_id.in_(item_ids))
+        .execution_options(populate_existing=True)
+    )
+    return [conflict_of(items[line.item_id], line) for line in lines]
+
+
 def _moved_lines(allowed_items: dict[int, GridItem], seen_versions: dict[int, int]) -> list[Conflict]:
     """After a compare-and-set matched no row: the lines whose version moved, as they are now
     (all the lines written when this transaction's snapshot cannot see the other writer's)."""
@@ -407,4 +410,4 @@ def _moved_lines(allowed_items: dict[int, GridItem], seen_versions: dict[int, in
         select(NeedLine).where(NeedLine.id.in_(seen_versions)).execution_options(populate_existing=True)
     ).all()
     moved = [line for line in lines if line.version != seen_versions[line.id]]
-    return [_conflict(allowed_items[line.item_id], line) for line in moved or lines]
+    return [conflict_of(allowed_items[line.item_id], line) for line in moved or lines]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
@@ -112,6 +112,24 @@ class PendingUpload(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     file_name: Mapped[str] = mapped_column(String(255))
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class ReceivedNeedsFile(db.Model):
+    """A large needs file as uploaded, awaiting its check by a job (campaigns/needs_import_job.py):
+    in the database, so that any worker reads it. Removed once checked (the PendingUpload then
+    holds what it changes); kept after a failed check so that the retry reads it again, and
+    replaced by the agent's next upload."""
+
+    __tablename__ = "received_needs_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    file_name: Mapped[str] = mapped_column(String(255))
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the content: a double click is one job
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CampaignReminder(db.Model):

@@ -19,11 +19,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from groupement.campaigns import scope as campaign_scope
-from groupement.campaigns.grid import GridLine, NeedEntry, NeedsGrid, needs_grid, save_needs
-from groupement.campaigns.models import CampaignItem, PendingUpload, Submission
+from groupement.campaigns.grid import GridLine, needs_grid
+from groupement.campaigns.line_audit import IMPORT_ACTION
+from groupement.campaigns.models import Campaign, CampaignItem, PendingUpload, Submission
+from groupement.campaigns.needs_import_apply import (
+    ITEM_ID,
+    QUANTITY_AND_COMMENT,
+    VERSION,
+    apply_changes,
+    current_values,
+)
 from groupement.campaigns.needs_sheet import REF, NeedsSheetRow
 from groupement.campaigns.needs_xlsx_reader import limits_for_grid, read_needs_rows
 from groupement.campaigns.needs_xlsx_writer import write_needs_workbook
+from groupement.campaigns.participation import (
+    entry_window,
+    participant,
+    participant_families,
+    submission_for_update,
+)
 from groupement.campaigns.rules import NeedsDiff, NeedValue, SubmissionStatus, diff_needs, estimated_line_amount
 from groupement.catalog.models import CatalogItem
 from groupement.core import audit, transaction
@@ -35,6 +49,7 @@ from groupement.core.formatting import datetime_fr, slug
 from groupement.core.imports import ImportIssue
 from groupement.extensions import db
 from groupement.organisations.families import Family
+from groupement.organisations.models import Organisation
 
 DOWNLOADERS = frozenset({Role.AGENT, Role.SIGNATORY, Role.COORDINATOR})
 
@@ -84,41 +99,57 @@ def preview_upload(
     now: datetime | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
 ) -> PendingUpload:
+    return check_upload(actor, campaign_id, file_name, content, now, max_bytes)[0]
+
+
+def check_upload(
+    actor: Actor,
+    campaign_id: int,
+    file_name: str,
+    content: bytes,
+    now: datetime | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> tuple[PendingUpload, NeedsDiff]:
     """Check the whole file and keep what it would change, awaiting confirmation.
 
     Raises ImportRejected (every issue), NoChanges, or ServiceError (entry closed); on any of
-    them nothing is written.
+    them nothing is written. The file is compared with the commune's values read in one query
+    (needs_import_apply.current_values), not with the whole grid the page shows.
     """
-    _require_agent(actor)
-    file_name = _clean_file_name(file_name)
-    grid = needs_grid(actor, campaign_id, now=now)
-    if reason := grid.window.refusal():
+    require_agent(actor)
+    file_name = clean_file_name(file_name)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
+    commune, families = participant_families(campaign, actor.organisation_id)
+    submission = db.session.scalar(
+        select(Submission).where(Submission.campaign_id == campaign.id, Submission.commune_id == commune.id)
+    )
+    if reason := entry_window(campaign, submission, now).refusal():
         raise ServiceError(reason)
-    uploaded, issues = read_needs_rows(content, file_name, max_bytes, limits_for_grid(len(grid.lines)))
-    by_ref = {line.item.ref: line for line in grid.lines}
-    unknown = [need for need in uploaded if need.ref not in by_ref]
+    current = current_values(campaign.id, submission.id if submission else None, families)
+    uploaded, issues = read_needs_rows(content, file_name, max_bytes, limits_for_grid(len(current)))
+    unknown = [need for need in uploaded if need.ref not in current]
     if unknown:
-        issues += _unknown_ref_issues(grid, file_name, unknown)
+        issues += _unknown_ref_issues(campaign.id, file_name, unknown)
     if issues:
         raise ImportRejected(issues)
 
-    current = {ref: NeedValue(line.quantity, line.comment) for ref, line in by_ref.items()}
-    diff = diff_needs(current, {need.ref: need.value for need in uploaded})
+    saved = {need.ref: NeedValue(*current[need.ref][QUANTITY_AND_COMMENT]) for need in uploaded}
+    diff = diff_needs(saved, {need.ref: need.value for need in uploaded})  # lines absent from the file stay
     if diff.empty:
         raise NoChanges()
     changed_refs = {*diff.modified, *diff.added, *diff.zeroed}
     changes = [
         {
-            "item_id": by_ref[need.ref].item.id,
+            "item_id": current[need.ref][ITEM_ID],
             "ref": need.ref,
             "quantity": need.value.quantity,
             "comment": need.value.comment,
-            "version": by_ref[need.ref].version,
+            "version": current[need.ref][VERSION],
         }
         for need in uploaded
         if need.ref in changed_refs
     ]
-    submission = grid.submission or _new_submission(grid)
+    submission = submission or _new_submission(campaign.id, commune.id)
     # A new preview replaces the agent's earlier unconfirmed ones for this commune.
     db.session.execute(
         delete(PendingUpload).where(
@@ -130,7 +161,7 @@ def preview_upload(
     )
     db.session.add(pending)
     db.session.flush()
-    return pending
+    return pending, diff
 
 
 def pending_preview(
@@ -139,7 +170,7 @@ def pending_preview(
     """The upload awaiting confirmation, what it changes compared with the needs as they are
     now, and the commune's grid lines by ref (designation, unit, current value and version:
     a line whose version moved since the upload was checked was changed by someone else)."""
-    _require_agent(actor)
+    require_agent(actor)
     grid = needs_grid(actor, campaign_id)
     if grid.submission is None:
         raise NotFound("Import introuvable.")
@@ -151,13 +182,48 @@ def pending_preview(
 
 
 def confirm_upload(actor: Actor, campaign_id: int, upload_id: int, now: datetime | None = None) -> int:
-    """Apply the checked upload in one transaction: the changed lines, their audit events, the
-    import event and the removal of the PendingUpload. Returns the number of lines changed.
+    """Apply the checked upload in one transaction: the changed lines, the import's audit event
+    (each changed line with its value before and after) and the removal of the PendingUpload.
+    Returns the number of lines changed.
 
     NeedsConflict (a line changed since the preview), or a closed entry window: nothing is
     written and the PendingUpload stays.
     """
-    _require_agent(actor)
+    campaign, pending = own_pending(actor, campaign_id, upload_id)
+    submission_id, file_name, changes = pending.submission_id, pending.file_name, pending.changes
+    # One unit of work, all or nothing: the removal of the PendingUpload, the import event and
+    # the saved lines. In a savepoint so that a refusal (a conflict, a closed window) undoes the
+    # removal too, whoever called this, and the PendingUpload stays for another try.
+    with transaction.savepoint():
+        # A second confirmation of the same upload (double click, two tabs) deletes nothing.
+        removed = db.session.execute(delete(PendingUpload).where(PendingUpload.id == pending.id))
+        if removed.rowcount != 1:
+            raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
+        commune, families = participant_families(campaign, actor.organisation_id)
+        submission = submission_for_update(campaign.id, commune.id)
+        if reason := entry_window(campaign, submission, now).refusal():
+            raise ServiceError(reason)
+        lines = apply_changes(actor, campaign.id, submission, families, changes)
+        audit.record(
+            actor.user_id,
+            IMPORT_ACTION,
+            "submission",
+            submission_id,
+            after={
+                "file": file_name,
+                "lines": len(lines),
+                "campaign_id": campaign.id,
+                "upload_id": upload_id,
+                "changes": lines,
+            },
+        )
+        db.session.flush()
+        return len(lines)
+
+
+def own_pending(actor: Actor, campaign_id: int, upload_id: int) -> tuple[Campaign, PendingUpload]:
+    """The checked upload of the actor's commune in this campaign, else NotFound."""
+    require_agent(actor)
     campaign = campaign_scope.get_campaign(actor, campaign_id)
     pending = db.session.scalar(
         select(PendingUpload)
@@ -170,32 +236,26 @@ def confirm_upload(actor: Actor, campaign_id: int, upload_id: int, now: datetime
     )
     if pending is None:
         raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
-    entries = [
-        NeedEntry(change["item_id"], change["quantity"], change["comment"], change["version"])
-        for change in pending.changes
-    ]
-    submission_id, file_name = pending.submission_id, pending.file_name
-    # One unit of work, all or nothing: the removal of the PendingUpload, the import event and
-    # the saved lines. In a savepoint so that a refusal (a conflict, a closed window) undoes the
-    # removal too, whoever called this, and the PendingUpload stays for another try.
-    with transaction.savepoint():
-        # A second confirmation of the same upload (double click, two tabs) deletes nothing.
-        removed = db.session.execute(delete(PendingUpload).where(PendingUpload.id == pending.id))
-        if removed.rowcount != 1:
-            raise NotFound("Import introuvable : il a peut-être déjà été confirmé ou annulé.")
-        audit.record(
-            actor.user_id,
-            "needs.import",
-            "submission",
-            submission_id,
-            after={"file": file_name, "lines": len(entries), "campaign_id": campaign.id, "upload_id": upload_id},
-        )
-        return save_needs(actor, campaign_id, entries, now=now)
+    return campaign, pending
+
+
+def open_entry(actor: Actor, campaign_id: int, now: datetime | None = None) -> tuple[Campaign, Organisation]:
+    """The campaign and the actor's commune when the commune may still enter its needs; else the
+    French refusal (ServiceError), or NotFound outside its campaigns."""
+    require_agent(actor)
+    campaign = campaign_scope.get_campaign(actor, campaign_id)
+    commune = participant(campaign, actor.organisation_id)
+    submission = db.session.scalar(
+        select(Submission).where(Submission.campaign_id == campaign.id, Submission.commune_id == commune.id)
+    )
+    if reason := entry_window(campaign, submission, now).refusal():
+        raise ServiceError(reason)
+    return campaign, commune
 
 
 def cancel_upload(actor: Actor, campaign_id: int, upload_id: int) -> None:
     """Drop the checked upload; the needs stay as they are."""
-    _require_agent(actor)
+    require_agent(actor)
     grid_submission = _own_submission(actor, campaign_id)
     pending = _pending(grid_submission.id, upload_id)
     audit.record(
@@ -250,7 +310,7 @@ class FinishedUpload:
 def finished_upload(actor: Actor, campaign_id: int, upload_id: int) -> FinishedUpload | None:
     """What became of an upload no longer awaiting confirmation (the browser's Back button, a
     second click), from the audit trail of the actor's commune; None if it never was one."""
-    _require_agent(actor)
+    require_agent(actor)
     try:
         submission = _own_submission(actor, campaign_id)
     except NotFound:
@@ -261,7 +321,7 @@ def finished_upload(actor: Actor, campaign_id: int, upload_id: int) -> FinishedU
         .where(
             AuditEvent.object_type == "submission",
             AuditEvent.object_id == str(submission.id),
-            AuditEvent.action.in_(("needs.import", "needs.import_cancel")),
+            AuditEvent.action.in_((IMPORT_ACTION, "needs.import_cancel")),
         )
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     )
@@ -269,7 +329,7 @@ def finished_upload(actor: Actor, campaign_id: int, upload_id: int) -> FinishedU
         after = event.after or {}
         if after.get("upload_id") == upload_id:
             return FinishedUpload(
-                confirmed=event.action == "needs.import",
+                confirmed=event.action == IMPORT_ACTION,
                 file_name=after.get("file", ""),
                 lines=after.get("lines", 0),
                 by=event.actor.name if event.actor else "système",
@@ -281,7 +341,7 @@ def finished_upload(actor: Actor, campaign_id: int, upload_id: int) -> FinishedU
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _require_agent(actor: Actor) -> None:
+def require_agent(actor: Actor) -> None:
     if actor.role is not Role.AGENT:
         raise Forbidden("Seul un agent de la commune importe des besoins.")
 
@@ -305,9 +365,9 @@ def _pending(submission_id: int, upload_id: int) -> PendingUpload:
     return pending
 
 
-def _new_submission(grid: NeedsGrid) -> Submission:
+def _new_submission(campaign_id: int, commune_id: int) -> Submission:
     """The commune's first contact with the campaign is an upload: its draft answer begins."""
-    submission = Submission(campaign_id=grid.campaign.id, commune_id=grid.commune.id, status=SubmissionStatus.DRAFT)
+    submission = Submission(campaign_id=campaign_id, commune_id=commune_id, status=SubmissionStatus.DRAFT)
     try:
         with transaction.savepoint():
             db.session.add(submission)
@@ -317,7 +377,7 @@ def _new_submission(grid: NeedsGrid) -> Submission:
     return submission
 
 
-def _unknown_ref_issues(grid: NeedsGrid, file_name: str, unknown) -> list[ImportIssue]:
+def _unknown_ref_issues(campaign_id: int, file_name: str, unknown) -> list[ImportIssue]:
     """Why each ref is not in the commune's grid: not in the catalog, not in this campaign,
     or of a family the commune did not join."""
     refs = {need.ref for need in unknown}
@@ -326,7 +386,7 @@ def _unknown_ref_issues(grid: NeedsGrid, file_name: str, unknown) -> list[Import
         db.session.scalars(
             select(CatalogItem.ref)
             .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
-            .where(CampaignItem.campaign_id == grid.campaign.id, CatalogItem.ref.in_(refs))
+            .where(CampaignItem.campaign_id == campaign_id, CatalogItem.ref.in_(refs))
         )
     )
     issues = []
@@ -345,6 +405,6 @@ def _unknown_ref_issues(grid: NeedsGrid, file_name: str, unknown) -> list[Import
     return issues
 
 
-def _clean_file_name(file_name: str) -> str:
+def clean_file_name(file_name: str) -> str:
     name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     return name[:255] or "fichier.xlsx"

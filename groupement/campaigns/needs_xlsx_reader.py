@@ -20,7 +20,7 @@ from groupement.campaigns.needs_sheet import (
     SHEET_TITLE,
     UploadedNeed,
 )
-from groupement.campaigns.rules import InvalidQuantity, NeedValue, parse_quantity
+from groupement.campaigns.rules import MAX_QUANTITY, InvalidQuantity, NeedValue, parse_quantity
 from groupement.core.files.upload_guard import CORRUPT_XLSX, MAX_UPLOAD_BYTES, NEEDS_XLSX, SpreadsheetLimits
 from groupement.core.files.xlsx import (
     blank,
@@ -84,6 +84,7 @@ def _read_sheet(
     seen: dict[str, int] = {}
     positions: dict[str, int] | None = None
     header_row = 0
+    ordinary = None
     for row_number, values in enumerate(rows, start=1):
         if positions is None:
             if row_number > HEADER_SEARCH_ROWS:
@@ -93,8 +94,13 @@ def _read_sheet(
                 positions, header_issues = _check_header(values, row_number, issue)
                 if header_issues:
                     return [], header_issues
+                ordinary = _OrdinaryRows(positions, formulas)
             continue
-        need, row_issues = _read_row(row_number, values, positions, formulas, issue)
+        need = ordinary.read(row_number, values)
+        if need is None:
+            need, row_issues = _read_row(row_number, values, positions, formulas, issue)
+        else:
+            row_issues = []
         if need is None and not row_issues:
             continue  # a blank row
         if row_number - header_row > MAX_DATA_ROWS:
@@ -174,6 +180,35 @@ def _read_row(
     if issues:
         return None, issues
     return UploadedNeed(row, ref, NeedValue(quantity, comment)), []
+
+
+class _OrdinaryRows:
+    """The common row read quickly: a text reference, a whole quantity (a number, or empty) and a
+    short text comment (or none), no formula in those cells. Anything else (None) is read by
+    _read_row, which names every problem; both give the same UploadedNeed for an ordinary row."""
+
+    def __init__(self, positions: dict[str, int], formulas: set[tuple[int, int]]) -> None:
+        self.ref, self.quantity, self.comment = positions[REF], positions[QUANTITY], positions[COMMENT]
+        columns = {self.ref, self.quantity, self.comment}
+        self.formula_rows = {row for row, column in formulas if column in columns}
+        self.width = max(columns) + 1
+
+    def read(self, row: int, values: list) -> UploadedNeed | None:
+        if len(values) < self.width or row in self.formula_rows:
+            return None
+        ref, quantity, comment = values[self.ref], values[self.quantity], values[self.comment]
+        if type(ref) is not str or type(comment) is not str:
+            return None
+        ref, comment = ref.strip(), comment.strip()
+        if not ref or ref[0] == "'" or len(comment) > MAX_COMMENT_LENGTH or comment[:1] == "'":
+            return None
+        if type(quantity) is float and quantity.is_integer():
+            quantity = int(quantity)
+        elif quantity == "":
+            quantity = 0
+        if type(quantity) is not int or not 0 <= quantity <= MAX_QUANTITY:
+            return None
+        return UploadedNeed(row, ref, NeedValue(quantity, comment))
 
 
 def _title(value) -> str:

@@ -41,6 +41,19 @@ def participant(campaign: Campaign, commune_id: int) -> Organisation:
     return membership.commune
 
 
+def participant_families(campaign: Campaign, commune_id: int) -> tuple[Organisation, set[Family]]:
+    """`participant` and `families_of` at once: one membership query, one of the families."""
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.groupement_id == campaign.groupement_id, Membership.commune_id == commune_id
+        )
+    )
+    families = families_of(campaign, commune_id, membership) if membership is not None else set()
+    if not families:
+        raise NotFound("Cette commune ne participe pas à la campagne.")
+    return membership.commune, families
+
+
 def families_of(campaign: Campaign, commune_id: int, membership: Membership | None = None) -> set[Family]:
     membership = membership or db.session.scalar(
         select(Membership).where(

@@ -3,20 +3,18 @@ history of one line. Flushes and audits; the request commits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.grid import needs_grid
+from groupement.campaigns.line_audit import LineChange, line_changes
 from groupement.campaigns.models import NeedLine, Submission
 from groupement.campaigns.participation import GridItem, entry_window, participant, submission_for_update, touch
 from groupement.campaigns.rules import check_send_back, check_submit, check_validate
 from groupement.core import audit
 from groupement.core.access import COMMUNE_ROLES, Actor
-from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
@@ -73,15 +71,6 @@ def _submission_step(
     return submission
 
 
-@dataclass(frozen=True)
-class LineChange:
-    at: datetime
-    by: str
-    before: int | None
-    after: int
-    comment: str
-
-
 def line_history(
     actor: Actor, campaign_id: int, item_id: int, commune_id: int | None = None
 ) -> tuple[GridItem, list[LineChange]]:
@@ -94,19 +83,4 @@ def line_history(
     )
     if line is None:
         return item, []
-    events = db.session.scalars(
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.object_type == "need_line", AuditEvent.object_id == str(line.id))
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    ).all()
-    return item, [
-        LineChange(
-            at=event.occurred_at,
-            by=event.actor.name if event.actor else "système",
-            before=(event.before or {}).get("quantity"),
-            after=(event.after or {}).get("quantity"),
-            comment=(event.after or {}).get("comment", ""),
-        )
-        for event in events
-    ]
+    return item, line_changes(grid.submission.id, line.id, item_id)

@@ -14,8 +14,12 @@ from groupement.core.audit_log import AuditEvent
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 
+_PLAIN = (str, int, float, bool, type(None))
+
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # exact types: a StrEnum or an IntEnum is converted below
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):
@@ -25,9 +29,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, frozenset | set):
         return sorted(_jsonable(v) for v in value)
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
     return value
 
 

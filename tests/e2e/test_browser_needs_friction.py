@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from groupement.demo.dataset import DEMO_DOMAIN, DEMO_PASSWORD
+from tests.e2e.browser import finish_job, screenshot
 from tests.e2e.browser import log_in as browser_log_in
-from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -184,4 +184,43 @@ def test_the_import_preview_shows_the_effect_in_euros_and_back_after_confirming_
     assert "besoins.xlsx" in page.locator(".upload-done").inner_text()
     screenshot(page, "besoins-import-deja-confirme")
     assert audit_at_both_widths(page) == []
+    page.context.close()
+
+
+def test_a_large_import_is_checked_and_confirmed_by_jobs_whose_pages_lead_to_the_preview_and_the_grid(
+    app, demo, browser, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(app.config, "NEEDS_IMPORT_JOB_BYTES", 0)  # every file is "large" here
+    monkeypatch.setitem(app.config, "NEEDS_IMPORT_JOB_CHANGES", 0)
+    page = person(browser, demo, "agent.bourgoin-jallieu")
+    open_grid(page, demo)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger en Excel").click()
+    path = tmp_path / "besoins.xlsx"
+    download.value.save_as(path)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    header = next(row for row in sheet.iter_rows() if any(c.value == "Quantité" for c in row))
+    columns = {cell.value: cell.column for cell in header}
+    cell = sheet.cell(row=header[0].row + 1, column=columns["Quantité"])
+    cell.value = (cell.value or 0) + 3
+    workbook.save(path)
+
+    page.get_by_role("link", name="Importer un fichier Excel").click()
+    page.get_by_label("Fichier Excel des besoins (.xlsx)").set_input_files(str(path))
+    page.get_by_role("button", name="Vérifier le fichier").click()
+    page.wait_for_url(re.compile(r".*/travaux/\d+$"))
+    screenshot(page, "besoins-import-verification-en-attente")
+    finish_job(page, app, "Voir le résultat").click()
+    page.wait_for_url(re.compile(r".*/besoins/import/\d+$"))
+    assert page.locator("[data-effect-difference]").inner_text().startswith("+")
+    preview_url = page.url
+    page.get_by_role("button", name="Confirmer et enregistrer").click()
+    link = finish_job(page, app, "Voir le résultat")
+    assert "Import confirmé : 1 ligne enregistrée." in page.locator(".flash-success").inner_text()
+    screenshot(page, "besoins-import-confirme-par-un-travail")
+    assert audit_at_both_widths(page) == []
+    link.click()
+    page.wait_for_url(preview_url)
+    assert page.get_by_role("heading", level=1).inner_text() == "Cet import est déjà confirmé"
     page.context.close()

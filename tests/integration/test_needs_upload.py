@@ -24,6 +24,7 @@ from groupement.campaigns.needs_upload import (
 )
 from groupement.campaigns.needs_xlsx_reader import read_needs_workbook
 from groupement.campaigns.rules import NeedValue
+from groupement.campaigns.workflow import line_history
 from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceError
@@ -277,10 +278,23 @@ def test_confirm_applies_the_changes_audits_them_and_removes_the_pending_upload(
         items["stylo"].id: 2,
     }
     assert count(database, PendingUpload) == 0
+    # One audit event for the whole file, each changed line in it with its value before and after.
     actions = database.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert sorted(actions) == ["need_line.create", "need_line.update", "need_line.update", "needs.import"]
+    assert actions == ["needs.import"]
     event = database.session.scalars(select(AuditEvent).where(AuditEvent.action == "needs.import")).one()
     assert event.actor_id == setting.agent.id and event.after["file"] == "besoins.xlsx" and event.after["lines"] == 3
+    changes = {change["ref"]: (change["before"], change["quantity"]) for change in event.after["changes"]}
+    assert changes == {"INF-PC": (3, 4), "INF-ECRAN": (None, 6), "FOU-RAM": (5, 0)}
+
+
+def test_a_line_history_shows_the_import_that_changed_it_with_who_and_the_values(database, setting):
+    pending = preview_upload(
+        setting.agent.actor, setting.campaign.id, "besoins.xlsx", filled(exported(setting), {"INF-PC": 7})
+    )
+    confirm_upload(setting.agent.actor, setting.campaign.id, pending.id)
+
+    _, changes = line_history(setting.agent.actor, setting.campaign.id, setting.items["pc"].id)
+    assert [(change.by, change.before, change.after) for change in changes][0] == ("Léa Agent", 3, 7)
 
 
 def test_confirm_after_someone_changed_a_line_is_a_conflict_and_writes_nothing(database, setting):

@@ -47,6 +47,7 @@ from groupement.core.files.xlsx_parts import (
     _Workbook,
     _Worksheet,
 )
+from groupement.core.files.xlsx_plain_sheet import PLAIN_SHEET_BYTES, measure_plain_sheet
 from groupement.core.formatting import number
 
 __all__ = ["SheetShape", "UploadRefused", "WorkbookShape", "check_xlsx"]
@@ -126,7 +127,7 @@ class _Check:
         for sheet in sheets:
             if sheet.part not in self.infos:
                 raise UploadRefused(CORRUPT_XLSX)
-            self._parse(sheet.part, _Worksheet(self, sheet))
+            self._sheet(sheet)
         for name in self.infos:  # every other part: its real size and CRC, and well-formed if XML
             if name not in self.parsed and not name.endswith("/"):
                 if name.lower().endswith((".xml", ".rels", ".vml")):
@@ -204,8 +205,26 @@ class _Check:
 
     # --- XML, streamed --------------------------------------------------------------------------
 
-    def _parse(self, name: str, reader: _Part) -> None:
-        """Feed the part to expat; `reader` sees each start, end and piece of text, keeps no tree."""
+    def _sheet(self, sheet: SheetShape) -> None:
+        """A plain sheet of a few megabytes is measured by xlsx_plain_sheet (then only checked
+        well-formed by expat, without handlers); any other by the handlers, streamed."""
+        if self.infos[sheet.part].file_size > PLAIN_SHEET_BYTES:
+            self._parse(sheet.part, _Worksheet(self, sheet))
+            return
+        xml = b"".join(self._inflate(sheet.part))
+        plain = measure_plain_sheet(xml, self.limits, self.shared, self.cells, self.text)
+        if plain is None:
+            self._parse(sheet.part, _Worksheet(self, sheet), pieces=[xml])
+            return
+        self._parse(sheet.part, None, pieces=[xml])
+        sheet.rows, sheet.columns, sheet.cells = plain.rows, plain.columns, plain.cells
+        sheet.formulas |= plain.formulas
+        self.cells += plain.cells
+        self.text += plain.text
+
+    def _parse(self, name: str, reader: _Part | None, pieces: list[bytes] | None = None) -> None:
+        """Feed the part to expat; `reader` sees each start, end and piece of text, keeps no tree
+        (None: the part is only checked well-formed, without a DTD)."""
         parser = expat.ParserCreate()
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
@@ -215,14 +234,15 @@ class _Check:
         parser.StartDoctypeDeclHandler = dtd
         parser.EntityDeclHandler = dtd
         parser.ExternalEntityRefHandler = dtd
-        parser.StartElementHandler = reader.start
-        parser.EndElementHandler = reader.end
-        parser.CharacterDataHandler = reader.data
-        parser.buffer_text = True
+        if reader is not None:
+            parser.StartElementHandler = reader.start
+            parser.EndElementHandler = reader.end
+            parser.CharacterDataHandler = reader.data
+            parser.buffer_text = True
         self.parsed.add(name)
         first = True
         try:
-            for piece in self._inflate(name):
+            for piece in self._inflate(name) if pieces is None else pieces:
                 if first:
                     head = piece.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
                     if head not in (b"<", b""):  # UTF-16 or anything but UTF-8: not what spreadsheets write

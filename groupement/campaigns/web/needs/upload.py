@@ -2,7 +2,7 @@
 
 from flask import current_app, flash, redirect, render_template, url_for
 
-from groupement.campaigns import needs_upload
+from groupement.campaigns import needs_import_job, needs_upload
 from groupement.campaigns.grid import NeedsConflict, needs_grid
 from groupement.campaigns.needs_upload import (
     NoChanges,
@@ -39,10 +39,14 @@ def upload(campaign_id: int):
     if form.validate_on_submit():
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         storage = form.file.data
+        content = storage.read(limit + 1)
         try:
-            pending = preview_upload(
-                current_actor(), campaign_id, storage.filename or "", storage.read(limit + 1), max_bytes=limit
-            )
+            if needs_import_job.as_job(len(content)):
+                job = needs_import_job.start_check(
+                    current_actor(), campaign_id, storage.filename or "", content, max_bytes=limit
+                )
+                return redirect(url_for("jobs.show", job_id=job.id), 303)
+            pending = preview_upload(current_actor(), campaign_id, storage.filename or "", content, max_bytes=limit)
         except ImportRejected as rejected:
             flash(str(rejected), "error")
             issues, status = rejected.issues, 422
@@ -86,6 +90,10 @@ def preview(campaign_id: int, upload_id: int):
 @roles_required(Role.AGENT)
 def confirm_upload(campaign_id: int, upload_id: int):
     UploadDecisionForm().validate_on_submit()  # CSRF is checked for every POST by CSRFProtect
+    changes = needs_import_job.pending_changes(current_actor(), campaign_id, upload_id)
+    if changes is not None and needs_import_job.confirm_as_job(changes):
+        job = needs_import_job.start_confirm(current_actor(), campaign_id, upload_id)
+        return redirect(url_for("jobs.show", job_id=job.id), 303)
     try:
         changed = needs_upload.confirm_upload(current_actor(), campaign_id, upload_id)
     except NeedsConflict as conflict:
