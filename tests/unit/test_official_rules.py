@@ -126,6 +126,16 @@ def test_the_shipped_artefacts_are_those_the_readme_lists():
     assert {a.file for a in official_rules.ARTEFACTS.values()} <= shipped
 
 
+def test_the_full_eupl_1_2_text_is_shipped_beside_the_cen_artefact():
+    text = (OFFICIAL / "EUPL-1.2.txt").read_text(encoding="utf-8")
+    assert text.startswith("EUROPEAN UNION PUBLIC LICENCE v. 1.2\nEUPL © the European Union 2007, 2016")
+    articles = re.findall(r"^(\d+)\.\s*[A-Z]", text, re.M)
+    assert articles == [str(n) for n in range(1, 16)]
+    assert "Appendix" in text and "GNU Affero General Public License (AGPL) v. 3" in text
+    readme = (OFFICIAL / "README.md").read_text()
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() in readme
+
+
 # --- the child process: a crash, an error or a hang never reaches the caller's process -----------
 
 UBL = OFFICIAL / "EN16931-UBL-validation.xslt"
