@@ -1,5 +1,5 @@
 """The accountant's to-do list: invoices to check, blocking anomalies, splits to do, titles to issue,
-unpaid titles past due. Three queries, through invoices/scope.py."""
+invoices blocked by a fatal official rule, unpaid titles past due. Four queries, through invoices/scope.py."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from groupement.dashboard.tasks import Task, Urgency, by_urgency, plural
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.models import InvoiceCheck
+from groupement.invoices.official_findings import officially_blocked_ids
 from groupement.invoices.states import CheckKind, CheckResolution, InvoiceStatus
 from groupement.invoices.title_rules import TitleKind, TitleStatus
 
@@ -91,9 +92,27 @@ def accountant_tasks(actor: Actor, today: date) -> list[Task]:
             {"statut": InvoiceStatus.SPLIT.value},
             urgency=Urgency.SOON,
         ),
+        _officially_blocked(invoices),
         _titles_past_due(actor, today),
     ]
     return by_urgency(tasks)
+
+
+def _officially_blocked(invoices) -> Task:
+    """Invoices whose split a fatal official EN 16931 rule stops: no comment can accept them, the
+    supplier must send a corrected invoice (the accountant rejects this one with its reason)."""
+    count = db.session.scalar(
+        select(func.count()).select_from(invoices).where(invoices.c.id.in_(officially_blocked_ids()))
+    )
+    return Task(
+        "officially_blocked",
+        f"{plural(count, 'facture')} {'bloquée' if count < 2 else 'bloquées'} par une règle officielle EN 16931",
+        count,
+        "invoices.board",
+        {"officiel": "bloquee"},
+        urgency=Urgency.LATE,
+        detail="À rejeter avec le motif : le fournisseur doit envoyer une facture corrigée.",
+    )
 
 
 def _oldest(first: date | None) -> str:

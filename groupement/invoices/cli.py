@@ -275,3 +275,31 @@ def _print_batch_report(coordinator: str | None, batch_id: int, job_id: int) -> 
         click.echo(f"  [{line.label}] {line.file} : {shown}")
     total = counts(lines)
     click.echo(f"Rapport : {total['read']} lue(s), {total['duplicate']} doublon(s), {total['refused']} refusée(s).")
+
+
+@invoice_group.command(
+    "recheck-official",
+    help="Passe les règles officielles EN 16931 sur les factures importées qui n'ont pas encore de contrôle "
+    "officiel (importées avant ce contrôle) et enregistre le résultat ; une règle bloquante arrête la "
+    "répartition d'une facture pas encore répartie.",
+)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=None, help="Au plus ce nombre de factures.")
+@coordinator_option
+@with_appcontext
+@transactional
+def invoice_recheck_official(limit: int | None, coordinator: str | None) -> None:
+    from groupement.invoices.einvoice.official_rules import INVALID, NOT_APPLICABLE, UNAVAILABLE, VALID
+    from groupement.invoices.official_recheck import recheck_official
+
+    report = recheck_official(acting_for(coordinator), limit)
+    labels = {
+        VALID: "conforme(s)",
+        INVALID: "non conforme(s)",
+        UNAVAILABLE: "non contrôlée(s) (fichier non conservé ou contrôle impossible)",
+        NOT_APPLICABLE: "hors EN 16931 (modèle tableur, ZUGFeRD 1.0)",
+    }
+    click.echo(f"{report.checked} facture(s) contrôlée(s) selon les règles officielles EN 16931.")
+    for outcome, count in sorted(report.by_outcome.items()):
+        click.echo(f"  {count} {labels.get(outcome, outcome)}")
+    if report.blocked:
+        click.echo(f"  Répartition bloquée par une règle officielle : n° {', n° '.join(report.blocked[:20])}")

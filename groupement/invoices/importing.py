@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupement.catalog.models import CatalogItem
@@ -19,6 +19,7 @@ from groupement.core.money import to_unit_price
 from groupement.extensions import db
 from groupement.invoices import invoice_file
 from groupement.invoices import scope as invoice_scope
+from groupement.invoices.delivery_sites import MemberCommune, delivery_commune, describe
 from groupement.invoices.einvoice import parse_invoice
 from groupement.invoices.einvoice.official_rules import check_file
 from groupement.invoices.header_only import header_lines
@@ -30,6 +31,7 @@ from groupement.invoices.models import (
     InvoiceVat,
 )
 from groupement.invoices.official_findings import record as record_official_check
+from groupement.invoices.prepayment_rules import Prepayment, PrepaymentMatch, match_prepayments
 from groupement.invoices.rules import (
     LINE_RULE,
     CheckResult,
@@ -153,6 +155,7 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
     for line in invoice.lines:
         if item := catalog.get(line.item_ref or ""):
             line.item_id, line.account = item.id, item.account
+    delivery_checks = _delivery_communes(actor, invoice.lines, lines)
     invoice.vat = [
         InvoiceVat(category=v.category, rate=v.rate, base=sign * v.taxable_amount, amount=sign * v.tax_amount)
         for v in vat_rows
@@ -167,18 +170,20 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
         )
         for ac in data.allowances_charges
     ]
+    prepayments = _prepayment_match(actor, data, seller_key, sign)
     # A line beyond R120's slack is an anomaly of the document itself, kept with the identity checks
     # (which re-matching leaves alone) so that it blocks the split until accepted.
     line_anomalies = [r for r in results if not r.ok and r.rule == LINE_RULE]
     invoice.checks = (
         [_check(CheckKind.ARITHMETIC, r) for r in results if r not in line_anomalies]
         + [_check(CheckKind.ARITHMETIC, r) for r in header_checks]
+        + [_check(CheckKind.IDENTITY, r) for r in delivery_checks]
         + [
             _check(CheckKind.IDENTITY, r)
             for r in line_anomalies
             + _identity_checks(actor, data, supplier)
             + [_near_duplicate_check(near)]
-            + _prepayment_checks(actor, data, seller_key, sign)
+            + _prepayment_check(prepayments, data, sign)
         ]
     )
     try:
@@ -189,6 +194,13 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             db.session.flush()
     except IntegrityError:
         raise InvoiceDuplicate(file_name, [_duplicate_reason(data.number, data.number, seller)]) from None
+    if prepayments is not None and prepayments.ok:
+        db.session.execute(
+            update(Invoice)
+            .where(Invoice.id.in_([p.id for p in prepayments.matched]))
+            .values(deducted_by_id=invoice.id)
+            .execution_options(synchronize_session="fetch")
+        )
     if content.startswith(b"%PDF-") or b"%PDF-" in content[:1024]:
         # The PDF is the legal invoice (always for a header-only profile): kept, byte for byte.
         archive(
@@ -215,7 +227,8 @@ def import_invoice(actor: Actor, file_name: str, content: bytes) -> Invoice:
             "total_ht": invoice.total_ht,
             "total_ttc": invoice.total_ttc,
             "file": file_name,
-        },
+        }
+        | ({"prepaid": invoice.prepaid, "prepayments": [p.number for p in prepayments.matched]} if prepayments else {}),
     )
     return invoice
 
@@ -235,6 +248,33 @@ def _line(position: int, line, sign: Decimal) -> InvoiceLine:
         order_reference=line.order_ref[:60] if line.order_ref else None,
         commune_id=None,
     )
+
+
+def _delivery_communes(actor: Actor, stored: list[InvoiceLine], read) -> list[CheckResult]:
+    """Each line delivered to a member commune's site (CTC-FR) goes to that commune in the split;
+    an information check says which lines went where, and which sites named no member commune."""
+    sites = [(line, data.delivery) for line, data in zip(stored, read, strict=True) if data.delivery]
+    if not sites:
+        return []
+    members = [
+        MemberCommune(c.id, c.name, c.siren, c.siret, c.postcode, c.city) for c in invoice_scope.member_communes(actor)
+    ]
+    given, unknown = [], []
+    for line, site in sites:
+        commune = delivery_commune(site, members)
+        if commune is None:
+            unknown.append(f"ligne {line.line_id} ({describe(site)})")
+        else:
+            line.commune_id = commune.id
+            given.append(f"ligne {line.line_id} : {commune.name}")
+    message = "Lieux de livraison par ligne (CTC-FR) : " + (
+        "; ".join(given[:20]) + (" …" if len(given) > 20 else "") if given else "aucun ne désigne une commune membre"
+    )
+    if unknown:
+        message += f". Lieu(x) sans commune membre reconnue, réparti(s) par clé : {'; '.join(unknown[:10])}" + (
+            " …" if len(unknown) > 10 else ""
+        )
+    return [CheckResult("LIVRAISON", True, message + ".")]
 
 
 def _check(kind: str, result: CheckResult) -> InvoiceCheck:
@@ -259,32 +299,47 @@ def _near_duplicate_check(near: list[Invoice]) -> CheckResult:
     )
 
 
-def _prepayment_checks(actor: Actor, data: InvoiceData, seller_key: str, sign: Decimal) -> list[CheckResult]:
-    """A final invoice deducting prepayments (BT-113): its TTC is split and titled whole, so the
-    prepayment invoices (386) already titled must be set against it. Until the recovery deducts
-    them itself, an anomaly names them (or their absence), to accept with a comment."""
+def _prepayment_match(actor: Actor, data: InvoiceData, seller_key: str, sign: Decimal) -> PrepaymentMatch | None:
+    """A final invoice deducting prepayments (BT-113): the supplier's prepayment invoices (386)
+    not deducted yet by another invoice still standing, matched to the deducted amount
+    (prepayment_rules). None when nothing is deducted."""
     if not data.prepaid:
-        return []
-    earlier = list(
-        db.session.scalars(
-            invoice_scope.invoices(actor)
-            .where(Invoice.seller_key == seller_key, Invoice.kind == InvoiceKind.PREPAYMENT)
-            .order_by(Invoice.issue_date, Invoice.id)
+        return None
+    rejected = select(Invoice.id).where(Invoice.status == InvoiceStatus.REJECTED)
+    earlier = db.session.scalars(
+        invoice_scope.invoices(actor)
+        .where(
+            Invoice.seller_key == seller_key,
+            Invoice.kind == InvoiceKind.PREPAYMENT,
+            Invoice.status != InvoiceStatus.REJECTED,
+            Invoice.deducted_by_id.is_(None) | Invoice.deducted_by_id.in_(rejected),
         )
+        .order_by(Invoice.issue_date, Invoice.id)
     )
-    found = (
-        "facture(s) d'acompte de ce fournisseur : "
-        + ", ".join(f"n° {i.number} du {date_fr(i.issue_date)} ({euros(i.total_ttc)})" for i in earlier[:5])
-        if earlier
-        else "aucune facture d'acompte de ce fournisseur n'a été importée"
-    )
+    candidates = [Prepayment(i.id, i.number, i.issue_date, i.total_ttc, i.order_reference) for i in earlier]
+    return match_prepayments(sign * data.prepaid, data.order_reference, candidates)
+
+
+def _prepayment_check(match: PrepaymentMatch | None, data: InvoiceData, sign: Decimal) -> list[CheckResult]:
+    if match is None:
+        return []
+    due = f"net à payer {euros(sign * data.payable)}"
+    if match.ok:
+        return [
+            CheckResult(
+                "ACOMPTE",
+                True,
+                f"{match.reason[0].upper()}{match.reason[1:]} ; {due}. Les titres de recettes de cette facture "
+                "ne portent que la part de chaque commune dans le net à payer (l'acompte a été titré avec sa facture).",
+            )
+        ]
     return [
         CheckResult(
             "ACOMPTE",
             False,
-            f"Acomptes déduits (BT-113) : {euros(sign * data.prepaid)} ; net à payer {euros(sign * data.payable)}. "
-            f"Le total TTC est réparti et titré en entier : vérifiez que les acomptes déjà titrés aux communes "
-            f"sont déduits de leurs titres ({found}).",
+            f"{match.reason[0].upper()}{match.reason[1:]} ; {due}. Les titres ne porteront que le net à payer : "
+            "importez la facture d'acompte, ou acceptez avec un commentaire si l'acompte a été réglé "
+            "hors de l'application.",
         )
     ]
 

@@ -26,6 +26,7 @@ from groupement.invoices.models import (
     Payment,
     RecoveryTitle,
 )
+from groupement.invoices.official_findings import officially_blocked_ids
 from groupement.invoices.scope import ACCOUNTING_ROLES
 from groupement.invoices.states import (
     InvoiceStatus,
@@ -34,17 +35,24 @@ from groupement.invoices.title_rules import ShareState, TitleKind, TitleStatus, 
 from groupement.organisations.models import Organisation
 
 
-def list_invoices(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> list[Invoice]:
-    return list(db.session.scalars(invoices_query(actor, status, search)))
+def list_invoices(
+    actor: Actor, status: InvoiceStatus | None = None, search: str = "", official_blocked: bool = False
+) -> list[Invoice]:
+    return list(db.session.scalars(invoices_query(actor, status, search, official_blocked)))
 
 
-def invoices_query(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> Select:
-    """The scoped, filtered, ordered SELECT of the invoices: for a page of the board or all of them."""
+def invoices_query(
+    actor: Actor, status: InvoiceStatus | None = None, search: str = "", official_blocked: bool = False
+) -> Select:
+    """The scoped, filtered, ordered SELECT of the invoices: for a page of the board or all of them.
+    `official_blocked`: only those whose split a fatal official finding stops (not rejected yet)."""
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
     statement = invoice_scope.invoices(actor).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     if status is not None:
         statement = statement.where(Invoice.status == status)
+    if official_blocked:
+        statement = statement.where(Invoice.id.in_(officially_blocked_ids()))
     for word in search_words(search):  # accent- and case-blind on every database (core/search_text.py)
         statement = statement.where(contains(Invoice.search_key, word))
     return statement

@@ -60,6 +60,9 @@ class Invoice(db.Model):
     # is the legal document); the prepayments the invoice deducts (BT-113, signed like the totals).
     profile: Mapped[str] = mapped_column(String(20), default="")
     prepaid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    # On a prepayment invoice (386): the final invoice that deducts it (prepayment_rules), so that
+    # no two final invoices deduct the same prepayment; released when that invoice is rejected.
+    deducted_by_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The match against the orders (its anomalies are known from then on: the split needs it).

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.invoices.einvoice.official_rules import ARTEFACTS, OfficialResult
+from groupement.invoices.models import Invoice
+from groupement.invoices.states import InvoiceStatus
 
 
 class OfficialCheck(db.Model):
@@ -99,3 +101,17 @@ def official_blockers(invoice_id: int) -> list[str]:
         f"Règle officielle {f.rule} (bloquante, à corriger par le fournisseur : rejetez la facture) : {f.message}"
         for f in check.fatal
     ]
+
+
+def officially_blocked_ids():
+    """SELECT of the ids of the invoices not split yet that a fatal official finding blocks."""
+    return (
+        select(OfficialCheck.invoice_id)
+        .join(OfficialFinding, OfficialFinding.check_id == OfficialCheck.id)
+        .join(Invoice, Invoice.id == OfficialCheck.invoice_id)
+        .where(
+            OfficialFinding.fatal.is_(True),
+            Invoice.status.in_((InvoiceStatus.IMPORTED, InvoiceStatus.CHECKED, InvoiceStatus.DISPUTED)),
+        )
+        .distinct()
+    )

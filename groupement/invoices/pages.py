@@ -64,8 +64,10 @@ class Board:
     counts: dict[InvoiceStatus, int]  # every invoice, whatever the filters
 
 
-def invoice_board(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> Board:
-    statement = invoices_query(actor, status, search)
+def invoice_board(
+    actor: Actor, status: InvoiceStatus | None = None, search: str = "", official_blocked: bool = False
+) -> Board:
+    statement = invoices_query(actor, status, search, official_blocked)
     filtered = statement.order_by(None).subquery()
     totals = db.session.execute(
         select(
@@ -83,7 +85,9 @@ def invoice_board(actor: Actor, status: InvoiceStatus | None = None, search: str
     )
 
 
-def board_rows(actor: Actor, status: InvoiceStatus | None = None, search: str = "") -> list[BoardRow]:
+def board_rows(
+    actor: Actor, status: InvoiceStatus | None = None, search: str = "", official_blocked: bool = False
+) -> list[BoardRow]:
     return [
         BoardRow(
             number=i.number,
@@ -97,7 +101,7 @@ def board_rows(actor: Actor, status: InvoiceStatus | None = None, search: str = 
             contract=i.contract.number if i.contract else "",
             file_name=i.file_name,
         )
-        for i in list_invoices(actor, status, search)
+        for i in list_invoices(actor, status, search, official_blocked)
     ]
 
 

@@ -33,10 +33,12 @@ from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
 from groupement.invoices.models import (
     Allocation,
+    Invoice,
     NumberSequence,
     Payment,
     RecoveryTitle,
 )
+from groupement.invoices.prepayment_rules import titles_after_prepayments
 from groupement.invoices.scope import ACCOUNTING_ROLES, advance, invoice_for_update
 from groupement.invoices.states import (
     InvoiceStatus,
@@ -139,9 +141,21 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
         .options(selectinload(Allocation.lines))  # one query for every share's lines, at 1 000 communes
         .order_by(Allocation.commune_id)
     ).all()
-    numbers = _take_numbers(invoice.coordinator_id, today.year, len(allocations)) if allocations else range(0)
+    deducted = _deducted_prepayments(actor, invoice)
+    amounts = titles_after_prepayments(
+        invoice.total_ttc, invoice.prepaid, {str(a.commune_id): a.ttc for a in allocations}
+    )
+    # A commune whose share of the amount due is nil (a fully prepaid invoice) gets no title.
+    billed = [a for a in allocations if amounts[str(a.commune_id)]]
+    numbers = _take_numbers(invoice.coordinator_id, today.year, len(billed)) if billed else range(0)
+    after_prepayments = (
+        f", déduction faite des acomptes ({', '.join(p.number for p in deducted) or 'hors application'} : "
+        f"{euros(invoice.prepaid)})"
+        if invoice.prepaid
+        else ""
+    )
     titles = []
-    for sequence, allocation in zip(numbers, allocations, strict=True):
+    for sequence, allocation in zip(numbers, billed, strict=True):
         main_line = max(allocation.lines, key=lambda line: abs(line.ht)) if allocation.lines else None
         account = recovery_account(main_line.account if main_line else None)
         title = RecoveryTitle(
@@ -152,8 +166,8 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
             invoice_id=invoice.id,
             commune_id=allocation.commune_id,
             object=f"Remboursement de la facture {invoice.number} {de(invoice.seller_name)} "
-            f"({invoice.kind.label}, groupement de commandes)"[:300],
-            amount_ttc=allocation.ttc,
+            f"({invoice.kind.label}, groupement de commandes){after_prepayments}"[:300],
+            amount_ttc=amounts[str(allocation.commune_id)],
             paid_total=Decimal("0.00"),
             account=account,
             due_date=due_date,
@@ -162,6 +176,8 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
         db.session.add(title)
         titles.append(title)
     invoice.status = advance("issue_titles", invoice.status, InvoiceStatus.RECOVERED)
+    if not titles:  # wholly prepaid: nothing left to recover
+        invoice.status = advance("settle", invoice.status, InvoiceStatus.SETTLED)
     db.session.flush()
     audit.record(
         actor.user_id,
@@ -172,9 +188,29 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
             "titles": [t.number for t in titles],
             "total": sum((t.amount_ttc for t in titles), Decimal(0)),
             "due_date": due_date,
-        },
+        }
+        | ({"prepaid": invoice.prepaid, "prepayments": [p.number for p in deducted]} if invoice.prepaid else {}),
     )
     return titles
+
+
+def _deducted_prepayments(actor: Actor, invoice: Invoice) -> list[Invoice]:
+    """The prepayment invoices this final invoice deducts (matched at import). Each must have been
+    titled to the communes first: the final invoice's titles bill only the amount due."""
+    deducted = list(
+        db.session.scalars(
+            invoice_scope.invoices(actor).where(Invoice.deducted_by_id == invoice.id).order_by(Invoice.issue_date)
+        )
+    )
+    untitled = [p for p in deducted if p.status not in (InvoiceStatus.RECOVERED, InvoiceStatus.SETTLED)]
+    if untitled:
+        raise TitleRefused(
+            "Émettez d'abord les titres de la facture d'acompte "
+            + ", ".join(f"n° {p.number} ({p.status.label})" for p in untitled)
+            + f" : les titres de la facture n° {invoice.number} ne portent que le net à payer, "
+            f"{euros(invoice.payable)}, l'acompte étant titré avec sa facture. Rien n'a été enregistré."
+        )
+    return deducted
 
 
 def cancel_title(actor: Actor, title_id: int, reason: str) -> RecoveryTitle:

@@ -215,11 +215,11 @@ def _recovered_invoice(commune_a, commune_b, users) -> dict[str, int]:
     from groupement.invoices.models import Allocation
     from groupement.invoices.recovery import issue_recovery_titles
     from groupement.invoices.splitting import split_invoice
-    from tests.invoicing import approve_for_split
+    from tests.invoicing import approve_for_split, without_prepayment
 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
     accountant = Actor(users["accountant"].id, Role.ACCOUNTANT, users["accountant"].organisation_id)
-    invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    invoice = import_invoice(accountant, sample.name, without_prepayment(sample.read_bytes()))
     approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune_a.insee_code, commune_b.insee_code])
     titles = {t.commune_id: t for t in issue_recovery_titles(accountant, invoice.id, utcnow().date() + timedelta(30))}
@@ -257,7 +257,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     from groupement.invoices.importing import import_invoice
     from groupement.invoices.recovery import issue_recovery_titles, record_payment
     from groupement.invoices.splitting import split_invoice
-    from tests.invoicing import approve_for_split
+    from tests.invoicing import approve_for_split, without_prepayment
 
     make = factories
     other = make.coordinator(name="Autre coordonnateur", siren="200066793", siret=None)
@@ -293,7 +293,7 @@ def _other_coordinator(users, laptop) -> dict[str, int]:
     order = place_order(agent, contract.id, [(contract.prices[0].id, 1)], "Mairie de la commune autre")
     accountant = Actor(users["other_accountant"].id, Role.ACCOUNTANT, other.id)
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
-    invoice = import_invoice(accountant, sample.name, sample.read_bytes())
+    invoice = import_invoice(accountant, sample.name, without_prepayment(sample.read_bytes()))
     approve_for_split(accountant, invoice.id)
     split_invoice(accountant, invoice.id, AllocationKey.EQUAL, [commune.insee_code])
     (title,) = issue_recovery_titles(accountant, invoice.id, today + timedelta(30))

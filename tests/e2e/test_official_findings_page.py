@@ -33,7 +33,8 @@ def _page(app, client, content: bytes) -> str:
 
 def test_a_fatal_official_rule_is_shown_with_its_id_and_text_and_blocks(app, client_as, world):
     section = _page(app, client_as("accountant"), GOOD.replace(b'unitCode="C62"', b'unitCode="ZZZZ"', 1))
-    assert "FX-SCH-A-000611" in section and "is not allowed" in section
+    # A CII file on its own: the CEN CII rules (BR-CL-23, the unit code list) say it.
+    assert "BR-CL-23" in section and "UN/ECE Recommendation 20" in section
     assert "1 règle bloquante" in section and "seulement rejetée" in section
     assert re.search(r'<details id="officiel-satisfaites">\s*<summary>\d+ règles officielles satisfaites', section)
     assert "accepter" not in section.lower()  # no accept button for an official rule

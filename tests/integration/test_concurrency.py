@@ -33,7 +33,7 @@ from groupement.invoices.recovery import issue_recovery_titles, record_payment
 from groupement.invoices.splitting import split_invoice
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import LotLineShare
-from tests.invoicing import approve_for_split
+from tests.invoicing import approve_for_split, without_prepayment
 
 # Real commits: what the code commits must be seen by the other threads' connections.
 pytestmark = pytest.mark.real_commits
@@ -253,7 +253,9 @@ def split_invoices(make, count: int) -> tuple[object, list[int], list[int]]:
     accountant = system_actor(capi.id)
     invoices = []
     for n in range(1, count + 1):
-        content = UBL.read_bytes().replace(b"<cbc:ID>F124212</cbc:ID>", f"<cbc:ID>F124212-{n}</cbc:ID>".encode(), 1)
+        content = without_prepayment(UBL.read_bytes()).replace(
+            b"<cbc:ID>F124212</cbc:ID>", f"<cbc:ID>F124212-{n}</cbc:ID>".encode(), 1
+        )
         content = content.replace(
             b"<cbc:IssueDate>2026-06-17</cbc:IssueDate>", f"<cbc:IssueDate>2026-05-{n:02d}</cbc:IssueDate>".encode(), 1
         )

@@ -33,7 +33,7 @@ from groupement.lots.models import Lot
 from groupement.lots.rules import LotStatus
 from groupement.tenders.models import Offer
 from tests.conftest import log_in
-from tests.invoicing import approve_for_split
+from tests.invoicing import approve_for_split, without_prepayment
 from tests.queries import count_queries
 
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
@@ -138,7 +138,7 @@ def only(actor: Actor, kind: str) -> Task:
 
 
 def ubl_invoice(accountant: Actor, n: int = 0):
-    content = UBL.read_bytes()
+    content = without_prepayment(UBL.read_bytes())
     if n:
         content = content.replace(b"<cbc:ID>F124212</cbc:ID>", f"<cbc:ID>F124212-{n}</cbc:ID>".encode(), 1)
     return import_invoice(accountant, f"facture-{n}.xml", content)

@@ -26,14 +26,14 @@ from groupement.invoices.splitting import split_invoice
 from groupement.invoices.statements import titles_csv
 from groupement.invoices.states import InvoiceStatus
 from groupement.invoices.title_rules import ShareState, TitleKind, TitleStatus
-from tests.invoicing import approve_for_split
+from tests.invoicing import approve_for_split, without_prepayment
 
 UBL = Path(__file__).resolve().parents[1] / "fixtures" / "invoices" / "ubl21_en16931_fr.xml"
 
 
 def ubl_invoice(accountant, n: int = 0) -> Invoice:
     """The UBL sample (308,03 € TTC), under its own number and date when n > 0."""
-    content = UBL.read_bytes()
+    content = without_prepayment(UBL.read_bytes())
     if n:
         content = content.replace(b"<cbc:ID>F124212</cbc:ID>", f"<cbc:ID>F124212-{n}</cbc:ID>".encode(), 1)
         content = content.replace(

@@ -23,13 +23,17 @@ from groupement.invoices.einvoice.official_worker import OfficialRulesUnavailabl
 PUBLIC = Path(__file__).resolve().parents[1] / "fixtures" / "einvoices" / "public"
 OFFICIAL = Path(official_rules.__file__).with_name("official")
 
-# file -> (artefact, outcome, fatal rules that must be among the findings)
+# The folders whose every file has its expected result here; the larger sets (FeRD examples, KoSIT
+# test suite) are checked by tests/integration/test_official_agreement.py.
+CURATED = ("cen", "factur-x-lib", "altered")
+# file -> (artefact, outcome, fatal rules that must be among the findings). A CII file on its own
+# naming no Factur-X profile gets the CEN CII rules; the same XML out of a PDF, the Factur-X ones.
 EXPECTED = {
-    "cen/CII_example1.xml": ("fx-en16931", VALID, set()),
+    "cen/CII_example1.xml": ("cen-cii", VALID, set()),
     "factur-x-lib/factur-x-minimum.xml": ("fx-minimum", VALID, set()),
     "factur-x-lib/factur-x-basicwl.xml": ("fx-basicwl", VALID, set()),
     "factur-x-lib/factur-x-basic.xml": ("fx-basic", VALID, set()),
-    "factur-x-lib/factur-x-en16931.xml": ("fx-en16931", VALID, set()),
+    "factur-x-lib/factur-x-en16931.xml": ("cen-cii", VALID, set()),
     "factur-x-lib/factur-x-extended.xml": ("fx-extended", VALID, set()),
     "factur-x-lib/invoice_EN16931.pdf": ("fx-en16931", VALID, set()),
     "factur-x-lib/ubl-21-en16931.xml": ("cen-ubl", VALID, set()),
@@ -38,14 +42,19 @@ EXPECTED = {
     "factur-x-lib/zugferd-comfort.xml": ("", NOT_APPLICABLE, set()),
     "factur-x-lib/zugferd-extended.xml": ("", NOT_APPLICABLE, set()),
     "altered/ubl-BR-CO-16-payable-amount.xml": ("cen-ubl", INVALID, {"BR-CO-16"}),
-    "altered/cii-BR-CO-10-line-total.xml": ("fx-en16931", INVALID, {"BR-CO-10", "BR-CO-13"}),
-    "altered/cii-BR-02-no-number.xml": ("fx-en16931", INVALID, {"BR-02"}),
+    "altered/cii-BR-CO-10-line-total.xml": ("cen-cii", INVALID, {"BR-CO-10", "BR-CO-13"}),
+    "altered/cii-BR-02-no-number.xml": ("cen-cii", INVALID, {"BR-02"}),
     "altered/ubl-USD-currency.xml": ("cen-ubl", VALID, set()),
 }
 
 
 def corpus_files() -> list[str]:
-    return sorted(str(p.relative_to(PUBLIC)) for p in PUBLIC.rglob("*") if p.is_file() and p.suffix != ".md")
+    return sorted(
+        str(p.relative_to(PUBLIC))
+        for folder in CURATED
+        for p in (PUBLIC / folder).rglob("*")
+        if p.is_file() and p.suffix != ".md"
+    )
 
 
 def test_every_corpus_file_has_its_expected_result_listed():
@@ -124,6 +133,16 @@ def test_the_shipped_artefacts_are_those_the_readme_lists():
     for name, digest in listed.items():
         assert hashlib.sha256((OFFICIAL / name).read_bytes()).hexdigest() == digest, name
     assert {a.file for a in official_rules.ARTEFACTS.values()} <= shipped
+
+
+def test_the_full_eupl_1_2_text_is_shipped_beside_the_cen_artefact():
+    text = (OFFICIAL / "EUPL-1.2.txt").read_text(encoding="utf-8")
+    assert text.startswith("EUROPEAN UNION PUBLIC LICENCE v. 1.2\nEUPL © the European Union 2007, 2016")
+    articles = re.findall(r"^(\d+)\.\s*[A-Z]", text, re.M)
+    assert articles == [str(n) for n in range(1, 16)]
+    assert "Appendix" in text and "GNU Affero General Public License (AGPL) v. 3" in text
+    readme = (OFFICIAL / "README.md").read_text()
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() in readme
 
 
 # --- the child process: a crash, an error or a hang never reaches the caller's process -----------

@@ -19,6 +19,7 @@ from groupement.invoices.rules import (
     ONE,
     ZERO,
     AllowanceCharge,
+    DeliverySite,
     InvoiceData,
     InvoiceLineData,
     VatBreakdown,
@@ -175,7 +176,19 @@ class CiiReader(Reader):
             line_charges=charges,
             status=status,
             parent_id=text_of(item, "AssociatedDocumentLineDocument/ParentLineID"),
+            delivery=self.delivery_site(first_at(item, "SpecifiedLineTradeDelivery/ShipToTradeParty")),
         )
+
+    def delivery_site(self, party) -> DeliverySite | None:
+        """The line's ship-to party (Factur-X EXTENDED, CTC-FR): its SIRET or its address."""
+        if party is None:
+            return None
+        site = DeliverySite(
+            siret=self.party_siret(party),
+            postcode=(text_of(party, "PostalTradeAddress/PostcodeCode") or "")[:10],
+            city=(text_of(party, "PostalTradeAddress/CityName") or "")[:120],
+        )
+        return site if site.siret or site.postcode or site.city else None
 
     def check_parents(self, lines: tuple[InvoiceLineData, ...]) -> None:
         """BR-FXEXT-11: each parent line (BT-X-304) names a line of the invoice; BR-FXEXT-06: a

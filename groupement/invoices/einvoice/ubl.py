@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from groupement.core.numbers import PRICE_AS_WRITTEN
@@ -16,7 +17,15 @@ from groupement.invoices.einvoice.xml_reader import (
     siret_in,
     text_of,
 )
-from groupement.invoices.rules import ONE, ZERO, AllowanceCharge, InvoiceData, InvoiceLineData, VatBreakdown
+from groupement.invoices.rules import (
+    ONE,
+    ZERO,
+    AllowanceCharge,
+    DeliverySite,
+    InvoiceData,
+    InvoiceLineData,
+    VatBreakdown,
+)
 
 
 class UblReader(Reader):
@@ -46,7 +55,9 @@ class UblReader(Reader):
         self.check_lines(len(items))
         quantity_name = "CreditedQuantity" if credit_note else "InvoicedQuantity"
         lines = tuple(
-            self.line(item, position, order_reference, quantity_name) for position, item in enumerate(items, 1)
+            line
+            for position, item in enumerate(items, 1)
+            for line in self.line_with_sub_lines(item, position, order_reference, quantity_name, kind)
         )
         allowances_charges = tuple(self.allowance_charge(ac) for ac in all_at(root, "AllowanceCharge"))
 
@@ -113,13 +124,50 @@ class UblReader(Reader):
                 return vat_number(text_of(scheme, "CompanyID"))
         return None
 
-    def line(self, item, position: int, order_reference: str | None, quantity_name: str) -> InvoiceLineData:
+    def line_with_sub_lines(
+        self, item, position: int, order_reference: str | None, quantity_name: str, kind: str
+    ) -> list[InvoiceLineData]:
+        """A line and its sub-lines (cac:SubInvoiceLine / SubCreditNoteLine, as XRechnung and the
+        French CTC extension write a grouped supply, nested at will). BR-CO-10 sums the top-level
+        lines only, so no amount counts twice: where the direct sub-lines of a line add up exactly to
+        it, they are what counts (DETAIL, each split on its own, with its own delivery place) and the
+        line is their GROUP subtotal, level by level; where they do not, the line counts and all its
+        sub-lines are INFORMATION. A sub-line may lack a quantity or a price (a subtotal)."""
+        return self.expand(item, self.line(item, position, order_reference, quantity_name), quantity_name, kind)
+
+    def expand(self, element, line: InvoiceLineData, quantity_name: str, kind: str) -> list[InvoiceLineData]:
+        subs = [child for child in element if local_name(child) == f"Sub{kind}Line"]
+        if not subs:
+            return [line]
+        details = [self.line(sub, n, line.order_ref, quantity_name, sub=True) for n, sub in enumerate(subs, 1)]
+        if sum((d.net_amount for d in details), ZERO) != line.net_amount:
+            deeper = [d for d in element.iter() if d is not element and local_name(d) == f"Sub{kind}Line"]
+            return [line] + [
+                replace(
+                    self.line(d, n, line.order_ref, quantity_name, sub=True),
+                    status="INFORMATION",
+                    parent_id=text_of(d.getparent(), "ID") or line.line_id,
+                )
+                for n, d in enumerate(deeper, 1)
+            ]
+        result = [replace(line, status="GROUP")]
+        for sub, detail in zip(subs, details, strict=True):
+            counted = replace(
+                detail, status="DETAIL", parent_id=line.line_id, delivery=detail.delivery or line.delivery
+            )
+            result += self.expand(sub, counted, quantity_name, kind)
+        return result
+
+    def line(
+        self, item, position: int, order_reference: str | None, quantity_name: str, sub: bool = False
+    ) -> InvoiceLineData:
+        """`sub`: a sub-line, which may lack a quantity, a price or a VAT category (a subtotal)."""
         line_id = text_of(item, "ID") or str(position)
         label = f" de la ligne {line_id}"
         product = first_at(item, "Item")
         price = first_at(item, "Price")
         tax = first_at(product, "ClassifiedTaxCategory")
-        category = self.category(text_of(tax, "ID"), label)
+        category = self.category(text_of(tax, "ID"), label) if not sub or tax is not None else ""
         allowances = charges = ZERO
         for ac in all_at(item, "AllowanceCharge"):
             value = self.amount(first_at(ac, "Amount"), f"montant de remise ou frais{label}", True)
@@ -139,17 +187,31 @@ class UblReader(Reader):
                 or text_of(product, "StandardItemIdentification/ID")
             ),
             description=clip(text_of(product, "Name") or text_of(product, "Description"), MAX_DESCRIPTION_LENGTH),
-            quantity=self.number(text_of(item, quantity_name), f"quantité{label} (BT-129)"),
-            unit_price=self.amount(first_at(price, "PriceAmount"), f"prix net{label} (BT-146)", True, PRICE_AS_WRITTEN),
+            quantity=self.number(text_of(item, quantity_name), f"quantité{label} (BT-129)", ZERO if sub else None),
+            unit_price=self.amount(
+                first_at(price, "PriceAmount"), f"prix net{label} (BT-146)", not sub, PRICE_AS_WRITTEN
+            ),
             net_amount=self.amount(first_at(item, "LineExtensionAmount"), f"montant net{label} (BT-131)", True),
             vat_category=category,
-            vat_rate=self.rate(text_of(tax, "Percent"), category, label),
+            vat_rate=self.rate(text_of(tax, "Percent"), category, label) if category else ZERO,
             order_ref=text_of(item, "OrderLineReference/OrderReference/ID") or order_reference,
             commune_insee=None,
             price_base_quantity=base_quantity,
             line_allowances=allowances,
             line_charges=charges,
+            delivery=self.delivery_site(first_at(item, "Delivery/DeliveryLocation")),
         )
+
+    def delivery_site(self, location) -> DeliverySite | None:
+        """The line's delivery location (CTC-FR): its SIRET (scheme 0009) or its address."""
+        if location is None:
+            return None
+        site = DeliverySite(
+            siret=siret_in(all_at(location, "ID")),
+            postcode=(text_of(location, "Address/PostalZone") or "")[:10],
+            city=(text_of(location, "Address/CityName") or "")[:120],
+        )
+        return site if site.siret or site.postcode or site.city else None
 
     def allowance_charge(self, ac) -> AllowanceCharge:
         is_charge = self.indicator(text_of(ac, "ChargeIndicator"), "")

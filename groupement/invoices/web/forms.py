@@ -33,6 +33,14 @@ class SearchForm(FrenchForm):
         validators=[Optional()],
     )
     q = SearchTextField("Rechercher", validators=[Optional(), Length(max=100)])
+    officiel = SelectField(
+        "Règles officielles",
+        choices=[SelectChoice("", "Toutes les factures"), SelectChoice("bloquee", "Bloquées par une règle officielle")],
+        validators=[Optional()],
+    )
+
+    def official_blocked(self) -> bool:
+        return self.officiel.data == "bloquee"
 
     def status(self) -> InvoiceStatus | None:
         return InvoiceStatus(self.statut.data) if self.statut.data in {s.value for s in InvoiceStatus} else None

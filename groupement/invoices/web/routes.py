@@ -54,7 +54,7 @@ def board():
 def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name: str = "", status: int = 200):
     search = SearchForm(request.args)
     search.validate()
-    board = pages.invoice_board(current_actor(), search.status(), search.q.data or "")
+    board = pages.invoice_board(current_actor(), search.status(), search.q.data or "", search.official_blocked())
     return (
         render_template(
             "invoices/board.html",
@@ -74,7 +74,7 @@ def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name:
 def board_export():
     search = SearchForm(request.args)
     search.validate()
-    rows = pages.board_rows(current_actor(), search.status(), search.q.data or "")
+    rows = pages.board_rows(current_actor(), search.status(), search.q.data or "", search.official_blocked())
     return xlsx_response(invoices_board_xlsx(rows), "factures.xlsx")
 
 
