@@ -38,7 +38,7 @@ from groupement.contracts import scope as contract_scope
 from groupement.contracts.award_lots import chosen_offer, decidable_lot, decp_procedure, lot_view
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rejections import check_standstill
-from groupement.contracts.rules import AwardDecision, PriceType
+from groupement.contracts.rules import AwardDecision, ContractNature, PriceType
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -184,6 +184,27 @@ def set_price_type(actor: Actor, contract_id: int, price_type: PriceType | str) 
         contract.id,
         before={"price_type": before},
         after={"number": contract.number, "price_type": chosen},
+    )
+    return contract
+
+
+def set_nature(actor: Actor, contract_id: int, nature: ContractNature | str) -> Contract:
+    """Supplies, services or works: the limits of its later amendments follow (R2194-8)."""
+    contract = editable_contract(actor, contract_id)
+    try:
+        chosen = ContractNature(nature)
+    except ValueError:
+        raise ServiceError("Nature du marché inconnue : fournitures, services ou travaux.") from None
+    before = contract.nature
+    contract.nature = chosen
+    db.session.flush()
+    audit.record(
+        actor.user_id,
+        "contract.nature",
+        "contract",
+        contract.id,
+        before={"nature": before},
+        after={"number": contract.number, "nature": chosen},
     )
     return contract
 

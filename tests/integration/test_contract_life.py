@@ -202,6 +202,20 @@ def test_an_amendment_past_the_de_minimis_limits_without_a_ground_is_refused_wit
     assert row.sequence == 2 and life.contract.maximum_amount == Decimal("126000")
 
 
+def test_a_works_contract_admits_de_minimis_amendments_up_to_fifteen_per_cent(life):
+    from groupement.contracts.awards import set_nature
+
+    with pytest.raises(AmendmentRefused, match="10 %"):
+        add_amendment(life.coordinator, life.contract.id, Decimal("12000"), Ground.DE_MINIMIS, life.today)
+    set_nature(life.coordinator, life.contract.id, "travaux")
+    row = add_amendment(life.coordinator, life.contract.id, Decimal("12000"), Ground.DE_MINIMIS, life.today)
+    assert row.maximum_after == Decimal("112000")
+    with pytest.raises(AmendmentRefused, match="15 % du montant initial"):
+        add_amendment(life.coordinator, life.contract.id, Decimal("3000"), Ground.DE_MINIMIS, life.today)
+    with pytest.raises(ServiceError, match="Nature du marché inconnue"):
+        set_nature(life.coordinator, life.contract.id, "immobilier")
+
+
 def test_a_missing_index_keeps_the_price_and_the_order_says_why(life):
     _revise(life, with_new_index=False)
     result = compute_revisions(life.coordinator, life.contract.id, life.today)

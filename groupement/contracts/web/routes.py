@@ -17,11 +17,17 @@ from groupement.contracts.award_queries import (
     contract_prices_table,
     list_contracts,
 )
-from groupement.contracts.awards import award_lot, declare_unsuccessful, editable_contract, set_price_type
+from groupement.contracts.awards import (
+    award_lot,
+    declare_unsuccessful,
+    editable_contract,
+    set_nature,
+    set_price_type,
+)
 from groupement.contracts.rejections import award_document, notification_letter, record_rejections_sent
 from groupement.contracts.rules import PriceType
 from groupement.contracts.web import bp
-from groupement.contracts.web.forms import AwardForm, PriceTypeForm, RejectionSendingForm, UnsuccessfulForm
+from groupement.contracts.web.forms import AwardForm, NatureForm, PriceTypeForm, RejectionSendingForm, UnsuccessfulForm
 from groupement.core import formatting, transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -209,6 +215,7 @@ def show(contract_id: int):
         unit_euros=unit_euros,
         today=paris_today(),
         price_type_form=PriceTypeForm(data={"price_type": detail.contract.price_type.value}),
+        nature_form=NatureForm(data={"nature": detail.contract.nature.value}),
     )
 
 
@@ -224,6 +231,21 @@ def price_type(contract_id: int):
         if contract is not None:
             label = contract.price_type.label.lower()
             flash(f"Type de prix de l'accord-cadre n° {contract.number} enregistré : {label}.", "success")
+    return redirect(url_for("contracts.show", contract_id=contract_id))
+
+
+@bp.route("/contrats/<int:contract_id>/nature", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def nature(contract_id: int):
+    editable_contract(current_actor(), contract_id)  # another coordinator's contract is not found
+    form = NatureForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        contract = attempt(lambda: set_nature(current_actor(), contract_id, form.nature.data))
+        if contract is not None:
+            label = contract.nature.label.lower()
+            flash(f"Nature de l'accord-cadre n° {contract.number} enregistrée : {label}.", "success")
     return redirect(url_for("contracts.show", contract_id=contract_id))
 
 
