@@ -98,6 +98,17 @@ def _revise(life: Life, with_new_index: bool = True) -> None:
         record_index_value(life.coordinator, life.contract.id, "ICHT-IME", add_months(base, 6), "110,0")
 
 
+def _order_pdf_text(life: Life, order, name: str) -> str:
+    """The bon de commande as the commune downloads it (archived at its first download), its pages
+    kept as PNG to look at, its text read back with the spaces of French figures made plain."""
+    from groupement.contracts.order_file import order_pdf_file
+    from tests.pdf_reading import pdf_text, pdf_to_png
+
+    content, _ = order_pdf_file(life.agent, order.id)
+    assert pdf_to_png(content, name)
+    return " ".join(pdf_text(content).replace("\u202f", " ").replace("\xa0", " ").split())
+
+
 def _invoice_csv(life: Life, number: str, order_number: str, price: str) -> bytes:
     line = (
         f"{number};{life.today.isoformat()};{life.contract.supplier.siret};CAPI;{life.capi_siret};{order_number};"
@@ -134,6 +145,9 @@ def test_a_contract_renewed_once_with_one_amendment_and_one_revision_bills_the_r
     assert order.lines[0].unit_price == Decimal("829.0485")
     assert order.total_ht == Decimal("1662.10")  # 2 × (829,0485 + 2,00) = 1 662,097, to the cent once
     assert order.price_note == ""
+    printed = _order_pdf_text(life, order, "bon-de-commande-prix-revises")
+    assert "Prix révisés : révision n° 1 du marché (coefficient 1,0850, indices de " in printed
+    assert f"en vigueur depuis le {add_months(life.start, 6):%d/%m/%Y}" in printed and "829,0485 €" in printed
     delivery = record_delivery(life.agent, order.lines[0].id, life.today, 2)
     certify_delivery(life.agent, delivery.id)
 
@@ -225,6 +239,9 @@ def test_a_missing_index_keeps_the_price_and_the_order_says_why(life):
     month = add_months(life.start.replace(day=1), 6)
     assert "Prix non révisés : la révision n° 1" in order.price_note
     assert f"ICHT-IME de {month:%m/%Y}" in order.price_note and "prix initiaux du marché maintenus" in order.price_note
+    printed = _order_pdf_text(life, order, "bon-de-commande-indice-manquant")
+    assert "Prix non révisés : la révision n° 1" in printed and f"ICHT-IME de {month:%m/%Y}" in printed
+    assert "Prix révisés" not in printed and "764,10 €" in printed
 
 
 def test_index_values_import_all_or_nothing_with_rows_and_columns(life, database):
