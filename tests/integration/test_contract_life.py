@@ -153,10 +153,12 @@ def test_a_contract_renewed_once_with_one_amendment_and_one_revision_bills_the_r
 
     good = import_invoice(life.accountant, "F-1.csv", _invoice_csv(life, "F-1", order.number, "829.0485"))
     assert match_invoice(life.accountant, good.id).mismatches == 0
+    (passing,) = [c for c in good.checks if c.rule == "PRIX"]
+    assert passing.ok and f"dont 1 au prix révisé (révision n° 1, commande {order.number})" in passing.message
     initial = import_invoice(life.accountant, "F-2.csv", _invoice_csv(life, "F-2", order.number, "764.10"))
     match_invoice(life.accountant, initial.id)
     prices = [c.message for c in initial.checks if c.rule == "PRIX"]
-    assert prices and "prix du marché 829,05" in prices[0].replace("\u00a0", " ")
+    assert prices and "prix du marché 829,0485 € + éco-participation 2,00 €" in prices[0].replace("\u00a0", " ")
 
     report = decp_report(life.today, life.coordinator)
     assert report.problems == []
