@@ -9,10 +9,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from jsonschema import Draft7Validator
 from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
@@ -38,9 +36,8 @@ from groupement.invoices.matching import match_invoice
 from groupement.invoices.service_fait import certify_delivery
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
+from tests.decp_schema import VALIDATOR
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
-VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
 HEADER = (
     "numero_facture;date_facture;fournisseur_siret;acheteur_nom;acheteur_siret;numero_commande;code_insee;"
     "ref_article;designation;quantite;prix_unitaire_ht;taux_tva"
