@@ -41,24 +41,35 @@ def test_the_supplier_receives_acknowledges_and_delivers_an_order_from_a_phone(w
     task = phone.locator('[data-kind="acknowledge"]').filter(has_text=number)
     task.get_by_role("link").click()
     phone.wait_for_url(re.compile(r".*/espace-fournisseur/commandes/\d+$"))
-    planned = paris_today() + timedelta(days=3)
-    phone.get_by_label("Date de livraison prévue (facultative)").fill(planned.isoformat())
-    phone.get_by_role("button", name="Accuser réception").click()
-    assert f"livraison prévue le {planned:%d/%m/%Y}" in phone.locator(".flash-success").inner_text()
+    acknowledge(phone, paris_today() + timedelta(days=3))
     assert phone.get_by_role("button", name="Accuser réception").count() == 0  # once
 
-    line = phone.locator(".delivery-line").filter(has_text="Écran 24 pouces")
-    line.get_by_label(re.compile(r"Quantité livrée")).fill("3")
-    line.get_by_role("button", name="Déclarer la livraison").click()
+    declare_delivery(phone, "Écran 24 pouces", 3)
     assert "3 reçus alors qu'il reste 2 à livrer sur 2 commandés" in phone.locator(".flash-error").inner_text()
-    line = phone.locator(".delivery-line").filter(has_text="Écran 24 pouces")
-    line.get_by_label(re.compile(r"Quantité livrée")).fill("2")
-    line.get_by_role("button", name="Déclarer la livraison").click()
+    declare_delivery(phone, "Écran 24 pouces", 2)
     assert "Livraison déclarée : 2 livrés" in phone.locator(".flash-success").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(phone, "fournisseur-livraison-declaree-telephone")
 
-    agent.goto(f"{live_server.url}/ma-commune/service-fait")
+    certify(agent, live_server.url, number)
+
+
+def acknowledge(phone, planned) -> None:
+    """On the supplier's order page: the planned delivery date, then the acknowledgment."""
+    phone.get_by_label("Date de livraison prévue (facultative)").fill(planned.isoformat())
+    phone.get_by_role("button", name="Accuser réception").click()
+    assert f"livraison prévue le {planned:%d/%m/%Y}" in phone.locator(".flash-success").inner_text()
+
+
+def declare_delivery(phone, designation: str, quantity: int) -> None:
+    line = phone.locator(".delivery-line").filter(has_text=designation)
+    line.get_by_label(re.compile(r"Quantité livrée")).fill(str(quantity))
+    line.get_by_role("button", name="Déclarer la livraison").click()
+
+
+def certify(agent, url: str, number: str) -> None:
+    """The commune's service fait page: the delivery the supplier declared, certified."""
+    agent.goto(f"{url}/ma-commune/service-fait")
     row = agent.locator("table.service-fait tbody tr").filter(has_text=number)
     assert "déclarée par le fournisseur" in row.inner_text()
     row.get_by_role("button", name=re.compile("Certifier le service fait")).click()
@@ -265,24 +276,14 @@ def test_a_contract_renewed_amended_and_revised_in_the_pages_is_ordered_delivere
     supplier.wait_for_url(re.compile(r".*/espace-fournisseur/commandes/\d+$"))
     assert "125,9685 €" in _flat(supplier.locator("main").inner_text())
     walk.shot(supplier, "fournisseur-commande-recue", widths=(390, 1366))
-    supplier.get_by_label("Date de livraison prévue (facultative)").fill(
-        (paris_today() + timedelta(days=2)).isoformat()
-    )
-    supplier.get_by_role("button", name="Accuser réception").click()
-    assert "livraison prévue le" in supplier.locator(".flash-success").inner_text()
-    line = supplier.locator(".delivery-line").filter(has_text="Écran 24 pouces")
-    line.get_by_label(re.compile(r"Quantité livrée")).fill("2")
-    line.get_by_role("button", name="Déclarer la livraison").click()
+    acknowledge(supplier, paris_today() + timedelta(days=2))
+    declare_delivery(supplier, "Écran 24 pouces", 2)
     assert "Livraison déclarée : 2 livrés" in supplier.locator(".flash-success").inner_text()
     assert supplier.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     walk.shot(supplier, "fournisseur-livraison-declaree", widths=(390, 1366))
 
     # 7. The commune certifies the service it received.
-    agent.goto(f"{url}/ma-commune/service-fait")
-    row = agent.locator("table.service-fait tbody tr").filter(has_text=number)
-    assert "déclarée par le fournisseur" in row.inner_text()
-    row.get_by_role("button", name=re.compile("Certifier le service fait")).click()
-    assert "certifié" in agent.locator("table.service-fait tbody tr").filter(has_text=number).inner_text()
+    certify(agent, url, number)
     walk.shot(agent, "service-fait-certifie")
 
     # 8. The accountant's invoices: at the revised price the price check holds; at the old price it fails.

@@ -222,30 +222,26 @@ def show(contract_id: int):
 @bp.route("/contrats/<int:contract_id>/type-de-prix", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def price_type(contract_id: int):
-    editable_contract(current_actor(), contract_id)  # another coordinator's contract is not found
-    form = PriceTypeForm()
-    if not form.validate_on_submit():
-        flash_errors(form)
-    else:
-        contract = attempt(lambda: set_price_type(current_actor(), contract_id, form.price_type.data))
-        if contract is not None:
-            label = contract.price_type.label.lower()
-            flash(f"Type de prix de l'accord-cadre n° {contract.number} enregistré : {label}.", "success")
-    return redirect(url_for("contracts.show", contract_id=contract_id))
+    saved = "Type de prix de l'accord-cadre n° {number} enregistré : {label}."
+    return _save_choice(contract_id, PriceTypeForm(), "price_type", set_price_type, saved)
 
 
 @bp.route("/contrats/<int:contract_id>/nature", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def nature(contract_id: int):
+    saved = "Nature de l'accord-cadre n° {number} enregistrée : {label}."
+    return _save_choice(contract_id, NatureForm(), "nature", set_nature, saved)
+
+
+def _save_choice(contract_id: int, form, name: str, save, saved: str):
+    """One select of the contract page (price type, nature), saved by its service, back to the page."""
     editable_contract(current_actor(), contract_id)  # another coordinator's contract is not found
-    form = NatureForm()
     if not form.validate_on_submit():
         flash_errors(form)
     else:
-        contract = attempt(lambda: set_nature(current_actor(), contract_id, form.nature.data))
+        contract = attempt(lambda: save(current_actor(), contract_id, form[name].data))
         if contract is not None:
-            label = contract.nature.label.lower()
-            flash(f"Nature de l'accord-cadre n° {contract.number} enregistrée : {label}.", "success")
+            flash(saved.format(number=contract.number, label=getattr(contract, name).label.lower()), "success")
     return redirect(url_for("contracts.show", contract_id=contract_id))
 
 
