@@ -9,7 +9,11 @@ R2194-1 to R2194-8 (Code de la commande publique):
 - R2194-1 (review clause), R2194-2 (supplementary purchases), R2194-5 (unforeseeable
   circumstances), R2194-6 (new holder), R2194-7 (non-substantial): a written justification is
   required; on R2194-2 and R2194-5 each modification stays within 50 % of the initial amount
-  (R2194-3).
+  (R2194-3 for a buyer that is a pouvoir adjudicateur, as communes and EPCI are; R2194-5 applies
+  R2194-3's limit to unforeseeable circumstances; with several modifications the limit applies to
+  each one, not to their sum: R2194-3, 2nd paragraph, and the ministerial answer JO Sénat
+  30/03/2023 n° 04407).
+- Works or not is the contract's nature (contracts/rules.ContractNature).
 - The new maximum stays above zero.
 Refusals name the figures.
 """
@@ -21,6 +25,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from groupement.contracts.rules import ContractNature
 from groupement.core.errors import ServiceError
 from groupement.core.formatting import euros
 
@@ -52,11 +57,6 @@ class Ground(StrEnum):
         }[self.value]
 
 
-class Nature(StrEnum):
-    SUPPLIES_SERVICES = "fournitures-services"
-    WORKS = "travaux"
-
-
 @dataclass(frozen=True)
 class Dated:
     """A legal value in force from `start` (included) to `end` (included, None: still in force)."""
@@ -70,8 +70,13 @@ class Dated:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-# European thresholds for local authorities (€ HT): règlements délégués (UE) 2023/2497 and 2025/2152.
+# European thresholds for local authorities (€ HT), supplies and services / works: règlements délégués
+# (UE) 2021/1952 (2022-2023), 2023/2497 (2024-2025) and 2025/2152 of 22/10/2025 (2026-2027: works
+# 5 538 000 -> 5 404 000, supplies and services 221 000 -> 216 000), in the notice annexed to the Code
+# (annexe 2, avis published at the JORF of 26/12/2025). Checked on 03/12/2026 against the Commission's
+# and the DAJ's tables as relayed by adden-leblog.com and weka.fr (01/2026).
 THRESHOLDS = (
+    Dated(date(2022, 1, 1), date(2023, 12, 31), Decimal("215000"), Decimal("5382000")),
     Dated(date(2024, 1, 1), date(2025, 12, 31), Decimal("221000"), Decimal("5538000")),
     Dated(date(2026, 1, 1), None, Decimal("216000"), Decimal("5404000")),
 )
@@ -103,7 +108,7 @@ def check_amendment(
     justification: str,
     de_minimis_before: Decimal,
     on: date,
-    nature: Nature = Nature.SUPPLIES_SERVICES,
+    nature: ContractNature = ContractNature.FOURNITURES,
     object_change: str = "",
 ) -> AmendmentCheck:
     """The checked amendment, or AmendmentRefused with the figures."""
@@ -117,15 +122,14 @@ def check_amendment(
         )
     if ground is Ground.DE_MINIMIS:
         cumulated = de_minimis_before + abs(amount)
-        threshold = _of(in_force(THRESHOLDS, on), nature)
-        share = _of(in_force(DE_MINIMIS_SHARES, on), nature)
-        by_share = initial_amount * share
+        share, by_share, threshold = de_minimis_limits(nature, initial_amount, on)
         if cumulated >= threshold or cumulated >= by_share:
             raise AmendmentRefused(
                 f"Avenant refusé : les modifications de faible montant (R2194-8) cumulées atteindraient "
                 f"{euros(cumulated)} HT (déjà {euros(de_minimis_before)} HT + {euros(abs(amount))} HT) ; elles "
                 f"doivent rester sous {int(share * 100)} % du montant initial ({euros(by_share)} HT pour "
-                f"{euros(initial_amount)} HT) et sous le seuil européen en vigueur le {on:%d/%m/%Y} "
+                f"{euros(initial_amount)} HT, {nature.label.lower()}) et sous le seuil européen en vigueur le "
+                f"{on:%d/%m/%Y} "
                 f"({euros(threshold)} HT). Choisissez un autre fondement (R2194-1 à R2194-7) et justifiez-le."
             )
         return AmendmentCheck(current_maximum, after, cumulated, min(threshold, by_share))
@@ -142,5 +146,11 @@ def check_amendment(
     return AmendmentCheck(current_maximum, after, de_minimis_before, None)
 
 
-def _of(row: Dated, nature: Nature) -> Decimal:
-    return row.works if nature is Nature.WORKS else row.supplies_services
+def _of(row: Dated, nature: ContractNature) -> Decimal:
+    return row.works if nature.is_works else row.supplies_services
+
+
+def de_minimis_limits(nature: ContractNature, initial_amount: Decimal, on: date) -> tuple[Decimal, Decimal, Decimal]:
+    """(the share of the initial amount, that share in euros, the European threshold) for R2194-8."""
+    share = _of(in_force(DE_MINIMIS_SHARES, on), nature)
+    return share, initial_amount * share, _of(in_force(THRESHOLDS, on), nature)

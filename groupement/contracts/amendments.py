@@ -57,6 +57,7 @@ def add_amendment(
         justification=justification,
         de_minimis_before=de_minimis_before,
         on=notified_on,
+        nature=contract.nature,
         object_change=object_change,
     )
     sequence = (

@@ -38,7 +38,7 @@ from groupement.contracts import scope as contract_scope
 from groupement.contracts.award_lots import chosen_offer, decidable_lot, decp_procedure, lot_view
 from groupement.contracts.models import Award, Contract, ContractPrice
 from groupement.contracts.rejections import check_standstill
-from groupement.contracts.rules import AwardDecision, PriceType
+from groupement.contracts.rules import AwardDecision, ContractNature, PriceType
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -172,18 +172,28 @@ def award_lot(
 
 def set_price_type(actor: Actor, contract_id: int, price_type: PriceType | str) -> Contract:
     """The contract's price type (ferme, actualisable, révisable), published in its DECP."""
+    return _record_choice(actor, contract_id, "price_type", price_type, _price_type)
+
+
+def set_nature(actor: Actor, contract_id: int, nature: ContractNature | str) -> Contract:
+    """Supplies, services or works: the limits of its later amendments follow (R2194-8)."""
+    return _record_choice(actor, contract_id, "nature", nature, _nature)
+
+
+def _record_choice(actor: Actor, contract_id: int, attribute: str, value, parse) -> Contract:
+    """One of the contract's listed values, checked (`parse` raises a French ServiceError), audited."""
     contract = editable_contract(actor, contract_id)
-    chosen = _price_type(price_type)
-    before = contract.price_type
-    contract.price_type = chosen
+    chosen = parse(value)
+    before = getattr(contract, attribute)
+    setattr(contract, attribute, chosen)
     db.session.flush()
     audit.record(
         actor.user_id,
-        "contract.price_type",
+        f"contract.{attribute}",
         "contract",
         contract.id,
-        before={"price_type": before},
-        after={"number": contract.number, "price_type": chosen},
+        before={attribute: before},
+        after={"number": contract.number, attribute: chosen},
     )
     return contract
 
@@ -269,6 +279,13 @@ def _price_type(value: PriceType | str) -> PriceType:
         raise ServiceError(
             f"Type de prix inconnu « {value} » : prix ferme, actualisable ou révisable (valeurs DECP)."
         ) from None
+
+
+def _nature(value: ContractNature | str) -> ContractNature:
+    try:
+        return ContractNature(value)
+    except ValueError:
+        raise ServiceError("Nature du marché inconnue : fournitures, services ou travaux.") from None
 
 
 def _contract_number(lot: Lot, number: str | None) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from groupement.contracts import scope as contract_scope
-from groupement.contracts.amendment_rules import DE_MINIMIS_SHARES, THRESHOLDS, Dated, in_force
+from groupement.contracts.amendment_rules import de_minimis_limits
 from groupement.contracts.amendments import amendments_of
 from groupement.contracts.life_models import ContractAmendment, PriceIndexValue, PriceRevision, RevisionFormula
 from groupement.contracts.models import Contract
@@ -29,8 +30,9 @@ class LifePage:
     contract: Contract
     renewals: RenewalView
     amendments: list[ContractAmendment]
-    threshold: Dated
-    share: Dated
+    de_minimis_share: Decimal  # R2194-8, for the contract's nature, today
+    de_minimis_amount: Decimal  # that share of the initial amount
+    threshold: Decimal  # the European threshold in force today for that nature
     formula: RevisionFormula | None
     revisions: list[PriceRevision]
     index_values: list[PriceIndexValue]
@@ -60,8 +62,7 @@ def life_page(actor: Actor, contract_id: int, today: date) -> LifePage:
         contract,
         renewal_view(contract, today),
         amendments_of(contract),
-        in_force(THRESHOLDS, today),
-        in_force(DE_MINIMIS_SHARES, today),
+        *de_minimis_limits(contract.nature, contract.initial_maximum, today),
         formula,
         revisions,
         index_values_for(contract),

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.contracts.order_rules import ExecutionPeriod
-from groupement.contracts.rules import AwardDecision, PriceType
+from groupement.contracts.rules import AwardDecision, ContractNature, PriceType
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
@@ -69,6 +69,10 @@ class Contract(db.Model):
     # DECP: the price type (typesPrix), and the day its essential data were first exported (kept
     # after: datePublicationDonnees is the first publication, never updated).
     price_type: Mapped[PriceType] = mapped_column(enum_column(PriceType, length=30), default=PriceType.FERME)
+    # Supplies, services or works (the amendments' limits); the groupement buys supplies by default.
+    nature: Mapped[ContractNature] = mapped_column(
+        enum_column(ContractNature), default=ContractNature.FOURNITURES, server_default=ContractNature.FOURNITURES.value
+    )
     first_published_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Renewals (contracts/renewal_rules.py): up to renewal_count periods of renewal_months, decided

@@ -10,6 +10,7 @@ from groupement.contracts.consumption import delivery_address_of
 from groupement.contracts.models import Order
 from groupement.contracts.order_pdf import OrderDocument, OrderDocumentLine, order_pdf, order_title
 from groupement.contracts.order_queries import OrderDetail, order_detail
+from groupement.contracts.revisions import prices_in_force, revision_history
 from groupement.core.access import Actor
 from groupement.core.archive import archive, archived_documents, serialise_first_archiving
 from groupement.extensions import db
@@ -24,6 +25,26 @@ def coordinator_of(order: Order) -> int:
     """The coordinator of the groupement the order's contract was awarded for (the order is in scope)."""
     groupement_id = order.contract.lot.campaign.groupement_id
     return db.session.scalar(select(Groupement.coordinator_id).where(Groupement.id == groupement_id))
+
+
+def price_notes(detail: OrderDetail) -> tuple[str, ...]:
+    """What the order says of its prices: revised (which revision, its coefficient, since when), or
+    why a due revision is not applied (Order.price_note, kept when the order was placed). The prices
+    in force are those of the order's day as the revisions computed before the order gave them
+    (revisions are append-only, so this reads the same at any later time)."""
+    order = detail.order
+    if order.price_note:
+        return (order.price_note,)
+    in_force = prices_in_force(order.contract, order.ordered_on or detail.order_date, order.created_at)
+    if in_force.revision == 0:
+        return ()
+    revision = next(r for r in revision_history(order.contract) if r.number == in_force.revision)
+    coefficient = str(revision.coefficient).replace(".", ",")
+    return (
+        f"Prix révisés : révision n° {revision.number} du marché (coefficient {coefficient}, indices de "
+        f"{revision.index_month:%m/%Y}), en vigueur depuis le {revision.applies_from:%d/%m/%Y} ; "
+        "l'éco-participation n'est pas révisée.",
+    )
 
 
 def order_document(detail: OrderDetail) -> OrderDocument:
@@ -65,6 +86,7 @@ def order_document(detail: OrderDetail) -> OrderDocument:
         total_ttc=detail.total_ttc,
         engagement_number=order.engagement_number or "",
         chorus_service_code=commune.chorus_service_code or "",
+        notes=price_notes(detail),
     )
 
 

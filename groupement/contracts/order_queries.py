@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -58,19 +60,31 @@ def list_orders(actor: Actor, contract_id: int | None = None) -> list[OrderRow]:
     if contract_id is not None:
         statement = statement.where(Order.contract_id == contract_id)
     orders = db.session.scalars(statement.order_by(Order.created_at.desc(), Order.id.desc())).unique().all()
-    return [
-        OrderRow(
-            order, order_delivery_status([(ln.quantity, sum(d.quantity for d in ln.deliveries)) for ln in order.lines])
-        )
-        for order in orders
-    ]
+    return [OrderRow(order, delivery_status_of(order)) for order in orders]
+
+
+def delivery_status_of(order: Order) -> DeliveryStatus:
+    """From the order's lines and their deliveries (loaded with it: selectinload)."""
+    return order_delivery_status([(ln.quantity, sum(d.quantity for d in ln.deliveries)) for ln in order.lines])
+
+
+def placed_on(order: Order) -> date:
+    """The Paris day the order was placed, as printed on it."""
+    return to_paris(order.created_at).date()
+
+
+class Delivered(Protocol):
+    quantity: int
 
 
 @dataclass(frozen=True)
 class OrderLineView:
+    """An order line with what was delivered of it: Delivery rows, or the supplier space's view of
+    them (with who declared and whether certified); only their quantities count here."""
+
     line: OrderLine
     lot_line: LotLine
-    deliveries: list[Delivery]
+    deliveries: Sequence[Delivered]
 
     @property
     def delivered(self) -> int:
@@ -86,15 +100,16 @@ class OrderLineView:
 
 
 @dataclass
-class OrderDetail:
+class OrderFigures:
+    """An order, its lines with their deliveries, its VAT per rate: what every order page shows."""
+
     order: Order
     lines: list[OrderLineView]
     vat: list[VatRow]
-    can_deliver: bool  # the actor belongs to the ordering commune
 
     @property
     def order_date(self) -> date:
-        return to_paris(self.order.created_at).date()
+        return placed_on(self.order)
 
     @property
     def total_vat(self) -> Decimal:
@@ -107,6 +122,27 @@ class OrderDetail:
     @property
     def status(self) -> DeliveryStatus:
         return order_delivery_status([(v.line.quantity, v.delivered) for v in self.lines])
+
+
+@dataclass
+class OrderDetail(OrderFigures):
+    can_deliver: bool  # the actor belongs to the ordering commune
+
+
+def lines_with_deliveries(order_id: int, lines: Select | None = None) -> list[OrderLine]:
+    """The lines of an order already reached through scope, with their lot line and deliveries,
+    in their order; `lines` narrows them further (the supplier space's scoped lines)."""
+    statement = lines if lines is not None else select(OrderLine)
+    return list(
+        db.session.scalars(
+            statement.where(OrderLine.order_id == order_id)
+            .options(
+                joinedload(OrderLine.contract_price).joinedload(ContractPrice.lot_line),
+                selectinload(OrderLine.deliveries),
+            )
+            .order_by(OrderLine.id)
+        )
+    )
 
 
 def order_detail(actor: Actor, order_id: int) -> OrderDetail:
@@ -122,22 +158,18 @@ def order_detail(actor: Actor, order_id: int) -> OrderDetail:
     )
     if order is None:
         raise NotFound("Bon de commande introuvable.")
-    lines = db.session.scalars(
-        select(OrderLine)
-        .where(OrderLine.order_id == order.id)
-        .options(
-            joinedload(OrderLine.contract_price).joinedload(ContractPrice.lot_line),
-            selectinload(OrderLine.deliveries),
-        )
-        .order_by(OrderLine.id)
-    ).all()
-    views = [
-        OrderLineView(line, line.contract_price.lot_line, sorted(line.deliveries, key=lambda d: (d.delivered_on, d.id)))
-        for line in lines
-    ]
-    vat = vat_breakdown((line.amount_ht, line.vat_rate) for line in lines)
+    lines = lines_with_deliveries(order.id)
+    views = [OrderLineView(line, line.contract_price.lot_line, in_delivery_order(line.deliveries)) for line in lines]
     can_deliver = actor.role in COMMUNE_ROLES and order.commune_id == actor.organisation_id
-    return OrderDetail(order, views, vat, can_deliver)
+    return OrderDetail(order, views, vat_of(lines), can_deliver)
+
+
+def in_delivery_order(deliveries: Sequence[Delivery]) -> list[Delivery]:
+    return sorted(deliveries, key=lambda d: (d.delivered_on, d.id))
+
+
+def vat_of(lines: Sequence[OrderLine]) -> list[VatRow]:
+    return vat_breakdown((line.amount_ht, line.vat_rate) for line in lines)
 
 
 def order_of_line(actor: Actor, order_line_id: int) -> Order:

@@ -20,6 +20,7 @@ from groupement.core.french import de
 from groupement.core.identifiers import clean_insee, clean_siren, clean_siret
 from groupement.core.money import to_cents
 from groupement.core.timeutil import PARIS, paris_today
+from groupement.demo.contract_life import LIFE_CONTRACT_MONTHS, demo_contract_life
 from groupement.extensions import db
 from groupement.organisations.families import Family
 from groupement.organisations.models import ExecutionMode, Groupement, Membership, Organisation
@@ -208,6 +209,7 @@ DEMO_SUPPLIERS = (
     ("Rhône Fournitures Collectivités", "42", "1.04", 24, 9),
 )
 DEMO_ORDERS = {"38053": 6, "38553": 4, "38172": 2}  # commune: quantity of each ordered line
+LIFE_LOT = 1  # the second lot's contract is renewed, amended and revised (demo/contract_life.py)
 
 
 def _carry_through(campaign: Campaign, today: date) -> None:
@@ -241,9 +243,10 @@ def _carry_through(campaign: Campaign, today: date) -> None:
         )
     launch = today - timedelta(days=270)
     contracts = []
-    for view in queries.overview_of(campaign).lots:
+    for index, view in enumerate(queries.overview_of(campaign).lots):
         lot = view.lot
-        edits.set_lot_parameters(coordinator, lot.id, 48, Decimal("20"), None, launch)
+        months = LIFE_CONTRACT_MONTHS if index == LIFE_LOT else 48  # the contract whose life the demo shows
+        edits.set_lot_parameters(coordinator, lot.id, months, Decimal("20"), None, launch)
         edits.publish_lot(coordinator, lot.id, today=launch)
         offer_criteria.set_criteria(coordinator, lot.id, Decimal(60), Decimal(30), Decimal(10))
         for bidder, (_, _, factor, technical, environmental) in zip(bidders, DEMO_SUPPLIERS, strict=True):
@@ -282,6 +285,7 @@ def _carry_through(campaign: Campaign, today: date) -> None:
                 origin_france_percent=Decimal(35) if vehicles else None,
             )
         )
+    demo_contract_life(coordinator, contracts[LIFE_LOT], today)  # before its orders: they get the revised prices
     communes = {
         c.insee_code: c
         for c in db.session.scalars(select(Organisation).where(Organisation.insee_code.in_(DEMO_ORDERS)))

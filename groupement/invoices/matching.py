@@ -12,12 +12,13 @@ from sqlalchemy.orm import aliased
 
 from groupement.catalog.models import CatalogItem
 from groupement.contracts.models import Delivery, Order, OrderLine
+from groupement.contracts.order_pdf import unit_euros
 from groupement.contracts.order_queries import orders_in_scope
 from groupement.contracts.revisions import prices_in_force
 from groupement.core import audit
 from groupement.core.access import Actor, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
-from groupement.core.formatting import euros, number
+from groupement.core.formatting import number
 from groupement.core.timeutil import to_paris, utcnow
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
@@ -75,6 +76,8 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
     )
     matched = unmatched = mismatches = 0
     contracts = set()
+    priced_right: list[tuple[Order, int]] = []  # each line at its contract price: its order, the revision
+    price_wrong = False
     sign = Decimal(-1) if invoice.kind is InvoiceKind.CREDIT_NOTE else Decimal(1)
     # A header-only invoice (Factur-X MINIMUM, BASIC WL) has no lines to tie: its amounts per rate
     # are shared by an allocation key.
@@ -135,14 +138,18 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
         contracts.add(order.contract_id)
         line.order_line_id, line.commune_id, line.item_id = order_line.id, order.commune_id, order_line.item_id
         line.account = accounts.get(order_line.item_id)
-        price, eco = price_in_force(order_line), order_line.eco_participation
+        price, revision = price_and_revision_in_force(order_line)
+        eco = order_line.eco_participation
         # Suppliers write the eco-participation either on its own or inside the unit price.
-        if line.unit_price not in (price, price + eco):
+        if line.unit_price in (price, price + eco):
+            priced_right.append((order, revision))
+        else:
+            price_wrong = True
             mismatches += 1
             mismatch(
                 line,
                 "PRIX",
-                f"{label} : prix unitaire facturé {euros(line.unit_price)} ≠ {_contract_price(price, eco)} "
+                f"{label} : prix unitaire facturé {unit_euros(line.unit_price)} ≠ {_contract_price(price, eco)} "
                 f"(commande {order.number}).",
             )
         quantity = sign * line.quantity
@@ -171,6 +178,8 @@ def match_invoice(actor: Actor, invoice_id: int) -> MatchReport:
                 + (f" ({number(waiting)} livré(s) en attente de certification)" if waiting > 0 else "")
                 + f" (commande {order.number}).",
             )
+    if priced_right and not price_wrong:
+        invoice.checks.append(InvoiceCheck(kind="contract", rule="PRIX", ok=True, message=_prices_right(priced_right)))
     if len(contracts) == 1:
         invoice.contract_id = contracts.pop()
     invoice.matched_at = utcnow()
@@ -190,10 +199,28 @@ def price_in_force(order_line: OrderLine) -> Decimal:
     """The contract's unit price HT in force on the day of the order (Paris), as the revisions
     computed before the order was placed give it (contracts/revisions.py: a revision whose index
     was missing then leaves the previous price, as the order said)."""
+    return price_and_revision_in_force(order_line)[0]
+
+
+def price_and_revision_in_force(order_line: OrderLine) -> tuple[Decimal, int]:
+    """That price, and the revision it comes from (0: the initial prices of the contract)."""
     order = order_line.order
     day = order.ordered_on or to_paris(order.created_at).date()
     in_force = prices_in_force(order.contract, day, order.created_at)
-    return in_force.unit_prices.get(order_line.contract_price_id, order_line.unit_price)
+    return in_force.unit_prices.get(order_line.contract_price_id, order_line.unit_price), in_force.revision
+
+
+def _prices_right(priced: list[tuple[Order, int]]) -> str:
+    """« Prix unitaires conformes … : 2 ligne(s), dont 1 au prix révisé (révision n° 1, commande BC-…) »."""
+    revised = sorted({(revision, order.number) for order, revision in priced if revision})
+    text = (
+        "Prix unitaires facturés conformes aux prix du marché en vigueur à la date de chaque commande : "
+        f"{len(priced)} ligne(s)"
+    )
+    if revised:
+        where = ", ".join(f"révision n° {revision}, commande {number}" for revision, number in revised)
+        text += f", dont {sum(1 for _, r in priced if r)} au prix révisé ({where})"
+    return text + "."
 
 
 def _sums(statement) -> dict[int, Decimal]:
@@ -204,8 +231,8 @@ def _contract_price(price: Decimal, eco: Decimal) -> str:
     """'prix du marché 849,00 €' or, with an eco-participation, 'prix du marché 849,00 € + éco-participation
     2,00 € = 851,00 €' (either figure is accepted)."""
     if not eco:
-        return f"prix du marché {euros(price)}"
-    return f"prix du marché {euros(price)} + éco-participation {euros(eco)} = {euros(price + eco)}"
+        return f"prix du marché {unit_euros(price)}"
+    return f"prix du marché {unit_euros(price)} + éco-participation {unit_euros(eco)} = {unit_euros(price + eco)}"
 
 
 def _counted(quantity: Decimal, earlier: Decimal, on_this_invoice: Decimal, total: Decimal) -> str:

@@ -1,12 +1,12 @@
 """What a supplier's user reads in its space: the tasks of its home, its contracts with their
 prices and consumption, the orders addressed to it, an order's detail. Everything through
-suppliers/scope.py."""
+suppliers/scope.py; an order's lines, deliveries and figures are read as every order page reads
+them (contracts/order_queries.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, exists, func, or_, select
@@ -15,18 +15,19 @@ from sqlalchemy.orm import joinedload, selectinload
 from groupement.contracts.consumption import ContractConsumption, contract_consumption, contract_prices
 from groupement.contracts.lists import delivery_status_condition
 from groupement.contracts.models import Contract, ContractPrice, Order, OrderLine
-from groupement.contracts.order_rules import (
-    DeliveryStatus,
-    VatRow,
-    delivery_status,
-    order_delivery_status,
-    vat_breakdown,
+from groupement.contracts.order_queries import (
+    OrderFigures,
+    OrderLineView,
+    delivery_status_of,
+    in_delivery_order,
+    lines_with_deliveries,
+    placed_on,
+    vat_of,
 )
+from groupement.contracts.order_rules import DeliveryStatus
 from groupement.core.access import Actor
 from groupement.core.search import contains
-from groupement.core.timeutil import to_paris
 from groupement.extensions import db
-from groupement.lots.models import LotLine
 from groupement.organisations.models import Organisation
 from groupement.suppliers import scope
 from groupement.suppliers.models import DeclaredDelivery, OrderAcknowledgment
@@ -42,7 +43,7 @@ class OrderRow:
 
     @property
     def order_date(self) -> date:
-        return to_paris(self.order.created_at).date()
+        return placed_on(self.order)
 
     @property
     def to_acknowledge(self) -> bool:
@@ -110,14 +111,7 @@ def received_orders(actor: Actor, filters: ReceivedOrderFilters) -> ReceivedOrde
 
 def _rows_of(orders: list[Order]) -> list[OrderRow]:
     acks = _acknowledgments([o.id for o in orders])
-    return [
-        OrderRow(
-            o,
-            acks.get(o.id),
-            order_delivery_status([(ln.quantity, sum(d.quantity for d in ln.deliveries)) for ln in o.lines]),
-        )
-        for o in orders
-    ]
+    return [OrderRow(o, acks.get(o.id), delivery_status_of(o)) for o in orders]
 
 
 @dataclass
@@ -168,43 +162,12 @@ class DeliveryView:
     certified: bool
 
 
-@dataclass(frozen=True)
-class LineView:
-    line: OrderLine
-    lot_line: LotLine
-    deliveries: list[DeliveryView]
-
-    @property
-    def delivered(self) -> int:
-        return sum(d.quantity for d in self.deliveries)
-
-    @property
-    def remaining(self) -> int:
-        return max(self.line.quantity - self.delivered, 0)
-
-    @property
-    def status(self) -> DeliveryStatus:
-        return delivery_status(self.line.quantity, self.delivered)
-
-
 @dataclass
-class OrderView:
-    order: Order
+class OrderView(OrderFigures):
+    """The order as its supplier sees it: the figures every order page shows (contracts/order_queries.py),
+    its lines' deliveries as DeliveryView, and the supplier's acknowledgment."""
+
     acknowledgment: OrderAcknowledgment | None
-    lines: list[LineView]
-    vat: list[VatRow]
-
-    @property
-    def order_date(self) -> date:
-        return to_paris(self.order.created_at).date()
-
-    @property
-    def total_ttc(self) -> Decimal:
-        return self.order.total_ht + sum((row.vat for row in self.vat), Decimal("0.00"))
-
-    @property
-    def status(self) -> DeliveryStatus:
-        return order_delivery_status([(v.line.quantity, v.delivered) for v in self.lines])
 
 
 def declared_delivery_ids(delivery_ids) -> set[int]:
@@ -219,28 +182,20 @@ def order_view(actor: Actor, order_id: int) -> OrderView:
     from groupement.suppliers.invoicing import certified_delivery_ids
 
     order = scope.get_order(actor, order_id)
-    lines = db.session.scalars(
-        scope.order_lines(actor)
-        .where(OrderLine.order_id == order.id)
-        .options(
-            joinedload(OrderLine.contract_price).joinedload(ContractPrice.lot_line),
-            selectinload(OrderLine.deliveries),
-        )
-        .order_by(OrderLine.id)
-    ).all()
+    lines = lines_with_deliveries(order.id, scope.order_lines(actor))
     delivery_ids = [d.id for ln in lines for d in ln.deliveries]
     declared = declared_delivery_ids(delivery_ids)
     certified = certified_delivery_ids(delivery_ids)
     views = [
-        LineView(
+        OrderLineView(
             ln,
             ln.contract_price.lot_line,
             [
                 DeliveryView(d.delivered_on, d.quantity, d.id in declared, d.id in certified)
-                for d in sorted(ln.deliveries, key=lambda d: (d.delivered_on, d.id))
+                for d in in_delivery_order(ln.deliveries)
             ],
         )
         for ln in lines
     ]
-    vat = vat_breakdown((ln.amount_ht, ln.vat_rate) for ln in lines)
-    return OrderView(order, _acknowledgments([order.id]).get(order.id), views, vat)
+    acknowledgment = _acknowledgments([order.id]).get(order.id)
+    return OrderView(order=order, lines=views, vat=vat_of(lines), acknowledgment=acknowledgment)

@@ -147,6 +147,10 @@ RULES = {
         lambda ids: f"/contrats/{ids['contract']}/type-de-prix",
         statuses({"coordinator"}, ok=302),
     ),
+    ("contracts.nature", "POST"): (
+        lambda ids: f"/contrats/{ids['contract']}/nature",
+        statuses({"coordinator"}, ok=302),
+    ),
     # The contract's life (issue 17): the coordinator acts, accountant and admin read; the execution
     # report is every role's within scope (a commune sees its own line only).
     ("contracts.life", "GET"): (lambda ids: f"/contrats/{ids['contract']}/vie", statuses(COORDINATION)),
@@ -678,6 +682,7 @@ OTHER_COORDINATORS_OBJECTS = {
     ("contracts.price_type (autre coordonnateur)", "POST"): (
         lambda ids: f"/contrats/{ids['other_contract']}/type-de-prix"
     ),
+    ("contracts.nature (autre coordonnateur)", "POST"): lambda ids: f"/contrats/{ids['other_contract']}/nature",
     ("contracts.life (autre coordonnateur)", "GET"): lambda ids: f"/contrats/{ids['other_contract']}/vie",
     ("contracts.execution_report (autre coordonnateur)", "GET"): (
         lambda ids: f"/contrats/{ids['other_contract']}/execution"

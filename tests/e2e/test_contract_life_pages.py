@@ -153,3 +153,19 @@ def test_the_order_form_says_why_the_prices_are_not_revised_when_an_index_is_mis
     assert (
         "Prix non révisés : la révision n° 1" in order_form and "indices non saisis : ICHT-IME de 01/2026" in order_form
     )
+
+
+def test_the_coordinator_sets_the_contracts_nature_and_the_amendment_limits_follow_it(app, client_as, world):
+    client = client_as("coordinator")
+    contract = world.ids["contract"]
+    show = f"/contrats/{contract}"
+    assert "Marché de fournitures : sans autre fondement (R2194-8)" in _text(client.get(f"{show}/vie"))
+    saved = _text(_post(client, f"{show}/nature", {"nature": "travaux"}, show))
+    assert "enregistrée : travaux" in saved and '<dd class="contract-nature">Travaux</dd>' in saved
+    life = _text(client.get(f"{show}/vie"))
+    assert "Marché de travaux : sans autre fondement (R2194-8), les modifications cumulées restent sous 15 %" in life
+    assert "(3 000,00 € HT)" in life and "5 404 000,00 €" in life  # 15 % of 20 000; works threshold of 2026
+    refused = _text(_post(client, f"{show}/nature", {"nature": "immobilier"}, show))
+    assert "Nature du marché inconnue" in refused
+    with app.app_context():
+        assert db.session.get(Contract, contract).nature.value == "travaux"

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from jsonschema import Draft7Validator
 
 from groupement.core.jobs_runner import run_pending_jobs
 from groupement.core.timeutil import paris_today
@@ -17,6 +15,7 @@ from groupement.extensions import db
 from groupement.lots.models import Lot
 from tests import factories
 from tests.conftest import csrf_token_of
+from tests.decp_schema import VALIDATOR
 
 
 def decp_download(client):
@@ -29,8 +28,6 @@ def decp_download(client):
     return client.get(started.location + "/resultat")
 
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
-VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
 NOTIFIED = date(2026, 10, 1)
 
 

@@ -9,10 +9,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from jsonschema import Draft7Validator
 from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
@@ -38,9 +36,8 @@ from groupement.invoices.matching import match_invoice
 from groupement.invoices.service_fait import certify_delivery
 from groupement.lots.campaign_aggregation import aggregate_campaign
 from groupement.lots.models import Lot
+from tests.decp_schema import VALIDATOR
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
-VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
 HEADER = (
     "numero_facture;date_facture;fournisseur_siret;acheteur_nom;acheteur_siret;numero_commande;code_insee;"
     "ref_article;designation;quantite;prix_unitaire_ht;taux_tva"
@@ -98,6 +95,17 @@ def _revise(life: Life, with_new_index: bool = True) -> None:
         record_index_value(life.coordinator, life.contract.id, "ICHT-IME", add_months(base, 6), "110,0")
 
 
+def _order_pdf_text(life: Life, order, name: str) -> str:
+    """The bon de commande as the commune downloads it (archived at its first download), its pages
+    kept as PNG to look at, its text read back with the spaces of French figures made plain."""
+    from groupement.contracts.order_file import order_pdf_file
+    from tests.pdf_reading import pdf_text, pdf_to_png
+
+    content, _ = order_pdf_file(life.agent, order.id)
+    assert pdf_to_png(content, name)
+    return " ".join(pdf_text(content).replace("\u202f", " ").replace("\xa0", " ").split())
+
+
 def _invoice_csv(life: Life, number: str, order_number: str, price: str) -> bytes:
     line = (
         f"{number};{life.today.isoformat()};{life.contract.supplier.siret};CAPI;{life.capi_siret};{order_number};"
@@ -134,15 +142,20 @@ def test_a_contract_renewed_once_with_one_amendment_and_one_revision_bills_the_r
     assert order.lines[0].unit_price == Decimal("829.0485")
     assert order.total_ht == Decimal("1662.10")  # 2 × (829,0485 + 2,00) = 1 662,097, to the cent once
     assert order.price_note == ""
+    printed = _order_pdf_text(life, order, "bon-de-commande-prix-revises")
+    assert "Prix révisés : révision n° 1 du marché (coefficient 1,0850, indices de " in printed
+    assert f"en vigueur depuis le {add_months(life.start, 6):%d/%m/%Y}" in printed and "829,0485 €" in printed
     delivery = record_delivery(life.agent, order.lines[0].id, life.today, 2)
     certify_delivery(life.agent, delivery.id)
 
     good = import_invoice(life.accountant, "F-1.csv", _invoice_csv(life, "F-1", order.number, "829.0485"))
     assert match_invoice(life.accountant, good.id).mismatches == 0
+    (passing,) = [c for c in good.checks if c.rule == "PRIX"]
+    assert passing.ok and f"dont 1 au prix révisé (révision n° 1, commande {order.number})" in passing.message
     initial = import_invoice(life.accountant, "F-2.csv", _invoice_csv(life, "F-2", order.number, "764.10"))
     match_invoice(life.accountant, initial.id)
     prices = [c.message for c in initial.checks if c.rule == "PRIX"]
-    assert prices and "prix du marché 829,05" in prices[0].replace("\u00a0", " ")
+    assert prices and "prix du marché 829,0485 € + éco-participation 2,00 €" in prices[0].replace("\u00a0", " ")
 
     report = decp_report(life.today, life.coordinator)
     assert report.problems == []
@@ -202,6 +215,20 @@ def test_an_amendment_past_the_de_minimis_limits_without_a_ground_is_refused_wit
     assert row.sequence == 2 and life.contract.maximum_amount == Decimal("126000")
 
 
+def test_a_works_contract_admits_de_minimis_amendments_up_to_fifteen_per_cent(life):
+    from groupement.contracts.awards import set_nature
+
+    with pytest.raises(AmendmentRefused, match="10 %"):
+        add_amendment(life.coordinator, life.contract.id, Decimal("12000"), Ground.DE_MINIMIS, life.today)
+    set_nature(life.coordinator, life.contract.id, "travaux")
+    row = add_amendment(life.coordinator, life.contract.id, Decimal("12000"), Ground.DE_MINIMIS, life.today)
+    assert row.maximum_after == Decimal("112000")
+    with pytest.raises(AmendmentRefused, match="15 % du montant initial"):
+        add_amendment(life.coordinator, life.contract.id, Decimal("3000"), Ground.DE_MINIMIS, life.today)
+    with pytest.raises(ServiceError, match="Nature du marché inconnue"):
+        set_nature(life.coordinator, life.contract.id, "immobilier")
+
+
 def test_a_missing_index_keeps_the_price_and_the_order_says_why(life):
     _revise(life, with_new_index=False)
     result = compute_revisions(life.coordinator, life.contract.id, life.today)
@@ -211,6 +238,9 @@ def test_a_missing_index_keeps_the_price_and_the_order_says_why(life):
     month = add_months(life.start.replace(day=1), 6)
     assert "Prix non révisés : la révision n° 1" in order.price_note
     assert f"ICHT-IME de {month:%m/%Y}" in order.price_note and "prix initiaux du marché maintenus" in order.price_note
+    printed = _order_pdf_text(life, order, "bon-de-commande-indice-manquant")
+    assert "Prix non révisés : la révision n° 1" in printed and f"ICHT-IME de {month:%m/%Y}" in printed
+    assert "Prix révisés" not in printed and "764,10 €" in printed
 
 
 def test_index_values_import_all_or_nothing_with_rows_and_columns(life, database):

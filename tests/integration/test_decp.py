@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from jsonschema import Draft7Validator
 from sqlalchemy import select
 
 from groupement.campaigns.rules import SubmissionStatus
@@ -26,9 +24,8 @@ from groupement.lots.models import Lot
 from groupement.organisations.families import Family
 from groupement.organisations.models import Organisation
 from groupement.tenders.models import AwardCriteria
+from tests.decp_schema import VALIDATOR
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "decp" / "schema_decp_v2.0.3.json"
-VALIDATOR = Draft7Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
 TODAY = date(2027, 3, 10)
 NOTIFIED = date(2027, 2, 15)
 

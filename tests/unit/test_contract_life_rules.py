@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from groupement.contracts.amendment_rules import AmendmentRefused, Ground, Nature, check_amendment
+from groupement.contracts.amendment_rules import AmendmentRefused, Ground, check_amendment
 from groupement.contracts.order_rules import add_months
 from groupement.contracts.renewal_rules import RenewalRefused, RenewalState, RenewalTerms, decide, pending
 from groupement.contracts.revision_rules import (
@@ -23,6 +23,7 @@ from groupement.contracts.revision_rules import (
     price_in_force_reason,
     revised_price,
 )
+from groupement.contracts.rules import ContractNature
 
 D = Decimal
 TERMS = RenewalTerms(date(2027, 1, 1), 12, 3, 12, 3)
@@ -61,7 +62,7 @@ def test_the_total_duration_stays_within_four_years():
 ZERO, HUNDRED_THOUSAND = D(0), D("100000")
 
 
-def _amend(amount, before=ZERO, on=date(2026, 6, 1), nature=Nature.SUPPLIES_SERVICES, initial=HUNDRED_THOUSAND, **kw):
+def _amend(amount, before=ZERO, on=date(2026, 6, 1), nature=ContractNature.FOURNITURES, initial=HUNDRED_THOUSAND, **kw):
     return check_amendment(
         initial_amount=initial,
         current_maximum=initial,
@@ -80,7 +81,7 @@ def test_de_minimis_amendments_cumulate_below_ten_per_cent_for_supplies_and_fift
         _amend("10000")
     with pytest.raises(AmendmentRefused, match="déjà 6\u202f000,00"):
         _amend("-4000", before=D("6000"))
-    assert _amend("14999", nature=Nature.WORKS).limit == D("15000.00")
+    assert _amend("14999", nature=ContractNature.TRAVAUX).limit == D("15000.00")
 
 
 def test_the_european_threshold_is_the_one_in_force_on_the_day_of_the_amendment():
@@ -140,3 +141,13 @@ def test_index_months_are_read_the_french_and_the_iso_way():
     for raw in ("13/2027", "2027", "1/27", "01/3000"):
         with pytest.raises(RevisionRefused):
             parse_month(raw, "mois")
+
+
+def test_a_works_contract_meets_the_works_threshold_in_force_on_the_day():
+    huge = D("100000000")
+    assert _amend("5403999", initial=huge, on=date(2026, 1, 1), nature=ContractNature.TRAVAUX).limit == D("5404000")
+    assert _amend("5537999", initial=huge, on=date(2025, 12, 31), nature=ContractNature.TRAVAUX).limit == D("5538000")
+    assert _amend("5381999", initial=huge, on=date(2023, 6, 1), nature=ContractNature.TRAVAUX).limit == D("5382000")
+    with pytest.raises(AmendmentRefused, match=r"travaux\) et sous le seuil européen en vigueur le 01/01/2026"):
+        _amend("5404000", initial=huge, on=date(2026, 1, 1), nature=ContractNature.TRAVAUX)
+    assert _amend("9999", nature=ContractNature.SERVICES).limit == D("10000.00")  # services count as supplies

@@ -6,7 +6,7 @@ from __future__ import annotations
 from wtforms import DateField, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Length, Optional
 
-from groupement.contracts.rules import PriceType
+from groupement.contracts.rules import ContractNature, PriceType
 from groupement.core.types import Rate
 from groupement.web.forms import FrenchDecimalField, FrenchForm, LongTextField, TextField, id_coerce, within
 
@@ -67,6 +67,15 @@ class AwardForm(FrenchForm):
 
 class PriceTypeForm(FrenchForm):
     price_type = price_type_field(required=True)
+
+
+class NatureForm(FrenchForm):
+    nature = SelectField(
+        "Nature du marché",
+        choices=[SelectChoice(nature.value, nature.label) for nature in ContractNature],
+        validate_choice=False,  # the service says which values are allowed, in French
+        validators=[InputRequired("Choisissez la nature du marché.")],
+    )
 
 
 class UnsuccessfulForm(FrenchForm):

@@ -23,9 +23,12 @@ def plausible_date(form, field) -> None:
         raise ValidationError(f"Date entre {FIRST_YEAR} et {LAST_YEAR} attendue.")
 
 
-def _date(label: str, required: str) -> DateField:
+def _date(label: str, required: str, **options) -> DateField:
     return DateField(
-        label, validators=[InputRequired(required), plausible_date], invalid_value_message="Date attendue (jj/mm/aaaa)."
+        label,
+        validators=[InputRequired(required), plausible_date],
+        invalid_value_message="Date attendue (jj/mm/aaaa).",
+        **options,
     )
 
 
@@ -104,16 +107,21 @@ class FormulaForm(FrenchForm):
 
 
 class IndexValueForm(FrenchForm):
+    """On the page beside the formula's form, which also has an « index_code »: its own ids, so that
+    each label names its own input (the field names stay)."""
+
     index_code = TextField(
         "Indice",
+        id="index_value_code",
         validators=[
             InputRequired("Code de l'indice attendu."),
             Length(max=MAX_INDEX_CODE, message=f"{MAX_INDEX_CODE} caractères au plus."),
         ],
     )
-    month = _date("Mois", "Le mois de la valeur est obligatoire.")
+    month = _date("Mois", "Le mois de la valeur est obligatoire.", id="index_value_month")
     value = TextField(
         "Valeur",
+        id="index_value_value",
         validators=[
             InputRequired("Valeur attendue, par exemple 112,4."),
             Length(max=30, message="30 caractères au plus."),

@@ -16,12 +16,18 @@ from groupement.contracts.award_queries import (
     contract_detail,
     contract_prices_table,
 )
-from groupement.contracts.awards import award_lot, declare_unsuccessful, editable_contract, set_price_type
+from groupement.contracts.awards import (
+    award_lot,
+    declare_unsuccessful,
+    editable_contract,
+    set_nature,
+    set_price_type,
+)
 from groupement.contracts.lists import ContractFilters, contract_choices, contracts_page
 from groupement.contracts.rejections import award_document, notification_letter, record_rejections_sent
 from groupement.contracts.rules import PriceType
 from groupement.contracts.web import bp
-from groupement.contracts.web.forms import AwardForm, PriceTypeForm, RejectionSendingForm, UnsuccessfulForm
+from groupement.contracts.web.forms import AwardForm, NatureForm, PriceTypeForm, RejectionSendingForm, UnsuccessfulForm
 from groupement.core import formatting, transaction
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -224,21 +230,33 @@ def show(contract_id: int):
         unit_euros=unit_euros,
         today=paris_today(),
         price_type_form=PriceTypeForm(data={"price_type": detail.contract.price_type.value}),
+        nature_form=NatureForm(data={"nature": detail.contract.nature.value}),
     )
 
 
 @bp.route("/contrats/<int:contract_id>/type-de-prix", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def price_type(contract_id: int):
+    saved = "Type de prix de l'accord-cadre n° {number} enregistré : {label}."
+    return _save_choice(contract_id, PriceTypeForm(), "price_type", set_price_type, saved)
+
+
+@bp.route("/contrats/<int:contract_id>/nature", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def nature(contract_id: int):
+    saved = "Nature de l'accord-cadre n° {number} enregistrée : {label}."
+    return _save_choice(contract_id, NatureForm(), "nature", set_nature, saved)
+
+
+def _save_choice(contract_id: int, form, name: str, save, saved: str):
+    """One select of the contract page (price type, nature), saved by its service, back to the page."""
     editable_contract(current_actor(), contract_id)  # another coordinator's contract is not found
-    form = PriceTypeForm()
     if not form.validate_on_submit():
         flash_errors(form)
     else:
-        contract = attempt(lambda: set_price_type(current_actor(), contract_id, form.price_type.data))
+        contract = attempt(lambda: save(current_actor(), contract_id, form[name].data))
         if contract is not None:
-            label = contract.price_type.label.lower()
-            flash(f"Type de prix de l'accord-cadre n° {contract.number} enregistré : {label}.", "success")
+            flash(saved.format(number=contract.number, label=getattr(contract, name).label.lower()), "success")
     return redirect(url_for("contracts.show", contract_id=contract_id))
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
+from groupement.contracts.order_pdf import unit_euros
 from groupement.core import formatting, transaction
 from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
@@ -39,7 +40,8 @@ TITLE_DELAY = timedelta(days=30)
 
 @bp.context_processor
 def invoice_helpers():
-    return {"key_label": lambda value: AllocationKey(value).label}
+    # Unit prices keep their 3rd and 4th decimals (a revised price: 125,9685 €), amounts are to the cent.
+    return {"key_label": lambda value: AllocationKey(value).label, "unit_euros": unit_euros}
 
 
 # --- the board ------------------------------------------------------------------------------------
