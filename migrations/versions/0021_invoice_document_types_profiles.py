@@ -2,7 +2,7 @@
 profile of an invoice and the prepayments it deducts (BT-113)
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02 20:10:00
 """
 

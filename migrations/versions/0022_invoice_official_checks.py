@@ -1,7 +1,7 @@
 """each imported invoice's official EN 16931 check (CEN / Factur-X schematron) and its findings
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-02 20:30:00
 """
 

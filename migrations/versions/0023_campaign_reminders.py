@@ -1,7 +1,7 @@
 """the last reminder sent to each commune of a campaign
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0022
 Create Date: 2026-12-02 20:00:00
 """
 

@@ -2,7 +2,7 @@
 deliveries, the shop's baskets
 
 Revision ID: 0024
-Revises: 0018
+Revises: 0023
 Create Date: 2026-12-02 20:00:00
 """
 

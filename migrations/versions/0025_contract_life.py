@@ -1,7 +1,7 @@
 """the contract's life: renewals, amendments, price revision (formula, index values, revisions)
 
 Revision ID: 0025
-Revises: 0018
+Revises: 0024
 Create Date: 2026-12-02 19:44:48
 """
 

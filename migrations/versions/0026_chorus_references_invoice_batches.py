@@ -2,7 +2,7 @@
 the batches of invoices (a zip or a folder) imported by a job, with their report
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0025
 Create Date: 2026-12-02 20:45:00
 """
 

@@ -1,7 +1,7 @@
 """Large needs files checked by a job: the uploaded file kept until its check
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-03 06:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0029"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

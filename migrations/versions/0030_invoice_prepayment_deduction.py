@@ -1,7 +1,7 @@
 """Prepayments deducted (BT-113): a prepayment invoice points to the final invoice that deducts it
 
 Revision ID: 0030
-Revises: 0026
+Revises: 0029
 Create Date: 2026-12-03 06:10:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0030"
-down_revision = "0026"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 

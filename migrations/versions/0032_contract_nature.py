@@ -1,7 +1,7 @@
 """The contract's nature: supplies, services or works (the amendments' limits: 15 % for works)
 
 Revision ID: 0032
-Revises: 0026
+Revises: 0030
 Create Date: 2026-12-03 06:10:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0032"
-down_revision = "0026"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
