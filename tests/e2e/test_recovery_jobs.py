@@ -31,11 +31,12 @@ from groupement.organisations.models import Organisation
 from groupement.organisations.user_models import User
 from tests.conftest import csrf_token_of
 from tests.e2e.test_titles_pages import flat, words
-from tests.invoicing import approve_for_split
+from tests.invoicing import approve_for_split, without_prepayment
 from tests.pdf_reading import pdf_text
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
-UBL = (SAMPLES / "ubl21_en16931_fr.xml").read_bytes()
+# Without its 100,00 € prepayment (tests/invoicing.without_prepayment): titles bill the whole 308,03 €.
+UBL = without_prepayment((SAMPLES / "ubl21_en16931_fr.xml").read_bytes())
 SAMPLE_NUMBER = b"F124212"
 
 
