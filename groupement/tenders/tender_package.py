@@ -9,7 +9,8 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from groupement.tenders.recap_xlsx import commune_annex_workbook, recap_workbook
+from groupement.tenders.annex_xlsx import commune_annex_workbook
+from groupement.tenders.recap_xlsx import recap_workbook
 from groupement.tenders.tender_data import CommuneColumn, TenderLot
 from groupement.tenders.tender_xlsx import all_lots_workbook, bpu_workbook, dqe_workbook
 
