@@ -323,9 +323,10 @@ def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
         if CLOCK == "cpu":  # the annexes written by the pool's processes: their time is not this process's
             seconds += pool_use.seconds
         EXTRA_PEAK_RSS_MB.append(sum(pool_use.peak_rss_mb.values()))
+        peaks = sorted(round(v) for v in pool_use.peak_rss_mb.values())
         print(
-            f"exports: {count} files, {size // 1024} Ko; wall {wall:.1f} s; pool: {len(pool_use.peak_rss_mb)} "
-            f"processes, {pool_use.seconds:.1f} s CPU, peaks {sorted(round(v) for v in pool_use.peak_rss_mb.values())} Mo",
+            f"exports: {count} files, {size // 1024} Ko; wall {wall:.1f} s; pool: {len(peaks)} processes, "
+            f"{pool_use.seconds:.1f} s CPU, peaks {peaks} Mo",
             file=sys.stderr,
         )
         return seconds, shares
