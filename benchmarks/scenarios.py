@@ -309,9 +309,11 @@ def run_exports(variant: str, data: Path, meta: dict) -> tuple[float, int]:
             aggregate_campaign(_coordinator_of(meta["closed_campaign"]), meta["closed_campaign"])
         shares = db.session.execute(text("SELECT count(*) FROM lot_line_share")).scalar()
         if variant in DUMPS:
-            start = clock()
+            start, wall = clock(), time.perf_counter()
             DUMPS[variant](db, meta["closed_campaign"])
-            return clock() - start, shares
+            seconds, wall = clock() - start, time.perf_counter() - wall
+            print(f"exports: {variant}; wall {wall:.1f} s", file=sys.stderr)
+            return seconds, shares
         from groupement.tenders.annex_xlsx import pool_use
 
         start, wall = clock(), time.perf_counter()
