@@ -172,7 +172,7 @@ def _in_chromium(url: str, campaign_id: int, out: Path, report: dict) -> None:
         page.get_by_role("button", name="Se connecter").click()
         page.wait_for_url(url + "/")
         started = time.perf_counter()
-        page.goto(f"{url}/campagnes/{campaign_id}/lots")
+        page.goto(f"{url}/campagnes/{campaign_id}/lots", timeout=900_000)  # its whole page, at L on a busy machine
         report["lots_page_seconds"] = round(time.perf_counter() - started, 2)
         shot("lots")
 
