@@ -71,6 +71,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=_count("REMEMBER_DAYS", 30)),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        # Processes writing the communes' annexes of a tender dossier (1: in the job's own process);
+        # by default one per core, at most 4.
+        "EXPORT_PROCESSES": max(1, _count("EXPORT_PROCESSES", min(os.cpu_count() or 1, 4))),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

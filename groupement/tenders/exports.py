@@ -7,8 +7,10 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from groupement.campaigns import scope as campaign_scope
@@ -19,7 +21,7 @@ from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
 from groupement.lots.queries import LotsOverview, LotView, overview_of
 from groupement.organisations.models import Organisation
-from groupement.tenders import recap_xlsx, tender_package, tender_xlsx
+from groupement.tenders import annex_xlsx, recap_xlsx, tender_package, tender_xlsx
 from groupement.tenders.tender_data import CommuneColumn, TenderLine, TenderLot
 
 LOT_KINDS = ("dqe", "bpu", "recap")
@@ -62,26 +64,28 @@ def commune_annex(actor: Actor, campaign_id: int, commune_id: int) -> tuple[byte
     column = next((c for c in _campaign_columns(overview) if c.insee == _insee_of(commune_id)), None)
     if column is None:
         raise NotFound("Cette commune n'a aucun besoin validé dans ces lots.")
-    return recap_xlsx.commune_annex_workbook(column, _tender_lots(overview)), f"annexe-{slug(column.name, 40)}.xlsx"
+    return annex_xlsx.commune_annex_workbook(column, _tender_lots(overview)), f"annexe-{slug(column.name, 40)}.xlsx"
 
 
 def tender_files(overview: LotsOverview) -> Iterator[tuple[str, bytes]]:
     """Every file of the tender with its path in the zip, one at a time and always in the same order:
-    at a thousand communes they weigh hundreds of Mo together, so none is kept once handed over."""
+    at a thousand communes they weigh hundreds of Mo together, so none is kept once handed over.
+    The communes' annexes (most of the cells) may be written by EXPORT_PROCESSES processes, started
+    before the lot files so that both go on at once."""
     views = [view for view in overview.lots if view.counted_lines]
     tenders = [_tender_lot(overview, view) for view in views]
-    # The bidders' copy: the buyer's estimates stay out of it.
-    yield "00-tous-les-lots.xlsx", tender_xlsx.all_lots_workbook(tenders, with_estimate=False)
-    for view, tender in zip(views, tenders, strict=True):
-        folder = f"lot-{view.lot.number:02d}-{slug(view.lot.title, 40)}"
-        yield f"{folder}/DQE.xlsx", tender_xlsx.dqe_workbook(tender)
-        yield f"{folder}/BPU.xlsx", tender_xlsx.bpu_workbook(tender)
-        yield f"{folder}/recapitulatif-communes.xlsx", recap_xlsx.recap_workbook(tender, _commune_columns(view))
-    for column in _campaign_columns(overview):
-        yield (
-            f"annexes-communes/annexe-{slug(column.name, 40)}.xlsx",
-            recap_xlsx.commune_annex_workbook(column, tenders),
-        )
+    columns = _campaign_columns(overview)  # the shares read once, each lot's recap takes its part
+    annexes = annex_xlsx.annex_workbooks(columns, tenders, processes=current_app.config["EXPORT_PROCESSES"])
+    with closing(annexes):
+        # The bidders' copy: the buyer's estimates stay out of it.
+        yield "00-tous-les-lots.xlsx", tender_xlsx.all_lots_workbook(tenders, with_estimate=False)
+        for view, tender in zip(views, tenders, strict=True):
+            folder = f"lot-{view.lot.number:02d}-{slug(view.lot.title, 40)}"
+            yield f"{folder}/DQE.xlsx", tender_xlsx.dqe_workbook(tender)
+            yield f"{folder}/BPU.xlsx", tender_xlsx.bpu_workbook(tender)
+            yield f"{folder}/recapitulatif-communes.xlsx", recap_xlsx.recap_workbook(tender, _part_of(columns, view))
+        for column, content in zip(columns, annexes, strict=True):
+            yield f"annexes-communes/annexe-{slug(column.name, 40)}.xlsx", content
 
 
 def tender_file_count(overview: LotsOverview) -> int:
@@ -187,6 +191,18 @@ def _columns(line_ids: list[int]) -> list[CommuneColumn]:
 
 def _commune_columns(view: LotView) -> list[CommuneColumn]:
     return _columns([line.id for line in view.counted_lines])
+
+
+def _part_of(columns: Sequence[CommuneColumn], view: LotView) -> list[CommuneColumn]:
+    """The campaign's columns cut to the lot's lines, the communes without any of them left out:
+    what _commune_columns(view) reads from the database, without reading the shares again."""
+    keys = {line.line_key for line in view.counted_lines}
+    part = []
+    for column in columns:
+        quantities = {key: quantity for key, quantity in column.quantities.items() if key in keys}
+        if quantities:
+            part.append(CommuneColumn(column.insee, column.name, quantities))
+    return part
 
 
 def _campaign_columns(overview: LotsOverview) -> list[CommuneColumn]:

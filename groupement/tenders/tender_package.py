@@ -9,7 +9,8 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from groupement.tenders.recap_xlsx import commune_annex_workbook, recap_workbook
+from groupement.tenders.annex_xlsx import AnnexLots
+from groupement.tenders.recap_xlsx import recap_workbook
 from groupement.tenders.tender_data import CommuneColumn, TenderLot
 from groupement.tenders.tender_xlsx import all_lots_workbook, bpu_workbook, dqe_workbook
 
@@ -40,9 +41,10 @@ def tender_package(
             yield f"{folder}/dqe-lot-{lot.number:02d}.xlsx", dqe_workbook(lot)
             yield f"{folder}/bpu-lot-{lot.number:02d}.xlsx", bpu_workbook(lot)
             yield f"{folder}/recapitulatif-lot-{lot.number:02d}.xlsx", recap_workbook(lot, communes)
+        annexes = AnnexLots(lots)  # what every annex shares, prepared once
         for commune in communes:
             name = f"annexes-communes/annexe-{_slug(commune.insee)}-{_slug(commune.name)}.xlsx"
-            yield name, commune_annex_workbook(commune, lots, edited_on=edited_on)
+            yield name, annexes.workbook(commune, edited_on)
 
     return _zip(entries())
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from math import ceil
 
-from groupement.core.files.xlsx_writer import Book, Cell, Formula, Sheet, clean
+from groupement.core.files.xlsx_writer import Book, Cell, Formula, Sheet, clean, formula_template
 from groupement.tenders.tender_layout import HEADER, HEADER_ROW, STYLES
 
 
@@ -77,4 +77,4 @@ def distinct(values: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(values))
 
 
-__all__ = ["Formula", "clean", "count", "distinct"]
+__all__ = ["Formula", "clean", "count", "distinct", "formula_template"]

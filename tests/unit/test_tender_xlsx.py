@@ -19,7 +19,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from groupement.tenders.recap_xlsx import commune_annex_workbook, recap_workbook
+from groupement.tenders.annex_xlsx import commune_annex_workbook
+from groupement.tenders.recap_xlsx import recap_workbook
 from groupement.tenders.tender_data import (
     CommuneColumn,
     DqeTotals,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,6 +54,8 @@ PLAIN_FUNCTIONS = frozenset({"SUM", "ROUND", "SUMPRODUCT"})
 
 class _Worksheet(Worksheet):
     def _prepare_formula(self, formula, expand_future_functions=False):
+        if formula.__class__ is _PlainFormula:  # its template's functions were checked once
+            return formula[1:]
         if not formula.startswith("{") and set(_FUNCTION.findall(formula)) <= PLAIN_FUNCTIONS:
             return formula[1:] if formula.startswith("=") else formula
         return super()._prepare_formula(formula, expand_future_functions)
@@ -61,6 +63,27 @@ class _Worksheet(Worksheet):
 
 class Formula(str):
     """A formula built by the code: the one kind of text written unescaped."""
+
+
+class _PlainFormula(Formula):
+    """A formula of a `formula_template`: only PLAIN_FUNCTIONS, starting with "="."""
+
+
+def formula_template(template: str) -> Callable[..., Formula]:
+    """`template` ("=ROUND(E{row}*F{row},2)") as a function of its fields giving the Formula: its
+    functions are checked once, not per cell (a thousand annexes write a million such formulas)."""
+    if not template.startswith("=") or not set(_FUNCTION.findall(template)) <= PLAIN_FUNCTIONS:
+        raise ValueError(f"formule hors des fonctions simples : {template}")
+    fill = template.format
+    return lambda **fields: _PlainFormula(fill(**fields))
+
+
+class Text(str):
+    """A text already cleaned and escaped by `text()`: prepared once, written as is in many rows."""
+
+
+def text(value: str) -> Text:
+    return Text(escape_text(clean(value)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +145,8 @@ class Sheet:
         self.book = book
         self.worksheet = worksheet
         self.row = 0  # the last row written (1-based); 0 before the first
-        self._last: list = []
+        self._last: Sequence = ()
+        self._last_styles: Sequence[str | None] | None = None  # when the last row came from styled_rows()
 
     def height(self, row: int, height: float) -> None:
         """A row's height, before the row is written."""
@@ -151,17 +175,53 @@ class Sheet:
                 worksheet.write_formula(row, column, value, fmt, "")
             else:
                 self._write(row, column, value, fmt)
-        self._last = cells
+        self._last, self._last_styles = cells, None
         return self.row
+
+    def styled_rows(self, styles: Sequence[str | None]) -> Callable[[Sequence[object]], int]:
+        """A function appending the next row from its values alone, column i in styles[i]: as
+        append() without a Cell per value nor a format looked up per cell (the annexes' millions of
+        cells). Values: numbers, `Text`, `Formula`, None (no cell), or what append() takes."""
+        formats = [self.book.format(style) for style in styles]
+        worksheet = self.worksheet
+        write_number, write_string, write_formula = (
+            worksheet.write_number,
+            worksheet.write_string,
+            worksheet.write_formula,
+        )
+
+        def append_values(values: Sequence[object]) -> int:
+            self.row += 1
+            row = self.row - 1
+            for column, value in enumerate(values):
+                kind = value.__class__
+                if kind is int or kind is float:
+                    write_number(row, column, value, formats[column])
+                elif kind is Text:
+                    write_string(row, column, value, formats[column])
+                elif kind is _PlainFormula or kind is Formula:
+                    write_formula(row, column, value, formats[column], "")
+                elif value is not None:
+                    self._write(row, column, value, formats[column])
+            self._last, self._last_styles = values, styles
+            return self.row
+
+        return append_values
 
     def merge_last(self, first_column: int, last_column: int) -> None:
         """Merge columns first..last (from 1) of the row just written; each cell keeps its style."""
         row = self.row - 1
-        cells = [*self._last] + [None] * (last_column - len(self._last))
+        last = self._last
+        if self._last_styles is not None:
+            last = [
+                None if value is None else Cell(value, style)
+                for value, style in zip(last, self._last_styles, strict=False)
+            ]
+        cells = [*last] + [None] * (last_column - len(last))
         first = cells[first_column - 1]
         value, style = (first.value, first.style) if isinstance(first, Cell) else (first, None)
         fmt = self.book.format(style)
-        if isinstance(value, str) and not isinstance(value, Formula):
+        if isinstance(value, str) and not isinstance(value, Formula | Text):
             value = escape_text(clean(value))
         self.worksheet.merge_range(row, first_column - 1, row, last_column - 1, "", fmt)
         self._write(row, first_column - 1, value, fmt, escaped=True)
@@ -180,6 +240,7 @@ class Sheet:
         elif isinstance(value, Formula):
             write.write_formula(row, column, value, fmt, "")
         elif isinstance(value, str):
+            escaped = escaped or value.__class__ is Text
             write.write_string(row, column, value if escaped else escape_text(clean(value)), fmt)
         elif isinstance(value, bool):
             write.write_boolean(row, column, value, fmt)
@@ -259,4 +320,4 @@ def header_footer_text(text: str) -> str:
     return clean(text)[:120].replace("&", "&&")
 
 
-__all__ = ["Book", "Cell", "Formula", "Sheet", "clean", "header_footer_text"]
+__all__ = ["Book", "Cell", "Formula", "Sheet", "Text", "clean", "formula_template", "header_footer_text", "text"]
