@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from groupement.campaigns import reminders
 from groupement.campaigns.board import campaign_board
 from groupement.campaigns.estimates import needs_estimates
 from groupement.campaigns.models import CampaignReminder
 from groupement.campaigns.reminders import remind_late_communes
+from groupement.core import mail
 from groupement.core.access import Actor, Role, system_actor
 from groupement.core.formatting import datetime_fr, euros
 from groupement.core.timeutil import utcnow
@@ -159,7 +159,7 @@ def test_two_presses_at_the_same_moment_send_one_message_per_commune(app, world,
         with lock:
             sent.append(recipients)
 
-    monkeypatch.setattr(reminders, "send_mail", fake_send)
+    monkeypatch.setattr(mail, "send_mail", fake_send)  # the mails leave after each commit
     with app.app_context():
         coordinator = db.session.scalar(select(User).where(User.email == world.emails["coordinator"]))
         actor = Actor(user_id=coordinator.id, role=Role.COORDINATOR, organisation_id=coordinator.organisation_id)
