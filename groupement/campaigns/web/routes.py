@@ -8,11 +8,11 @@ from wtforms import SelectChoice
 
 from groupement.campaigns.board import (
     BOARD_PAGE_SIZE,
-    board_xlsx,
     campaign_board,
     campaign_overview,
     coordinated_groupements,
 )
+from groupement.campaigns.board_file import board_xlsx
 from groupement.campaigns.campaigns import change_campaign_status, create_campaign, reopen_submission
 from groupement.campaigns.grid import needs_grid
 from groupement.campaigns.needs_pdf import needs_pdf_file
