@@ -121,12 +121,20 @@ class Board:
             return row.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.VALIDATED)
         return False
 
-    def chart_bars(self) -> list[tuple[str, Decimal]]:
-        """Communes by estimated amount, largest first (ties by name, for stable output)."""
-        return sorted(((row.commune_name, row.amount) for row in self.rows), key=lambda bar: (-bar[1], bar[0]))
+    def chart_bars(self, top: int | None = None) -> list[tuple[str, Decimal]]:
+        """Communes by estimated amount, largest first (ties by name, for stable output); the `top`
+        first only when given, so that a campaign of a thousand communes keeps a small chart."""
+        bars = sorted(((row.commune_name, row.amount) for row in self.rows), key=lambda bar: (-bar[1], bar[0]))
+        return bars if top is None else bars[:top]
+
+    @property
+    def chart_rest(self) -> int:
+        """The communes the chart leaves out (they are in the table and the export)."""
+        return max(0, len(self.rows) - CHART_TOP)
 
 
 BOARD_PAGE_SIZE = 100
+CHART_TOP = 30  # the chart's bars: the largest needs; the others are listed in the table
 
 
 def campaign_board(

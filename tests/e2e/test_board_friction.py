@@ -221,3 +221,27 @@ def test_two_presses_at_the_same_moment_send_one_message_per_commune(app, world,
     assert sorted(o.messages_sent for o in outcomes) == [0, 2]
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(CampaignReminder)) == 2
+
+
+def test_the_chart_of_a_large_campaign_shows_the_largest_needs_only_and_points_to_the_rest(client_as, world, app):
+    from groupement.campaigns.board import CHART_TOP
+    from groupement.campaigns.models import Campaign
+    from tests import factories
+
+    with app.app_context():
+        campaign = db.session.get(Campaign, world.ids["campaign"])
+        for number in range(CHART_TOP + 10):  # 2 + 40 communes: more than the chart holds
+            factories.membership(campaign.groupement, factories.organisation(name=f"Commune n° {number:03d}"))
+        db.session.commit()
+
+    page = client_as("coordinator").get(f"/campagnes/{world.ids['campaign']}").get_data(as_text=True)
+
+    chart = page[page.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-bars"') :]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count('<rect class="chart-bar"') == CHART_TOP
+    assert "<title>Commune A : 2\u202f547,00\u00a0€</title>" in chart  # the largest needs come first
+    rest = re.search(r'<p class="hint chart-rest">(.*?)</p>', page, re.S).group(1)
+    assert " ".join(rest.split()).startswith(
+        f"Les {CHART_TOP} communes aux montants les plus élevés sur 42 ; les 12 autres"
+    )
+    assert 'href="#communes"' in rest and "tableau.xlsx" in rest

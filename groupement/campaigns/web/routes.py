@@ -7,6 +7,7 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from groupement.campaigns.board import (
+    CHART_TOP,
     BOARD_PAGE_SIZE,
     campaign_board,
     campaign_overview,
@@ -87,7 +88,7 @@ def board(campaign_id: int):
     board = campaign_board(current_actor(), campaign_id, page=int_arg("page", 1), page_size=BOARD_PAGE_SIZE)
     chart = Markup(
         bar_chart_svg(
-            board.chart_bars(),
+            board.chart_bars(top=CHART_TOP),
             f"Montant estimé HT des besoins par commune — {board.campaign.title}",
             formatting.euros,
             chart_id=f"graphique-campagne-{board.campaign.id}",
