@@ -7,8 +7,8 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from groupement.campaigns.board import (
-    CHART_TOP,
     BOARD_PAGE_SIZE,
+    CHART_TOP,
     campaign_board,
     campaign_overview,
     coordinated_groupements,
