@@ -86,8 +86,9 @@ def award(lot_id: int):
 def unsuccessful(lot_id: int):
     form = UnsuccessfulForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("contracts.award_form", lot_id=lot_id))
+        page = award_page(current_actor(), lot_id)  # 404 out of scope
+        award = AwardForm(formdata=None, data={"offer_id": page.retained_offer_id})
+        return _render_award(page, award, unsuccessful_form=form), 422
     try:
         decision = declare_unsuccessful(current_actor(), lot_id, form.reason.data)
     except (NotFound, Forbidden):
@@ -168,7 +169,12 @@ def _offer_choices(form: AwardForm | RejectionSendingForm, page: AwardPage) -> N
     ]
 
 
-def _render_award(page: AwardPage, form: AwardForm, rejection_form: RejectionSendingForm | None = None):
+def _render_award(
+    page: AwardPage,
+    form: AwardForm,
+    rejection_form: RejectionSendingForm | None = None,
+    unsuccessful_form: UnsuccessfulForm | None = None,
+):
     _offer_choices(form, page)
     if rejection_form is None:
         rejection_form = RejectionSendingForm(
@@ -184,7 +190,7 @@ def _render_award(page: AwardPage, form: AwardForm, rejection_form: RejectionSen
         page=page,
         lot=page.lot,
         form=form,
-        unsuccessful_form=UnsuccessfulForm(formdata=None),
+        unsuccessful_form=unsuccessful_form or UnsuccessfulForm(formdata=None),
         rejection_form=rejection_form,
     )
 
@@ -201,15 +207,21 @@ def index():
 @bp.route("/contrats/<int:contract_id>")
 @roles_required()
 def show(contract_id: int):
+    return _contract_page(contract_id)
+
+
+def _contract_page(contract_id: int, price_type_form: PriceTypeForm | None = None, status: int = 200):
+    """The contract's page; a refused price type form is shown again with its error beside it."""
     detail = contract_detail(current_actor(), contract_id)
+    form = price_type_form or PriceTypeForm(formdata=None, data={"price_type": detail.contract.price_type.value})
     return render_template(
         "contracts/show.html",
         detail=detail,
         contract=detail.contract,
         unit_euros=unit_euros,
         today=paris_today(),
-        price_type_form=PriceTypeForm(data={"price_type": detail.contract.price_type.value}),
-    )
+        price_type_form=form,
+    ), status
 
 
 @bp.route("/contrats/<int:contract_id>/type-de-prix", methods=["POST"])
@@ -218,7 +230,7 @@ def price_type(contract_id: int):
     editable_contract(current_actor(), contract_id)  # another coordinator's contract is not found
     form = PriceTypeForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _contract_page(contract_id, form, 422)
     else:
         contract = attempt(lambda: set_price_type(current_actor(), contract_id, form.price_type.data))
         if contract is not None:
