@@ -125,7 +125,7 @@ def invoice_pdf_file(invoice_id: int):
 
 def _invoice_page(page: pages.InvoicePage, form, status: int = 200, **refused):
     """The invoice page; `refused` holds a posted form that was not valid (resolve_form with the
-    `resolving` check id, reject_form), shown again with its errors beside its fields."""
+    `resolving` check id, reject_form, titles_form), shown again with its errors beside its fields."""
     today = paris_today()
     return (
         render_template(
@@ -138,7 +138,7 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200, **refused):
             resolve_blank=ResolveForm(formdata=None),  # the other anomalies' forms stay empty
             resolving=refused.get("resolving"),
             reject_form=refused.get("reject_form") or RejectForm(formdata=None),
-            titles_form=TitlesForm(data={"due_date": today + TITLE_DELAY}),
+            titles_form=refused.get("titles_form") or TitlesForm(formdata=None, data={"due_date": today + TITLE_DELAY}),
             payment_form=PaymentForm(data={"paid_on": today}),
             keys=list(AllocationKey),
             today_iso=today.isoformat(),
@@ -149,7 +149,7 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200, **refused):
     )
 
 
-def _refused(invoice_id: int, **refused):
+def refused_page(invoice_id: int, **refused):
     """A form of the invoice page posted with errors: the page again (422), nothing written."""
     page = pages.invoice_page(current_actor(), invoice_id)
     communes = [(c.insee_code, c.name) for c in page.members]
@@ -178,7 +178,7 @@ def resolve(check_id: int):
     form = ResolveForm()
     check = pages.check_of(current_actor(), check_id)  # 404 for an unknown check, before anything else
     if not form.validate_on_submit():
-        return _refused(check.invoice_id, resolve_form=form, resolving=check.id)
+        return refused_page(check.invoice_id, resolve_form=form, resolving=check.id)
     else:
         resolution = CheckResolution.DISPUTED if form.dispute.data else CheckResolution.ACCEPTED
         resolved = attempt(lambda: matching.resolve_check(current_actor(), check_id, resolution, form.comment.data))
@@ -197,7 +197,7 @@ def reject(invoice_id: int):
     ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = RejectForm()
     if not form.validate_on_submit():
-        return _refused(invoice_id, reject_form=form)
+        return refused_page(invoice_id, reject_form=form)
     else:
         rejected = attempt(lambda: matching.reject_invoice(current_actor(), invoice_id, form.reason.data))
         if rejected is not None:
