@@ -206,3 +206,32 @@ def test_a_delivery_refused_is_shown_beside_that_lines_fields_and_nothing_is_rec
     assert f'<a href="#date-{line}">' in summary and f'<a href="#quantite-{line}">' in summary
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+def test_the_suppliers_delivery_refused_is_shown_beside_that_lines_fields(client_as, world, app):
+    from groupement.core.timeutil import paris_today
+    from groupement.suppliers.models import DeclaredDelivery
+
+    client = client_as("supplier_a")
+    order_page = f"/espace-fournisseur/commandes/{world.ids['order_a']}"
+    acknowledged = _post(client, order_page, f"{order_page}/accuse-reception", planned_delivery_on="")
+    assert acknowledged.status_code == 302  # the planned date is optional
+    line = world.ids["order_line_a"]
+
+    html = _refused(
+        _post(client, order_page, f"/espace-fournisseur/lignes/{line}/livraison", delivered_on="", quantity="")
+    )
+
+    _assert_beside(html, f"date-{line}", "")
+    _assert_beside(html, f"quantite-{line}", "")
+    assert f'<a href="#quantite-{line}">' in _summary(html)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DeclaredDelivery)) == 0
+    valid = _post(
+        client,
+        order_page,
+        f"/espace-fournisseur/lignes/{line}/livraison",
+        delivered_on=paris_today().isoformat(),
+        quantity="1",
+    )
+    assert valid.status_code == 302
