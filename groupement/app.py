@@ -108,8 +108,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
     transaction.install(app)
+    from groupement.core import mail
     from groupement.suppliers import notifications
 
+    mail.register()  # mails announcing a unit of work's effects leave after its commit
     notifications.register()  # each new order notifies its supplier's users
     for blueprint in blueprints():
         app.register_blueprint(blueprint)

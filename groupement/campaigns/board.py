@@ -26,9 +26,8 @@ from groupement.campaigns.rules import (
 from groupement.catalog.models import CatalogItem
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden
-from groupement.core.files.xlsx import DATETIME_FORMAT, EURO_FORMAT, Column, table_bytes
 from groupement.core.formatting import name_key
-from groupement.core.timeutil import to_paris, utcnow
+from groupement.core.timeutil import utcnow
 from groupement.extensions import db
 from groupement.organisations.families import Family
 from groupement.organisations.models import Groupement, Membership, Organisation
@@ -122,12 +121,20 @@ class Board:
             return row.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.VALIDATED)
         return False
 
-    def chart_bars(self) -> list[tuple[str, Decimal]]:
-        """Communes by estimated amount, largest first (ties by name, for stable output)."""
-        return sorted(((row.commune_name, row.amount) for row in self.rows), key=lambda bar: (-bar[1], bar[0]))
+    def chart_bars(self, top: int | None = None) -> list[tuple[str, Decimal]]:
+        """Communes by estimated amount, largest first (ties by name, for stable output); the `top`
+        first only when given, so that a campaign of a thousand communes keeps a small chart."""
+        bars = sorted(((row.commune_name, row.amount) for row in self.rows), key=lambda bar: (-bar[1], bar[0]))
+        return bars if top is None else bars[:top]
+
+    @property
+    def chart_rest(self) -> int:
+        """The communes the chart leaves out (they are in the table and the export)."""
+        return max(0, len(self.rows) - CHART_TOP)
 
 
 BOARD_PAGE_SIZE = 100
+CHART_TOP = 30  # the chart's bars: the largest needs; the others are listed in the table
 
 
 def campaign_board(
@@ -236,41 +243,6 @@ def _last_reminders(campaign_id: int) -> dict[int, dict]:
             .where(CampaignReminder.campaign_id == campaign_id)
         )
     }
-
-
-BOARD_COLUMNS_BEFORE = [
-    Column("Commune", 30),
-    Column("Code INSEE", 11),
-    Column("Statut", 14),
-    Column("Dernière modification", 18, DATETIME_FORMAT),
-    Column("Par", 25),
-]
-
-
-def board_xlsx(board: Board) -> bytes:
-    """The board as a spreadsheet: one line per commune, amounts per family, then the totals.
-
-    A family the commune did not join is left empty (it is not a zero need)."""
-    columns = [
-        *BOARD_COLUMNS_BEFORE,
-        *(Column(f"Montant estimé HT – {family.label}", 18, EURO_FORMAT) for family in board.families),
-        Column("Montant estimé HT – total", 18, EURO_FORMAT),
-    ]
-
-    def lines():
-        for row in board.rows:
-            yield (
-                row.commune_name,
-                row.insee_code or "",
-                row.status_label + (" (rouverte)" if row.reopened else ""),
-                to_paris(row.updated_at).replace(tzinfo=None, microsecond=0) if row.updated_at else None,
-                row.updated_by or "",
-                *(row.amounts.get(family) for family in board.families),
-                row.amount,
-            )
-        yield ("Total", "", "", None, "", *(board.totals[family] for family in board.families), board.total)
-
-    return table_bytes("Suivi de la campagne", columns, lines())
 
 
 # --- the campaign list -------------------------------------------------------------------

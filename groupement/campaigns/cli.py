@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from groupement.core.commands import FrenchError
-from groupement.core.transaction import transactional
+from groupement.core.transaction import transactional, unit_of_work
 from groupement.organisations.commands import acting_for, coordinator_option
 
 
@@ -20,14 +20,15 @@ def campaign_group() -> None:
 @click.argument("campaign_id", type=int)
 @coordinator_option
 @with_appcontext
-@transactional
 def campaign_remind(campaign_id: int, coordinator: str | None) -> None:
     from groupement.campaigns.reminders import remind_late_communes
     from groupement.core.errors import ServiceError
     from groupement.core.formatting import datetime_fr
+    from groupement.core.mail import failed_after_commit
 
     try:
-        report = remind_late_communes(acting_for(coordinator), campaign_id)
+        with unit_of_work():  # the mails leave at its commit
+            report = remind_late_communes(acting_for(coordinator), campaign_id)
     except ServiceError as error:
         raise FrenchError(str(error)) from error
     if not report.communes:
@@ -46,6 +47,9 @@ def campaign_remind(campaign_id: int, coordinator: str | None) -> None:
         elif name in too_soon:
             note = f" (relancée il y a moins de {report.interval} : prochaine relance le {datetime_fr(too_soon[name])})"
         click.echo(f"  {name}{note}")
+    failures = failed_after_commit()
+    if failures:  # the reminders are recorded: the next one waits for the interval
+        raise FrenchError("la relance est enregistrée mais des courriels ne sont pas partis : " + " ; ".join(failures))
 
 
 @campaign_group.command("close-expired", help="Clôture les campagnes ouvertes dont la date limite est passée.")

@@ -1,7 +1,10 @@
 """Reminding the communes whose needs are not validated yet, by e-mail: from the coordinator's
 button, from `groupement campaign remind CAMPAIGN_ID`, and automatically a week and a day before
 the deadline: the job engine's workers run send_due_reminders() hourly and the closing of the
-expired campaigns every five minutes (core/jobs.py PeriodicWork; no cron line)."""
+expired campaigns every five minutes (core/jobs.py PeriodicWork; no cron line).
+
+The mails leave after the unit of work commits (core.mail.send_after_commit): a reminder whose
+claim is rolled back writes to nobody, and its retry writes once."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, ServiceError
 from groupement.core.formatting import datetime_fr
 from groupement.core.jobs import PeriodicWork, register_periodic
-from groupement.core.mail import delivered, public_link, send_mail
+from groupement.core.mail import delivered, public_link, send_after_commit
 from groupement.core.timeutil import to_paris, utcnow
 from groupement.core.transaction import savepoint
 from groupement.extensions import db
@@ -81,7 +84,7 @@ def remind_late_communes(actor: Actor, campaign_id: int, now: datetime | None = 
             too_soon.append((commune.name, next_reminder_at(last, interval)))
             continue
         subject, body = _message(campaign, commune, submissions.get(commune.id))
-        send_mail(recipients, subject, body)
+        send_after_commit(recipients, subject, body, about=f"Relance de la commune {commune.name}")
         sent += 1
 
     report = ReminderReport(

@@ -2,6 +2,10 @@
 
 Settings (groupement/config.py): MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD,
 MAIL_USE_TLS (STARTTLS, required when set), MAIL_SENDER.
+
+A mail that announces what a unit of work did goes through send_after_commit(): it leaves once
+the transaction has committed, never for work rolled back (a savepoint undone drops the mails
+queued inside it), so a failed commit announces nothing and its retry announces once.
 """
 
 from __future__ import annotations
@@ -10,12 +14,16 @@ import logging
 import os
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flask import current_app, has_request_context, request
+from flask import current_app, flash, g, has_app_context, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from groupement.core.errors import ServiceError
+from groupement.extensions import db
 
 logger = logging.getLogger("groupement.mail")
 if logger.level == logging.NOTSET:
@@ -107,6 +115,80 @@ def send_mail(to: list[str], subject: str, body: str) -> None:
         raise ServiceError(
             f"Courriel non envoyé : le serveur de messagerie {server}:{port} est injoignable ({reason})."
         ) from error
+
+
+# --- after the commit --------------------------------------------------------------------------
+
+_OUTBOX = "mail_after_commit"
+
+
+@dataclass(frozen=True)
+class _Queued:
+    to: list[str]
+    subject: str
+    body: str
+    about: str  # what the mail is for, in French, for the log and the user when it cannot leave
+    transaction: SessionTransaction | None  # the innermost transaction it was queued in
+
+
+def send_after_commit(to: list[str], subject: str, body: str, about: str, session: Session | None = None) -> None:
+    """Send this mail once the unit of work commits (that of `session`, by default the request's or
+    the command's); nothing if it rolls back.
+
+    A mail that cannot leave then is logged, told to the user of the request (a flash message:
+    the response is not sent yet) and kept in failed_after_commit() for a CLI command: the work
+    is committed either way."""
+    session = session if session is not None else db.session()
+    current = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_OUTBOX, []).append(_Queued(list(to), subject, body, about, current))
+
+
+def failed_after_commit() -> list[str]:
+    """The French reasons of the mails of this app context that could not leave after the commit."""
+    return list(g.get("mail_failures", [])) if has_app_context() else []
+
+
+def _send_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its mails wait for the real commit
+    for mail in session.info.pop(_OUTBOX, []):
+        if not has_app_context():
+            logger.warning("%s : courriel non envoyé, hors de l'application", mail.about)
+            continue
+        try:
+            send_mail(mail.to, mail.subject, mail.body)
+        except ServiceError as error:
+            reason = f"{mail.about} : {error}"
+            logger.warning(reason)
+            g.mail_failures = [*g.get("mail_failures", []), reason]
+            if has_request_context():
+                flash(reason, "error")
+
+
+def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    """The mails queued in the transaction rolled back, or in a savepoint inside it, are dropped."""
+    queued = session.info.get(_OUTBOX)
+    if not queued:
+        return
+    if not rolled_back.nested:
+        session.info.pop(_OUTBOX, None)
+        return
+    session.info[_OUTBOX] = [mail for mail in queued if not _inside(mail.transaction, rolled_back)]
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def register() -> None:
+    """Called once by create_app: every session of the application sends its mails after commit."""
+    if not event.contains(Session, "after_commit", _send_committed):
+        event.listen(Session, "after_commit", _send_committed)
+        event.listen(Session, "after_soft_rollback", _drop_rolled_back)
 
 
 def _build(sender: str, recipients: list[str], subject: str, body: str) -> EmailMessage:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.board import CampaignSummary
-from groupement.campaigns.models import Submission
+from groupement.campaigns.models import CampaignReminder, Submission
+from groupement.campaigns.reminder_rules import reminder_interval
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
 from groupement.contracts import scope as contract_scope
 from groupement.contracts.award_queries import standstill_periods
@@ -20,9 +21,8 @@ from groupement.contracts.order_rules import ConsumptionLevel, consumption_level
 from groupement.contracts.renewal_rules import pending
 from groupement.contracts.renewals import state_of, terms_of
 from groupement.core.access import Actor
-from groupement.core.audit_log import AuditEvent
 from groupement.core.formatting import date_fr, datetime_fr
-from groupement.core.timeutil import to_paris
+from groupement.core.timeutil import to_paris, utcnow
 from groupement.dashboard.tasks import Task, Urgency, by_urgency, plural, urgency_of
 from groupement.extensions import db
 from groupement.lots.models import Lot
@@ -58,30 +58,26 @@ def _campaign_tasks(campaigns: list[CampaignSummary], today: date) -> list[Task]
             .group_by(Submission.campaign_id)
         ).all()
     )
-    reminded = dict(
-        db.session.execute(
-            select(AuditEvent.object_id, func.max(AuditEvent.occurred_at))
-            .where(
-                AuditEvent.action == "campaign.remind",
-                AuditEvent.object_type == "campaign",
-                AuditEvent.object_id.in_([str(i) for i in ids]),
-            )
-            .group_by(AuditEvent.object_id)
-        ).all()
-    )
+    reminded = _reminders(ids, today)
     tasks = []
     for summary in watched:
         campaign = summary.campaign
         due_on = to_paris(campaign.closes_at).date()
         board = {"endpoint": "campaigns.board", "params": {"campaign_id": campaign.id}}
         late = summary.participants - summary.validated
-        if summary.status is CampaignStatus.OPEN and late > 0:
-            last = reminded.get(str(campaign.id))
+        # Reminded within the interval, a late commune awaits nothing from the coordinator until
+        # the next reminder is possible: once all are, the task leaves the home.
+        last, recently = reminded.get(campaign.id, (None, 0))
+        to_remind = late - min(late, recently or 0)
+        if summary.status is CampaignStatus.OPEN and to_remind > 0:
+            label = f"{plural(late, 'commune')} sans besoins validés"
+            if to_remind < late:
+                label = f"{plural(to_remind, 'commune')} à relancer ({label})"
             tasks.append(
                 Task(
                     "late_communes",
-                    f"« {campaign.title} » : {plural(late, 'commune')} sans besoins validés",
-                    late,
+                    f"« {campaign.title} » : {label}",
+                    to_remind,
                     urgency=urgency_of(due_on, today),
                     due_on=due_on,
                     when=f"date limite le {datetime_fr(campaign.closes_at)}",
@@ -113,6 +109,30 @@ def _campaign_tasks(campaigns: list[CampaignSummary], today: date) -> list[Task]
 def _campaign_ids(actor: Actor):
     reached = campaign_scope.campaigns(actor).subquery()
     return select(reached.c.id)
+
+
+def _reminders(campaign_ids: list[int], today: date) -> dict[int, tuple]:
+    """Per campaign, in one query: the last reminder sent to any commune, and how many communes not
+    validated were reminded less than the interval ago."""
+    cutoff = utcnow() - reminder_interval(today)
+    still_late = or_(Submission.id.is_(None), Submission.status != SubmissionStatus.VALIDATED)
+    rows = db.session.execute(
+        select(
+            CampaignReminder.campaign_id,
+            func.max(CampaignReminder.sent_at),
+            func.sum(case((and_(CampaignReminder.sent_at > cutoff, still_late), 1), else_=0)),
+        )
+        .outerjoin(
+            Submission,
+            and_(
+                Submission.campaign_id == CampaignReminder.campaign_id,
+                Submission.commune_id == CampaignReminder.commune_id,
+            ),
+        )
+        .where(CampaignReminder.campaign_id.in_(campaign_ids))
+        .group_by(CampaignReminder.campaign_id)
+    )
+    return {campaign_id: (last, recently) for campaign_id, last, recently in rows}
 
 
 def _lots_to_publish(actor: Actor) -> list[Task]:

@@ -99,13 +99,19 @@ def rename_lot(actor: Actor, lot_id: int, title: str) -> Lot:
     return lot
 
 
-def exclude_line(actor: Actor, line_id: int, reason: str | None) -> LotLine:
-    """Exclude a line from its lot with a reason, or bring it back with reason None."""
-    _require_coordinator(actor)
+def visible_line(actor: Actor, line_id: int) -> LotLine:
+    """A lot line of a campaign the actor sees; NotFound otherwise."""
     line = db.session.get(LotLine, line_id)
     if line is None:
         raise NotFound("Ligne introuvable.")
     campaign_scope.get_campaign(actor, line.campaign_id)
+    return line
+
+
+def exclude_line(actor: Actor, line_id: int, reason: str | None) -> LotLine:
+    """Exclude a line from its lot with a reason, or bring it back with reason None."""
+    _require_coordinator(actor)
+    line = visible_line(actor, line_id)
     _ensure_draft(line.lot)
     if reason is not None and not reason.strip():
         raise ServiceError("Le motif d'exclusion est obligatoire.")

@@ -1,9 +1,9 @@
 """Each new order notifies the users of the supplier that holds its contract, by e-mail.
 
 By construction: a mapper hook notes every Order inserted in a unit of work (the order form,
-the shop, the CLI, the demo), and the mail leaves after the commit only (a refused or rolled
-back order sends nothing). A mail that cannot leave is logged: the order stays placed, and it
-is in the supplier's space either way."""
+the shop, the CLI, the demo), and the mail leaves after the commit only, through
+core.mail.send_after_commit (a refused or rolled back order sends nothing). A mail that cannot
+leave is logged: the order stays placed, and it is in the supplier's space either way."""
 
 from __future__ import annotations
 
@@ -15,15 +15,13 @@ from sqlalchemy.orm import Session
 
 from groupement.contracts.models import Order
 from groupement.core import formatting
-from groupement.core.errors import ServiceError
-from groupement.core.mail import send_mail
+from groupement.core.mail import send_after_commit
 from groupement.extensions import db
 from groupement.organisations.user_models import User
 from groupement.suppliers import scope
 
 logger = logging.getLogger("groupement.suppliers")
 _PENDING = "supplier_order_notices"
-_READY = "supplier_order_notices_ready"
 
 
 def order_notice(order: Order) -> tuple[list[str], str, str] | None:
@@ -65,7 +63,6 @@ def _prepare_notices(session: Session) -> None:
     order_ids = session.info.pop(_PENDING, [])
     if not order_ids or not has_app_context():
         return
-    notices = []
     for order_id in order_ids:
         try:
             order = session.get(Order, order_id)
@@ -74,26 +71,13 @@ def _prepare_notices(session: Session) -> None:
             logger.exception("Avis du bon de commande %s non préparé", order_id)
             continue
         if notice is not None:
-            notices.append((order_id, notice))
-    if notices:
-        session.info.setdefault(_READY, []).extend(notices)
-
-
-def _send_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    for order_id, notice in session.info.pop(_READY, []):
-        try:
-            send_mail(*notice)
-        except ServiceError as error:
-            logger.warning("Avis du bon de commande %s non envoyé : %s", order_id, error)
+            send_after_commit(*notice, about=f"Avis au fournisseur du bon de commande {order.number}", session=session)
 
 
 def _forget(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint undone: its orders are gone, _prepare_notices will not find them
     session.info.pop(_PENDING, None)
-    session.info.pop(_READY, None)
 
 
 def register() -> None:
@@ -101,5 +85,4 @@ def register() -> None:
     if not event.contains(Session, "after_flush", _note_new_orders):
         event.listen(Session, "after_flush", _note_new_orders)
         event.listen(Session, "before_commit", _prepare_notices)
-        event.listen(Session, "after_commit", _send_after_commit)
         event.listen(Session, "after_rollback", _forget)

@@ -27,7 +27,9 @@ def statuses(allowed: set[str], ok: int = 200, **special: int) -> dict[str, int 
     return expected
 
 
-# (endpoint, method): (path builder from world ids, expected status per principal)
+# (endpoint, method): (path builder from world ids, expected status per principal). The matrix posts
+# a CSRF token only: an action form refused shows its page again with its errors (422), one a
+# service refuses (or that asks nothing) redirects (302).
 RULES = {
     ("auth.login", "GET"): (lambda ids: "/connexion", {"anonymous": 200, **{p: 302 for p in EVERYONE | SUPPLIERS}}),
     ("auth.logout", "POST"): (lambda ids: "/deconnexion", statuses(EVERYONE | SUPPLIERS, ok=302)),
@@ -145,7 +147,7 @@ RULES = {
     ("contracts.export_prices", "GET"): (lambda ids: f"/contrats/{ids['contract']}/prix.xlsx", statuses(EVERYONE)),
     ("contracts.price_type", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/type-de-prix",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("contracts.nature", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/nature",
@@ -164,27 +166,27 @@ RULES = {
     ),
     ("contracts.renewal_terms", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/reconduction/clause",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("contracts.renewal_decision", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/reconduction",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("contracts.amendment", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/avenants",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("contracts.revision_formula", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/revision/formule",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("contracts.index_value", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/revision/indices",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("contracts.index_import", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/revision/indices/import",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("contracts.compute_revision", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/revision/calcul",
@@ -317,24 +319,24 @@ POST_RULES = {
     ),
     ("lots.move", "POST"): (
         lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/deplacer",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("lots.merge", "POST"): (
         lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/fusionner",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("lots.publish_selection", "POST"): (
         lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/publier",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
-    ("lots.rename", "POST"): (lambda ids: f"/lots/{ids['lot']}/renommer", statuses({"coordinator"}, ok=302)),
-    ("lots.parameters", "POST"): (lambda ids: f"/lots/{ids['lot']}/parametres", statuses({"coordinator"}, ok=302)),
+    ("lots.rename", "POST"): (lambda ids: f"/lots/{ids['lot']}/renommer", statuses({"coordinator"}, ok=422)),
+    ("lots.parameters", "POST"): (lambda ids: f"/lots/{ids['lot']}/parametres", statuses({"coordinator"}, ok=422)),
     ("lots.open_data", "POST"): (
         lambda ids: f"/lots/{ids['lot']}/donnees-essentielles",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
-    ("lots.publish", "POST"): (lambda ids: f"/lots/{ids['lot']}/publier", statuses({"coordinator"}, ok=302)),
-    ("lots.exclude", "POST"): (lambda ids: f"/lignes/{ids['lot_line']}/exclure", statuses({"coordinator"}, ok=302)),
+    ("lots.publish", "POST"): (lambda ids: f"/lots/{ids['lot']}/publier", statuses({"coordinator"}, ok=422)),
+    ("lots.exclude", "POST"): (lambda ids: f"/lignes/{ids['lot_line']}/exclure", statuses({"coordinator"}, ok=422)),
     # The tender dossier is a background job: the POST starts it and shows its page (303).
     ("lots.export_zip", "POST"): (
         lambda ids: f"/campagnes/{ids['lots_campaign']}/dossier",
@@ -371,14 +373,14 @@ POST_RULES = {
     ),
     ("orders.deliver", "POST"): (
         lambda ids: f"/commandes/lignes/{ids['order_line_a']}/livraison",
-        statuses(COMMUNE_USERS, ok=302, agent_b=404),
+        statuses(COMMUNE_USERS, ok=422, agent_b=404),
     ),
     # Award: an empty award form comes back with its errors (422); an empty "unsuccessful" form is
     # refused with a message and a redirect to the award page. Other roles 403.
     ("contracts.award", "POST"): (lambda ids: f"/lots/{ids['lot']}/attribution", statuses({"coordinator"}, ok=422)),
     ("contracts.unsuccessful", "POST"): (
         lambda ids: f"/lots/{ids['lot']}/infructueux",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     # The rejection letters' sending: an empty form comes back with its errors (422); the
     # notification letter is edited once and downloaded (302 to the archived PDF); an archived
@@ -421,7 +423,7 @@ POST_RULES = {
     ),
     ("invoices.resolve", "POST"): (
         lambda ids: f"/factures/controles/{ids['invoice_check']}",
-        statuses(COORDINATION, ok=302),
+        statuses(COORDINATION, ok=422),
     ),
     ("invoices.split", "POST"): (
         lambda ids: f"/factures/{ids['invoice']}/repartir",
@@ -430,7 +432,7 @@ POST_RULES = {
     # Reject: an empty reason is refused with a message and a redirect (the invoice is recovered anyway).
     ("invoices.reject", "POST"): (
         lambda ids: f"/factures/{ids['invoice']}/rejeter",
-        statuses(COORDINATION, ok=302),
+        statuses(COORDINATION, ok=422),
     ),
     # Service fait: the world has no delivery; a commune's users are told it is not found
     # (test_invoices_pages certifies a real one, and refuses it to another commune).
@@ -440,7 +442,7 @@ POST_RULES = {
     ),
     ("invoices.issue_titles", "POST"): (
         lambda ids: f"/factures/{ids['invoice']}/titres",
-        statuses(COORDINATION, ok=302),
+        statuses(COORDINATION, ok=422),
     ),
     ("invoices.record_payment", "POST"): (
         lambda ids: f"/factures/titres/{ids['title_a']}/encaissement",
@@ -478,11 +480,11 @@ POST_RULES = {
     ),
     ("suppliers.plan", "POST"): (
         lambda ids: f"/espace-fournisseur/commandes/{ids['order_a']}/date-de-livraison",
-        statuses(SUPPLIERS, ok=302),
+        statuses(SUPPLIERS, ok=422),
     ),
     ("suppliers.declare", "POST"): (
         lambda ids: f"/espace-fournisseur/lignes/{ids['order_line_a']}/livraison",
-        statuses(SUPPLIERS, ok=302),
+        statuses(SUPPLIERS, ok=422),
     ),
     # An empty invitation comes back with its errors (422).
     ("suppliers.invite", "POST"): (

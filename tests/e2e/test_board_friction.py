@@ -4,22 +4,24 @@ without any active account shown at once, the board and lots totals explained, p
 
 from __future__ import annotations
 
+import io
 import re
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from groupement.campaigns import reminders
 from groupement.campaigns.board import campaign_board
 from groupement.campaigns.estimates import needs_estimates
 from groupement.campaigns.models import CampaignReminder
 from groupement.campaigns.reminders import remind_late_communes
+from groupement.core import mail
 from groupement.core.access import Actor, Role, system_actor
 from groupement.core.formatting import datetime_fr, euros
-from groupement.core.timeutil import utcnow
+from groupement.core.timeutil import to_paris, utcnow
 from groupement.core.transaction import unit_of_work
 from groupement.extensions import db
 from groupement.organisations.user_models import User
@@ -52,6 +54,37 @@ def test_the_board_shows_the_last_reminder_of_each_commune_with_its_author_and_p
         author = db.session.get(User, sent[0].sent_by_id).name
     board = client.get(f"/campagnes/{campaign_id}").get_data(as_text=True)
     assert when in board and f"par {author} (journalisée, non envoyée)" in board
+
+
+def test_the_excel_export_carries_the_last_reminder_in_paris_time_its_author_and_whether_it_left(client_as, world, app):
+    client = client_as("coordinator")
+    campaign_id = world.ids["campaign"]
+    _remind(client, campaign_id)
+    with app.app_context():  # Commune B's last reminder: the automatic one, really sent, at 23:30 UTC
+        db.session.execute(
+            update(CampaignReminder)
+            .where(CampaignReminder.commune_id == world.ids["commune_b"])
+            .values(sent_at=datetime(2026, 12, 2, 23, 30), sent_by_id=None, delivered=True)
+        )
+        db.session.commit()
+        reminder_a = db.session.scalar(
+            select(CampaignReminder).where(CampaignReminder.commune_id == world.ids["commune_a"])
+        )
+        sent_a = to_paris(reminder_a.sent_at).replace(tzinfo=None, microsecond=0)
+        author_a = db.session.get(User, reminder_a.sent_by_id).name
+
+    response = client.get(f"/campagnes/{campaign_id}/tableau.xlsx")
+
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[5:8] == ("Dernière relance", "Relancée par", "Relance")
+    lines = {row[0]: row[5:8] for row in rows[1:]}
+    assert lines["Commune A"] == (sent_a, author_a, "journalisée, non envoyée")
+    assert lines["Commune B"] == (datetime(2026, 12, 3, 0, 30), "relance automatique", "envoyée")  # Paris: 00:30
+    assert lines["Total"] == (None, None, None)
+    assert sheet["F2"].number_format == "dd/mm/yyyy hh:mm"
 
 
 def test_a_second_press_within_24_hours_sends_nothing_and_says_when_the_next_is_possible(client_as, world, app):
@@ -157,7 +190,7 @@ def test_two_presses_at_the_same_moment_send_one_message_per_commune(app, world,
         with lock:
             sent.append(recipients)
 
-    monkeypatch.setattr(reminders, "send_mail", fake_send)
+    monkeypatch.setattr(mail, "send_mail", fake_send)  # the mails leave after each commit
     with app.app_context():
         coordinator = db.session.scalar(select(User).where(User.email == world.emails["coordinator"]))
         actor = Actor(user_id=coordinator.id, role=Role.COORDINATOR, organisation_id=coordinator.organisation_id)
@@ -186,3 +219,27 @@ def test_two_presses_at_the_same_moment_send_one_message_per_commune(app, world,
     assert sorted(o.messages_sent for o in outcomes) == [0, 2]
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(CampaignReminder)) == 2
+
+
+def test_the_chart_of_a_large_campaign_shows_the_largest_needs_only_and_points_to_the_rest(client_as, world, app):
+    from groupement.campaigns.board import CHART_TOP
+    from groupement.campaigns.models import Campaign
+    from tests import factories
+
+    with app.app_context():
+        campaign = db.session.get(Campaign, world.ids["campaign"])
+        for number in range(CHART_TOP + 10):  # 2 + 40 communes: more than the chart holds
+            factories.membership(campaign.groupement, factories.organisation(name=f"Commune n° {number:03d}"))
+        db.session.commit()
+
+    page = client_as("coordinator").get(f"/campagnes/{world.ids['campaign']}").get_data(as_text=True)
+
+    chart = page[page.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-bars"') :]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count('<rect class="chart-bar"') == CHART_TOP
+    assert "<title>Commune A : 2\u202f547,00\u00a0€</title>" in chart  # the largest needs come first
+    rest = re.search(r'<p class="hint chart-rest">(.*?)</p>', page, re.S).group(1)
+    assert " ".join(rest.split()).startswith(
+        f"Les {CHART_TOP} communes aux montants les plus élevés sur 42 ; les 12 autres"
+    )
+    assert 'href="#communes"' in rest and "tableau.xlsx" in rest

@@ -133,7 +133,8 @@ def test_the_lot_is_declared_unsuccessful_with_its_reason(app, client_as, offers
     client = client_as("coordinator")
     award_url = f"/lots/{offers['lot']}/attribution"
     empty = post_form(client, award_url, f"/lots/{offers['lot']}/infructueux")
-    assert "Le motif de l&#39;infructuosité est obligatoire." in client.get(empty.location).get_data(as_text=True)
+    assert empty.status_code == 422  # the award page again, the error beside the reason
+    assert "Le motif de l&#39;infructuosité est obligatoire." in empty.get_data(as_text=True)
     done = post_form(client, award_url, f"/lots/{offers['lot']}/infructueux", reason="Offres hors budget.")
     page = client.get(done.location).get_data(as_text=True)
     assert "Lot n° 1 déclaré infructueux." in page

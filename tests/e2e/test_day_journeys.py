@@ -1,15 +1,18 @@
 """Each role's day from its home (issue 16), in one Chromium on the demo data: log in, read the
 to-do list, follow every task link to its work, come back; the agent submits and the signatory
-validates through the confirmation step, and the task is gone from their home afterwards.
+validates through the confirmation step, the coordinator reminds the late communes, the
+accountant issues the titles (after a due date refused beside its field); each task then leaves
+the home (or its count goes down).
 Every page passes axe-core (no serious or critical violation) at 1366 px and at 390 px; a
 screenshot is kept per step (tests/e2e/screenshots/journee-*)."""
 
 from __future__ import annotations
 
-import re
+from datetime import timedelta
 
 import pytest
 
+from groupement.core.timeutil import paris_today
 from groupement.demo.dataset import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.e2e.browser import log_in, screenshot
 
@@ -131,28 +134,77 @@ def test_the_signatorys_day_validates_the_submitted_needs_after_the_summary(day)
     assert label not in [task[1] for task in _tasks(page)]
 
 
-def test_the_coordinators_day_reminds_the_late_communes_from_the_board_its_home_points_to(day):
+def _count(page, kind: str) -> int:
+    """The count of the home's task of this kind; 0 when the task has left the home."""
+    task = page.locator(f'.tasks-card li.task[data-kind="{kind}"]')
+    return sum(int(task.nth(i).get_attribute("data-count")) for i in range(task.count()))
+
+
+def test_the_coordinators_day_reminds_the_late_communes_and_the_task_leaves_its_home(day):
     page, demo, axe = day
     log_in(page, demo, f"coordinateur@{DEMO_DOMAIN}", DEMO_PASSWORD)
     tasks = _walk(page, demo, axe, "coordinateur")
-    assert tasks, "le coordonnateur de la démonstration a du travail"
-    boards = [t for t in tasks if re.fullmatch(r"/campagnes/\d+", t[2] or "")]
-    if boards:  # a campaign still open: remind its late communes, the board says when and by whom
-        page.goto(demo.url + boards[0][2])
-        button = page.get_by_role("button", name="Relancer les communes en retard")
-        if button.count():
-            button.click()
-            page.wait_for_load_state()
-            assert "journalisé" in page.content() or "relancée" in page.content()
-            assert "Dernière relance" in page.content()
-            _check(page, axe, "coordinateur-relance")
-            button = page.get_by_role("button", name="Relancer les communes en retard")
-            button.click()  # at once again: nobody is written to twice
-            page.wait_for_load_state()
-            assert "prochaine relance possible le" in page.content()
+    kind, label, href = _first(tasks, "late_communes")
+    page.goto(demo.url + "/")
+    late_before = _count(page, "late_communes")
+    assert late_before > 0
+
+    page.goto(demo.url + href)  # the task's link: the campaign's board
+    page.get_by_role("button", name="Relancer les communes en retard").click()
+    page.wait_for_load_state()
+    assert "journalisé" in page.content() or "relancée" in page.content()
+    assert "Dernière relance" in page.content()
+    _check(page, axe, "coordinateur-relance")
+    page.get_by_role("button", name="Relancer les communes en retard").click()  # at once again
+    page.wait_for_load_state()
+    assert "prochaine relance possible le" in page.content()  # nobody is written to twice
+
+    page.goto(demo.url + "/")
+    late_after = _count(page, "late_communes")
+    assert late_after < late_before  # the reminded communes await nothing for 24 h
+    if late_after == 0:
+        assert label not in [task[1] for task in _tasks(page)]
+    _check(page, axe, "coordinateur-accueil-apres")
 
 
-def test_the_accountants_day_reads_each_invoice_task_from_its_home(day):
+def test_the_accountants_day_issues_the_titles_its_home_asks_for_after_a_date_refused_beside_its_field(day):
     page, demo, axe = day
     log_in(page, demo, f"comptable@{DEMO_DOMAIN}", DEMO_PASSWORD)
-    _walk(page, demo, axe, "comptable")
+    tasks = _walk(page, demo, axe, "comptable")
+    kind, label, href = _first(tasks, "titles_to_issue")
+    page.goto(demo.url + "/")
+    before = _count(page, "titles_to_issue")
+
+    page.goto(demo.url + href)  # the board of the split invoices, then the first invoice
+    invoice = page.evaluate(
+        "[...document.querySelectorAll('main a')].map(a => a.getAttribute('href'))"
+        ".find(h => /^\\/factures\\/\\d+$/.test(h))"
+    )
+    assert invoice, "aucune facture répartie sur le tableau"
+    page.goto(demo.url + invoice)
+    due = page.get_by_label("Date d'échéance des titres")
+    due.fill((paris_today() - timedelta(days=1)).isoformat())  # in the past: refused
+    page.get_by_role("button", name="Émettre les titres de recettes").click()
+    page.wait_for_load_state()
+    due = page.get_by_label("Date d'échéance des titres")
+    assert due.get_attribute("aria-invalid") == "true"
+    errors = page.locator("#due_date-errors")
+    assert "est passée" in errors.inner_text()
+    assert "due_date-errors" in due.get_attribute("aria-describedby")
+    summary = page.locator(".errors-summary[role=alert]")
+    assert "1 erreur" in summary.inner_text()
+    assert summary.get_by_role("link", name="Date d'échéance des titres").get_attribute("href") == "#due_date"
+    assert page.locator(".flash-error").count() == 0  # beside the field, not in the banner
+    _check(page, axe, "comptable-echeance-refusee")
+
+    due.fill((paris_today() + timedelta(days=30)).isoformat())
+    page.get_by_role("button", name="Émettre les titres de recettes").click()
+    page.wait_for_load_state()
+    assert "titre(s) de recettes émis" in page.locator(".flash-success").inner_text()
+    _check(page, axe, "comptable-titres-emis")
+
+    page.goto(demo.url + "/")
+    assert _count(page, "titles_to_issue") == before - 1
+    if before == 1:
+        assert label not in [task[1] for task in _tasks(page)]
+    _check(page, axe, "comptable-accueil-apres")

@@ -184,7 +184,8 @@ def test_the_accountant_matches_resolves_splits_issues_titles_and_records_a_paym
 
     # A dispute blocks; no comment, no decision.
     refused = client.post(f"/factures/controles/{checks[0]}", data={"csrf_token": token(client), "dispute": "y"})
-    assert "Un commentaire est obligatoire" in followed(client, refused)
+    assert refused.status_code == 422  # the page again, the error beside the comment
+    assert "Un commentaire est obligatoire" in refused.get_data(as_text=True)
     disputed = client.post(
         f"/factures/controles/{checks[0]}",
         data={"csrf_token": token(client), "comment": "Prix contesté auprès du titulaire", "dispute": "y"},
@@ -380,7 +381,7 @@ def test_a_rejected_invoice_shows_its_reason_and_offers_no_split(app, client_as,
     followed(client, upload(client, "facturx.pdf", (SAMPLES / "facturx_en16931_fr.pdf").read_bytes()))
     invoice = invoice_id(app, "F20260023")
     empty = client.post(f"/factures/{invoice}/rejeter", data={"csrf_token": token(client), "reason": ""})
-    assert "Le motif du rejet est obligatoire." in followed(client, empty)
+    assert empty.status_code == 422 and "Le motif du rejet est obligatoire." in empty.get_data(as_text=True)
     rejected = client.post(
         f"/factures/{invoice}/rejeter", data={"csrf_token": token(client), "reason": "Adressée à LE CLIENT"}
     )

@@ -32,7 +32,10 @@ def post_form(client, page: str, action: str, **data):
 
 
 def followed(client, response) -> str:
-    """The page a refused or accepted POST redirects to, with its flashes."""
+    """The page a POST answers with: a form refused is shown again (422, its errors beside its
+    fields); an accepted POST or a service's refusal redirects, with its flashes."""
+    if response.status_code == 422:
+        return response.get_data(as_text=True)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return client.get(response.location).get_data(as_text=True)
 

@@ -53,8 +53,10 @@ def test_the_titles_form_refuses_a_due_date_in_the_past(client_as, world):
         f"/factures/{world.ids['invoice']}/titres",
         data={"csrf_token": token(client), "due_date": yesterday.isoformat()},
     )
-    page = followed(client, refused)
+    assert refused.status_code == 422  # the invoice page again, the error beside the due date
+    page = flat(refused.get_data(as_text=True))
     assert f"La date d'échéance ({yesterday:%d/%m/%Y}) est passée" in page
+    assert '<ul class="errors" id="due_date-errors">' in page
 
 
 def test_a_title_is_cancelled_from_the_invoice_page_with_its_reason(app, client_as, world):

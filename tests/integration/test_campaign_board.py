@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from groupement.campaigns.board import board_xlsx, campaign_board, campaign_overview
+from groupement.campaigns.board import campaign_board, campaign_overview
+from groupement.campaigns.board_file import board_xlsx
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
 from groupement.core.access import Role
 from groupement.core.errors import Forbidden, NotFound
@@ -172,6 +173,9 @@ def test_the_excel_export_has_one_line_per_commune_and_a_total_line(setup):
         "Statut",
         "Dernière modification",
         "Par",
+        "Dernière relance",
+        "Relancée par",
+        "Relance",
         "Montant estimé HT – Informatique",
         "Montant estimé HT – Fournitures de bureau",
         "Montant estimé HT – total",
@@ -179,14 +183,14 @@ def test_the_excel_export_has_one_line_per_commune_and_a_total_line(setup):
     lines = {row[0]: row for row in rows[1:]}
     assert list(lines) == ["Bourgoin-Jallieu", "Crémieu", "Dolomieu", "Échirolles", "Total"]
     assert lines["Bourgoin-Jallieu"][2] == "validée"
-    assert lines["Bourgoin-Jallieu"][5:] == (2549.33, 42.05, 2591.38)
-    assert lines["Crémieu"][2:6] == ("non commencée", None, None, 0)
-    assert lines["Échirolles"][5:] == (None, 4.21, 4.21)  # not joined: empty, not zero
+    assert lines["Bourgoin-Jallieu"][8:] == (2549.33, 42.05, 2591.38)
+    assert lines["Crémieu"][2:9] == ("non commencée", None, None, None, None, None, 0)  # never reminded
+    assert lines["Échirolles"][8:] == (None, 4.21, 4.21)  # not joined: empty, not zero
     dolomieu = by_name(board)["Dolomieu"]
     assert lines["Dolomieu"][3] == to_paris(dolomieu.updated_at).replace(tzinfo=None, microsecond=0)
     assert lines["Dolomieu"][4] == "Agnès Dolomieu"
-    assert lines["Total"][5:] == (2549.66, 58.88, 2608.54)
-    assert sheet["F2"].number_format.endswith('"€"')
+    assert lines["Total"][8:] == (2549.66, 58.88, 2608.54)
+    assert sheet["I2"].number_format.endswith('"€"')
 
 
 def test_the_coordinator_lists_its_campaigns_with_validated_and_participating_counts(setup, make, database):

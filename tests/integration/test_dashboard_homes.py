@@ -11,8 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from groupement.campaigns.models import CampaignReminder
 from groupement.campaigns.reminders import remind_late_communes
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.campaigns.workflow import submit_needs, validate_needs
@@ -223,14 +224,26 @@ def test_the_signatory_sees_submitted_needs_to_validate_until_validated(home, ma
 # --- the coordinator --------------------------------------------------------------------------------
 
 
-def test_the_coordinator_sees_late_communes_and_the_last_reminder_sent(home, make):
+def test_the_coordinator_sees_late_communes_to_remind_and_the_last_reminder_sent(home, make, database):
     task = only(home.coordinator, "late_communes")
     assert task.label == f"« {home.campaign.title} » : 2 communes sans besoins validés"
     assert (task.count, task.endpoint, task.params) == (2, "campaigns.board", {"campaign_id": home.campaign.id})
     assert task.detail == "Aucune relance envoyée."
 
     remind_late_communes(home.coordinator, home.campaign.id)
-    assert only(home.coordinator, "late_communes").detail.startswith(f"Dernière relance le {home.today:%d/%m/%Y} à ")
+    assert "late_communes" not in tasks_of(home.coordinator)  # both reminded: nothing to do for 24 h
+
+    database.session.execute(  # commune A's reminder is a day old: A may be reminded again
+        update(CampaignReminder)
+        .where(CampaignReminder.commune_id == home.a.id)
+        .values(sent_at=utcnow() - timedelta(hours=24, minutes=1))
+    )
+    task = only(home.coordinator, "late_communes")
+    assert task.label == f"« {home.campaign.title} » : 1 commune à relancer (2 communes sans besoins validés)"
+    assert task.count == 1
+    assert task.detail.startswith(f"Dernière relance le {home.today:%d/%m/%Y} à ")
+    database.session.execute(update(CampaignReminder).values(sent_at=utcnow() - timedelta(days=2)))
+    assert only(home.coordinator, "late_communes").label.endswith(": 2 communes sans besoins validés")
 
     make.submission(home.campaign, home.a, {}, status=SubmissionStatus.VALIDATED)
     assert only(home.coordinator, "late_communes").label.endswith(": 1 commune sans besoins validés")

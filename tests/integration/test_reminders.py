@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import logging
+import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,10 +19,11 @@ from sqlalchemy import func, select
 from groupement.campaigns.models import Campaign
 from groupement.campaigns.reminders import ReminderReport, remind_late_communes
 from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
+from groupement.core import transaction
 from groupement.core.access import Actor, Role, system_actor
 from groupement.core.audit_log import AuditEvent
 from groupement.core.errors import Forbidden, NotFound, ServiceError
-from groupement.core.mail import send_mail
+from groupement.core.mail import failed_after_commit, send_mail
 from groupement.core.timeutil import utcnow
 from groupement.organisations.families import Family
 
@@ -162,6 +164,8 @@ def test_each_late_commune_gets_one_mail_to_its_active_users_and_validated_ones_
     world = build_world(make)
 
     report = remind_late_communes(world.coordinator, world.campaign.id)
+    assert smtp_server.envelopes == []  # the mails wait for the commit of the unit of work
+    database.session.commit()
 
     assert report == ReminderReport(
         communes=["Châteauvillain", "L'Isle-d'Abeau", "Ruy-Montceau", "Saint-Quentin-Fallavier"],
@@ -184,6 +188,7 @@ def test_the_mail_reads_in_french_with_the_deadline_the_status_the_link_and_the_
 ):
     world = build_world(make)
     remind_late_communes(world.coordinator, world.campaign.id)
+    database.session.commit()
 
     messages = smtp_server.by_recipients()
     chateau = messages[(world.emails["chateau_agent"], world.emails["chateau_signatory"])]
@@ -247,6 +252,7 @@ def test_without_mail_server_the_mail_is_written_to_the_log(database, make, mail
     caplog.set_level(logging.INFO, logger="groupement.mail")
 
     report = remind_late_communes(world.coordinator, world.campaign.id)
+    database.session.commit()
 
     assert report.messages_sent == 3
     logged = [r.getMessage() for r in caplog.records if r.name == "groupement.mail"]
@@ -260,15 +266,48 @@ def test_without_mail_server_the_mail_is_written_to_the_log(database, make, mail
     assert len(remind_events(database)) == 1
 
 
-def test_an_unreachable_smtp_server_is_refused_in_french_and_nothing_is_audited(database, make, mail_settings):
+def test_an_unreachable_smtp_server_after_the_commit_is_reported_in_french_and_the_reminder_stays_recorded(
+    database, make, mail_settings
+):
     world = build_world(make)
     mail_settings["MAIL_SERVER"] = "127.0.0.1"
     mail_settings["MAIL_PORT"] = free_port()  # nobody listens there
 
-    with pytest.raises(ServiceError, match="Courriel non envoyé : le serveur de messagerie 127.0.0.1:.* injoignable"):
-        remind_late_communes(world.coordinator, world.campaign.id)
-    database.session.rollback()
+    remind_late_communes(world.coordinator, world.campaign.id)
+    database.session.commit()
+
+    failures = failed_after_commit()
+    assert len(failures) == 3
+    assert re.fullmatch(
+        r"Relance de la commune Châteauvillain : Courriel non envoyé : le serveur de messagerie 127\.0\.0\.1:\d+ "
+        r"est injoignable \(.*\)\.",
+        failures[0],
+    ), failures[0]
+    assert len(remind_events(database)) == 1
+
+
+def test_a_reminder_rolled_back_writes_to_nobody_and_its_retry_writes_once_to_each_commune(database, make, smtp_server):
+    world = build_world(make)
+    database.session.commit()  # the world exists before the unit of work of the reminder
+
+    remind_late_communes(world.coordinator, world.campaign.id)
+    database.session.rollback()  # the commit failed, or a later step of the request refused
+    assert smtp_server.envelopes == []
     assert remind_events(database) == []
+
+    report = remind_late_communes(world.coordinator, world.campaign.id)  # the retry: not « too soon »
+    database.session.commit()
+    assert report.messages_sent == 3 and report.too_soon == []
+    assert len(smtp_server.envelopes) == 3
+
+
+def test_a_reminder_inside_a_savepoint_undone_writes_to_nobody(database, make, smtp_server):
+    world = build_world(make)
+    with pytest.raises(RuntimeError), transaction.savepoint():
+        remind_late_communes(world.coordinator, world.campaign.id)
+        raise RuntimeError("étape suivante refusée")
+    database.session.commit()
+    assert smtp_server.envelopes == []
 
 
 def test_only_the_coordinator_of_the_campaign_may_remind(database, make, smtp_server):
@@ -390,7 +429,11 @@ def test_cli_campaign_remind_fails_with_exit_code_1_when_the_smtp_server_is_down
     mail_settings.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     result = app.test_cli_runner().invoke(args=["campaign", "remind", str(world.campaign.id)])
     assert result.exit_code == 1
-    assert "Erreur : Courriel non envoyé" in result.output
+    assert "Relance de la campagne n° " in result.output  # recorded: the summary, then what did not leave
+    assert "Erreur : la relance est enregistrée mais des courriels ne sont pas partis : Relance de la commune" in (
+        result.output
+    )
+    assert "Courriel non envoyé : le serveur de messagerie 127.0.0.1:" in result.output
 
 
 def test_cli_close_expired_closes_open_campaigns_past_their_deadline_only(app, database, make):

@@ -18,10 +18,12 @@ def test_the_late_communes_are_reminded_once_a_week_before_and_once_a_day_before
     assert send_due_reminders(DEADLINE - timedelta(days=9)) == []  # too early
     assert len(smtp_server.envelopes) == 0
     assert send_due_reminders(DEADLINE - timedelta(days=6)) == [world.campaign.id]
+    db.session.commit()  # the worker's unit of work: the mails leave at its commit
     assert len(smtp_server.envelopes) == 3  # the three late communes with a recipient
     assert send_due_reminders(DEADLINE - timedelta(days=5)) == []  # same threshold: not again
     assert send_due_reminders(DEADLINE - timedelta(hours=20)) == [world.campaign.id]
     assert send_due_reminders(DEADLINE - timedelta(hours=2)) == []
+    db.session.commit()
     assert len(smtp_server.envelopes) == 6
     world.campaign.closes_at = DEADLINE + timedelta(days=3)  # the deadline moved: reminded again
     db.session.flush()

@@ -262,10 +262,10 @@ def test_only_agents_shop_and_only_in_their_communes_contracts(bench):
 
 
 def test_the_notice_leaves_after_the_commit_only_and_a_mail_failure_keeps_the_order(bench, database, monkeypatch):
-    from groupement.suppliers import notifications
+    from groupement.core import mail
 
     sent = []
-    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.append((to, subject)))
+    monkeypatch.setattr(mail, "send_mail", lambda to, subject, body: sent.append((to, subject)))
     database.session.commit()  # the bench's own orders: notified now
     sent.clear()
     price = bench.contract_a.prices[0].id
@@ -283,19 +283,23 @@ def test_the_notice_leaves_after_the_commit_only_and_a_mail_failure_keeps_the_or
     def refuse(to, subject, body):
         raise ServiceError("Courriel non envoyé : le serveur de messagerie est injoignable.")
 
-    monkeypatch.setattr(notifications, "send_mail", refuse)
+    monkeypatch.setattr(mail, "send_mail", refuse)
     order = place_order(bench.agent, bench.contract_a.id, [(price, 1)], "Mairie de Commune A")
     order_id = order.id
+    number = order.number
     database.session.commit()  # the failure is logged
     assert database.session.get(Order, order_id) is not None
+    assert mail.failed_after_commit() == [
+        f"Avis au fournisseur du bon de commande {number} : "
+        "Courriel non envoyé : le serveur de messagerie est injoignable."
+    ]
 
 
 def test_a_savepoint_undone_after_an_order_keeps_its_notice(bench, database, monkeypatch):
-    from groupement.core import transaction
-    from groupement.suppliers import notifications
+    from groupement.core import mail, transaction
 
     sent = []
-    monkeypatch.setattr(notifications, "send_mail", lambda to, subject, body: sent.append(subject))
+    monkeypatch.setattr(mail, "send_mail", lambda to, subject, body: sent.append(subject))
     database.session.commit()
     sent.clear()
     price = bench.contract_a.prices[0].id

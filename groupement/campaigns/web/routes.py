@@ -8,10 +8,11 @@ from wtforms import SelectChoice
 
 from groupement.campaigns.board import (
     BOARD_PAGE_SIZE,
-    board_xlsx,
+    CHART_TOP,
     campaign_board,
     coordinated_groupements,
 )
+from groupement.campaigns.board_file import board_xlsx
 from groupement.campaigns.campaign_list import CampaignFilters, campaign_choices, campaign_list
 from groupement.campaigns.campaigns import change_campaign_status, create_campaign, reopen_submission
 from groupement.campaigns.grid import needs_grid
@@ -105,7 +106,7 @@ def board(campaign_id: int):
     board = campaign_board(current_actor(), campaign_id, page=int_arg("page", 1), page_size=BOARD_PAGE_SIZE)
     chart = Markup(
         bar_chart_svg(
-            board.chart_bars(),
+            board.chart_bars(top=CHART_TOP),
             f"Montant estimé HT des besoins par commune — {board.campaign.title}",
             formatting.euros,
             chart_id=f"graphique-campagne-{board.campaign.id}",

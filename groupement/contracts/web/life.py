@@ -36,32 +36,42 @@ from groupement.core.formatting import date_fr, euros
 from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.forms import flash_errors
 
 
 @bp.route("/contrats/<int:contract_id>/vie")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def life(contract_id: int):
+    return _life_page(contract_id)
+
+
+def _life_page(contract_id: int, status: int = 200, **refused):
+    """The contract's life page; `refused` holds a posted form that was not valid (terms_form,
+    decision_form, amendment_form, formula_form, index_form, import_form), shown again with its
+    errors beside its fields: a 422, nothing written."""
     today = paris_today()
     page = life_page(current_actor(), contract_id, today)
     contract = page.contract
-    terms = RenewalTermsForm(
+    terms = refused.get("terms_form") or RenewalTermsForm(
+        formdata=None,
         data={
             "renewal_count": contract.renewal_count,
             "renewal_months": contract.renewal_months,
             "notice_months": contract.notice_months,
-        }
+        },
     )
-    decision = RenewalDecisionForm(data={"period": page.renewals.next.period if page.renewals.next else 1})
+    decision = refused.get("decision_form") or RenewalDecisionForm(
+        formdata=None, data={"period": page.renewals.next.period if page.renewals.next else 1}
+    )
     formula = page.formula
-    formula_form = FormulaForm(
+    formula_form = refused.get("formula_form") or FormulaForm(
+        formdata=None,
         data={
             "fixed_part": formula.fixed_part if formula else None,
             "index_code": formula.terms[0].index_code if formula and formula.terms else "",
             "weight": formula.terms[0].weight if formula and formula.terms else None,
             "base_month": formula.base_month if formula else contract.start_date.replace(day=1),
             "period_months": formula.period_months if formula else 12,
-        }
+        },
     )
     return render_template(
         "contracts/life.html",
@@ -71,12 +81,13 @@ def life(contract_id: int):
         unit_euros=unit_euros,
         terms_form=terms,
         decision_form=decision,
-        amendment_form=AmendmentForm(data={"notified_on": today, "ground": Ground.DE_MINIMIS.value}),
+        amendment_form=refused.get("amendment_form")
+        or AmendmentForm(formdata=None, data={"notified_on": today, "ground": Ground.DE_MINIMIS.value}),
         formula_form=formula_form,
-        index_form=IndexValueForm(data={"month": today.replace(day=1)}),
-        import_form=IndexImportForm(),
-        compute_form=EmptyForm(),
-    )
+        index_form=refused.get("index_form") or IndexValueForm(formdata=None, data={"month": today.replace(day=1)}),
+        import_form=refused.get("import_form") or IndexImportForm(formdata=None),
+        compute_form=EmptyForm(formdata=None),
+    ), status
 
 
 def _back(contract_id: int, anchor: str):
@@ -89,7 +100,7 @@ def renewal_terms(contract_id: int):
     editable_contract(current_actor(), contract_id)
     form = RenewalTermsForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _life_page(contract_id, 422, terms_form=form)
     else:
         done = attempt(
             lambda: set_renewal_terms(
@@ -107,7 +118,7 @@ def renewal_decision(contract_id: int):
     editable_contract(current_actor(), contract_id)
     form = RenewalDecisionForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _life_page(contract_id, 422, decision_form=form)
     else:
         renew = form.decision.data == "renew"
         row = attempt(lambda: decide_renewal(current_actor(), contract_id, form.period.data, renew))
@@ -123,7 +134,7 @@ def amendment(contract_id: int):
     editable_contract(current_actor(), contract_id)
     form = AmendmentForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _life_page(contract_id, 422, amendment_form=form)
     else:
         row = attempt(
             lambda: add_amendment(
@@ -150,7 +161,7 @@ def revision_formula(contract_id: int):
     editable_contract(current_actor(), contract_id)
     form = FormulaForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _life_page(contract_id, 422, formula_form=form)
     else:
         terms = [(form.index_code.data, form.weight.data)]
         if form.index_code_2.data:
@@ -174,7 +185,7 @@ def index_value(contract_id: int):
     editable_contract(current_actor(), contract_id)
     form = IndexValueForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _life_page(contract_id, 422, index_form=form)
     else:
         row = attempt(
             lambda: record_index_value(
@@ -192,8 +203,7 @@ def index_import(contract_id: int):
     editable_contract(current_actor(), contract_id)
     form = IndexImportForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return _back(contract_id, "revision")
+        return _life_page(contract_id, 422, import_form=form)
     upload = form.file.data
     content = upload.read(MAX_UPLOAD_BYTES + 1)
     try:

@@ -93,8 +93,9 @@ def award(lot_id: int):
 def unsuccessful(lot_id: int):
     form = UnsuccessfulForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("contracts.award_form", lot_id=lot_id))
+        page = award_page(current_actor(), lot_id)  # 404 out of scope
+        award = AwardForm(formdata=None, data={"offer_id": page.retained_offer_id})
+        return _render_award(page, award, unsuccessful_form=form), 422
     try:
         decision = declare_unsuccessful(current_actor(), lot_id, form.reason.data)
     except (NotFound, Forbidden):
@@ -175,7 +176,12 @@ def _offer_choices(form: AwardForm | RejectionSendingForm, page: AwardPage) -> N
     ]
 
 
-def _render_award(page: AwardPage, form: AwardForm, rejection_form: RejectionSendingForm | None = None):
+def _render_award(
+    page: AwardPage,
+    form: AwardForm,
+    rejection_form: RejectionSendingForm | None = None,
+    unsuccessful_form: UnsuccessfulForm | None = None,
+):
     _offer_choices(form, page)
     if rejection_form is None:
         rejection_form = RejectionSendingForm(
@@ -191,7 +197,7 @@ def _render_award(page: AwardPage, form: AwardForm, rejection_form: RejectionSen
         page=page,
         lot=page.lot,
         form=form,
-        unsuccessful_form=UnsuccessfulForm(formdata=None),
+        unsuccessful_form=unsuccessful_form or UnsuccessfulForm(formdata=None),
         rejection_form=rejection_form,
     )
 
@@ -222,16 +228,24 @@ def index():
 @bp.route("/contrats/<int:contract_id>")
 @roles_required()
 def show(contract_id: int):
+    return _contract_page(contract_id)
+
+
+def _contract_page(contract_id: int, refused: PriceTypeForm | NatureForm | None = None, status: int = 200):
+    """The contract's page; a refused select (price type, nature) is shown again with its error
+    beside it, the other one as saved."""
     detail = contract_detail(current_actor(), contract_id)
+    saved_price_type = PriceTypeForm(formdata=None, data={"price_type": detail.contract.price_type.value})
+    saved_nature = NatureForm(formdata=None, data={"nature": detail.contract.nature.value})
     return render_template(
         "contracts/show.html",
         detail=detail,
         contract=detail.contract,
         unit_euros=unit_euros,
         today=paris_today(),
-        price_type_form=PriceTypeForm(data={"price_type": detail.contract.price_type.value}),
-        nature_form=NatureForm(data={"nature": detail.contract.nature.value}),
-    )
+        price_type_form=refused if isinstance(refused, PriceTypeForm) else saved_price_type,
+        nature_form=refused if isinstance(refused, NatureForm) else saved_nature,
+    ), status
 
 
 @bp.route("/contrats/<int:contract_id>/type-de-prix", methods=["POST"])
@@ -252,7 +266,7 @@ def _save_choice(contract_id: int, form, name: str, save, saved: str):
     """One select of the contract page (price type, nature), saved by its service, back to the page."""
     editable_contract(current_actor(), contract_id)  # another coordinator's contract is not found
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _contract_page(contract_id, form, 422)
     else:
         contract = attempt(lambda: save(current_actor(), contract_id, form[name].data))
         if contract is not None:

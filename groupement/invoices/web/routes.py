@@ -32,7 +32,6 @@ from groupement.invoices.web.title_forms import PaymentForm, TitlesForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
-from groupement.web.forms import flash_errors
 from groupement.web.pagination import paginate_list
 
 TITLE_DELAY = timedelta(days=30)
@@ -128,7 +127,9 @@ def invoice_pdf_file(invoice_id: int):
     return file_response(content, file_name, "application/pdf")
 
 
-def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
+def _invoice_page(page: pages.InvoicePage, form, status: int = 200, **refused):
+    """The invoice page; `refused` holds a posted form that was not valid (resolve_form with the
+    `resolving` check id, reject_form, titles_form), shown again with its errors beside its fields."""
     today = paris_today()
     return (
         render_template(
@@ -137,9 +138,11 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
             invoice=page.invoice,
             split=form,
             action_form=ActionForm(),
-            resolve_form=ResolveForm(),
-            reject_form=RejectForm(),
-            titles_form=TitlesForm(data={"due_date": today + TITLE_DELAY}),
+            resolve_form=refused.get("resolve_form") or ResolveForm(formdata=None),
+            resolve_blank=ResolveForm(formdata=None),  # the other anomalies' forms stay empty
+            resolving=refused.get("resolving"),
+            reject_form=refused.get("reject_form") or RejectForm(formdata=None),
+            titles_form=refused.get("titles_form") or TitlesForm(formdata=None, data={"due_date": today + TITLE_DELAY}),
             payment_form=PaymentForm(data={"paid_on": today}),
             keys=list(AllocationKey),
             today_iso=today.isoformat(),
@@ -148,6 +151,14 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200):
         ),
         status,
     )
+
+
+def refused_page(invoice_id: int, **refused):
+    """A form of the invoice page posted with errors: the page again (422), nothing written."""
+    page = pages.invoice_page(current_actor(), invoice_id)
+    communes = [(c.insee_code, c.name) for c in page.members]
+    split = split_form(communes, formdata=None, data={"key": AllocationKey.AMOUNT.value})
+    return _invoice_page(page, split, status=422, **refused)
 
 
 @bp.route("/factures/<int:invoice_id>/rapprocher", methods=["POST"])
@@ -171,7 +182,7 @@ def resolve(check_id: int):
     form = ResolveForm()
     check = pages.check_of(current_actor(), check_id)  # 404 for an unknown check, before anything else
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return refused_page(check.invoice_id, resolve_form=form, resolving=check.id)
     else:
         resolution = CheckResolution.DISPUTED if form.dispute.data else CheckResolution.ACCEPTED
         resolved = attempt(lambda: matching.resolve_check(current_actor(), check_id, resolution, form.comment.data))
@@ -190,7 +201,7 @@ def reject(invoice_id: int):
     ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = RejectForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return refused_page(invoice_id, reject_form=form)
     else:
         rejected = attempt(lambda: matching.reject_invoice(current_actor(), invoice_id, form.reason.data))
         if rejected is not None:
@@ -205,8 +216,7 @@ def split(invoice_id: int):
     ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = split_form([(c.insee_code, c.name) for c in pages.member_communes(actor)])
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
-        return redirect(url_for("invoices.show", invoice_id=invoice_id, _anchor="repartition"))
+        return _invoice_page(pages.invoice_page(actor, invoice_id), form, status=422)
     key = AllocationKey(form.key.data)
     result = attempt(
         lambda: splitting.split_invoice(actor, invoice_id, key, list(form.communes.data), form.manual_percents())

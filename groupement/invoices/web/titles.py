@@ -13,6 +13,7 @@ from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.invoices import ledgers, pages, recovery, title_list
 from groupement.invoices.statements import titles_csv, titles_xlsx
 from groupement.invoices.web import bp
+from groupement.invoices.web.routes import refused_page
 from groupement.invoices.web.title_forms import CancelTitleForm, PaymentForm, TitlesForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
@@ -33,7 +34,7 @@ def issue_titles(invoice_id: int):
     ledgers.invoice_detail(current_actor(), invoice_id)  # 404 out of scope, before anything else
     form = TitlesForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return refused_page(invoice_id, titles_form=form)
     else:
         titles = attempt(lambda: recovery.issue_recovery_titles(current_actor(), invoice_id, form.due_date.data))
         if titles is not None:

@@ -24,6 +24,7 @@ from groupement.lots.edits import (
     rename_lot,
     set_lot_parameters,
     set_open_data,
+    visible_line,
 )
 from groupement.lots.lot_page import lot_page
 from groupement.lots.page import LotsFilter, lots_page
@@ -73,6 +74,12 @@ def aggregate(campaign_id: int):
 @bp.route("/campagnes/<int:campaign_id>/lots")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def index(campaign_id: int):
+    return _lots_page(campaign_id)
+
+
+def _lots_page(campaign_id: int, status: int = 200, **refused):
+    """The lots page; `refused` holds a posted form that was not valid (move_form, merge_form,
+    publish_form), shown again with its errors beside its fields: a 422, nothing written."""
     wanted = LotsFilter(
         status=LotStatus(value) if (value := choice_arg("statut", [s.value for s in LotStatus])) else None,
         family=Family(value) if (value := choice_arg("famille", [f.value for f in Family])) else None,
@@ -93,9 +100,9 @@ def index(campaign_id: int):
         )
     )
     lot_choices = [SelectChoice(row.lot.id, f"Lot {row.lot.number} — {row.lot.title}") for row in lots.lots]
-    move_form = MoveForm()
+    move_form = refused.get("move_form") or MoveForm(formdata=None)
     move_form.target.choices = [SelectChoice("", "Choisissez…"), *lot_choices, SelectChoice(NEW_LOT, "Nouveau lot")]
-    merge_form = MergeForm()
+    merge_form = refused.get("merge_form") or MergeForm(formdata=None)
     merge_choices = [SelectChoice("", "Choisissez…"), *lot_choices]
     merge_form.source_lot_id.choices = merge_form.target_lot_id.choices = merge_choices
     return render_template(
@@ -105,11 +112,11 @@ def index(campaign_id: int):
         chart=chart,
         move_form=move_form,
         merge_form=merge_form,
-        publish_form=PublishSelectionForm(),
+        publish_form=refused.get("publish_form") or PublishSelectionForm(formdata=None),
         line_amount=line_amount,
         families=list(Family),
         statuses=list(LotStatus),
-    )
+    ), status
 
 
 @bp.route("/campagnes/<int:campaign_id>/lots/deplacer", methods=["POST"])
@@ -117,8 +124,7 @@ def index(campaign_id: int):
 def move(campaign_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("lots.index", campaign_id=campaign_id))
+        return _lots_page(campaign_id, 422, move_form=form)
     title = (form.new_title.data or "").strip() if form.target_lot_id is None else ""
     target = attempt(lambda: move_lines(current_actor(), campaign_id, form.line_ids.data, form.target_lot_id, title))
     if target is not None:
@@ -136,7 +142,7 @@ def move(campaign_id: int):
 def merge(campaign_id: int):
     form = MergeForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _lots_page(campaign_id, 422, merge_form=form)
     else:
         actor = current_actor()
         target = attempt(lambda: merge_lots(actor, campaign_id, form.source_lot_id.data, form.target_lot_id.data))
@@ -155,6 +161,13 @@ def merge(campaign_id: int):
 @bp.route("/lots/<int:lot_id>")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def show(lot_id: int):
+    return _lot_page(lot_id)
+
+
+def _lot_page(lot_id: int, status: int = 200, **refused):
+    """The lot's page; `refused` holds a posted form that was not valid (rename_form,
+    parameters_form, open_data_form, publish_form, exclude_form with the `excluding` line id),
+    shown again with its errors beside its fields: a 422, nothing written."""
     page = lot_page(
         current_actor(),
         lot_id,
@@ -170,13 +183,14 @@ def show(lot_id: int):
             chart_id=f"graphique-communes-lot-{lot.id}",
         )
     )
-    parameters_form = ParametersForm(
+    parameters_form = refused.get("parameters_form") or ParametersForm(
+        formdata=None,
         data={
             "duration_months": lot.duration_months,
             "margin_percent": lot.margin_percent,
             "maximum_amount": lot.maximum_amount,
             "launch_date": lot.launch_date,
-        }
+        },
     )
     return render_template(
         "lots/show.html",
@@ -184,21 +198,25 @@ def show(lot_id: int):
         lot=lot,
         view=page.summary,
         chart=chart,
-        rename_form=RenameForm(data={"title": lot.title}),
+        rename_form=refused.get("rename_form") or RenameForm(formdata=None, data={"title": lot.title}),
         parameters_form=parameters_form,
-        publish_form=PublishForm(),
-        open_data_form=OpenDataForm(
+        publish_form=refused.get("publish_form") or PublishForm(formdata=None),
+        open_data_form=refused.get("open_data_form")
+        or OpenDataForm(
+            formdata=None,
             data={
                 "ccag": lot.ccag.value,
                 "social_clause": lot.social_clause,
                 "environmental_clause": lot.environmental_clause,
                 "reserved_market": lot.reserved_market,
-            }
+            },
         ),
-        exclude_form=ExcludeForm(data={"lot_id": lot.id}),
-        include_form=IncludeForm(data={"lot_id": lot.id}),
+        exclude_form=refused.get("exclude_form") or ExcludeForm(formdata=None, data={"lot_id": lot.id}),
+        exclude_blank=ExcludeForm(formdata=None, data={"lot_id": lot.id}),  # the other lines' forms stay empty
+        excluding=refused.get("excluding"),
+        include_form=IncludeForm(formdata=None, data={"lot_id": lot.id}),
         line_amount=line_amount,
-    )
+    ), status
 
 
 @bp.route("/lots/<int:lot_id>/renommer", methods=["POST"])
@@ -206,7 +224,7 @@ def show(lot_id: int):
 def rename(lot_id: int):
     form = RenameForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _lot_page(lot_id, 422, rename_form=form)
     else:
         lot = attempt(lambda: rename_lot(current_actor(), lot_id, form.title.data))
         if lot is not None:
@@ -219,7 +237,7 @@ def rename(lot_id: int):
 def parameters(lot_id: int):
     form = ParametersForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _lot_page(lot_id, 422, parameters_form=form)
     else:
         lot = attempt(
             lambda: set_lot_parameters(
@@ -243,7 +261,7 @@ def open_data(lot_id: int):
     open_data_lot(current_actor(), lot_id)  # another coordinator's lot is not found, whatever the form
     form = OpenDataForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _lot_page(lot_id, 422, open_data_form=form)
     else:
         lot = attempt(
             lambda: set_open_data(
@@ -265,7 +283,7 @@ def open_data(lot_id: int):
 def publish(lot_id: int):
     form = PublishForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _lot_page(lot_id, 422, publish_form=form)
     else:
         lot = attempt(lambda: publish_lot(current_actor(), lot_id))
         if lot is not None:
@@ -284,7 +302,7 @@ def publish_selection(campaign_id: int):
     campaign_scope.get_campaign(current_actor(), campaign_id)  # 404 before anything else
     form = PublishSelectionForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _lots_page(campaign_id, 422, publish_form=form)
     else:
         lots = attempt(lambda: publish_lots(current_actor(), campaign_id, form.lot_ids.data))
         if lots:
@@ -302,8 +320,8 @@ def publish_selection(campaign_id: int):
 def exclude(line_id: int):
     form = ExcludeForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return _back_to_lot(form.lot_id.data)
+        line = visible_line(current_actor(), line_id)  # 404 out of scope; the lot is the line's, not the form's
+        return _lot_page(line.lot_id, 422, exclude_form=form, excluding=line.id)
     line = attempt(lambda: exclude_line(current_actor(), line_id, form.reason.data))
     if line is not None:
         flash(f"Ligne {line.ref} exclue du lot (motif : {line.excluded_reason}).", "success")

@@ -15,7 +15,6 @@ from groupement.suppliers.web import bp
 from groupement.suppliers.web.forms import AcknowledgeForm, DeclareDeliveryForm, PlanDeliveryForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.forms import flash_errors
 from groupement.web.query import choice_arg, kept_args, text_arg
 
 
@@ -61,20 +60,34 @@ def orders_index():
 @bp.route("/espace-fournisseur/commandes/<int:order_id>")
 @roles_required(Role.SUPPLIER)
 def order(order_id: int):
+    return _order_page(order_id)
+
+
+def _order_page(order_id: int, status: int = 200, **refused):
+    """The supplier's order page; `refused` holds a posted form that was not valid (ack_form,
+    plan_form, delivery_form with the `delivering` line id), shown again beside its fields."""
     view = space.order_view(current_actor(), order_id)
     today = paris_today()
     ack = view.acknowledgment
+    blank = DeclareDeliveryForm(formdata=None, data={"delivered_on": today})
     return render_template(
         "suppliers/order.html",
         view=view,
         order=view.order,
-        ack_form=AcknowledgeForm(),
-        plan_form=PlanDeliveryForm(
-            data={"planned_delivery_on": ack.planned_delivery_on if ack else None, "version": ack.version if ack else 1}
+        ack_form=refused.get("ack_form") or AcknowledgeForm(formdata=None),
+        plan_form=refused.get("plan_form")
+        or PlanDeliveryForm(
+            formdata=None,
+            data={
+                "planned_delivery_on": ack.planned_delivery_on if ack else None,
+                "version": ack.version if ack else 1,
+            },
         ),
-        delivery_form=DeclareDeliveryForm(data={"delivered_on": today}),
+        delivery_form=refused.get("delivery_form") or blank,
+        delivery_blank=blank,
+        delivering=refused.get("delivering"),
         today_iso=today.isoformat(),
-    )
+    ), status
 
 
 @bp.route("/espace-fournisseur/commandes/<int:order_id>/accuse-reception", methods=["POST"])
@@ -84,7 +97,7 @@ def acknowledge(order_id: int):
     order = scope.get_order(actor, order_id)  # 404 outside the supplier's orders, before anything else
     form = AcknowledgeForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _order_page(order.id, 422, ack_form=form)
     else:
         ack = attempt(lambda: orders.acknowledge_order(actor, order.id, form.planned_delivery_on.data))
         if ack is not None:
@@ -104,7 +117,7 @@ def plan(order_id: int):
     order = scope.get_order(actor, order_id)
     form = PlanDeliveryForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _order_page(order.id, 422, plan_form=form)
     else:
         ack = attempt(lambda: orders.plan_delivery(actor, order.id, form.planned_delivery_on.data, form.version.data))
         if ack is not None:
@@ -120,7 +133,7 @@ def declare(line_id: int):
     order_id = line.order_id
     form = DeclareDeliveryForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _order_page(order_id, 422, delivery_form=form, delivering=line_id)
     else:
         delivery = attempt(lambda: orders.declare_delivery(actor, line_id, form.delivered_on.data, form.quantity.data))
         if delivery is not None:

@@ -24,7 +24,6 @@ from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response
-from groupement.web.forms import flash_errors
 from groupement.web.query import choice_arg, kept_args, optional_id_arg, text_arg, year_arg
 
 
@@ -126,15 +125,23 @@ def new(contract_id: int):
 @bp.route("/commandes/<int:order_id>")
 @roles_required()
 def show(order_id: int):
+    return _order_page(order_id)
+
+
+def _order_page(order_id: int, status: int = 200, delivery_form: DeliveryForm | None = None, delivering=None):
+    """The order's page; a refused delivery form is shown again beside its line (`delivering`)."""
     detail = order_detail(current_actor(), order_id)
     today = paris_today()
+    blank = DeliveryForm(formdata=None, data={"delivered_on": today})
     return render_template(
         "contracts/orders/show.html",
         detail=detail,
         order=detail.order,
-        delivery_form=DeliveryForm(data={"delivered_on": today}),
+        delivery_form=delivery_form or blank,
+        delivery_blank=blank,  # the other lines' forms stay as they were
+        delivering=delivering,
         today_iso=today.isoformat(),
-    )
+    ), status
 
 
 @bp.route("/commandes/<int:order_id>/bon.pdf")
@@ -152,7 +159,7 @@ def deliver(line_id: int):
     order = order_of_line(actor, line_id)  # 404 outside the actor's scope, before anything else
     form = DeliveryForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return _order_page(order.id, 422, form, delivering=line_id)
     else:
         delivery = attempt(lambda: record_delivery(actor, line_id, form.delivered_on.data, form.quantity.data))
         if delivery is not None:
