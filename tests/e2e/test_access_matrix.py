@@ -151,7 +151,7 @@ RULES = {
     ),
     ("contracts.nature", "POST"): (
         lambda ids: f"/contrats/{ids['contract']}/nature",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     # The contract's life (issue 17): the coordinator acts, accountant and admin read; the execution
     # report is every role's within scope (a commune sees its own line only).

@@ -75,7 +75,7 @@ def test_odd_values_are_refused_in_french_never_a_500(app, client_as, world):
             page,
         )
         if response.status_code == 422:  # refused by the form (too long): beside the field
-            assert '<ul class="errors" id="value-errors">' in _text(response), value
+            assert '<ul class="errors" id="index_value_value-errors">' in _text(response), value
         else:  # refused by the rule that reads the figure: the banner
             assert response.status_code == 200 and 'flash-error" role="alert">Valeur : ' in _text(response), value
     for data in (
