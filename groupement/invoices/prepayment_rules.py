@@ -4,8 +4,10 @@ deducts, and what each commune's recovery title bills once they are deducted.
 A prepayment invoice is split and titled to the communes like any invoice. The final invoice
 declares the whole supply (its TTC is split whole, so each commune's share of the goods stays
 visible) and deducts what was prepaid; the coordinator pays the supplier only the amount due, so
-the final invoice's titles bill each commune its share of that amount due (total − prepaid), the
-prepaid part having been titled with the prepayment invoice. Matching looks for the prepayment
+the final invoice's titles bill each commune its share minus what it was titled on the prepayment
+(so that its two titles make its share of the whole supply), or, when that cannot be (a commune
+titled on the prepayment beyond its final share), the amount due pro rata; either way the titles
+add up to the amount due (total − prepaid) to the cent. Matching looks for the prepayment
 invoices of the same supplier, those of the same order first, whose totals make exactly the
 deducted amount; when none do, the reason is said (the anomaly then blocks the split until the
 accountant accepts it with a comment or rejects the invoice)."""
@@ -96,13 +98,55 @@ def match_prepayments(
     )
 
 
-def titles_after_prepayments(total_ttc: Decimal, prepaid: Decimal, shares: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """Each commune's title for a final invoice: its share of the amount due (total − prepaid),
-    in proportion to its TTC share of the invoice, by the largest-remainder method, so the titles
-    add up exactly to the amount due. Nothing prepaid: the shares themselves."""
+@dataclass(frozen=True)
+class Deduction:
+    """Each commune's title on a final invoice, and how the prepayments were deducted from it."""
+
+    amounts: dict[str, Decimal]
+    per_commune: bool  # each commune minus what it was titled on the prepayments; else pro rata
+
+    @property
+    def method(self) -> str:
+        """In French, for the title's object."""
+        return "chaque commune déduisant son titre d'acompte" if self.per_commune else "au prorata des parts"
+
+
+def deduct_prepayments(
+    total_ttc: Decimal,
+    prepaid: Decimal,
+    shares: Mapping[str, Decimal],
+    titled_on_prepayments: Mapping[str, Decimal] | None = None,
+) -> Deduction:
+    """Each commune's title for a final invoice, so that what it is titled in all (the prepayment's
+    titles and this one) is its share of the whole supply.
+
+    - Each commune's share minus what it was titled on the deducted prepayment invoices
+      (`titled_on_prepayments`), when those titles make the deducted amount exactly, every commune
+      titled on them has a share here, and none would be billed against the invoice's sign (titled
+      on the prepayment beyond its share of the final invoice): the titles then add up to the
+      amount due, each commune's to the cent of its own share.
+    - Otherwise, the amount due (total − prepaid) in proportion to each commune's TTC share, by the
+      largest-remainder method, so the titles still add up exactly to the amount due.
+    Nothing prepaid: the shares themselves."""
     if not prepaid:
-        return dict(shares)
+        return Deduction(dict(shares), per_commune=False)
     due = total_ttc - prepaid
     if not due:
-        return {commune: Decimal("0.00") for commune in shares}
-    return largest_remainder(due, {commune: abs(share) for commune, share in shares.items()})
+        return Deduction({commune: Decimal("0.00") for commune in shares}, per_commune=False)
+    if titled_on_prepayments is not None and sum(titled_on_prepayments.values(), Decimal(0)) == prepaid:
+        net = {commune: share - titled_on_prepayments.get(commune, Decimal(0)) for commune, share in shares.items()}
+        every_titled_commune_has_a_share = set(titled_on_prepayments) <= set(shares)
+        if every_titled_commune_has_a_share and all(amount * due >= 0 for amount in net.values()):
+            return Deduction(net, per_commune=True)
+    proportional = largest_remainder(due, {commune: abs(share) for commune, share in shares.items()})
+    return Deduction(proportional, per_commune=False)
+
+
+def titles_after_prepayments(
+    total_ttc: Decimal,
+    prepaid: Decimal,
+    shares: Mapping[str, Decimal],
+    titled_on_prepayments: Mapping[str, Decimal] | None = None,
+) -> dict[str, Decimal]:
+    """The amounts of deduct_prepayments."""
+    return deduct_prepayments(total_ttc, prepaid, shares, titled_on_prepayments).amounts

@@ -38,7 +38,7 @@ from groupement.invoices.models import (
     Payment,
     RecoveryTitle,
 )
-from groupement.invoices.prepayment_rules import titles_after_prepayments
+from groupement.invoices.prepayment_rules import deduct_prepayments
 from groupement.invoices.scope import ACCOUNTING_ROLES, advance, invoice_for_update
 from groupement.invoices.states import (
     InvoiceStatus,
@@ -142,15 +142,19 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
         .order_by(Allocation.commune_id)
     ).all()
     deducted = _deducted_prepayments(actor, invoice)
-    amounts = titles_after_prepayments(
-        invoice.total_ttc, invoice.prepaid, {str(a.commune_id): a.ttc for a in allocations}
+    deduction = deduct_prepayments(
+        invoice.total_ttc,
+        invoice.prepaid,
+        {str(a.commune_id): a.ttc for a in allocations},
+        _titled_by_commune([p.id for p in deducted]) if deducted else None,
     )
+    amounts = deduction.amounts
     # A commune whose share of the amount due is nil (a fully prepaid invoice) gets no title.
     billed = [a for a in allocations if amounts[str(a.commune_id)]]
     numbers = _take_numbers(invoice.coordinator_id, today.year, len(billed)) if billed else range(0)
     after_prepayments = (
         f", déduction faite des acomptes ({', '.join(p.number for p in deducted) or 'hors application'} : "
-        f"{euros(invoice.prepaid)})"
+        f"{euros(invoice.prepaid)}, {deduction.method})"
         if invoice.prepaid
         else ""
     )
@@ -189,9 +193,28 @@ def issue_recovery_titles(actor: Actor, invoice_id: int, due_date: date) -> list
             "total": sum((t.amount_ttc for t in titles), Decimal(0)),
             "due_date": due_date,
         }
-        | ({"prepaid": invoice.prepaid, "prepayments": [p.number for p in deducted]} if invoice.prepaid else {}),
+        | (
+            {
+                "prepaid": invoice.prepaid,
+                "prepayments": [p.number for p in deducted],
+                "deduction": "par commune" if deduction.per_commune else "au prorata",
+            }
+            if invoice.prepaid
+            else {}
+        ),
     )
     return titles
+
+
+def _titled_by_commune(invoice_ids: list[int]) -> dict[str, Decimal]:
+    """What each commune was titled on these invoices, net of cancellations (a counter-title
+    carries the opposite amount)."""
+    rows = db.session.execute(
+        select(RecoveryTitle.commune_id, func.sum(RecoveryTitle.amount_ttc))
+        .where(RecoveryTitle.invoice_id.in_(invoice_ids))
+        .group_by(RecoveryTitle.commune_id)
+    )
+    return {str(commune_id): to_cents(Decimal(total)) for commune_id, total in rows if total}
 
 
 def _deducted_prepayments(actor: Actor, invoice: Invoice) -> list[Invoice]:

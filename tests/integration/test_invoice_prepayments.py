@@ -80,7 +80,11 @@ def test_the_final_invoice_titles_bill_each_commune_its_share_of_the_amount_due_
     billed = {ids[t.commune_id]: t.amount_ttc for t in titles}
     assert billed == {"38053": D("3000.00"), "38553": D("1800.00"), "38193": D("1200.00")}
     assert sum(billed.values()) == final.payable == D("6000.00")
-    assert all("déduction faite des acomptes (AC-1 : 1\u202f200,00\u00a0€)" in t.object for t in titles)
+    assert all(
+        "déduction faite des acomptes (AC-1 : 1\u202f200,00\u00a0€, chaque commune déduisant son titre d'acompte)"
+        in t.object
+        for t in titles
+    )
     everything = {ids[t.commune_id]: t.amount_ttc for t in prepayment_titles}
     assert {k: everything[k] + billed[k] for k in billed} == {
         "38053": D("3600.00"),
@@ -99,12 +103,17 @@ def final_allocations(invoice):
 def test_an_uneven_amount_due_is_split_to_the_cent(group, database):
     actor = group["actor"]
     prepayment = import_invoice(actor, "acompte.xml", simple_ubl("AC-7", "333.33", type_code="386"))
-    _split_and_title(actor, prepayment)
+    prepayment_titles = _split_and_title(actor, prepayment)
     final = import_invoice(actor, "finale.xml", simple_ubl("F-7", "1000.01", prepaid=str(prepayment.total_ttc)))
     titles = _split_and_title(actor, final)
     assert final.payable == D("1200.01") - D("400.00")
     assert sum(t.amount_ttc for t in titles) == final.payable
-    assert sorted(t.amount_ttc for t in titles) == [D("160.00"), D("240.00"), D("400.01")]
+    # Each commune deducts its own prepayment title, so that the two titles make its share of the
+    # final invoice to the cent (a pro rata of the 800,01 € due would give 160,00 / 240,00 / 400,01).
+    prepaid_by = {t.commune_id: t.amount_ttc for t in prepayment_titles}
+    shares = {a.commune_id: a.ttc for a in final_allocations(final)}
+    assert {t.commune_id: t.amount_ttc + prepaid_by[t.commune_id] for t in titles} == shares
+    assert sorted(t.amount_ttc for t in titles) == [D("159.99"), D("240.00"), D("400.02")]
 
 
 def test_the_final_invoice_is_not_titled_before_its_prepayment_and_nothing_is_written(group, database):

@@ -9,7 +9,12 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from groupement.invoices.prepayment_rules import Prepayment, match_prepayments, titles_after_prepayments
+from groupement.invoices.prepayment_rules import (
+    Prepayment,
+    deduct_prepayments,
+    match_prepayments,
+    titles_after_prepayments,
+)
 
 D = Decimal
 
@@ -71,3 +76,46 @@ def test_the_titles_add_up_exactly_to_the_amount_due_and_follow_the_shares(share
         # Each title is its exact proportional share of the amount due, give or take a cent.
         assert abs(titles[commune] - due * share / total) < D("0.01") + D("1e-20")
         assert titles[commune] * sign >= 0
+
+
+def test_each_commune_deducts_what_it_was_titled_on_the_prepayment_when_the_splits_differ():
+    # The prepayment (1 000,00 €) was all Commune A's; the final invoice (3 000,00 €) is half each.
+    deduction = deduct_prepayments(
+        D("3000.00"), D("1000.00"), {"A": D("1500.00"), "B": D("1500.00")}, {"A": D("1000.00")}
+    )
+    assert deduction.per_commune and deduction.amounts == {"A": D("500.00"), "B": D("1500.00")}
+    assert "son titre d'acompte" in deduction.method
+
+
+def test_a_commune_titled_on_the_prepayment_beyond_its_final_share_makes_the_deduction_pro_rata():
+    # A would be billed 500,00 − 1 000,00 < 0: the amount due (2 000,00 €) is shared pro rata instead.
+    deduction = deduct_prepayments(
+        D("3000.00"), D("1000.00"), {"A": D("500.00"), "B": D("2500.00")}, {"A": D("1000.00")}
+    )
+    assert not deduction.per_commune and deduction.method == "au prorata des parts"
+    assert deduction.amounts == {"A": D("333.33"), "B": D("1666.67")}
+
+
+def test_prepayment_titles_that_do_not_make_the_deducted_amount_make_the_deduction_pro_rata():
+    # One prepayment title was cancelled: the communes' titles no longer make the 1 000,00 € deducted.
+    deduction = deduct_prepayments(
+        D("3000.00"), D("1000.00"), {"A": D("1500.00"), "B": D("1500.00")}, {"A": D("600.00")}
+    )
+    assert not deduction.per_commune and sum(deduction.amounts.values()) == D("2000.00")
+
+
+@given(
+    final=st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=20),
+    prepaid_cents=st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=20),
+)
+def test_whichever_way_the_prepayments_are_deducted_the_titles_make_the_amount_due_to_the_cent(final, prepaid_cents):
+    shares = {f"{38000 + i}": D(c) / 100 for i, c in enumerate(final)}
+    titled = {f"{38000 + i}": D(c) / 100 for i, c in enumerate(prepaid_cents) if c}
+    total, prepaid = sum(shares.values(), D(0)), sum(titled.values(), D(0))
+    if not prepaid or prepaid > total:
+        return
+    deduction = deduct_prepayments(total, prepaid, shares, titled)
+    assert sum(deduction.amounts.values(), D(0)) == total - prepaid
+    assert all(amount >= 0 and amount == amount.quantize(D("0.01")) for amount in deduction.amounts.values())
+    if deduction.per_commune:  # what each commune is titled in all is its share of the whole supply
+        assert all(deduction.amounts[c] + titled.get(c, D(0)) == share for c, share in shares.items())
