@@ -30,6 +30,10 @@ class LotStatus(StrEnum):
             self.value
         ]
 
+    def counted(self, count: int) -> str:
+        """The label agreeing with a count of lots: « 3 attribués », « 2 en préparation »."""
+        return f"{self.label}s" if count > 1 and self.value in ("published", "awarded") else self.label
+
 
 class Ccag(StrEnum):
     """The general administrative terms a lot refers to, as the open data (DECP) spells them."""

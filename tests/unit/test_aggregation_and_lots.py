@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from groupement.lots.aggregation import NeedRow, aggregate
 from groupement.lots.allotment import default_lot
-from groupement.lots.rules import LotRuleError, lot_amounts
+from groupement.lots.rules import LotRuleError, LotStatus, lot_amounts
 from groupement.organisations.families import Family
 
 needs = st.lists(st.builds(NeedRow, st.integers(1, 22), st.integers(1, 40), st.integers(0, 1_000_000)), max_size=300)
@@ -63,3 +63,9 @@ def test_lot_amounts_cover_the_duration_and_the_margin_rounded_up_to_the_euro():
 def test_a_framework_agreement_lasts_one_to_48_months(months):
     with pytest.raises(LotRuleError, match="48 mois"):
         lot_amounts([], months, Decimal("20"))
+
+
+def test_a_count_of_lots_agrees_with_its_status_label():
+    assert LotStatus.AWARDED.counted(10) == "attribués" and LotStatus.AWARDED.counted(1) == "attribué"
+    assert LotStatus.PUBLISHED.counted(2) == "publiés"
+    assert LotStatus.DRAFT.counted(3) == "en préparation" and LotStatus.UNSUCCESSFUL.counted(2) == "infructueux"
