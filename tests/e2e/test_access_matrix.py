@@ -68,7 +68,7 @@ RULES = {
     # Document settings: the coordinator's letterhead, the communes' Chorus Pro codes (not the accountant's).
     ("settings.show", "GET"): (lambda ids: "/parametres", statuses(EVERYONE - {"accountant"})),
     ("settings.letterhead", "POST"): (lambda ids: "/parametres/en-tete", statuses({"coordinator", "admin"}, ok=302)),
-    ("settings.chorus", "POST"): (lambda ids: "/parametres/chorus", statuses(EVERYONE - {"accountant"}, ok=302)),
+    ("settings.chorus", "POST"): (lambda ids: "/parametres/chorus", statuses(EVERYONE - {"accountant"}, ok=422)),
     ("campaigns.index", "GET"): (lambda ids: "/campagnes", statuses(EVERYONE)),
     # The coordinator's side: the coordinator acts; accountant and admin (same organisation) may read.
     ("campaigns.new", "GET"): (lambda ids: "/campagnes/nouvelle", statuses({"coordinator"})),
@@ -290,9 +290,10 @@ POST_RULES = {
         lambda ids: f"/campagnes/{ids['campaign']}/besoins/soumettre",
         statuses(COMMUNE_USERS, ok=302),
     ),
-    # Coordinator actions: an empty form is refused with a message and a redirect to the board
-    # (open: the campaign is already open; close: not confirmed; reopen: no reason); remind
-    # reminds communes A and B. Other roles 403. The new campaign form comes back with errors (422).
+    # Coordinator actions: open is refused with a message and a redirect (the campaign is already
+    # open); close (not confirmed) and reopen (no reason) show the board again with the error beside
+    # the field (422); remind reminds communes A and B. Other roles 403. The new campaign form comes
+    # back with errors (422).
     ("campaigns.new", "POST"): (lambda ids: "/campagnes/nouvelle", statuses({"coordinator"}, ok=422)),
     ("campaigns.open", "POST"): (
         lambda ids: f"/campagnes/{ids['campaign']}/ouvrir",
@@ -300,7 +301,7 @@ POST_RULES = {
     ),
     ("campaigns.close", "POST"): (
         lambda ids: f"/campagnes/{ids['campaign']}/cloturer",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("campaigns.remind", "POST"): (
         lambda ids: f"/campagnes/{ids['campaign']}/relancer",
@@ -308,14 +309,14 @@ POST_RULES = {
     ),
     ("campaigns.reopen", "POST"): (
         lambda ids: f"/campagnes/{ids['campaign']}/communes/{ids['commune_a']}/rouvrir",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     # Lots: an empty form is refused with a message and a redirect (aggregate and publish: not
     # confirmed; move, merge: nothing chosen; rename, exclude: no title or reason; parameters:
     # no duration); include brings back a line that was not excluded. Other roles 403.
     ("lots.aggregate", "POST"): (
         lambda ids: f"/campagnes/{ids['lots_campaign']}/agreger",
-        statuses({"coordinator"}, ok=302),
+        statuses({"coordinator"}, ok=422),
     ),
     ("lots.move", "POST"): (
         lambda ids: f"/campagnes/{ids['lots_campaign']}/lots/deplacer",
@@ -410,7 +411,7 @@ POST_RULES = {
         statuses({"coordinator"}, ok=422),
     ),
     ("offers.key_in", "POST"): (lambda ids: f"/lots/{ids['lot']}/offres/saisie", statuses({"coordinator"}, ok=422)),
-    ("offers.criteria", "POST"): (lambda ids: f"/lots/{ids['lot']}/criteres", statuses({"coordinator"}, ok=302)),
+    ("offers.criteria", "POST"): (lambda ids: f"/lots/{ids['lot']}/criteres", statuses({"coordinator"}, ok=422)),
     ("offers.score", "POST"): (lambda ids: f"/offres/{ids['offer']}/notes", statuses({"coordinator"}, ok=422)),
     # Invoices (the world's is split and its titles issued): an empty upload comes back with its error
     # (422); match and split are refused with a message and a redirect (the invoice is recovered);

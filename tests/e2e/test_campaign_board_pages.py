@@ -195,8 +195,8 @@ def test_closing_needs_a_confirmation_then_closes_the_campaign(client_as, world,
     board = f"/campagnes/{world.ids['campaign']}"
 
     unconfirmed = post_form(client, board, f"{board}/cloturer")
-    assert unconfirmed.status_code == 302
-    assert "Cochez la case pour confirmer la clôture." in flashes(client)
+    assert unconfirmed.status_code == 422  # the board again, the error beside the box
+    assert "Cochez la case pour confirmer la clôture." in unconfirmed.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Campaign, world.ids["campaign"]).status is CampaignStatus.OPEN
 

@@ -26,7 +26,6 @@ from groupement.core.charts import bar_chart_svg
 from groupement.core.errors import NotFound, ServiceError
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import file_response, xlsx_response
-from groupement.web.forms import flash_errors
 from groupement.web.query import choice_arg, int_arg, kept_args, optional_id_arg, text_arg, year_arg
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
@@ -103,6 +102,13 @@ def new():
 @bp.route("/<int:campaign_id>")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def board(campaign_id: int):
+    return board_page(campaign_id)
+
+
+def board_page(campaign_id: int, status: int = 200, **refused):
+    """The campaign's board; `refused` holds a posted form that was not valid (close_form,
+    reopen_form with the `reopening` commune id, aggregate_form from lots/web), shown again with
+    its errors beside its fields: a 422, nothing written."""
     board = campaign_board(current_actor(), campaign_id, page=int_arg("page", 1), page_size=BOARD_PAGE_SIZE)
     chart = Markup(
         bar_chart_svg(
@@ -116,10 +122,13 @@ def board(campaign_id: int):
         "campaigns/board.html",
         board=board,
         chart=chart,
-        action_form=ActionForm(),
-        close_form=CloseForm(),
-        reopen_form=ReopenForm(),
-    )
+        action_form=ActionForm(formdata=None),
+        close_form=refused.get("close_form") or CloseForm(formdata=None),
+        reopen_form=refused.get("reopen_form") or ReopenForm(formdata=None),
+        reopen_blank=ReopenForm(formdata=None),  # the other communes' forms stay empty
+        reopening=refused.get("reopening"),
+        aggregate_form=refused.get("aggregate_form"),
+    ), status
 
 
 @bp.route("/<int:campaign_id>/tableau.xlsx")
@@ -141,8 +150,7 @@ def open_campaign(campaign_id: int):
 def close_campaign(campaign_id: int):
     form = CloseForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("campaigns.board", campaign_id=campaign_id))
+        return board_page(campaign_id, 422, close_form=form)
     return _status_change(campaign_id, "close", "Campagne clôturée : la saisie est fermée pour toutes les communes.")
 
 
@@ -168,7 +176,7 @@ def remind(campaign_id: int):
 def reopen(campaign_id: int, commune_id: int):
     form = ReopenForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return board_page(campaign_id, 422, reopen_form=form, reopening=commune_id)
     else:
         try:
             submission = reopen_submission(current_actor(), campaign_id, commune_id, form.reason.data)

@@ -37,7 +37,6 @@ from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
-from groupement.web.forms import FrenchForm, flash_errors
 from groupement.web.query import kept_args, optional_id_arg, text_arg, year_arg
 
 # --- award ------------------------------------------------------------------------------------------
@@ -154,11 +153,8 @@ def award_letter(lot_id: int, document_id: int):
 @bp.route("/lots/<int:lot_id>/attribution/notification", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def notification(lot_id: int):
-    """Edits (once) and archives the notification letter, then downloads it."""
-    form = FrenchForm()
-    if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("contracts.award_form", lot_id=lot_id))
+    """Edits (once) and archives the notification letter, then downloads it. The button's form has
+    no field but its CSRF token, which CSRFProtect checks before this view (a 400, nothing archived)."""
     document = notification_letter(current_actor(), lot_id)
     return redirect(url_for("contracts.award_letter", lot_id=lot_id, document_id=document.id))
 

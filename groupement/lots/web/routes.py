@@ -10,6 +10,7 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from groupement.campaigns import scope as campaign_scope
+from groupement.campaigns.web.routes import board_page
 from groupement.core import formatting
 from groupement.core.access import COORDINATOR_SIDE_ROLES, Role
 from groupement.core.charts import bar_chart_svg
@@ -47,7 +48,6 @@ from groupement.lots.web.forms import (
 from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.forms import flash_errors
 from groupement.web.pagination import MAX_PAGE
 from groupement.web.query import choice_arg, id_arg, int_arg, text_arg
 
@@ -62,8 +62,7 @@ LARGEST_COMMUNES = 10
 def aggregate(campaign_id: int):
     form = ConfirmAggregationForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("campaigns.board", campaign_id=campaign_id))
+        return board_page(campaign_id, 422, aggregate_form=form)
     # A background job (lots/aggregation_job.py): refused at once when it cannot run, else its page.
     job = attempt(lambda: start_aggregation(current_actor(), campaign_id))
     if job is None:

@@ -25,7 +25,7 @@ from groupement.organisations.settings import (
 )
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.forms import FrenchForm, IdField, LongTextField, TextField, flash_errors
+from groupement.web.forms import FrenchForm, IdField, LongTextField, TextField
 
 bp = Blueprint("settings", __name__, url_prefix="/parametres")
 
@@ -55,7 +55,7 @@ class LetterheadForm(FrenchForm):
 
 
 class ChorusForm(FrenchForm):
-    commune_id = IdField(validators=[InputRequired("Choisissez la commune.")])
+    commune_id = IdField("Commune", validators=[InputRequired("Choisissez la commune.")])
     code = TextField("Code service Chorus Pro", max_length=MAX_CHORUS_CODE_LENGTH)
 
 
@@ -66,19 +66,28 @@ def _communes(actor) -> list[Organisation]:
     return list(db.session.scalars(statement.order_by(Organisation.name)))
 
 
-def _page(letterhead_form: LetterheadForm | None, status: int = 200):
+def _page(letterhead_form: LetterheadForm | None, status: int = 200, refused_chorus: ChorusForm | None = None):
+    """The settings page; a refused Chorus Pro code is shown again in its commune's row, its error
+    beside it (above the table when the commune posted is not one of the rows)."""
     actor = current_actor()
     letterhead: Letterhead | None = None
     if letterhead_form is not None:
         letterhead = letterhead_for(actor.organisation_id)
     communes = _communes(actor)
-    forms = [ChorusForm(formdata=None, data={"commune_id": c.id, "code": c.chorus_service_code}) for c in communes]
+    refused_id = refused_chorus.commune_id.data if refused_chorus is not None else None
+    forms = [
+        refused_chorus
+        if c.id == refused_id
+        else ChorusForm(formdata=None, data={"commune_id": c.id, "code": c.chorus_service_code})
+        for c in communes
+    ]
     return (
         render_template(
             "organisations/settings.html",
             letterhead_form=letterhead_form,
             letterhead=letterhead,
             chorus=list(zip(communes, forms, strict=True)),
+            chorus_unplaced=refused_chorus if refused_chorus is not None and refused_chorus not in forms else None,
         ),
         status,
     )
@@ -140,8 +149,7 @@ def chorus():
     actor = current_actor()
     form = ChorusForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
-        return redirect(url_for("settings.show"))
+        return _page(_letterhead_form(actor), 422, refused_chorus=form)
     commune = attempt(lambda: set_chorus_service_code(actor, form.commune_id.data, form.code.data))
     if commune is not None:
         flash(f"Code service Chorus Pro {de(commune.name)} enregistré.", "success")

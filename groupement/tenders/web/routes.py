@@ -30,7 +30,7 @@ from groupement.tenders.web.sirene_fill import FILL_BUTTON, fill_from_siret, fil
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
-from groupement.web.forms import FrenchForm, flash_errors, parse_bounded_decimal
+from groupement.web.forms import parse_bounded_decimal
 from groupement.web.query import text_arg
 
 # --- suppliers ----------------------------------------------------------------------------------
@@ -182,11 +182,14 @@ def _flash_recorded(recorded, verb: str) -> None:
         flash(warning, "warning")
 
 
-def _offers_page(lot_id: int, form: OfferImportForm, issues=(), status: int = 200):
+def _offers_page(
+    lot_id: int, form: OfferImportForm, issues=(), status: int = 200, criteria_form: CriteriaForm | None = None
+):
+    """The offers of a lot; a refused criteria form is shown again with its errors beside its fields."""
     data = offer_queries.lot_offers(current_actor(), lot_id)
     _supplier_choices(form)
     criteria = data.criteria
-    criteria_form = CriteriaForm(
+    criteria_form = criteria_form or CriteriaForm(
         data={
             "price_weight": criteria.price_weight if criteria else None,
             "technical_weight": criteria.technical_weight if criteria else None,
@@ -220,7 +223,7 @@ def _supplier_choices(form) -> None:
 def criteria(lot_id: int):
     form = CriteriaForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _offers_page(lot_id, OfferImportForm(formdata=None), status=422, criteria_form=form)
     else:
         saved = attempt(
             lambda: offer_criteria.set_criteria(
@@ -268,8 +271,7 @@ def score(offer_id: int):
         if saved is not None:
             flash(f"Notes de l'offre de « {offer.supplier.name} » enregistrées.", "success")
             return redirect(url_for("offers.analysis", lot_id=offer.lot_id))
-    else:
-        flash_errors(form)
+    # Refused: each error beside its field (the service's refusal, in the banner).
     return render_template("tenders/show.html", offer=offer, data=data, form=form), 422
 
 
@@ -293,11 +295,8 @@ def analysis_export(lot_id: int):
 @bp.route("/lots/<int:lot_id>/analyse.pdf", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def analysis_pdf(lot_id: int):
-    """Edits the report as PDF, archives it with the lot, and downloads it."""
-    form = FrenchForm()
-    if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("offers.analysis", lot_id=lot_id))
+    """Edits the report as PDF, archives it with the lot, and downloads it. The button's form has
+    no field but its CSRF token, which CSRFProtect checks before this view (a 400, nothing archived)."""
     document = analysis_report.archived_report_pdf(current_actor(), lot_id)
     return file_response(document.content, document.file_name, document.media_type)
 
