@@ -447,7 +447,7 @@ POST_RULES = {
     ),
     ("invoices.record_payment", "POST"): (
         lambda ids: f"/factures/titres/{ids['title_a']}/encaissement",
-        statuses(COORDINATION, ok=302),
+        statuses(COORDINATION, ok=422),
     ),
     # The titles batch without its due date comes back with its error; every commune's statement of
     # the world's invoice in a zip starts a job (303 to its page).
@@ -461,7 +461,7 @@ POST_RULES = {
     ),
     ("invoices.cancel_title", "POST"): (
         lambda ids: f"/factures/titres/{ids['title_a']}/annulation",
-        statuses(COORDINATION, ok=302),
+        statuses(COORDINATION, ok=422),
     ),
     ("admin.new_user", "POST"): (lambda ids: "/admin/utilisateurs/nouveau", statuses({"admin"})),
     ("auth.password", "POST"): (lambda ids: "/compte/mot-de-passe", statuses(EVERYONE | SUPPLIERS)),
@@ -492,14 +492,14 @@ POST_RULES = {
         lambda ids: f"/fournisseurs/{ids['supplier']}/comptes/inviter",
         statuses({"coordinator"}, ok=422),
     ),
-    # The shop: empty forms are refused with a message and a redirect to the basket; the world's
-    # basket line is agent A's (404 for B).
-    ("shop.add", "POST"): (lambda ids: "/boutique/panier/ajouter", statuses({"agent_a", "agent_b"}, ok=302)),
+    # The shop: empty forms come back with their errors (422); the world's basket line is agent A's
+    # (404 for B).
+    ("shop.add", "POST"): (lambda ids: "/boutique/panier/ajouter", statuses({"agent_a", "agent_b"}, ok=422)),
     ("shop.set_quantity", "POST"): (
         lambda ids: f"/boutique/panier/lignes/{ids['basket_line_a']}",
-        statuses({"agent_a", "agent_b"}, ok=302, agent_b=404),
+        statuses({"agent_a", "agent_b"}, ok=422, agent_b=404),
     ),
-    ("shop.place", "POST"): (lambda ids: "/boutique/panier/commander", statuses({"agent_a", "agent_b"}, ok=302)),
+    ("shop.place", "POST"): (lambda ids: "/boutique/panier/commander", statuses({"agent_a", "agent_b"}, ok=422)),
     # An account that does not exist: the administrator gets 404, the others are refused first.
     ("admin.deactivate", "POST"): (lambda ids: "/admin/utilisateurs/999999/desactiver", statuses({"admin"}, ok=404)),
     ("admin.reactivate", "POST"): (lambda ids: "/admin/utilisateurs/999999/reactiver", statuses({"admin"}, ok=404)),

@@ -28,7 +28,7 @@ from groupement.invoices.web.forms import (
     UploadForm,
     split_form,
 )
-from groupement.invoices.web.title_forms import PaymentForm, TitlesForm
+from groupement.invoices.web.title_forms import CancelTitleForm, PaymentForm, TitlesForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
@@ -129,7 +129,8 @@ def invoice_pdf_file(invoice_id: int):
 
 def _invoice_page(page: pages.InvoicePage, form, status: int = 200, **refused):
     """The invoice page; `refused` holds a posted form that was not valid (resolve_form with the
-    `resolving` check id, reject_form, titles_form), shown again with its errors beside its fields."""
+    `resolving` check id, reject_form, titles_form, payment_form with the `paying` title id,
+    cancel_form with the `cancelling` title id), shown again with its errors beside its fields."""
     today = paris_today()
     return (
         render_template(
@@ -143,7 +144,12 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200, **refused):
             resolving=refused.get("resolving"),
             reject_form=refused.get("reject_form") or RejectForm(formdata=None),
             titles_form=refused.get("titles_form") or TitlesForm(formdata=None, data={"due_date": today + TITLE_DELAY}),
-            payment_form=PaymentForm(data={"paid_on": today}),
+            payment_form=refused.get("payment_form") or PaymentForm(formdata=None, data={"paid_on": today}),
+            payment_blank=PaymentForm(formdata=None, data={"paid_on": today}),  # the other titles' forms stay empty
+            paying=refused.get("paying"),
+            cancel_form=refused.get("cancel_form") or CancelTitleForm(formdata=None),
+            cancel_blank=CancelTitleForm(formdata=None),
+            cancelling=refused.get("cancelling"),
             keys=list(AllocationKey),
             today_iso=today.isoformat(),
             kept_pdf=invoice_file.kept_pdf(page.invoice),

@@ -55,4 +55,6 @@ class TitlesBatchForm(TitlesForm):
     """The confirmation of « émettre les titres de toutes les factures réparties »: the due date and
     the fingerprint of the invoices the page showed (invoices/titles_job.py)."""
 
-    seen = HiddenField(validators=[InputRequired("Rechargez la page de confirmation."), Length(max=64)])
+    seen = HiddenField(
+        "Page de confirmation", validators=[InputRequired("Rechargez la page de confirmation."), Length(max=64)]
+    )

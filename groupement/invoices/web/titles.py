@@ -18,14 +18,7 @@ from groupement.invoices.web.title_forms import CancelTitleForm, PaymentForm, Ti
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
-from groupement.web.forms import flash_errors
 from groupement.web.query import choice_arg, id_arg, kept_args, optional_id_arg, text_arg, year_arg
-
-
-@bp.context_processor
-def title_forms():
-    """The cancellation form of the titles table (templates/invoices/_titles.html)."""
-    return {"cancel_title_form": CancelTitleForm}
 
 
 @bp.route("/factures/<int:invoice_id>/titres", methods=["POST"])
@@ -55,7 +48,7 @@ def record_payment(title_id: int):
     number, invoice_id = title.number, title.invoice_id
     form = PaymentForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return refused_page(invoice_id, payment_form=form, paying=title_id)
     else:
         payment = attempt(
             lambda: recovery.record_payment(
@@ -75,7 +68,7 @@ def cancel_title(title_id: int):
     number, invoice_id = title.number, title.invoice_id
     form = CancelTitleForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
+        return refused_page(invoice_id, cancel_form=form, cancelling=title_id)
     else:
         counter = attempt(lambda: recovery.cancel_title(actor, title_id, form.reason.data))
         if counter is not None:

@@ -19,7 +19,6 @@ from groupement.invoices.web.forms import ActionForm
 from groupement.invoices.web.title_forms import TitlesBatchForm
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.forms import flash_errors
 
 TITLE_DELAY = timedelta(days=30)
 
@@ -42,7 +41,6 @@ def titles_batch_start():
     actor = current_actor()
     form = TitlesBatchForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
         return _confirmation(titles_job.preview(actor), form, 422)
     try:
         job = titles_job.start_titles(actor, form.seen.data, form.due_date.data)

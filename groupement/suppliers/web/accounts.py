@@ -11,7 +11,6 @@ from groupement.suppliers.web.forms import InviteForm
 from groupement.tenders.scope import get_supplier
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
-from groupement.web.forms import flash_errors
 
 
 def _page(supplier, form: InviteForm, status: int = 200):
@@ -41,7 +40,6 @@ def invite(supplier_id: int):
     supplier = get_supplier(actor, supplier_id)  # 404 for another coordinator's record
     form = InviteForm()
     if not form.validate_on_submit():
-        flash_errors(form, labelled=True)
         return _page(supplier, form, 422)
 
     def link_for(token: str) -> str:
