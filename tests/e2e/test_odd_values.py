@@ -27,6 +27,13 @@ def _token(client) -> str:
     return csrf_token_of(client.get("/").get_data(as_text=True))
 
 
+def _beside(response, field_id: str) -> str:
+    """The errors shown beside a field of a page refused with its form again (422)."""
+    page = html.unescape(response.get_data(as_text=True))
+    found = re.search(rf'<ul class="errors" id="{field_id}-errors">(.*?)</ul>', page, re.S)
+    return found.group(1) if found else ""
+
+
 def _flashes(client) -> list[str]:
     with client.session_transaction() as session:
         return [message for _, message in session.pop("_flashes", [])]
@@ -48,8 +55,8 @@ def test_a_lot_maximum_too_big_for_its_column_is_refused_in_french(app, client_a
         f"/lots/{lot_id}/parametres",
         data={"csrf_token": _token(client), "duration_months": "24", "margin_percent": "10", "maximum_amount": amount},
     )
-    assert response.status_code == 302
-    assert MESSAGES.get(amount, "Nombre attendu, par exemple 12,5.") in _flashes(client)
+    assert response.status_code == 422  # the lot's page again, the message beside the maximum
+    assert MESSAGES.get(amount, "Nombre attendu, par exemple 12,5.") in _beside(response, "maximum_amount")
     assert _scalar(app, select(Lot.maximum_amount).where(Lot.id == lot_id)) is None
 
 
@@ -65,8 +72,8 @@ def test_a_lot_maximum_of_a_tenth_of_a_millionth_is_refused_before_the_check_con
             "maximum_amount": "0,0000001",
         },
     )
-    assert response.status_code == 302
-    assert "2 décimales au plus." in _flashes(client)
+    assert response.status_code == 422
+    assert "2 décimales au plus." in _beside(response, "maximum_amount")
     assert _scalar(app, select(Lot.maximum_amount).where(Lot.id == lot_id)) is None
 
 
@@ -180,9 +187,9 @@ def test_an_odd_duration_in_the_lot_form_is_refused_in_french(app, client_as, wo
         f"/lots/{lot_id}/parametres",
         data={"csrf_token": _token(client), "duration_months": duration, "margin_percent": "10"},
     )
-    assert response.status_code == 302
-    flashes = _flashes(client)
-    assert flashes and all("mois" in m or "entier" in m for m in flashes), flashes
+    assert response.status_code == 422
+    beside = _beside(response, "duration_months")
+    assert "mois" in beside or "entier" in beside, beside
     assert _scalar(app, select(Lot.duration_months).where(Lot.id == lot_id)) == before
 
 
@@ -192,8 +199,8 @@ def test_a_superscript_lot_id_in_the_move_form_is_refused(app, client_as, world)
         f"/campagnes/{world.ids['lots_campaign']}/lots/deplacer",
         data={"csrf_token": _token(client), "line_ids": str(world.ids["lot_line"]), "target": "²"},
     )
-    assert response.status_code < 500
-    assert "Lot de destination invalide." in _flashes(client)
+    assert response.status_code == 422  # the lots page again, the message beside the target
+    assert "Lot de destination invalide." in _beside(response, "target")
 
 
 # --- NUL bytes ---------------------------------------------------------------------------------
