@@ -15,7 +15,7 @@ from groupement.campaigns.grid import NeedEntry, save_needs
 from groupement.campaigns.models import NeedLine, PendingUpload, ReceivedNeedsFile
 from groupement.core.audit_log import AuditEvent
 from groupement.core.jobs import Job, JobState
-from groupement.core.jobs_runner import run_pending_jobs
+from groupement.core.jobs_runner import queue, run_pending_jobs
 from groupement.core.transaction import unit_of_work
 from groupement.extensions import db
 from groupement.organisations.user_models import User
@@ -27,6 +27,10 @@ from tests.e2e.test_needs_grid_http import grid_path
 def every_import_a_job(app, monkeypatch):
     monkeypatch.setitem(app.config, "NEEDS_IMPORT_JOB_BYTES", 0)
     monkeypatch.setitem(app.config, "NEEDS_IMPORT_JOB_CHANGES", 0)
+    # The queue is the test app's, shared with earlier tests that started jobs without running
+    # them: emptied first, so that the counts below are this test's tasks.
+    with app.app_context():
+        queue().huey.flush()
 
 
 def workbook(client, world, quantity) -> bytes:
