@@ -56,7 +56,13 @@ def upload(client, world, content: bytes):
 
 def quantity_of(app, world) -> int:
     with app.app_context():
-        return db.session.scalar(select(NeedLine.quantity).where(NeedLine.item_id == world.ids["item"]))
+        # Commune A's line: commune B has one for the same item, and PostgreSQL returns rows in no
+        # set order once they have been updated.
+        return db.session.scalar(
+            select(NeedLine.quantity).where(
+                NeedLine.item_id == world.ids["item"], NeedLine.submission_id == world.ids["submission_a"]
+            )
+        )
 
 
 def count(app, model) -> int:
