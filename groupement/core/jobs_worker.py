@@ -24,7 +24,7 @@ class Reaper(threading.Thread):
     def __init__(self, app: Flask):
         super().__init__(daemon=True, name="jobs-reaper")
         self.app, self.stopped = app, threading.Event()
-        self.every = max(float(app.config.get("JOBS_REAP_SECONDS", 30)), 0.5)
+        self.every = max(float(app.config.get("JOBS_REAP_SECONDS", 30)), 0.5)  # float-ok: seconds, not money
 
     def run(self) -> None:
         while not self.stopped.wait(self.every):

@@ -83,7 +83,9 @@ class AnnexLots:
                     text(line.ref),
                     text(line.designation),
                     text(line.unit),
-                    float(line.estimated_unit_price),
+                    # An .xlsx number cell is a double whatever we hand it: converted once here,
+                    # not once per commune's annex (the writer would convert the Decimal each time).
+                    float(line.estimated_unit_price),  # float-ok
                 )
                 for line in lot.lines
             ]
