@@ -57,7 +57,14 @@ def unit_of_work() -> Iterator[None]:
     finally:
         if held:
             g.unit_of_work_writes = previous
-    db.session.commit()
+    try:
+        db.session.commit()
+    except BaseException:
+        # A commit that failed (SQLite: "database is locked" after the busy timeout) leaves the
+        # driver's transaction open: roll it back here, or the next unit of work on this session
+        # would begin inside it.
+        db.session.rollback()
+        raise
 
 
 def transactional(command):
@@ -90,6 +97,11 @@ def _sqlite_connect(dbapi_connection, connection_record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
         dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # Write-ahead log: a reader never blocks a writer's commit nor a writer a reader. In the
+        # default rollback journal, a job reading for minutes (the dossier at 1 000 communes)
+        # made every commit wait for it, and while a commit waited no page could even read
+        # ("database is locked" after the busy timeout). In-memory databases stay "memory".
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
 
 def writes_on_get(view):
