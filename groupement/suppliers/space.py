@@ -27,6 +27,7 @@ from groupement.contracts.order_queries import (
 from groupement.contracts.order_rules import DeliveryStatus
 from groupement.core.access import Actor
 from groupement.core.search import contains
+from groupement.core.search_text import search_words
 from groupement.extensions import db
 from groupement.organisations.models import Organisation
 from groupement.suppliers import scope
@@ -101,9 +102,9 @@ def received_orders(actor: Actor, filters: ReceivedOrderFilters) -> ReceivedOrde
     if filters.acknowledged is not None:
         acknowledged = exists().where(OrderAcknowledgment.order_id == Order.id)
         statement = statement.where(acknowledged if filters.acknowledged else ~acknowledged)
-    for word in filters.search.lower().split():
+    for word in search_words(filters.search):
         statement = statement.where(
-            or_(contains(func.lower(Order.number), word), contains(func.lower(Organisation.name), word))
+            or_(contains(func.lower(Order.number), word), contains(Organisation.search_key, word))
         )
     pagination = paginate(statement)
     return ReceivedOrders(pagination, _rows_of(list(pagination.items)))

@@ -65,7 +65,13 @@ def _side(coordinator, prefix: str, contracts: int, orders: int, titles: int) ->
     db.session.execute(
         insert(Lot),
         [
-            dict(campaign_id=campaign.id, number=n + 1, title=f"Lot {n + 1}", family=Family.INFORMATIQUE)
+            dict(
+                campaign_id=campaign.id,
+                number=n + 1,
+                title=f"Lot {n + 1}",
+                family=Family.INFORMATIQUE,
+                search_key=f"lot {n + 1}",  # a bulk insert runs no mapper event
+            )
             for n in range(contracts)
         ],
     )
