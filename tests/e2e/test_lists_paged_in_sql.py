@@ -174,5 +174,5 @@ def test_a_communes_ledger_pages_its_thousand_invoices_and_totals_them_all(app, 
     agent = app.test_client()
     log_in(agent, world["agent"])
     own = _get(agent, "/ma-commune/factures?page=20")
-    assert f"951–1 000 sur 1 000 factures" in own and "F-NOUS-00999" in own
+    assert "951–1 000 sur 1 000 factures" in own and "F-NOUS-00999" in own
     assert "0 sur 1 000" in _get(agent, "/ma-commune/factures?page=99")  # past the end: an empty page
