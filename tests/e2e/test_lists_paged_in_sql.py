@@ -176,3 +176,39 @@ def test_a_communes_ledger_pages_its_thousand_invoices_and_totals_them_all(app, 
     own = _get(agent, "/ma-commune/factures?page=20")
     assert "951–1 000 sur 1 000 factures" in own and "F-NOUS-00999" in own
     assert "0 sur 1 000" in _get(agent, "/ma-commune/factures?page=99")  # past the end: an empty page
+
+
+def test_a_lots_offers_in_pages_by_supplier_with_their_count(app, client_as, world):
+    """120 bidders on the awarded lot (the e2e world's, already one offer): pages of 50, by name."""
+    from groupement.tenders.models import Offer, Supplier
+    from groupement.tenders.rules import OfferSource
+
+    lot_id = world.ids["contract_lot"]
+    with app.app_context():
+        coordinator_id = db.session.get(Supplier, world.ids["supplier"]).coordinator_id
+        db.session.execute(
+            insert(Supplier),
+            [
+                dict(
+                    coordinator_id=coordinator_id,
+                    name=f"Soumissionnaire {n:03d}",
+                    siret=f"{90000000000000 + n}",
+                    search_key=f"soumissionnaire {n:03d}",  # a bulk insert runs no mapper event
+                )
+                for n in range(120)
+            ],
+        )
+        bidders = db.session.scalars(select(Supplier.id).where(Supplier.name.like("Soumissionnaire%"))).all()
+        db.session.execute(
+            insert(Offer),
+            [dict(lot_id=lot_id, supplier_id=s, source=OfferSource.FILE, total_ht=Decimal("900.00")) for s in bidders],
+        )
+        db.session.commit()
+    coordinator = client_as("coordinator")
+    first = _get(coordinator, f"/lots/{lot_id}/offres")
+    assert "121 offres reçues" in first and "1–50 sur 121 offres" in first
+    # by name, accent-blind: « Informatique Dauphiné » first, then the bidders 000 to 048
+    assert "Informatique Dauphiné" in first and "Soumissionnaire 048" in first and "Soumissionnaire 049" not in first
+    last = _get(coordinator, f"/lots/{lot_id}/offres?page=3")
+    assert "101–121 sur 121 offres" in last and "Soumissionnaire 119" in last and "Soumissionnaire 098" not in last
+    assert "#offres" in first  # the pager's links come back to the list
