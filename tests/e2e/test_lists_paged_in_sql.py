@@ -212,3 +212,49 @@ def test_a_lots_offers_in_pages_by_supplier_with_their_count(app, client_as, wor
     last = _get(coordinator, f"/lots/{lot_id}/offres?page=3")
     assert "101–121 sur 121 offres" in last and "Soumissionnaire 119" in last and "Soumissionnaire 098" not in last
     assert "#offres" in first  # the pager's links come back to the list
+
+
+def test_the_consumption_page_of_a_thousand_member_communes_in_pages(app, client_as, world):
+    """A thousand more communes with a validated need of 2 laptops on the world's contract."""
+    from groupement.contracts.models import ContractPrice
+    from groupement.contracts.order_rules import line_amount
+    from groupement.lots.models import LotLine, LotLineShare
+    from groupement.organisations.models import Organisation
+
+    contract_id = world.ids["contract"]
+    with app.app_context():
+        db.session.execute(
+            insert(Organisation),
+            [
+                dict(
+                    kind=OrganisationKind.COMMUNE,
+                    name=f"Commune {n:04d}",
+                    siren=f"{300000000 + n}",
+                    search_key=f"commune {n:04d}",  # a bulk insert runs no mapper event
+                )
+                for n in range(INVOICES)
+            ],
+        )
+        communes = db.session.scalars(select(Organisation.id).where(Organisation.name.like("Commune 0%"))).all()
+        price = db.session.scalars(
+            select(ContractPrice).where(ContractPrice.contract_id == contract_id).order_by(ContractPrice.id)
+        ).first()
+        laptop_line = db.session.get(LotLine, price.lot_line_id)
+        db.session.execute(
+            insert(LotLineShare),
+            [dict(lot_line_id=laptop_line.id, commune_id=c, quantity=2) for c in communes],
+        )
+        need = line_amount(2, price.unit_price, price.eco_participation)
+        db.session.commit()
+    coordinator = client_as("coordinator")
+    url = f"/contrats/{contract_id}/consommation"
+    first = _get(coordinator, url)
+    assert "1–50 sur 1 002 communes" in first and "Commune 0000" in first and "Commune 0049" in first
+    assert "Commune 0050" not in first and '<th scope="row">Commune A</th>' not in first
+    row = _text(first).split("Commune 0007 ")[1]
+    assert row.startswith(f"{_euros(need)} 0,00 € 0 % 0 ")  # its need at the contract's price, nothing ordered
+    last = _get(coordinator, f"{url}?page=21")
+    assert "1 001–1 002 sur 1 002 communes" in last
+    assert '<th scope="row">Commune A</th>' in last and '<th scope="row">Commune B</th>' in last
+    assert "Commune 0999" not in last
+    assert "1 bon de commande" in _text(last)  # the contract's orders, in pages of their own
