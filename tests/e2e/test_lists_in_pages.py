@@ -503,9 +503,18 @@ def test_a_communes_ledger_shows_its_titles_in_pages_of_their_own(app, client):
 
 
 def test_the_decp_page_lists_a_thousand_incomplete_contracts_in_pages(app, client):
+    from groupement.core.timeutil import paris_today
+
     ours, _ = _world(app)
+    with app.app_context():  # those notified by today, each of 100 000 € HT (above the threshold)
+        due = len([c for c in ours.contracts if db.session.get(Contract, c).notified_on <= paris_today()])
     log_in(client, ours.emails["coordinator"])
     first = _get(client, "/donnees-essentielles")
-    due = int(re.search(r"Marchés incomplets, non exportés \((\d+)\)", first).group(1))  # those notified by today
-    assert due > 100 and f"1–50 sur {_flat(number(due))} marchés incomplets" in first
-    assert f"51–100 sur {_flat(number(due))}" in _get(client, "/donnees-essentielles?page_incomplets=2")
+    assert due > 100 and f"Marchés à publier ({_flat(number(due))})" in first
+    assert f"1–50 sur {_flat(number(due))} marchés à publier" in first
+    assert f"Montant maximum total : {_flat(number(due * 100_000))},00 € HT" in first  # every page's, in SQL
+    assert first.count("incomplet, non exporté") == 50 and "EUX-" not in first
+    second = _get(client, "/donnees-essentielles?page=2")
+    assert f"51–100 sur {_flat(number(due))}" in second
+    oldest = re.findall(r'<th scope="row">(NOUS-\d+)</th>', first)
+    assert set(oldest).isdisjoint(re.findall(r'<th scope="row">(NOUS-\d+)</th>', second)) and len(oldest) == 50
