@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent
 DATA_ROOT = Path(os.environ.get("BENCH_DATA_DIR", ROOT / ".data"))
-VERSION = 4  # 4: the schema gained received_needs_file (migration 0029)
+VERSION = 5  # 5: lots, organisations and users gained search_key (migration 0033)
 SEED = 20261128
 DENSITY = 0.20
 
