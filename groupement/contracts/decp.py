@@ -9,8 +9,9 @@ when data is missing, a ``ContractProblem`` that says what to fill in: never an 
 The considerations come from what the award used: the lot's award criteria (an environmental
 weight above zero is "Critère environnemental") and the clauses recorded on the lot.
 
-``decp_report`` reads only (the page). ``export_decp`` (the download, the CLI) also stores, on
-each exported contract published for the first time, the day of that first publication: the
+``decp_report`` reads only (the page maps one page of ``due_statement`` through ``map_due``:
+contracts/decp_page.py). ``export_decp`` (the download, the CLI) also stores, on each exported
+contract published for the first time, the day of that first publication: the
 document's ``datePublicationDonnees``, kept for every later export (one audit event per contract).
 """
 
