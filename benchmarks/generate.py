@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent
 DATA_ROOT = Path(os.environ.get("BENCH_DATA_DIR", ROOT / ".data"))
-VERSION = 4  # 4: the schema gained received_needs_file (migration 0029)
+VERSION = 5  # 5: lots, organisations and users gained search_key (migration 0033)
 SEED = 20261128
 DENSITY = 0.20
 
@@ -96,6 +96,7 @@ def _generate(size: Size, seed: int, out: Path, database_url: str | None = None)
     from groupement.campaigns.rules import CampaignStatus, SubmissionStatus
     from groupement.catalog.models import CatalogItem
     from groupement.core.access import OrganisationKind, Role
+    from groupement.core.search_text import name_key
     from groupement.core.timeutil import utcnow
     from groupement.extensions import db
     from groupement.organisations.families import Family
@@ -120,6 +121,7 @@ def _generate(size: Size, seed: int, out: Path, database_url: str | None = None)
                     "id": 1,
                     "kind": OrganisationKind.COORDINATOR,
                     "name": "CAPI (banc d'essai)",
+                    "search_key": name_key("CAPI (banc d'essai)"),  # a bulk insert runs no mapper event
                     "insee_code": None,
                     "siren": "200000001",
                     "address": "",
@@ -132,6 +134,7 @@ def _generate(size: Size, seed: int, out: Path, database_url: str | None = None)
                     "id": 100 + i,
                     "kind": OrganisationKind.COMMUNE,
                     "name": f"Commune {i:04d}",
+                    "search_key": name_key(f"Commune {i:04d}"),
                     "insee_code": f"{38000 + i:05d}" if i < 62000 else None,
                     "siren": f"{210000000 + i:09d}",
                     "population": rng.randint(300, 30_000),
@@ -169,6 +172,7 @@ def _generate(size: Size, seed: int, out: Path, database_url: str | None = None)
                 "id": 1,
                 "email": "coordination@bench.invalid",
                 "name": "Coordination",
+                "search_key": name_key("Coordination"),
                 "password_hash": password_hash,
                 "role": Role.COORDINATOR,
                 "organisation_id": 1,
@@ -181,6 +185,7 @@ def _generate(size: Size, seed: int, out: Path, database_url: str | None = None)
                 "id": 1000 + c,
                 "email": f"agent{c}@bench.invalid",
                 "name": f"Agent {c}",
+                "search_key": name_key(f"Agent {c}"),
                 "password_hash": password_hash,
                 "role": Role.AGENT,
                 "organisation_id": c,

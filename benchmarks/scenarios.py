@@ -310,7 +310,9 @@ def _aggregate_in_sql(db, campaign_id: int) -> None:
     session.execute(text(f"SELECT n.item_id, SUM(n.quantity) {needs} GROUP BY n.item_id"), {"c": campaign_id}).all()
     # The lot row through SQLAlchemy core, for its enum and default columns: one statement either way.
     lot = session.execute(
-        insert(Lot).values(campaign_id=campaign_id, number=1, title="Lot", family=Family.FOURNITURES).returning(Lot.id)
+        insert(Lot)
+        .values(campaign_id=campaign_id, number=1, title="Lot", search_key="lot", family=Family.FOURNITURES)
+        .returning(Lot.id)
     ).scalar_one()
     session.execute(
         text(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, false, select
 
-from groupement.campaigns.models import Campaign
+from groupement.campaigns.models import Campaign, ReceivedNeedsFile
 from groupement.campaigns.rules import CampaignStatus
 from groupement.core.access import COMMUNE_ROLES, SUPPLIER_ROLES, Actor
 from groupement.core.errors import NotFound
@@ -31,3 +31,15 @@ def get_campaign(actor: Actor, campaign_id: int):
     if campaign is None:
         raise NotFound("Campagne introuvable.")
     return campaign
+
+
+def received_needs_files(actor: Actor, campaign_id: int) -> Select:
+    """The large needs files of the actor's commune in this campaign, sent by the actor, awaiting
+    their check (campaigns/needs_import_job.py): only the agent who sent a file reads or replaces it;
+    nothing for any other role (a coordinator never reads a commune's raw file)."""
+    statement = select(ReceivedNeedsFile).where(ReceivedNeedsFile.campaign_id == campaign_id)
+    if actor.role not in COMMUNE_ROLES or actor.user_id is None:
+        return statement.where(false())
+    return statement.where(
+        ReceivedNeedsFile.commune_id == actor.organisation_id, ReceivedNeedsFile.created_by_id == actor.user_id
+    )

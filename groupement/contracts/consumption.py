@@ -19,11 +19,11 @@ from groupement.contracts.order_rules import (
     consumption_ratio,
     line_amount,
 )
-from groupement.core import formatting
 from groupement.core.access import COMMUNE_ROLES, Actor, Role
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.french import de
-from groupement.core.money import round_half_up, to_cents
+from groupement.core.money import from_cents, round_half_up, to_cents
+from groupement.core.money_sql import money_cents
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine, LotLineShare
@@ -76,6 +76,19 @@ def _consumption(maximum: Decimal, ordered: Decimal) -> ContractConsumption:
         ratio=consumption_ratio(ordered, maximum),
         warning=consumption_level(ordered, maximum) is not ConsumptionLevel.OK,
     )
+
+
+def consumptions_of(contracts: list[Contract]) -> dict[int, ContractConsumption]:
+    """The consumption of each of these contracts (already reached through the caller's scope), with
+    one grouped query of what was ordered on them, summed in whole cents (core/money_sql.py)."""
+    ordered = dict(
+        db.session.execute(
+            select(Order.contract_id, func.sum(money_cents(Order.total_ht)))
+            .where(Order.contract_id.in_([c.id for c in contracts]))
+            .group_by(Order.contract_id)
+        ).all()
+    )
+    return {c.id: _consumption(c.maximum_amount, from_cents(ordered.get(c.id))) for c in contracts}
 
 
 def ordered_total(contract_id: int) -> Decimal:
@@ -132,7 +145,7 @@ class CommuneConsumption:
 def commune_consumption(actor: Actor, contract_id: int, commune_id: int | None = None) -> CommuneConsumption:
     """A commune's orders under the contract against its validated needs (LotLineShare). Commune
     users get their own commune; the coordinator's side names the commune."""
-    contract = _contract_in_scope(actor, contract_id)
+    contract = contract_in_scope(actor, contract_id)
     if actor.role in COMMUNE_ROLES:
         commune_id = actor.organisation_id
     if commune_id is None or commune_id not in scope.reachable_organisations(actor):
@@ -167,50 +180,6 @@ def commune_consumption_of(contract: Contract, commune: Organisation) -> Commune
     return CommuneConsumption(
         contract, commune, lines, to_cents(Decimal(str(total))) if total is not None else Decimal("0.00")
     )
-
-
-@dataclass(frozen=True)
-class CommuneRow:
-    commune_id: int
-    name: str
-    needed_ht: Decimal
-    ordered_ht: Decimal
-    over_lines: int
-
-    @property
-    def ratio(self) -> Decimal | None:
-        return consumption_ratio(self.ordered_ht, self.needed_ht) if self.needed_ht > 0 else None
-
-
-@dataclass
-class ConsumptionReport:
-    contract: Contract
-    consumption: ContractConsumption
-    communes: list[CommuneRow]
-    orders: int
-
-
-def consumption_report(actor: Actor, contract_id: int) -> ConsumptionReport:
-    """The coordinator's view of a contract: the gauge, and each commune's orders against its needs."""
-    if actor.role in COMMUNE_ROLES:
-        raise Forbidden("La consommation d'un marché est suivie par le coordonnateur.")
-    contract = _contract_in_scope(actor, contract_id)
-    share_communes = (
-        select(LotLineShare.commune_id)
-        .join(LotLine, LotLine.id == LotLineShare.lot_line_id)
-        .where(LotLine.lot_id == contract.lot_id)
-    )
-    ordering_communes = select(Order.commune_id).where(Order.contract_id == contract.id)
-    communes = db.session.scalars(
-        select(Organisation).where(Organisation.id.in_(share_communes.union(ordering_communes).scalar_subquery()))
-    ).all()
-    rows = []
-    for commune in communes:
-        use = commune_consumption_of(contract, commune)
-        rows.append(CommuneRow(commune.id, commune.name, use.needed_ht, use.ordered_ht, len(use.over_lines)))
-    rows.sort(key=lambda row: (formatting.name_key(row.name), row.commune_id))
-    count = db.session.scalar(select(func.count(Order.id)).where(Order.contract_id == contract.id)) or 0
-    return ConsumptionReport(contract, contract_consumption(contract.id), rows, count)
 
 
 # --- contracts open to orders -------------------------------------------------------------------
@@ -323,7 +292,7 @@ def contracts_in_scope(actor: Actor) -> Select:
     )
 
 
-def _contract_in_scope(actor: Actor, contract_id: int) -> Contract:
+def contract_in_scope(actor: Actor, contract_id: int) -> Contract:
     contract = db.session.scalar(contracts_in_scope(actor).where(Contract.id == contract_id))
     if contract is None:
         raise NotFound("Marché introuvable.")
@@ -353,7 +322,7 @@ def _joined(commune_id: int, contract: Contract, today: date) -> bool:
 def orderable(actor: Actor, contract_id: int, today: date) -> tuple[Contract, Organisation]:
     if actor.role is not Role.AGENT:
         raise Forbidden("Seul un agent communal passe les bons de commande.")
-    contract = _contract_in_scope(actor, contract_id)
+    contract = contract_in_scope(actor, contract_id)
     if not _joined(actor.organisation_id, contract, today):
         family = contract.lot.family.label
         raise Forbidden(

@@ -9,8 +9,9 @@ when data is missing, a ``ContractProblem`` that says what to fill in: never an 
 The considerations come from what the award used: the lot's award criteria (an environmental
 weight above zero is "Critère environnemental") and the clauses recorded on the lot.
 
-``decp_report`` reads only (the page). ``export_decp`` (the download, the CLI) also stores, on
-each exported contract published for the first time, the day of that first publication: the
+``decp_report`` reads only (the page maps one page of ``due_statement`` through ``map_due``:
+contracts/decp_page.py). ``export_decp`` (the download, the CLI) also stores, on each exported
+contract published for the first time, the day of that first publication: the
 document's ``datePublicationDonnees``, kept for every later export (one audit event per contract).
 """
 
@@ -22,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, case, select, true
 from sqlalchemy.orm import aliased
 
 from groupement.campaigns import scope as campaign_scope
@@ -34,7 +35,7 @@ from groupement.core import audit
 from groupement.core.access import Actor
 from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
-from groupement.lots.procedures import THRESHOLDS, NoThreshold, threshold
+from groupement.lots.procedures import THRESHOLDS
 from groupement.lots.queries import line_amount
 from groupement.organisations.models import Groupement, Organisation
 from groupement.tenders.models import AwardCriteria, Supplier
@@ -92,8 +93,15 @@ def decp_document(today: date, actor: Actor) -> tuple[dict[str, Any], list[Contr
 
 def decp_report(today: date, actor: Actor) -> DecpReport:
     """The due contracts of the actor's coordinator, mapped to DECP entries or listed as incomplete."""
+    return map_due(db.session.execute(due_statement(today, actor)).all(), today)
+
+
+def due_statement(today: date, actor: Actor) -> Select:
+    """The due contracts of the groupements the actor coordinates, with their lot, campaign, buyer
+    and supplier, oldest notified first: due in SQL (the threshold in force on each notification
+    date), so that a page of them can be read alone."""
     coordinator = aliased(Organisation)
-    statement = (
+    return (
         select(Contract, Lot, Campaign, coordinator, Supplier)
         .join(Lot, Lot.id == Contract.lot_id)
         .join(Campaign, Campaign.id == Lot.campaign_id)
@@ -101,15 +109,34 @@ def decp_report(today: date, actor: Actor) -> DecpReport:
         .join(coordinator, coordinator.id == Groupement.coordinator_id)
         .join(Supplier, Supplier.id == Contract.supplier_id)
         .where(
-            Contract.maximum_amount >= DECP_FLOOR,
+            Contract.maximum_amount >= _decp_threshold(Contract.notified_on),
             Contract.notified_on <= today,
             Campaign.id.in_(campaign_scope.campaigns(actor).with_only_columns(Campaign.id)),
         )
         .order_by(Contract.notified_on, Contract.number)
     )
-    rows = [row for row in db.session.execute(statement).all() if _due(row[0])]
-    lines = _counted_lines([lot.id for _, lot, _, _, _ in rows])
 
+
+def _decp_threshold(notified_on) -> ColumnElement:
+    """lots.procedures.threshold("decp", notified_on) in SQL; a date no threshold covers takes the
+    lowest ever in force (publishing is never wrong)."""
+    periods = [
+        (
+            and_(
+                true() if item.effective_from is None else notified_on >= item.effective_from,
+                true() if item.effective_to is None else notified_on <= item.effective_to,
+            ),
+            item.value,
+        )
+        for item in THRESHOLDS
+        if item.key == "decp"
+    ]
+    return case(*periods, else_=DECP_FLOOR)
+
+
+def map_due(rows, today: date) -> DecpReport:
+    """These due contracts (rows of due_statement) mapped to DECP entries, or listed as incomplete."""
+    lines = _counted_lines([lot.id for _, lot, _, _, _ in rows])
     criteria = _criteria([lot.id for _, lot, _, _, _ in rows])
 
     report = DecpReport(document={}, published_on=today)
@@ -207,14 +234,6 @@ def _criteria(lot_ids: list[int]) -> dict[int, AwardCriteria]:
     return {
         row.lot_id: row for row in db.session.scalars(select(AwardCriteria).where(AwardCriteria.lot_id.in_(lot_ids)))
     }
-
-
-def _due(contract: Contract) -> bool:
-    try:
-        limit = threshold("decp", contract.notified_on)
-    except NoThreshold:
-        limit = DECP_FLOOR  # no threshold known on that date: publishing is never wrong
-    return contract.maximum_amount >= limit
 
 
 def _counted_lines(lot_ids: list[int]) -> dict[int, list[decp_io.DecpLine]]:

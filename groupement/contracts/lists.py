@@ -56,7 +56,7 @@ def contracts_statement(actor: Actor, filters: ContractFilters) -> Select:
         statement = statement.where(
             or_(
                 contains(func.lower(Contract.number), word),
-                contains(func.lower(Lot.title), word),
+                contains(Lot.search_key, word),
                 contains(Supplier.search_key, word),
             )
         )
@@ -242,7 +242,7 @@ def open_contracts(actor: Actor, filters: OpenContractFilters, today: date) -> O
         statement = statement.where(
             or_(
                 contains(func.lower(Contract.number), word),
-                contains(func.lower(Lot.title), word),
+                contains(Lot.search_key, word),
                 contains(Supplier.search_key, word),
             )
         )

@@ -21,3 +21,9 @@ def line_cents(quantity: ColumnElement, unit_price: ColumnElement) -> ColumnElem
     """quantity × unit price in whole cents, half up: SUM() of it is the sum of the lines' amounts."""
     ten_thousandths = cast(func.round(unit_price * TEN_THOUSANDTHS_PER_UNIT), BigInteger)
     return (cast(quantity, BigInteger) * ten_thousandths + HALF_A_CENT) // TEN_THOUSANDTHS_PER_CENT
+
+
+def money_cents(amount: ColumnElement) -> ColumnElement[int]:
+    """A money column (two decimals, core/types.Money) in whole cents: SUM() of it is exact on
+    SQLite, which keeps NUMERIC as a double, as on PostgreSQL; money.from_cents turns it back."""
+    return cast(func.round(amount * 100), BigInteger)

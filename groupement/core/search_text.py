@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import unicodedata
 
+# The length of the key of one name or title (200 characters): a compatibility decomposition
+# (« ½ » → « 1⁄2 ») may lengthen it a little, the key is cut there.
+NAME_KEY_LENGTH = 220
+
 
 def search_key(*texts: str) -> str:
     """The texts joined by spaces, in lower case, without accents (NFKD then the combining marks
@@ -22,3 +26,8 @@ def search_key(*texts: str) -> str:
 def search_words(search: str) -> list[str]:
     """The words of a search box, as keys: what each row's key must contain."""
     return search_key(search).split()
+
+
+def name_key(text: str) -> str:
+    """The key of one name or title (a lot's, an organisation's, a user's), within NAME_KEY_LENGTH."""
+    return search_key(text)[:NAME_KEY_LENGTH]

@@ -139,16 +139,30 @@ def commune_ledger(actor: Actor, commune_id: int) -> Ledger:
         commune = invoice_scope.get_commune(actor, commune_id)
     except NotFound:
         raise NotFound("Commune introuvable.") from None
+    shares = db.session.execute(shares_statement(actor, commune_id)).all()
+    return Ledger(commune, ledger_rows(actor, commune_id, shares))
+
+
+def shares_statement(actor: Actor, commune_id: int) -> Select:
+    """The commune's shares of the invoices the actor reaches (invoice id, number, date, seller,
+    TTC allocated), oldest first: the ledger's rows, one page of them or all."""
     reached = invoice_scope.invoices(actor).with_only_columns(Invoice.id)
-    shares = db.session.execute(
+    return (
         select(Invoice.id, Invoice.number, Invoice.issue_date, Invoice.seller_name, Allocation.ttc)
         .join(Allocation, Allocation.invoice_id == Invoice.id)
         .where(Allocation.commune_id == commune_id, Invoice.id.in_(reached))
         .order_by(Invoice.issue_date, Invoice.id)
-    ).all()
+    )
+
+
+def ledger_rows(actor: Actor, commune_id: int, shares) -> list[LedgerRow]:
+    """The ledger rows of these shares, with the commune's titles of their invoices only."""
     titles: dict[int, list[RecoveryTitle]] = {}
+    invoice_ids = [share[0] for share in shares]
     for title in db.session.scalars(
-        invoice_scope.titles(actor).where(RecoveryTitle.commune_id == commune_id).order_by(RecoveryTitle.number)
+        invoice_scope.titles(actor)
+        .where(RecoveryTitle.commune_id == commune_id, RecoveryTitle.invoice_id.in_(invoice_ids))
+        .order_by(RecoveryTitle.number)
     ):
         titles.setdefault(title.invoice_id, []).append(title)
     rows = []
@@ -175,7 +189,7 @@ def commune_ledger(actor: Actor, commune_id: int) -> Ledger:
                 counter.number if counter else "",
             )
         )
-    return Ledger(commune, rows)
+    return rows
 
 
 @dataclass(frozen=True)

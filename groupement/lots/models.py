@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.campaigns.models import Campaign
+from groupement.core.search_text import NAME_KEY_LENGTH, name_key
 from groupement.core.timeutil import utcnow
 from groupement.core.types import Money, Rate, UnitPrice, enum_column
 from groupement.extensions import db
@@ -38,6 +39,9 @@ class Lot(db.Model):
     # the award criteria (tenders.AwardCriteria) give the "critère" considerations.
     social_clause: Mapped[bool] = mapped_column(default=False)  # clause sociale (insertion…)
     environmental_clause: Mapped[bool] = mapped_column(default=False)  # clause environnementale
+    # The title in lower case without accents (core/search_text.py), kept by the mapper events
+    # below: the searches compare it with LIKE, the same on SQLite and PostgreSQL.
+    search_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), default="", server_default="")
     reserved_market: Mapped[bool] = mapped_column(default=False)  # marché réservé (L2113-12 à L2113-15)
     ccag: Mapped[Ccag] = mapped_column(enum_column(Ccag, length=60), default=Ccag.FOURNITURES_COURANTES_SERVICES)
     published_at: Mapped[datetime | None]
@@ -46,6 +50,12 @@ class Lot(db.Model):
 
     campaign: Mapped[Campaign] = relationship()
     lines: Mapped[list[LotLine]] = relationship(back_populates="lot", order_by="LotLine.position")
+
+
+@event.listens_for(Lot, "before_insert")
+@event.listens_for(Lot, "before_update")
+def _keep_search_key(_mapper, _connection, lot: Lot) -> None:
+    lot.search_key = name_key(lot.title)
 
 
 class LotLine(db.Model):

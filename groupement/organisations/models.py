@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from groupement.core.access import OrganisationKind
+from groupement.core.search_text import NAME_KEY_LENGTH, name_key
 from groupement.core.types import enum_column
 from groupement.extensions import db
 from groupement.organisations.families import Family, format_families, parse_families
@@ -57,11 +58,20 @@ class Organisation(db.Model):
     # database, never on a local disk; deferred so that loading an organisation does not load it.
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_media_type: Mapped[str | None] = mapped_column(String(20))
+    # The name in lower case without accents (core/search_text.py), kept by the mapper events
+    # below: « isle » finds « L'Isle-d'Abeau », the same on SQLite and PostgreSQL.
+    search_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), default="", server_default="")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="commune", foreign_keys="Membership.commune_id")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name}>"
+
+
+@event.listens_for(Organisation, "before_insert")
+@event.listens_for(Organisation, "before_update")
+def _keep_search_key(_mapper, _connection, organisation: Organisation) -> None:
+    organisation.search_key = name_key(organisation.name)
 
 
 class Groupement(db.Model):

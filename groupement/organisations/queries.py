@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from groupement.core.access import Actor, OrganisationKind
 from groupement.core.search import contains
+from groupement.core.search_text import search_words
 from groupement.extensions import db
 from groupement.organisations import scope
 from groupement.organisations.models import Membership, Organisation
@@ -40,10 +41,10 @@ def _organisations(actor: Actor, filters: OrganisationFilters) -> Select:
     statement = scope.organisations(actor).options(selectinload(Organisation.memberships))
     if filters.kind is not None:
         statement = statement.where(Organisation.kind == filters.kind)
-    for word in filters.search.lower().split():
+    for word in search_words(filters.search):
         statement = statement.where(
             or_(
-                contains(func.lower(Organisation.name), word),
+                contains(Organisation.search_key, word),
                 contains(Organisation.insee_code, word),
                 contains(Organisation.siren, word),
             )

@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from groupement.core.access import Actor, Role
 from groupement.core.jobs import register_user_actor
+from groupement.core.search_text import NAME_KEY_LENGTH, name_key
 from groupement.core.timeutil import utcnow
 from groupement.core.types import enum_column
 from groupement.extensions import db
@@ -29,6 +30,9 @@ class User(UserMixin, db.Model):
     # Raised by logout, password change or reset and deactivation: every session cookie and
     # remember cookie carries the generation it was issued under (get_id) and dies with it.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The name in lower case without accents (core/search_text.py), kept by the mapper events
+    # below: the accounts' search compares it with LIKE, the same on SQLite and PostgreSQL.
+    search_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship()
 
@@ -49,6 +53,12 @@ class User(UserMixin, db.Model):
     @property
     def actor(self) -> Actor:
         return Actor(user_id=self.id, role=self.role, organisation_id=self.organisation_id)
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_search_key(_mapper, _connection, user: User) -> None:
+    user.search_key = name_key(user.name)
 
 
 class LoginThrottle(db.Model):

@@ -18,6 +18,7 @@ from groupement.core.access import Actor, Role, can_manage_users, role_fits_orga
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.mail import send_mail
 from groupement.core.search import contains
+from groupement.core.search_text import search_words
 from groupement.extensions import db
 from groupement.organisations import login_throttle, passwords
 from groupement.organisations.models import Organisation
@@ -260,8 +261,8 @@ def users_page(actor: Actor, filters: UserFilters) -> Pagination:
         statement = statement.where(User.active.is_(filters.active))
     if filters.organisation_id is not None:
         statement = statement.where(User.organisation_id == filters.organisation_id)
-    for word in filters.search.lower().split():
-        statement = statement.where(or_(contains(func.lower(User.name), word), contains(User.email, word)))
+    for word in search_words(filters.search):
+        statement = statement.where(or_(contains(User.search_key, word), contains(User.email, word)))
     statement = statement.options(contains_eager(User.organisation))
     return paginate(statement.order_by(Organisation.name, User.name, User.id))
 

@@ -12,7 +12,12 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from groupement.contracts.consumption import ContractConsumption, contract_consumption, contract_prices
+from groupement.contracts.consumption import (
+    ContractConsumption,
+    consumptions_of,
+    contract_consumption,
+    contract_prices,
+)
 from groupement.contracts.lists import delivery_status_condition
 from groupement.contracts.models import Contract, ContractPrice, Order, OrderLine
 from groupement.contracts.order_queries import (
@@ -27,6 +32,7 @@ from groupement.contracts.order_queries import (
 from groupement.contracts.order_rules import DeliveryStatus
 from groupement.core.access import Actor
 from groupement.core.search import contains
+from groupement.core.search_text import search_words
 from groupement.extensions import db
 from groupement.organisations.models import Organisation
 from groupement.suppliers import scope
@@ -101,9 +107,9 @@ def received_orders(actor: Actor, filters: ReceivedOrderFilters) -> ReceivedOrde
     if filters.acknowledged is not None:
         acknowledged = exists().where(OrderAcknowledgment.order_id == Order.id)
         statement = statement.where(acknowledged if filters.acknowledged else ~acknowledged)
-    for word in filters.search.lower().split():
+    for word in search_words(filters.search):
         statement = statement.where(
-            or_(contains(func.lower(Order.number), word), contains(func.lower(Organisation.name), word))
+            or_(contains(func.lower(Order.number), word), contains(Organisation.search_key, word))
         )
     pagination = paginate(statement)
     return ReceivedOrders(pagination, _rows_of(list(pagination.items)))
@@ -114,19 +120,40 @@ def _rows_of(orders: list[Order]) -> list[OrderRow]:
     return [OrderRow(o, acks.get(o.id), delivery_status_of(o)) for o in orders]
 
 
+# A home stays short: the rest is in the received orders, filtered.
+HOME_SHOWN = 20
+
+
 @dataclass
 class Home:
     supplier: Supplier
-    to_acknowledge: list[OrderRow]
-    to_deliver: list[OrderRow]
+    to_acknowledge: list[OrderRow]  # the latest HOME_SHOWN
+    to_acknowledge_count: int
+    to_deliver: list[OrderRow]  # the latest HOME_SHOWN
+    to_deliver_count: int
     contracts: int
 
 
 def home(actor: Actor) -> Home:
+    """The supplier's tasks, counted and the latest of each read in SQL (never every order): the
+    orders to acknowledge, and those acknowledged whose delivery is not complete."""
     supplier = scope.own_supplier(actor)
-    rows = order_rows(actor)
-    count = len(db.session.scalars(scope.contracts(actor)).all())
-    return Home(supplier, [r for r in rows if r.to_acknowledge], [r for r in rows if r.to_deliver], count)
+    acknowledged = exists().where(OrderAcknowledgment.order_id == Order.id)
+    to_acknowledge = _order_statement(actor).where(~acknowledged)
+    to_deliver = _order_statement(actor).where(acknowledged, ~delivery_status_condition(DeliveryStatus.DELIVERED))
+    contracts = db.session.scalar(select(func.count()).select_from(scope.contracts(actor).subquery())) or 0
+    return Home(
+        supplier,
+        _rows_of(list(db.session.scalars(to_acknowledge.limit(HOME_SHOWN)).unique())),
+        _count(to_acknowledge),
+        _rows_of(list(db.session.scalars(to_deliver.limit(HOME_SHOWN)).unique())),
+        _count(to_deliver),
+        contracts,
+    )
+
+
+def _count(statement: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
 
 
 @dataclass(frozen=True)
@@ -135,11 +162,25 @@ class ContractRow:
     consumption: ContractConsumption
 
 
-def contract_rows(actor: Actor) -> list[ContractRow]:
-    contracts = db.session.scalars(
+def supplier_contracts(actor: Actor) -> Select:
+    """The supplier's contracts, latest started first."""
+    return (
         scope.contracts(actor).options(joinedload(Contract.lot)).order_by(Contract.start_date.desc(), Contract.number)
-    ).all()
-    return [ContractRow(c, contract_consumption(c.id)) for c in contracts]
+    )
+
+
+@dataclass(frozen=True)
+class ContractPage:
+    pagination: Pagination
+    rows: list[ContractRow]
+
+
+def contract_page(actor: Actor) -> ContractPage:
+    """One page of the supplier's contracts (COUNT + LIMIT/OFFSET), with their consumption."""
+    pagination = paginate(supplier_contracts(actor))
+    contracts = list(pagination.items)
+    consumption = consumptions_of(contracts)
+    return ContractPage(pagination, [ContractRow(c, consumption[c.id]) for c in contracts])
 
 
 @dataclass

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from groupement.core.access import Actor
@@ -17,10 +18,11 @@ from groupement.extensions import db
 from groupement.lots.models import Lot, LotLine
 from groupement.lots.rules import LotStatus
 from groupement.tenders import offer_analysis_xlsx, offer_lots
-from groupement.tenders.models import AwardCriteria, Offer
+from groupement.tenders.models import AwardCriteria, Offer, Supplier
 from groupement.tenders.offer_analysis_xlsx import AnalysisSheet
 from groupement.tenders.rules import OfferSource
 from groupement.tenders.scoring import Candidate, Criteria, environmental_criterion_required, method_text, rank
+from groupement.web.pagination import paginate
 
 
 @dataclass
@@ -30,6 +32,12 @@ class LotOffers:
     offers: list[Offer]  # by supplier, the base offer before the variant
     criteria: AwardCriteria | None
     estimate: Decimal  # the buyer's estimate of the DQE total HT
+    # The offers page's: `offers` is then one page of them, and this counts them all.
+    pagination: Pagination | None = None
+
+    @property
+    def offer_count(self) -> int:
+        return self.pagination.total if self.pagination is not None else len(self.offers)
 
     @property
     def accepts_offers(self) -> bool:
@@ -84,12 +92,33 @@ class LotAnalysis:
 # --- offers ---------------------------------------------------------------------------------
 
 
+def _offers_of(lot_id: int) -> Select:
+    """The lot's offers by supplier (accent- and case-blind: its search key), the base offer
+    before the variant."""
+    return (
+        select(Offer)
+        .join(Supplier, Supplier.id == Offer.supplier_id)
+        .where(Offer.lot_id == lot_id)
+        .options(selectinload(Offer.supplier))
+        .order_by(Supplier.search_key, Offer.is_variant, Offer.id)
+    )
+
+
 def lot_offers(actor: Actor, lot_id: int) -> LotOffers:
+    """Every offer of the lot (the analysis, an offer's page): bounded by the bidders."""
     lot = offer_lots.readable_lot(actor, lot_id)
-    offers = db.session.scalars(select(Offer).where(Offer.lot_id == lot.id).options(selectinload(Offer.supplier))).all()
-    offers = sorted(offers, key=lambda o: (o.supplier.name.casefold(), o.is_variant, o.id))
+    offers = db.session.scalars(_offers_of(lot.id)).all()
     lines = offer_lots.counted(lot)
     return LotOffers(lot, lines, list(offers), offer_lots.criteria_of(lot.id), offer_lots.estimate(lines))
+
+
+def lot_offers_page(actor: Actor, lot_id: int) -> LotOffers:
+    """The offers page: one page of the lot's offers (COUNT + LIMIT/OFFSET), with their count."""
+    lot = offer_lots.readable_lot(actor, lot_id)
+    pagination = paginate(_offers_of(lot.id))
+    lines = offer_lots.counted(lot)
+    criteria = offer_lots.criteria_of(lot.id)
+    return LotOffers(lot, lines, list(pagination.items), criteria, offer_lots.estimate(lines), pagination)
 
 
 def offer_detail(actor: Actor, offer_id: int) -> tuple[Offer, LotOffers]:

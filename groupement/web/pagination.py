@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 
 from groupement.core.formatting import number
 from groupement.extensions import db
@@ -29,9 +29,10 @@ def page_args(default_per_page: int = DEFAULT_PER_PAGE, page_arg: str = "page") 
     return page, per_page
 
 
-def paginate(statement: Select, default_per_page: int = DEFAULT_PER_PAGE) -> Pagination:
-    """One page of `statement` (already scoped and ordered), with the count of every row."""
-    page, per_page = page_args(default_per_page)
+def paginate(statement: Select, default_per_page: int = DEFAULT_PER_PAGE, page_arg: str = "page") -> Pagination:
+    """One page of `statement` (already scoped and ordered), with the count of every row
+    (`page_arg`: the page's argument when a page shows several lists)."""
+    page, per_page = page_args(default_per_page, page_arg)
     return db.paginate(statement, page=page, per_page=per_page, error_out=False, max_per_page=MAX_PER_PAGE)
 
 
@@ -101,3 +102,12 @@ def paginate_list(rows: list, default_per_page: int = DEFAULT_PER_PAGE, page_arg
     page, per_page = page_args(default_per_page, page_arg)
     start = (page - 1) * per_page
     return ListPage(rows[start : start + per_page], page, per_page, len(rows))
+
+
+def paginate_rows(statement: Select, default_per_page: int = DEFAULT_PER_PAGE, page_arg: str = "page") -> ListPage:
+    """One page of a statement of columns (paginate() keeps the first column only): one COUNT and
+    one LIMIT/OFFSET query, as paginate(); a page past the end is empty."""
+    page, per_page = page_args(default_per_page, page_arg)
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return ListPage(list(rows), page, per_page, total)

@@ -13,6 +13,7 @@ from sqlalchemy import insert
 
 from groupement.core.access import Role
 from groupement.core.formatting import euros
+from groupement.core.search_text import search_key
 from groupement.extensions import db
 from groupement.invoices.models import Invoice
 from groupement.invoices.states import InvoiceKind, InvoiceStatus
@@ -49,6 +50,7 @@ def _rows(coordinator_id: int, count: int, prefix: str) -> list[dict]:
                 total_ttc=ht + vat,
                 rejection_reason="",
                 buyer_name="",
+                search_key=search_key(f"{prefix}-{n:05d}", f"Vendeur {prefix}"),  # a bulk insert runs no mapper event
             )
         )
     return rows

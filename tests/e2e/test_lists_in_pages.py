@@ -65,7 +65,13 @@ def _side(coordinator, prefix: str, contracts: int, orders: int, titles: int) ->
     db.session.execute(
         insert(Lot),
         [
-            dict(campaign_id=campaign.id, number=n + 1, title=f"Lot {n + 1}", family=Family.INFORMATIQUE)
+            dict(
+                campaign_id=campaign.id,
+                number=n + 1,
+                title=f"Lot {n + 1}",
+                family=Family.INFORMATIQUE,
+                search_key=f"lot {n + 1}",  # a bulk insert runs no mapper event
+            )
             for n in range(contracts)
         ],
     )
@@ -392,6 +398,35 @@ def test_a_suppliers_received_orders_in_pages_filtered_by_receipt_and_delivery(a
     assert home.count('data-kind="acknowledge"') == 20 and "Les 334 bons à accuser reçu" in home
 
 
+def test_a_suppliers_contracts_in_pages_and_its_home_counted_in_sql(app, client):
+    ours, _ = _world(app)
+    with app.app_context():
+        from groupement.suppliers.models import OrderAcknowledgment
+        from groupement.tenders.models import Supplier
+
+        email = factories.supplier_user(db.session.get(Supplier, ours.suppliers[0])).email
+        theirs_orders = select(Order.id).join(Contract, Contract.id == Order.contract_id)
+        acknowledged = db.session.scalars(
+            theirs_orders.where(Contract.supplier_id == ours.suppliers[0]).order_by(Order.id).limit(30)
+        ).all()
+        db.session.execute(insert(OrderAcknowledgment), [dict(order_id=order_id) for order_id in acknowledged])
+        db.session.commit()
+    log_in(client, email)
+
+    first = _get(client, "/espace-fournisseur/marches")  # one contract in three: 334
+    assert "334 marchés attribués" in first and "1–50 sur 334 marchés" in first
+    assert "NOUS-0000<" in first and "NOUS-0147<" in first and "NOUS-0150<" not in first and "NOUS-0001<" not in first
+    assert first.count("120,00 €") == 50  # each contract's one order, summed in SQL
+    second = _get(client, "/espace-fournisseur/marches?page=2")
+    assert "51–100 sur 334" in second and "NOUS-0150<" in second and "EUX-" not in second
+    assert "0 sur 334" in _get(client, "/espace-fournisseur/marches?page=9")
+
+    home = _get(client, "/espace-fournisseur")  # the latest twenty of each task, the counts of all
+    assert "334 marchés attribués" in home
+    assert home.count('data-kind="acknowledge"') == 20 and "Les 304 bons à accuser reçu" in home
+    assert home.count('data-kind="deliver"') == 20 and "Les 30 bons dont la livraison est à déclarer" in home
+
+
 def test_a_thousand_member_communes_in_pages_searched_and_exported_whole(app, client):
     with app.app_context():
         ours = factories.coordinator()
@@ -468,9 +503,18 @@ def test_a_communes_ledger_shows_its_titles_in_pages_of_their_own(app, client):
 
 
 def test_the_decp_page_lists_a_thousand_incomplete_contracts_in_pages(app, client):
+    from groupement.core.timeutil import paris_today
+
     ours, _ = _world(app)
+    with app.app_context():  # those notified by today, each of 100 000 € HT (above the threshold)
+        due = len([c for c in ours.contracts if db.session.get(Contract, c).notified_on <= paris_today()])
     log_in(client, ours.emails["coordinator"])
     first = _get(client, "/donnees-essentielles")
-    due = int(re.search(r"Marchés incomplets, non exportés \((\d+)\)", first).group(1))  # those notified by today
-    assert due > 100 and f"1–50 sur {_flat(number(due))} marchés incomplets" in first
-    assert f"51–100 sur {_flat(number(due))}" in _get(client, "/donnees-essentielles?page_incomplets=2")
+    assert due > 100 and f"Marchés à publier ({_flat(number(due))})" in first
+    assert f"1–50 sur {_flat(number(due))} marchés à publier" in first
+    assert f"Montant maximum total : {_flat(number(due * 100_000))},00 € HT" in first  # every page's, in SQL
+    assert first.count("incomplet, non exporté") == 50 and "EUX-" not in first
+    second = _get(client, "/donnees-essentielles?page=2")
+    assert f"51–100 sur {_flat(number(due))}" in second
+    oldest = re.findall(r'<th scope="row">(NOUS-\d+)</th>', first)
+    assert set(oldest).isdisjoint(re.findall(r'<th scope="row">(NOUS-\d+)</th>', second)) and len(oldest) == 50

@@ -53,10 +53,11 @@ def contracts(app, world):
 
 def test_the_page_lists_published_and_incomplete_contracts_in_french(client_as, contracts):
     page = client_as("coordinator").get("/donnees-essentielles").get_data(as_text=True)
-    assert "Marchés exportés (1)" in page
+    assert "Marchés à publier (2)" in page
     assert "2026-lot" in page and "Titulaire lot" in page
     assert "125\u202f000,00\xa0€" in page and "01/10/2026" in page
-    assert "Marchés incomplets, non exportés (1)" in page
+    assert page.count("exporté, première publication au prochain téléchargement") == 1
+    assert page.count("incomplet, non exporté") == 1
     assert "2026-lot_3" in page
     assert "titulaires : SIRET du titulaire invalide" in page
     assert "2026-lot_2" not in page  # 30 000 € : below the threshold
@@ -82,7 +83,7 @@ def test_without_contracts_the_page_says_so_and_the_file_is_an_empty_valid_docum
     client = client_as("admin")
     page = client.get("/donnees-essentielles").get_data(as_text=True)
     assert "Aucun marché notifié n&#39;atteint le seuil de publication pour le moment." in page
-    assert "Marchés incomplets" not in page
+    assert "Marchés à publier (0)" in page and "incomplet" not in page
     document = json.loads(decp_download(client).get_data(as_text=True))
     assert document == {"marches": {"marche": []}}
     assert list(VALIDATOR.iter_errors(document)) == []

@@ -26,3 +26,21 @@ def test_migrations_go_down_to_nothing_and_back_up_to_the_same_schema(database):
     flask_migrate.upgrade()
     assert pending_differences() == []
     assert "catalog_item" in inspect(db.engine).get_table_names()
+
+
+def test_migration_0033_back_fills_the_name_keys_of_existing_rows(database):
+    from sqlalchemy import text
+
+    flask_migrate.downgrade(revision="0032")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organisation (kind, name, siren, address, postcode, city, chorus_service_code)"
+                " VALUES ('commune', 'L''Isle-d''Abeau', '213801930', '', '', '', '')"
+            )
+        )
+    flask_migrate.upgrade()
+    with db.engine.connect() as connection:
+        key = connection.execute(text("SELECT search_key FROM organisation WHERE siren = '213801930'")).scalar_one()
+    assert key == "l'isle-d'abeau"
+    assert pending_differences() == []

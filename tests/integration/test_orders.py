@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from groupement.campaigns.rules import SubmissionStatus
 from groupement.contracts.consumption import (
     commune_consumption,
-    consumption_report,
     contract_consumption,
     contracts_for,
 )
+from groupement.contracts.consumption_report import consumption_report
 from groupement.contracts.models import Contract, ContractPrice, Delivery, Order, OrderLine
 from groupement.contracts.order_file import order_pdf_file
 from groupement.contracts.order_queries import list_orders, order_detail
@@ -341,7 +341,7 @@ def test_the_coordinator_sees_each_communes_orders_against_its_needs(setting):
     place_order(s.agent_a, s.contract.id, [(s.laptop.id, 5)], ADDRESS)
     report = consumption_report(s.coordinator, s.contract.id)
     assert report.orders == 1
-    assert [(r.name, r.needed_ht, r.ordered_ht, r.over_lines) for r in report.communes] == [
+    assert [(r.name, r.needed_ht, r.ordered_ht, r.over_lines) for r in report.communes.items] == [
         ("Artas", Decimal("3760.00"), Decimal("3825.50"), 1),
         ("Bourgoin-Jallieu", Decimal("4590.60"), Decimal("0.00"), 0),
     ]

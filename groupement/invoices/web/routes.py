@@ -16,6 +16,7 @@ from groupement.core.timeutil import paris_today
 from groupement.invoices import importing, invoice_file, ledgers, matching, pages, splitting
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.document_types import document_type
+from groupement.invoices.ledger_page import ledger_page
 from groupement.invoices.statement_file import statement_pdf_file as statement_pdf_of
 from groupement.invoices.statements import invoices_board_xlsx, statement_xlsx
 from groupement.invoices.states import CheckResolution, InvoiceStatus
@@ -32,7 +33,6 @@ from groupement.invoices.web.title_forms import CancelTitleForm, PaymentForm, Ti
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
-from groupement.web.pagination import paginate_list
 
 TITLE_DELAY = timedelta(days=30)
 
@@ -295,29 +295,16 @@ LEDGER_PAGES = ("page", "page_titres", "page_encaissements")  # the page's three
 
 
 def _ledger_page(commune_id: int, own: bool):
-    """The commune's ledger: its invoices, titles and payments, each list in pages (the totals are
-    the whole ledger's)."""
-    actor = current_actor()
-    ledger = ledgers.commune_ledger(actor, commune_id)
-    payments = pages.commune_payments(actor, commune_id)
-    lists = dict(
-        zip(
-            LEDGER_PAGES,
-            (
-                paginate_list(ledger.rows, page_arg="page"),
-                paginate_list(payments.titles, page_arg="page_titres"),
-                paginate_list(payments.payments, page_arg="page_encaissements"),
-            ),
-            strict=True,
-        )
-    )
-    args = {name: page.page for name, page in lists.items() if page.page > 1}
+    """The commune's ledger: its invoices, titles and payments, each list paged in SQL (the totals
+    are the whole ledger's, summed by the database)."""
+    page = ledger_page(current_actor(), commune_id)
+    lists = dict(zip(LEDGER_PAGES, (page.rows, page.titles, page.payments), strict=True))
+    args = {name: listed.page for name, listed in lists.items() if listed.page > 1}
     if not own:
         args["commune_id"] = commune_id
     return render_template(
         "invoices/ledger.html",
-        ledger=ledger,
-        payments=payments,
+        ledger=page,
         lists=lists,
         args=args,
         endpoint="invoices.my_commune" if own else "invoices.ledger",

@@ -151,7 +151,7 @@ def declare(line_id: int):
 def contracts():
     actor = current_actor()
     return render_template(
-        "suppliers/contracts.html", supplier=scope.own_supplier(actor), rows=space.contract_rows(actor)
+        "suppliers/contracts.html", supplier=scope.own_supplier(actor), page=space.contract_page(actor)
     )
 
 

@@ -186,7 +186,7 @@ def _offers_page(
     lot_id: int, form: OfferImportForm, issues=(), status: int = 200, criteria_form: CriteriaForm | None = None
 ):
     """The offers of a lot; a refused criteria form is shown again with its errors beside its fields."""
-    data = offer_queries.lot_offers(current_actor(), lot_id)
+    data = offer_queries.lot_offers_page(current_actor(), lot_id)
     _supplier_choices(form)
     criteria = data.criteria
     criteria_form = criteria_form or CriteriaForm(

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 
-from groupement.contracts.decp import decp_report
 from groupement.contracts.decp_job import start_decp
+from groupement.contracts.decp_page import decp_page
 from groupement.contracts.web.opendata import bp
 from groupement.core.access import COORDINATOR_SIDE_ROLES
 from groupement.core.timeutil import paris_today
 from groupement.web.access import current_actor, roles_required
-from groupement.web.pagination import paginate_list
+from groupement.web.pagination import page_args
 
 
 @bp.route("/donnees-essentielles")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def index():
-    report = decp_report(paris_today(), current_actor())
-    # The report maps every due contract (the file needs them all); the page shows them in pages.
-    exported = paginate_list(report.exported)
-    problems = paginate_list(report.problems, page_arg="page_incomplets")
-    args = {name: page.page for name, page in (("page", exported), ("page_incomplets", problems)) if page.page > 1}
-    return render_template(
-        "contracts/opendata/index.html", report=report, exported=exported, problems=problems, args=args
-    )
+    # One page of the due contracts, read and mapped alone (the file, built by a job, maps them all).
+    page = decp_page(paris_today(), current_actor(), *page_args())
+    return render_template("contracts/opendata/index.html", page=page, contracts=page.contracts)
 
 
 @bp.route("/donnees-essentielles/decp", methods=["POST"])

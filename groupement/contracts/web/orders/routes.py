@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
 
-from groupement.contracts.consumption import consumption_report, order_sheet
+from groupement.contracts.consumption import order_sheet
+from groupement.contracts.consumption_report import consumption_report, contract_orders
 from groupement.contracts.lists import OpenContractFilters, OrderFilters, open_contracts, order_choices, orders_page
 from groupement.contracts.order_file import order_pdf_file
-from groupement.contracts.order_queries import list_orders, order_detail, order_of_line
+from groupement.contracts.order_queries import order_detail, order_of_line
 from groupement.contracts.order_rules import DeliveryStatus
 from groupement.contracts.orders import InvalidOrder, record_delivery, submit_order
 from groupement.contracts.web.orders import bp
@@ -24,6 +25,7 @@ from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response
+from groupement.web.pagination import page_args
 from groupement.web.query import choice_arg, kept_args, optional_id_arg, text_arg, year_arg
 
 
@@ -174,6 +176,16 @@ def deliver(line_id: int):
 @bp.route("/contrats/<int:contract_id>/consommation")
 @roles_required(*COORDINATOR_SIDE_ROLES)
 def consumption(contract_id: int):
-    report = consumption_report(current_actor(), contract_id)
-    orders = list_orders(current_actor(), contract_id=contract_id)
-    return render_template("contracts/orders/consumption.html", report=report, contract=report.contract, orders=orders)
+    report = consumption_report(current_actor(), contract_id, *page_args())
+    orders, order_rows = contract_orders(current_actor(), contract_id, *page_args(page_arg="page_commandes"))
+    args = {
+        name: listed.page for name, listed in (("page", report.communes), ("page_commandes", orders)) if listed.page > 1
+    }
+    return render_template(
+        "contracts/orders/consumption.html",
+        report=report,
+        contract=report.contract,
+        orders=orders,
+        order_rows=order_rows,
+        args=args,
+    )
