@@ -9,16 +9,18 @@ The lines and the shares, the large tables, are only counted and paged by the da
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import Row, case, exists, func, or_, select
 
 from groupement.campaigns import scope as campaign_scope
 from groupement.campaigns.models import Campaign
+from groupement.campaigns.rules import estimated_line_amount
 from groupement.core.access import Actor, OrganisationKind, Role
 from groupement.core.errors import Forbidden
 from groupement.core.formatting import name_key
@@ -56,6 +58,44 @@ LINE_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    """A line as the page shows it: its price (eco-participation included) and amount computed once,
+    by the estimate rule (campaigns/rules.estimated_line_amount, as lots/queries.line_amount)."""
+
+    id: int
+    lot_id: int
+    ref: str
+    designation: str
+    unit: str
+    total_quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    excluded_reason: str | None
+
+
+def line_rows(rows: Iterable[Row]) -> list[LineRow]:
+    """Rows of LINE_COLUMNS as the page shows them."""
+    shown = []
+    for row in rows:
+        price = row.estimated_unit_price + row.eco_participation
+        amount = estimated_line_amount(row.total_quantity, price)
+        shown.append(
+            LineRow(
+                row.id,
+                row.lot_id,
+                row.ref,
+                row.designation,
+                row.unit,
+                row.total_quantity,
+                price,
+                amount,
+                row.excluded_reason,
+            )
+        )
+    return shown
+
+
 @dataclass(frozen=True)
 class LotsFilter:
     """What the page is asked for: the lots' filters and page, the lines' filters and page, the annexes' page."""
@@ -87,7 +127,7 @@ class LotsPage:
     campaign: Campaign
     lots: list[LotSummary]  # every lot of the campaign, by number
     shown: Pagination  # the page of lots the filters select (items: LotSummary)
-    lines: Pagination  # the page of lines (items: rows of LINE_COLUMNS), by lot number then position
+    lines: Pagination  # the page of lines (items: LineRow), by lot number then position
     annexes: Pagination  # the page of communes with a retained share (items: (id, name)), by name
     launch_date: date
     status_counts: dict[LotStatus, int]
@@ -223,7 +263,16 @@ def lines_of(campaign: Campaign, lot_id: int | None, search: str, page: int, sum
     statement = statement.where(
         or_(contains(func.lower(LotLine.ref), word), contains(func.lower(LotLine.designation), word))
     )
-    return RowsPagination(page=page, per_page=LINES_PER_PAGE, error_out=False, select=statement, session=db.session)
+    return SearchedLinesPagination(
+        page=page, per_page=LINES_PER_PAGE, error_out=False, select=statement, session=db.session
+    )
+
+
+class SearchedLinesPagination(RowsPagination):
+    """A page of the lines a search finds, counted by the database."""
+
+    def _query_items(self) -> list:
+        return line_rows(super()._query_items())
 
 
 class CountedLinesPagination(Pagination):
@@ -247,7 +296,7 @@ class CountedLinesPagination(Pagination):
             .limit(self.per_page)
             .offset(self._query_offset - first_start)
         )
-        return list(self._query_args["session"].execute(statement).all())
+        return line_rows(self._query_args["session"].execute(statement))
 
     def _query_count(self) -> int:
         return sum(count for _, count in self._query_args["counts"])

@@ -33,6 +33,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
 from groupement.web.pagination import paginate_list
+from groupement.web.row_urls import url_pattern
 
 TITLE_DELAY = timedelta(days=30)
 
@@ -65,6 +66,9 @@ def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name:
             upload=upload,
             reasons=reasons or [],
             rejected_file=file_name,
+            # The links repeated per row, from one url_for each.
+            invoice_url=url_pattern("invoices.show", "invoice_id"),
+            contract_url=url_pattern("invoices.contract", "contract_id"),
         ),
         status,
     )
