@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from flask import url_for
 
-# An id no table reaches, so that it cannot be mistaken for a part of the URL.
+# Beyond the database integer (web.DatabaseIdConverter's maximum): no row has this id, so it cannot
+# be mistaken for another part of the URL. url_for writes it (the converter bounds only what it reads).
 MARKER = 987_654_321_012
 
 
