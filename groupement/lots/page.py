@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import Row, case, exists, func, or_, select
@@ -144,8 +146,10 @@ class LotsPage:
     def drafts(self) -> list[LotSummary]:
         return [summary for summary in self.lots if summary.lot.status is LotStatus.DRAFT]
 
-    def lot(self, lot_id: int) -> Lot:
-        return self._by_id[lot_id]
+    @property
+    def line_groups(self) -> list[tuple[Lot, list[LineRow]]]:
+        """The page's lines under their lot (a tbody each), in the page's order."""
+        return [(self._by_id[lot_id], list(rows)) for lot_id, rows in groupby(self.lines.items, attrgetter("lot_id"))]
 
     def __post_init__(self) -> None:
         self._by_id = {summary.lot.id: summary.lot for summary in self.lots}
