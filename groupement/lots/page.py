@@ -4,7 +4,10 @@ the lots, their lines and the communes' annexes each shown a page at a time.
 
 Every lot is loaded (a campaign has tens of them, not thousands): the totals, the procedure advice
 (which adds up the lots of a family) and the choices of the move and merge forms need them all.
-The lines and the shares, the large tables, are only counted and paged by the database.
+The lines and the shares, the large tables, are only counted and paged by the database: the lots'
+GROUP BY counts each lot's lines too, so that a page of lines without a search needs no COUNT of
+its own and looks among the lots it covers only (CountedLinesPagination). Five queries in all: the
+campaign, its lots, their sums, a page of lines and the annexes' communes.
 """
 
 from __future__ import annotations
