@@ -95,12 +95,17 @@ class Invoice(db.Model):
 
     @property
     def supplier_name(self) -> str:
-        """The seller's name as the file writes it, else the supplier record's, else its SIRET."""
-        if self.seller_name and self.seller_name.strip():
-            return self.seller_name.strip()
-        if self.supplier is not None and self.supplier.name.strip():
-            return self.supplier.name.strip()
-        return f"SIRET {self.seller_siret}" if self.seller_siret else "fournisseur sans nom"
+        return supplier_label(self.seller_name, self.seller_siret, self.supplier.name if self.supplier else None)
+
+
+def supplier_label(seller_name: str | None, seller_siret: str | None, supplier_record_name: str | None) -> str:
+    """An invoice's supplier: the seller's name as the file writes it, else the supplier record's,
+    else its SIRET (also for the board's rows, read as columns: invoices/pages.py)."""
+    if seller_name and seller_name.strip():
+        return seller_name.strip()
+    if supplier_record_name and supplier_record_name.strip():
+        return supplier_record_name.strip()
+    return f"SIRET {seller_siret}" if seller_siret else "fournisseur sans nom"
 
 
 @event.listens_for(Invoice, "before_insert")

@@ -1,5 +1,6 @@
-"""Read-only views of the invoices for the pages and exports: the board, an invoice with its
-checks, split and titles, the statements and titles as io/ documents, a commune's payments.
+"""Read-only views of the invoices for the pages and exports: an invoice with its checks, split
+and titles, the statements and titles as io/ documents, a commune's payments (the board and its
+export: invoices/board_page.py).
 
 Nothing here writes: the use cases are in invoices/importing.py, matching.py, splitting.py and
 recovery.py. Every query goes through invoices/scope.py: the accounting roles (accountant,
@@ -12,19 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from groupement.contracts.models import OrderLine
 from groupement.core.access import Actor
 from groupement.core.errors import Forbidden, NotFound
 from groupement.core.formatting import name_key, slug
-from groupement.core.money import to_cents
 from groupement.core.timeutil import paris_today
 from groupement.extensions import db
 from groupement.invoices import scope as invoice_scope
-from groupement.invoices.ledgers import commune_statement, invoice_detail, invoices_query, list_invoices
+from groupement.invoices.ledgers import commune_statement, invoice_detail
 from groupement.invoices.matching import COORDINATOR_DECISIONS, anomalies, blocking_checks, split_blockers
 from groupement.invoices.models import (
     Allocation,
@@ -37,12 +36,11 @@ from groupement.invoices.models import (
 )
 from groupement.invoices.official_findings import OfficialCheck, official_check
 from groupement.invoices.scope import ACCOUNTING_ROLES
-from groupement.invoices.statements import BoardRow, StatementDocument, StatementLine, StatementTitle, TitleRow
+from groupement.invoices.statements import StatementDocument, StatementLine, StatementTitle, TitleRow
 from groupement.invoices.states import InvoiceStatus, can_move
 from groupement.invoices.title_list import TitleFilters, titles_statement
 from groupement.invoices.title_rules import TitleStatus
 from groupement.organisations.models import Organisation
-from groupement.web.pagination import paginate
 
 ZERO = Decimal("0.00")
 
@@ -50,59 +48,6 @@ ZERO = Decimal("0.00")
 def _require_accounting(actor: Actor) -> None:
     if actor.role not in ACCOUNTING_ROLES:
         raise Forbidden("Action réservée à la comptabilité.")
-
-
-# --- the board ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Board:
-    invoices: Pagination  # one page of the filtered invoices (web/pagination.py)
-    total_ht: Decimal  # of every filtered invoice, in SQL
-    total_vat: Decimal
-    total_ttc: Decimal
-    counts: dict[InvoiceStatus, int]  # every invoice, whatever the filters
-
-
-def invoice_board(
-    actor: Actor, status: InvoiceStatus | None = None, search: str = "", official_blocked: bool = False
-) -> Board:
-    statement = invoices_query(actor, status, search, official_blocked)
-    filtered = statement.order_by(None).subquery()
-    totals = db.session.execute(
-        select(
-            func.coalesce(func.sum(filtered.c.total_ht), 0),
-            func.coalesce(func.sum(filtered.c.total_vat), 0),
-            func.coalesce(func.sum(filtered.c.total_ttc), 0),
-        )
-    ).one()
-    everything = invoices_query(actor).order_by(None).subquery()
-    counts = dict(db.session.execute(select(everything.c.status, func.count()).group_by(everything.c.status)).all())
-    return Board(
-        paginate(statement),
-        *(to_cents(Decimal(value)) for value in totals),
-        {s: counts.get(s, 0) for s in InvoiceStatus},
-    )
-
-
-def board_rows(
-    actor: Actor, status: InvoiceStatus | None = None, search: str = "", official_blocked: bool = False
-) -> list[BoardRow]:
-    return [
-        BoardRow(
-            number=i.number,
-            kind=i.kind.label,
-            issue_date=i.issue_date,
-            supplier=i.supplier_name,
-            status=i.status.label,
-            total_ht=i.total_ht,
-            total_vat=i.total_vat,
-            total_ttc=i.total_ttc,
-            contract=i.contract.number if i.contract else "",
-            file_name=i.file_name,
-        )
-        for i in list_invoices(actor, status, search, official_blocked)
-    ]
 
 
 # --- one invoice ---------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ import pytest
 from sqlalchemy import literal, select
 
 from groupement.campaigns.models import Campaign
+from groupement.core.access import system_actor
 from groupement.core.money import from_cents, line_amount
 from groupement.core.money_sql import line_cents
 from groupement.extensions import db
 from groupement.lots import page as lots_page
+from groupement.lots.edits import exclude_line
+from groupement.lots.models import Lot, LotLine
 from groupement.lots.queries import overview_of
 
 
@@ -149,3 +152,31 @@ def test_a_lot_s_page_shows_its_lines_and_communes_a_page_at_a_time_with_sql_amo
     # A line shared by two communes names one (SHARES_LISTED) and counts the other.
     assert "et 1 autre (toutes dans le récapitulatif et les annexes par commune)" in first + second
     assert client_as("other_coordinator").get(f"{path}?page_lignes=2").status_code == 404
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 100])
+def test_a_page_of_lines_sought_by_the_lots_counts_is_the_page_of_the_whole_ordered_select(
+    app, world, monkeypatch, per_page
+):
+    """Without a search the page's lots come from lot_summaries' counts (no COUNT, a sort of their
+    lines only): the same rows and total as LIMIT/OFFSET over every line, an excluded one included."""
+    monkeypatch.setattr(lots_page, "LINES_PER_PAGE", per_page)
+    with app.app_context():
+        campaign = db.session.get(Campaign, world.ids["lots_campaign"])
+        first = db.session.scalar(select(LotLine).where(LotLine.campaign_id == campaign.id).order_by(LotLine.id))
+        exclude_line(system_actor(world.ids["capi"]), first.id, "Hors marché")
+        summaries, _ = lots_page.lot_summaries(campaign)
+        whole = (
+            select(*lots_page.LINE_COLUMNS)
+            .join(Lot, Lot.id == LotLine.lot_id)
+            .where(LotLine.campaign_id == campaign.id)
+            .order_by(Lot.number, LotLine.position, LotLine.id)
+        )
+        for lot_id in [None, *(s.lot.id for s in summaries), 2_000_000]:
+            statement = whole if lot_id is None else whole.where(LotLine.lot_id == lot_id)
+            every = lots_page.line_rows(db.session.execute(statement))
+            for page in range(1, len(every) // per_page + 3):  # and a page past the end
+                shown = lots_page.lines_of(campaign, lot_id, "", page, summaries)
+                assert shown.items == every[(page - 1) * per_page : page * per_page] and shown.total == len(every)
+        assert any(row.excluded_reason == "Hors marché" for row in lots_page.line_rows(db.session.execute(whole)))
+        db.session.rollback()

@@ -14,10 +14,10 @@ from sqlalchemy import delete, select
 from groupement.core.access import Role
 from groupement.core.audit_log import AuditEvent
 from groupement.dashboard.accountant_tasks import accountant_tasks
+from groupement.invoices.board_page import invoice_board
 from groupement.invoices.einvoice.official_rules import INVALID, Finding, OfficialResult
 from groupement.invoices.importing import import_invoice
 from groupement.invoices.official_findings import OfficialCheck, OfficialFinding, official_check, record
-from groupement.invoices.pages import invoice_board
 
 PUBLIC = Path(__file__).resolve().parents[1] / "fixtures" / "einvoices" / "public"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"

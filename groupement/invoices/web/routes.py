@@ -13,7 +13,7 @@ from groupement.core.access import COMMUNE_ROLES, COORDINATOR_SIDE_ROLES
 from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.core.french import de
 from groupement.core.timeutil import paris_today
-from groupement.invoices import importing, invoice_file, ledgers, matching, pages, splitting
+from groupement.invoices import board_page, importing, invoice_file, ledgers, matching, pages, splitting
 from groupement.invoices.allocation import AllocationKey
 from groupement.invoices.document_types import document_type
 from groupement.invoices.ledger_page import ledger_page
@@ -33,6 +33,7 @@ from groupement.invoices.web.title_forms import CancelTitleForm, PaymentForm, Ti
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.downloads import file_response, xlsx_response
+from groupement.web.row_urls import url_pattern
 
 TITLE_DELAY = timedelta(days=30)
 
@@ -55,7 +56,7 @@ def board():
 def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name: str = "", status: int = 200):
     search = SearchForm(request.args)
     search.validate()
-    board = pages.invoice_board(current_actor(), search.status(), search.q.data or "", search.official_blocked())
+    board = board_page.invoice_board(current_actor(), search.status(), search.q.data or "", search.official_blocked())
     return (
         render_template(
             "invoices/board.html",
@@ -65,6 +66,9 @@ def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name:
             upload=upload,
             reasons=reasons or [],
             rejected_file=file_name,
+            # The links repeated per row, from one url_for each.
+            invoice_url=url_pattern("invoices.show", "invoice_id"),
+            contract_url=url_pattern("invoices.contract", "contract_id"),
         ),
         status,
     )
@@ -75,7 +79,7 @@ def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name:
 def board_export():
     search = SearchForm(request.args)
     search.validate()
-    rows = pages.board_rows(current_actor(), search.status(), search.q.data or "", search.official_blocked())
+    rows = board_page.board_rows(current_actor(), search.status(), search.q.data or "", search.official_blocked())
     return xlsx_response(invoices_board_xlsx(rows), "factures.xlsx")
 
 

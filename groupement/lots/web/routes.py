@@ -50,6 +50,7 @@ from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
 from groupement.web.pagination import MAX_PAGE
 from groupement.web.query import choice_arg, id_arg, int_arg, text_arg
+from groupement.web.row_urls import url_pattern
 
 LARGEST_COMMUNES = 10
 
@@ -112,7 +113,10 @@ def _lots_page(campaign_id: int, status: int = 200, **refused):
         move_form=move_form,
         merge_form=merge_form,
         publish_form=refused.get("publish_form") or PublishSelectionForm(formdata=None),
-        line_amount=line_amount,
+        ticked_lines=set(move_form.line_ids.data or []),
+        # The links repeated per row (lots, their lines' headings, 50 annexes) from one url_for each.
+        lot_url=url_pattern("lots.show", "lot_id"),
+        annex_url=url_pattern("lots.export_annex", "commune_id", campaign_id=campaign.id),
         families=list(Family),
         statuses=list(LotStatus),
     ), status
