@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, and_, bindparam, func, insert, select
+from sqlalchemy import Row, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from groupement.campaigns.grid import NeedsConflict, conflicts_of_items
@@ -56,7 +56,9 @@ def current_values(campaign_id: int, submission_id: int | None, families: Iterab
         )
         .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(list(families)))
     )
-    return {row[REF]: row for row in db.session.execute(statement)}
+    # On the session's connection, not through the ORM: plain rows, without the ORM's per-row
+    # loading (a third of the query's cost at 5 000 rows).
+    return {row[REF]: row for row in db.session.connection().execute(statement)}
 
 
 def apply_changes(
@@ -71,8 +73,9 @@ def apply_changes(
     submission; NeedsConflict when a line moved since it was seen, nothing written. Returns the
     lines changed, as the import's audit event lists them."""
     families = list(families)
+    connection = db.session.connection()  # plain rows, as current_values reads them
     allowed = set(
-        db.session.scalars(
+        connection.scalars(
             select(CampaignItem.item_id)
             .join(CatalogItem, CatalogItem.id == CampaignItem.item_id)
             .where(CampaignItem.campaign_id == campaign_id, CatalogItem.family.in_(families))
@@ -82,7 +85,7 @@ def apply_changes(
         _check_change(change, allowed)
     current = {
         item_id: (line_id, quantity, comment, version)
-        for line_id, item_id, quantity, comment, version in db.session.execute(
+        for line_id, item_id, quantity, comment, version in connection.execute(
             select(NeedLine.id, NeedLine.item_id, NeedLine.quantity, NeedLine.comment, NeedLine.version)
             .where(NeedLine.submission_id == submission.id)
             .with_for_update()
@@ -172,7 +175,9 @@ def _insert_lines(actor: Actor, created: list[dict], moment, campaign_id, famili
     ]
     try:
         with transaction.savepoint():
-            db.session.execute(insert(NeedLine), rows)
+            # The table's INSERT, one executemany: the ORM's bulk insert of the mapped class costs
+            # three times as much for the same rows (it prepares each one as a mapped object's).
+            db.session.execute(NeedLine.__table__.insert(), rows)
     except IntegrityError:
         # Created meanwhile by another save (the unique (submission, item)): a conflict.
         raise NeedsConflict(_conflicts(campaign_id, families, submission_id, [v["item_id"] for v in created])) from None

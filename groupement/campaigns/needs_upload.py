@@ -133,21 +133,28 @@ def check_upload(
     if issues:
         raise ImportRejected(issues)
 
-    saved = {need.ref: NeedValue(*current[need.ref][QUANTITY_AND_COMMENT]) for need in uploaded}
-    diff = diff_needs(saved, {need.ref: need.value for need in uploaded})  # lines absent from the file stay
-    if diff.empty:
+    # One pass keeps the rows whose value differs from the saved one (most of a file repeats
+    # them); the diff's kinds are then those lines' only. Lines absent from the file stay.
+    changed = [
+        (need, saved)
+        for need in uploaded
+        if (need.value.quantity, need.value.comment) != (saved := current[need.ref])[QUANTITY_AND_COMMENT]
+    ]
+    if not changed:
         raise NoChanges()
-    changed_refs = {*diff.modified, *diff.added, *diff.zeroed}
+    diff = diff_needs(
+        {need.ref: NeedValue(*saved[QUANTITY_AND_COMMENT]) for need, saved in changed},
+        {need.ref: need.value for need, _ in changed},
+    )
     changes = [
         {
-            "item_id": current[need.ref][ITEM_ID],
+            "item_id": saved[ITEM_ID],
             "ref": need.ref,
             "quantity": need.value.quantity,
             "comment": need.value.comment,
-            "version": current[need.ref][VERSION],
+            "version": saved[VERSION],
         }
-        for need in uploaded
-        if need.ref in changed_refs
+        for need, saved in changed
     ]
     submission = submission or _new_submission(campaign.id, commune.id)
     # A new preview replaces the agent's earlier unconfirmed ones for this commune.

@@ -1,9 +1,11 @@
 """Excel round trip of the needs grid: download, upload, preview, confirm."""
 
+from dataclasses import dataclass
+
 from flask import current_app, flash, redirect, render_template, url_for
 
 from groupement.campaigns import needs_import_job, needs_upload
-from groupement.campaigns.grid import NeedsConflict, needs_grid
+from groupement.campaigns.grid import GridLine, NeedsConflict, needs_grid
 from groupement.campaigns.needs_upload import (
     NoChanges,
     export_needs,
@@ -12,6 +14,7 @@ from groupement.campaigns.needs_upload import (
     preview_effect,
     preview_upload,
 )
+from groupement.campaigns.rules import NeedsDiff
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.upload_forms import NeedsUploadForm, UploadDecisionForm
 from groupement.core import transaction
@@ -20,7 +23,37 @@ from groupement.core.errors import Forbidden, ImportRejected, NotFound, ServiceE
 from groupement.core.formatting import datetime_fr
 from groupement.web.access import current_actor, roles_required
 from groupement.web.downloads import xlsx_response
+from groupement.web.pagination import paginate_list
 from groupement.web.query import id_arg
+
+# A 5 000-line file changes up to 5 000 lines: the preview shows them in pages (the counts per
+# kind and the euros are the whole file's; the confirmation applies every line, not a page).
+PREVIEW_PAGE_SIZE = 100
+KINDS = {"modified": "Modifiée", "added": "Ajoutée", "zeroed": "Remise à zéro"}
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One changed line as the preview shows it; `stale`: changed by someone else since the check."""
+
+    change: dict
+    line: GridLine
+    kind: str
+    stale: bool
+
+
+def preview_rows(changes: list[dict], diff: NeedsDiff, lines: dict[str, GridLine]) -> list[PreviewRow]:
+    """The upload's changed lines, those changed since the check first (the confirmation will
+    refuse them: the agent sees them on the first page), then in the file's order."""
+    kinds = {ref: kind for kind in KINDS for ref in getattr(diff, kind)}
+    rows = [
+        PreviewRow(
+            change, lines[change["ref"]], kinds[change["ref"]], lines[change["ref"]].version != change["version"]
+        )
+        for change in changes
+        if change["ref"] in lines and change["ref"] in kinds
+    ]
+    return sorted(rows, key=lambda row: not row.stale)  # stable: the file's order within each
 
 
 @bp.route("/export.xlsx")
@@ -76,12 +109,15 @@ def preview(campaign_id: int, upload_id: int):
         if finished is None:
             raise
         return render_template("campaigns/needs/upload_done.html", campaign_id=campaign_id, finished=finished)
+    rows = preview_rows(pending.changes, diff, lines)
     return render_template(
         "campaigns/needs/upload_preview.html",
         campaign_id=campaign_id,
         pending=pending,
         diff=diff,
-        lines=lines,
+        kinds=KINDS,
+        page=paginate_list(rows, PREVIEW_PAGE_SIZE),
+        stale=sum(row.stale for row in rows),
         effect=preview_effect(lines, pending),
     )
 
