@@ -8,11 +8,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select, update
 
-from groupement.campaigns.grid_page import GRID_PAGE_SIZE
-from groupement.campaigns.models import CampaignItem
+from groupement.campaigns.grid_page import GRID_PAGE_SIZE, family_totals
+from groupement.campaigns.models import CampaignItem, NeedLine, Submission
 from groupement.campaigns.participation import campaign_items, families_of
+from groupement.campaigns.rules import estimated_amount
 from groupement.catalog.models import CatalogItem
 from groupement.catalog.rules import search_key
 from groupement.extensions import db
@@ -122,3 +125,47 @@ def test_a_one_page_grid_keeps_its_live_search(client_as, world):
 
 def test_another_communes_grid_page_is_not_found(client_as, long_grid):
     assert client_as("other_agent").get(grid_path(long_grid) + "?page=2").status_code in (403, 404)
+
+
+RANDOM_LINES = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=1_000_000),
+        st.decimals(min_value=0, max_value=Decimal("99999.9999"), places=4),
+        st.sampled_from([Family.INFORMATIQUE, Family.FOURNITURES, Family.VEHICULES]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=RANDOM_LINES)
+def test_the_sql_family_totals_are_the_estimate_rule_line_by_line(app, long_grid, lines):
+    """The grid's totals are summed by the database (core/money_sql.line_cents); they must be
+    the Python rule's, each line to the cent, on random quantities and four-decimal prices."""
+    shown = [Family.INFORMATIQUE, Family.FOURNITURES]  # a family left out is not summed
+    with app.app_context():
+        submission = db.session.get(Submission, long_grid.ids["submission_a"])
+        items = db.session.scalars(
+            select(CatalogItem.id).where(CatalogItem.ref.like("LONG-%")).order_by(CatalogItem.id).limit(len(lines))
+        ).all()
+        db.session.execute(delete(NeedLine).where(NeedLine.submission_id == submission.id))
+        for item_id, (_, price, family) in zip(items, lines, strict=True):
+            db.session.execute(
+                update(CatalogItem).where(CatalogItem.id == item_id).values(unit_price_ht=price, family=family)
+            )
+        db.session.execute(
+            insert(NeedLine),
+            [
+                {"submission_id": submission.id, "item_id": item_id, "quantity": quantity, "comment": "", "version": 1}
+                for item_id, (quantity, _, _) in zip(items, lines, strict=True)
+            ],
+        )
+        db.session.flush()
+        totals = family_totals(submission, shown)
+        db.session.rollback()
+    expected = {
+        family: estimated_amount((quantity, price) for quantity, price, kind in lines if kind is family)
+        for family in shown
+    }
+    assert totals == expected
