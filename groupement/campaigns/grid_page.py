@@ -5,20 +5,22 @@ refs in code-point order, as campaign_items sorts them and the Excel file lists 
 the totals of the whole submission, per family and in all, whatever the page.
 
 Every GET of the grid pays this, so it is a fixed number of queries whatever the catalog's
-size (6 with the login's): the campaign, the membership with its commune and the families
-(participation.py), the submission with its last editor, the page (COUNT(*) OVER () with
-LIMIT/OFFSET in the grid's order, then, on its items only, the need lines, their editors'
-names and last campaign's quantities, all as plain rows) and the totals. The totals are summed
+size (7 with the login's): the campaign, the membership with its commune and the families
+(participation.py), the submission with its last editor, the page (the kept items' ids sorted
+and cut by LIMIT/OFFSET in the grid's order, their COUNT as a subquery, then, on the page's
+items only, the need lines, their editors' names and last campaign's quantities, all as plain
+rows) and the totals. The totals are summed
 by the database to the cent (core/money_sql.line_cents: the estimate rule of campaigns/rules.py,
 each line rounded half up, exact on SQLite as on PostgreSQL), never read line by line."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, false, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from groupement.campaigns import scope as campaign_scope
@@ -32,7 +34,7 @@ from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.errors import NotFound
 from groupement.core.money import from_cents
 from groupement.core.money_sql import line_cents
-from groupement.core.search import contains
+from groupement.core.search import LIKE_ESCAPE, like_escaped
 from groupement.extensions import db
 from groupement.organisations.families import Family
 from groupement.organisations.user_models import User
@@ -123,9 +125,8 @@ def needs_grid_page(
         .options(joinedload(Submission.updated_by))
         .where(Submission.campaign_id == campaign.id, Submission.commune_id == commune.id)
     )
-    kept = [CampaignItem.campaign_id == campaign.id, CatalogItem.family.in_(shown)]
-    kept += [contains(CatalogItem.search_key, word) for word in search_key(search or "").split()]
-    place, rows = _page_rows(campaign, commune.id, submission, kept, page, size)
+    words = search_key(search or "").split()
+    place, rows = _page_rows(campaign, commune.id, submission, shown, words, page, size)
     grid_lines = [
         GridLine(
             item=row,
@@ -142,12 +143,6 @@ def needs_grid_page(
     return PagedGrid(grid, place, family_totals(submission, families), shown)
 
 
-def _core(statement) -> list:
-    """Plain rows through the session's connection, in its transaction: these statements load no
-    entity, and the ORM's execution path would cost as much as the query itself."""
-    return db.session.connection().execute(statement).all()
-
-
 # Built once: an aliased entity costs more to build than its query does to run.
 _LINE = aliased(NeedLine, name="line")
 _PREVIOUS_LINE = aliased(NeedLine, name="previous_line")
@@ -155,63 +150,82 @@ _EDITOR = aliased(User, name="editor")
 _PAGE_ITEM = aliased(CatalogItem, name="page_item")
 
 
-def _page_rows(campaign, commune_id: int, submission: Submission | None, kept: list, page: int, size: int):
+def _page_rows(campaign, commune_id: int, submission: Submission | None, shown, words, page: int, size: int):
     """The page's items, each with its line (if any), its editor's name and last campaign's
-    quantity, and the number of items the filters keep: one query. Its inner part sorts only
-    the kept items' ids and cuts the page (sorting the whole rows, or COUNT(*) OVER (), costs
-    SQLite several times as much); the joins then touch only the page's items. A page past the
-    end (the filters changed) is asked again as the last page, the only case of a second query."""
-    dialect = db.session.get_bind().dialect.name
-    kept_items = select(CatalogItem.id).join(CampaignItem, CampaignItem.item_id == CatalogItem.id).where(*kept)
-    counting = select(func.count()).select_from(kept_items.subquery())
-    count = counting.scalar_subquery()
-    line, previous, editor, item = _LINE, _PREVIOUS_LINE, _EDITOR, _PAGE_ITEM
+    quantity, and the number of items the filters keep: one query (_page_statement). A page past
+    the end (the filters changed) is asked again as the last page, the only case of a second query."""
+    page_statement, counting = _page_statements(db.session.get_bind().dialect.name, len(words))
+    values = {
+        "campaign_id": campaign.id,
+        "families": list(shown),
+        **{f"word_{n}": f"%{like_escaped(word)}%" for n, word in enumerate(words)},
+        "size": size,
+        "submission_id": submission.id if submission else None,  # = NULL: no line joins
+        "groupement_id": campaign.groupement_id,
+        "year": campaign.year,
+        "commune_id": commune_id,
+    }
+    connection = db.session.connection()  # plain rows in the session's transaction: no entity loaded
     number = max(page, 1)
     while True:
-        picked = (
-            kept_items.order_by(*_grid_order(CatalogItem.family, CatalogItem.ref, dialect))
-            .limit(size)
-            .offset((number - 1) * size)
-            .subquery("page")
-        )
-        rows = _core(
-            select(
-                *(getattr(item, column.key) for column in GRID_ITEM_COLUMNS),
-                count.label("kept_count"),
-                line.quantity,
-                line.comment,
-                line.version,
-                line.updated_at,
-                editor.name.label("updated_by"),
-                previous.quantity.label("previous_quantity"),
-            )
-            .select_from(picked)
-            .join(item, item.id == picked.c.id)
-            .outerjoin(
-                line, (line.item_id == item.id) & (line.submission_id == submission.id if submission else false())
-            )
-            .outerjoin(editor, editor.id == line.updated_by_id)
-            .outerjoin(
-                previous,
-                (previous.item_id == item.id) & (previous.submission_id == _previous_submission(campaign, commune_id)),
-            )
-            .order_by(*_grid_order(item.family, item.ref, dialect))
-        )
+        rows = connection.execute(page_statement, {**values, "skip": (number - 1) * size}).all()
         if rows or number == 1:
             return GridPage(number, size, rows[0].kept_count if rows else 0), rows
-        last = GridPage(1, size, db.session.scalar(counting) or 0).pages
+        last = GridPage(1, size, connection.execute(counting, values).scalar() or 0).pages
         if last >= number:  # the items came back meanwhile: nothing to move to
             return GridPage(number, size, 0), rows
         number = last
 
 
-def _previous_submission(campaign, commune_id: int):
+@functools.cache
+def _page_statements(dialect: str, words: int):
+    """The page's query and its count, built once per database and number of search words (the
+    statement costs more to build than to run), bound per request. Its inner part sorts only
+    the kept items' ids and cuts the page (sorting whole rows, or COUNT(*) OVER (), costs SQLite
+    several times as much); the outer joins then touch only the page's items."""
+    kept = [
+        CampaignItem.campaign_id == bindparam("campaign_id"),
+        CatalogItem.family.in_(bindparam("families", expanding=True)),
+    ]
+    # The words as core/search.contains matches them (accent-blind through the search key).
+    kept += [CatalogItem.search_key.like(bindparam(f"word_{n}"), escape=LIKE_ESCAPE) for n in range(words)]
+    kept_items = select(CatalogItem.id).join(CampaignItem, CampaignItem.item_id == CatalogItem.id).where(*kept)
+    counting = select(func.count()).select_from(kept_items.subquery())
+    picked = (
+        kept_items.order_by(*_grid_order(CatalogItem.family, CatalogItem.ref, dialect))
+        .limit(bindparam("size"))
+        .offset(bindparam("skip"))
+        .subquery("page")
+    )
+    line, previous, editor, item = _LINE, _PREVIOUS_LINE, _EDITOR, _PAGE_ITEM
+    page = (
+        select(
+            *(getattr(item, column.key) for column in GRID_ITEM_COLUMNS),
+            counting.scalar_subquery().label("kept_count"),
+            line.quantity,
+            line.comment,
+            line.version,
+            line.updated_at,
+            editor.name.label("updated_by"),
+            previous.quantity.label("previous_quantity"),
+        )
+        .select_from(picked)
+        .join(item, item.id == picked.c.id)
+        .outerjoin(line, (line.item_id == item.id) & (line.submission_id == bindparam("submission_id")))
+        .outerjoin(editor, editor.id == line.updated_by_id)
+        .outerjoin(previous, (previous.item_id == item.id) & (previous.submission_id == _previous_submission()))
+        .order_by(*_grid_order(item.family, item.ref, dialect))
+    )
+    return page, counting
+
+
+def _previous_submission():
     """The commune's submission to the campaign compared with (participation.previous_campaign), as SQL."""
     previous_campaign = (
         select(Campaign.id)
         .where(
-            Campaign.groupement_id == campaign.groupement_id,
-            Campaign.year < campaign.year,
+            Campaign.groupement_id == bindparam("groupement_id"),
+            Campaign.year < bindparam("year"),
             Campaign.status != CampaignStatus.DRAFT,
         )
         .order_by(Campaign.year.desc(), Campaign.id.desc())
@@ -220,9 +234,22 @@ def _previous_submission(campaign, commune_id: int):
     )
     return (
         select(Submission.id)
-        .where(Submission.campaign_id == previous_campaign, Submission.commune_id == commune_id)
+        .where(Submission.campaign_id == previous_campaign, Submission.commune_id == bindparam("commune_id"))
         .scalar_subquery()
     )
+
+
+# Built once, bound per request: only the submission and the families change.
+_FAMILY_TOTALS = (
+    select(CatalogItem.family, func.sum(line_cents(NeedLine.quantity, CatalogItem.unit_price_ht)))
+    .join(CatalogItem, CatalogItem.id == NeedLine.item_id)
+    .where(
+        NeedLine.submission_id == bindparam("submission_id"),
+        NeedLine.quantity > 0,
+        CatalogItem.family.in_(bindparam("families", expanding=True)),
+    )
+    .group_by(CatalogItem.family)
+)
 
 
 def family_totals(submission: Submission | None, families: list[Family]) -> dict[Family, Decimal]:
@@ -230,12 +257,7 @@ def family_totals(submission: Submission | None, families: list[Family]) -> dict
     totals = dict.fromkeys(families, ZERO)
     if submission is None or not families:
         return totals
-    rows = _core(
-        select(CatalogItem.family, func.sum(line_cents(NeedLine.quantity, CatalogItem.unit_price_ht)))
-        .join(CatalogItem, CatalogItem.id == NeedLine.item_id)
-        .where(NeedLine.submission_id == submission.id, NeedLine.quantity > 0, CatalogItem.family.in_(families))
-        .group_by(CatalogItem.family)
-    )
+    rows = db.session.connection().execute(_FAMILY_TOTALS, {"submission_id": submission.id, "families": families})
     for family, cents in rows:
         totals[family] = from_cents(cents)
     return totals
