@@ -3,7 +3,7 @@ optimistic concurrency by line version). Flushes; the request commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +22,7 @@ from groupement.campaigns.participation import (
     entry_window,
     families_of,
     participant,
+    participant_families,
     previous_quantities,
     require_role,
     submission_for_update,
@@ -204,8 +205,10 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
     """
     require_role(actor, Role.AGENT, "Seul un agent de la commune saisit les besoins.")
     campaign = campaign_scope.get_campaign(actor, campaign_id)
-    commune = participant(campaign, actor.organisation_id)
-    allowed_items = {item.id: item for item in campaign_items(campaign.id, families_of(campaign, commune.id))}
+    commune, families = participant_families(campaign, actor.organisation_id)
+    # Only the items the save names: a page posts its changed lines, not the campaign's 5 000 items.
+    posted = {entry.item_id for entry in entries}
+    allowed_items = {item.id: item for item in campaign_items(campaign.id, families, among=posted)} if posted else {}
 
     errors: dict[int, str] = {}
     parsed: dict[int, tuple[int, str, int]] = {}
@@ -235,7 +238,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
     if submission is None:
         submission = _create_submission(campaign.id, commune.id)
 
-    current = _current_lines(submission.id)
+    current = _current_lines(submission.id, parsed)
     conflicts = [
         conflict_of(allowed_items[item_id], current.get(item_id))
         for item_id, (quantity, comment, version) in parsed.items()
@@ -300,7 +303,7 @@ def save_needs(actor: Actor, campaign_id: int, entries: Sequence[NeedEntry], now
         except IntegrityError:
             # Another save created one of these lines between our read and our insert (the
             # unique (submission, item) constraint): the same refusal as a changed line.
-            now_there = _current_lines(submission.id)
+            now_there = _current_lines(submission.id, parsed)
             raise NeedsConflict(
                 [
                     conflict_of(allowed_items[values["item_id"]], now_there[values["item_id"]])
@@ -352,12 +355,16 @@ def _create_submission(campaign_id: int, commune_id: int) -> Submission:
         return existing
 
 
-def _current_lines(submission_id: int) -> dict[int, NeedLine]:
+def _current_lines(submission_id: int, item_ids: Iterable[int]) -> dict[int, NeedLine]:
+    """The submission's lines of these items as they are now, locked until commit (PostgreSQL)."""
+    wanted = list(item_ids)
+    if not wanted:
+        return {}
     return {
         line.item_id: line
         for line in db.session.scalars(
             select(NeedLine)
-            .where(NeedLine.submission_id == submission_id)
+            .where(NeedLine.submission_id == submission_id, NeedLine.item_id.in_(wanted))
             .with_for_update()
             .execution_options(populate_existing=True)
         )

@@ -4,40 +4,46 @@ ignored, through the catalog's search key), in the grid's order (Family's order,
 refs in code-point order, as campaign_items sorts them and the Excel file lists them), with
 the totals of the whole submission, per family and in all, whatever the page.
 
-The page is chosen in SQL (COUNT, then LIMIT/OFFSET on the ordered items); only the page's
-need lines and history are read. The totals are the estimate rule (campaigns/rules.py, each
-line to the cent) over the submission's non-zero lines, read by one query: SQLite has no
-decimal arithmetic, so the rounding to the cent stays in Python, on those lines only."""
+Every GET of the grid pays this, so it is a fixed number of queries whatever the catalog's
+size (7 with the login's): the campaign, the membership with its commune and the families
+(participation.py), the submission with its last editor, the page (the kept items' ids sorted
+and cut by LIMIT/OFFSET in the grid's order, their COUNT as a subquery, then, on the page's
+items only, the need lines, their editors' names and last campaign's quantities, all as plain
+rows) and the totals. The totals are summed
+by the database to the cent (core/money_sql.line_cents: the estimate rule of campaigns/rules.py,
+each line rounded half up, exact on SQLite as on PostgreSQL), never read line by line."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from groupement.campaigns import scope as campaign_scope
-from groupement.campaigns.grid import NeedsGrid, grid_line
-from groupement.campaigns.models import CampaignItem, NeedLine, Submission
-from groupement.campaigns.participation import (
-    GRID_ITEM_COLUMNS,
-    entry_window,
-    families_of,
-    participant,
-    previous_quantities,
-)
-from groupement.campaigns.rules import estimated_amount
+from groupement.campaigns.grid import GridLine, NeedsGrid
+from groupement.campaigns.models import Campaign, CampaignItem, NeedLine, Submission
+from groupement.campaigns.participation import GRID_ITEM_COLUMNS, entry_window, participant_families
+from groupement.campaigns.rules import CampaignStatus, estimated_amount
 from groupement.catalog.models import CatalogItem
 from groupement.catalog.rules import search_key
 from groupement.core.access import COMMUNE_ROLES, Actor
 from groupement.core.errors import NotFound
-from groupement.core.search import contains
+from groupement.core.money import from_cents
+from groupement.core.money_sql import line_cents
+from groupement.core.search import LIKE_ESCAPE, like_escaped
 from groupement.extensions import db
 from groupement.organisations.families import Family
+from groupement.organisations.user_models import User
 
-GRID_PAGE_SIZE = 200  # about 1 KB of HTML a line: a page stays near 250 KB with its frame
+# 100 lines a page, for the person entering them: a family's block fits in a few screens, the
+# keyboard flow (Enter, ↑ ↓, needs-grid.js) goes on across pages with « Enregistrer et page
+# suivante », a save never posts more than 100 lines to check, and the page (about 1,2 KB of
+# HTML a line) stays near 130 KB, well under the 300 KB budget, fast on a town hall's line.
+GRID_PAGE_SIZE = 100
 ZERO = Decimal(0)
 
 
@@ -91,11 +97,10 @@ class PagedGrid:
         return self.family_totals.get(family, ZERO) - on_page
 
 
-def _grid_order(dialect: str):
-    order = case({family: index for index, family in enumerate(Family)}, value=CatalogItem.family)
+def _grid_order(family_column, ref_column, dialect: str):
+    order = case({family: index for index, family in enumerate(Family)}, value=family_column)
     # Code-point order on both databases, as Python's sort of the refs (campaign_items).
-    ref = CatalogItem.ref.collate("C" if dialect == "postgresql" else "BINARY")
-    return order, ref
+    return order, ref_column.collate("C" if dialect == "postgresql" else "BINARY")
 
 
 def needs_grid_page(
@@ -112,57 +117,147 @@ def needs_grid_page(
     campaign = campaign_scope.get_campaign(actor, campaign_id)
     if actor.role not in COMMUNE_ROLES:
         raise NotFound()
-    commune = participant(campaign, actor.organisation_id)
-    families = sorted(families_of(campaign, commune.id), key=list(Family).index)
+    commune, joined = participant_families(campaign, actor.organisation_id)
+    families = sorted(joined, key=list(Family).index)
     shown = [family] if family in families else families
     submission = db.session.scalar(
-        select(Submission).where(Submission.campaign_id == campaign.id, Submission.commune_id == commune.id)
+        select(Submission)
+        .options(joinedload(Submission.updated_by))
+        .where(Submission.campaign_id == campaign.id, Submission.commune_id == commune.id)
     )
-
-    kept = [CampaignItem.campaign_id == campaign.id, CatalogItem.family.in_(shown)]
-    kept += [contains(CatalogItem.search_key, word) for word in search_key(search or "").split()]
-    joined = select(CatalogItem).join(CampaignItem, CampaignItem.item_id == CatalogItem.id).where(*kept)
-    count = db.session.scalar(select(func.count()).select_from(joined.subquery()))
-    place = GridPage(1, size, count)
-    place = GridPage(min(max(page, 1), place.pages), size, count)
-    items = list(
-        db.session.execute(
-            select(*GRID_ITEM_COLUMNS)
-            .join(CampaignItem, CampaignItem.item_id == CatalogItem.id)
-            .where(*kept)
-            .order_by(*_grid_order(db.session.get_bind().dialect.name))
-            .limit(size)
-            .offset((place.number - 1) * size)
+    words = search_key(search or "").split()
+    place, rows = _page_rows(campaign, commune.id, submission, shown, words, page, size)
+    grid_lines = [
+        GridLine(
+            item=row,
+            quantity=row.quantity or 0,
+            comment=row.comment or "",
+            version=row.version or 0,
+            previous_quantity=row.previous_quantity,
+            updated_by=row.updated_by,
+            updated_at=row.updated_at,
         )
-    )
-    lines: dict[int, NeedLine] = {}
-    if submission is not None and items:
-        lines = {
-            line.item_id: line
-            for line in db.session.scalars(
-                select(NeedLine)
-                .where(NeedLine.submission_id == submission.id, NeedLine.item_id.in_([item.id for item in items]))
-                .options(joinedload(NeedLine.updated_by))
-            )
-        }
-    previous = previous_quantities(campaign, commune.id)
-    grid_lines = [grid_line(item, lines.get(item.id), previous.get(item.id)) for item in items]
+        for row in rows
+    ]
     grid = NeedsGrid(campaign, commune, submission, entry_window(campaign, submission, now), families, grid_lines)
-    return PagedGrid(grid, place, _family_totals(submission, families), shown)
+    return PagedGrid(grid, place, family_totals(submission, families), shown)
 
 
-def _family_totals(submission: Submission | None, families: list[Family]) -> dict[Family, Decimal]:
-    totals = dict.fromkeys(families, ZERO)
-    if submission is None:
-        return totals
-    rows = db.session.execute(
-        select(CatalogItem.family, NeedLine.quantity, CatalogItem.unit_price_ht)
-        .join(CatalogItem, CatalogItem.id == NeedLine.item_id)
-        .where(NeedLine.submission_id == submission.id, NeedLine.quantity > 0, CatalogItem.family.in_(families))
+# Built once: an aliased entity costs more to build than its query does to run.
+_LINE = aliased(NeedLine, name="line")
+_PREVIOUS_LINE = aliased(NeedLine, name="previous_line")
+_EDITOR = aliased(User, name="editor")
+_PAGE_ITEM = aliased(CatalogItem, name="page_item")
+
+
+def _page_rows(campaign, commune_id: int, submission: Submission | None, shown, words, page: int, size: int):
+    """The page's items, each with its line (if any), its editor's name and last campaign's
+    quantity, and the number of items the filters keep: one query (_page_statement). A page past
+    the end (the filters changed) is asked again as the last page, the only case of a second query."""
+    page_statement, counting = _page_statements(db.session.get_bind().dialect.name, len(words))
+    values = {
+        "campaign_id": campaign.id,
+        "families": list(shown),
+        **{f"word_{n}": f"%{like_escaped(word)}%" for n, word in enumerate(words)},
+        "size": size,
+        "submission_id": submission.id if submission else None,  # = NULL: no line joins
+        "groupement_id": campaign.groupement_id,
+        "year": campaign.year,
+        "commune_id": commune_id,
+    }
+    connection = db.session.connection()  # plain rows in the session's transaction: no entity loaded
+    number = max(page, 1)
+    while True:
+        rows = connection.execute(page_statement, {**values, "skip": (number - 1) * size}).all()
+        if rows or number == 1:
+            return GridPage(number, size, rows[0].kept_count if rows else 0), rows
+        last = GridPage(1, size, connection.execute(counting, values).scalar() or 0).pages
+        if last >= number:  # the items came back meanwhile: nothing to move to
+            return GridPage(number, size, 0), rows
+        number = last
+
+
+@functools.cache
+def _page_statements(dialect: str, words: int):
+    """The page's query and its count, built once per database and number of search words (the
+    statement costs more to build than to run), bound per request. Its inner part sorts only
+    the kept items' ids and cuts the page (sorting whole rows, or COUNT(*) OVER (), costs SQLite
+    several times as much); the outer joins then touch only the page's items."""
+    kept = [
+        CampaignItem.campaign_id == bindparam("campaign_id"),
+        CatalogItem.family.in_(bindparam("families", expanding=True)),
+    ]
+    # The words as core/search.contains matches them (accent-blind through the search key).
+    kept += [CatalogItem.search_key.like(bindparam(f"word_{n}"), escape=LIKE_ESCAPE) for n in range(words)]
+    kept_items = select(CatalogItem.id).join(CampaignItem, CampaignItem.item_id == CatalogItem.id).where(*kept)
+    counting = select(func.count()).select_from(kept_items.subquery())
+    picked = (
+        kept_items.order_by(*_grid_order(CatalogItem.family, CatalogItem.ref, dialect))
+        .limit(bindparam("size"))
+        .offset(bindparam("skip"))
+        .subquery("page")
     )
-    by_family: dict[Family, list[tuple[int, Decimal]]] = {}
-    for family, quantity, price in rows:
-        by_family.setdefault(family, []).append((quantity, price))
-    for family, lines in by_family.items():
-        totals[family] = estimated_amount(lines)
+    line, previous, editor, item = _LINE, _PREVIOUS_LINE, _EDITOR, _PAGE_ITEM
+    page = (
+        select(
+            *(getattr(item, column.key) for column in GRID_ITEM_COLUMNS),
+            counting.scalar_subquery().label("kept_count"),
+            line.quantity,
+            line.comment,
+            line.version,
+            line.updated_at,
+            editor.name.label("updated_by"),
+            previous.quantity.label("previous_quantity"),
+        )
+        .select_from(picked)
+        .join(item, item.id == picked.c.id)
+        .outerjoin(line, (line.item_id == item.id) & (line.submission_id == bindparam("submission_id")))
+        .outerjoin(editor, editor.id == line.updated_by_id)
+        .outerjoin(previous, (previous.item_id == item.id) & (previous.submission_id == _previous_submission()))
+        .order_by(*_grid_order(item.family, item.ref, dialect))
+    )
+    return page, counting
+
+
+def _previous_submission():
+    """The commune's submission to the campaign compared with (participation.previous_campaign), as SQL."""
+    previous_campaign = (
+        select(Campaign.id)
+        .where(
+            Campaign.groupement_id == bindparam("groupement_id"),
+            Campaign.year < bindparam("year"),
+            Campaign.status != CampaignStatus.DRAFT,
+        )
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Submission.id)
+        .where(Submission.campaign_id == previous_campaign, Submission.commune_id == bindparam("commune_id"))
+        .scalar_subquery()
+    )
+
+
+# Built once, bound per request: only the submission and the families change.
+_FAMILY_TOTALS = (
+    select(CatalogItem.family, func.sum(line_cents(NeedLine.quantity, CatalogItem.unit_price_ht)))
+    .join(CatalogItem, CatalogItem.id == NeedLine.item_id)
+    .where(
+        NeedLine.submission_id == bindparam("submission_id"),
+        NeedLine.quantity > 0,
+        CatalogItem.family.in_(bindparam("families", expanding=True)),
+    )
+    .group_by(CatalogItem.family)
+)
+
+
+def family_totals(submission: Submission | None, families: list[Family]) -> dict[Family, Decimal]:
+    """The submission's estimate per family, all pages: each line to the cent, summed in SQL."""
+    totals = dict.fromkeys(families, ZERO)
+    if submission is None or not families:
+        return totals
+    rows = db.session.connection().execute(_FAMILY_TOTALS, {"submission_id": submission.id, "families": families})
+    for family, cents in rows:
+        totals[family] = from_cents(cents)
     return totals

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -25,26 +24,33 @@ _FORMATTED: dict[tuple, str] = {}
 _FORMATTED_MAX = 50_000
 
 
-def _remembered(key: tuple, compute: Callable[[], str]) -> str:
-    text = _FORMATTED.get(key)
-    if text is None:
-        text = compute()
-        if len(_FORMATTED) >= _FORMATTED_MAX:
-            _FORMATTED.clear()
-        _FORMATTED[key] = text
+def _remember(key: tuple, text: str) -> str:
+    if len(_FORMATTED) >= _FORMATTED_MAX:
+        _FORMATTED.clear()
+    _FORMATTED[key] = text
     return text
 
 
+# The lookup is written out in euros() and number(), without a callback: they run a few hundred
+# times a page, and the dictionary hit is then all they cost.
 def euros(amount: Decimal | int | None) -> str:
     if amount is None:
         return "—"
-    return _remembered(("€", type(amount), str(amount)), lambda: format_currency(amount, "EUR", locale=LOCALE))
+    key = ("€", type(amount), str(amount))
+    text = _FORMATTED.get(key)
+    if text is None:
+        text = _remember(key, format_currency(amount, "EUR", locale=LOCALE))
+    return text
 
 
 def number(value: Decimal | int | None, decimals: int | None = None) -> str:
     if value is None:
         return "—"
-    return _remembered(("n", type(value), str(value), decimals), lambda: _number(value, decimals))
+    key = ("n", type(value), str(value), decimals)
+    text = _FORMATTED.get(key)
+    if text is None:
+        text = _remember(key, _number(value, decimals))
+    return text
 
 
 def _number(value: Decimal | int, decimals: int | None) -> str:

@@ -40,7 +40,7 @@ def test_an_agent_types_five_quantities_with_the_keyboard_saves_and_finds_them_a
     assert page.locator("[data-grand-total]").inner_text() != total_before  # live total
     names = [quantities.nth(i).get_attribute("name") for i in range(5)]
     screenshot(page, "besoins-saisie-clavier")
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
     assert "enregistrée" in page.get_by_role("status").first.inner_text()
     page.reload()
     assert [page.locator(f"input[name='{n}']").input_value() for n in names] == typed

@@ -100,7 +100,7 @@ def test_a_letter_in_a_quantity_stays_with_a_message_and_the_refused_save_focuse
     assert target.get_attribute("aria-invalid") == "true"
 
     page.evaluate("window.scrollTo(0, 0)")
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
     page.wait_for_load_state()
     summary = page.locator("#grid-errors")
     assert "1 ligne à revoir : rien n'a été enregistré" in summary.inner_text()

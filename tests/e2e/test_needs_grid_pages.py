@@ -1,5 +1,5 @@
 """A long needs grid comes in pages of GRID_PAGE_SIZE items: each page small, its place said
-("Articles 201 à 400 sur 451"), the totals of the whole submission on every page, the search
+("Articles 101 à 200 sur 251"), the totals of the whole submission on every page, the search
 across every page (accents ignored), and « Enregistrer et page suivante » going on."""
 
 from __future__ import annotations
@@ -8,11 +8,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select, update
 
-from groupement.campaigns.grid_page import GRID_PAGE_SIZE
-from groupement.campaigns.models import CampaignItem
+from groupement.campaigns.grid_page import GRID_PAGE_SIZE, family_totals
+from groupement.campaigns.models import CampaignItem, NeedLine, Submission
 from groupement.campaigns.participation import campaign_items, families_of
+from groupement.campaigns.rules import estimated_amount
 from groupement.catalog.models import CatalogItem
 from groupement.catalog.rules import search_key
 from groupement.extensions import db
@@ -60,7 +63,7 @@ def test_a_long_grid_comes_in_small_pages_that_say_where_they_stand(client_as, l
     first = client.get(grid_path(long_grid))
     page = first.get_data(as_text=True)
     assert len(quantity_fields(page)) == GRID_PAGE_SIZE
-    assert f"Articles 1 à 200 sur {EXTRA + 1}" in page and "page 1 sur 3" in page
+    assert f"Articles 1 à {GRID_PAGE_SIZE} sur {EXTRA + 1}" in page and "page 1 sur 3" in page
     assert len(first.data) < 300_000
     last = client.get(grid_path(long_grid) + "?page=3").get_data(as_text=True)
     assert len(quantity_fields(last)) == EXTRA + 1 - 2 * GRID_PAGE_SIZE
@@ -111,7 +114,8 @@ def test_save_and_next_page_goes_on_to_the_next_page(client_as, long_grid):
     assert "Enregistrer et page suivante" in page
     response = client.post(grid_path(long_grid), data={"csrf_token": csrf_token_of(page), "suivante": "1"})
     assert response.status_code == 302 and "page=2" in response.location
-    assert "Articles 201 à 400" in client.get(response.location).get_data(as_text=True)
+    second = client.get(response.location).get_data(as_text=True)
+    assert f"Articles {GRID_PAGE_SIZE + 1} à {2 * GRID_PAGE_SIZE}" in second
 
 
 def test_a_one_page_grid_keeps_its_live_search(client_as, world):
@@ -121,3 +125,47 @@ def test_a_one_page_grid_keeps_its_live_search(client_as, world):
 
 def test_another_communes_grid_page_is_not_found(client_as, long_grid):
     assert client_as("other_agent").get(grid_path(long_grid) + "?page=2").status_code in (403, 404)
+
+
+RANDOM_LINES = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=1_000_000),
+        st.decimals(min_value=0, max_value=Decimal("99999.9999"), places=4),
+        st.sampled_from([Family.INFORMATIQUE, Family.FOURNITURES, Family.VEHICULES]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=RANDOM_LINES)
+def test_the_sql_family_totals_are_the_estimate_rule_line_by_line(app, long_grid, lines):
+    """The grid's totals are summed by the database (core/money_sql.line_cents); they must be
+    the Python rule's, each line to the cent, on random quantities and four-decimal prices."""
+    shown = [Family.INFORMATIQUE, Family.FOURNITURES]  # a family left out is not summed
+    with app.app_context():
+        submission = db.session.get(Submission, long_grid.ids["submission_a"])
+        items = db.session.scalars(
+            select(CatalogItem.id).where(CatalogItem.ref.like("LONG-%")).order_by(CatalogItem.id).limit(len(lines))
+        ).all()
+        db.session.execute(delete(NeedLine).where(NeedLine.submission_id == submission.id))
+        for item_id, (_, price, family) in zip(items, lines, strict=True):
+            db.session.execute(
+                update(CatalogItem).where(CatalogItem.id == item_id).values(unit_price_ht=price, family=family)
+            )
+        db.session.execute(
+            insert(NeedLine),
+            [
+                {"submission_id": submission.id, "item_id": item_id, "quantity": quantity, "comment": "", "version": 1}
+                for item_id, (quantity, _, _) in zip(items, lines, strict=True)
+            ],
+        )
+        db.session.flush()
+        totals = family_totals(submission, shown)
+        db.session.rollback()
+    expected = {
+        family: estimated_amount((quantity, price) for quantity, price, kind in lines if kind is family)
+        for family in shown
+    }
+    assert totals == expected

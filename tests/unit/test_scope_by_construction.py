@@ -81,7 +81,6 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
     ): "the needs grid loads rows by id after its campaign check",
     ("campaigns/grid.py", "NeedLine"): "the needs grid loads rows by id after its campaign check",
     ("campaigns/grid.py", "Submission"): "the needs grid loads rows by id after its campaign check",
-    ("campaigns/grid_page.py", "NeedLine"): "the needs grid loads rows by id after its campaign check",
     ("campaigns/grid_page.py", "Submission"): "the needs grid loads rows by id after its campaign check",
     (
         "campaigns/needs_upload.py",
