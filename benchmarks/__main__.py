@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import platform
 import subprocess
@@ -34,26 +35,66 @@ TARGETS = {
     ("aggregate", "groupby"): (lambda app, base, ratio: ratio <= 1.5, "ratio ≤ 1,5"),
     ("exports", "writeonly"): (
         lambda app, base, ratio: ratio <= 1.0,
-        "ratio ≤ 1 ; pic < 400 Mo à L (annexes sur un processus par cœur, référence sur un seul)",
+        "ratio ≤ 1 ; pic < 400 Mo (annexes sur un processus par cœur, référence sur un seul)",
     ),
     ("exports", "xlsxwriter"): (lambda app, base, ratio: ratio <= 1.5, "ratio ≤ 1,5"),
     ("jobs", "inprocess"): (lambda app, base, ratio: app <= 1.1 * base + 0.05, "≤ 1,1 × + 50 ms"),
     ("split", "numpy"): (lambda app, base, ratio: ratio <= 2.0 and app < 2, "ratio ≤ 2 ; < 2 s"),
 }
 
+# The targets issue 14 states at size L (the tender dossier, the aggregation, the needs import):
+# judged at L only. At the other sizes the row keeps its ratio, marked indicative, with no verdict:
+# fixed costs weigh more on a small data set, and the issue does not ask for them there.
+JUDGED_AT = {
+    ("import", "executemany"): "L",
+    ("aggregate", "sql"): "L",
+    ("exports", "writeonly"): "L",
+    ("exports", "xlsxwriter"): "L",
+}
+
+
+# Variants not run at a size, with the reason shown in their row: pandas reading the 100 files of
+# 5 000 rows at L took 2 to 5 min, a quarter of the 20 minutes of `make bench`, for a baseline the
+# issue keeps as a further row (its S and M rows stay; the issue's import target is executemany).
+NOT_RUN = {
+    ("import", "pandas", "L"): "référence ancienne mesurée à S et M seulement "
+    "(à L, 2 à 5 min : le quart du budget de 20 min de make bench)",
+}
+
+
+def verdict(scenario: str, baseline: str, size: str, app: dict, base: dict, ratio: float) -> tuple[bool | None, str]:
+    """(met, target label) of one row: None and « (indicatif) » at a size its target is not stated for."""
+    check, label = TARGETS[(scenario, baseline)]
+    judged_at = JUDGED_AT.get((scenario, baseline))
+    if judged_at is not None and size != judged_at:
+        return None, f"à {judged_at} : {label} (ici indicatif)"
+    met = check(app["seconds"], base["seconds"], ratio)
+    if scenario == "exports" and baseline == "writeonly":
+        met = met and app["peak_rss_mb"] < 400
+    return met, label if judged_at is None else f"à {judged_at} : {label}"
+
+
+# The baselines that never start the application: a fresh interpreter each, so that their peak
+# memory stays their own (a process forked from the warm server below starts with its ~150 Mo).
+FRESH = {("import", "pandas"), ("import", "calamine"), ("split", "app"), ("split", "numpy")}
+
+
+def _warm_context():
+    """multiprocessing's forkserver, preloaded with benchmarks.warm (every module create_app
+    imports): each variant that starts the application is forked from it, a new process with its
+    own memory and database connections, without importing ~1 600 modules again (3 s of CPU,
+    about 40 times a run)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["benchmarks.warm"])
+    return context
+
 
 def run_variant(scenario: str, variant: str, size: str) -> dict:
     started = time.perf_counter()
-    process = subprocess.run(
-        [sys.executable, "-m", "benchmarks.scenarios", scenario, variant, size],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-    )
-    if process.returncode != 0:
-        sys.stderr.write(process.stderr[-3000:])
-        raise SystemExit(f"échec : {scenario}/{variant}/{size}")
-    result = json.loads(process.stdout.strip().splitlines()[-1])
+    if (scenario, variant) in FRESH:
+        result = _run_fresh(scenario, variant, size)
+    else:
+        result = _run_forked(scenario, variant, size)
     if "skipped" in result:
         print(f"  {scenario:<10} {size} {variant:<10} ignoré : {result['skipped']}", flush=True)
         return result
@@ -65,6 +106,44 @@ def run_variant(scenario: str, variant: str, size: str) -> dict:
     return result
 
 
+def _run_fresh(scenario: str, variant: str, size: str) -> dict:
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scenarios", scenario, variant, size],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    if process.returncode != 0:
+        sys.stderr.write(process.stderr[-3000:])
+        raise SystemExit(f"échec : {scenario}/{variant}/{size}")
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def _run_forked(scenario: str, variant: str, size: str) -> dict:
+    from benchmarks.scenarios import measure_into
+
+    context = _warm_context()
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=measure_into, args=(sending, scenario, variant, size))
+    process.start()
+    sending.close()
+    try:
+        result = receiving.recv()
+    except EOFError:
+        result = {"error": f"le processus s'est arrêté (code {process.join() or process.exitcode})"}
+    process.join()
+    if "error" in result:
+        sys.stderr.write(result["error"][-3000:])
+        raise SystemExit(f"échec : {scenario}/{variant}/{size}")
+    return result
+
+
+# The HTTP scenario's measured window in `make bench` (BENCH_HTTP_SECONDS overrides it): 15 s
+# instead of benchmarks/http.py's 30 s for its eight load runs (2 min less); the figures of 15 s
+# and 30 s runs were measured side by side (README, « Performances »).
+HTTP_SECONDS = "15"
+
+
 def run_http() -> list[dict]:
     """Scenario 5 in its own subprocess: its progress goes straight to the console (stderr), its
     entries come back as the last line of its stdout."""
@@ -74,7 +153,7 @@ def run_http() -> list[dict]:
         [sys.executable, "-m", "benchmarks.http"],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env={"BENCH_HTTP_SECONDS": HTTP_SECONDS, **os.environ, "PYTHONHASHSEED": "0"},
     )
     if process.returncode != 0:
         print("  échec : http (les autres scénarios sont gardés)", flush=True)
@@ -116,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"inconnu : {', '.join(unknown)}")
 
     os.environ["BENCH_CLOCK"] = args.clock
+    os.environ["PYTHONHASHSEED"] = "0"  # the forkserver and the fresh interpreters alike
     run_started = time.perf_counter()
     scenarios: list[dict] = []
     for size in sizes if any(s in only for s in SCENARIOS) else []:
@@ -126,18 +206,21 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Taille {size} : données prêtes ({time.perf_counter() - started:.0f} s)", flush=True)
         for scenario in (s for s in SCENARIOS if s in only):
             variants = list(SCENARIOS[scenario])
-            results = {variant: run_variant(scenario, variant, size) for variant in variants}
+            results = {
+                variant: {"skipped": NOT_RUN[(scenario, variant, size)]}
+                if (scenario, variant, size) in NOT_RUN
+                else run_variant(scenario, variant, size)
+                for variant in variants
+            }
             app = results["app"]
             for baseline in variants[1:]:
-                check, label = TARGETS[(scenario, baseline)]
                 base = results[baseline]
                 if "skipped" in app or "skipped" in base:
+                    label = TARGETS[(scenario, baseline)][1]
                     scenarios.append(_skipped(scenario, size, baseline, label, app.get("skipped") or base["skipped"]))
                     continue
                 ratio = app["seconds"] / base["seconds"] if base["seconds"] else math.inf
-                met = check(app["seconds"], base["seconds"], ratio)
-                if scenario == "exports" and baseline == "writeonly" and size == "L":
-                    met = met and app["peak_rss_mb"] < 400
+                met, label = verdict(scenario, baseline, size, app, base, ratio)
                 scenarios.append(
                     {
                         "name": scenario,
@@ -235,6 +318,8 @@ def _fr(value, digits: int = 2) -> str:
 def _met(entry: dict) -> str:
     if entry.get("skipped"):
         return f"⏭ ignoré : {entry['skipped']}"
+    if entry["met"] is None:
+        return "– (indicatif)"
     return "✅ oui" if entry["met"] else "❌ non"
 
 

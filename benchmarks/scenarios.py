@@ -616,17 +616,34 @@ RUNNERS = {
 }
 
 
-def main(argv: list[str]) -> None:
-    scenario, variant, size = argv
+def measure(scenario: str, variant: str, size: str) -> dict:
+    """One variant measured in this process: {"seconds", "rows", "peak_rss_mb"} or {"skipped"}."""
     data = generate.ensure(size)
     meta = json.loads((data / "meta.json").read_text())
     try:
         seconds, rows = RUNNERS[scenario](variant, data, meta)
     except Skipped as reason:
-        print(json.dumps({"skipped": str(reason)}, ensure_ascii=False))
-        return
+        return {"skipped": str(reason)}
     peak = peak_rss_mb() + sum(EXTRA_PEAK_RSS_MB)
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": round(peak, 1)}))
+    return {"seconds": seconds, "rows": rows, "peak_rss_mb": round(peak, 1)}
+
+
+def measure_into(connection, scenario: str, variant: str, size: str) -> None:
+    """measure() in a process forked by the runner's forkserver: the result (or the traceback)
+    goes back through `connection`."""
+    import traceback
+
+    try:
+        connection.send(measure(scenario, variant, size))
+    except BaseException:
+        connection.send({"error": traceback.format_exc()})
+    finally:
+        connection.close()
+
+
+def main(argv: list[str]) -> None:
+    scenario, variant, size = argv
+    print(json.dumps(measure(scenario, variant, size), ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.storage import SqliteStorage
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -69,6 +70,22 @@ class JobQueue:
         self.huey.get(key, peek=False)
 
 
+class _WalNormalStorage(SqliteStorage):
+    """Huey's SQLite store (WAL) with synchronous=NORMAL: a commit no longer waits for an fsync
+    (about 7 ms each here, seven per job: enqueue, dequeue, heartbeats, progress). WAL with NORMAL
+    never corrupts the file; a power loss may forget the last writes, which the reaper recovers
+    (a pending job missing from the queue is queued again; the truth is in our database)."""
+
+    def _create_connection(self):
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=NORMAL")
+        return connection
+
+
+class _SqliteHuey(SqliteHuey):
+    storage_class = _WalNormalStorage
+
+
 def make_huey(url: str, name: str, instance_path: str) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(name, url=url, results=False, blocking=True)  # BRPOP: picked up at once
@@ -76,7 +93,7 @@ def make_huey(url: str, name: str, instance_path: str) -> Huey:
         filename = url[len("sqlite:///") :]
     else:
         filename = os.path.join(instance_path, "jobs.sqlite3")
-    return SqliteHuey(name, filename=filename, results=False)
+    return _SqliteHuey(name, filename=filename, results=False)
 
 
 def init_jobs(app: Flask, url: str | None = None) -> JobQueue:

@@ -60,3 +60,42 @@ def test_a_readme_without_the_markers_is_refused_not_rewritten(tmp_path):
     with pytest.raises(SystemExit, match="marqueurs absents"):
         update(readme, DOCUMENT)
     assert readme.read_text() == "rien\n"
+
+
+def test_a_target_the_issue_states_at_l_is_judged_at_l_only():
+    from benchmarks.__main__ import verdict
+
+    app, base = {"seconds": 1.6, "peak_rss_mb": 200.0}, {"seconds": 1.0}
+    assert verdict("aggregate", "sql", "S", app, base, 1.6) == (None, "à L : ratio ≤ 1,5 (ici indicatif)")
+    assert verdict("aggregate", "sql", "L", app, base, 1.6) == (False, "à L : ratio ≤ 1,5")
+    assert verdict("aggregate", "sql", "L", app, base, 1.4)[0] is True
+    # The old baselines and the job overhead keep a verdict at every size.
+    assert verdict("aggregate", "groupby", "S", app, base, 1.6) == (False, "ratio ≤ 1,5")
+    assert verdict("jobs", "inprocess", "S", {"seconds": 0.16}, {"seconds": 0.1}, 1.6) == (True, "≤ 1,1 × + 50 ms")
+
+
+def test_the_dossier_at_l_also_needs_its_peak_under_400_mo():
+    from benchmarks.__main__ import verdict
+
+    base = {"seconds": 10.0}
+    assert verdict("exports", "writeonly", "L", {"seconds": 9.0, "peak_rss_mb": 390.0}, base, 0.9)[0] is True
+    assert verdict("exports", "writeonly", "L", {"seconds": 9.0, "peak_rss_mb": 410.0}, base, 0.9)[0] is False
+
+
+def test_an_indicative_row_shows_its_ratio_and_no_verdict():
+    row = {
+        "name": "aggregate",
+        "size": "S",
+        "seconds": 0.144,
+        "baseline": "sql",
+        "baseline_seconds": 0.036,
+        "ratio": 3.96,
+        "target": "à L : ratio ≤ 1,5 (ici indicatif)",
+        "met": None,
+        "peak_rss_mb": 145.8,
+        "rows": 1347,
+        "rows_per_second": 9356,
+    }
+    table = markdown({**DOCUMENT, "scenarios": [row]})
+    assert "| 3,96 | 9\u202f356 | 145,8 | à L : ratio ≤ 1,5 (ici indicatif) | – (indicatif) |" in table
+    assert "✅" not in table and "❌" not in table
