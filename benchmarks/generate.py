@@ -27,7 +27,8 @@ from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent
 DATA_ROOT = Path(os.environ.get("BENCH_DATA_DIR", ROOT / ".data"))
-VERSION = 6  # 6: lots, organisations and users gained search_key (migration 0033); 5: M's import loads 100 of its 200 files
+# 6: lots, organisations and users gained search_key (migration 0033); 5: M's import loads 100 of its 200 files
+VERSION = 6
 SEED = 20261128
 DENSITY = 0.20
 
