@@ -1,7 +1,8 @@
 """`python -m benchmarks [--sizes S,M,L] [--only import,aggregate,exports,jobs,split,http] [--clock wall|cpu]`
 
 Runs every scenario variant (the application and its baselines) side by side, on the same data,
-in the same run, each in its own subprocess; writes benchmarks/results/latest.json and latest.md.
+in the same run, each in its own process (forked from a warm forkserver when it starts the
+application, a fresh interpreter otherwise); writes benchmarks/results/latest.json and latest.md.
 Scenario "http" (benchmarks/http.py) runs once whatever the sizes: it has its own data set.
 """
 

@@ -1,6 +1,6 @@
 """The measured scenarios: each variant (the application's code path, or a baseline) runs in its
-own subprocess (`python -m benchmarks.scenarios <scenario> <variant> <size>`), so its peak RSS is
-its own; it prints one JSON line {"seconds", "rows", "peak_rss_mb"}.
+own process (`python -m benchmarks.scenarios <scenario> <variant> <size>`, or measure_into() in a
+process the runner forks), so its peak RSS is its own; it gives {"seconds", "rows", "peak_rss_mb"}.
 
 Only the work named in each function is timed; setup (copying the database, loading the files
 into memory, the aggregation an export needs) is not.
