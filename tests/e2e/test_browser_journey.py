@@ -225,7 +225,7 @@ def test_the_whole_journey_from_the_campaign_to_the_recovery_titles_in_a_real_br
     journey.audit(agent_b)
     row_of(agent_b, PAPER).locator("input.qty").fill("100")
     row_of(agent_b, RECYCLED).locator("input.qty").fill("20")
-    agent_b.get_by_role("button", name="Enregistrer").click()
+    agent_b.get_by_role("button", name="Enregistrer", exact=True).click()
     assert "enregistrée" in agent_b.get_by_role("status").first.inner_text()
     assert amount(agent_b.locator("[data-grand-total]").inner_text()) == Decimal("559.00")
     agent_b.get_by_role("link", name="Soumettre les besoins").click()

@@ -22,6 +22,7 @@ from groupement.extensions import db
 from groupement.organisations.families import Family
 from tests.conftest import csrf_token_of
 from tests.e2e.test_needs_grid_http import grid_path
+from tests.queries import count_queries
 
 EXTRA = 2 * GRID_PAGE_SIZE + 50  # three pages with the world's own item
 
@@ -116,6 +117,22 @@ def test_save_and_next_page_goes_on_to_the_next_page(client_as, long_grid):
     assert response.status_code == 302 and "page=2" in response.location
     second = client.get(response.location).get_data(as_text=True)
     assert f"Articles {GRID_PAGE_SIZE + 1} à {2 * GRID_PAGE_SIZE}" in second
+
+
+def test_a_grid_page_costs_the_same_few_queries_whatever_the_catalog(app, client_as, long_grid):
+    """The login's user, the campaign, the membership, its families, the submission, the page
+    (lines, editors and last year's quantities joined) and the totals: 7, on a long grid as on
+    a short one, filtered or not."""
+    client = client_as("agent_a")
+    client.get(grid_path(long_grid))  # templates compiled, session settled
+    with app.app_context():
+        engine = db.engine
+    answers = []
+    limits = {"": 7, "?page=2": 7, "?q=ecran&famille=informatique": 7, "?page=99": 9}  # past the end: COUNT, last page
+    for query, limit in limits.items():
+        sent = count_queries(engine, lambda q=query: answers.append(client.get(grid_path(long_grid) + q)))
+        assert sent <= limit, (query, sent)
+    assert [answer.status_code for answer in answers] == [200] * len(limits)
 
 
 def test_a_one_page_grid_keeps_its_live_search(client_as, world):
