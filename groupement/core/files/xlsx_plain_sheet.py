@@ -27,16 +27,17 @@ from groupement.core.files.upload_guard import SpreadsheetLimits, UploadRefused
 from groupement.core.files.xlsx_parts import _cell_reference
 
 _START = re.compile(rb"<([^\s/>!?]+)")  # every start tag's name (end tags begin "</")
-# A cell's start tag written plainly: its reference first, plain attributes (no '<', '>', '&'); its
-# column letters, its row, and the <f> that opens it when it does. One pass finds the cells, the
-# extent they reach and the usual formulas (a formula first in its cell, as spreadsheets write it).
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: [A-Za-z]+="[^"<>&]*")*\s*(?:/>|>(<f[\s/>])?)')
+# A cell's start tag written plainly: its reference first, plain attributes (no '<', '>', '&').
+_CELL_TAG = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: [A-Za-z]+="[^"<>&]*")*\s*/?>')
+_CELL_LETTERS = re.compile(rb'<c r="([A-Z]{1,3})[1-9]')
 _CELL_REFERENCE = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"')
+_CELL_DIGITS = re.compile(rb'<c r="[A-Z]{1,3}([1-9][0-9]{0,6})"')
 _SHARED_CELL = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: [A-Za-z]+="[^"<>&]*")* t="s"')
 _SHARED_INDEX = re.compile(
     rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: [A-Za-z]+="[^"<>&]*")* t="s"[^>]*><v>([0-9]{1,9})</v>'
 )
 _FORMULA = re.compile(rb"<f[\s/>]")
+_LEADING_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: [A-Za-z]+="[^"<>&]*")*\s*><f[\s/>]')
 _ROW = re.compile(rb'<row r="([1-9][0-9]{0,6})"[\s/>]')
 _REFERENCES = re.compile(rb'<(?:dimension|mergeCell) ref="([^"<>&]*)"')
 _TEXT = re.compile(rb"<(?:v|t)(?:\s[^>]*)?>([^<]*)</")
@@ -75,8 +76,7 @@ def measure_plain_sheet(
     references = [reference.decode("ascii", "replace") for reference in _REFERENCES.findall(xml)]
     if len(rows) != names[b"row"] or len(references) != names[b"dimension"] + names[b"mergeCell"]:
         return None
-    cells = _CELL.findall(xml)
-    if names[b"r"] or names[b"rPh"] or len(cells) != names[b"c"]:
+    if names[b"r"] or names[b"rPh"] or len(_CELL_TAG.findall(xml)) != names[b"c"]:
         return None  # rich text runs, phonetics, or a cell tag written otherwise: the handlers
     sheet = PlainSheet(rows=max(rows, default=0), columns=0, cells=names[b"c"], text=0)
     for reference in (part for pair in references for part in pair.split(":") if part.strip()):
@@ -85,10 +85,9 @@ def measure_plain_sheet(
         except UploadRefused:
             return None
         sheet.rows, sheet.columns = max(sheet.rows, last_row), max(sheet.columns, last_column)
-    if cells:
-        letters, digits, _ = zip(*cells, strict=True)
-        sheet.rows = max(sheet.rows, max(map(int, set(digits))))
-        sheet.columns = max(sheet.columns, *map(_column, set(letters)))
+    if sheet.cells:
+        sheet.rows = max(sheet.rows, max(map(int, _CELL_DIGITS.findall(xml))))
+        sheet.columns = max(sheet.columns, *map(_column, set(_CELL_LETTERS.findall(xml))))
     if sheet.rows > limits.max_rows or sheet.columns > limits.max_columns:
         return None
     # Text: every <v> and <t> counted in bytes (at least its characters), and for a shared
@@ -107,7 +106,7 @@ def measure_plain_sheet(
         longest = max(longest, *lengths)
     if longest > limits.max_string_chars // 2:  # a cell holds a <v> and a <t> at most, once plain
         return None
-    if (formulas := _formulas(xml, cells)) is None:
+    if (formulas := _formulas(xml)) is None:
         return None
     sheet.formulas = formulas
     if cells_before + sheet.cells > limits.max_cells or text_before + sheet.text > limits.max_text_chars:
@@ -115,13 +114,13 @@ def measure_plain_sheet(
     return sheet
 
 
-def _formulas(xml: bytes, cells: list[tuple[bytes, bytes, bytes]]) -> set[tuple[int, int]] | None:
+def _formulas(xml: bytes) -> set[tuple[int, int]] | None:
     """(row, column from 0) of each cell holding an <f>: the nearest cell tag before it, if the
     <f> comes before that cell's end (an <f> outside any cell marks none, as for the handlers)."""
     formulas = len(_FORMULA.findall(xml))
     if not formulas:
         return set()
-    leading = [(letters, digits) for letters, digits, opening in cells if opening]  # the usual spelling
+    leading = _LEADING_FORMULA.findall(xml)  # the usual spelling: the <f> first in its cell
     if len(leading) == formulas:
         columns = {letters: _column(letters) - 1 for letters in {letters for letters, _ in leading}}
         return {(int(digits), columns[letters]) for letters, digits in leading}
