@@ -89,6 +89,7 @@ def _prepare(database_url: str, meta: dict) -> tuple[int, list[str]]:
     from groupement import create_app
     from groupement.campaigns.models import NeedLine, Submission
     from groupement.campaigns.rules import SubmissionStatus
+    from groupement.core.search_text import name_key
     from groupement.core.access import Role
     from groupement.core.timeutil import utcnow
     from groupement.extensions import db
@@ -114,6 +115,7 @@ def _prepare(database_url: str, meta: dict) -> tuple[int, list[str]]:
                     {
                         "email": email,
                         "name": f"Agent {commune} n° {n}",
+                        "search_key": name_key(f"Agent {commune} n° {n}"),  # no mapper event in a bulk insert
                         "password_hash": password_hash,
                         "role": Role.AGENT,
                         "organisation_id": commune,

@@ -75,13 +75,11 @@ def start_check(
     if existing is not None:
         return existing
     # The agent's earlier files of this campaign not yet checked are replaced by this one.
-    db.session.execute(
-        delete(ReceivedNeedsFile).where(
-            ReceivedNeedsFile.campaign_id == campaign.id,
-            ReceivedNeedsFile.commune_id == commune.id,
-            ReceivedNeedsFile.created_by_id == actor.user_id,
-        )
-    )
+    earlier = db.session.scalars(
+        campaign_scope.received_needs_files(actor, campaign.id).with_only_columns(ReceivedNeedsFile.id)
+    ).all()
+    if earlier:
+        db.session.execute(delete(ReceivedNeedsFile).where(ReceivedNeedsFile.id.in_(earlier)))
     received = ReceivedNeedsFile(
         campaign_id=campaign.id,
         commune_id=commune.id,
@@ -132,11 +130,7 @@ def run_check(actor: Actor, params: dict[str, Any], progress: Progress) -> JobRe
     agent = _agent(actor, params)
     campaign_id = _int(params, "campaign_id")
     received = db.session.scalar(
-        select(ReceivedNeedsFile).where(
-            ReceivedNeedsFile.id == _int(params, "file_id"),
-            ReceivedNeedsFile.campaign_id == campaign_id,
-            ReceivedNeedsFile.commune_id == agent.organisation_id,
-        )
+        campaign_scope.received_needs_files(agent, campaign_id).where(ReceivedNeedsFile.id == _int(params, "file_id"))
     )
     if received is None:
         raise ServiceError(

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupement.contracts.models import Contract, ContractPrice, Delivery, OrderLine
@@ -28,7 +28,11 @@ class Invoice(db.Model):
     __tablename__ = "invoice"
     # Same coordinator, same seller, same number once normalised (case, spaces, separators left out:
     # rules.normalise_invoice_number): the same invoice (seller_key is the SIRET, else the name).
-    __table_args__ = (UniqueConstraint("coordinator_id", "seller_key", "number_key"),)
+    # The board's order (newest first) as an index: a page is read without sorting them all (0034).
+    __table_args__ = (
+        UniqueConstraint("coordinator_id", "seller_key", "number_key"),
+        Index("ix_invoice_coordinator_issue_date", "coordinator_id", "issue_date", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coordinator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)

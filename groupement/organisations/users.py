@@ -10,7 +10,7 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from groupement.core import audit
@@ -84,7 +84,8 @@ def user_of_session(session_id: str) -> User | None:
         return None
     if len(user_id) > 10 or len(generation) > 18 or int(user_id) >= 2**31:  # an INTEGER column
         return None
-    user = db.session.get(User, int(user_id))
+    # Its organisation in the same SELECT: every page's header names it (one query less a page).
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
     if user is None or not user.active or user.session_generation != int(generation):
         return None
     return user

@@ -147,10 +147,6 @@ KNOWN_UNSCOPED: dict[tuple[str, str], str] = {
         "Organisation",
     ): "CLI: picks the coordinator to act for (acting_for), before any actor exists",
     ("organisations/queries.py", "Membership"): "memberships listing",
-    (
-        "campaigns/needs_import_job.py",
-        "ReceivedNeedsFile",
-    ): "needs import (other owner this session): run_check to read through scope.received_needs_files",
     ("organisations/users.py", "Organisation"): "users admin: organisations and users by id, admin scope to add",
     ("organisations/users.py", "User"): "users admin: organisations and users by id, admin scope to add",
     ("savings/report.py", "Campaign"): "campaign and lots by id after the campaign check",
