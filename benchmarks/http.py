@@ -89,8 +89,8 @@ def _prepare(database_url: str, meta: dict) -> tuple[int, list[str]]:
     from groupement import create_app
     from groupement.campaigns.models import NeedLine, Submission
     from groupement.campaigns.rules import SubmissionStatus
-    from groupement.core.search_text import name_key
     from groupement.core.access import Role
+    from groupement.core.search_text import name_key
     from groupement.core.timeutil import utcnow
     from groupement.extensions import db
     from groupement.organisations.user_models import User

@@ -26,8 +26,8 @@ def _prepare_pages(database_url: str, meta: dict) -> None:
     from sqlalchemy import insert
 
     from groupement import create_app
-    from groupement.core.timeutil import utcnow
     from groupement.core.search_text import search_key
+    from groupement.core.timeutil import utcnow
     from groupement.extensions import db
     from groupement.invoices.models import Invoice, InvoiceLine
     from groupement.invoices.states import InvoiceKind, InvoiceStatus
