@@ -364,7 +364,7 @@ def markdown(document: dict) -> str:
                 f"| {s['name']} | {s['size']} | {_fr(page_kb)} | {_fr(s['throughput'], 1)} | {_fr(s['p50_ms'], 1)} "
                 f"| {_fr(s['p95_ms'], 1)} | {_fr(s['p99_ms'], 1)} | {s['errors']} | {_fr(s.get('conflicts'))} "
                 f"| {_fr(s.get('server_cpu_ms_per_request'), 1)} | {_fr(s['baseline_throughput'], 1)} "
-                f"| {_fr(s['ratio'])} | {s['target']} | {'✅ oui' if s['met'] else '❌ non'} |"
+                f"| {_fr(s['ratio'])} | {s['target']} | {_met(s)} |"
             )
     return "\n".join(lines) + "\n"
 
