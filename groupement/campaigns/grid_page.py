@@ -98,6 +98,8 @@ class PagedGrid:
 
 
 def _grid_order(family_column, ref_column, dialect: str):
+    # On PostgreSQL, ix_catalog_item_grid_order (catalog/models.py, migration 0035) is this very
+    # expression: the page walks it and stops after its 100 items instead of sorting the campaign's.
     order = case({family: index for index, family in enumerate(Family)}, value=family_column)
     # Code-point order on both databases, as Python's sort of the refs (campaign_items).
     return order, ref_column.collate("C" if dialect == "postgresql" else "BINARY")
