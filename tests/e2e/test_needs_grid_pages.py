@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from flask import url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select, update
@@ -186,3 +187,12 @@ def test_the_sql_family_totals_are_the_estimate_rule_line_by_line(app, long_grid
         for family in shown
     }
     assert totals == expected
+
+
+def test_each_history_link_is_the_one_url_for_gives_for_its_line(app, client_as, world):
+    page = client_as("agent_a").get(grid_path(world)).get_data(as_text=True)
+    links = re.findall(r'href="([^"]*historique/(\d+))"', page)
+    assert links, "la grille du monde de test a des lignes enregistrées, donc des historiques"
+    with app.test_request_context():
+        for href, item_id in links:
+            assert href == url_for("needs.history", campaign_id=world.ids["campaign"], item_id=int(item_id))

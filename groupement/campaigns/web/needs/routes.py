@@ -14,6 +14,7 @@ from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.query import choice_arg, int_arg, text_arg
+from groupement.web.row_urls import url_pattern
 
 
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
@@ -39,6 +40,7 @@ def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, c
         conflicts={c.item_id: c for c in conflicts or []},
         faulty=faulty,
         family_filter=filters.get("famille", ""),
+        history_url=url_pattern("needs.history", "item_id", campaign_id=campaign_id),  # one url_for a page
     ), status
 
 
