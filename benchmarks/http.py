@@ -58,6 +58,7 @@ from benchmarks.http_driver import (  # noqa: F401  (CSRF, PASSWORD, Run: the pr
     _ms,
     _reader,
     _round,
+    http_entry,
 )
 from benchmarks.http_pages import PAGES_SIZE, measure_pages
 from benchmarks.http_server import (  # noqa: F401  (_free_port: browser_dossier.py's)
@@ -249,34 +250,19 @@ def measure(label: str, database_url: str, meta: dict) -> list[dict]:
             and ours["errors"] == 0
         )
         entries.append(
-            {
-                "name": name,
-                "size": label,
-                "seconds": SECONDS,
-                "baseline": "page pré-rendue (même gunicorn)",
-                "baseline_seconds": SECONDS,
-                "ratio": round(ratio, 2),
-                "target": TARGET_LABEL,
-                "met": met,
-                "peak_rss_mb": server.workers_peak_rss_mb,
-                "baseline_peak_rss_mb": base_server.workers_peak_rss_mb,
-                "rows": ours["requests"],
-                "throughput": round(ours["throughput"], 2),
-                "p50_ms": _round(ours["p50_ms"]),
-                "p95_ms": _round(ours["p95_ms"]),
-                "p99_ms": _round(ours["p99_ms"]),
-                "errors": ours["errors"],
-                "conflicts": ours["conflicts"],
-                "baseline_throughput": round(theirs["throughput"], 2),
-                "baseline_p95_ms": _round(theirs["p95_ms"]),
-                "server_cpu_ms_per_request": _round(ours["server_cpu_ms"]),
-                "baseline_server_cpu_ms_per_request": _round(theirs["server_cpu_ms"]),
-                "driver_cpu_share": round(ours["driver_cpu_share"], 2),
-                "baseline_driver_cpu_share": round(theirs["driver_cpu_share"], 2),
-                "clients": CLIENTS,
-                "workers": WORKERS,
-                "page_bytes": len(page),
-            }
+            http_entry(
+                name,
+                label,
+                ours,
+                theirs,
+                target=TARGET_LABEL,
+                met=met,
+                baseline="page pré-rendue (même gunicorn)",
+                server=server,
+                base_server=base_server,
+                page=page,
+                conflicts=ours["conflicts"],
+            )  # fmt: skip
         )
         log(
             f"  {name:<15} {label:<10} {ours['throughput']:7.1f} req/s  p50 {_ms(ours['p50_ms'])}  "
@@ -305,40 +291,18 @@ def _floor_entry(label: str, floor: Run, server, page: bytes, base: Run, base_se
     """The floor's row: its throughput against the grid's baseline says how much of the grid's
     target (TARGET_RATIO of the baseline) the framework alone leaves to the grid's own work."""
     ours, theirs = floor.summary(("get",)), base.summary(("get",))
-    ratio = ours["throughput"] / theirs["throughput"] if theirs["throughput"] else 0.0
     log(
         f"  http-floor      {label:<10} {ours['throughput']:7.1f} req/s  p95 {_ms(ours['p95_ms'])}  "
         f"CPU {_round(ours['server_cpu_ms'])} ms/req.  erreurs {ours['errors']}  "
         f"(réf. {theirs['throughput']:.1f} req/s)"
     )
-    return {
-        "name": "http-floor",
-        "size": label,
-        "seconds": SECONDS,
-        "baseline": "page de la grille pré-rendue (même gunicorn)",
-        "baseline_seconds": SECONDS,
-        "ratio": round(ratio, 2),
-        "target": "plancher du cadre (connexion + base.html), pour mémoire",
-        # For the record, no target of its own: no verdict, unless the harness failed (errors).
-        "met": None if ours["requests"] > 0 and ours["errors"] == 0 else False,
-        "peak_rss_mb": server.workers_peak_rss_mb,
-        "baseline_peak_rss_mb": base_server.workers_peak_rss_mb,
-        "rows": ours["requests"],
-        "throughput": round(ours["throughput"], 2),
-        "p50_ms": _round(ours["p50_ms"]),
-        "p95_ms": _round(ours["p95_ms"]),
-        "p99_ms": _round(ours["p99_ms"]),
-        "errors": ours["errors"],
-        "conflicts": None,
-        "baseline_throughput": round(theirs["throughput"], 2),
-        "baseline_p95_ms": _round(theirs["p95_ms"]),
-        "server_cpu_ms_per_request": _round(ours["server_cpu_ms"]),
-        "baseline_server_cpu_ms_per_request": _round(theirs["server_cpu_ms"]),
-        "driver_cpu_share": round(ours["driver_cpu_share"], 2),
-        "clients": CLIENTS,
-        "workers": WORKERS,
-        "page_bytes": len(page),
-    }
+    # For the record, no target of its own: no verdict, unless the harness failed (errors).
+    return http_entry(
+        "http-floor", label, ours, theirs, target="plancher du cadre (connexion + base.html), pour mémoire",
+        met=None if ours["requests"] > 0 and ours["errors"] == 0 else False,
+        baseline="page de la grille pré-rendue (même gunicorn)", server=server, base_server=base_server,
+        page=page, conflicts=None,
+    )  # fmt: skip
 
 
 def postgresql_unavailable() -> str | None:

@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
-from benchmarks.http_server import Server
+from benchmarks.http_server import WORKERS, Server
 
 SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "30"))
 CLIENTS = int(os.environ.get("BENCH_HTTP_CLIENTS", "20"))
@@ -208,3 +208,38 @@ def _round(value: float | None) -> float | None:
 
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:6.0f} ms"
+
+
+def http_entry(
+    name: str, size: str, ours: dict, theirs: dict, *, target: str, met: bool | None, baseline: str,
+    server, base_server, page: bytes, conflicts: int | None,
+) -> dict:  # fmt: skip
+    """One HTTP row of latest.json: the application's summary beside its baseline's, same run."""
+    return {
+        "name": name,
+        "size": size,
+        "seconds": SECONDS,
+        "baseline": baseline,
+        "baseline_seconds": SECONDS,
+        "ratio": round(ours["throughput"] / theirs["throughput"], 2) if theirs["throughput"] else 0.0,
+        "target": target,
+        "met": met,
+        "peak_rss_mb": server.workers_peak_rss_mb,
+        "baseline_peak_rss_mb": base_server.workers_peak_rss_mb,
+        "rows": ours["requests"],
+        "throughput": round(ours["throughput"], 2),
+        "p50_ms": _round(ours["p50_ms"]),
+        "p95_ms": _round(ours["p95_ms"]),
+        "p99_ms": _round(ours["p99_ms"]),
+        "errors": ours["errors"],
+        "conflicts": conflicts,
+        "baseline_throughput": round(theirs["throughput"], 2),
+        "baseline_p95_ms": _round(theirs["p95_ms"]),
+        "server_cpu_ms_per_request": _round(ours["server_cpu_ms"]),
+        "baseline_server_cpu_ms_per_request": _round(theirs["server_cpu_ms"]),
+        "driver_cpu_share": round(ours["driver_cpu_share"], 2),
+        "baseline_driver_cpu_share": round(theirs["driver_cpu_share"], 2),
+        "clients": CLIENTS,
+        "workers": WORKERS,
+        "page_bytes": len(page),
+    }

@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import generate
-from benchmarks.http_driver import CLIENTS, SECONDS, WARMUP, _drive, _fetch_page, _ms, _reader, _round
-from benchmarks.http_server import APP_SPEC, BASELINE_SPEC, WORKERS, app_env, gunicorn, log
+from benchmarks.http_driver import CLIENTS, SECONDS, WARMUP, _drive, _fetch_page, _ms, _reader, http_entry
+from benchmarks.http_server import APP_SPEC, BASELINE_SPEC, app_env, gunicorn, log
 
 PAGES = (("http-lots", "/campagnes/{campaign}/lots"), ("http-invoices", "/factures"))
 PAGES_SIZE = "L"
@@ -116,34 +116,21 @@ def measure_pages(label: str, database_url: str, meta: dict) -> list[dict]:
             with gunicorn(BASELINE_SPEC, baseline_env, path) as base_server:
                 base_run = asyncio.run(_drive(base_server, path, [email], CLIENTS, WARMUP, SECONDS, client=_reader))
             ours, theirs = ours_run.summary(("get",)), base_run.summary(("get",))
-            ratio = ours["throughput"] / theirs["throughput"] if theirs["throughput"] else 0.0
             met = ours["requests"] > 0 and ours["p95_ms"] is not None and ours["p95_ms"] < 150 and not ours["errors"]
             entries.append(
-                {
-                    "name": name,
-                    "size": f"{label}, {PAGES_SIZE}",
-                    "seconds": SECONDS,
-                    "baseline": "page pré-rendue (même gunicorn)",
-                    "baseline_seconds": SECONDS,
-                    "ratio": round(ratio, 2),
-                    "target": PAGES_TARGET_LABEL,
-                    "met": met,
-                    "peak_rss_mb": server.workers_peak_rss_mb,
-                    "rows": ours["requests"],
-                    "throughput": round(ours["throughput"], 2),
-                    "p50_ms": _round(ours["p50_ms"]),
-                    "p95_ms": _round(ours["p95_ms"]),
-                    "p99_ms": _round(ours["p99_ms"]),
-                    "errors": ours["errors"],
-                    "conflicts": None,
-                    "baseline_throughput": round(theirs["throughput"], 2),
-                    "baseline_p95_ms": _round(theirs["p95_ms"]),
-                    "server_cpu_ms_per_request": _round(ours["server_cpu_ms"]),
-                    "baseline_server_cpu_ms_per_request": _round(theirs["server_cpu_ms"]),
-                    "clients": CLIENTS,
-                    "workers": WORKERS,
-                    "page_bytes": len(page),
-                }
+                http_entry(
+                    name,
+                    f"{label}, {PAGES_SIZE}",
+                    ours,
+                    theirs,
+                    target=PAGES_TARGET_LABEL,
+                    met=met,
+                    baseline="page pré-rendue (même gunicorn)",
+                    server=server,
+                    base_server=base_server,
+                    page=page,
+                    conflicts=None,
+                )  # fmt: skip
             )
             log(
                 f"  {name:<15} {label:<10} {ours['throughput']:7.1f} req/s  p95 {_ms(ours['p95_ms'])}  "
