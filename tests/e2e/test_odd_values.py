@@ -148,7 +148,14 @@ def _grid_post(client, world, quantity: str, query: str = ""):
 
 
 def _quantity(app, world) -> int:
-    return _scalar(app, select(NeedLine.quantity).where(NeedLine.item_id == world.ids["item"]))
+    """Commune A's quantity of the item in the open campaign: the laptop has lines in the other
+    campaigns too, and which one an unordered query returns first is the planner's choice."""
+    return _scalar(
+        app,
+        select(NeedLine.quantity).where(
+            NeedLine.submission_id == world.ids["submission_a"], NeedLine.item_id == world.ids["item"]
+        ),
+    )
 
 
 @pytest.mark.parametrize("quantity", ["²", "１２", "٣", "9" * 30, "1e3"])
