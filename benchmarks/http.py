@@ -157,6 +157,11 @@ def _prepare(database_url: str, meta: dict) -> tuple[int, list[str]]:
                 ],
             )
             db.session.commit()
+            if not database_url.startswith("postgresql"):
+                from groupement.core.planner_statistics import refresh_planner_statistics
+
+                refresh_planner_statistics()  # as the nightly work does (core/planner_statistics.py)
+                db.session.commit()
             db.engine.dispose()
         if database_url.startswith("postgresql"):
             _analyze(database_url)

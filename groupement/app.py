@@ -120,6 +120,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
 
+    from groupement.core import planner_statistics  # noqa: F401  (registers its nightly work)
     from groupement.core.jobs_runner import init_jobs
 
     init_jobs(app)  # after the features registered their job kinds and periodic work

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, literal_column, select
 from sqlalchemy.orm import aliased, joinedload
 
 from groupement.campaigns import scope as campaign_scope
@@ -98,9 +98,15 @@ class PagedGrid:
 
 
 def _grid_order(family_column, ref_column, dialect: str):
-    # On PostgreSQL, ix_catalog_item_grid_order (catalog/models.py, migration 0035) is this very
-    # expression: the page walks it and stops after its 100 items instead of sorting the campaign's.
-    order = case({family: index for index, family in enumerate(Family)}, value=family_column)
+    # ix_catalog_item_grid_order (catalog/models.py; migrations 0035 for PostgreSQL, 0036 for
+    # SQLite) is this very expression: the page walks it and stops after its 100 items instead of
+    # sorting the campaign's. Its values are written in the SQL, not bound: SQLite matches an
+    # expression index only to constants, and PostgreSQL's generic plan of a statement prepared
+    # after a few runs (psycopg prepares from the fifth) would not know bound values either.
+    order = case(
+        {literal_column(f"'{family.value}'"): literal_column(str(index)) for index, family in enumerate(Family)},
+        value=family_column,
+    )
     # Code-point order on both databases, as Python's sort of the refs (campaign_items).
     return order, ref_column.collate("C" if dialect == "postgresql" else "BINARY")
 

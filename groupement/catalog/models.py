@@ -19,12 +19,14 @@ class CatalogItem(db.Model):
         CheckConstraint("unit_price_ht >= 0", name="unit_price_not_negative"),
         CheckConstraint("eco_participation >= 0", name="eco_participation_not_negative"),
         CheckConstraint("vat_rate >= 0 AND vat_rate < 100", name="vat_rate_range"),
-        # The needs grid's order (campaigns/grid_page._grid_order), PostgreSQL only (migration 0035):
-        # a page walks this index and stops at the page's end instead of sorting the campaign's
-        # 5 000 items at every GET. The CASE must stay the query's (a new Family means a new
-        # migration); it is written as PostgreSQL prints it back, so that the schema check
-        # (alembic) finds it equal, and the collation goes through postgresql_ops for the same
-        # reason (reflection drops it). SQLite cannot match an expression to bound values: none.
+        # The needs grid's order (campaigns/grid_page._grid_order), one index per database
+        # (migrations 0035 and 0036): a page walks it and stops at the page's end instead of
+        # sorting the campaign's 5 000 items at every GET. The CASE must stay the query's (a new
+        # Family means a new migration). PostgreSQL's is written as PostgreSQL prints it back,
+        # so that the schema check (alembic) finds it equal, and its collation goes through
+        # postgresql_ops for the same reason (reflection drops it). SQLite's (same name, same
+        # expression) is migration 0036's alone: declared here too, alembic would compare it on
+        # PostgreSQL under the same name, and it cannot read SQLite's expression indexes anyway.
         Index(
             "ix_catalog_item_grid_order",
             text(

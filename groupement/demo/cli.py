@@ -12,9 +12,11 @@ from groupement.core.transaction import transactional
 @with_appcontext
 @transactional
 def demo_command() -> None:
+    from groupement.core.planner_statistics import refresh_planner_statistics
     from groupement.demo.dataset import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
+    refresh_planner_statistics()  # as the night's work would: the planner sees the data just loaded
     click.echo(f"Données de démonstration chargées. Comptes (mot de passe commun : {DEMO_PASSWORD}) :")
     # Columns as wide as their longest entry: a supplier's address is longer than a commune's.
     role_width = max((len(login.role.label) for login in logins), default=0)

@@ -30,6 +30,11 @@ EXTRA = 2 * GRID_PAGE_SIZE + 50  # three pages with the world's own item
 
 @pytest.fixture
 def long_grid(app, world):
+    return with_extra_items(app, world, EXTRA)
+
+
+def with_extra_items(app, world, count: int):
+    """The world, its open campaign holding `count` more computer items (LONG-0000…)."""
     with app.app_context():
         rows = [
             {
@@ -44,7 +49,7 @@ def long_grid(app, world):
                 "account": "2183",
                 "active": True,
             }
-            for n in range(EXTRA)
+            for n in range(count)
         ]
         for row in rows:
             row["search_key"] = search_key(f"{row['designation']} {row['ref']}")

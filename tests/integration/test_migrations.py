@@ -1,3 +1,5 @@
+import warnings
+
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,7 +13,12 @@ pytestmark = pytest.mark.real_commits
 
 
 def pending_differences():
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, warnings.catch_warnings():
+        # SQLAlchemy cannot read back SQLite's expression index (the grid's order, migration
+        # 0036) and says so; alembic leaves such an index out of the comparison on both sides.
+        warnings.filterwarnings(
+            "ignore", r"Skipped unsupported reflection of expression-based index ix_catalog_item_grid_order"
+        )
         context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
         return compare_metadata(context, db.metadata)
 

@@ -7,6 +7,7 @@ from groupement.campaigns.grid_page import needs_grid_page
 from groupement.campaigns.summary import needs_summary
 from groupement.campaigns.web.needs import bp
 from groupement.campaigns.web.needs.forms import GridForm, SendBackForm, StepForm, entries_from_form
+from groupement.campaigns.web.needs.grid_rows import GridRows
 from groupement.campaigns.workflow import line_history, send_back_needs, submit_needs, validate_needs
 from groupement.core import transaction
 from groupement.core.access import COMMUNE_ROLES
@@ -14,7 +15,6 @@ from groupement.core.errors import Forbidden, NotFound, ServiceError
 from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.query import choice_arg, int_arg, text_arg
-from groupement.web.row_urls import url_pattern
 
 
 def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, conflicts=None):
@@ -40,7 +40,7 @@ def _render_grid(campaign_id: int, status: int = 200, typed=None, errors=None, c
         conflicts={c.item_id: c for c in conflicts or []},
         faulty=faulty,
         family_filter=filters.get("famille", ""),
-        history_url=url_pattern("needs.history", "item_id", campaign_id=campaign_id),  # one url_for a page
+        rows=GridRows(campaign_id, typed, errors, {c.item_id: c for c in conflicts or []}),
     ), status
 
 
