@@ -100,3 +100,11 @@ def test_a_commit_that_fails_is_rolled_back_and_the_next_unit_of_work_does_not_c
     monkeypatch.undo()
     database.session.rollback()
     assert database.session.scalar(select(Organisation.name).where(Organisation.id == commune_id)) == "Nom d'origine"
+
+
+def test_every_sqlite_connection_logs_ahead_and_syncs_the_log_at_checkpoints(app, database):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's journal settings")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
