@@ -53,6 +53,7 @@ _SHARED_INDEX = re.compile(
     rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: [A-Za-z]+="[^"<>&]*")* t="s"[^>]*><v>([0-9]{1,9})</v></c>'
 )
 _FORMULA = re.compile(rb"<f[\s/>]")
+_LETTERS, _DIGITS = re.compile(rb"[A-Z]+"), re.compile(rb"[0-9]+")
 _NAME_ENDS = frozenset(b" \t\n\r\f\v/>")  # what ends a tag's name, for the regular expressions' \s
 _REFERENCES = re.compile(rb'<(?:dimension|mergeCell) ref="([^"<>&]*)"')
 _HANDLED = {b"c", b"v", b"t", b"f", b"is", b"r", b"rPh", b"row", b"dimension", b"mergeCell"}
@@ -204,28 +205,28 @@ def _formulas(xml: bytes, formulas: int) -> set[tuple[int, int]] | None:
 
 def _leading_formulas(xml: bytes, formulas: int) -> set[tuple[int, int]] | None:
     """The cells of the `formulas` <f> when each one opens its cell (`<c r="I8"><f>`); None when
-    any does not. Found from the '><f' that precede them: a few thousand, not every cell."""
+    any does not. Found from the '><f' that precede them (a few thousand, not every cell), their
+    references gathered as bytes, then read by two scans: no match object nor tuple per formula
+    but the answer's own (containers the garbage collector would track, see above)."""
     pieces = xml.split(b"><f")
-    found: set[tuple[int, int]] = set()
-    columns: dict[bytes, int] = {}
-    leading = 0
+    references = []
     for index in range(1, len(pieces)):
-        if pieces[index][:1] and pieces[index][0] not in _NAME_ENDS:
+        after = pieces[index]
+        if after and after[0] not in _NAME_ENDS:
             continue  # another element: <formula1>, <font>...
         before = pieces[index - 1]
         start = before.rfind(b"<")
         if before[-1:] == b"/" or not before.startswith(b'<c r="', start):
             return None  # after another tag, or after a cell that closed itself
-        reference = _CELL_REFERENCE.match(before, start)
-        if reference is None:
-            return None
-        letters, digits = reference.groups()
-        column = columns.get(letters)
-        if column is None:
-            column = columns[letters] = _column(letters) - 1
-        found.add((int(digits), column))
-        leading += 1
-    return found if leading == formulas else None
+        references.append(before[start + 6 : before.find(b'"', start + 6)])
+    if len(references) != formulas:
+        return None
+    joined = b" ".join(references)  # each a plain reference: every cell tag was checked so above
+    letters, digits = _LETTERS.findall(joined), _DIGITS.findall(joined)
+    if len(letters) != formulas or len(digits) != formulas:
+        return None
+    columns = {name: _column(name) - 1 for name in set(letters)}
+    return set(zip(map(int, digits), map(columns.__getitem__, letters), strict=True))
 
 
 def _column(letters: bytes) -> int:
