@@ -206,8 +206,9 @@ class _Check:
     # --- XML, streamed --------------------------------------------------------------------------
 
     def _sheet(self, sheet: SheetShape) -> None:
-        """A plain sheet of a few megabytes is measured by xlsx_plain_sheet (then only checked
-        well-formed by expat, without handlers); any other by the handlers, streamed."""
+        """A plain sheet of a few megabytes is measured by xlsx_plain_sheet (whose one pass of
+        expat, without element handlers, also checks it well-formed); any other by the handlers,
+        streamed."""
         if self.infos[sheet.part].file_size > PLAIN_SHEET_BYTES:
             self._parse(sheet.part, _Worksheet(self, sheet))
             return
@@ -216,7 +217,7 @@ class _Check:
         if plain is None:
             self._parse(sheet.part, _Worksheet(self, sheet), pieces=[xml])
             return
-        self._parse(sheet.part, None, pieces=[xml])
+        self.parsed.add(sheet.part)
         sheet.rows, sheet.columns, sheet.cells = plain.rows, plain.columns, plain.cells
         sheet.formulas |= plain.formulas
         self.cells += plain.cells
