@@ -12,7 +12,7 @@ campaign, its lots, their sums, a page of lines and the annexes' communes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -179,7 +179,7 @@ class RowsPagination(SelectPagination):
         return list(self._query_args["session"].execute(statement).all())
 
 
-def page_of(items: list, page: int, per_page: int) -> ListPagination:
+def page_of(items: Sequence, page: int, per_page: int) -> ListPagination:
     return ListPagination(page=page, per_page=per_page, error_out=False, items=items)
 
 
@@ -313,7 +313,7 @@ class CountedLinesPagination(Pagination):
         return sum(count for _, count in self._query_args["counts"])
 
 
-def annex_communes(campaign: Campaign) -> list[tuple[int, str]]:
+def annex_communes(campaign: Campaign) -> tuple[tuple[int, str], ...]:
     """The communes with a share in a retained line, by name as French sorts it (accents aside)."""
     retained_lines = select(LotLine.id).where(LotLine.campaign_id == campaign.id, LotLine.excluded_reason.is_(None))
     has_share = exists(
@@ -334,9 +334,16 @@ def annex_communes(campaign: Campaign) -> list[tuple[int, str]]:
     )
     # On the connection: plain rows, without the ORM's result machinery (1 000 rows at L).
     rows = db.session.connection().execute(
-        select(Organisation.id, Organisation.name).where(
-            Organisation.kind == OrganisationKind.COMMUNE, or_(Organisation.id.in_(probed), has_share)
-        )
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.kind == OrganisationKind.COMMUNE, or_(Organisation.id.in_(probed), has_share))
+        .order_by(Organisation.id)
     )
-    by_name = sorted((sort_key(name), commune_id, name) for commune_id, name in rows)
-    return [(commune_id, name) for _, commune_id, name in by_name]
+    return by_name(tuple(rows))
+
+
+@lru_cache(maxsize=16)
+def by_name(communes: tuple[tuple[int, str], ...]) -> tuple[tuple[int, str], ...]:
+    """(id, name) pairs by name as French sorts it. A pure function's memo: the same communes, read
+    in the same order (by id), come back visit after visit; a renamed or added one is another key."""
+    ordered = sorted((sort_key(name), commune_id, name) for commune_id, name in communes)
+    return tuple((commune_id, name) for _, commune_id, name in ordered)

@@ -58,3 +58,45 @@ def test_texts_are_escaped_and_the_ticked_lines_checked():
     assert 'value="8" id="ligne-8" form="deplacer-lignes" checked>' in written
     assert 'value="7" id="ligne-7" form="deplacer-lignes">' in written
     assert "<input" not in str(line_rows_markup({8})(LINES, False))
+
+
+SELECTS = (
+    '{% from "_macros.html" import field %}{% from "lots/_selects.html" import lot_select %}'
+    "{{ field(f) }}@@{{ lot_select(f) }}"
+)
+
+
+@pytest.mark.parametrize(
+    "posted",
+    [
+        None,
+        {},
+        {"target": "2", "source_lot_id": "1", "target_lot_id": "1"},
+        {"target": "nouveau", "source_lot_id": "x"},
+    ],
+)
+def test_the_lot_selects_are_the_markup_field_wrote_in_every_state(app, posted):
+    """A fresh form, and refused ones (nothing chosen, a choice kept, an invalid one): same select."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms import SelectChoice
+
+    from groupement.lots.web.forms import NEW_LOT, MergeForm, MoveForm
+
+    choices = [SelectChoice(lot_id, f"Lot {lot_id} — Papier & « enveloppes » d'été") for lot_id in (1, 2, 3)]
+    with app.test_request_context("/", method="POST"):
+        formdata = None if posted is None else MultiDict(posted)
+        move, merge = (
+            MoveForm(formdata=formdata, meta={"csrf": False}),
+            MergeForm(formdata=formdata, meta={"csrf": False}),
+        )
+        move.target.choices = [SelectChoice("", "Choisissez…"), *choices, SelectChoice(NEW_LOT, "Nouveau lot")]
+        merge.source_lot_id.choices = merge.target_lot_id.choices = [SelectChoice("", "Choisissez…"), *choices]
+        if posted is not None:
+            move.validate(), merge.validate()
+        template = app.jinja_env.from_string(SELECTS)
+        for select in (move.target, merge.source_lot_id, merge.target_lot_id):
+            by_field, by_macro = template.render(f=select).split("@@")
+            assert spaces(by_macro) == spaces(by_field), select.name
+            assert ('aria-invalid="true"' in by_macro) == bool(select.errors)
+        if posted == {}:
+            assert move.target.errors and merge.source_lot_id.errors  # the refused state is exercised
