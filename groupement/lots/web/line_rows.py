@@ -39,6 +39,8 @@ def line_rows_markup(ticked: Collection[int]) -> Callable[[Iterable[LineRow], bo
     moved (a checkbox each, ticked if in `ticked`: a refused move shows its selection again)."""
 
     def rows(lines: Iterable[LineRow], movable: bool) -> Markup:
+        # Every text is escaped but the formatted figures: digits, separators and the euro sign,
+        # never a markup character.
         written = []
         for line in lines:
             ref = escape(line.ref)
@@ -54,9 +56,9 @@ def line_rows_markup(ticked: Collection[int]) -> Callable[[Iterable[LineRow], bo
                     designation=escape(line.designation),
                     excluded=f'<br><span class="hint">Exclue : {escape(excluded)}</span>' if excluded else "",
                     unit=escape(line.unit),
-                    quantity=escape(number(line.total_quantity)),
-                    unit_price=escape(euros(line.unit_price)),
-                    amount=escape(euros(line.amount)),
+                    quantity=number(line.total_quantity),
+                    unit_price=euros(line.unit_price),
+                    amount=euros(line.amount),
                 )
             )
         return Markup("".join(written))
