@@ -141,17 +141,21 @@ def invoice_rows(rows: Iterable[Row]) -> list[BoardInvoice]:
 
 def _sums(statement: Select, *group_by) -> list[Row]:
     """count, HT, VAT and TTC of a scoped SELECT of invoices (per group_by), in one query."""
-    return db.session.connection().execute(
-        statement.order_by(None)
-        .with_only_columns(
-            *group_by,
-            func.count(),
-            func.coalesce(func.sum(Invoice.total_ht), 0),
-            func.coalesce(func.sum(Invoice.total_vat), 0),
-            func.coalesce(func.sum(Invoice.total_ttc), 0),
+    return (
+        db.session.connection()
+        .execute(
+            statement.order_by(None)
+            .with_only_columns(
+                *group_by,
+                func.count(),
+                func.coalesce(func.sum(Invoice.total_ht), 0),
+                func.coalesce(func.sum(Invoice.total_vat), 0),
+                func.coalesce(func.sum(Invoice.total_ttc), 0),
+            )
+            .group_by(*group_by)
         )
-        .group_by(*group_by)
-    ).all()
+        .all()
+    )
 
 
 def invoice_board(
