@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Row, Select, func
@@ -50,9 +51,9 @@ ROW_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class BoardInvoice:
-    """What the board and its export show of an invoice."""
+class BoardInvoice(NamedTuple):
+    """What the board and its export show of an invoice. A named tuple: immutable, and made at a
+    tuple's cost (a page of them on every visit)."""
 
     id: int
     number: str
@@ -83,7 +84,8 @@ class BoardPagination(Pagination):
 
     def _query_items(self) -> list[BoardInvoice]:
         statement = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return invoice_rows(db.session.execute(statement))
+        # On the connection: the rows as the driver gives them, without the ORM's result machinery.
+        return invoice_rows(db.session.connection().execute(statement))
 
     def _query_count(self) -> int:
         return self._query_args["total"]
@@ -102,38 +104,58 @@ def board_statement(
 
 
 def invoice_rows(rows: Iterable[Row]) -> list[BoardInvoice]:
+    """Rows of ROW_COLUMNS, unpacked by position (a row's attributes are looked up by name)."""
     return [
         BoardInvoice(
-            id=row.id,
-            number=row.number,
-            kind=row.kind,
-            issue_date=row.issue_date,
-            supplier_name=supplier_label(row.seller_name, row.seller_siret, row.supplier_record_name),
-            status=row.status,
-            total_ht=row.total_ht,
-            total_vat=row.total_vat,
-            total_ttc=row.total_ttc,
-            contract_id=row.contract_id,
-            contract_number=row.contract_number,
-            file_name=row.file_name,
+            invoice_id,
+            number,
+            kind,
+            issue_date,
+            supplier_label(seller_name, seller_siret, supplier_record_name),
+            status,
+            total_ht,
+            total_vat,
+            total_ttc,
+            contract_id,
+            contract_number,
+            file_name,
         )
-        for row in rows
+        for (
+            invoice_id,
+            number,
+            kind,
+            issue_date,
+            seller_name,
+            seller_siret,
+            supplier_record_name,
+            status,
+            total_ht,
+            total_vat,
+            total_ttc,
+            contract_id,
+            contract_number,
+            file_name,
+        ) in rows
     ]
 
 
 def _sums(statement: Select, *group_by) -> list[Row]:
     """count, HT, VAT and TTC of a scoped SELECT of invoices (per group_by), in one query."""
-    return db.session.execute(
-        statement.order_by(None)
-        .with_only_columns(
-            *group_by,
-            func.count(),
-            func.coalesce(func.sum(Invoice.total_ht), 0),
-            func.coalesce(func.sum(Invoice.total_vat), 0),
-            func.coalesce(func.sum(Invoice.total_ttc), 0),
+    return (
+        db.session.connection()
+        .execute(
+            statement.order_by(None)
+            .with_only_columns(
+                *group_by,
+                func.count(),
+                func.coalesce(func.sum(Invoice.total_ht), 0),
+                func.coalesce(func.sum(Invoice.total_vat), 0),
+                func.coalesce(func.sum(Invoice.total_ttc), 0),
+            )
+            .group_by(*group_by)
         )
-        .group_by(*group_by)
-    ).all()
+        .all()
+    )
 
 
 def invoice_board(

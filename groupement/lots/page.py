@@ -12,13 +12,14 @@ campaign, its lots, their sums, a page of lines and the annexes' communes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
 from operator import attrgetter
+from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import Row, case, exists, func, or_, select
@@ -47,6 +48,7 @@ sort_key = lru_cache(maxsize=8192)(name_key)
 LOTS_PER_PAGE = 50
 LINES_PER_PAGE = 100
 ANNEXES_PER_PAGE = 50
+ANNEX_PROBE_LINES = 16  # annex_communes: the lines whose communes are read before any EXISTS
 
 
 # What the page shows of a line: plain rows, not ORM objects (a page of them is rendered on every visit).
@@ -63,10 +65,10 @@ LINE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class LineRow:
+class LineRow(NamedTuple):
     """A line as the page shows it: its price (eco-participation included) and amount computed once,
-    by the estimate rule (campaigns/rules.estimated_line_amount, as lots/queries.line_amount)."""
+    by the estimate rule (campaigns/rules.estimated_line_amount, as lots/queries.line_amount).
+    A named tuple: immutable, and made at a tuple's cost (a page of them on every visit)."""
 
     id: int
     lot_id: int
@@ -80,22 +82,21 @@ class LineRow:
 
 
 def line_rows(rows: Iterable[Row]) -> list[LineRow]:
-    """Rows of LINE_COLUMNS as the page shows them."""
+    """Rows of LINE_COLUMNS as the page shows them (unpacked by position: a row's attributes are looked up by name)."""
     shown = []
-    for row in rows:
-        price = row.estimated_unit_price + row.eco_participation
-        amount = estimated_line_amount(row.total_quantity, price)
+    for line_id, lot_id, ref, designation, unit, quantity, estimated_price, eco_participation, excluded in rows:
+        price = estimated_price + eco_participation
         shown.append(
             LineRow(
-                row.id,
-                row.lot_id,
-                row.ref,
-                row.designation,
-                row.unit,
-                row.total_quantity,
+                line_id,
+                lot_id,
+                ref,
+                designation,
+                unit,
+                quantity,
                 price,
-                amount,
-                row.excluded_reason,
+                estimated_line_amount(quantity, price),
+                excluded,
             )
         )
     return shown
@@ -178,7 +179,7 @@ class RowsPagination(SelectPagination):
         return list(self._query_args["session"].execute(statement).all())
 
 
-def page_of(items: list, page: int, per_page: int) -> ListPagination:
+def page_of(items: Sequence, page: int, per_page: int) -> ListPagination:
     return ListPagination(page=page, per_page=per_page, error_out=False, items=items)
 
 
@@ -216,13 +217,15 @@ def lot_summaries(campaign: Campaign, today: date | None = None) -> tuple[list[L
     # (the campaign's index leaves SQLite a temporary B-tree to group 5 000 lines: twice the time at L).
     sums = (
         {
-            lot_id: (counted or 0, excluded or 0, total)
-            for lot_id, counted, excluded, total in db.session.execute(
+            lot_id: (lines - excluded, excluded, total or 0)
+            for lot_id, lines, excluded, total in db.session.execute(
+                # count(*) and count(excluded_reason) (its non-null values) rather than a CASE each, and
+                # a SUM without ELSE (NULL for excluded lines, skipped): a third less work per line at L.
                 select(
                     LotLine.lot_id,
-                    func.count(case((retained, 1))),
-                    func.count(case((~retained, 1))),
-                    func.sum(case((retained, cents), else_=0)),
+                    func.count(),
+                    func.count(LotLine.excluded_reason),
+                    func.sum(case((retained, cents))),
                 )
                 .where(LotLine.lot_id.in_([lot.id for lot in lots]))
                 .group_by(LotLine.lot_id)
@@ -303,14 +306,16 @@ class CountedLinesPagination(Pagination):
             .limit(self.per_page)
             .offset(self._query_offset - first_start)
         )
-        return line_rows(self._query_args["session"].execute(statement))
+        # On the connection: the rows as the driver gives them, without the ORM's result machinery.
+        return line_rows(self._query_args["session"].connection().execute(statement))
 
     def _query_count(self) -> int:
         return sum(count for _, count in self._query_args["counts"])
 
 
-def annex_communes(campaign: Campaign) -> list[tuple[int, str]]:
+def annex_communes(campaign: Campaign) -> tuple[tuple[int, str], ...]:
     """The communes with a share in a retained line, by name as French sorts it (accents aside)."""
+    retained_lines = select(LotLine.id).where(LotLine.campaign_id == campaign.id, LotLine.excluded_reason.is_(None))
     has_share = exists(
         select(LotLineShare.id)
         .join(LotLine, LotLine.id == LotLineShare.lot_line_id)
@@ -320,8 +325,25 @@ def annex_communes(campaign: Campaign) -> list[tuple[int, str]]:
             LotLine.excluded_reason.is_(None),
         )
     )
-    rows = db.session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.kind == OrganisationKind.COMMUNE, has_share)
-    ).all()
-    by_name = sorted((sort_key(name), commune_id, name) for commune_id, name in rows)
-    return [(commune_id, name) for _, commune_id, name in by_name]
+    # The EXISTS of each commune walks the campaign's lines until one has its share (≈ 4 ms at L, 1 000
+    # communes). Most communes already have a share in one of a few lines: the communes of the first
+    # ANNEX_PROBE_LINES retained lines (whichever the index hands over) are read at once, and the
+    # EXISTS only runs for the others. The same communes either way, in half the time at L.
+    probed = select(LotLineShare.commune_id).where(
+        LotLineShare.lot_line_id.in_(retained_lines.limit(ANNEX_PROBE_LINES).scalar_subquery())
+    )
+    # On the connection: plain rows, without the ORM's result machinery (1 000 rows at L).
+    rows = db.session.connection().execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.kind == OrganisationKind.COMMUNE, or_(Organisation.id.in_(probed), has_share))
+        .order_by(Organisation.id)
+    )
+    return by_name(tuple(rows))
+
+
+@lru_cache(maxsize=16)
+def by_name(communes: tuple[tuple[int, str], ...]) -> tuple[tuple[int, str], ...]:
+    """(id, name) pairs by name as French sorts it. A pure function's memo: the same communes, read
+    in the same order (by id), come back visit after visit; a renamed or added one is another key."""
+    ordered = sorted((sort_key(name), commune_id, name) for commune_id, name in communes)
+    return tuple((commune_id, name) for _, commune_id, name in ordered)

@@ -21,6 +21,7 @@ from groupement.invoices.statement_file import statement_pdf_file as statement_p
 from groupement.invoices.statements import invoices_board_xlsx, statement_xlsx
 from groupement.invoices.states import CheckResolution, InvoiceStatus
 from groupement.invoices.web import bp
+from groupement.invoices.web.board_rows import board_rows_markup
 from groupement.invoices.web.forms import (
     ActionForm,
     RejectForm,
@@ -66,9 +67,10 @@ def _board_page(upload: UploadForm, reasons: list[str] | None = None, file_name:
             upload=upload,
             reasons=reasons or [],
             rejected_file=file_name,
-            # The links repeated per row, from one url_for each.
-            invoice_url=url_pattern("invoices.show", "invoice_id"),
-            contract_url=url_pattern("invoices.contract", "contract_id"),
+            # The rows in one format string each, their links from one url_for each.
+            board_rows=board_rows_markup(
+                url_pattern("invoices.show", "invoice_id"), url_pattern("invoices.contract", "contract_id")
+            ),
         ),
         status,
     )

@@ -45,6 +45,7 @@ from groupement.lots.web.forms import (
     PublishSelectionForm,
     RenameForm,
 )
+from groupement.lots.web.line_rows import line_rows_markup
 from groupement.organisations.families import Family
 from groupement.web.access import current_actor, roles_required
 from groupement.web.actions import attempt
@@ -113,7 +114,7 @@ def _lots_page(campaign_id: int, status: int = 200, **refused):
         move_form=move_form,
         merge_form=merge_form,
         publish_form=refused.get("publish_form") or PublishSelectionForm(formdata=None),
-        ticked_lines=set(move_form.line_ids.data or []),
+        line_rows=line_rows_markup(set(move_form.line_ids.data or [])),
         # The links repeated per row (lots, their lines' headings, 50 annexes) from one url_for each.
         lot_url=url_pattern("lots.show", "lot_id"),
         annex_url=url_pattern("lots.export_annex", "commune_id", campaign_id=campaign.id),
