@@ -57,7 +57,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ENV_NAME": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections reopened hourly: a SQLite connection reads the planner's statistics when it
+        # opens, never again (core/planner_statistics.py gathers them every night).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 3600},
         "TESTING": env == "testing",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

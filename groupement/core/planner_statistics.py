@@ -21,6 +21,9 @@ def refresh_planner_statistics() -> None:
     statistics (PRAGMA analysis_limit) put a campaign at 1 000 items instead of 5 000, and the
     planner went back to sorting them; the whole pass reads each index once, at night."""
     db.session.connection().exec_driver_sql("ANALYZE")
+    # A SQLite connection reads the statistics when it opens, and not when another connection
+    # gathers new ones (checked: not even when the schema changes); the pools reopen their
+    # connections hourly (config.py, pool_recycle) and so read these within the hour.
 
 
 register_periodic(PeriodicWork(STATISTICS_ACTION, {"hour": "3", "minute": "50"}, refresh_planner_statistics))
