@@ -332,13 +332,14 @@ def annex_communes(campaign: Campaign) -> tuple[tuple[int, str], ...]:
     probed = select(LotLineShare.commune_id).where(
         LotLineShare.lot_line_id.in_(retained_lines.limit(ANNEX_PROBE_LINES).scalar_subquery())
     )
-    # On the connection: plain rows, without the ORM's result machinery (1 000 rows at L).
+    # On the connection: plain rows, without the ORM's result machinery (1 000 rows at L), made
+    # plain tuples for by_name's memo: its key is hashed and compared in C, not Row by Row (2 ms at L).
     rows = db.session.connection().execute(
         select(Organisation.id, Organisation.name)
         .where(Organisation.kind == OrganisationKind.COMMUNE, or_(Organisation.id.in_(probed), has_share))
         .order_by(Organisation.id)
     )
-    return by_name(tuple(rows))
+    return by_name(tuple(map(tuple, rows)))
 
 
 @lru_cache(maxsize=16)
