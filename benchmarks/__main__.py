@@ -109,8 +109,8 @@ def run_variant(scenario: str, variant: str, size: str) -> dict:
 
 # Scenarios whose target is a small margin over their baseline (the jobs: 10 % plus 50 ms): their
 # variants run in turn, app then baseline, that many rounds, and each keeps its median. One run
-# each left the verdict to the machine's mood: at L the same code measured 0,99 × and 1,15 × an
-# hour apart (7 December), for the same CPU time in both variants.
+# each left the verdict to the machine's mood: at L the same code measured 0,99 × and 1,15 ×
+# minutes apart (7 December), for the same CPU time in both variants.
 INTERLEAVED = {"jobs": 3}
 
 
