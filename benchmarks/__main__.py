@@ -110,11 +110,13 @@ def run_variant(scenario: str, variant: str, size: str) -> dict:
 # Scenarios whose target is a small margin over their baseline (the jobs: 10 % plus 50 ms): their
 # variants run in turn, app then baseline, that many rounds, and each keeps its median. One run
 # each left the verdict to the machine's mood: at L the same code measured 0,99 × and 1,15 ×
-# minutes apart (7 December), for the same CPU time in both variants.
-INTERLEAVED = {"jobs": 3}
+# minutes apart (7 December), for the same CPU time in both variants. Other scenarios: one round.
+ROUNDS = {"jobs": 3}
 
 
-def run_interleaved(scenario: str, variants: list[str], size: str, rounds: int) -> dict[str, dict]:
+def run_rounds(scenario: str, variants: list[str], size: str, rounds: int = 1) -> dict[str, dict]:
+    """Each variant's result (or its reason for not running): the median of `rounds` runs, taken in
+    turn, with the largest peak memory of them."""
     results = {v: {"skipped": NOT_RUN[(scenario, v, size)]} for v in variants if (scenario, v, size) in NOT_RUN}
     runs: dict[str, list[dict]] = {variant: [] for variant in variants if variant not in results}
     for _ in range(rounds):
@@ -127,11 +129,9 @@ def run_interleaved(scenario: str, variants: list[str], size: str, rounds: int) 
             continue
         median = sorted(measured, key=lambda r: r["seconds"])[len(measured) // 2]
         results[variant] = {**median, "peak_rss_mb": max(r["peak_rss_mb"] for r in measured)}
-        print(
-            f"  {scenario:<10} {size} {variant:<10} médiane de {rounds} : {median['seconds']:.3f} s",
-            flush=True,
-        )
-    return results
+        if rounds > 1:
+            print(f"  {scenario:<10} {size} {variant:<10} médiane de {rounds} : {median['seconds']:.3f} s", flush=True)
+    return {variant: results[variant] for variant in variants}
 
 
 def _run_fresh(scenario: str, variant: str, size: str) -> dict:
@@ -234,15 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Taille {size} : données prêtes ({time.perf_counter() - started:.0f} s)", flush=True)
         for scenario in (s for s in SCENARIOS if s in only):
             variants = list(SCENARIOS[scenario])
-            if scenario in INTERLEAVED:
-                results = run_interleaved(scenario, variants, size, INTERLEAVED[scenario])
-            else:
-                results = {
-                    variant: {"skipped": NOT_RUN[(scenario, variant, size)]}
-                    if (scenario, variant, size) in NOT_RUN
-                    else run_variant(scenario, variant, size)
-                    for variant in variants
-                }
+            results = run_rounds(scenario, variants, size, ROUNDS.get(scenario, 1))
             app = results["app"]
             for baseline in variants[1:]:
                 base = results[baseline]
