@@ -141,6 +141,48 @@ def test_a_grid_page_costs_the_same_few_queries_whatever_the_catalog(app, client
     assert [answer.status_code for answer in answers] == [200] * len(limits)
 
 
+def test_the_count_of_a_commune_of_some_families_leaves_the_others_out(app, client_as, long_grid):
+    """A commune joining every family counts the campaign's items without the family filter
+    (grid_page._every_family); one joining fewer counts its families' items only, on the page as
+    in the page past the end that asks the COUNT again."""
+    from groupement.organisations.models import Membership
+
+    def counted(query: str = "") -> int:
+        page = client_as("agent_a").get(grid_path(long_grid) + query).get_data(as_text=True)
+        return int(re.search(r"sur (\d+)", page.replace("\u202f", "")).group(1))
+
+    with app.app_context():
+        paper = [
+            {
+                "ref": f"PAP-{n}",
+                "designation": f"Ramette {n}",
+                "search_key": f"ramette {n} pap-{n}",
+                "family": Family.FOURNITURES,
+                "cpv_code": "30197643-5",
+                "unit": "ramette",
+                "unit_price_ht": Decimal("3.10"),
+                "vat_rate": Decimal("20.00"),
+                "eco_participation": Decimal("0"),
+                "account": "6064",
+                "active": True,
+            }
+            for n in range(3)
+        ]
+        ids = db.session.scalars(insert(CatalogItem).returning(CatalogItem.id), paper).all()
+        campaign = long_grid.ids["campaign"]
+        db.session.execute(insert(CampaignItem), [{"campaign_id": campaign, "item_id": item} for item in ids])
+        db.session.commit()
+    assert counted() == EXTRA + 1 + 3
+    with app.app_context():
+        db.session.execute(
+            update(Membership)
+            .where(Membership.commune_id == long_grid.ids["commune_a"])
+            .values(families=frozenset({Family.INFORMATIQUE}))
+        )
+        db.session.commit()
+    assert counted() == EXTRA + 1 == counted("?page=99")
+
+
 def test_a_one_page_grid_keeps_its_live_search(client_as, world):
     page = client_as("agent_a").get(grid_path(world)).get_data(as_text=True)
     assert 'data-paged="false"' in page and "Page suivante" not in page
@@ -161,12 +203,16 @@ RANDOM_LINES = st.lists(
 )
 
 
+@pytest.mark.parametrize(
+    "shown",
+    [[Family.INFORMATIQUE, Family.FOURNITURES], list(Family)],  # a family left out is not summed; or none is
+    ids=["some-families", "every-family"],
+)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=RANDOM_LINES)
-def test_the_sql_family_totals_are_the_estimate_rule_line_by_line(app, long_grid, lines):
+def test_the_sql_family_totals_are_the_estimate_rule_line_by_line(app, long_grid, lines, shown):
     """The grid's totals are summed by the database (core/money_sql.line_cents); they must be
     the Python rule's, each line to the cent, on random quantities and four-decimal prices."""
-    shown = [Family.INFORMATIQUE, Family.FOURNITURES]  # a family left out is not summed
     with app.app_context():
         submission = db.session.get(Submission, long_grid.ids["submission_a"])
         items = db.session.scalars(
