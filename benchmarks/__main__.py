@@ -343,7 +343,9 @@ def _met(entry: dict) -> str:
         return f"⏭ ignoré : {entry['skipped']}"
     if entry["met"] is None:
         return "– (indicatif)"
-    return "✅ oui" if entry["met"] else "❌ non"
+    if entry["met"]:
+        return "✅ oui"
+    return f"❌ non ({', '.join(entry['missed'])})" if entry.get("missed") else "❌ non"
 
 
 def markdown(document: dict) -> str:

@@ -212,10 +212,12 @@ def _ms(value: float | None) -> str:
 
 def http_entry(
     name: str, size: str, ours: dict, theirs: dict, *, target: str, met: bool | None, baseline: str,
-    server, base_server, page: bytes, conflicts: int | None,
+    server, base_server, page: bytes, conflicts: int | None, missed: list[str] | None = None,
 ) -> dict:  # fmt: skip
-    """One HTTP row of latest.json: the application's summary beside its baseline's, same run."""
+    """One HTTP row of latest.json: the application's summary beside its baseline's, same run
+    (`missed`: the parts of a target of several parts that the run misses)."""
     return {
+        **({"missed": missed} if missed else {}),
         "name": name,
         "size": size,
         "seconds": SECONDS,

@@ -45,6 +45,18 @@ def test_an_http_row_shows_its_page_size_cpu_per_request_target_and_verdict():
     assert "| 41,0 | 107,6 | 0,03 | p95 < 150 ms ; aucune erreur | ❌ non |" in table
 
 
+def test_an_http_row_of_several_targets_says_which_it_misses():
+    from benchmarks.http import missed_parts
+
+    theirs = {"throughput": 2000.0}
+    fast_enough = {"throughput": 200.0, "p95_ms": 104.5, "errors": 0, "requests": 3000}
+    assert missed_parts(fast_enough, theirs) == ["débit"]
+    assert missed_parts({**fast_enough, "p95_ms": 155.4}, theirs) == ["débit", "p95"]
+    assert missed_parts({**fast_enough, "throughput": 700.0}, theirs) == []
+    row = {**DOCUMENT["scenarios"][0], "name": "http-grid", "missed": ["débit"]}
+    assert "| ❌ non (débit) |" in markdown({**DOCUMENT, "scenarios": [row]})
+
+
 def test_the_readme_table_is_replaced_between_its_markers_and_the_rest_kept(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"avant\n{START}\nvieux tableau\n{END}\naprès\n")
