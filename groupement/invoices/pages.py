@@ -41,8 +41,15 @@ from groupement.invoices.states import InvoiceStatus, can_move
 from groupement.invoices.title_list import TitleFilters, titles_statement
 from groupement.invoices.title_rules import TitleStatus
 from groupement.organisations.models import Organisation
+from groupement.web.pagination import ListPage, page_args, paginate_list
 
 ZERO = Decimal("0.00")
+# The invoice page's long lists come in pages (issue 14: no page over about 300 KB): an invoice
+# split among 1 000 communes has 1 000 shares and 1 000 titles, each title with its payment and
+# cancellation forms (about 2,5 KB of HTML a title), and an invoice may have thousands of lines.
+COMMUNES_PER_PAGE = 50
+TITLES_PER_PAGE = 25
+LINES_PER_PAGE = 100
 
 
 def _require_accounting(actor: Actor) -> None:
@@ -94,9 +101,13 @@ class InvoicePage:
     anomalies: list[InvoiceCheck] = field(default_factory=list)  # blocking ones first, then resolved
     passing: list[InvoiceCheck] = field(default_factory=list)  # the checks that hold, and the warnings
     blockers: list[str] = field(default_factory=list)  # why the split waits (split_blockers)
-    traces: list[Trace] = field(default_factory=list)  # each commune's euros back to order and price
+    traces: list[Trace] = field(default_factory=list)  # the shown communes' euros back to order and price
     coordinator_decides: frozenset[str] = COORDINATOR_DECISIONS
     official: OfficialCheck | None = None  # the official EN 16931 rules' result (official_findings)
+    # The pages shown of the lists above (the totals and counts are those of the whole lists).
+    allocation_page: ListPage = field(default_factory=lambda: ListPage([], 1, COMMUNES_PER_PAGE, 0))
+    title_page: ListPage = field(default_factory=lambda: ListPage([], 1, TITLES_PER_PAGE, 0))
+    line_page: ListPage = field(default_factory=lambda: ListPage([], 1, LINES_PER_PAGE, 0))
 
     @property
     def can_reject(self) -> bool:
@@ -137,7 +148,10 @@ class InvoicePage:
         return title.paid_total
 
 
-def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
+def invoice_page(actor: Actor, invoice_id: int, title_shown: int | None = None) -> InvoicePage:
+    """The invoice with its checks, split and titles; the communes' shares, their traces, the
+    titles and the lines a page each (`page_communes`, `page_titres`, `page_lignes` in the query
+    string), or the page of titles holding `title_shown` (a title's form refused, shown again)."""
     invoice = invoice_detail(actor, invoice_id)
     allocations = list(
         db.session.scalars(
@@ -158,6 +172,7 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
     titles.sort(key=lambda t: name_key(t.commune.name))
     found = anomalies(invoice)
     blocking = blocking_checks(invoice)
+    shown_allocations = paginate_list(allocations, COMMUNES_PER_PAGE, page_arg="page_communes")
     return InvoicePage(
         invoice=invoice,
         vat=_vat_rows(invoice),
@@ -171,12 +186,27 @@ def invoice_page(actor: Actor, invoice_id: int) -> InvoicePage:
         anomalies=blocking + [c for c in found if c not in blocking],
         passing=[c for c in invoice.checks if c not in found],
         blockers=split_blockers(invoice),
-        traces=_traces(allocations),
+        traces=_traces(shown_allocations.items),
         official=official_check(invoice.id),
+        allocation_page=shown_allocations,
+        title_page=_titles_page(titles, title_shown),
+        line_page=paginate_list(list(invoice.lines), LINES_PER_PAGE, page_arg="page_lignes"),
     )
 
 
+def _titles_page(titles: list[RecoveryTitle], shown: int | None) -> ListPage:
+    """The page of titles asked for, or the one holding the title `shown`."""
+    position = next((index for index, title in enumerate(titles) if title.id == shown), None)
+    if position is None:
+        return paginate_list(titles, TITLES_PER_PAGE, page_arg="page_titres")
+    _, per_page = page_args(TITLES_PER_PAGE, "page_titres")
+    number = position // per_page + 1
+    return ListPage(titles[(number - 1) * per_page : number * per_page], number, per_page, len(titles))
+
+
 def _traces(allocations: list[Allocation]) -> list[Trace]:
+    if not allocations:
+        return []
     lines = db.session.scalars(
         select(AllocationLine)
         .where(AllocationLine.allocation_id.in_([a.id for a in allocations]), AllocationLine.order_line_id.is_not(None))

@@ -167,7 +167,8 @@ def _invoice_page(page: pages.InvoicePage, form, status: int = 200, **refused):
 
 def refused_page(invoice_id: int, **refused):
     """A form of the invoice page posted with errors: the page again (422), nothing written."""
-    page = pages.invoice_page(current_actor(), invoice_id)
+    shown = refused.get("paying") or refused.get("cancelling")
+    page = pages.invoice_page(current_actor(), invoice_id, title_shown=shown)
     communes = [(c.insee_code, c.name) for c in page.members]
     split = split_form(communes, formdata=None, data={"key": AllocationKey.AMOUNT.value})
     return _invoice_page(page, split, status=422, **refused)
