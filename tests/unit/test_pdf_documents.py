@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from flask import render_template_string
 
 from groupement.core.files.pdf import Letterhead, html_to_pdf
@@ -76,3 +77,21 @@ def test_the_renderer_reads_no_file_outside_the_static_folder(app, tmp_path):
         assert "ressource refusée" in str(refusal)
     else:
         raise AssertionError("a file outside static/ was served")
+
+
+@pytest.mark.parametrize("subsetter", ["fonttools", "as installed"])
+def test_the_same_document_rendered_a_second_later_gives_the_same_bytes(app, monkeypatch, subsetter):
+    """The archive keeps a new version of a signed document only when its bytes change
+    (invoices/statement_file.keep_statement_pdf): the clock must not reach them. fontTools, the
+    subsetter WeasyPrint falls back on without HarfBuzz's, stamps each font with the current time."""
+    import time
+
+    from weasyprint.pdf import fonts
+
+    if subsetter == "fonttools":
+        monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    first = render(app, rows=3)
+    monkeypatch.setattr(time, "time", lambda: now + 3600)
+    assert render(app, rows=3) == first

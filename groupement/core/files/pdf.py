@@ -13,6 +13,7 @@ be text, since Jinja escapes it, and even a crafted reference could not reach a 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -21,6 +22,17 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetchingError
 
 STATIC = (Path(__file__).resolve().parents[2] / "static").resolve()
+
+# The same document must give the same bytes: the archive keeps a new version of a signed PDF
+# only when its bytes change (invoices/statement_file.keep_statement_pdf), and a certified
+# statement downloaded twice is one document. Without HarfBuzz's subsetter (Debian's
+# libharfbuzz-subset0, which `make` installs), WeasyPrint subsets the fonts with fontTools, which
+# stamps each font's `head.modified` with the current second: a statement rendered a second
+# later differed, and was archived again at every download. fontTools reads the
+# reproducible-builds date instead of the clock when it is set (fontTools.misc.timeTools): a
+# fixed one, 1 January 2026, unless the environment already sets it.
+FONT_TIMESTAMP = "1767225600"
+os.environ.setdefault("SOURCE_DATE_EPOCH", FONT_TIMESTAMP)
 
 
 @dataclass(frozen=True)
