@@ -96,7 +96,7 @@ class InvoicePage:
     allocations: list[Allocation]  # by commune name
     split_rates: list[Decimal]
     titles: list[RecoveryTitle]  # by commune name
-    members: list[Organisation]  # the member communes, for the split form
+    members: list[Organisation]  # the member communes, for the split form (none when it is not shown)
     has_shared_lines: bool  # lines not tied to an order, or document charges/allowances
     anomalies: list[InvoiceCheck] = field(default_factory=list)  # blocking ones first, then resolved
     passing: list[InvoiceCheck] = field(default_factory=list)  # the checks that hold, and the warnings
@@ -173,6 +173,10 @@ def invoice_page(actor: Actor, invoice_id: int, title_shown: int | None = None) 
     found = anomalies(invoice)
     blocking = blocking_checks(invoice)
     shown_allocations = paginate_list(allocations, COMMUNES_PER_PAGE, page_arg="page_communes")
+    blockers = split_blockers(invoice)
+    # The member communes only serve the split form, shown while the invoice can be split (1 000
+    # organisations read and mapped on every visit of a split invoice otherwise).
+    can_split = can_move(invoice.status, InvoiceStatus.SPLIT) and not blockers
     return InvoicePage(
         invoice=invoice,
         vat=_vat_rows(invoice),
@@ -181,11 +185,11 @@ def invoice_page(actor: Actor, invoice_id: int, title_shown: int | None = None) 
         allocations=allocations,
         split_rates=sorted({v.rate for a in allocations for v in a.vat_lines}),
         titles=titles,
-        members=member_communes(actor),
+        members=member_communes(actor) if can_split else [],
         has_shared_lines=any(line.commune_id is None for line in invoice.lines) or bool(invoice.allowances_charges),
         anomalies=blocking + [c for c in found if c not in blocking],
         passing=[c for c in invoice.checks if c not in found],
-        blockers=split_blockers(invoice),
+        blockers=blockers,
         traces=_traces(shown_allocations.items),
         official=official_check(invoice.id),
         allocation_page=shown_allocations,

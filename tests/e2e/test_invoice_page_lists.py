@@ -118,3 +118,16 @@ def test_a_refused_payment_is_shown_on_the_page_of_titles_that_holds_it(app, cli
     assert titles_shown(html) == page_two  # the page of titles holding the refused one
     pages = -(-members // TITLES_PER_PAGE)
     assert f'action="/factures/titres/{title_id}/encaissement"' in html and f"Page 2 sur {pages}" in html
+
+
+def test_a_split_invoice_reads_no_member_commune_for_a_form_it_does_not_show(app, client_as, wide_split):
+    from groupement.invoices.pages import invoice_page
+
+    invoice_id, _ = wide_split
+    with app.test_request_context(f"/factures/{invoice_id}"):
+        user = db.session.scalar(select(User).where(User.role == Role.ACCOUNTANT))
+        actor = Actor(user.id, Role.ACCOUNTANT, user.organisation_id)
+        assert invoice_page(actor, invoice_id).members == []  # split: the form is gone
+    html = client_as("accountant").get(f"/factures/{invoice_id}").get_data(as_text=True)
+    assert 'class="split-communes-table"' not in html and "Village 00" in html  # the shares still named
+    # (an invoice awaiting its split still lists them: test_invoices_pages splits through that form)
