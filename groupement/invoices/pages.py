@@ -119,7 +119,7 @@ class InvoicePage:
 
     @property
     def can_split(self) -> bool:
-        return can_move(self.invoice.status, InvoiceStatus.SPLIT) and not self.blockers
+        return _splittable(self.invoice, self.blockers)
 
     @property
     def can_resolve(self) -> bool:
@@ -176,7 +176,6 @@ def invoice_page(actor: Actor, invoice_id: int, title_shown: int | None = None) 
     blockers = split_blockers(invoice)
     # The member communes only serve the split form, shown while the invoice can be split (1 000
     # organisations read and mapped on every visit of a split invoice otherwise).
-    can_split = can_move(invoice.status, InvoiceStatus.SPLIT) and not blockers
     return InvoicePage(
         invoice=invoice,
         vat=_vat_rows(invoice),
@@ -185,7 +184,7 @@ def invoice_page(actor: Actor, invoice_id: int, title_shown: int | None = None) 
         allocations=allocations,
         split_rates=sorted({v.rate for a in allocations for v in a.vat_lines}),
         titles=titles,
-        members=member_communes(actor) if can_split else [],
+        members=member_communes(actor) if _splittable(invoice, blockers) else [],
         has_shared_lines=any(line.commune_id is None for line in invoice.lines) or bool(invoice.allowances_charges),
         anomalies=blocking + [c for c in found if c not in blocking],
         passing=[c for c in invoice.checks if c not in found],
@@ -196,6 +195,11 @@ def invoice_page(actor: Actor, invoice_id: int, title_shown: int | None = None) 
         title_page=_titles_page(titles, title_shown),
         line_page=paginate_list(list(invoice.lines), LINES_PER_PAGE, page_arg="page_lignes"),
     )
+
+
+def _splittable(invoice: Invoice, blockers: list[str]) -> bool:
+    """Whether the split form is shown: the invoice may move to SPLIT and nothing blocks it."""
+    return can_move(invoice.status, InvoiceStatus.SPLIT) and not blockers
 
 
 def _titles_page(titles: list[RecoveryTitle], shown: int | None) -> ListPage:

@@ -104,10 +104,13 @@ def test_a_refused_payment_is_shown_on_the_page_of_titles_that_holds_it(app, cli
     invoice_id, members = wide_split
     client = client_as("accountant")
     with app.app_context():
-        titles = db.session.scalars(select(RecoveryTitle).where(RecoveryTitle.invoice_id == invoice_id)).all()
-        names = {t.id: (t.number, t.commune.name) for t in titles}
+        title_of = dict(
+            db.session.execute(
+                select(RecoveryTitle.number, RecoveryTitle.id).where(RecoveryTitle.invoice_id == invoice_id)
+            ).all()
+        )
     page_two = titles_shown(client.get(f"/factures/{invoice_id}?page_titres=2").get_data(as_text=True))
-    title_id = next(i for i, (number, _) in names.items() if number == page_two[0])
+    title_id = title_of[page_two[0]]
     token = csrf_token_of(client.get(f"/factures/{invoice_id}").get_data(as_text=True))
     refused = client.post(
         f"/factures/titres/{title_id}/encaissement",

@@ -21,6 +21,7 @@ from groupement.catalog.models import CatalogItem
 from groupement.catalog.rules import search_key
 from groupement.extensions import db
 from groupement.organisations.families import Family
+from tests import factories
 from tests.conftest import csrf_token_of
 from tests.e2e.test_needs_grid_http import grid_path
 from tests.queries import count_queries
@@ -152,23 +153,8 @@ def test_the_count_of_a_commune_of_some_families_leaves_the_others_out(app, clie
         return int(re.search(r"sur (\d+)", page.replace("\u202f", "")).group(1))
 
     with app.app_context():
-        paper = [
-            {
-                "ref": f"PAP-{n}",
-                "designation": f"Ramette {n}",
-                "search_key": f"ramette {n} pap-{n}",
-                "family": Family.FOURNITURES,
-                "cpv_code": "30197643-5",
-                "unit": "ramette",
-                "unit_price_ht": Decimal("3.10"),
-                "vat_rate": Decimal("20.00"),
-                "eco_participation": Decimal("0"),
-                "account": "6064",
-                "active": True,
-            }
-            for n in range(3)
-        ]
-        ids = db.session.scalars(insert(CatalogItem).returning(CatalogItem.id), paper).all()
+        paper = [factories.item(ref=f"PAP-{n}", family=Family.FOURNITURES, account="6064") for n in range(3)]
+        ids = [item.id for item in paper]
         campaign = long_grid.ids["campaign"]
         db.session.execute(insert(CampaignItem), [{"campaign_id": campaign, "item_id": item} for item in ids])
         db.session.commit()
